@@ -1,0 +1,106 @@
+//! Configuration diagnostics, printed HAProxy's way:
+//! `[ALERT]    (pid) : config : parsing [file:line] : message`.
+
+use std::fmt::Write as _;
+
+/// Severity of a diagnostic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Notice,
+    Warning,
+    Alert,
+}
+
+impl Level {
+    /// The label padded to 10 columns, as HAProxy prints it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Level::Alert => "[ALERT]   ",
+            Level::Warning => "[WARNING] ",
+            Level::Notice => "[NOTICE]  ",
+        }
+    }
+}
+
+/// One diagnostic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diag {
+    pub level: Level,
+    /// `file:line` when the message is about a config line.
+    pub place: Option<(String, usize)>,
+    pub msg: String,
+}
+
+/// Formats a message line for stderr: `[LABEL] (pid) : ctx : text`.
+pub fn format_line(level: Level, ctx: Option<&str>, text: &str) -> String {
+    let mut s = String::with_capacity(text.len() + 40);
+    let _ = write!(s, "{} ({}) : ", level.label(), std::process::id());
+    if let Some(c) = ctx {
+        let _ = write!(s, "{c} : ");
+    }
+    s.push_str(text);
+    s
+}
+
+impl Diag {
+    /// The line as printed on stderr.
+    pub fn render(&self) -> String {
+        let text = match &self.place {
+            Some((f, l)) => format!("parsing [{f}:{l}] : {}", self.msg),
+            None => self.msg.clone(),
+        };
+        format_line(self.level, Some("config"), &text)
+    }
+}
+
+/// Collected diagnostics.
+#[derive(Debug, Default)]
+pub struct Diags {
+    pub list: Vec<Diag>,
+}
+
+impl Diags {
+    /// Records an alert at `file:line`.
+    pub fn alert(&mut self, file: &str, line: usize, msg: impl Into<String>) {
+        self.list.push(Diag { level: Level::Alert, place: Some((file.to_string(), line)), msg: msg.into() });
+    }
+
+    /// Records a warning at `file:line`.
+    pub fn warn(&mut self, file: &str, line: usize, msg: impl Into<String>) {
+        self.list.push(Diag { level: Level::Warning, place: Some((file.to_string(), line)), msg: msg.into() });
+    }
+
+    /// Records a message with no place.
+    pub fn global(&mut self, level: Level, msg: impl Into<String>) {
+        self.list.push(Diag { level, place: None, msg: msg.into() });
+    }
+
+    /// Number of alerts.
+    pub fn alerts(&self) -> usize {
+        self.list.iter().filter(|d| d.level == Level::Alert).count()
+    }
+
+    /// Number of warnings.
+    pub fn warnings(&self) -> usize {
+        self.list.iter().filter(|d| d.level == Level::Warning).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_like_haproxy() {
+        let mut d = Diags::default();
+        d.alert("h.cfg", 12, "unknown keyword 'foo' in 'global' section");
+        let s = d.list[0].render();
+        let pid = std::process::id();
+        assert_eq!(
+            s,
+            format!("[ALERT]    ({pid}) : config : parsing [h.cfg:12] : unknown keyword 'foo' in 'global' section")
+        );
+        assert!(format_line(Level::Warning, None, "x").starts_with("[WARNING]  ("));
+        assert!(format_line(Level::Notice, None, "x").starts_with("[NOTICE]   ("));
+    }
+}

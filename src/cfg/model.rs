@@ -1,0 +1,270 @@
+//! The typed configuration produced by the parser and consumed at start-up.
+
+use super::units::BindAddr;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+/// Proxy mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    #[default]
+    Tcp,
+    Http,
+}
+
+/// Load-balancing algorithm (configuration.txt 4.2, balance).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Balance {
+    #[default]
+    RoundRobin,
+    StaticRr,
+    LeastConn,
+    First,
+    Source,
+}
+
+/// Timeouts in milliseconds; 0 means "not set".
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timeouts {
+    pub client: u32,
+    pub server: u32,
+    pub connect: u32,
+    pub queue: u32,
+    pub tunnel: u32,
+    pub client_fin: u32,
+    pub server_fin: u32,
+    pub check: u32,
+}
+
+/// Proxy options (`option ...`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProxyOpts {
+    pub splice_auto: bool,
+    pub splice_request: bool,
+    pub splice_response: bool,
+    pub redispatch: bool,
+    pub tcplog: bool,
+    pub dontlognull: bool,
+    pub logasap: bool,
+    pub tcpka: bool,
+    pub clitcpka: bool,
+    pub srvtcpka: bool,
+    pub nolinger: bool,
+}
+
+/// Where log lines go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogTarget {
+    Stdout,
+    Stderr,
+    /// A UNIX datagram socket (e.g. /dev/log).
+    Unix(PathBuf),
+    /// A UDP syslog server.
+    Udp(std::net::SocketAddr),
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    #[default]
+    Rfc3164,
+    Raw,
+    Short,
+}
+
+/// One `log` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogCfg {
+    pub target: LogTarget,
+    pub format: LogFormat,
+    /// Syslog facility number (local0 = 16).
+    pub facility: u8,
+    /// Max level (0 emerg .. 7 debug).
+    pub level: u8,
+    pub maxlen: usize,
+}
+
+/// A `bind` line.
+#[derive(Debug, Clone)]
+pub struct BindCfg {
+    pub addrs: Vec<BindAddr>,
+    pub name: Option<String>,
+    pub maxconn: u32,
+    pub backlog: Option<i32>,
+    pub accept_proxy: bool,
+    pub v6only: bool,
+    pub file: String,
+    pub line: usize,
+    /// The original address text, for messages.
+    pub text: String,
+}
+
+/// A `server` line (after `default-server` merge).
+#[derive(Debug, Clone)]
+pub struct ServerCfg {
+    pub name: String,
+    pub addr: IpAddr,
+    pub port: Option<u16>,
+    pub weight: u32,
+    pub maxconn: u32,
+    pub maxqueue: u32,
+    pub backup: bool,
+    pub disabled: bool,
+    pub check: bool,
+    pub inter: u32,
+    pub rise: u32,
+    pub fall: u32,
+    pub send_proxy: bool,
+    pub send_proxy_v2: bool,
+    pub id: Option<u32>,
+    pub line: usize,
+}
+
+/// The `default-server` settings.
+#[derive(Debug, Clone)]
+pub struct DefaultServer {
+    pub weight: u32,
+    pub maxconn: u32,
+    pub maxqueue: u32,
+    pub check: bool,
+    pub inter: u32,
+    pub rise: u32,
+    pub fall: u32,
+    pub send_proxy: bool,
+    pub send_proxy_v2: bool,
+    pub backup: bool,
+    pub disabled: bool,
+    pub port: Option<u16>,
+}
+
+impl Default for DefaultServer {
+    fn default() -> Self {
+        DefaultServer {
+            weight: 1,
+            maxconn: 0,
+            maxqueue: 0,
+            check: false,
+            inter: 2000,
+            rise: 2,
+            fall: 3,
+            send_proxy: false,
+            send_proxy_v2: false,
+            backup: false,
+            disabled: false,
+            port: None,
+        }
+    }
+}
+
+/// Which roles a proxy section has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Cap {
+    pub fe: bool,
+    pub be: bool,
+}
+
+/// A frontend, backend, listen or defaults section.
+#[derive(Debug, Clone, Default)]
+pub struct ProxyCfg {
+    pub name: String,
+    pub kind: &'static str,
+    pub cap: Cap,
+    pub mode: Mode,
+    pub file: String,
+    pub line: usize,
+    pub binds: Vec<BindCfg>,
+    pub maxconn: u32,
+    pub backlog: Option<i32>,
+    pub default_backend: Option<(String, usize)>,
+    pub use_backends: Vec<(String, usize)>,
+    pub servers: Vec<ServerCfg>,
+    pub default_server: DefaultServer,
+    pub balance: Balance,
+    pub hash_type_consistent: bool,
+    pub timeouts: Timeouts,
+    pub retries: u32,
+    pub opts: ProxyOpts,
+    pub logs: Vec<LogCfg>,
+    pub log_global: bool,
+    pub disabled: bool,
+    pub id: Option<u32>,
+    pub description: Option<String>,
+    pub fullconn: u32,
+}
+
+/// The `global` section.
+#[derive(Debug, Clone)]
+pub struct GlobalCfg {
+    pub maxconn: u32,
+    pub daemon: bool,
+    pub pidfile: Option<String>,
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    pub chroot: Option<String>,
+    pub nbthread: u32,
+    pub maxpipes: u32,
+    pub nosplice: bool,
+    pub tune_bufsize: usize,
+    pub tune_maxaccept: i32,
+    pub tune_pipesize: usize,
+    pub tune_rcvbuf_client: usize,
+    pub tune_rcvbuf_server: usize,
+    pub tune_sndbuf_client: usize,
+    pub tune_sndbuf_server: usize,
+    pub hard_stop_after: u32,
+    pub grace: u32,
+    pub logs: Vec<LogCfg>,
+    pub quiet: bool,
+    pub zero_warning: bool,
+    pub node: Option<String>,
+    pub noreuseport: bool,
+    pub log_send_hostname: Option<String>,
+    pub log_tag: Option<String>,
+}
+
+impl Default for GlobalCfg {
+    fn default() -> Self {
+        GlobalCfg {
+            maxconn: 0,
+            daemon: false,
+            pidfile: None,
+            uid: None,
+            gid: None,
+            chroot: None,
+            nbthread: 1,
+            maxpipes: 0,
+            nosplice: false,
+            tune_bufsize: 16384,
+            tune_maxaccept: 64,
+            tune_pipesize: 0,
+            tune_rcvbuf_client: 0,
+            tune_rcvbuf_server: 0,
+            tune_sndbuf_client: 0,
+            tune_sndbuf_server: 0,
+            hard_stop_after: 0,
+            grace: 0,
+            logs: Vec::new(),
+            quiet: false,
+            zero_warning: false,
+            node: None,
+            noreuseport: false,
+            log_send_hostname: None,
+            log_tag: None,
+        }
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub global: GlobalCfg,
+    /// Frontends, backends and listens in file order.
+    pub proxies: Vec<ProxyCfg>,
+}
+
+impl Config {
+    /// Index of the proxy named `name` that can act as a backend.
+    pub fn find_backend(&self, name: &str) -> Option<usize> {
+        self.proxies.iter().position(|p| p.cap.be && p.name == name)
+    }
+}

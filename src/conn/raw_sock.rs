@@ -1,0 +1,223 @@
+//! The raw socket data layer: bytes between a socket and a buffer or a pipe.
+//!
+//! Each call does as few syscalls as the data allows and reports what
+//! happened without touching any upper-layer state:
+//! - `rcv_buf`: one `recv`/`readv` per contiguous pass, stopping at EAGAIN, a
+//!   short read (the socket is drained: edge-triggered polling will tell us
+//!   when more comes), read0, an error or a full buffer.
+//! - `snd_buf`: one `send`/`sendmsg` (two iovecs when the data wraps) with
+//!   `MSG_DONTWAIT | MSG_NOSIGNAL`, and `MSG_MORE` when the caller knows more
+//!   data follows.
+//! - `rcv_pipe` / `snd_pipe`: `splice(2)` with `SPLICE_F_MOVE |
+//!   SPLICE_F_NONBLOCK`; errno is kept and mapped (EAGAIN is "wait", anything
+//!   else is an error, never "no progress").
+
+use crate::buf::Buffer;
+use crate::buf::pipe::Pipe;
+use std::os::fd::RawFd;
+
+/// What a receive did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RcvStatus {
+    /// Bytes received.
+    pub n: usize,
+    /// The peer closed its write side (read returned 0).
+    pub read0: bool,
+    /// The socket has nothing more for now (EAGAIN or short read).
+    pub drained: bool,
+    /// A fatal errno, if any.
+    pub error: Option<i32>,
+}
+
+/// What a send did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SndStatus {
+    /// Bytes sent.
+    pub n: usize,
+    /// The socket buffer is full (EAGAIN or partial write).
+    pub blocked: bool,
+    /// A fatal errno, if any.
+    pub error: Option<i32>,
+}
+
+#[inline]
+fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+}
+
+/// Receives into `buf` until it is full, the socket is drained, read0 or an
+/// error. `limit` caps the bytes taken (e.g. remaining forward budget).
+pub fn rcv_buf(fd: RawFd, buf: &mut Buffer, limit: usize) -> RcvStatus {
+    let mut st = RcvStatus::default();
+    let mut budget = limit;
+    while budget > 0 {
+        let (a, b) = buf.free_mut();
+        if a.is_empty() {
+            break;
+        }
+        let try_a = a.len().min(budget);
+        let ret;
+        let asked;
+        if try_a == a.len() && !b.is_empty() && budget > a.len() {
+            // The free area wraps: fill both parts in one readv.
+            let try_b = b.len().min(budget - a.len());
+            let iov = [
+                libc::iovec { iov_base: a.as_mut_ptr() as *mut libc::c_void, iov_len: a.len() },
+                libc::iovec { iov_base: b.as_mut_ptr() as *mut libc::c_void, iov_len: try_b },
+            ];
+            asked = a.len() + try_b;
+            // SAFETY: both iovecs point into `buf`'s free area, valid for writes.
+            ret = unsafe { libc::readv(fd, iov.as_ptr(), 2) };
+        } else {
+            asked = try_a;
+            // SAFETY: `a` is valid for writes of `try_a` bytes.
+            ret = unsafe { libc::recv(fd, a.as_mut_ptr() as *mut libc::c_void, try_a, 0) };
+        }
+        if ret > 0 {
+            let n = ret as usize;
+            buf.commit(n);
+            st.n += n;
+            budget -= n;
+            if n < asked {
+                st.drained = true;
+                break;
+            }
+        } else if ret == 0 {
+            st.read0 = true;
+            break;
+        } else {
+            match errno() {
+                libc::EAGAIN => st.drained = true,
+                libc::EINTR => continue,
+                e => st.error = Some(e),
+            }
+            break;
+        }
+    }
+    st
+}
+
+/// Sends what `buf` holds (consuming what went out). `more` sets MSG_MORE.
+pub fn snd_buf(fd: RawFd, buf: &mut Buffer, more: bool) -> SndStatus {
+    let mut st = SndStatus::default();
+    let flags = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL | if more { libc::MSG_MORE } else { 0 };
+    while !buf.is_empty() {
+        let (a, b) = buf.data();
+        let asked = a.len() + b.len();
+        let ret = if b.is_empty() {
+            // SAFETY: `a` is valid for reads of its length.
+            unsafe { libc::send(fd, a.as_ptr() as *const libc::c_void, a.len(), flags) }
+        } else {
+            let iov = [
+                libc::iovec { iov_base: a.as_ptr() as *mut libc::c_void, iov_len: a.len() },
+                libc::iovec { iov_base: b.as_ptr() as *mut libc::c_void, iov_len: b.len() },
+            ];
+            // SAFETY: zeroed msghdr is valid; iov points to live buffer slices.
+            let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+            msg.msg_iov = iov.as_ptr() as *mut libc::iovec;
+            msg.msg_iovlen = 2;
+            // SAFETY: `msg` and its iovecs are valid for the call.
+            unsafe { libc::sendmsg(fd, &msg, flags) }
+        };
+        if ret > 0 {
+            let n = ret as usize;
+            buf.consume(n);
+            st.n += n;
+            if n < asked {
+                st.blocked = true;
+                break;
+            }
+        } else if ret < 0 {
+            match errno() {
+                libc::EAGAIN => st.blocked = true,
+                libc::EINTR => continue,
+                e => st.error = Some(e),
+            }
+            break;
+        } else {
+            st.blocked = true;
+            break;
+        }
+    }
+    st
+}
+
+/// Splices from the socket into `pipe`, at most `max` bytes.
+pub fn rcv_pipe(fd: RawFd, pipe: &mut Pipe, max: usize) -> RcvStatus {
+    let mut st = RcvStatus::default();
+    let mut budget = max;
+    while budget > 0 {
+        // SAFETY: plain splice between two fds we own; null offsets for sockets/pipes.
+        let ret = unsafe {
+            libc::splice(
+                fd,
+                std::ptr::null_mut(),
+                pipe.wr,
+                std::ptr::null_mut(),
+                budget,
+                libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK,
+            )
+        };
+        if ret > 0 {
+            let n = ret as usize;
+            pipe.data += n;
+            st.n += n;
+            budget -= n;
+        } else if ret == 0 {
+            st.read0 = true;
+            break;
+        } else {
+            match errno() {
+                // EAGAIN with an empty pipe: the socket is drained. With data
+                // in the pipe it may be the pipe that is full; either way stop.
+                libc::EAGAIN => st.drained = pipe.data == 0 || socket_drained(fd),
+                libc::EINTR => continue,
+                e => st.error = Some(e),
+            }
+            break;
+        }
+    }
+    st
+}
+
+/// True when the socket has no pending input (checked with FIONREAD).
+fn socket_drained(fd: RawFd) -> bool {
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int into `n`.
+    let r = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut n) };
+    r < 0 || n == 0
+}
+
+/// Splices from `pipe` to the socket.
+pub fn snd_pipe(fd: RawFd, pipe: &mut Pipe) -> SndStatus {
+    let mut st = SndStatus::default();
+    while pipe.data > 0 {
+        // SAFETY: plain splice between two fds we own.
+        let ret = unsafe {
+            libc::splice(
+                pipe.rd,
+                std::ptr::null_mut(),
+                fd,
+                std::ptr::null_mut(),
+                pipe.data,
+                libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK,
+            )
+        };
+        if ret > 0 {
+            let n = ret as usize;
+            pipe.data -= n;
+            st.n += n;
+        } else if ret == 0 {
+            st.blocked = true;
+            break;
+        } else {
+            match errno() {
+                libc::EAGAIN => st.blocked = true,
+                libc::EINTR => continue,
+                e => st.error = Some(e),
+            }
+            break;
+        }
+    }
+    st
+}

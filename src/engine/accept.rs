@@ -1,0 +1,264 @@
+//! Accepting connections, creating streams, and ending them.
+
+use super::Engine;
+use crate::channel::{CfFlags, Channel};
+use crate::conn::{ConnOwner, Connection, Side};
+use crate::fd::FdOwner;
+use crate::listener::LiState;
+use crate::log::{TcpLog, format_connect, format_tcplog, wall_now};
+use crate::si::{End, SiState, StreamInterface};
+use crate::stream::{Finst, SfFlags, Stream};
+use crate::task::TaskKind;
+use crate::ticks::{ETERNITY, tick_add_ifset};
+
+impl Engine {
+    /// Accepts up to `tune.maxaccept` connections on listener `li`, pausing
+    /// it (state FULL) when a maxconn limit is reached.
+    pub fn accept_loop(&mut self, li: usize) {
+        let max = if self.tune.maxaccept <= 0 { usize::MAX } else { self.tune.maxaccept as usize };
+        for _ in 0..max {
+            let Some(l) = self.listeners.get(li) else { return };
+            if l.state != LiState::Ready {
+                self.fds.stop_recv(l.fd);
+                return;
+            }
+            let fe = l.fe;
+            let fe_full = self.proxies.get(fe).is_some_and(|p| p.maxconn > 0 && p.feconn >= p.maxconn);
+            if self.actconn >= self.maxconn || fe_full || (l.maxconn > 0 && l.nbconn >= l.maxconn) {
+                self.pause_full(li);
+                return;
+            }
+            let lfd = l.fd;
+            match crate::conn::sock::accept(lfd) {
+                Ok(Some((fd, peer))) => self.session_accept(li, fd, peer),
+                Ok(None) => {
+                    self.fds.cant_recv(lfd);
+                    return;
+                }
+                Err(e) => {
+                    match e.raw_os_error() {
+                        Some(libc::EMFILE) | Some(libc::ENFILE) | Some(libc::ENOBUFS) | Some(libc::ENOMEM) => {
+                            log::warn!("accept(): {e}; pausing listener");
+                            self.pause_full(li);
+                        }
+                        _ => {} // ECONNABORTED and friends: try the next one
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    fn pause_full(&mut self, li: usize) {
+        if let Some(l) = self.listeners.get_mut(li) {
+            if l.state == LiState::Ready {
+                l.state = LiState::Full;
+            }
+            self.fds.stop_recv(l.fd);
+        }
+    }
+
+    /// Resumes listeners paused on a maxconn limit that is no longer reached.
+    fn resume_listeners(&mut self) {
+        if self.actconn >= self.maxconn {
+            return;
+        }
+        for i in 0..self.listeners.len() {
+            let l = &self.listeners[i];
+            if l.state != LiState::Full {
+                continue;
+            }
+            let fe_full = self.proxies.get(l.fe).is_some_and(|p| p.maxconn > 0 && p.feconn >= p.maxconn);
+            if fe_full || (l.maxconn > 0 && l.nbconn >= l.maxconn) {
+                continue;
+            }
+            let fd = l.fd;
+            self.listeners[i].state = LiState::Ready;
+            self.fds.want_recv(fd);
+            // Connections may have queued in the backlog meanwhile.
+            self.fds.may_recv(fd);
+        }
+    }
+
+    /// Sets up an accepted connection and its stream.
+    fn session_accept(&mut self, li: usize, fd: i32, peer: Option<std::net::SocketAddr>) {
+        let Some(l) = self.listeners.get_mut(li) else { return };
+        let fe = l.fe;
+        l.nbconn += 1;
+        self.actconn += 1;
+        self.counters.cum_conns += 1;
+        let _ = crate::conn::sock::setsockopt_int(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
+        if self.tune.rcvbuf_client > 0 {
+            let _ = crate::conn::sock::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, self.tune.rcvbuf_client as i32);
+        }
+        if self.tune.sndbuf_client > 0 {
+            let _ = crate::conn::sock::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUF, self.tune.sndbuf_client as i32);
+        }
+        let Some(px) = self.proxies.get_mut(fe) else { return };
+        px.feconn += 1;
+        px.cum_conn += 1;
+        let be = px.default_backend;
+        let (splice_req, splice_res) = {
+            let pick = |p: &crate::proxy::Proxy| (p.opts.splice_auto || p.opts.splice_request, p.opts.splice_auto || p.opts.splice_response);
+            let (a, b) = pick(px);
+            let (c, d) = be.and_then(|b| self.proxies.get(b)).map(pick).unwrap_or((false, false));
+            (a || c, b || d)
+        };
+        let fe_px = &self.proxies[fe];
+        let cli_to = fe_px.timeouts.client;
+        let retries = be.and_then(|b| self.proxies.get(b)).map_or(3, |p| p.retries);
+        let local = crate::conn::sock::local_addr(fd);
+        if !fe_px.opts.tcplog && !fe_px.logs.is_empty() {
+            let msg = format_connect(peer, local, &fe_px.name);
+            let logs = fe_px.logs.clone();
+            self.logger.send(&logs, 6, &msg);
+        }
+        let now = self.clock.now;
+        let task = self.sched.create(TaskKind::Stream(0));
+        let mut req = Channel::new();
+        req.flags.insert(CfFlags::AUTO_CONNECT);
+        req.rto = cli_to;
+        req.rex = tick_add_ifset(now, cli_to);
+        let res = Channel::new();
+        let mut front = StreamInterface::new(0, SiState::Ini);
+        front.set_state(SiState::Est);
+        let mut back = StreamInterface::new(1, SiState::Ini);
+        back.conn_retries = retries;
+        let stream = Stream {
+            task,
+            fe,
+            be,
+            srv: None,
+            prev_srv: None,
+            listener: li,
+            req,
+            res,
+            si: [front, back],
+            flags: SfFlags::COUNTED,
+            cli_addr: peer,
+            frt_addr: local,
+            exp: ETERNITY,
+            err: '-',
+            finst: Finst::None,
+            splice: [splice_req, splice_res],
+            t_accept: self.clock.now_abs,
+            accept_date: wall_now(),
+            t_queue: None,
+            t_connect: None,
+            queue_pos: (0, 0),
+            retries_done: 0,
+            calls: 0,
+        };
+        let sid = self.streams.insert(stream);
+        self.sched.destroy(task);
+        let task = self.sched.create(TaskKind::Stream(sid));
+        let mut conn = Connection::new(fd, ConnOwner::Stream { sid, side: Side::Front });
+        conn.peer = peer;
+        conn.local = local;
+        let cid = self.conns.insert(conn);
+        if let Some(s) = self.streams.get_mut(sid) {
+            s.task = task;
+            s.si[0].end = End::Conn(cid);
+        }
+        if let Some(px) = be.and_then(|b| self.proxies.get_mut(b)) {
+            let _ = px;
+        }
+        if self.fds.insert(fd, FdOwner::Conn(cid)).is_err() {
+            self.conn_free(cid, true);
+            if let Some(s) = self.streams.get_mut(sid) {
+                s.si[0].end = End::None;
+            }
+        } else {
+            self.fds.want_recv(fd);
+            // Speculative first read: the client often sent data already.
+            self.fds.may_recv(fd);
+        }
+        self.sched.wakeup(task);
+    }
+
+    /// Logs the stream, updates counters, frees it and its task, and resumes
+    /// listeners that were waiting for a free slot.
+    pub fn stream_free(&mut self, sid: usize) {
+        self.queue_remove(sid);
+        self.release_server(sid);
+        self.stream_release_buffers(sid);
+        for side in [Side::Front, Side::Back] {
+            self.si_close(sid, side, false);
+        }
+        let Some(s) = self.streams.try_remove(sid) else { return };
+        self.sched.destroy(s.task);
+        let now_abs = self.clock.now_abs;
+        if let Some(b) = s.be {
+            if let Some(px) = self.proxies.get_mut(b) {
+                if s.flags.contains(SfFlags::BE_ASSIGNED) {
+                    px.beconn = px.beconn.saturating_sub(1);
+                }
+                px.bytes_in += s.req.total;
+                px.bytes_out += s.res.total;
+            }
+        }
+        self.counters.bytes_out += s.res.total;
+        // Log before the counters drop, as HAProxy logs the counts it saw.
+        if let Some(fe) = self.proxies.get(s.fe) {
+            let dontlog = fe.opts.dontlognull && s.req.total == 0;
+            if fe.opts.tcplog && !fe.logs.is_empty() && !dontlog {
+                let be = s.be.and_then(|b| self.proxies.get(b));
+                let srv = match (be, s.srv.or(s.prev_srv)) {
+                    (Some(b), Some(i)) if s.t_connect.is_some() || s.srv.is_some() => b.servers.get(i).map(|x| x.name.as_str()),
+                    _ => None,
+                };
+                let t_q = s.t_queue.map_or(0, |q| q as i64);
+                let tw = match s.t_queue {
+                    Some(_) => s.t_connect.map_or(-1, |_| 0).max(0) + (now_abs as i64 - t_q).min(0),
+                    None => 0,
+                };
+                let line = format_tcplog(&TcpLog {
+                    client: s.cli_addr,
+                    accept_date: s.accept_date,
+                    frontend: &fe.name,
+                    backend: be.map_or("<NOSRV>", |b| b.name.as_str()),
+                    server: srv.unwrap_or("<NOSRV>"),
+                    tw: if s.t_queue.is_some() { tw.max(0) } else { 0 },
+                    tc: s.t_connect.map_or(-1, |c| c.saturating_sub(s.t_accept) as i64),
+                    tt: now_abs.saturating_sub(s.t_accept) as i64,
+                    bytes: s.res.total,
+                    term: [s.err, if s.err == '-' && s.finst == Finst::None { '-' } else { finst_char(s.finst) }],
+                    actconn: self.actconn,
+                    feconn: fe.feconn,
+                    beconn: be.map_or(0, |b| b.beconn),
+                    srvconn: match (be, s.prev_srv.or(s.srv)) {
+                        (Some(b), Some(i)) => b.servers.get(i).map_or(0, |x| x.cur_sess),
+                        _ => 0,
+                    },
+                    retries: s.retries_done,
+                    redispatched: s.flags.contains(SfFlags::REDISP),
+                    srv_queue: s.queue_pos.0,
+                    be_queue: s.queue_pos.1,
+                });
+                let logs = fe.logs.clone();
+                self.logger.send(&logs, 6, &line);
+            }
+        }
+        if s.flags.contains(SfFlags::COUNTED) {
+            self.actconn = self.actconn.saturating_sub(1);
+            if let Some(px) = self.proxies.get_mut(s.fe) {
+                px.feconn = px.feconn.saturating_sub(1);
+            }
+            if let Some(l) = self.listeners.get_mut(s.listener) {
+                l.nbconn = l.nbconn.saturating_sub(1);
+            }
+        }
+        self.resume_listeners();
+        let _ = CfFlags::SHUTR;
+    }
+}
+
+fn finst_char(f: Finst) -> char {
+    match f {
+        Finst::None => '-',
+        Finst::Queue => 'Q',
+        Finst::Connect => 'C',
+        Finst::Data => 'D',
+        Finst::Last => 'L',
+    }
+}

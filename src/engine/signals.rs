@@ -1,0 +1,172 @@
+//! Signals through a signalfd in the poller, and the stop sequences.
+//!
+//! | signal | effect (management.txt 4) |
+//! |---|---|
+//! | SIGUSR1 | soft stop: close listeners, finish streams, exit (bounded by `hard-stop-after`) |
+//! | SIGTERM, SIGINT | hard stop: exit now |
+//! | SIGTTOU / SIGTTIN | pause / resume listeners (used during `-sf` bind retries) |
+//! | SIGHUP | log every server's state |
+//! | SIGUSR2, SIGPIPE | ignored |
+
+use super::Engine;
+use crate::cfg::diag::{Level, format_line};
+use crate::fd::FdOwner;
+use crate::listener::LiState;
+use crate::task::TaskKind;
+
+/// The signals the engine handles.
+const HANDLED: [libc::c_int; 7] =
+    [libc::SIGUSR1, libc::SIGTERM, libc::SIGINT, libc::SIGTTOU, libc::SIGTTIN, libc::SIGHUP, libc::SIGUSR2];
+
+/// Blocks the handled signals and returns a signalfd delivering them.
+pub fn setup_signalfd() -> std::io::Result<i32> {
+    // SAFETY: sigset operations on a local set; SIGPIPE is set to ignored.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for s in HANDLED {
+            libc::sigaddset(&mut set, s);
+        }
+        if libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let fd = libc::signalfd(-1, &set, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC);
+        if fd < 0 { Err(std::io::Error::last_os_error()) } else { Ok(fd) }
+    }
+}
+
+impl Engine {
+    /// Registers the signalfd with the poller.
+    pub fn start_signals(&mut self, fd: i32) -> std::io::Result<()> {
+        self.signal_fd = fd;
+        self.fds.insert(fd, FdOwner::Signal)?;
+        self.fds.want_recv(fd);
+        Ok(())
+    }
+
+    /// Reads pending signals and acts on each.
+    pub fn handle_signals(&mut self) {
+        loop {
+            // SAFETY: zeroed siginfo is a valid buffer for read().
+            let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+            let sz = std::mem::size_of::<libc::signalfd_siginfo>();
+            // SAFETY: `info` is writable for `sz` bytes.
+            let n = unsafe { libc::read(self.signal_fd, &mut info as *mut _ as *mut libc::c_void, sz) };
+            if n != sz as isize {
+                self.fds.cant_recv(self.signal_fd);
+                return;
+            }
+            match info.ssi_signo as libc::c_int {
+                libc::SIGUSR1 => self.soft_stop(),
+                libc::SIGTERM | libc::SIGINT => self.hard_stop(),
+                libc::SIGTTOU => self.pause_listeners(),
+                libc::SIGTTIN => self.resume_paused_listeners(),
+                libc::SIGHUP => self.dump_servers(),
+                _ => {}
+            }
+        }
+    }
+
+    /// Soft stop: stop every proxy (close listeners), keep streams running,
+    /// exit when the last one ends or `hard-stop-after` expires.
+    pub fn soft_stop(&mut self) {
+        if self.stopping {
+            return;
+        }
+        self.stopping = true;
+        eprintln!("{}", format_line(Level::Warning, None, "Stopping frontend GLOBAL in 0 ms."));
+        for i in 0..self.listeners.len() {
+            // Accept what already waits in the backlog so that no handshake
+            // completed by the kernel is reset when the socket closes.
+            if self.listeners[i].state == LiState::Ready || self.listeners[i].state == LiState::Full {
+                self.listeners[i].state = LiState::Ready;
+                let saved = self.maxconn;
+                self.maxconn = u32::MAX;
+                self.accept_loop(i);
+                self.maxconn = saved;
+            }
+            let l = &mut self.listeners[i];
+            if l.state != LiState::Closed {
+                self.fds.remove(l.fd);
+                crate::conn::sock::close(l.fd);
+                l.state = LiState::Closed;
+            }
+        }
+        for p in self.proxies.iter() {
+            if p.is_fe || p.is_be {
+                let kind = if p.is_fe && p.is_be { "Proxy" } else if p.is_fe { "Frontend" } else { "Backend" };
+                let msg = format!("Proxy {} stopped (cumulated conns: FE: {}, BE: {}).", p.name, p.cum_conn, p.cum_beconn);
+                let _ = kind;
+                eprintln!("{}", format_line(Level::Warning, None, &msg));
+                let logs = p.logs.clone();
+                self.logger.send(&logs, 4, &msg);
+            }
+        }
+        if self.hard_stop_after > 0 {
+            self.hard_stop_at = Some(self.clock.now_abs + self.hard_stop_after as u64);
+            let t = self.sched.create(TaskKind::Stopper);
+            self.sched.queue(t, self.hard_stop_at);
+        }
+    }
+
+    /// Hard stop: leave the loop now (connections are closed by exit).
+    pub fn hard_stop(&mut self) {
+        self.exit_now = true;
+    }
+
+    /// The hard-stop-after timer fired.
+    pub fn stopper_task(&mut self, tid: usize) {
+        self.sched.destroy(tid);
+        if self.stopping {
+            eprintln!("{}", format_line(Level::Warning, None, "soft-stop: hard-stop-after expired, killing remaining connections."));
+            self.exit_now = true;
+        }
+    }
+
+    fn pause_listeners(&mut self) {
+        for l in self.listeners.iter_mut() {
+            if l.state == LiState::Ready || l.state == LiState::Full {
+                l.state = LiState::Paused;
+                self.fds.stop_recv(l.fd);
+            }
+        }
+    }
+
+    fn resume_paused_listeners(&mut self) {
+        for l in self.listeners.iter_mut() {
+            if l.state == LiState::Paused {
+                l.state = LiState::Ready;
+                self.fds.want_recv(l.fd);
+                self.fds.may_recv(l.fd);
+            }
+        }
+    }
+
+    fn dump_servers(&mut self) {
+        let mut lines = Vec::new();
+        for p in &self.proxies {
+            for s in &p.servers {
+                let st = match s.state {
+                    crate::proxy::SrvState::Up => "UP",
+                    crate::proxy::SrvState::Down => "DOWN",
+                    crate::proxy::SrvState::Maint => "MAINT",
+                };
+                lines.push(format!(
+                    "SIGHUP: Server {}/{} is {}. Conn: {} act, {} pend, {} tot.",
+                    p.name,
+                    s.name,
+                    st,
+                    s.cur_sess,
+                    s.queue.len(),
+                    s.cum_sess
+                ));
+            }
+        }
+        let logs = self.global_logs.clone();
+        for l in lines {
+            eprintln!("{}", format_line(Level::Notice, None, &l));
+            self.logger.send(&logs, 5, &l);
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! haproxy-rs: an HAProxy-compatible load balancer, one thread, one epoll loop.
+//!
+//! Layers, bottom-up (see `include-docs/architecture.md`):
+//! `ticks` (time) -> `fd` (poller) -> `task` (scheduler) -> `listener` ->
+//! `conn` (connections, raw socket data layer) -> `buf` (buffers, pipes) ->
+//! `channel` -> `si` (stream interfaces) -> `stream` (process_stream, backend
+//! state machine) -> `proxy` (frontends, backends, LB) -> `engine` (arenas,
+//! loop). `cfg` parses configuration, `log` renders traffic logs, `process`
+//! handles daemon/pidfile/-sf.
+//!
+//! Lint policy: code fed by bytes from outside (parsers) never unwraps.
+
+pub mod buf;
+pub mod cfg;
+pub mod channel;
+pub mod conn;
+pub mod engine;
+pub mod fd;
+pub mod listener;
+pub mod log;
+pub mod process;
+pub mod proxy;
+pub mod si;
+pub mod stream;
+pub mod task;
+pub mod ticks;

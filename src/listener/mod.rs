@@ -1,0 +1,88 @@
+//! Listeners: bound sockets that accept connections for a frontend.
+//!
+//! A listener is READY (accepting), FULL (paused because its own, its
+//! frontend's or the global `maxconn` is reached; resumed when a connection
+//! ends) or PAUSED (SIGTTOU, soft-stop). Accepting is bounded per loop turn by
+//! `tune.maxaccept` so that one busy listener cannot starve the others.
+
+use crate::cfg::units::BindAddr;
+use crate::conn::sock;
+use std::net::SocketAddr;
+use std::os::fd::RawFd;
+
+/// Listener state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiState {
+    Ready,
+    /// Paused on a maxconn limit.
+    Full,
+    /// Paused by a signal or by soft-stop.
+    Paused,
+    /// Closed.
+    Closed,
+}
+
+/// Where a listener's socket lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiAddr {
+    Tcp(SocketAddr),
+    Unix(std::path::PathBuf),
+    Fd(i32),
+}
+
+impl std::fmt::Display for LiAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LiAddr::Tcp(a) => write!(f, "{a}"),
+            LiAddr::Unix(p) => write!(f, "{}", p.display()),
+            LiAddr::Fd(n) => write!(f, "fd@{n}"),
+        }
+    }
+}
+
+/// A bound socket.
+#[derive(Debug)]
+pub struct Listener {
+    pub fd: RawFd,
+    pub addr: LiAddr,
+    /// Frontend index.
+    pub fe: usize,
+    pub name: Option<String>,
+    pub maxconn: u32,
+    pub nbconn: u32,
+    pub state: LiState,
+    /// Config place, for messages.
+    pub place: (String, usize),
+}
+
+/// One address to bind, expanded from a `bind` line (port ranges give one
+/// listener per port).
+pub fn expand(addr: &BindAddr) -> Vec<LiAddr> {
+    match addr {
+        BindAddr::Inet { ip, ports } => ports.clone().map(|p| LiAddr::Tcp(SocketAddr::new(*ip, p))).collect(),
+        BindAddr::Unix(p) => vec![LiAddr::Unix(p.clone())],
+        BindAddr::Fd(n) => vec![LiAddr::Fd(*n)],
+    }
+}
+
+/// Binds `addr`. Returns the listening fd.
+pub fn bind(addr: &LiAddr, backlog: i32, reuseport: bool, v6only: bool) -> std::io::Result<RawFd> {
+    match addr {
+        LiAddr::Tcp(a) => sock::tcp_listen(a, backlog, reuseport, v6only),
+        LiAddr::Unix(p) => sock::unix_listen(p, backlog, None),
+        LiAddr::Fd(n) => {
+            // An inherited socket: make sure it is non-blocking and listening.
+            let fd = *n;
+            // SAFETY: fcntl on an fd number given by the user; errors are reported.
+            let fl = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+            if fl < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // SAFETY: same fd, setting O_NONBLOCK.
+            unsafe { libc::fcntl(fd, libc::F_SETFL, fl | libc::O_NONBLOCK) };
+            // SAFETY: plain listen on the inherited socket.
+            unsafe { libc::listen(fd, backlog) };
+            Ok(fd)
+        }
+    }
+}

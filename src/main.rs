@@ -1,0 +1,354 @@
+//! haproxy-rs command line: parses HAProxy's flags and picks a mode
+//! (version, check, run). See include-docs/management.md.
+
+use haproxy_rs::cfg::diag::{Level, format_line};
+use haproxy_rs::cfg::parse::{expand_paths, parse_files};
+use haproxy_rs::engine::Engine;
+use haproxy_rs::engine::signals::setup_signalfd;
+use haproxy_rs::listener::{self, LiState, Listener};
+use haproxy_rs::process;
+
+const VERSION: &str = concat!("2.6.0-rs", env!("CARGO_PKG_VERSION"));
+const DATE: &str = "2026/11/23";
+
+const USAGE: &str = "Usage : haproxy-rs [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -n <maxconn> ] [ -N <maxpconn> ]
+        [ -p <pidfile> ] [ -C <dir> ] [-- <cfgfile>*]
+        -v displays version ; -vv shows known build options.
+        -d enters debug mode ; -db only disables background mode.
+        -V enters verbose mode (disables quiet mode)
+        -D goes daemon ; -C changes to <dir> before loading files.
+        -q quiet mode : don't display messages
+        -c check mode : only check config files and exit
+        -n sets the maximum total # of connections (uses ulimit -n)
+        -N sets the default, per-proxy maximum # of connections (0)
+        -L set local peer name (default to hostname)
+        -p writes pids of all children to this file
+        -dS disables splice usage (broken on old kernels)
+        -dr ignores server address resolution failures
+        -dW fails if any warning is emitted
+        -sf/-st [pid ]* finishes/terminates old pids.
+";
+
+/// Parsed command line.
+#[derive(Default)]
+struct Opts {
+    files: Vec<String>,
+    chdir: Option<String>,
+    check: bool,
+    debug: bool,
+    foreground: bool,
+    daemon: bool,
+    quiet: bool,
+    verbose: bool,
+    version: u8,
+    maxconn: Option<u32>,
+    pxconn: Option<u32>,
+    pidfile: Option<String>,
+    nosplice: bool,
+    noreuseport: bool,
+    ignore_resolve: bool,
+    zero_warning: bool,
+    localpeer: Option<String>,
+    sf: Vec<i32>,
+    st: Vec<i32>,
+}
+
+fn usage_exit(msg: Option<&str>) -> ! {
+    if let Some(m) = msg {
+        eprintln!("{}", format_line(Level::Alert, None, m));
+    }
+    eprint!("{USAGE}");
+    std::process::exit(1)
+}
+
+fn parse_args(args: &[String]) -> Opts {
+    let mut o = Opts::default();
+    let mut i = 0;
+    let next_num = |i: &mut usize, flag: &str| -> u32 {
+        *i += 1;
+        match args.get(*i).and_then(|v| v.parse().ok()) {
+            Some(v) => v,
+            None => usage_exit(Some(&format!("'{flag}' expects an integer argument."))),
+        }
+    };
+    while i < args.len() {
+        let a = args[i].as_str();
+        match a {
+            "--" => {
+                o.files.extend(args[i + 1..].iter().cloned());
+                break;
+            }
+            "-f" => {
+                i += 1;
+                match args.get(i) {
+                    Some(f) => o.files.push(f.clone()),
+                    None => usage_exit(None),
+                }
+            }
+            "-C" => {
+                i += 1;
+                o.chdir = args.get(i).cloned();
+            }
+            "-c" => o.check = true,
+            "-d" => {
+                o.debug = true;
+                o.foreground = true;
+            }
+            "-db" => o.foreground = true,
+            "-D" => o.daemon = true,
+            "-q" => o.quiet = true,
+            "-V" => o.verbose = true,
+            "-v" => o.version = o.version.max(1),
+            "-vv" => o.version = 2,
+            "-dS" => o.nosplice = true,
+            "-dR" => o.noreuseport = true,
+            "-dr" => o.ignore_resolve = true,
+            "-dW" => o.zero_warning = true,
+            "-de" | "-dp" | "-dk" | "-dG" | "-dV" | "-dD" => {}
+            "-n" => o.maxconn = Some(next_num(&mut i, "-n")),
+            "-N" => o.pxconn = Some(next_num(&mut i, "-N")),
+            "-p" => {
+                i += 1;
+                o.pidfile = args.get(i).cloned();
+            }
+            "-L" => {
+                i += 1;
+                o.localpeer = args.get(i).cloned();
+            }
+            "-sf" | "-st" => {
+                // The pid list ends at the next argument starting with '-'.
+                while let Some(p) = args.get(i + 1).filter(|s| !s.starts_with('-')) {
+                    match p.parse::<i32>() {
+                        Ok(pid) if a == "-sf" => o.sf.push(pid),
+                        Ok(pid) => o.st.push(pid),
+                        Err(_) => usage_exit(Some(&format!("'{a}' expects pids as arguments, got '{p}'."))),
+                    }
+                    i += 1;
+                }
+            }
+            "-W" | "-Ws" | "-S" | "-x" => {
+                usage_exit(Some(&format!("'{a}': master-worker mode and socket transfer are not supported yet by haproxy-rs.")))
+            }
+            other if other.starts_with("-d") => {}
+            other => usage_exit(Some(&format!("unknown option '{other}'."))),
+        }
+        i += 1;
+    }
+    o
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let o = parse_args(&args);
+    if o.version > 0 {
+        println!("HAProxy version {VERSION} {DATE} - https://haproxy.org/");
+        println!("haproxy-rs {}: an HAProxy 2.6 compatible load balancer written in Rust", env!("CARGO_PKG_VERSION"));
+        if o.version > 1 {
+            println!("Build options : single thread, epoll (edge-triggered), splice, no SSL, no Lua");
+            println!("Available polling systems :\n      epoll : pref=300,  test result OK");
+        }
+        std::process::exit(0);
+    }
+    if o.files.is_empty() {
+        usage_exit(None);
+    }
+    if let Some(d) = &o.chdir {
+        if std::env::set_current_dir(d).is_err() {
+            eprintln!("{}", format_line(Level::Alert, None, &format!("Cannot chdir to {d}")));
+            std::process::exit(1);
+        }
+    }
+    if let Some(l) = &o.localpeer {
+        // SAFETY: single-threaded at this point.
+        unsafe { std::env::set_var("HAPROXY_LOCALPEER", l) };
+    }
+    let files = expand_paths(&o.files);
+    let (cfg, diags) = parse_files(&files, o.ignore_resolve);
+    let quiet = (o.quiet || cfg.global.quiet) && !o.verbose;
+    let zero_warning = o.zero_warning || cfg.global.zero_warning;
+    if !quiet {
+        for d in &diags.list {
+            eprintln!("{}", d.render());
+        }
+    }
+    if diags.alerts() > 0 {
+        if !quiet {
+            let parse_errs = diags.list.iter().any(|d| d.level == Level::Alert && d.place.is_some());
+            if parse_errs {
+                for f in &o.files {
+                    eprintln!("{}", format_line(Level::Alert, Some("config"), &format!("Error(s) found in configuration file : {f}")));
+                }
+            }
+            eprintln!("{}", format_line(Level::Alert, Some("config"), "Fatal errors found in configuration."));
+        }
+        std::process::exit(1);
+    }
+    if zero_warning && diags.warnings() > 0 {
+        if !quiet {
+            eprintln!("{}", format_line(Level::Alert, None, "Some warnings were found and 'zero-warning' is set. Aborting."));
+        }
+        std::process::exit(1);
+    }
+    let has_listener = cfg.proxies.iter().any(|p| p.cap.fe && !p.disabled && !p.binds.is_empty());
+    if o.check {
+        if !quiet && diags.warnings() > 0 {
+            println!("Warnings were found.");
+        }
+        if !has_listener {
+            if !quiet {
+                println!("Configuration file has no error but will not start (no listener) => exit(2).");
+            }
+            std::process::exit(2);
+        }
+        if !quiet {
+            println!("Configuration file is valid");
+        }
+        std::process::exit(0);
+    }
+    if !has_listener {
+        eprintln!("{}", format_line(Level::Alert, None, "[haproxy-rs.main()] No enabled listener found (check for 'bind' directives) ! Exiting."));
+        std::process::exit(1);
+    }
+    std::process::exit(run(o, cfg));
+}
+
+/// Global maxconn as HAProxy derives it: `-n`, else `global maxconn`, else
+/// what the file-descriptor hard limit allows (2 fds per proxied connection).
+fn compute_maxconn(o: &Opts, cfg: &haproxy_rs::cfg::model::Config, nlisteners: u64) -> u32 {
+    let hard = process::nofile_hard();
+    let reserve = nlisteners + 100;
+    match o.maxconn.or(if cfg.global.maxconn > 0 { Some(cfg.global.maxconn) } else { None }) {
+        Some(m) => m,
+        None => (hard.saturating_sub(reserve) / 2).clamp(100, 1_000_000) as u32,
+    }
+}
+
+fn run(o: Opts, cfg: haproxy_rs::cfg::model::Config) -> i32 {
+    let nl: u64 = cfg.proxies.iter().map(|p| p.binds.iter().map(|b| b.addrs.len() as u64).sum::<u64>()).sum();
+    let maxconn = compute_maxconn(&o, &cfg, nl);
+    let want_fds = maxconn as u64 * 2 + nl + 100;
+    let got = process::raise_nofile(want_fds);
+    if got < want_fds {
+        eprintln!(
+            "{}",
+            format_line(Level::Warning, None, &format!("[haproxy-rs.main()] Cannot raise FD limit to {want_fds}, limit is {got}."))
+        );
+    }
+    let nosplice = o.nosplice || cfg.global.nosplice;
+    let mut engine = match Engine::new(&cfg, maxconn, o.pxconn.unwrap_or(0), nosplice) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("{}", format_line(Level::Alert, None, &format!("cannot create poller: {e}")));
+            return 1;
+        }
+    };
+    // Bind every listener; on EADDRINUSE with old pids, pause them and retry.
+    let reuseport = !o.noreuseport && !cfg.global.noreuseport;
+    let old: Vec<i32> = o.sf.iter().chain(o.st.iter()).copied().collect();
+    let mut paused_old = false;
+    let mut failed = false;
+    for (pi, p) in cfg.proxies.iter().enumerate() {
+        if !p.cap.fe || p.disabled {
+            continue;
+        }
+        for b in &p.binds {
+            for ba in &b.addrs {
+                for addr in listener::expand(ba) {
+                    let backlog = b.backlog.or(p.backlog).unwrap_or(if p.maxconn > 0 { p.maxconn as i32 } else { 1024 });
+                    let mut res = listener::bind(&addr, backlog, reuseport, b.v6only);
+                    if matches!(&res, Err(e) if e.raw_os_error() == Some(libc::EADDRINUSE)) && !old.is_empty() {
+                        if !paused_old {
+                            process::signal_pids(&old, libc::SIGTTOU);
+                            paused_old = true;
+                        }
+                        for _ in 0..20 {
+                            std::thread::sleep(std::time::Duration::from_millis(50));
+                            res = listener::bind(&addr, backlog, reuseport, b.v6only);
+                            if res.is_ok() {
+                                break;
+                            }
+                        }
+                    }
+                    match res {
+                        Ok(fd) => {
+                            let li = engine.listeners.len();
+                            engine.listeners.push(Listener {
+                                fd,
+                                addr: addr.clone(),
+                                fe: pi,
+                                name: b.name.clone(),
+                                maxconn: b.maxconn,
+                                nbconn: 0,
+                                state: LiState::Ready,
+                                place: (b.file.clone(), b.line),
+                            });
+                            engine.proxies[pi].listeners.push(li);
+                        }
+                        Err(e) => {
+                            failed = true;
+                            eprintln!(
+                                "{}",
+                                format_line(
+                                    Level::Alert,
+                                    None,
+                                    &format!(
+                                        "Binding [{}:{}] for proxy {}: cannot bind socket ({}) for [{}]",
+                                        b.file,
+                                        b.line,
+                                        p.name,
+                                        haproxy_rs::cfg::parse::strerror(&e),
+                                        addr
+                                    )
+                                )
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if failed {
+        if paused_old {
+            process::signal_pids(&old, libc::SIGTTIN);
+        }
+        eprintln!("{}", format_line(Level::Alert, None, "[haproxy-rs.main()] Some protocols failed to start their listeners! Exiting."));
+        return 1;
+    }
+    // Old processes: finish (-sf) or terminate (-st) now that we listen.
+    process::signal_pids(&o.sf, libc::SIGUSR1);
+    process::signal_pids(&o.st, libc::SIGTERM);
+    let daemon = (o.daemon || cfg.global.daemon) && !o.foreground;
+    if daemon {
+        if let Err(e) = process::daemonize(false) {
+            eprintln!("{}", format_line(Level::Alert, None, &format!("[haproxy-rs.main()] Cannot fork: {e}.")));
+            return 1;
+        }
+    }
+    let pidfile = o.pidfile.clone().or(cfg.global.pidfile.clone());
+    if let (Some(p), true) = (&pidfile, daemon) {
+        if let Err(e) = process::write_pidfile(p, std::process::id()) {
+            eprintln!("{}", format_line(Level::Alert, None, &format!("[haproxy-rs.main()] Cannot create pidfile {p}: {e}")));
+            return 1;
+        }
+    }
+    if let Err(m) = process::drop_privileges(cfg.global.chroot.as_deref(), cfg.global.uid, cfg.global.gid) {
+        eprintln!("{}", format_line(Level::Alert, None, &m));
+        return 1;
+    }
+    let sfd = match setup_signalfd() {
+        Ok(fd) => fd,
+        Err(e) => {
+            eprintln!("{}", format_line(Level::Alert, None, &format!("cannot set up signals: {e}")));
+            return 1;
+        }
+    };
+    if let Err(e) = engine.start_signals(sfd).and_then(|_| engine.start_listeners()) {
+        eprintln!("{}", format_line(Level::Alert, None, &format!("cannot register listeners: {e}")));
+        return 1;
+    }
+    if o.debug {
+        eprintln!("Available polling systems :\n      epoll : pref=300,  test result OK\nUsing epoll() as the polling mechanism.");
+    }
+    engine.run();
+    if engine.exit_now && !engine.stopping { 143 } else { 0 }
+}

@@ -1,0 +1,100 @@
+//! Process-level duties: file-descriptor limit, daemon mode, pidfile,
+//! chroot and privilege drop, and signalling old processes (`-sf`/`-st`).
+
+use std::io;
+
+/// Raises RLIMIT_NOFILE to at least `want` (up to the hard limit). Returns
+/// the soft limit in force afterwards.
+pub fn raise_nofile(want: u64) -> u64 {
+    // SAFETY: zeroed rlimit is a valid out-parameter.
+    let mut rl: libc::rlimit = unsafe { std::mem::zeroed() };
+    // SAFETY: `rl` is valid for writing.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) } != 0 {
+        return 1024;
+    }
+    if rl.rlim_cur < want as libc::rlim_t {
+        let new = libc::rlimit { rlim_cur: (want as libc::rlim_t).min(rl.rlim_max), rlim_max: rl.rlim_max };
+        // SAFETY: `new` is a valid rlimit.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &new) } == 0 {
+            rl.rlim_cur = new.rlim_cur;
+        }
+    }
+    rl.rlim_cur as u64
+}
+
+/// The hard limit on open files.
+pub fn nofile_hard() -> u64 {
+    // SAFETY: zeroed rlimit is a valid out-parameter.
+    let mut rl: libc::rlimit = unsafe { std::mem::zeroed() };
+    // SAFETY: `rl` is valid for writing.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) } != 0 {
+        return 1024;
+    }
+    rl.rlim_max as u64
+}
+
+/// Forks into the background: the parent exits 0, the child starts a new
+/// session with stdin/stdout/stderr on /dev/null (unless `keep_stdio`).
+pub fn daemonize(keep_stdio: bool) -> io::Result<()> {
+    // SAFETY: single-threaded process; the parent only calls _exit.
+    match unsafe { libc::fork() } {
+        -1 => return Err(io::Error::last_os_error()),
+        0 => {}
+        // SAFETY: the parent leaves at once.
+        _ => unsafe { libc::_exit(0) },
+    }
+    // SAFETY: plain syscall in the child.
+    unsafe { libc::setsid() };
+    if !keep_stdio {
+        if let Ok(f) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null") {
+            use std::os::fd::AsRawFd;
+            let fd = f.as_raw_fd();
+            // SAFETY: dup2 onto the standard descriptors.
+            unsafe {
+                libc::dup2(fd, 0);
+                libc::dup2(fd, 1);
+                libc::dup2(fd, 2);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes `pid` to `path`.
+pub fn write_pidfile(path: &str, pid: u32) -> io::Result<()> {
+    std::fs::write(path, format!("{pid}\n"))
+}
+
+/// chroot, then setgid/setuid as configured.
+pub fn drop_privileges(chroot: Option<&str>, uid: Option<u32>, gid: Option<u32>) -> Result<(), String> {
+    if let Some(dir) = chroot {
+        let c = std::ffi::CString::new(dir).map_err(|_| format!("Cannot chroot({dir})."))?;
+        // SAFETY: valid C strings.
+        if unsafe { libc::chroot(c.as_ptr()) } != 0 || unsafe { libc::chdir(c"/".as_ptr()) } != 0 {
+            return Err(format!("[haproxy.main()] Cannot chroot({dir})."));
+        }
+    }
+    if let Some(g) = gid {
+        // SAFETY: plain syscalls.
+        if unsafe { libc::setgroups(0, std::ptr::null()) } != 0 || unsafe { libc::setgid(g) } != 0 {
+            return Err(format!("[haproxy.main()] Cannot set gid {g}."));
+        }
+    }
+    if let Some(u) = uid {
+        // SAFETY: plain syscall.
+        if unsafe { libc::setuid(u) } != 0 {
+            return Err(format!("[haproxy.main()] Cannot set uid {u}."));
+        }
+    }
+    Ok(())
+}
+
+/// Sends `sig` to each pid (errors ignored: the process may be gone).
+pub fn signal_pids(pids: &[i32], sig: libc::c_int) {
+    for &p in pids {
+        if p > 0 {
+            // SAFETY: plain syscall.
+            unsafe { libc::kill(p, sig) };
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! Proxies (frontends, backends, listens) and servers at run time.
+//!
+//! Built once from the typed config. A backend owns its servers, its LB state
+//! and its queue of streams waiting for a server slot. Counters feed the logs
+//! and the stats.
+
+pub mod lb;
+
+use crate::cfg::model::{Balance, LogCfg, Mode, ProxyCfg, ProxyOpts, Timeouts};
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+
+/// A server's administrative/operational state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SrvState {
+    Up,
+    Down,
+    Maint,
+}
+
+/// A server at run time.
+#[derive(Debug)]
+pub struct Server {
+    pub name: String,
+    pub id: u32,
+    pub addr: SocketAddr,
+    /// The port came from the config (a server without port uses the client's
+    /// destination port).
+    pub has_port: bool,
+    pub weight: u32,
+    pub maxconn: u32,
+    pub maxqueue: u32,
+    pub backup: bool,
+    pub state: SrvState,
+    /// Streams currently using this server (connecting or established).
+    pub cur_sess: u32,
+    pub max_sess: u32,
+    /// Streams queued for this server specifically.
+    pub queue: VecDeque<usize>,
+    pub cum_sess: u64,
+    pub failed_conns: u64,
+    pub retries: u64,
+    pub redispatches: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// Smooth weighted round-robin state.
+    pub rr_current: i64,
+    pub send_proxy: bool,
+}
+
+impl Server {
+    /// True when the server may take traffic.
+    #[inline]
+    pub fn usable(&self) -> bool {
+        self.state == SrvState::Up && self.weight > 0
+    }
+
+    /// True when the server is at its maxconn.
+    #[inline]
+    pub fn full(&self) -> bool {
+        self.maxconn > 0 && self.cur_sess >= self.maxconn
+    }
+}
+
+/// A proxy at run time.
+#[derive(Debug)]
+pub struct Proxy {
+    pub name: String,
+    pub id: u32,
+    pub is_fe: bool,
+    pub is_be: bool,
+    pub mode: Mode,
+    pub timeouts: Timeouts,
+    pub retries: u32,
+    pub opts: ProxyOpts,
+    pub balance: Balance,
+    pub maxconn: u32,
+    /// Index of the default backend (self for a listen with servers).
+    pub default_backend: Option<usize>,
+    pub servers: Vec<Server>,
+    /// Streams waiting for any server of this backend.
+    pub queue: VecDeque<usize>,
+    pub logs: Vec<LogCfg>,
+    pub disabled: bool,
+    /// Current connections on the frontend side.
+    pub feconn: u32,
+    /// Current connections on the backend side.
+    pub beconn: u32,
+    pub cum_conn: u64,
+    pub cum_beconn: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub denied: u64,
+    /// Listener indexes of this frontend.
+    pub listeners: Vec<usize>,
+    /// True while listeners are paused because `maxconn` was reached.
+    pub full: bool,
+    /// Round-robin cursor for `first`/`leastconn` ties.
+    pub lb_cursor: usize,
+}
+
+impl Proxy {
+    /// Builds a run-time proxy from its config (servers resolved later).
+    pub fn from_cfg(c: &ProxyCfg, id: u32, global_logs: &[LogCfg], default_maxconn: u32) -> Self {
+        let mut logs = c.logs.clone();
+        if c.log_global {
+            logs.extend(global_logs.iter().cloned());
+        }
+        let servers = c
+            .servers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Server {
+                name: s.name.clone(),
+                id: s.id.unwrap_or(i as u32 + 1),
+                addr: SocketAddr::new(s.addr, s.port.unwrap_or(0)),
+                has_port: s.port.is_some(),
+                weight: s.weight,
+                maxconn: s.maxconn,
+                maxqueue: s.maxqueue,
+                backup: s.backup,
+                state: if s.disabled { SrvState::Maint } else { SrvState::Up },
+                cur_sess: 0,
+                max_sess: 0,
+                queue: VecDeque::new(),
+                cum_sess: 0,
+                failed_conns: 0,
+                retries: 0,
+                redispatches: 0,
+                bytes_in: 0,
+                bytes_out: 0,
+                rr_current: 0,
+                send_proxy: s.send_proxy || s.send_proxy_v2,
+            })
+            .collect();
+        Proxy {
+            name: c.name.clone(),
+            id,
+            is_fe: c.cap.fe,
+            is_be: c.cap.be,
+            mode: c.mode,
+            timeouts: c.timeouts,
+            retries: c.retries,
+            opts: c.opts,
+            balance: c.balance,
+            maxconn: if c.maxconn > 0 { c.maxconn } else { default_maxconn },
+            default_backend: None,
+            servers,
+            queue: VecDeque::new(),
+            logs,
+            disabled: c.disabled,
+            feconn: 0,
+            beconn: 0,
+            cum_conn: 0,
+            cum_beconn: 0,
+            bytes_in: 0,
+            bytes_out: 0,
+            denied: 0,
+            listeners: Vec::new(),
+            full: false,
+            lb_cursor: 0,
+        }
+    }
+
+    /// Total streams queued on this backend and its servers.
+    pub fn total_queued(&self) -> usize {
+        self.queue.len() + self.servers.iter().map(|s| s.queue.len()).sum::<usize>()
+    }
+}

@@ -1,0 +1,220 @@
+//! Stream interfaces: each end of a stream and its connection state machine.
+//!
+//! ```text
+//!            +-----+  want conn   +-----+  server assigned  +-----+ connect() +-----+
+//!            | INI |------------->| REQ |------------------>| ASS |---------->| CON |
+//!            +-----+              +-----+                   +-----+           +-----+
+//!                                  |  ^ \ maxconn reached      ^  ^          ok/ |  \ error,
+//!                         no server|  |  v                     |  |            v    v timeout
+//!                                  |  | +-----+ slot granted   |  |        +-----+ +-----+
+//!                                  |  | | QUE |----------------+  |        | EST | | CER |
+//!                                  |  | +-----+                   |        +-----+ +-----+
+//!                                  |  |  | timeout queue          |  turn-    |   retries /  |
+//!                                  |  |  v                        |  around   v   redispatch |
+//!                                  |  +--(redispatch)-- +-----+ --+       +-----+           |
+//!                                  |                    | TAR |<----------| DIS |<-- ...    |
+//!                                  v                    +-----+ <---------+-----+-----------+
+//!                                +-----+                                    |  no retry left
+//!                                | CLO |<-----------------------------------+
+//!                                +-----+
+//! ```
+//!
+//! CER is a *past* connection error: the I/O layer never jumps to CLO by
+//! itself, the stream decides between a retry (TAR then ASS, or REQ with
+//! redispatch) and giving up (CLO). REQ, CER and DIS are transient and never
+//! survive a return from `process_stream`.
+
+use crate::ticks::{ETERNITY, Tick};
+use bitflags::bitflags;
+
+/// Stream-interface states (HAProxy's SI_ST_*).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SiState {
+    /// Not initialised yet.
+    Ini,
+    /// A connection is wanted (transient).
+    Req,
+    /// Waiting in a server or backend queue.
+    Que,
+    /// Turn-around: waiting before a retry.
+    Tar,
+    /// A server is assigned, connect() not yet called.
+    Ass,
+    /// connect() issued, waiting for the connection.
+    Con,
+    /// A connection error happened (transient).
+    Cer,
+    /// Connection established.
+    Est,
+    /// Disconnected, resources to release (transient).
+    Dis,
+    /// Closed.
+    Clo,
+}
+
+impl SiState {
+    /// HAProxy's three-letter name.
+    pub fn name(self) -> &'static str {
+        match self {
+            SiState::Ini => "INI",
+            SiState::Req => "REQ",
+            SiState::Que => "QUE",
+            SiState::Tar => "TAR",
+            SiState::Ass => "ASS",
+            SiState::Con => "CON",
+            SiState::Cer => "CER",
+            SiState::Est => "EST",
+            SiState::Dis => "DIS",
+            SiState::Clo => "CLO",
+        }
+    }
+
+    /// True for the edges the state machine may take.
+    pub fn edge_allowed(self, to: SiState) -> bool {
+        use SiState::*;
+        matches!(
+            (self, to),
+            (Ini, Req) | (Ini, Est) | (Ini, Clo)
+                | (Req, Ass) | (Req, Que) | (Req, Clo)
+                | (Que, Ass) | (Que, Req) | (Que, Clo)
+                | (Tar, Ass) | (Tar, Req) | (Tar, Clo)
+                | (Ass, Con) | (Ass, Cer) | (Ass, Clo)
+                | (Con, Est) | (Con, Cer) | (Con, Clo)
+                | (Cer, Tar) | (Cer, Req) | (Cer, Ass) | (Cer, Clo)
+                | (Est, Dis) | (Est, Clo)
+                | (Dis, Clo)
+        )
+    }
+}
+
+impl std::fmt::Display for SiState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+bitflags! {
+    /// Stream-interface flags (HAProxy's SI_FL_*).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub struct SiFlags: u16 {
+        /// An I/O error was reported on this side.
+        const ERR       = 0x0001;
+        /// The side asked to be woken when room frees up.
+        const WAIT_ROOM = 0x0002;
+        /// The next connection attempt should pick another server.
+        const REDISP    = 0x0004;
+        /// Don't use half-closes (close both ways together).
+        const NOHALF    = 0x0008;
+    }
+}
+
+/// Why the last connection attempt failed (HAProxy's SI_ET_*).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ErrType {
+    #[default]
+    None,
+    /// Queue timeout.
+    QueueTo,
+    /// Queue error (no slot, aborted).
+    QueueErr,
+    /// Client aborted while in queue.
+    QueueAbrt,
+    /// Connect timeout.
+    ConnTo,
+    /// Connect error (refused, unreachable...).
+    ConnErr,
+    /// Client aborted during connect.
+    ConnAbrt,
+    /// Other connection failure (resources).
+    ConnOther,
+}
+
+/// What a stream-interface end is attached to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    None,
+    /// A connection (key in the engine's connection slab).
+    Conn(usize),
+}
+
+/// One end of a stream.
+#[derive(Debug)]
+pub struct StreamInterface {
+    state: SiState,
+    pub flags: SiFlags,
+    pub err_type: ErrType,
+    /// Connection attempts left (`retries`).
+    pub conn_retries: u32,
+    /// Expiry of the current state (connect timeout, turn-around, queue).
+    pub exp: Tick,
+    pub end: End,
+    /// Index of the SI for traces (0 front, 1 back).
+    idx: u8,
+}
+
+impl StreamInterface {
+    /// A new SI in `state`.
+    pub fn new(idx: u8, state: SiState) -> Self {
+        StreamInterface {
+            state,
+            flags: SiFlags::empty(),
+            err_type: ErrType::None,
+            conn_retries: 0,
+            exp: ETERNITY,
+            end: End::None,
+            idx,
+        }
+    }
+
+    /// The current state.
+    #[inline]
+    pub fn state(&self) -> SiState {
+        self.state
+    }
+
+    /// The only writer of the state: checks the edge and traces it.
+    pub fn set_state(&mut self, to: SiState) {
+        debug_assert!(self.state.edge_allowed(to), "si{} {} -> {} not allowed", self.idx, self.state, to);
+        log::trace!("si{} {} -> {}", self.idx, self.state, to);
+        self.state = to;
+    }
+
+    /// The attached connection id, if any.
+    #[inline]
+    pub fn conn(&self) -> Option<usize> {
+        match self.end {
+            End::Conn(c) => Some(c),
+            End::None => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_path_edges() {
+        let mut si = StreamInterface::new(1, SiState::Ini);
+        for s in [SiState::Req, SiState::Ass, SiState::Con, SiState::Cer, SiState::Tar, SiState::Ass, SiState::Con, SiState::Est, SiState::Dis, SiState::Clo] {
+            si.set_state(s);
+            assert_eq!(si.state(), s);
+        }
+    }
+
+    #[test]
+    fn forbidden_edges() {
+        assert!(!SiState::Ini.edge_allowed(SiState::Con));
+        assert!(!SiState::Clo.edge_allowed(SiState::Est));
+        assert!(!SiState::Est.edge_allowed(SiState::Con));
+        assert!(!SiState::Que.edge_allowed(SiState::Est));
+        assert!(SiState::Que.edge_allowed(SiState::Ass));
+        assert!(SiState::Cer.edge_allowed(SiState::Req));
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(SiState::Tar.to_string(), "TAR");
+        assert_eq!(SiState::Cer.name(), "CER");
+    }
+}
