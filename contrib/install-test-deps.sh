@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what `make test` needs on a fresh Debian machine: python3 (test
+# helpers) and HAProxy 2.6 (reference behaviour). Skips what is present.
+set -eu
+need=()
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
+if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    else
+        echo "missing: ${need[*]} (run as root or install them)" >&2
+        exit 1
+    fi
+fi
