@@ -5,13 +5,14 @@ use haproxy_rs::cfg::diag::{Level, format_line};
 use haproxy_rs::cfg::parse::{expand_paths, parse_files};
 use haproxy_rs::engine::Engine;
 use haproxy_rs::engine::signals::setup_signalfd;
-use haproxy_rs::listener::{self, LiState, Listener};
+use haproxy_rs::listener::{self, LiKind, LiState, Listener};
 use haproxy_rs::process;
 
 const VERSION: &str = concat!("2.6.0-rs", env!("CARGO_PKG_VERSION"));
 const DATE: &str = "2026/11/23";
 
-const USAGE: &str = "Usage : haproxy-rs [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -n <maxconn> ] [ -N <maxpconn> ]
+const USAGE: &str =
+    "Usage : haproxy-rs [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -n <maxconn> ] [ -N <maxpconn> ]
         [ -p <pidfile> ] [ -C <dir> ] [-- <cfgfile>*]
         -v displays version ; -vv shows known build options.
         -d enters debug mode ; -db only disables background mode.
@@ -121,14 +122,16 @@ fn parse_args(args: &[String]) -> Opts {
                     match p.parse::<i32>() {
                         Ok(pid) if a == "-sf" => o.sf.push(pid),
                         Ok(pid) => o.st.push(pid),
-                        Err(_) => usage_exit(Some(&format!("'{a}' expects pids as arguments, got '{p}'."))),
+                        Err(_) => usage_exit(Some(&format!(
+                            "'{a}' expects pids as arguments, got '{p}'."
+                        ))),
                     }
                     i += 1;
                 }
             }
-            "-W" | "-Ws" | "-S" | "-x" => {
-                usage_exit(Some(&format!("'{a}': master-worker mode and socket transfer are not supported yet by haproxy-rs.")))
-            }
+            "-W" | "-Ws" | "-S" | "-x" => usage_exit(Some(&format!(
+                "'{a}': master-worker mode and socket transfer are not supported yet by haproxy-rs."
+            ))),
             other if other.starts_with("-d") => {}
             other => usage_exit(Some(&format!("unknown option '{other}'."))),
         }
@@ -142,9 +145,14 @@ fn main() {
     let o = parse_args(&args);
     if o.version > 0 {
         println!("HAProxy version {VERSION} {DATE} - https://haproxy.org/");
-        println!("haproxy-rs {}: an HAProxy 2.6 compatible load balancer written in Rust", env!("CARGO_PKG_VERSION"));
+        println!(
+            "haproxy-rs {}: an HAProxy 2.6 compatible load balancer written in Rust",
+            env!("CARGO_PKG_VERSION")
+        );
         if o.version > 1 {
-            println!("Build options : single thread, epoll (edge-triggered), splice, no SSL, no Lua");
+            println!(
+                "Build options : single thread, epoll (edge-triggered), splice, no SSL, no Lua"
+            );
             println!("Available polling systems :\n      epoll : pref=300,  test result OK");
         }
         std::process::exit(0);
@@ -154,7 +162,10 @@ fn main() {
     }
     if let Some(d) = &o.chdir {
         if std::env::set_current_dir(d).is_err() {
-            eprintln!("{}", format_line(Level::Alert, None, &format!("Cannot chdir to {d}")));
+            eprintln!(
+                "{}",
+                format_line(Level::Alert, None, &format!("Cannot chdir to {d}"))
+            );
             std::process::exit(1);
         }
     }
@@ -173,30 +184,59 @@ fn main() {
     }
     if diags.alerts() > 0 {
         if !quiet {
-            let parse_errs = diags.list.iter().any(|d| d.level == Level::Alert && d.place.is_some());
+            let parse_errs = diags
+                .list
+                .iter()
+                .any(|d| d.level == Level::Alert && d.place.is_some());
             if parse_errs {
                 for f in &o.files {
-                    eprintln!("{}", format_line(Level::Alert, Some("config"), &format!("Error(s) found in configuration file : {f}")));
+                    eprintln!(
+                        "{}",
+                        format_line(
+                            Level::Alert,
+                            Some("config"),
+                            &format!("Error(s) found in configuration file : {f}")
+                        )
+                    );
                 }
             }
-            eprintln!("{}", format_line(Level::Alert, Some("config"), "Fatal errors found in configuration."));
+            eprintln!(
+                "{}",
+                format_line(
+                    Level::Alert,
+                    Some("config"),
+                    "Fatal errors found in configuration."
+                )
+            );
         }
         std::process::exit(1);
     }
     if zero_warning && diags.warnings() > 0 {
         if !quiet {
-            eprintln!("{}", format_line(Level::Alert, None, "Some warnings were found and 'zero-warning' is set. Aborting."));
+            eprintln!(
+                "{}",
+                format_line(
+                    Level::Alert,
+                    None,
+                    "Some warnings were found and 'zero-warning' is set. Aborting."
+                )
+            );
         }
         std::process::exit(1);
     }
-    let has_listener = cfg.proxies.iter().any(|p| p.cap.fe && !p.disabled && !p.binds.is_empty());
+    let has_listener = cfg
+        .proxies
+        .iter()
+        .any(|p| p.cap.fe && !p.disabled && !p.binds.is_empty());
     if o.check {
         if !quiet && diags.warnings() > 0 {
             println!("Warnings were found.");
         }
         if !has_listener {
             if !quiet {
-                println!("Configuration file has no error but will not start (no listener) => exit(2).");
+                println!(
+                    "Configuration file has no error but will not start (no listener) => exit(2)."
+                );
             }
             std::process::exit(2);
         }
@@ -206,7 +246,14 @@ fn main() {
         std::process::exit(0);
     }
     if !has_listener {
-        eprintln!("{}", format_line(Level::Alert, None, "[haproxy-rs.main()] No enabled listener found (check for 'bind' directives) ! Exiting."));
+        eprintln!(
+            "{}",
+            format_line(
+                Level::Alert,
+                None,
+                "[haproxy-rs.main()] No enabled listener found (check for 'bind' directives) ! Exiting."
+            )
+        );
         std::process::exit(1);
     }
     std::process::exit(run(o, cfg));
@@ -217,28 +264,45 @@ fn main() {
 fn compute_maxconn(o: &Opts, cfg: &haproxy_rs::cfg::model::Config, nlisteners: u64) -> u32 {
     let hard = process::nofile_hard();
     let reserve = nlisteners + 100;
-    match o.maxconn.or(if cfg.global.maxconn > 0 { Some(cfg.global.maxconn) } else { None }) {
+    match o.maxconn.or(if cfg.global.maxconn > 0 {
+        Some(cfg.global.maxconn)
+    } else {
+        None
+    }) {
         Some(m) => m,
         None => (hard.saturating_sub(reserve) / 2).clamp(100, 1_000_000) as u32,
     }
 }
 
 fn run(o: Opts, cfg: haproxy_rs::cfg::model::Config) -> i32 {
-    let nl: u64 = cfg.proxies.iter().map(|p| p.binds.iter().map(|b| b.addrs.len() as u64).sum::<u64>()).sum();
+    let nl: u64 = cfg
+        .proxies
+        .iter()
+        .map(|p| p.binds.iter().map(|b| b.addrs.len() as u64).sum::<u64>())
+        .sum();
     let maxconn = compute_maxconn(&o, &cfg, nl);
     let want_fds = maxconn as u64 * 2 + nl + 100;
     let got = process::raise_nofile(want_fds);
     if got < want_fds {
         eprintln!(
             "{}",
-            format_line(Level::Warning, None, &format!("[haproxy-rs.main()] Cannot raise FD limit to {want_fds}, limit is {got}."))
+            format_line(
+                Level::Warning,
+                None,
+                &format!(
+                    "[haproxy-rs.main()] Cannot raise FD limit to {want_fds}, limit is {got}."
+                )
+            )
         );
     }
     let nosplice = o.nosplice || cfg.global.nosplice;
     let mut engine = match Engine::new(&cfg, maxconn, o.pxconn.unwrap_or(0), nosplice) {
         Ok(e) => e,
         Err(e) => {
-            eprintln!("{}", format_line(Level::Alert, None, &format!("cannot create poller: {e}")));
+            eprintln!(
+                "{}",
+                format_line(Level::Alert, None, &format!("cannot create poller: {e}"))
+            );
             return 1;
         }
     };
@@ -254,9 +318,15 @@ fn run(o: Opts, cfg: haproxy_rs::cfg::model::Config) -> i32 {
         for b in &p.binds {
             for ba in &b.addrs {
                 for addr in listener::expand(ba) {
-                    let backlog = b.backlog.or(p.backlog).unwrap_or(if p.maxconn > 0 { p.maxconn as i32 } else { 1024 });
+                    let backlog = b.backlog.or(p.backlog).unwrap_or(if p.maxconn > 0 {
+                        p.maxconn as i32
+                    } else {
+                        1024
+                    });
                     let mut res = listener::bind(&addr, backlog, reuseport, b.v6only);
-                    if matches!(&res, Err(e) if e.raw_os_error() == Some(libc::EADDRINUSE)) && !old.is_empty() {
+                    if matches!(&res, Err(e) if e.raw_os_error() == Some(libc::EADDRINUSE))
+                        && !old.is_empty()
+                    {
                         if !paused_old {
                             process::signal_pids(&old, libc::SIGTTOU);
                             paused_old = true;
@@ -276,6 +346,7 @@ fn run(o: Opts, cfg: haproxy_rs::cfg::model::Config) -> i32 {
                                 fd,
                                 addr: addr.clone(),
                                 fe: pi,
+                                kind: LiKind::Proxy,
                                 name: b.name.clone(),
                                 maxconn: b.maxconn,
                                 nbconn: 0,
@@ -307,11 +378,56 @@ fn run(o: Opts, cfg: haproxy_rs::cfg::model::Config) -> i32 {
             }
         }
     }
+    for sc in &cfg.global.stats_sockets {
+        for addr in listener::expand(&sc.addr) {
+            let res = match &addr {
+                listener::LiAddr::Unix(p) => haproxy_rs::conn::sock::unix_listen(p, 10, sc.mode),
+                a => listener::bind(a, 10, reuseport, false),
+            };
+            match res {
+                Ok(fd) => engine.listeners.push(Listener {
+                    fd,
+                    addr: addr.clone(),
+                    fe: usize::MAX,
+                    kind: LiKind::Cli(sc.level),
+                    name: None,
+                    maxconn: 0,
+                    nbconn: 0,
+                    state: LiState::Ready,
+                    place: (sc.file.clone(), sc.line),
+                }),
+                Err(e) => {
+                    failed = true;
+                    eprintln!(
+                        "{}",
+                        format_line(
+                            Level::Alert,
+                            None,
+                            &format!(
+                                "Binding [{}:{}] for stats socket: cannot bind socket ({}) for [{}]",
+                                sc.file,
+                                sc.line,
+                                haproxy_rs::cfg::parse::strerror(&e),
+                                addr
+                            )
+                        )
+                    );
+                }
+            }
+        }
+    }
     if failed {
         if paused_old {
             process::signal_pids(&old, libc::SIGTTIN);
         }
-        eprintln!("{}", format_line(Level::Alert, None, "[haproxy-rs.main()] Some protocols failed to start their listeners! Exiting."));
+        eprintln!(
+            "{}",
+            format_line(
+                Level::Alert,
+                None,
+                "[haproxy-rs.main()] Some protocols failed to start their listeners! Exiting."
+            )
+        );
         return 1;
     }
     // Old processes: finish (-sf) or terminate (-st) now that we listen.
@@ -320,35 +436,70 @@ fn run(o: Opts, cfg: haproxy_rs::cfg::model::Config) -> i32 {
     let daemon = (o.daemon || cfg.global.daemon) && !o.foreground;
     if daemon {
         if let Err(e) = process::daemonize(false) {
-            eprintln!("{}", format_line(Level::Alert, None, &format!("[haproxy-rs.main()] Cannot fork: {e}.")));
+            eprintln!(
+                "{}",
+                format_line(
+                    Level::Alert,
+                    None,
+                    &format!("[haproxy-rs.main()] Cannot fork: {e}.")
+                )
+            );
             return 1;
         }
     }
     let pidfile = o.pidfile.clone().or(cfg.global.pidfile.clone());
     if let (Some(p), true) = (&pidfile, daemon) {
         if let Err(e) = process::write_pidfile(p, std::process::id()) {
-            eprintln!("{}", format_line(Level::Alert, None, &format!("[haproxy-rs.main()] Cannot create pidfile {p}: {e}")));
+            eprintln!(
+                "{}",
+                format_line(
+                    Level::Alert,
+                    None,
+                    &format!("[haproxy-rs.main()] Cannot create pidfile {p}: {e}")
+                )
+            );
             return 1;
         }
     }
-    if let Err(m) = process::drop_privileges(cfg.global.chroot.as_deref(), cfg.global.uid, cfg.global.gid) {
+    if let Err(m) =
+        process::drop_privileges(cfg.global.chroot.as_deref(), cfg.global.uid, cfg.global.gid)
+    {
         eprintln!("{}", format_line(Level::Alert, None, &m));
         return 1;
     }
     let sfd = match setup_signalfd() {
         Ok(fd) => fd,
         Err(e) => {
-            eprintln!("{}", format_line(Level::Alert, None, &format!("cannot set up signals: {e}")));
+            eprintln!(
+                "{}",
+                format_line(Level::Alert, None, &format!("cannot set up signals: {e}"))
+            );
             return 1;
         }
     };
-    if let Err(e) = engine.start_signals(sfd).and_then(|_| engine.start_listeners()) {
-        eprintln!("{}", format_line(Level::Alert, None, &format!("cannot register listeners: {e}")));
+    if let Err(e) = engine
+        .start_signals(sfd)
+        .and_then(|_| engine.start_listeners())
+    {
+        eprintln!(
+            "{}",
+            format_line(
+                Level::Alert,
+                None,
+                &format!("cannot register listeners: {e}")
+            )
+        );
         return 1;
     }
     if o.debug {
-        eprintln!("Available polling systems :\n      epoll : pref=300,  test result OK\nUsing epoll() as the polling mechanism.");
+        eprintln!(
+            "Available polling systems :\n      epoll : pref=300,  test result OK\nUsing epoll() as the polling mechanism."
+        );
     }
     engine.run();
-    if engine.exit_now && !engine.stopping { 143 } else { 0 }
+    if engine.exit_now && !engine.stopping {
+        143
+    } else {
+        0
+    }
 }

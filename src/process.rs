@@ -13,7 +13,10 @@ pub fn raise_nofile(want: u64) -> u64 {
         return 1024;
     }
     if rl.rlim_cur < want as libc::rlim_t {
-        let new = libc::rlimit { rlim_cur: (want as libc::rlim_t).min(rl.rlim_max), rlim_max: rl.rlim_max };
+        let new = libc::rlimit {
+            rlim_cur: (want as libc::rlim_t).min(rl.rlim_max),
+            rlim_max: rl.rlim_max,
+        };
         // SAFETY: `new` is a valid rlimit.
         if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &new) } == 0 {
             rl.rlim_cur = new.rlim_cur;
@@ -46,7 +49,11 @@ pub fn daemonize(keep_stdio: bool) -> io::Result<()> {
     // SAFETY: plain syscall in the child.
     unsafe { libc::setsid() };
     if !keep_stdio {
-        if let Ok(f) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null") {
+        if let Ok(f) = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+        {
             use std::os::fd::AsRawFd;
             let fd = f.as_raw_fd();
             // SAFETY: dup2 onto the standard descriptors.
@@ -66,7 +73,11 @@ pub fn write_pidfile(path: &str, pid: u32) -> io::Result<()> {
 }
 
 /// chroot, then setgid/setuid as configured.
-pub fn drop_privileges(chroot: Option<&str>, uid: Option<u32>, gid: Option<u32>) -> Result<(), String> {
+pub fn drop_privileges(
+    chroot: Option<&str>,
+    uid: Option<u32>,
+    gid: Option<u32>,
+) -> Result<(), String> {
     if let Some(dir) = chroot {
         let c = std::ffi::CString::new(dir).map_err(|_| format!("Cannot chroot({dir})."))?;
         // SAFETY: valid C strings.

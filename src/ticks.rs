@@ -83,7 +83,11 @@ pub struct Clock {
 impl Clock {
     /// A clock reading "now".
     pub fn new() -> Self {
-        let mut c = Clock { start: Instant::now(), now_abs: 0, now: 1 };
+        let mut c = Clock {
+            start: Instant::now(),
+            now_abs: 0,
+            now: 1,
+        };
         c.update();
         c
     }

@@ -23,7 +23,11 @@ pub struct Buffer {
 impl Buffer {
     /// A new empty buffer of `size` bytes.
     pub fn new(size: usize) -> Self {
-        Buffer { area: vec![0u8; size].into_boxed_slice(), head: 0, len: 0 }
+        Buffer {
+            area: vec![0u8; size].into_boxed_slice(),
+            head: 0,
+            len: 0,
+        }
     }
 
     /// Capacity in bytes.
@@ -131,7 +135,12 @@ pub struct BufPool {
 impl BufPool {
     /// A pool of `size`-byte buffers keeping at most `keep` idle ones.
     pub fn new(size: usize, keep: usize) -> Self {
-        BufPool { size, free: Vec::new(), used: 0, keep }
+        BufPool {
+            size,
+            free: Vec::new(),
+            used: 0,
+            keep,
+        }
     }
 
     /// Buffer size of this pool.

@@ -29,7 +29,12 @@ pub struct PipePool {
 impl PipePool {
     /// A pool allowing at most `max` pipes of `size` bytes.
     pub fn new(max: usize, size: usize) -> Self {
-        PipePool { free: Vec::new(), used: 0, max, size }
+        PipePool {
+            free: Vec::new(),
+            used: 0,
+            max,
+            size,
+        }
     }
 
     /// Free pipes held (stats `PipesFree`).
@@ -57,7 +62,11 @@ impl PipePool {
             unsafe { libc::fcntl(fds[0], libc::F_SETPIPE_SZ, self.size as libc::c_int) };
         }
         self.used += 1;
-        Some(Pipe { rd: fds[0], wr: fds[1], data: 0 })
+        Some(Pipe {
+            rd: fds[0],
+            wr: fds[1],
+            data: 0,
+        })
     }
 
     /// Returns a pipe: kept if empty, destroyed if it still holds bytes.

@@ -62,17 +62,29 @@ pub struct Diags {
 impl Diags {
     /// Records an alert at `file:line`.
     pub fn alert(&mut self, file: &str, line: usize, msg: impl Into<String>) {
-        self.list.push(Diag { level: Level::Alert, place: Some((file.to_string(), line)), msg: msg.into() });
+        self.list.push(Diag {
+            level: Level::Alert,
+            place: Some((file.to_string(), line)),
+            msg: msg.into(),
+        });
     }
 
     /// Records a warning at `file:line`.
     pub fn warn(&mut self, file: &str, line: usize, msg: impl Into<String>) {
-        self.list.push(Diag { level: Level::Warning, place: Some((file.to_string(), line)), msg: msg.into() });
+        self.list.push(Diag {
+            level: Level::Warning,
+            place: Some((file.to_string(), line)),
+            msg: msg.into(),
+        });
     }
 
     /// Records a message with no place.
     pub fn global(&mut self, level: Level, msg: impl Into<String>) {
-        self.list.push(Diag { level, place: None, msg: msg.into() });
+        self.list.push(Diag {
+            level,
+            place: None,
+            msg: msg.into(),
+        });
     }
 
     /// Number of alerts.
@@ -82,7 +94,10 @@ impl Diags {
 
     /// Number of warnings.
     pub fn warnings(&self) -> usize {
-        self.list.iter().filter(|d| d.level == Level::Warning).count()
+        self.list
+            .iter()
+            .filter(|d| d.level == Level::Warning)
+            .count()
     }
 }
 
@@ -98,7 +113,9 @@ mod tests {
         let pid = std::process::id();
         assert_eq!(
             s,
-            format!("[ALERT]    ({pid}) : config : parsing [h.cfg:12] : unknown keyword 'foo' in 'global' section")
+            format!(
+                "[ALERT]    ({pid}) : config : parsing [h.cfg:12] : unknown keyword 'foo' in 'global' section"
+            )
         );
         assert!(format_line(Level::Warning, None, "x").starts_with("[WARNING]  ("));
         assert!(format_line(Level::Notice, None, "x").starts_with("[NOTICE]   ("));

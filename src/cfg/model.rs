@@ -192,6 +192,25 @@ pub struct ProxyCfg {
     pub fullconn: u32,
 }
 
+/// Access level of a stats socket (management.txt 9.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum CliLevel {
+    User,
+    #[default]
+    Operator,
+    Admin,
+}
+
+/// A `stats socket` line.
+#[derive(Debug, Clone)]
+pub struct StatsSocketCfg {
+    pub addr: BindAddr,
+    pub mode: Option<u32>,
+    pub level: CliLevel,
+    pub line: usize,
+    pub file: String,
+}
+
 /// The `global` section.
 #[derive(Debug, Clone)]
 pub struct GlobalCfg {
@@ -220,6 +239,9 @@ pub struct GlobalCfg {
     pub noreuseport: bool,
     pub log_send_hostname: Option<String>,
     pub log_tag: Option<String>,
+    pub stats_sockets: Vec<StatsSocketCfg>,
+    /// `stats timeout` (ms), idle timeout of CLI sessions.
+    pub stats_timeout: u32,
 }
 
 impl Default for GlobalCfg {
@@ -250,6 +272,8 @@ impl Default for GlobalCfg {
             noreuseport: false,
             log_send_hostname: None,
             log_tag: None,
+            stats_sockets: Vec::new(),
+            stats_timeout: 10_000,
         }
     }
 }

@@ -11,37 +11,113 @@ use super::diag::{Diags, Level};
 use super::model::*;
 use super::suggest::did_you_mean;
 use super::tokenizer::tokenize;
-use super::units::{parse_bind_addr, parse_server_addr, parse_size, parse_time_ms, parse_uint};
+use super::units::{
+    parse_bind_addr, parse_bind_addr_env, parse_server_addr, parse_server_addr_env, parse_size,
+    parse_time_ms, parse_uint,
+};
 use std::path::{Path, PathBuf};
 
 const KNOWN_KEYWORDS: &str = include_str!("haproxy26_keywords.txt");
 
 /// Sections HAProxy 2.6 has that haproxy-rs does not implement yet.
 const UNSUPPORTED_SECTIONS: &[&str] = &[
-    "peers", "userlist", "resolvers", "mailers", "program", "http-errors", "ring", "cache",
-    "fcgi-app", "log-forward", "crt-store", "dynamic-update", "filters",
+    "peers",
+    "userlist",
+    "resolvers",
+    "mailers",
+    "program",
+    "http-errors",
+    "ring",
+    "cache",
+    "fcgi-app",
+    "log-forward",
+    "crt-store",
+    "dynamic-update",
+    "filters",
 ];
 
 const GLOBAL_KEYWORDS: &[&str] = &[
-    "maxconn", "daemon", "pidfile", "user", "group", "uid", "gid", "chroot", "nbthread",
-    "maxpipes", "nosplice", "tune.bufsize", "tune.maxaccept", "tune.pipesize",
-    "tune.rcvbuf.client", "tune.rcvbuf.server", "tune.sndbuf.client", "tune.sndbuf.server",
-    "hard-stop-after", "grace", "log", "quiet", "zero-warning", "node", "noreuseport",
-    "log-send-hostname", "log-tag", "nbproc", "description", "master-worker", "ulimit-n",
+    "maxconn",
+    "daemon",
+    "pidfile",
+    "user",
+    "group",
+    "uid",
+    "gid",
+    "chroot",
+    "nbthread",
+    "maxpipes",
+    "nosplice",
+    "tune.bufsize",
+    "tune.maxaccept",
+    "tune.pipesize",
+    "tune.rcvbuf.client",
+    "tune.rcvbuf.server",
+    "tune.sndbuf.client",
+    "tune.sndbuf.server",
+    "hard-stop-after",
+    "grace",
+    "log",
+    "quiet",
+    "zero-warning",
+    "node",
+    "noreuseport",
+    "log-send-hostname",
+    "log-tag",
+    "stats",
+    "nbproc",
+    "description",
+    "master-worker",
+    "ulimit-n",
 ];
 
 const PROXY_KEYWORDS: &[&str] = &[
-    "mode", "bind", "server", "default-server", "balance", "timeout", "retries", "option",
-    "maxconn", "backlog", "default_backend", "use_backend", "log", "disabled", "enabled", "id",
-    "description", "fullconn", "hash-type", "no",
+    "mode",
+    "bind",
+    "server",
+    "default-server",
+    "balance",
+    "timeout",
+    "retries",
+    "option",
+    "maxconn",
+    "backlog",
+    "default_backend",
+    "use_backend",
+    "log",
+    "disabled",
+    "enabled",
+    "id",
+    "description",
+    "fullconn",
+    "hash-type",
+    "no",
 ];
 
 const OPTIONS: &[&str] = &[
-    "splice-auto", "splice-request", "splice-response", "redispatch", "tcplog", "dontlognull",
-    "logasap", "tcpka", "clitcpka", "srvtcpka", "nolinger",
+    "splice-auto",
+    "splice-request",
+    "splice-response",
+    "redispatch",
+    "tcplog",
+    "dontlognull",
+    "logasap",
+    "tcpka",
+    "clitcpka",
+    "srvtcpka",
+    "nolinger",
 ];
 
-const TIMEOUTS: &[&str] = &["client", "server", "connect", "queue", "tunnel", "client-fin", "server-fin", "check"];
+const TIMEOUTS: &[&str] = &[
+    "client",
+    "server",
+    "connect",
+    "queue",
+    "tunnel",
+    "client-fin",
+    "server-fin",
+    "check",
+];
 
 /// Where the parser is.
 enum Section {
@@ -81,7 +157,11 @@ pub fn parse_files(files: &[PathBuf], ignore_resolve_errors: bool) -> (Config, D
             }
             Err(e) => p.diags.global(
                 Level::Alert,
-                format!("Cannot open configuration file/directory {} : {}", f.display(), strerror(&e)),
+                format!(
+                    "Cannot open configuration file/directory {} : {}",
+                    f.display(),
+                    strerror(&e)
+                ),
             ),
         }
     }
@@ -112,13 +192,20 @@ pub fn expand_paths(args: &[String]) -> Vec<PathBuf> {
                     rd.filter_map(|e| e.ok())
                         .map(|e| e.path())
                         .filter(|x| {
-                            let n = x.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+                            let n = x
+                                .file_name()
+                                .map(|n| n.to_string_lossy().to_string())
+                                .unwrap_or_default();
                             !n.starts_with('.') && n.ends_with(".cfg") && x.is_file()
                         })
                         .collect()
                 })
                 .unwrap_or_default();
-            v.sort_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
+            v.sort_by(|a, b| {
+                a.as_os_str()
+                    .as_encoded_bytes()
+                    .cmp(b.as_os_str().as_encoded_bytes())
+            });
             out.extend(v);
         } else {
             out.push(p.to_path_buf());
@@ -132,7 +219,9 @@ fn known_keyword(section: &str, words: &[String]) -> Option<String> {
     let joined3 = words.iter().take(3).cloned().collect::<Vec<_>>().join(" ");
     let first = words.first().cloned().unwrap_or_default();
     for l in KNOWN_KEYWORDS.lines() {
-        let Some((sec, kw)) = l.split_once('\t') else { continue };
+        let Some((sec, kw)) = l.split_once('\t') else {
+            continue;
+        };
         let sec_ok = match section {
             "global" => sec == "global",
             "defaults" => sec.starts_with("proxy:") && sec.contains('d'),
@@ -158,7 +247,9 @@ fn facility(s: &str) -> Option<u8> {
 }
 
 fn level(s: &str) -> Option<u8> {
-    const L: &[&str] = &["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
+    const L: &[&str] = &[
+        "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+    ];
     L.iter().position(|f| *f == s).map(|i| i as u8)
 }
 
@@ -168,7 +259,10 @@ impl<'e> Parser<'e> {
         Parser {
             cfg: Config::default(),
             diags: Diags::default(),
-            defaults: vec![ProxyCfg { retries: 3, ..Default::default() }],
+            defaults: vec![ProxyCfg {
+                retries: 3,
+                ..Default::default()
+            }],
             section: Section::None,
             env,
             resolve: true,
@@ -209,12 +303,22 @@ impl<'e> Parser<'e> {
             _ => {}
         }
         if UNSUPPORTED_SECTIONS.contains(&kw) {
-            self.diags.alert(file, line, format!("section '{kw}' is valid in HAProxy 2.6 but not supported yet by haproxy-rs"));
+            self.diags.alert(
+                file,
+                line,
+                format!(
+                    "section '{kw}' is valid in HAProxy 2.6 but not supported yet by haproxy-rs"
+                ),
+            );
             self.section = Section::Skipped;
             return;
         }
         match self.section {
-            Section::None => self.diags.alert(file, line, format!("unknown keyword '{kw}' out of section.")),
+            Section::None => self.diags.alert(
+                file,
+                line,
+                format!("unknown keyword '{kw}' out of section."),
+            ),
             Section::Skipped => {}
             Section::Global => self.global_kw(w, file, line),
             Section::Defaults(i) => {
@@ -245,22 +349,32 @@ impl<'e> Parser<'e> {
             if a == "from" {
                 match rest.next() {
                     Some(n) => from = Some(n),
-                    None => self.diags.alert(file, line, format!("'{kind}' : 'from' expects a defaults section name.")),
+                    None => self.diags.alert(
+                        file,
+                        line,
+                        format!("'{kind}' : 'from' expects a defaults section name."),
+                    ),
                 }
             } else if name.is_empty() {
                 name = a.clone();
             } else {
-                self.diags.alert(file, line, format!("'{kind}' : unexpected argument '{a}'."));
+                self.diags
+                    .alert(file, line, format!("'{kind}' : unexpected argument '{a}'."));
             }
         }
         if kind != "defaults" && name.is_empty() {
-            self.diags.alert(file, line, format!("'{kind}' : missing name for proxy."));
+            self.diags
+                .alert(file, line, format!("'{kind}' : missing name for proxy."));
         }
         let base = match from {
             Some(f) => match self.defaults.iter().rev().find(|d| d.name == f) {
                 Some(d) => d.clone(),
                 None => {
-                    self.diags.alert(file, line, format!("'{kind} {name}' : unable to find defaults section '{f}'."));
+                    self.diags.alert(
+                        file,
+                        line,
+                        format!("'{kind} {name}' : unable to find defaults section '{f}'."),
+                    );
                     ProxyCfg::default()
                 }
             },
@@ -276,8 +390,14 @@ impl<'e> Parser<'e> {
         px.id = None;
         px.description = None;
         px.cap = match kind {
-            "frontend" => Cap { fe: true, be: false },
-            "backend" => Cap { fe: false, be: true },
+            "frontend" => Cap {
+                fe: true,
+                be: false,
+            },
+            "backend" => Cap {
+                fe: false,
+                be: true,
+            },
             "listen" => Cap { fe: true, be: true },
             _ => Cap::default(),
         };
@@ -285,11 +405,19 @@ impl<'e> Parser<'e> {
             self.defaults.push(px);
             self.section = Section::Defaults(self.defaults.len() - 1);
         } else {
-            if self.cfg.proxies.iter().any(|p| p.name == px.name && (p.cap.fe && px.cap.fe || p.cap.be && px.cap.be)) {
+            if self
+                .cfg
+                .proxies
+                .iter()
+                .any(|p| p.name == px.name && (p.cap.fe && px.cap.fe || p.cap.be && px.cap.be))
+            {
                 self.diags.alert(
                     file,
                     line,
-                    format!("{kind} '{}' has the same name as another {kind} declared earlier.", px.name),
+                    format!(
+                        "{kind} '{}' has the same name as another {kind} declared earlier.",
+                        px.name
+                    ),
                 );
             }
             self.cfg.proxies.push(px);
@@ -297,7 +425,14 @@ impl<'e> Parser<'e> {
         }
     }
 
-    fn unknown(&mut self, section: &str, w: &[String], file: &str, line: usize, candidates: &[&str]) {
+    fn unknown(
+        &mut self,
+        section: &str,
+        w: &[String],
+        file: &str,
+        line: usize,
+        candidates: &[&str],
+    ) {
         let kw = w[0].as_str();
         if let Some(k) = known_keyword(section, w) {
             self.diags.alert(
@@ -318,7 +453,9 @@ impl<'e> Parser<'e> {
         let kw = w[0].as_str();
         let arg = w.get(1).map(|s| s.as_str());
         let g = &mut self.cfg.global;
-        let need = |d: &mut Diags, what: &str| d.alert(file, line, format!("'{kw}' expects {what} as an argument."));
+        let need = |d: &mut Diags, what: &str| {
+            d.alert(file, line, format!("'{kw}' expects {what} as an argument."))
+        };
         match kw {
             "daemon" => g.daemon = true,
             "quiet" => g.quiet = true,
@@ -411,6 +548,7 @@ impl<'e> Parser<'e> {
                     Err(e) => self.diags.alert(file, line, e),
                 }
             }
+            "stats" => self.parse_stats_global(w, file, line),
             "log" => match self.parse_log(w, file, line) {
                 Some(LogParse::Global) => self.diags.alert(file, line, "'log global' is only valid in proxies."),
                 Some(LogParse::Target(l)) => self.cfg.global.logs.push(l),
@@ -420,10 +558,105 @@ impl<'e> Parser<'e> {
         }
     }
 
+    fn parse_stats_global(&mut self, w: &[String], file: &str, line: usize) {
+        match w.get(1).map(|s| s.as_str()) {
+            Some("socket") => {
+                let Some(a) = w.get(2) else {
+                    self.diags
+                        .alert(file, line, "'stats socket' requires a path or an address.");
+                    return;
+                };
+                let addr = match parse_bind_addr(a) {
+                    Ok(x) => x,
+                    Err(e) => {
+                        self.diags
+                            .alert(file, line, format!("'stats socket {a}' : {e}"));
+                        return;
+                    }
+                };
+                let mut sock = StatsSocketCfg {
+                    addr,
+                    mode: None,
+                    level: CliLevel::Operator,
+                    line,
+                    file: file.to_string(),
+                };
+                let mut it = w.iter().skip(3);
+                while let Some(o) = it.next() {
+                    match o.as_str() {
+                        "level" => match it.next().map(|s| s.as_str()) {
+                            Some("user") => sock.level = CliLevel::User,
+                            Some("operator") => sock.level = CliLevel::Operator,
+                            Some("admin") => sock.level = CliLevel::Admin,
+                            _ => {
+                                self.diags.alert(
+                                    file,
+                                    line,
+                                    "'level' only supports 'user', 'operator', and 'admin'.",
+                                );
+                                return;
+                            }
+                        },
+                        "mode" => match it.next().and_then(|m| u32::from_str_radix(m, 8).ok()) {
+                            Some(m) => sock.mode = Some(m),
+                            None => {
+                                self.diags.alert(
+                                    file,
+                                    line,
+                                    "'mode' : missing or invalid mode (octal integer expected)",
+                                );
+                                return;
+                            }
+                        },
+                        "user" | "group" | "uid" | "gid" | "name" | "process" | "thread"
+                        | "severity-output" => {
+                            it.next();
+                        }
+                        "expose-fd" => {
+                            it.next();
+                            self.diags.warn(file, line, "'expose-fd listeners' : socket transfer is not supported yet by haproxy-rs; ignored.");
+                        }
+                        other => {
+                            self.diags.alert(
+                                file,
+                                line,
+                                format!("'stats socket {a}' : unknown keyword '{other}'."),
+                            );
+                            return;
+                        }
+                    }
+                }
+                self.cfg.global.stats_sockets.push(sock);
+            }
+            Some("timeout") => match w.get(2).map(|v| parse_time_ms(v, 1)) {
+                Some(Ok(ms)) => self.cfg.global.stats_timeout = ms.max(1),
+                _ => self.diags.alert(
+                    file,
+                    line,
+                    "'stats timeout' expects a positive delay in milliseconds.",
+                ),
+            },
+            Some("maxconn") | Some("bind-process") => {}
+            _ => self.diags.alert(
+                file,
+                line,
+                "'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '')."
+                    .replace(
+                        "''",
+                        &format!("'{}'", w.get(1).map(|s| s.as_str()).unwrap_or("")),
+                    ),
+            ),
+        }
+    }
+
     fn parse_log(&mut self, w: &[String], file: &str, line: usize) -> Option<LogParse> {
         let mut it = w.iter().skip(1).map(|s| s.as_str()).peekable();
         let Some(target) = it.next() else {
-            self.diags.alert(file, line, "'log' expects either <address[:port]> and <facility> or 'global' as arguments.");
+            self.diags.alert(
+                file,
+                line,
+                "'log' expects either <address[:port]> and <facility> or 'global' as arguments.",
+            );
             return None;
         };
         if target == "global" {
@@ -435,9 +668,15 @@ impl<'e> Parser<'e> {
             t if t.starts_with('/') => LogTarget::Unix(PathBuf::from(t)),
             t if t.starts_with("unix@") => LogTarget::Unix(PathBuf::from(&t[5..])),
             t => {
-                let t = t.strip_prefix("udp@").or_else(|| t.strip_prefix("udp4@")).or_else(|| t.strip_prefix("udp6@")).unwrap_or(t);
+                let t = t
+                    .strip_prefix("udp@")
+                    .or_else(|| t.strip_prefix("udp4@"))
+                    .or_else(|| t.strip_prefix("udp6@"))
+                    .unwrap_or(t);
                 match parse_server_addr(t, true) {
-                    Ok((ip, port)) => LogTarget::Udp(std::net::SocketAddr::new(ip, port.unwrap_or(514))),
+                    Ok((ip, port)) => {
+                        LogTarget::Udp(std::net::SocketAddr::new(ip, port.unwrap_or(514)))
+                    }
                     Err(e) => {
                         self.diags.alert(file, line, format!("'log' : {e}"));
                         return None;
@@ -460,7 +699,11 @@ impl<'e> Parser<'e> {
                         Some("short") => LogFormat::Short,
                         Some("rfc3164") | Some("local") => LogFormat::Rfc3164,
                         Some(f) => {
-                            self.diags.alert(file, line, format!("'log' : unknown log format '{f}'"));
+                            self.diags.alert(
+                                file,
+                                line,
+                                format!("'log' : unknown log format '{f}'"),
+                            );
                             return None;
                         }
                         None => LogFormat::Rfc3164,
@@ -478,26 +721,38 @@ impl<'e> Parser<'e> {
             return None;
         };
         let Some(facility) = facility(fac) else {
-            self.diags.alert(file, line, format!("unknown log facility '{fac}'"));
+            self.diags
+                .alert(file, line, format!("unknown log facility '{fac}'"));
             return None;
         };
         let lvl = match it.next() {
             Some(l) => match level(l) {
                 Some(v) => v,
                 None => {
-                    self.diags.alert(file, line, format!("unknown optional log level '{l}'"));
+                    self.diags
+                        .alert(file, line, format!("unknown optional log level '{l}'"));
                     return None;
                 }
             },
             None => 7,
         };
-        Some(LogParse::Target(LogCfg { target, format, facility, level: lvl, maxlen }))
+        Some(LogParse::Target(LogCfg {
+            target,
+            format,
+            facility,
+            level: lvl,
+            maxlen,
+        }))
     }
 
     fn proxy_kw(&mut self, px: &mut ProxyCfg, w: &[String], file: &str, line: usize) {
         let kw = w[0].as_str();
         let arg = w.get(1).map(|s| s.as_str());
-        let section = if px.kind.is_empty() { "defaults" } else { px.kind };
+        let section = if px.kind.is_empty() {
+            "defaults"
+        } else {
+            px.kind
+        };
         let is_def = section == "defaults";
         match kw {
             "mode" => match arg {
@@ -670,12 +925,16 @@ impl<'e> Parser<'e> {
 
     fn parse_bind(&mut self, px: &mut ProxyCfg, w: &[String], file: &str, line: usize) {
         let Some(text) = w.get(1) else {
-            self.diags.alert(file, line, format!("'bind' : missing address in {} '{}'.", px.kind, px.name));
+            self.diags.alert(
+                file,
+                line,
+                format!("'bind' : missing address in {} '{}'.", px.kind, px.name),
+            );
             return;
         };
         let mut addrs = Vec::new();
         for part in text.split(',') {
-            match parse_bind_addr(part) {
+            match parse_bind_addr_env(part, self.env) {
                 Ok(a) => addrs.push(a),
                 Err(e) => {
                     self.diags.alert(file, line, format!("'bind {text}' : {e}"));
@@ -699,7 +958,11 @@ impl<'e> Parser<'e> {
             let mut val = |d: &mut Diags| -> Option<String> {
                 let v = it.next().cloned();
                 if v.is_none() {
-                    d.alert(file, line, format!("'bind {text}' : '{o}' : missing value."));
+                    d.alert(
+                        file,
+                        line,
+                        format!("'bind {text}' : '{o}' : missing value."),
+                    );
                 }
                 v
             };
@@ -710,31 +973,93 @@ impl<'e> Parser<'e> {
                         match parse_uint(&v, 0, i32::MAX as u64) {
                             Ok(n) if o == "maxconn" => b.maxconn = n as u32,
                             Ok(n) => b.backlog = Some(n as i32),
-                            Err(_) => self.diags.alert(file, line, format!("'bind {text}' : '{o}' : invalid value '{v}'.")),
+                            Err(_) => self.diags.alert(
+                                file,
+                                line,
+                                format!("'bind {text}' : '{o}' : invalid value '{v}'."),
+                            ),
                         }
                     }
                 }
                 "accept-proxy" => b.accept_proxy = true,
                 "v6only" => b.v6only = true,
                 "v4v6" => b.v6only = false,
-                "id" | "process" | "thread" | "mode" | "user" | "group" | "uid" | "gid" | "nice" | "interface" => {
+                "id" | "process" | "thread" | "mode" | "user" | "group" | "uid" | "gid"
+                | "nice" | "interface" => {
                     let _ = val(&mut self.diags);
                 }
                 "transparent" | "defer-accept" | "tfo" => {}
                 other => {
                     const KNOWN_BIND: &[&str] = &[
-                        "ssl", "crt", "alpn", "ca-file", "ciphers", "ciphersuites", "crt-list", "curves", "ecdhe", "verify", "npn",
-                        "strict-sni", "prefer-client-ciphers", "no-sslv3", "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13",
-                        "ssl-min-ver", "ssl-max-ver", "allow-0rtt", "crl-file", "generate-certificates", "quic-cc-algo", "proto",
-                        "expose-fd", "level", "severity-output", "mss", "namespace", "tcp-ut", "label", "shards", "no-ca-names",
-                        "ca-sign-file", "ca-sign-pass", "ca-verify-file", "no-tls-tickets", "sigalgs", "client-sigalgs", "force-sslv3",
-                        "force-tlsv10", "force-tlsv11", "force-tlsv12", "force-tlsv13", "ca-ignore-err", "crt-ignore-err", "quic-force-retry",
+                        "ssl",
+                        "crt",
+                        "alpn",
+                        "ca-file",
+                        "ciphers",
+                        "ciphersuites",
+                        "crt-list",
+                        "curves",
+                        "ecdhe",
+                        "verify",
+                        "npn",
+                        "strict-sni",
+                        "prefer-client-ciphers",
+                        "no-sslv3",
+                        "no-tlsv10",
+                        "no-tlsv11",
+                        "no-tlsv12",
+                        "no-tlsv13",
+                        "ssl-min-ver",
+                        "ssl-max-ver",
+                        "allow-0rtt",
+                        "crl-file",
+                        "generate-certificates",
+                        "quic-cc-algo",
+                        "proto",
+                        "expose-fd",
+                        "level",
+                        "severity-output",
+                        "mss",
+                        "namespace",
+                        "tcp-ut",
+                        "label",
+                        "shards",
+                        "no-ca-names",
+                        "ca-sign-file",
+                        "ca-sign-pass",
+                        "ca-verify-file",
+                        "no-tls-tickets",
+                        "sigalgs",
+                        "client-sigalgs",
+                        "force-sslv3",
+                        "force-tlsv10",
+                        "force-tlsv11",
+                        "force-tlsv12",
+                        "force-tlsv13",
+                        "ca-ignore-err",
+                        "crt-ignore-err",
+                        "quic-force-retry",
                     ];
                     if KNOWN_BIND.contains(&other) {
                         self.diags.alert(file, line, format!("'bind {text}' : '{other}' is a valid HAProxy 2.6 bind keyword but is not supported yet by haproxy-rs"));
                     } else {
-                        let mut msg = format!("'bind {text}' in section '{}': unknown keyword '{other}'", px.kind);
-                        let cands = ["name", "maxconn", "backlog", "accept-proxy", "v6only", "v4v6", "id", "process", "tfo", "transparent", "defer-accept"];
+                        let mut msg = format!(
+                            "'bind {text}' in section '{}': unknown keyword '{other}'",
+                            px.kind
+                        );
+                        let cands = [
+                            "name",
+                            "maxconn",
+                            "backlog",
+                            "accept-proxy",
+                            "v6only",
+                            "v4v6",
+                            "id",
+                            "process",
+                            "tfo",
+                            "transparent",
+                            "defer-accept",
+                        ];
                         if let Some(s) = did_you_mean(other, &cands) {
                             msg.push_str(&format!("; did you mean '{s}' maybe ?"));
                         }
@@ -750,15 +1075,23 @@ impl<'e> Parser<'e> {
     fn parse_server(&mut self, px: &mut ProxyCfg, w: &[String], file: &str, line: usize) {
         let is_default = w[0] == "default-server";
         let mut d = px.default_server.clone();
-        let (name, mut idx) = if is_default { (String::new(), 1) } else { (w.get(1).cloned().unwrap_or_default(), 3) };
+        let (name, mut idx) = if is_default {
+            (String::new(), 1)
+        } else {
+            (w.get(1).cloned().unwrap_or_default(), 3)
+        };
         let ctx = format!("'server {}/{}'", px.name, name);
         let mut addr = None;
         if !is_default {
             let Some(a) = w.get(2) else {
-                self.diags.alert(file, line, format!("'server' expects <name> and <addr>[:<port>] as arguments."));
+                self.diags.alert(
+                    file,
+                    line,
+                    format!("'server' expects <name> and <addr>[:<port>] as arguments."),
+                );
                 return;
             };
-            match parse_server_addr(a, self.resolve) {
+            match parse_server_addr_env(a, self.resolve, self.env) {
                 Ok((ip, port)) => addr = Some((ip, port.or(d.port))),
                 Err(e) => {
                     if self.ignore_resolve_errors {
@@ -780,7 +1113,13 @@ impl<'e> Parser<'e> {
                 match val.as_deref().map(|v| parse_uint(v, lo, hi)) {
                     Some(Ok(n)) => Some(n),
                     _ => {
-                        this.diags.alert(file, line, format!("{ctx} : '{o}' expects an integer argument between {lo} and {hi}."));
+                        this.diags.alert(
+                            file,
+                            line,
+                            format!(
+                                "{ctx} : '{o}' expects an integer argument between {lo} and {hi}."
+                            ),
+                        );
                         None
                     }
                 }
@@ -815,7 +1154,11 @@ impl<'e> Parser<'e> {
                                 d.inter = ms.max(1)
                             }
                         }
-                        _ => self.diags.alert(file, line, format!("{ctx} : '{o}' expects a time value.")),
+                        _ => self.diags.alert(
+                            file,
+                            line,
+                            format!("{ctx} : '{o}' expects a time value."),
+                        ),
                     }
                 }
                 "check" => d.check = true,
@@ -827,32 +1170,95 @@ impl<'e> Parser<'e> {
                 "send-proxy" => d.send_proxy = true,
                 "send-proxy-v2" => d.send_proxy_v2 = true,
                 "no-send-proxy" => d.send_proxy = false,
-                "init-addr" | "resolvers" | "resolve-prefer" | "cookie" | "observe" | "on-error" | "error-limit" => {
+                "init-addr" | "resolvers" | "resolve-prefer" | "cookie" | "observe"
+                | "on-error" | "error-limit" => {
                     idx += 1;
-                    if matches!(o.as_str(), "resolvers" | "cookie" | "observe" | "on-error" | "error-limit") {
+                    if matches!(
+                        o.as_str(),
+                        "resolvers" | "cookie" | "observe" | "on-error" | "error-limit"
+                    ) {
                         self.diags.alert(file, line, format!("{ctx} : '{o}' is a valid HAProxy 2.6 server keyword but is not supported yet by haproxy-rs"));
                     }
                 }
                 other => {
                     const KNOWN_SRV: &[&str] = &[
-                        "ssl", "verify", "ca-file", "crt", "sni", "alpn", "check-ssl", "check-sni", "agent-check", "agent-port",
-                        "agent-inter", "track", "slowstart", "source", "redir", "minconn", "maxconn", "proto", "namespace",
-                        "pool-max-conn", "pool-purge-delay", "tfo", "usesrc", "check-send-proxy", "addr", "ciphers", "ciphersuites",
-                        "no-ssl-reuse", "no-tls-tickets", "ws", "socks4", "set-proxy-v2-tlv-fmt", "proxy-v2-options", "shard", "non-stick",
-                        "max-reuse", "tcp-ut", "log-proto", "npn", "crl-file", "curves", "sigalgs", "check-alpn", "check-proto", "check-via-socks4",
+                        "ssl",
+                        "verify",
+                        "ca-file",
+                        "crt",
+                        "sni",
+                        "alpn",
+                        "check-ssl",
+                        "check-sni",
+                        "agent-check",
+                        "agent-port",
+                        "agent-inter",
+                        "track",
+                        "slowstart",
+                        "source",
+                        "redir",
+                        "minconn",
+                        "maxconn",
+                        "proto",
+                        "namespace",
+                        "pool-max-conn",
+                        "pool-purge-delay",
+                        "tfo",
+                        "usesrc",
+                        "check-send-proxy",
+                        "addr",
+                        "ciphers",
+                        "ciphersuites",
+                        "no-ssl-reuse",
+                        "no-tls-tickets",
+                        "ws",
+                        "socks4",
+                        "set-proxy-v2-tlv-fmt",
+                        "proxy-v2-options",
+                        "shard",
+                        "non-stick",
+                        "max-reuse",
+                        "tcp-ut",
+                        "log-proto",
+                        "npn",
+                        "crl-file",
+                        "curves",
+                        "sigalgs",
+                        "check-alpn",
+                        "check-proto",
+                        "check-via-socks4",
                     ];
                     if KNOWN_SRV.contains(&other) {
                         self.diags.alert(file, line, format!("{ctx} : '{other}' is a valid HAProxy 2.6 server keyword but is not supported yet by haproxy-rs"));
                     } else {
                         let cands = [
-                            "weight", "maxconn", "maxqueue", "rise", "fall", "inter", "check", "backup", "disabled", "enabled", "id",
-                            "port", "send-proxy", "send-proxy-v2", "init-addr", "no-check", "no-backup",
+                            "weight",
+                            "maxconn",
+                            "maxqueue",
+                            "rise",
+                            "fall",
+                            "inter",
+                            "check",
+                            "backup",
+                            "disabled",
+                            "enabled",
+                            "id",
+                            "port",
+                            "send-proxy",
+                            "send-proxy-v2",
+                            "init-addr",
+                            "no-check",
+                            "no-backup",
                         ];
                         let mut msg = format!("{ctx} : unknown keyword '{other}'");
                         if let Some(s) = did_you_mean(other, &cands) {
                             msg.push_str(&format!("; did you mean '{s}' maybe ?"));
                         }
-                        self.diags.list.push(super::diag::Diag { level: Level::Alert, place: None, msg: format!("[{file}:{line}] : {msg}") });
+                        self.diags.list.push(super::diag::Diag {
+                            level: Level::Alert,
+                            place: None,
+                            msg: format!("[{file}:{line}] : {msg}"),
+                        });
                     }
                     return;
                 }
@@ -864,7 +1270,14 @@ impl<'e> Parser<'e> {
         }
         let Some((ip, port)) = addr else { return };
         if px.servers.iter().any(|s| s.name == name) {
-            self.diags.alert(file, line, format!("'server' : a server with the name '{name}' already exists in backend '{}'.", px.name));
+            self.diags.alert(
+                file,
+                line,
+                format!(
+                    "'server' : a server with the name '{name}' already exists in backend '{}'.",
+                    px.name
+                ),
+            );
             return;
         }
         px.servers.push(ServerCfg {
@@ -900,7 +1313,9 @@ impl<'e> Parser<'e> {
                 self.diags.global(Level::Warning, format!("{kind} '{name}' has no 'bind' directive. Please declare it as a backend if this was intended."));
             }
             let t = px.timeouts;
-            if px.mode == Mode::Tcp && (px.cap.fe && t.client == 0 || px.cap.be && (t.connect == 0 || t.server == 0)) {
+            if px.mode == Mode::Tcp
+                && (px.cap.fe && t.client == 0 || px.cap.be && (t.connect == 0 || t.server == 0))
+            {
                 self.diags.global(
                     Level::Warning,
                     format!(
@@ -915,7 +1330,12 @@ impl<'e> Parser<'e> {
             for (b, _) in &px.use_backends {
                 refs.push(("use_backend", b.clone()));
             }
-            if px.cap.fe && !px.cap.be && px.default_backend.is_none() && px.use_backends.is_empty() && !px.binds.is_empty() {
+            if px.cap.fe
+                && !px.cap.be
+                && px.default_backend.is_none()
+                && px.use_backends.is_empty()
+                && !px.binds.is_empty()
+            {
                 // HAProxy accepts it; connections are then closed with no backend.
             }
             for (what, b) in refs {
@@ -928,7 +1348,11 @@ impl<'e> Parser<'e> {
                     Some(_) => {}
                 }
             }
-            if px.cap.fe && px.cap.be && (px.default_backend.is_some() || !px.use_backends.is_empty()) && !px.servers.is_empty() {
+            if px.cap.fe
+                && px.cap.be
+                && (px.default_backend.is_some() || !px.use_backends.is_empty())
+                && !px.servers.is_empty()
+            {
                 // listen with servers and switching rules: both are valid.
             }
         }
@@ -990,7 +1414,13 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> (Config, Diags) {
-        let env = |k: &str| if k == "PORT" { Some("8080".to_string()) } else { None };
+        let env = |k: &str| {
+            if k == "PORT" {
+                Some("8080".to_string())
+            } else {
+                None
+            }
+        };
         let mut p = Parser::new(&env);
         p.parse_text(text, "t.cfg");
         if p.diags.alerts() == 0 {
@@ -1023,20 +1453,34 @@ mod tests {
 
     #[test]
     fn all_errors_reported_with_suggestions() {
-        let (_, d) = parse("global\n  maxcon 10\ndefaults\n  timout client 5s\nbackend b\n  blance roundrobin\n  foo bar\n");
+        let (_, d) = parse(
+            "global\n  maxcon 10\ndefaults\n  timout client 5s\nbackend b\n  blance roundrobin\n  foo bar\n",
+        );
         let msgs: Vec<String> = d.list.iter().map(|x| x.render()).collect();
         assert_eq!(d.alerts(), 4, "{msgs:?}");
         assert!(msgs[0].contains("parsing [t.cfg:2] : unknown keyword 'maxcon' in 'global' section; did you mean 'maxconn' maybe ?"), "{msgs:?}");
-        assert!(msgs[1].contains("[t.cfg:4]") && msgs[1].contains("did you mean 'timeout'"), "{msgs:?}");
+        assert!(
+            msgs[1].contains("[t.cfg:4]") && msgs[1].contains("did you mean 'timeout'"),
+            "{msgs:?}"
+        );
         assert!(msgs[2].contains("did you mean 'balance'"), "{msgs:?}");
-        assert!(msgs[3].contains("unknown keyword 'foo' in 'backend' section") && !msgs[3].contains("did you mean"));
+        assert!(
+            msgs[3].contains("unknown keyword 'foo' in 'backend' section")
+                && !msgs[3].contains("did you mean")
+        );
     }
 
     #[test]
     fn unimplemented_haproxy_keyword_is_named() {
         let (_, d) = parse("backend b\n  http-request deny\n  option httpchk\n");
         assert_eq!(d.alerts(), 2);
-        assert!(d.list[0].msg.contains("'http-request' is a valid HAProxy 2.6 keyword"), "{:?}", d.list);
+        assert!(
+            d.list[0]
+                .msg
+                .contains("'http-request' is a valid HAProxy 2.6 keyword"),
+            "{:?}",
+            d.list
+        );
         assert!(d.list[1].msg.contains("'option httpchk'"), "{:?}", d.list);
     }
 
@@ -1052,9 +1496,14 @@ mod tests {
 
     #[test]
     fn missing_backend_is_an_alert() {
-        let (_, d) = parse("defaults\n timeout client 1s\n timeout server 1s\n timeout connect 1s\nfrontend f\n bind :1\n default_backend nob\n");
+        let (_, d) = parse(
+            "defaults\n timeout client 1s\n timeout server 1s\n timeout connect 1s\nfrontend f\n bind :1\n default_backend nob\n",
+        );
         assert_eq!(d.alerts(), 1);
-        assert_eq!(d.list.last().map(|x| x.msg.as_str()), Some("Proxy 'f': unable to find required default_backend: 'nob'."));
+        assert_eq!(
+            d.list.last().map(|x| x.msg.as_str()),
+            Some("Proxy 'f': unable to find required default_backend: 'nob'.")
+        );
     }
 
     #[test]
@@ -1062,12 +1511,18 @@ mod tests {
         let (_, d) = parse("backend b\n server s 127.0.0.1:80\n");
         assert_eq!(d.alerts(), 0);
         assert_eq!(d.warnings(), 1);
-        assert!(d.list[0].msg.starts_with("missing timeouts for backend 'b'."));
+        assert!(
+            d.list[0]
+                .msg
+                .starts_with("missing timeouts for backend 'b'.")
+        );
     }
 
     #[test]
     fn bad_weight_and_server_keyword() {
-        let (_, d) = parse("listen l\n bind :1\n server s 1.2.3.4:80 weight 300\n server s2 1.2.3.4:80 wieght 3\n");
+        let (_, d) = parse(
+            "listen l\n bind :1\n server s 1.2.3.4:80 weight 300\n server s2 1.2.3.4:80 wieght 3\n",
+        );
         let r: Vec<String> = d.list.iter().map(|x| x.render()).collect();
         assert!(r[0].ends_with("config : [t.cfg:3] : 'server l/s' : weight of server s is not within 0 and 256 (300)."), "{r:?}");
         assert!(r[1].ends_with("[t.cfg:4] : 'server l/s2' : unknown keyword 'wieght'; did you mean 'weight' maybe ?"), "{r:?}");

@@ -16,7 +16,10 @@
 //! * addresses follow the last-colon rule for IPv6, accept `[v6]:port`,
 //!   `*`/empty host, IPv4 shorthands such as `127.1` (inet_aton style),
 //!   family prefixes (`ipv4@`, `ipv6@`, `ip@`, `tcp@`, `tcp4@`, `tcp6@`,
-//!   `unix@`, `fd@`), and resolve host names through the system resolver.
+//!   `unix@`, `fd@`), and resolve host names through the system resolver;
+//! * like HAProxy's address parser, `$VAR` / `${VAR}` are expanded inside
+//!   addresses even when the tokenizer left them alone (unquoted or single
+//!   quoted), see [`expand_addr_env`].
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
@@ -237,19 +240,74 @@ fn family_of(prefix: &str) -> Option<Family> {
     }
 }
 
+/// Process-environment resolver used by the convenience address parsers.
+fn process_env(name: &str) -> Option<String> {
+    std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
+}
+
+/// Expands variables the way HAProxy's address parser does on top of the
+/// tokenizer (so `bind :${PORT}` works even unquoted): `$NAME` or `${NAME}`
+/// where NAME is made of letters, digits and `_`; the closing brace is
+/// optional, unset variables and empty names expand to nothing, there is no
+/// default value syntax and no escaping.
+pub fn expand_addr_env(s: &str, env: &dyn Fn(&str) -> Option<String>) -> String {
+    if !s.contains('$') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(dollar) = rest.find('$') {
+        out.push_str(rest.get(..dollar).unwrap_or_default());
+        let mut after = rest.get(dollar + 1..).unwrap_or_default();
+        let braced = after.starts_with('{');
+        if braced {
+            after = after.get(1..).unwrap_or_default();
+        }
+        let name_len = after
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            .count();
+        let name = after.get(..name_len).unwrap_or_default();
+        after = after.get(name_len..).unwrap_or_default();
+        if braced && after.starts_with('}') {
+            after = after.get(1..).unwrap_or_default();
+        }
+        if !name.is_empty()
+            && let Some(v) = env(name)
+        {
+            out.push_str(&v);
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Address "host:port" / "ipv4:port" / "[ipv6]:port" / "ipv6:port" (last
 /// colon) / ":port" / "*:port" / port range ("127.0.0.1:8000-8010") /
 /// "unix@/path" or "/abs/path" / "fd@N" / "ipv4@addr:port" / "ipv6@addr:port".
-/// Empty host or "*" means 0.0.0.0 (or :: with an IPv6 prefix).
+/// Empty host or "*" means 0.0.0.0 (or :: with an IPv6 prefix). `$VAR` /
+/// `${VAR}` are expanded from the process environment first (see
+/// [`expand_addr_env`]; use [`parse_bind_addr_env`] to supply a resolver).
 pub fn parse_bind_addr(s: &str) -> Result<BindAddr, String> {
-    if s.is_empty() {
+    parse_bind_addr_env(s, &process_env)
+}
+
+/// [`parse_bind_addr`] with variables resolved by `env`. Messages quote the
+/// address as written, before expansion, as HAProxy does.
+pub fn parse_bind_addr_env(
+    s: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<BindAddr, String> {
+    let x = expand_addr_env(s, env);
+    if x.is_empty() {
         return Err("missing address".to_string());
     }
-    if s.starts_with('/') {
-        return unix_path(s);
+    if x.starts_with('/') {
+        return unix_path(&x);
     }
-    let (family, rest) = match split_prefix(s) {
-        None => (Family::Any, s),
+    let (family, rest) = match split_prefix(&x) {
+        None => (Family::Any, x.as_str()),
         Some((p, rest)) => match p {
             "unix" | "stream+unix" | "uxst" => return unix_path(rest),
             "fd" | "stream+fd" => return parse_fd(rest, s).map(BindAddr::Fd),
@@ -271,15 +329,27 @@ pub fn parse_bind_addr(s: &str) -> Result<BindAddr, String> {
 /// Server address "ip:port" or "ip" (port optional -> None) or hostname:port
 /// (resolved with the system resolver, first IPv4 preferred; `resolve=false`
 /// makes a non-IP host an error "could not resolve address 'x'"). Empty host
-/// or "*" means 0.0.0.0; a port of 0 is kept as `Some(0)`.
+/// or "*" means 0.0.0.0; a port of 0 is kept as `Some(0)`. `$VAR` / `${VAR}`
+/// are expanded from the process environment first (see
+/// [`parse_server_addr_env`]).
 pub fn parse_server_addr(s: &str, resolve: bool) -> Result<(IpAddr, Option<u16>), String> {
-    if s.starts_with('/') {
+    parse_server_addr_env(s, resolve, &process_env)
+}
+
+/// [`parse_server_addr`] with variables resolved by `env`.
+pub fn parse_server_addr_env(
+    s: &str,
+    resolve: bool,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(IpAddr, Option<u16>), String> {
+    let x = expand_addr_env(s, env);
+    if x.starts_with('/') {
         return Err(format!(
             "UNIX socket addresses are not supported here in '{s}'"
         ));
     }
-    let (family, rest) = match split_prefix(s) {
-        None => (Family::Any, s),
+    let (family, rest) = match split_prefix(&x) {
+        None => (Family::Any, x.as_str()),
         Some((p, rest)) => match family_of(p) {
             Some(f) => (f, rest),
             None if p == "fd" || p == "stream+fd" => {
@@ -613,6 +683,82 @@ mod tests {
             "unexpected character 'e' after the timer value '1sec', only \
              (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are \
              supported. This will be reported as an error in next versions."
+        );
+    }
+
+    fn test_env(name: &str) -> Option<String> {
+        match name {
+            "PORT" => Some("8080".into()),
+            "HOSTX" => Some("127.0.0.9".into()),
+            "P1" => Some("1".into()),
+            "SOCK" => Some("h.sock".into()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn address_env_expansion() {
+        let x = |s: &str| expand_addr_env(s, &test_env);
+        assert_eq!(x("127.0.0.1:${PORT}"), "127.0.0.1:8080");
+        assert_eq!(x("127.0.0.1:$PORT"), "127.0.0.1:8080");
+        assert_eq!(x("${HOSTX}:${PORT}"), "127.0.0.9:8080");
+        assert_eq!(x("1:${PORT}${PORT}"), "1:80808080");
+        assert_eq!(x("1:${PORT"), "1:8080");
+        assert_eq!(x("1:${NOPE}x"), "1:x");
+        assert_eq!(x("1:${NOPE-1}"), "1:-1}");
+        assert_eq!(x("1:$NOPE.x"), "1:.x");
+        assert_eq!(x("1:$PORT_X"), "1:");
+        assert_eq!(x("1:$"), "1:");
+        assert_eq!(x("1:${}"), "1:");
+        assert_eq!(x("1:${.LINE}"), "1:.LINE}");
+        assert_eq!(x("1:\\$PORT"), "1:\\8080");
+        assert_eq!(x("1:$P1$P1"), "1:11");
+        assert_eq!(x("é$PORTé"), "é8080é");
+        assert_eq!(x("no variables"), "no variables");
+    }
+
+    #[test]
+    fn addresses_with_variables() {
+        let b = |s: &str| parse_bind_addr_env(s, &test_env);
+        assert_eq!(
+            b("127.0.0.1:${PORT}"),
+            Ok(BindAddr::Inet {
+                ip: v4(127, 0, 0, 1),
+                ports: 8080..=8080
+            })
+        );
+        assert_eq!(
+            b("$HOSTX:$P1-$PORT"),
+            Ok(BindAddr::Inet {
+                ip: v4(127, 0, 0, 9),
+                ports: 1..=8080
+            })
+        );
+        assert_eq!(b("/run/$SOCK"), Ok(BindAddr::Unix("/run/h.sock".into())));
+        assert_eq!(
+            b("127.0.0.1:${NOPE}"),
+            Err("missing port specification in '127.0.0.1:${NOPE}'".into())
+        );
+        assert_eq!(
+            b("127.0.0.1:${NOPE-8081}"),
+            Err("port offset not permitted here in '127.0.0.1:${NOPE-8081}'".into())
+        );
+        assert_eq!(
+            b("127.0.0.1:${PORT}${PORT}"),
+            Err("invalid port '80808080'".into())
+        );
+        assert_eq!(
+            parse_server_addr_env("${HOSTX}:${PORT}", false, &test_env),
+            Ok((v4(127, 0, 0, 9), Some(8080)))
+        );
+        assert_eq!(
+            parse_server_addr_env("$NOPE", false, &test_env),
+            Ok((v4(0, 0, 0, 0), None))
+        );
+        // the convenience forms use the process environment
+        assert_eq!(
+            parse_server_addr("127.0.0.1:$HAPROXY_RS_SURELY_UNSET_VAR", false),
+            Ok((v4(127, 0, 0, 1), None))
         );
     }
 

@@ -7,8 +7,8 @@
 //! sets the *_NOW requests and AUTO_CONNECT. A channel is empty when neither
 //! its buffer nor its pipe holds a byte.
 
-use crate::buf::pipe::Pipe;
 use crate::buf::Buffer;
+use crate::buf::pipe::Pipe;
 use crate::ticks::{ETERNITY, Tick};
 use bitflags::bitflags;
 
@@ -97,7 +97,8 @@ impl Channel {
     /// True when no byte is pending (buffer and pipe both empty).
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.buf.as_ref().is_none_or(|b| b.is_empty()) && self.pipe.as_ref().is_none_or(|p| p.data == 0)
+        self.buf.as_ref().is_none_or(|b| b.is_empty())
+            && self.pipe.as_ref().is_none_or(|p| p.data == 0)
     }
 
     /// Bytes pending in the buffer.
@@ -149,7 +150,11 @@ mod tests {
         c.buf = Some(b);
         assert!(!c.is_empty());
         c.buf = None;
-        c.pipe = Some(Pipe { rd: -1, wr: -1, data: 3 });
+        c.pipe = Some(Pipe {
+            rd: -1,
+            wr: -1,
+            data: 3,
+        });
         assert!(!c.is_empty());
         assert_eq!(c.pipe_len(), 3);
         if let Some(p) = c.pipe.as_mut() {

@@ -42,7 +42,9 @@ pub struct SndStatus {
 
 #[inline]
 fn errno() -> i32 {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+    std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
 }
 
 /// Receives into `buf` until it is full, the socket is drained, read0 or an
@@ -62,8 +64,14 @@ pub fn rcv_buf(fd: RawFd, buf: &mut Buffer, limit: usize) -> RcvStatus {
             // The free area wraps: fill both parts in one readv.
             let try_b = b.len().min(budget - a.len());
             let iov = [
-                libc::iovec { iov_base: a.as_mut_ptr() as *mut libc::c_void, iov_len: a.len() },
-                libc::iovec { iov_base: b.as_mut_ptr() as *mut libc::c_void, iov_len: try_b },
+                libc::iovec {
+                    iov_base: a.as_mut_ptr() as *mut libc::c_void,
+                    iov_len: a.len(),
+                },
+                libc::iovec {
+                    iov_base: b.as_mut_ptr() as *mut libc::c_void,
+                    iov_len: try_b,
+                },
             ];
             asked = a.len() + try_b;
             // SAFETY: both iovecs point into `buf`'s free area, valid for writes.
@@ -109,8 +117,14 @@ pub fn snd_buf(fd: RawFd, buf: &mut Buffer, more: bool) -> SndStatus {
             unsafe { libc::send(fd, a.as_ptr() as *const libc::c_void, a.len(), flags) }
         } else {
             let iov = [
-                libc::iovec { iov_base: a.as_ptr() as *mut libc::c_void, iov_len: a.len() },
-                libc::iovec { iov_base: b.as_ptr() as *mut libc::c_void, iov_len: b.len() },
+                libc::iovec {
+                    iov_base: a.as_ptr() as *mut libc::c_void,
+                    iov_len: a.len(),
+                },
+                libc::iovec {
+                    iov_base: b.as_ptr() as *mut libc::c_void,
+                    iov_len: b.len(),
+                },
             ];
             // SAFETY: zeroed msghdr is valid; iov points to live buffer slices.
             let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };

@@ -9,7 +9,11 @@ use std::os::fd::RawFd;
 /// Turns a negative libc return into the errno error.
 #[inline]
 pub fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
-    if r < 0 { Err(io::Error::last_os_error()) } else { Ok(r) }
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r)
+    }
 }
 
 /// A `sockaddr_storage` and its length for `addr`.
@@ -22,7 +26,9 @@ pub fn to_sockaddr(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_
             let sin = unsafe { &mut *(&mut ss as *mut _ as *mut libc::sockaddr_in) };
             sin.sin_family = libc::AF_INET as libc::sa_family_t;
             sin.sin_port = a.port().to_be();
-            sin.sin_addr = libc::in_addr { s_addr: u32::from_ne_bytes(a.ip().octets()) };
+            sin.sin_addr = libc::in_addr {
+                s_addr: u32::from_ne_bytes(a.ip().octets()),
+            };
             mem::size_of::<libc::sockaddr_in>()
         }
         SocketAddr::V6(a) => {
@@ -30,7 +36,9 @@ pub fn to_sockaddr(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_
             let sin6 = unsafe { &mut *(&mut ss as *mut _ as *mut libc::sockaddr_in6) };
             sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
             sin6.sin6_port = a.port().to_be();
-            sin6.sin6_addr = libc::in6_addr { s6_addr: a.ip().octets() };
+            sin6.sin6_addr = libc::in6_addr {
+                s6_addr: a.ip().octets(),
+            };
             sin6.sin6_scope_id = a.scope_id();
             mem::size_of::<libc::sockaddr_in6>()
         }
@@ -45,7 +53,10 @@ pub fn from_sockaddr(ss: &libc::sockaddr_storage) -> Option<SocketAddr> {
             // SAFETY: family says this storage holds a sockaddr_in.
             let sin = unsafe { &*(ss as *const _ as *const libc::sockaddr_in) };
             let ip = Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes());
-            Some(SocketAddr::V4(SocketAddrV4::new(ip, u16::from_be(sin.sin_port))))
+            Some(SocketAddr::V4(SocketAddrV4::new(
+                ip,
+                u16::from_be(sin.sin_port),
+            )))
         }
         libc::AF_INET6 => {
             // SAFETY: family says this storage holds a sockaddr_in6.
@@ -69,7 +80,12 @@ pub fn socket(domain: libc::c_int, ty: libc::c_int) -> io::Result<RawFd> {
 }
 
 /// Sets an integer socket option.
-pub fn setsockopt_int(fd: RawFd, level: libc::c_int, name: libc::c_int, val: libc::c_int) -> io::Result<()> {
+pub fn setsockopt_int(
+    fd: RawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    val: libc::c_int,
+) -> io::Result<()> {
     // SAFETY: `val` lives across the call and its size is passed.
     cvt(unsafe {
         libc::setsockopt(
@@ -84,8 +100,17 @@ pub fn setsockopt_int(fd: RawFd, level: libc::c_int, name: libc::c_int, val: lib
 }
 
 /// Creates, binds and listens on a TCP socket.
-pub fn tcp_listen(addr: &SocketAddr, backlog: i32, reuseport: bool, v6only: bool) -> io::Result<RawFd> {
-    let domain = if addr.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
+pub fn tcp_listen(
+    addr: &SocketAddr,
+    backlog: i32,
+    reuseport: bool,
+    v6only: bool,
+) -> io::Result<RawFd> {
+    let domain = if addr.is_ipv4() {
+        libc::AF_INET
+    } else {
+        libc::AF_INET6
+    };
     let fd = socket(domain, libc::SOCK_STREAM)?;
     let res = (|| {
         setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
@@ -118,7 +143,10 @@ pub fn unix_listen(path: &std::path::Path, backlog: i32, mode: Option<u32>) -> i
     // SAFETY: an all-zero sockaddr_un is valid.
     let mut sun: libc::sockaddr_un = unsafe { mem::zeroed() };
     if bytes.len() >= sun.sun_path.len() {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "socket path too long"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "socket path too long",
+        ));
     }
     sun.sun_family = libc::AF_UNIX as libc::sa_family_t;
     for (d, s) in sun.sun_path.iter_mut().zip(bytes) {
@@ -168,13 +196,19 @@ pub fn accept(lfd: RawFd) -> io::Result<Option<(RawFd, Option<SocketAddr>)>> {
 
 /// Starts a non-blocking connect. Returns true if already connected.
 pub fn tcp_connect(addr: &SocketAddr, source: Option<&SocketAddr>) -> io::Result<(RawFd, bool)> {
-    let domain = if addr.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
+    let domain = if addr.is_ipv4() {
+        libc::AF_INET
+    } else {
+        libc::AF_INET6
+    };
     let fd = socket(domain, libc::SOCK_STREAM)?;
     if let Some(src) = source {
         let _ = setsockopt_int(fd, libc::SOL_IP, libc::IP_BIND_ADDRESS_NO_PORT, 1);
         let (ss, len) = to_sockaddr(src);
         // SAFETY: `ss` holds a valid address of length `len`.
-        if let Err(e) = cvt(unsafe { libc::bind(fd, &ss as *const _ as *const libc::sockaddr, len) }) {
+        if let Err(e) =
+            cvt(unsafe { libc::bind(fd, &ss as *const _ as *const libc::sockaddr, len) })
+        {
             close(fd);
             return Err(e);
         }
@@ -200,8 +234,22 @@ pub fn so_error(fd: RawFd) -> i32 {
     let mut v: libc::c_int = 0;
     let mut len = mem::size_of::<libc::c_int>() as libc::socklen_t;
     // SAFETY: `v`/`len` are valid out-parameters of the right size.
-    let r = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_ERROR, &mut v as *mut _ as *mut libc::c_void, &mut len) };
-    if r < 0 { io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO) } else { v }
+    let r = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_ERROR,
+            &mut v as *mut _ as *mut libc::c_void,
+            &mut len,
+        )
+    };
+    if r < 0 {
+        io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO)
+    } else {
+        v
+    }
 }
 
 /// The local address of a socket.
@@ -228,7 +276,10 @@ pub fn close(fd: RawFd) {
 
 /// Closes with an RST instead of a FIN (SO_LINGER 0), used on aborts.
 pub fn close_rst(fd: RawFd) {
-    let l = libc::linger { l_onoff: 1, l_linger: 0 };
+    let l = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
     // SAFETY: `l` lives across the call and its size is passed.
     unsafe {
         libc::setsockopt(

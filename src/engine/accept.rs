@@ -15,15 +15,28 @@ impl Engine {
     /// Accepts up to `tune.maxaccept` connections on listener `li`, pausing
     /// it (state FULL) when a maxconn limit is reached.
     pub fn accept_loop(&mut self, li: usize) {
-        let max = if self.tune.maxaccept <= 0 { usize::MAX } else { self.tune.maxaccept as usize };
+        let max = if self.tune.maxaccept <= 0 {
+            usize::MAX
+        } else {
+            self.tune.maxaccept as usize
+        };
         for _ in 0..max {
-            let Some(l) = self.listeners.get(li) else { return };
+            let Some(l) = self.listeners.get(li) else {
+                return;
+            };
             if l.state != LiState::Ready {
                 self.fds.stop_recv(l.fd);
                 return;
             }
+            if let crate::listener::LiKind::Cli(level) = l.kind {
+                self.cli_accept(li, level);
+                return;
+            }
             let fe = l.fe;
-            let fe_full = self.proxies.get(fe).is_some_and(|p| p.maxconn > 0 && p.feconn >= p.maxconn);
+            let fe_full = self
+                .proxies
+                .get(fe)
+                .is_some_and(|p| p.maxconn > 0 && p.feconn >= p.maxconn);
             if self.actconn >= self.maxconn || fe_full || (l.maxconn > 0 && l.nbconn >= l.maxconn) {
                 self.pause_full(li);
                 return;
@@ -37,7 +50,8 @@ impl Engine {
                 }
                 Err(e) => {
                     match e.raw_os_error() {
-                        Some(libc::EMFILE) | Some(libc::ENFILE) | Some(libc::ENOBUFS) | Some(libc::ENOMEM) => {
+                        Some(libc::EMFILE) | Some(libc::ENFILE) | Some(libc::ENOBUFS)
+                        | Some(libc::ENOMEM) => {
                             log::warn!("accept(): {e}; pausing listener");
                             self.pause_full(li);
                         }
@@ -45,6 +59,33 @@ impl Engine {
                     }
                     return;
                 }
+            }
+        }
+    }
+
+    /// Accepts stats-socket connections (not counted in maxconn).
+    fn cli_accept(&mut self, li: usize, level: crate::cfg::model::CliLevel) {
+        let Some(l) = self.listeners.get(li) else {
+            return;
+        };
+        let lfd = l.fd;
+        for _ in 0..16 {
+            match crate::conn::sock::accept(lfd) {
+                Ok(Some((fd, _))) => {
+                    let id = self.clis.insert(crate::cli::CliSession::new(fd, level));
+                    if self.fds.insert(fd, FdOwner::Cli(id)).is_err() {
+                        self.clis.remove(id);
+                        crate::conn::sock::close(fd);
+                        continue;
+                    }
+                    self.fds.want_recv(fd);
+                    self.fds.may_recv(fd);
+                }
+                Ok(None) => {
+                    self.fds.cant_recv(lfd);
+                    return;
+                }
+                Err(_) => return,
             }
         }
     }
@@ -68,7 +109,10 @@ impl Engine {
             if l.state != LiState::Full {
                 continue;
             }
-            let fe_full = self.proxies.get(l.fe).is_some_and(|p| p.maxconn > 0 && p.feconn >= p.maxconn);
+            let fe_full = self
+                .proxies
+                .get(l.fe)
+                .is_some_and(|p| p.maxconn > 0 && p.feconn >= p.maxconn);
             if fe_full || (l.maxconn > 0 && l.nbconn >= l.maxconn) {
                 continue;
             }
@@ -82,31 +126,56 @@ impl Engine {
 
     /// Sets up an accepted connection and its stream.
     fn session_accept(&mut self, li: usize, fd: i32, peer: Option<std::net::SocketAddr>) {
-        let Some(l) = self.listeners.get_mut(li) else { return };
+        let Some(l) = self.listeners.get_mut(li) else {
+            return;
+        };
         let fe = l.fe;
         l.nbconn += 1;
         self.actconn += 1;
         self.counters.cum_conns += 1;
         let _ = crate::conn::sock::setsockopt_int(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
         if self.tune.rcvbuf_client > 0 {
-            let _ = crate::conn::sock::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, self.tune.rcvbuf_client as i32);
+            let _ = crate::conn::sock::setsockopt_int(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUF,
+                self.tune.rcvbuf_client as i32,
+            );
         }
         if self.tune.sndbuf_client > 0 {
-            let _ = crate::conn::sock::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUF, self.tune.sndbuf_client as i32);
+            let _ = crate::conn::sock::setsockopt_int(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_SNDBUF,
+                self.tune.sndbuf_client as i32,
+            );
         }
-        let Some(px) = self.proxies.get_mut(fe) else { return };
+        let Some(px) = self.proxies.get_mut(fe) else {
+            return;
+        };
         px.feconn += 1;
+        px.feconn_max = px.feconn_max.max(px.feconn);
         px.cum_conn += 1;
         let be = px.default_backend;
         let (splice_req, splice_res) = {
-            let pick = |p: &crate::proxy::Proxy| (p.opts.splice_auto || p.opts.splice_request, p.opts.splice_auto || p.opts.splice_response);
+            let pick = |p: &crate::proxy::Proxy| {
+                (
+                    p.opts.splice_auto || p.opts.splice_request,
+                    p.opts.splice_auto || p.opts.splice_response,
+                )
+            };
             let (a, b) = pick(px);
-            let (c, d) = be.and_then(|b| self.proxies.get(b)).map(pick).unwrap_or((false, false));
+            let (c, d) = be
+                .and_then(|b| self.proxies.get(b))
+                .map(pick)
+                .unwrap_or((false, false));
             (a || c, b || d)
         };
         let fe_px = &self.proxies[fe];
         let cli_to = fe_px.timeouts.client;
-        let retries = be.and_then(|b| self.proxies.get(b)).map_or(3, |p| p.retries);
+        let retries = be
+            .and_then(|b| self.proxies.get(b))
+            .map_or(3, |p| p.retries);
         let local = crate::conn::sock::local_addr(fd);
         if !fe_px.opts.tcplog && !fe_px.logs.is_empty() {
             let msg = format_connect(peer, local, &fe_px.name);
@@ -130,6 +199,7 @@ impl Engine {
             be,
             srv: None,
             prev_srv: None,
+            last_srv: None,
             listener: li,
             req,
             res,
@@ -144,6 +214,7 @@ impl Engine {
             t_accept: self.clock.now_abs,
             accept_date: wall_now(),
             t_queue: None,
+            t_dequeue: None,
             t_connect: None,
             queue_pos: (0, 0),
             retries_done: 0,
@@ -152,16 +223,19 @@ impl Engine {
         let sid = self.streams.insert(stream);
         self.sched.destroy(task);
         let task = self.sched.create(TaskKind::Stream(sid));
-        let mut conn = Connection::new(fd, ConnOwner::Stream { sid, side: Side::Front });
+        let mut conn = Connection::new(
+            fd,
+            ConnOwner::Stream {
+                sid,
+                side: Side::Front,
+            },
+        );
         conn.peer = peer;
         conn.local = local;
         let cid = self.conns.insert(conn);
         if let Some(s) = self.streams.get_mut(sid) {
             s.task = task;
             s.si[0].end = End::Conn(cid);
-        }
-        if let Some(px) = be.and_then(|b| self.proxies.get_mut(b)) {
-            let _ = px;
         }
         if self.fds.insert(fd, FdOwner::Conn(cid)).is_err() {
             self.conn_free(cid, true);
@@ -185,7 +259,9 @@ impl Engine {
         for side in [Side::Front, Side::Back] {
             self.si_close(sid, side, false);
         }
-        let Some(s) = self.streams.try_remove(sid) else { return };
+        let Some(s) = self.streams.try_remove(sid) else {
+            return;
+        };
         self.sched.destroy(s.task);
         let now_abs = self.clock.now_abs;
         if let Some(b) = s.be {
@@ -195,22 +271,35 @@ impl Engine {
                 }
                 px.bytes_in += s.req.total;
                 px.bytes_out += s.res.total;
+                if let Some(srv) = s.last_srv.and_then(|i| px.servers.get_mut(i)) {
+                    srv.bytes_in += s.req.total;
+                    srv.bytes_out += s.res.total;
+                }
             }
         }
         self.counters.bytes_out += s.res.total;
+        if let Some(fe) = self.proxies.get_mut(s.fe) {
+            if s.be != Some(s.fe) {
+                fe.bytes_in += s.req.total;
+                fe.bytes_out += s.res.total;
+            }
+        }
         // Log before the counters drop, as HAProxy logs the counts it saw.
         if let Some(fe) = self.proxies.get(s.fe) {
             let dontlog = fe.opts.dontlognull && s.req.total == 0;
             if fe.opts.tcplog && !fe.logs.is_empty() && !dontlog {
                 let be = s.be.and_then(|b| self.proxies.get(b));
-                let srv = match (be, s.srv.or(s.prev_srv)) {
-                    (Some(b), Some(i)) if s.t_connect.is_some() || s.srv.is_some() => b.servers.get(i).map(|x| x.name.as_str()),
+                let srv = match (be, s.last_srv) {
+                    (Some(b), Some(i)) => b.servers.get(i).map(|x| x.name.as_str()),
                     _ => None,
                 };
-                let t_q = s.t_queue.map_or(0, |q| q as i64);
+                // Tw: time spent in queues; -1 when the stream never left them.
                 let tw = match s.t_queue {
-                    Some(_) => s.t_connect.map_or(-1, |_| 0).max(0) + (now_abs as i64 - t_q).min(0),
                     None => 0,
+                    Some(q) => match s.t_dequeue {
+                        Some(d) => d.saturating_sub(q) as i64,
+                        None => -1,
+                    },
                 };
                 let line = format_tcplog(&TcpLog {
                     client: s.cli_addr,
@@ -218,15 +307,17 @@ impl Engine {
                     frontend: &fe.name,
                     backend: be.map_or("<NOSRV>", |b| b.name.as_str()),
                     server: srv.unwrap_or("<NOSRV>"),
-                    tw: if s.t_queue.is_some() { tw.max(0) } else { 0 },
-                    tc: s.t_connect.map_or(-1, |c| c.saturating_sub(s.t_accept) as i64),
+                    tw,
+                    tc: s
+                        .t_connect
+                        .map_or(-1, |c| c.saturating_sub(s.t_accept) as i64),
                     tt: now_abs.saturating_sub(s.t_accept) as i64,
                     bytes: s.res.total,
-                    term: [s.err, if s.err == '-' && s.finst == Finst::None { '-' } else { finst_char(s.finst) }],
+                    term: [s.err, s.finst.ch()],
                     actconn: self.actconn,
                     feconn: fe.feconn,
                     beconn: be.map_or(0, |b| b.beconn),
-                    srvconn: match (be, s.prev_srv.or(s.srv)) {
+                    srvconn: match (be, s.last_srv) {
                         (Some(b), Some(i)) => b.servers.get(i).map_or(0, |x| x.cur_sess),
                         _ => 0,
                     },
@@ -249,16 +340,5 @@ impl Engine {
             }
         }
         self.resume_listeners();
-        let _ = CfFlags::SHUTR;
-    }
-}
-
-fn finst_char(f: Finst) -> char {
-    match f {
-        Finst::None => '-',
-        Finst::Queue => 'Q',
-        Finst::Connect => 'C',
-        Finst::Data => 'D',
-        Finst::Last => 'L',
     }
 }

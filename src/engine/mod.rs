@@ -76,19 +76,39 @@ pub struct Engine {
     pub signal_fd: RawFd,
     /// Global log targets (for process messages).
     pub global_logs: Vec<crate::cfg::model::LogCfg>,
+    /// Stats-socket sessions.
+    pub clis: Slab<crate::cli::CliSession>,
+    /// Process start (seconds since the epoch).
+    pub start_time: i64,
     /// Scratch list for the active fds of a turn.
     active: Vec<RawFd>,
 }
 
 impl Engine {
     /// Builds the run-time engine from a checked config. Binds nothing yet.
-    pub fn new(cfg: &Config, maxconn: u32, default_pxconn: u32, nosplice: bool) -> std::io::Result<Self> {
+    pub fn new(
+        cfg: &Config,
+        maxconn: u32,
+        default_pxconn: u32,
+        nosplice: bool,
+    ) -> std::io::Result<Self> {
         let g = &cfg.global;
         let mut proxies: Vec<Proxy> = cfg
             .proxies
             .iter()
             .enumerate()
-            .map(|(i, p)| Proxy::from_cfg(p, p.id.unwrap_or(i as u32 + 2), &g.logs, if default_pxconn > 0 { default_pxconn } else { maxconn }))
+            .map(|(i, p)| {
+                Proxy::from_cfg(
+                    p,
+                    p.id.unwrap_or(i as u32 + 2),
+                    &g.logs,
+                    if default_pxconn > 0 {
+                        default_pxconn
+                    } else {
+                        maxconn
+                    },
+                )
+            })
             .collect();
         for (i, p) in cfg.proxies.iter().enumerate() {
             let target = p
@@ -102,7 +122,11 @@ impl Engine {
                 None => None,
             };
         }
-        let maxpipes = if g.maxpipes > 0 { g.maxpipes as usize } else { (maxconn as usize / 4).max(1) };
+        let maxpipes = if g.maxpipes > 0 {
+            g.maxpipes as usize
+        } else {
+            (maxconn as usize / 4).max(1)
+        };
         let pipesize = g.tune_pipesize;
         let mut hostname = g.log_send_hostname.clone();
         if hostname.as_deref() == Some("") {
@@ -139,6 +163,8 @@ impl Engine {
             grace: g.grace,
             signal_fd: -1,
             global_logs: g.logs.clone(),
+            clis: Slab::new(),
+            start_time: crate::log::wall_now().0,
             active: Vec::with_capacity(256),
         })
     }
@@ -186,6 +212,7 @@ impl Engine {
                     FdOwner::Conn(cid) => self.conn_io(cid, r, w),
                     FdOwner::Listener(li) => self.accept_loop(li),
                     FdOwner::Signal => self.handle_signals(),
+                    FdOwner::Cli(id) => self.cli_io(id, r, w),
                     FdOwner::None => {}
                 }
                 self.fds.requeue(fd);
@@ -195,7 +222,9 @@ impl Engine {
             let mut budget = self.sched.runq_len().max(200);
             while budget > 0 {
                 budget -= 1;
-                let Some((tid, kind)) = self.sched.pop_runnable() else { break };
+                let Some((tid, kind)) = self.sched.pop_runnable() else {
+                    break;
+                };
                 match kind {
                     TaskKind::Stream(sid) => self.process_stream(sid),
                     TaskKind::Stopper => self.stopper_task(tid),

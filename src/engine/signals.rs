@@ -15,8 +15,15 @@ use crate::listener::LiState;
 use crate::task::TaskKind;
 
 /// The signals the engine handles.
-const HANDLED: [libc::c_int; 7] =
-    [libc::SIGUSR1, libc::SIGTERM, libc::SIGINT, libc::SIGTTOU, libc::SIGTTIN, libc::SIGHUP, libc::SIGUSR2];
+const HANDLED: [libc::c_int; 7] = [
+    libc::SIGUSR1,
+    libc::SIGTERM,
+    libc::SIGINT,
+    libc::SIGTTOU,
+    libc::SIGTTIN,
+    libc::SIGHUP,
+    libc::SIGUSR2,
+];
 
 /// Blocks the handled signals and returns a signalfd delivering them.
 pub fn setup_signalfd() -> std::io::Result<i32> {
@@ -32,7 +39,11 @@ pub fn setup_signalfd() -> std::io::Result<i32> {
             return Err(std::io::Error::last_os_error());
         }
         let fd = libc::signalfd(-1, &set, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC);
-        if fd < 0 { Err(std::io::Error::last_os_error()) } else { Ok(fd) }
+        if fd < 0 {
+            Err(std::io::Error::last_os_error())
+        } else {
+            Ok(fd)
+        }
     }
 }
 
@@ -52,7 +63,8 @@ impl Engine {
             let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
             let sz = std::mem::size_of::<libc::signalfd_siginfo>();
             // SAFETY: `info` is writable for `sz` bytes.
-            let n = unsafe { libc::read(self.signal_fd, &mut info as *mut _ as *mut libc::c_void, sz) };
+            let n =
+                unsafe { libc::read(self.signal_fd, &mut info as *mut _ as *mut libc::c_void, sz) };
             if n != sz as isize {
                 self.fds.cant_recv(self.signal_fd);
                 return;
@@ -75,11 +87,15 @@ impl Engine {
             return;
         }
         self.stopping = true;
-        eprintln!("{}", format_line(Level::Warning, None, "Stopping frontend GLOBAL in 0 ms."));
+        eprintln!(
+            "{}",
+            format_line(Level::Warning, None, "Stopping frontend GLOBAL in 0 ms.")
+        );
         for i in 0..self.listeners.len() {
             // Accept what already waits in the backlog so that no handshake
             // completed by the kernel is reset when the socket closes.
-            if self.listeners[i].state == LiState::Ready || self.listeners[i].state == LiState::Full {
+            if self.listeners[i].state == LiState::Ready || self.listeners[i].state == LiState::Full
+            {
                 self.listeners[i].state = LiState::Ready;
                 let saved = self.maxconn;
                 self.maxconn = u32::MAX;
@@ -95,8 +111,17 @@ impl Engine {
         }
         for p in self.proxies.iter() {
             if p.is_fe || p.is_be {
-                let kind = if p.is_fe && p.is_be { "Proxy" } else if p.is_fe { "Frontend" } else { "Backend" };
-                let msg = format!("Proxy {} stopped (cumulated conns: FE: {}, BE: {}).", p.name, p.cum_conn, p.cum_beconn);
+                let kind = if p.is_fe && p.is_be {
+                    "Proxy"
+                } else if p.is_fe {
+                    "Frontend"
+                } else {
+                    "Backend"
+                };
+                let msg = format!(
+                    "Proxy {} stopped (cumulated conns: FE: {}, BE: {}).",
+                    p.name, p.cum_conn, p.cum_beconn
+                );
                 let _ = kind;
                 eprintln!("{}", format_line(Level::Warning, None, &msg));
                 let logs = p.logs.clone();
@@ -119,7 +144,14 @@ impl Engine {
     pub fn stopper_task(&mut self, tid: usize) {
         self.sched.destroy(tid);
         if self.stopping {
-            eprintln!("{}", format_line(Level::Warning, None, "soft-stop: hard-stop-after expired, killing remaining connections."));
+            eprintln!(
+                "{}",
+                format_line(
+                    Level::Warning,
+                    None,
+                    "soft-stop: hard-stop-after expired, killing remaining connections."
+                )
+            );
             self.exit_now = true;
         }
     }

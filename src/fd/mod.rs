@@ -35,6 +35,9 @@ bitflags! {
         const ERR     = 0x10;
         /// The fd is queued in the active list.
         const ACTIVE  = 0x20;
+        /// The peer shut its write side (EPOLLRDHUP): a read0 is pending, so
+        /// readiness for reading never goes away.
+        const RDHUP   = 0x40;
     }
 }
 
@@ -49,6 +52,8 @@ pub enum FdOwner {
     Conn(usize),
     /// The signalfd.
     Signal,
+    /// A stats-socket session (key in the engine's CLI slab).
+    Cli(usize),
 }
 
 /// One fd's entry.
@@ -91,13 +96,16 @@ impl FdTab {
             self.entries.resize(idx + 64, FdEntry::default());
         }
         let ev = match owner {
-            FdOwner::Conn(_) => {
+            FdOwner::Conn(_) | FdOwner::Cli(_) => {
                 (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32
             }
             _ => (libc::EPOLLIN | libc::EPOLLET) as u32,
         };
         sys::epoll_add(self.epfd, fd, ev)?;
-        self.entries[idx] = FdEntry { owner, state: FdState::empty() };
+        self.entries[idx] = FdEntry {
+            owner,
+            state: FdState::empty(),
+        };
         self.used += 1;
         Ok(())
     }
@@ -122,7 +130,9 @@ impl FdTab {
     /// The entry for `fd`, if registered.
     #[inline]
     pub fn get(&self, fd: RawFd) -> Option<&FdEntry> {
-        self.entries.get(fd as usize).filter(|e| e.owner != FdOwner::None)
+        self.entries
+            .get(fd as usize)
+            .filter(|e| e.owner != FdOwner::None)
     }
 
     #[inline]
@@ -177,10 +187,14 @@ impl FdTab {
     }
 
     /// A read returned EAGAIN (or drained the socket): wait for the kernel.
+    /// Without effect once the peer's shutdown was reported: the next read
+    /// returns 0 and no new edge would announce it.
     #[inline]
     pub fn cant_recv(&mut self, fd: RawFd) {
         if let Some(st) = self.state_mut(fd) {
-            st.remove(FdState::READY_R);
+            if !st.contains(FdState::RDHUP) {
+                st.remove(FdState::READY_R);
+            }
         }
     }
 
@@ -213,13 +227,17 @@ impl FdTab {
     /// True when a read may be tried now.
     #[inline]
     pub fn recv_ready(&self, fd: RawFd) -> bool {
-        self.entries.get(fd as usize).is_some_and(|e| e.state.intersects(FdState::READY_R | FdState::ERR))
+        self.entries
+            .get(fd as usize)
+            .is_some_and(|e| e.state.intersects(FdState::READY_R | FdState::ERR))
     }
 
     /// True when a write may be tried now.
     #[inline]
     pub fn send_ready(&self, fd: RawFd) -> bool {
-        self.entries.get(fd as usize).is_some_and(|e| e.state.intersects(FdState::READY_W | FdState::ERR))
+        self.entries
+            .get(fd as usize)
+            .is_some_and(|e| e.state.intersects(FdState::READY_W | FdState::ERR))
     }
 
     /// True when there is work to do without waiting for the kernel.
@@ -238,6 +256,9 @@ impl FdTab {
                 if bits & (libc::EPOLLIN | libc::EPOLLRDHUP) as u32 != 0 {
                     st.insert(FdState::READY_R);
                 }
+                if bits & libc::EPOLLRDHUP as u32 != 0 {
+                    st.insert(FdState::RDHUP);
+                }
                 if bits & libc::EPOLLOUT as u32 != 0 {
                     st.insert(FdState::READY_W);
                 }
@@ -248,7 +269,8 @@ impl FdTab {
             self.update_active(fd);
         }
         if n == self.events.len() && n < 8192 {
-            self.events.resize(n * 2, libc::epoll_event { events: 0, u64: 0 });
+            self.events
+                .resize(n * 2, libc::epoll_event { events: 0, u64: 0 });
         }
     }
 
@@ -288,7 +310,10 @@ impl FdTab {
     /// The owner of `fd`.
     #[inline]
     pub fn owner(&self, fd: RawFd) -> FdOwner {
-        self.entries.get(fd as usize).map(|e| e.owner).unwrap_or_default()
+        self.entries
+            .get(fd as usize)
+            .map(|e| e.owner)
+            .unwrap_or_default()
     }
 }
 

@@ -7,15 +7,26 @@ use std::os::fd::RawFd;
 pub fn epoll_create() -> io::Result<RawFd> {
     // SAFETY: plain syscall, no pointers.
     let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
-    if fd < 0 { Err(io::Error::last_os_error()) } else { Ok(fd) }
+    if fd < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(fd)
+    }
 }
 
 /// Adds `fd` with the given event mask; the fd number is the user data.
 pub fn epoll_add(epfd: RawFd, fd: RawFd, events: u32) -> io::Result<()> {
-    let mut ev = libc::epoll_event { events, u64: fd as u64 };
+    let mut ev = libc::epoll_event {
+        events,
+        u64: fd as u64,
+    };
     // SAFETY: `ev` is a valid epoll_event for the duration of the call.
     let r = unsafe { libc::epoll_ctl(epfd, libc::EPOLL_CTL_ADD, fd, &mut ev) };
-    if r < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
 }
 
 /// Removes `fd` from the epoll set (errors ignored: the fd may be gone).

@@ -40,13 +40,24 @@ impl std::fmt::Display for LiAddr {
     }
 }
 
+/// What a listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiKind {
+    /// A frontend: connections become streams.
+    Proxy,
+    /// A stats socket at this level.
+    Cli(crate::cfg::model::CliLevel),
+}
+
 /// A bound socket.
 #[derive(Debug)]
 pub struct Listener {
     pub fd: RawFd,
     pub addr: LiAddr,
-    /// Frontend index.
+    /// Frontend index (unused for stats sockets).
     pub fe: usize,
+    /// What accepted connections become.
+    pub kind: LiKind,
     pub name: Option<String>,
     pub maxconn: u32,
     pub nbconn: u32,
@@ -59,7 +70,10 @@ pub struct Listener {
 /// listener per port).
 pub fn expand(addr: &BindAddr) -> Vec<LiAddr> {
     match addr {
-        BindAddr::Inet { ip, ports } => ports.clone().map(|p| LiAddr::Tcp(SocketAddr::new(*ip, p))).collect(),
+        BindAddr::Inet { ip, ports } => ports
+            .clone()
+            .map(|p| LiAddr::Tcp(SocketAddr::new(*ip, p)))
+            .collect(),
         BindAddr::Unix(p) => vec![LiAddr::Unix(p.clone())],
         BindAddr::Fd(n) => vec![LiAddr::Fd(*n)],
     }

@@ -35,7 +35,9 @@ pub struct TcpLog<'a> {
     pub be_queue: u32,
 }
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 /// Broken-down local time of `secs`.
 pub fn local_tm(secs: i64) -> libc::tm {
@@ -49,7 +51,9 @@ pub fn local_tm(secs: i64) -> libc::tm {
 
 /// Wall-clock now as (seconds, milliseconds).
 pub fn wall_now() -> (i64, u32) {
-    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     (d.as_secs() as i64, d.subsec_millis())
 }
 
@@ -99,7 +103,11 @@ pub fn format_tcplog(l: &TcpLog<'_>) -> String {
 }
 
 /// Renders the default (non-tcplog) connection line.
-pub fn format_connect(client: Option<SocketAddr>, local: Option<SocketAddr>, frontend: &str) -> String {
+pub fn format_connect(
+    client: Option<SocketAddr>,
+    local: Option<SocketAddr>,
+    frontend: &str,
+) -> String {
     let mut s = String::from("Connect from ");
     push_addr(&mut s, client);
     s.push_str(" to ");
@@ -122,7 +130,14 @@ impl Logger {
     /// A logger with lazily useful sockets (created up front, cheap).
     pub fn new(tag: &str, hostname: Option<String>) -> Self {
         let mk = |d| crate::conn::sock::socket(d, libc::SOCK_DGRAM).unwrap_or(-1);
-        Logger { udp4: mk(libc::AF_INET), udp6: mk(libc::AF_INET6), unix: mk(libc::AF_UNIX), tag: tag.to_string(), hostname, dropped: 0 }
+        Logger {
+            udp4: mk(libc::AF_INET),
+            udp6: mk(libc::AF_INET6),
+            unix: mk(libc::AF_UNIX),
+            tag: tag.to_string(),
+            hostname,
+            dropped: 0,
+        }
     }
 
     /// Sends `msg` at `level` (6 = info) to every target in `logs`.
@@ -140,7 +155,14 @@ impl Logger {
                     let (ss, len) = crate::conn::sock::to_sockaddr(a);
                     // SAFETY: `line` and `ss` are valid for the call.
                     let r = unsafe {
-                        libc::sendto(fd, line.as_ptr() as *const libc::c_void, line.len(), libc::MSG_DONTWAIT, &ss as *const _ as *const libc::sockaddr, len)
+                        libc::sendto(
+                            fd,
+                            line.as_ptr() as *const libc::c_void,
+                            line.len(),
+                            libc::MSG_DONTWAIT,
+                            &ss as *const _ as *const libc::sockaddr,
+                            len,
+                        )
                     };
                     r >= 0
                 }
@@ -208,7 +230,16 @@ fn send_unix(fd: RawFd, path: &std::path::Path, b: &[u8]) -> bool {
     }
     let len = (std::mem::size_of::<libc::sa_family_t>() + p.len() + 1) as libc::socklen_t;
     // SAFETY: `b` and `sun` are valid for the call.
-    unsafe { libc::sendto(fd, b.as_ptr() as *const libc::c_void, b.len(), libc::MSG_DONTWAIT, &sun as *const _ as *const libc::sockaddr, len) >= 0 }
+    unsafe {
+        libc::sendto(
+            fd,
+            b.as_ptr() as *const libc::c_void,
+            b.len(),
+            libc::MSG_DONTWAIT,
+            &sun as *const _ as *const libc::sockaddr,
+            len,
+        ) >= 0
+    }
 }
 
 #[cfg(test)]
@@ -239,7 +270,10 @@ mod tests {
         };
         let s = format_tcplog(&l);
         assert!(s.starts_with("10.0.1.2:33313 ["), "{s}");
-        assert!(s.ends_with("] fnt bck/srv1 0/0/5007 212 -- 0/0/0/0/+3 0/0"), "{s}");
+        assert!(
+            s.ends_with("] fnt bck/srv1 0/0/5007 212 -- 0/0/0/0/+3 0/0"),
+            "{s}"
+        );
         let date = &s[16..s.find(']').unwrap_or(0)];
         assert_eq!(date.len(), "13/Feb/2009:23:31:30.443".len(), "{date}");
         assert!(date.ends_with(".443"));
@@ -254,11 +288,24 @@ mod tests {
     #[test]
     fn raw_frame_truncates_to_len() {
         let lg = Logger::new("haproxy", None);
-        let cfg = LogCfg { target: LogTarget::Stdout, format: LogFormat::Raw, facility: 16, level: 7, maxlen: 10 };
+        let cfg = LogCfg {
+            target: LogTarget::Stdout,
+            format: LogFormat::Raw,
+            facility: 16,
+            level: 7,
+            maxlen: 10,
+        };
         assert_eq!(lg.frame(&cfg, 6, "abcdefghijklmnop"), "abcdefghi\n");
-        let cfg = LogCfg { format: LogFormat::Rfc3164, maxlen: 1024, ..cfg };
+        let cfg = LogCfg {
+            format: LogFormat::Rfc3164,
+            maxlen: 1024,
+            ..cfg
+        };
         let f = lg.frame(&cfg, 6, "hello");
         assert!(f.starts_with("<134>"), "{f}");
-        assert!(f.ends_with(&format!("haproxy[{}]: hello\n", std::process::id())), "{f}");
+        assert!(
+            f.ends_with(&format!("haproxy[{}]: hello\n", std::process::id())),
+            "{f}"
+        );
     }
 }

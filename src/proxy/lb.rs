@@ -26,15 +26,24 @@ pub enum Pick {
 pub fn pick(px: &mut Proxy, src: Option<IpAddr>, avoid: Option<usize>) -> Pick {
     let any_active = px.servers.iter().any(|s| !s.backup && s.usable());
     let candidates: Vec<usize> = if any_active {
-        (0..px.servers.len()).filter(|&i| !px.servers[i].backup && px.servers[i].usable()).collect()
+        (0..px.servers.len())
+            .filter(|&i| !px.servers[i].backup && px.servers[i].usable())
+            .collect()
     } else {
         // First usable backup only (HAProxy's default without allbackups).
-        (0..px.servers.len()).filter(|&i| px.servers[i].backup && px.servers[i].usable()).take(1).collect()
+        (0..px.servers.len())
+            .filter(|&i| px.servers[i].backup && px.servers[i].usable())
+            .take(1)
+            .collect()
     };
     if candidates.is_empty() {
         return Pick::NoServer;
     }
-    let mut free: Vec<usize> = candidates.iter().copied().filter(|&i| !px.servers[i].full()).collect();
+    let mut free: Vec<usize> = candidates
+        .iter()
+        .copied()
+        .filter(|&i| !px.servers[i].full())
+        .collect();
     if free.is_empty() {
         return Pick::Queue;
     }
@@ -64,10 +73,12 @@ fn smooth_wrr(servers: &mut [Server], free: &[usize]) -> Option<usize> {
         servers[i].rr_current += servers[i].weight as i64;
     }
     // Largest current value wins; on a tie the lowest index.
-    let best = free
-        .iter()
-        .copied()
-        .max_by(|&a, &b| servers[a].rr_current.cmp(&servers[b].rr_current).then(b.cmp(&a)));
+    let best = free.iter().copied().max_by(|&a, &b| {
+        servers[a]
+            .rr_current
+            .cmp(&servers[b].rr_current)
+            .then(b.cmp(&a))
+    });
     if let Some(b) = best {
         servers[b].rr_current -= total;
     }
@@ -83,7 +94,8 @@ fn leastconn(px: &mut Proxy, free: &[usize]) -> Option<usize> {
         let (sa, sb) = (&px.servers[a], &px.servers[b]);
         let la = sa.cur_sess as u64 * sb.weight.max(1) as u64;
         let lb = sb.cur_sess as u64 * sa.weight.max(1) as u64;
-        la.cmp(&lb).then(((a + n - start) % n).cmp(&((b + n - start) % n)))
+        la.cmp(&lb)
+            .then(((a + n - start) % n).cmp(&((b + n - start) % n)))
     });
     if let Some(b) = best {
         px.lb_cursor = b + 1;
@@ -91,7 +103,12 @@ fn leastconn(px: &mut Proxy, free: &[usize]) -> Option<usize> {
     best
 }
 
-fn source_hash(servers: &[Server], candidates: &[usize], free: &[usize], src: Option<IpAddr>) -> Option<usize> {
+fn source_hash(
+    servers: &[Server],
+    candidates: &[usize],
+    free: &[usize],
+    src: Option<IpAddr>,
+) -> Option<usize> {
     let h = match src {
         Some(IpAddr::V4(a)) => hash32(u32::from_be_bytes(a.octets())),
         Some(IpAddr::V6(a)) => {
@@ -141,7 +158,9 @@ mod tests {
             .enumerate()
             .map(|(i, &(w, backup))| ServerCfg {
                 name: format!("s{i}"),
-                addr: "127.0.0.1".parse().unwrap_or(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
+                addr: "127.0.0.1"
+                    .parse()
+                    .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
                 port: Some(1000 + i as u16),
                 weight: w,
                 maxconn: 0,
@@ -158,7 +177,16 @@ mod tests {
                 line: 1,
             })
             .collect();
-        let cfg = ProxyCfg { name: "be".into(), cap: Cap { fe: false, be: true }, balance, servers, ..Default::default() };
+        let cfg = ProxyCfg {
+            name: "be".into(),
+            cap: Cap {
+                fe: false,
+                be: true,
+            },
+            balance,
+            servers,
+            ..Default::default()
+        };
         Proxy::from_cfg(&cfg, 1, &[], 0)
     }
 
@@ -215,14 +243,20 @@ mod tests {
     #[test]
     fn source_is_sticky_and_spreads() {
         let mut px = backend(Balance::Source, &[(1, false), (1, false), (1, false)]);
-        let a: IpAddr = "10.0.0.1".parse().unwrap_or(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+        let a: IpAddr = "10.0.0.1"
+            .parse()
+            .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
         let first = pick(&mut px, Some(a), None);
         for _ in 0..10 {
             assert_eq!(pick(&mut px, Some(a), None), first);
         }
         let mut seen = std::collections::HashSet::new();
         for i in 0..64u8 {
-            if let Pick::Server(s) = pick(&mut px, Some(IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 1, i))), None) {
+            if let Pick::Server(s) = pick(
+                &mut px,
+                Some(IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 1, i))),
+                None,
+            ) {
                 seen.insert(s);
             }
         }

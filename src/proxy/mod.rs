@@ -28,6 +28,8 @@ pub struct Server {
     /// destination port).
     pub has_port: bool,
     pub weight: u32,
+    /// Initial weight from the config (`set weight N%` is relative to it).
+    pub iweight: u32,
     pub maxconn: u32,
     pub maxqueue: u32,
     pub backup: bool,
@@ -84,6 +86,8 @@ pub struct Proxy {
     pub disabled: bool,
     /// Current connections on the frontend side.
     pub feconn: u32,
+    /// Highest `feconn` seen.
+    pub feconn_max: u32,
     /// Current connections on the backend side.
     pub beconn: u32,
     pub cum_conn: u64,
@@ -116,10 +120,15 @@ impl Proxy {
                 addr: SocketAddr::new(s.addr, s.port.unwrap_or(0)),
                 has_port: s.port.is_some(),
                 weight: s.weight,
+                iweight: s.weight,
                 maxconn: s.maxconn,
                 maxqueue: s.maxqueue,
                 backup: s.backup,
-                state: if s.disabled { SrvState::Maint } else { SrvState::Up },
+                state: if s.disabled {
+                    SrvState::Maint
+                } else {
+                    SrvState::Up
+                },
                 cur_sess: 0,
                 max_sess: 0,
                 queue: VecDeque::new(),
@@ -143,13 +152,18 @@ impl Proxy {
             retries: c.retries,
             opts: c.opts,
             balance: c.balance,
-            maxconn: if c.maxconn > 0 { c.maxconn } else { default_maxconn },
+            maxconn: if c.maxconn > 0 {
+                c.maxconn
+            } else {
+                default_maxconn
+            },
             default_backend: None,
             servers,
             queue: VecDeque::new(),
             logs,
             disabled: c.disabled,
             feconn: 0,
+            feconn_max: 0,
             beconn: 0,
             cum_conn: 0,
             cum_beconn: 0,

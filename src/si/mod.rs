@@ -74,14 +74,30 @@ impl SiState {
         use SiState::*;
         matches!(
             (self, to),
-            (Ini, Req) | (Ini, Est) | (Ini, Clo)
-                | (Req, Ass) | (Req, Que) | (Req, Clo)
-                | (Que, Ass) | (Que, Req) | (Que, Clo)
-                | (Tar, Ass) | (Tar, Req) | (Tar, Clo)
-                | (Ass, Con) | (Ass, Cer) | (Ass, Clo)
-                | (Con, Est) | (Con, Cer) | (Con, Clo)
-                | (Cer, Tar) | (Cer, Req) | (Cer, Ass) | (Cer, Clo)
-                | (Est, Dis) | (Est, Clo)
+            (Ini, Req)
+                | (Ini, Est)
+                | (Ini, Clo)
+                | (Req, Ass)
+                | (Req, Que)
+                | (Req, Clo)
+                | (Que, Ass)
+                | (Que, Req)
+                | (Que, Clo)
+                | (Tar, Ass)
+                | (Tar, Req)
+                | (Tar, Clo)
+                | (Ass, Con)
+                | (Ass, Cer)
+                | (Ass, Clo)
+                | (Con, Est)
+                | (Con, Cer)
+                | (Con, Clo)
+                | (Cer, Tar)
+                | (Cer, Req)
+                | (Cer, Ass)
+                | (Cer, Clo)
+                | (Est, Dis)
+                | (Est, Clo)
                 | (Dis, Clo)
         )
     }
@@ -174,7 +190,13 @@ impl StreamInterface {
 
     /// The only writer of the state: checks the edge and traces it.
     pub fn set_state(&mut self, to: SiState) {
-        debug_assert!(self.state.edge_allowed(to), "si{} {} -> {} not allowed", self.idx, self.state, to);
+        debug_assert!(
+            self.state.edge_allowed(to),
+            "si{} {} -> {} not allowed",
+            self.idx,
+            self.state,
+            to
+        );
         log::trace!("si{} {} -> {}", self.idx, self.state, to);
         self.state = to;
     }
@@ -196,7 +218,18 @@ mod tests {
     #[test]
     fn connect_path_edges() {
         let mut si = StreamInterface::new(1, SiState::Ini);
-        for s in [SiState::Req, SiState::Ass, SiState::Con, SiState::Cer, SiState::Tar, SiState::Ass, SiState::Con, SiState::Est, SiState::Dis, SiState::Clo] {
+        for s in [
+            SiState::Req,
+            SiState::Ass,
+            SiState::Con,
+            SiState::Cer,
+            SiState::Tar,
+            SiState::Ass,
+            SiState::Con,
+            SiState::Est,
+            SiState::Dis,
+            SiState::Clo,
+        ] {
             si.set_state(s);
             assert_eq!(si.state(), s);
         }

@@ -13,7 +13,9 @@ use crate::ticks::{ETERNITY, tick_add, tick_add_ifset, tick_is_expired};
 impl Engine {
     /// Drives the back SI one step from its current state.
     pub fn update_back_si(&mut self, sid: usize) {
-        let Some(s) = self.streams.get(sid) else { return };
+        let Some(s) = self.streams.get(sid) else {
+            return;
+        };
         match s.si[1].state() {
             SiState::Ini => self.back_handle_st_ini(sid),
             SiState::Req => self.back_handle_st_req(sid),
@@ -35,7 +37,9 @@ impl Engine {
     /// INI -> REQ when the request channel asks for a connection, or
     /// INI -> CLO when the client is already gone with nothing to forward.
     fn back_handle_st_ini(&mut self, sid: usize) {
-        let Some(s) = self.streams.get_mut(sid) else { return };
+        let Some(s) = self.streams.get_mut(sid) else {
+            return;
+        };
         if s.req.flags.contains(CfFlags::AUTO_CONNECT) {
             s.si[1].set_state(SiState::Req);
         } else if s.si[0].state() == SiState::Clo {
@@ -46,15 +50,23 @@ impl Engine {
     /// REQ -> ASS (server picked), QUE (all servers full), or CLO (no server).
     fn back_handle_st_req(&mut self, sid: usize) {
         let now = self.clock.now;
-        let Some(s) = self.streams.get_mut(sid) else { return };
+        let Some(s) = self.streams.get_mut(sid) else {
+            return;
+        };
         let Some(be) = s.be else {
             s.set_term('P', Finst::Connect);
             s.si[1].set_state(SiState::Clo);
             return;
         };
-        let Some(px) = self.proxies.get_mut(be) else { return };
+        let Some(px) = self.proxies.get_mut(be) else {
+            return;
+        };
         let src = s.cli_addr.map(|a| a.ip());
-        let avoid = if s.flags.contains(SfFlags::REDISP) { s.prev_srv } else { None };
+        let avoid = if s.flags.contains(SfFlags::REDISP) {
+            s.prev_srv
+        } else {
+            None
+        };
         match lb::pick(px, src, avoid) {
             Pick::Server(i) => {
                 let srv = &mut px.servers[i];
@@ -62,6 +74,7 @@ impl Engine {
                 srv.max_sess = srv.max_sess.max(srv.cur_sess);
                 srv.cum_sess += 1;
                 s.srv = Some(i);
+                s.last_srv = Some(i);
                 s.flags.insert(SfFlags::ASSIGNED | SfFlags::CURR_SESS);
                 if avoid.is_some() && avoid != Some(i) {
                     srv.redispatches += 1;
@@ -73,7 +86,11 @@ impl Engine {
                 px.queue.push_back(sid);
                 s.flags.insert(SfFlags::QUEUED);
                 s.t_queue.get_or_insert(self.clock.now_abs);
-                let qto = if px.timeouts.queue != 0 { px.timeouts.queue } else { px.timeouts.connect };
+                let qto = if px.timeouts.queue != 0 {
+                    px.timeouts.queue
+                } else {
+                    px.timeouts.connect
+                };
                 s.si[1].exp = tick_add_ifset(now, qto);
                 s.si[1].set_state(SiState::Que);
             }
@@ -89,7 +106,9 @@ impl Engine {
     /// client error).
     fn back_handle_st_que(&mut self, sid: usize) {
         let now = self.clock.now;
-        let Some(s) = self.streams.get_mut(sid) else { return };
+        let Some(s) = self.streams.get_mut(sid) else {
+            return;
+        };
         if !s.flags.contains(SfFlags::QUEUED) && s.flags.contains(SfFlags::ASSIGNED) {
             s.si[1].exp = ETERNITY;
             s.si[1].set_state(SiState::Ass);
@@ -119,7 +138,9 @@ impl Engine {
     /// TAR -> ASS (turn-around over, same server) or REQ (redispatch).
     fn back_handle_st_tar(&mut self, sid: usize) {
         let now = self.clock.now;
-        let Some(s) = self.streams.get_mut(sid) else { return };
+        let Some(s) = self.streams.get_mut(sid) else {
+            return;
+        };
         if s.si[0].flags.contains(SiFlags::ERR) {
             s.set_term('C', Finst::Connect);
             s.si[1].exp = ETERNITY;
@@ -141,12 +162,16 @@ impl Engine {
     /// ASS -> CON (connect() issued) or CER (immediate failure).
     fn back_handle_st_ass(&mut self, sid: usize) {
         let now = self.clock.now;
-        let Some(s) = self.streams.get_mut(sid) else { return };
+        let Some(s) = self.streams.get_mut(sid) else {
+            return;
+        };
         let (Some(be), Some(si)) = (s.be, s.srv) else {
             s.si[1].set_state(SiState::Cer);
             return;
         };
-        let Some(px) = self.proxies.get(be) else { return };
+        let Some(px) = self.proxies.get(be) else {
+            return;
+        };
         let srv = &px.servers[si];
         let mut addr = srv.addr;
         if !srv.has_port {
@@ -162,14 +187,31 @@ impl Engine {
         let cto = px.timeouts.connect;
         match crate::conn::sock::tcp_connect(&addr, None) {
             Ok((fd, connected)) => {
-                let _ = crate::conn::sock::setsockopt_int(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
+                let _ =
+                    crate::conn::sock::setsockopt_int(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
                 if self.tune.rcvbuf_server > 0 {
-                    let _ = crate::conn::sock::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, self.tune.rcvbuf_server as i32);
+                    let _ = crate::conn::sock::setsockopt_int(
+                        fd,
+                        libc::SOL_SOCKET,
+                        libc::SO_RCVBUF,
+                        self.tune.rcvbuf_server as i32,
+                    );
                 }
                 if self.tune.sndbuf_server > 0 {
-                    let _ = crate::conn::sock::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUF, self.tune.sndbuf_server as i32);
+                    let _ = crate::conn::sock::setsockopt_int(
+                        fd,
+                        libc::SOL_SOCKET,
+                        libc::SO_SNDBUF,
+                        self.tune.sndbuf_server as i32,
+                    );
                 }
-                let mut conn = Connection::new(fd, ConnOwner::Stream { sid, side: Side::Back });
+                let mut conn = Connection::new(
+                    fd,
+                    ConnOwner::Stream {
+                        sid,
+                        side: Side::Back,
+                    },
+                );
                 conn.peer = Some(addr);
                 if !connected {
                     conn.flags.insert(CoFlags::WAIT_L4_CONN);
@@ -208,12 +250,18 @@ impl Engine {
     /// CON -> EST (connected), CER (error or `timeout connect`), or stays.
     fn back_handle_st_con(&mut self, sid: usize) {
         let now = self.clock.now;
-        let Some(s) = self.streams.get_mut(sid) else { return };
+        let Some(s) = self.streams.get_mut(sid) else {
+            return;
+        };
         let Some(cid) = s.si[1].conn() else {
             s.si[1].set_state(SiState::Cer);
             return;
         };
-        let flags = self.conns.get(cid).map(|c| c.flags).unwrap_or(CoFlags::ERROR);
+        let flags = self
+            .conns
+            .get(cid)
+            .map(|c| c.flags)
+            .unwrap_or(CoFlags::ERROR);
         if flags.contains(CoFlags::ERROR) {
             s.si[1].err_type = ErrType::ConnErr;
             s.si[1].flags.insert(SiFlags::ERR);
@@ -245,14 +293,27 @@ impl Engine {
     /// CON -> EST: arm data timeouts (or `timeout tunnel`) and start moving data.
     fn back_establish(&mut self, sid: usize) {
         let now = self.clock.now;
-        let Some(s) = self.streams.get_mut(sid) else { return };
+        let Some(s) = self.streams.get_mut(sid) else {
+            return;
+        };
         s.si[1].exp = ETERNITY;
         s.si[1].err_type = ErrType::None;
         s.si[1].set_state(SiState::Est);
         s.t_connect = Some(self.clock.now_abs);
-        let fe_to = self.proxies.get(s.fe).map(|p| p.timeouts).unwrap_or_default();
-        let be_to = s.be.and_then(|b| self.proxies.get(b)).map(|p| p.timeouts).unwrap_or_default();
-        let (cli, srv) = if be_to.tunnel != 0 { (be_to.tunnel, be_to.tunnel) } else { (fe_to.client, be_to.server) };
+        let fe_to = self
+            .proxies
+            .get(s.fe)
+            .map(|p| p.timeouts)
+            .unwrap_or_default();
+        let be_to =
+            s.be.and_then(|b| self.proxies.get(b))
+                .map(|p| p.timeouts)
+                .unwrap_or_default();
+        let (cli, srv) = if be_to.tunnel != 0 {
+            (be_to.tunnel, be_to.tunnel)
+        } else {
+            (fe_to.client, be_to.server)
+        };
         s.req.rto = cli;
         s.res.wto = cli;
         s.res.rto = srv;
@@ -279,14 +340,17 @@ impl Engine {
     fn back_handle_st_cer(&mut self, sid: usize) {
         let now = self.clock.now;
         self.si_close(sid, Side::Back, true);
-        let Some(s) = self.streams.get_mut(sid) else { return };
+        let Some(s) = self.streams.get_mut(sid) else {
+            return;
+        };
         let Some(be) = s.be else { return };
-        let Some(px) = self.proxies.get_mut(be) else { return };
+        let Some(px) = self.proxies.get_mut(be) else {
+            return;
+        };
         if let Some(i) = s.srv {
             px.servers[i].failed_conns += 1;
         }
         let err = s.si[1].err_type;
-        let retries = px.retries;
         let redispatch = px.opts.redispatch;
         let cto = px.timeouts.connect;
         if s.si[1].conn_retries == 0 || s.si[0].flags.contains(SiFlags::ERR) {
@@ -313,7 +377,9 @@ impl Engine {
             s.flags.insert(SfFlags::REDISP);
             self.release_server(sid);
         }
-        let Some(s) = self.streams.get_mut(sid) else { return };
+        let Some(s) = self.streams.get_mut(sid) else {
+            return;
+        };
         let async_err = s.si[1].flags.contains(SiFlags::ERR);
         s.si[1].flags.remove(SiFlags::ERR);
         if async_err || err == ErrType::ConnErr {
@@ -327,13 +393,14 @@ impl Engine {
         } else {
             s.si[1].set_state(SiState::Req);
         }
-        let _ = retries;
     }
 
     /// Gives back the server slot (and backend count) a stream holds, then
     /// lets the next queued stream take it.
     pub fn release_server(&mut self, sid: usize) {
-        let Some(s) = self.streams.get_mut(sid) else { return };
+        let Some(s) = self.streams.get_mut(sid) else {
+            return;
+        };
         let Some(be) = s.be else { return };
         let mut freed = None;
         if s.flags.contains(SfFlags::CURR_SESS) {
@@ -344,9 +411,6 @@ impl Engine {
             }
             s.srv = None;
         }
-        if s.flags.contains(SfFlags::BE_ASSIGNED) && s.si[1].state() != SiState::Con && s.si[1].state() != SiState::Est {
-            // counted below once the stream ends
-        }
         if let Some(i) = freed {
             self.dequeue(be, i);
         }
@@ -355,14 +419,24 @@ impl Engine {
     /// Hands a free slot of server `srv` to the oldest stream waiting for it
     /// (its own queue first, then the backend queue).
     pub fn dequeue(&mut self, be: usize, srv: usize) {
-        let Some(px) = self.proxies.get_mut(be) else { return };
+        let now_abs = self.clock.now_abs;
+        let Some(px) = self.proxies.get_mut(be) else {
+            return;
+        };
         while !px.servers[srv].full() && px.servers[srv].usable() {
-            let next = px.servers[srv].queue.pop_front().or_else(|| px.queue.pop_front());
+            let next = px.servers[srv]
+                .queue
+                .pop_front()
+                .or_else(|| px.queue.pop_front());
             let Some(qsid) = next else { break };
-            let Some(qs) = self.streams.get_mut(qsid) else { continue };
+            let Some(qs) = self.streams.get_mut(qsid) else {
+                continue;
+            };
             qs.flags.remove(SfFlags::QUEUED);
             qs.flags.insert(SfFlags::ASSIGNED | SfFlags::CURR_SESS);
             qs.srv = Some(srv);
+            qs.last_srv = Some(srv);
+            qs.t_dequeue = Some(now_abs);
             let s = &mut px.servers[srv];
             s.cur_sess += 1;
             s.max_sess = s.max_sess.max(s.cur_sess);
@@ -373,7 +447,9 @@ impl Engine {
 
     /// Removes a stream from whatever queue holds it.
     pub fn queue_remove(&mut self, sid: usize) {
-        let Some(s) = self.streams.get_mut(sid) else { return };
+        let Some(s) = self.streams.get_mut(sid) else {
+            return;
+        };
         if !s.flags.contains(SfFlags::QUEUED) {
             return;
         }

@@ -20,7 +20,9 @@ impl Engine {
     /// I/O callback of a connection fd. `can_r` / `can_w`: the poller says
     /// the fd is wanted and ready in that direction.
     pub fn conn_io(&mut self, cid: usize, can_r: bool, can_w: bool) {
-        let Some(conn) = self.conns.get(cid) else { return };
+        let Some(conn) = self.conns.get(cid) else {
+            return;
+        };
         match conn.owner {
             ConnOwner::Stream { sid, side } => {
                 if conn.flags.contains(CoFlags::WAIT_L4_CONN) {
@@ -41,7 +43,9 @@ impl Engine {
     /// An outgoing connection reported activity while connecting: learn the
     /// result with SO_ERROR and wake the stream either way.
     fn conn_check_connected(&mut self, cid: usize, sid: usize) {
-        let Some(conn) = self.conns.get_mut(cid) else { return };
+        let Some(conn) = self.conns.get_mut(cid) else {
+            return;
+        };
         let err = crate::conn::sock::so_error(conn.fd);
         if err == 0 {
             conn.flags.remove(CoFlags::WAIT_L4_CONN);
@@ -67,9 +71,15 @@ impl Engine {
     /// the stream on read0 or error. One call moves at most `RECV_BUDGET`
     /// bytes; an fd still ready stays in the poller's active list.
     pub fn si_recv(&mut self, sid: usize, side: Side) {
-        let Some(s) = self.streams.get_mut(sid) else { return };
-        let Some(cid) = s.si[side.idx()].conn() else { return };
-        let Some(conn) = self.conns.get_mut(cid) else { return };
+        let Some(s) = self.streams.get_mut(sid) else {
+            return;
+        };
+        let Some(cid) = s.si[side.idx()].conn() else {
+            return;
+        };
+        let Some(conn) = self.conns.get_mut(cid) else {
+            return;
+        };
         let fd = conn.fd;
         let splice_ok = self.splice_enabled && s.splice[side.idx()] && conn.can_splice();
         let ic = s.ic(side);
@@ -157,13 +167,22 @@ impl Engine {
     /// shutw once the channel is empty, re-enables the producer when room
     /// frees up, wakes the stream on error or completed shutdown.
     pub fn si_send(&mut self, sid: usize, side: Side) {
-        let Some(s) = self.streams.get_mut(sid) else { return };
+        let Some(s) = self.streams.get_mut(sid) else {
+            return;
+        };
         if s.si[side.idx()].state() != SiState::Est {
             return;
         }
-        let Some(cid) = s.si[side.idx()].conn() else { return };
-        let Some(conn) = self.conns.get(cid) else { return };
-        if conn.flags.intersects(CoFlags::WAIT_L4_CONN | CoFlags::ERROR) {
+        let Some(cid) = s.si[side.idx()].conn() else {
+            return;
+        };
+        let Some(conn) = self.conns.get(cid) else {
+            return;
+        };
+        if conn
+            .flags
+            .intersects(CoFlags::WAIT_L4_CONN | CoFlags::ERROR)
+        {
             return;
         }
         let fd = conn.fd;
@@ -229,7 +248,9 @@ impl Engine {
             }
         } else {
             self.fds.stop_send(fd);
-            let Some(s) = self.streams.get_mut(sid) else { return };
+            let Some(s) = self.streams.get_mut(sid) else {
+                return;
+            };
             let oc = s.oc(side);
             oc.wex = ETERNITY;
             if let Some(b) = oc.buf.take_if(|b| b.is_empty()) {
@@ -246,7 +267,9 @@ impl Engine {
             }
         }
         // Room freed: let the producer read again.
-        let Some(s) = self.streams.get_mut(sid) else { return };
+        let Some(s) = self.streams.get_mut(sid) else {
+            return;
+        };
         let oc = s.oc(side);
         if sent > 0 && oc.flags.contains(CfFlags::FULL) {
             oc.flags.remove(CfFlags::FULL);
@@ -269,7 +292,9 @@ impl Engine {
     /// channel SHUTW and switches the reading side to its `*-fin` timeout.
     /// If the input was already shut, the connection is closed instead.
     pub fn si_shutw(&mut self, sid: usize, side: Side) {
-        let Some(s) = self.streams.get_mut(sid) else { return };
+        let Some(s) = self.streams.get_mut(sid) else {
+            return;
+        };
         let fin_to = s.fin_timeout(side, &self.proxies);
         let (ic, oc) = s.chans(side);
         if oc.flags.contains(CfFlags::SHUTW) {
@@ -283,8 +308,12 @@ impl Engine {
                 ic.rex = tick_add_ifset(self.clock.now, fin_to);
             }
         }
-        let Some(cid) = s.si[side.idx()].conn() else { return };
-        let Some(conn) = self.conns.get_mut(cid) else { return };
+        let Some(cid) = s.si[side.idx()].conn() else {
+            return;
+        };
+        let Some(conn) = self.conns.get_mut(cid) else {
+            return;
+        };
         if !conn.flags.contains(CoFlags::SOCK_WR_SH) {
             conn.flags.insert(CoFlags::SOCK_WR_SH | CoFlags::DATA_WR_SH);
             crate::conn::sock::shutdown(conn.fd, libc::SHUT_WR);
@@ -295,8 +324,12 @@ impl Engine {
     /// Closes `side`'s connection and detaches it. `abort` closes with an RST
     /// when data might be left unsent.
     pub fn si_close(&mut self, sid: usize, side: Side, abort: bool) {
-        let Some(s) = self.streams.get_mut(sid) else { return };
-        let Some(cid) = s.si[side.idx()].conn() else { return };
+        let Some(s) = self.streams.get_mut(sid) else {
+            return;
+        };
+        let Some(cid) = s.si[side.idx()].conn() else {
+            return;
+        };
         s.si[side.idx()].end = crate::si::End::None;
         self.conn_free(cid, abort);
     }
@@ -315,7 +348,9 @@ impl Engine {
 
     /// Drops the data pending towards `side` (its output channel).
     pub fn channel_drop(&mut self, sid: usize, side: Side) {
-        let Some(s) = self.streams.get_mut(sid) else { return };
+        let Some(s) = self.streams.get_mut(sid) else {
+            return;
+        };
         let oc = s.oc(side);
         if let Some(b) = oc.buf.take() {
             self.bufs.release(b);
@@ -339,7 +374,10 @@ impl crate::stream::Stream {
     fn fin_timeout(&self, side: Side, proxies: &[crate::proxy::Proxy]) -> u32 {
         match side {
             Side::Front => proxies.get(self.fe).map_or(0, |p| p.timeouts.client_fin),
-            Side::Back => self.be.and_then(|b| proxies.get(b)).map_or(0, |p| p.timeouts.server_fin),
+            Side::Back => self
+                .be
+                .and_then(|b| proxies.get(b))
+                .map_or(0, |p| p.timeouts.server_fin),
         }
     }
 }

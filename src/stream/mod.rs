@@ -15,9 +15,9 @@ pub mod io;
 use crate::channel::{CfFlags, Channel};
 use crate::conn::Side;
 use crate::engine::Engine;
-use crate::si::{ErrType, SiState, StreamInterface};
+use crate::si::{SiState, StreamInterface};
 use crate::task::TaskId;
-use crate::ticks::{ETERNITY, Tick, tick_first, tick_is_expired, tick_isset};
+use crate::ticks::{ETERNITY, Tick, tick_first, tick_is_expired};
 use bitflags::bitflags;
 use std::net::SocketAddr;
 
@@ -52,7 +52,8 @@ pub enum Finst {
 }
 
 impl Finst {
-    fn ch(self) -> char {
+    /// The log character.
+    pub fn ch(self) -> char {
         match self {
             Finst::None => '-',
             Finst::Queue => 'Q',
@@ -74,6 +75,8 @@ pub struct Stream {
     pub srv: Option<usize>,
     /// Previous server (to avoid it on redispatch).
     pub prev_srv: Option<usize>,
+    /// The last server a connection was attempted to (for the logs).
+    pub last_srv: Option<usize>,
     pub listener: usize,
     pub req: Channel,
     pub res: Channel,
@@ -92,6 +95,7 @@ pub struct Stream {
     pub t_accept: u64,
     pub accept_date: (i64, u32),
     pub t_queue: Option<u64>,
+    pub t_dequeue: Option<u64>,
     pub t_connect: Option<u64>,
     pub queue_pos: (u32, u32),
     pub retries_done: u32,
@@ -141,7 +145,12 @@ impl Stream {
     pub fn phase(&self) -> Finst {
         match self.si[1].state() {
             SiState::Que => Finst::Queue,
-            SiState::Ini | SiState::Req | SiState::Tar | SiState::Ass | SiState::Con | SiState::Cer => Finst::Connect,
+            SiState::Ini
+            | SiState::Req
+            | SiState::Tar
+            | SiState::Ass
+            | SiState::Con
+            | SiState::Cer => Finst::Connect,
             _ => {
                 if self.res.flags.contains(CfFlags::SHUTR) {
                     Finst::Last
@@ -163,7 +172,9 @@ impl Engine {
     /// are closed, logs and frees the stream.
     pub fn process_stream(&mut self, sid: usize) {
         let now = self.clock.now;
-        let Some(s) = self.streams.get_mut(sid) else { return };
+        let Some(s) = self.streams.get_mut(sid) else {
+            return;
+        };
         s.calls = s.calls.wrapping_add(1);
         // 1. Timers become flags.
         for (c, _) in [(&mut s.req, 0), (&mut s.res, 1)] {
@@ -195,12 +206,17 @@ impl Engine {
                 break;
             }
         }
-        let Some(s) = self.streams.get(sid) else { return };
+        let Some(s) = self.streams.get(sid) else {
+            return;
+        };
         if s.si[0].state() == SiState::Clo && s.si[1].state() == SiState::Clo {
             self.stream_free(sid);
             return;
         }
-        debug_assert!(!matches!(s.si[1].state(), SiState::Req | SiState::Cer | SiState::Dis));
+        debug_assert!(!matches!(
+            s.si[1].state(),
+            SiState::Req | SiState::Cer | SiState::Dis
+        ));
         self.stream_requeue(sid);
     }
 
@@ -221,8 +237,13 @@ impl Engine {
 
     /// Re-arms the stream task timer with its earliest deadline.
     pub fn stream_requeue(&mut self, sid: usize) {
-        let Some(s) = self.streams.get_mut(sid) else { return };
-        let mut exp = tick_first(tick_first(s.req.rex, s.req.wex), tick_first(s.res.rex, s.res.wex));
+        let Some(s) = self.streams.get_mut(sid) else {
+            return;
+        };
+        let mut exp = tick_first(
+            tick_first(s.req.rex, s.req.wex),
+            tick_first(s.res.rex, s.res.wex),
+        );
         exp = tick_first(exp, s.si[1].exp);
         s.exp = exp;
         let task = s.task;
@@ -231,25 +252,23 @@ impl Engine {
 
     /// Client-side errors and timeouts: the client aborts or times out.
     fn check_front_side(&mut self, sid: usize) {
-        let Some(s) = self.streams.get_mut(sid) else { return };
+        let Some(s) = self.streams.get_mut(sid) else {
+            return;
+        };
         if s.si[0].state() != SiState::Est {
             return;
         }
         let front_err = s.si[0].flags.contains(crate::si::SiFlags::ERR);
-        let cli_to = s.req.flags.contains(CfFlags::READ_TIMEOUT) || s.res.flags.contains(CfFlags::WRITE_TIMEOUT);
+        let cli_to = s.req.flags.contains(CfFlags::READ_TIMEOUT)
+            || s.res.flags.contains(CfFlags::WRITE_TIMEOUT);
         let back_est = s.si[1].state() == SiState::Est;
         let srv_err = back_est && s.si[1].flags.contains(crate::si::SiFlags::ERR);
-        let srv_to = back_est && (s.res.flags.contains(CfFlags::READ_TIMEOUT) || s.req.flags.contains(CfFlags::WRITE_TIMEOUT));
+        let srv_to = back_est
+            && (s.res.flags.contains(CfFlags::READ_TIMEOUT)
+                || s.req.flags.contains(CfFlags::WRITE_TIMEOUT));
         if front_err || cli_to {
             let ph = s.phase();
             s.set_term(if front_err { 'C' } else { 'c' }, ph);
-            if front_err {
-                if let Some(be) = s.be {
-                    if let Some(px) = self.proxies.get_mut(be) {
-                        let _ = px;
-                    }
-                }
-            }
             self.abort_stream(sid);
         } else if srv_err || srv_to {
             let ph = s.phase();
@@ -264,7 +283,9 @@ impl Engine {
         for side in [Side::Front, Side::Back] {
             self.si_close(sid, side, true);
         }
-        let Some(s) = self.streams.get_mut(sid) else { return };
+        let Some(s) = self.streams.get_mut(sid) else {
+            return;
+        };
         for c in [&mut s.req, &mut s.res] {
             c.flags.insert(CfFlags::SHUTR | CfFlags::SHUTW);
             c.rex = ETERNITY;
@@ -282,9 +303,13 @@ impl Engine {
                         s.si[1].set_state(SiState::Dis);
                         s.si[1].set_state(SiState::Clo);
                     }
-                    SiState::Ini | SiState::Req | SiState::Que | SiState::Tar | SiState::Ass | SiState::Con | SiState::Cer => {
-                        s.si[1].set_state(SiState::Clo)
-                    }
+                    SiState::Ini
+                    | SiState::Req
+                    | SiState::Que
+                    | SiState::Tar
+                    | SiState::Ass
+                    | SiState::Con
+                    | SiState::Cer => s.si[1].set_state(SiState::Clo),
                     SiState::Dis => s.si[1].set_state(SiState::Clo),
                     SiState::Clo => {}
                 }
@@ -304,7 +329,9 @@ impl Engine {
     ///   server-fin;
     /// - a side whose input and output are both shut is closed.
     fn propagate_shutdowns(&mut self, sid: usize) {
-        let Some(s) = self.streams.get_mut(sid) else { return };
+        let Some(s) = self.streams.get_mut(sid) else {
+            return;
+        };
         let back_est = s.si[1].state() == SiState::Est;
         // Request: client -> server.
         if s.req.flags.contains(CfFlags::SHUTR) && !s.req.flags.contains(CfFlags::SHUTW_NOW) {
@@ -321,9 +348,17 @@ impl Engine {
                 self.channel_drop(sid, Side::Back);
             }
         }
-        let Some(s) = self.streams.get_mut(sid) else { return };
-        let need_req_shutw = back_est && s.req.flags.contains(CfFlags::SHUTW_NOW) && !s.req.flags.contains(CfFlags::SHUTW) && s.req.is_empty();
-        let need_res_shutw = s.si[0].state() == SiState::Est && s.res.flags.contains(CfFlags::SHUTW_NOW) && !s.res.flags.contains(CfFlags::SHUTW) && s.res.is_empty();
+        let Some(s) = self.streams.get_mut(sid) else {
+            return;
+        };
+        let need_req_shutw = back_est
+            && s.req.flags.contains(CfFlags::SHUTW_NOW)
+            && !s.req.flags.contains(CfFlags::SHUTW)
+            && s.req.is_empty();
+        let need_res_shutw = s.si[0].state() == SiState::Est
+            && s.res.flags.contains(CfFlags::SHUTW_NOW)
+            && !s.res.flags.contains(CfFlags::SHUTW)
+            && s.res.is_empty();
         if need_req_shutw {
             self.si_shutw(sid, Side::Back);
         }
@@ -331,16 +366,26 @@ impl Engine {
             self.si_shutw(sid, Side::Front);
         }
         // Close each side that is done both ways.
-        let Some(s) = self.streams.get_mut(sid) else { return };
-        if s.si[0].state() == SiState::Est && s.req.flags.contains(CfFlags::SHUTR) && s.res.flags.contains(CfFlags::SHUTW) {
+        let Some(s) = self.streams.get_mut(sid) else {
+            return;
+        };
+        if s.si[0].state() == SiState::Est
+            && s.req.flags.contains(CfFlags::SHUTR)
+            && s.res.flags.contains(CfFlags::SHUTW)
+        {
             self.si_close(sid, Side::Front, false);
             if let Some(s) = self.streams.get_mut(sid) {
                 s.si[0].set_state(SiState::Dis);
                 s.si[0].set_state(SiState::Clo);
             }
         }
-        let Some(s) = self.streams.get_mut(sid) else { return };
-        if s.si[1].state() == SiState::Est && s.res.flags.contains(CfFlags::SHUTR) && s.req.flags.contains(CfFlags::SHUTW) {
+        let Some(s) = self.streams.get_mut(sid) else {
+            return;
+        };
+        if s.si[1].state() == SiState::Est
+            && s.res.flags.contains(CfFlags::SHUTR)
+            && s.req.flags.contains(CfFlags::SHUTW)
+        {
             s.si[1].set_state(SiState::Dis);
             self.si_close(sid, Side::Back, false);
             self.release_server(sid);
@@ -351,17 +396,24 @@ impl Engine {
         // Client gone and server done: if the front closed while the back
         // still waits to connect or is queued, the back keeps going (TCP
         // forwards what the client sent) unless an error occurred.
-        let Some(s) = self.streams.get_mut(sid) else { return };
-        if s.si[0].state() == SiState::Clo && s.si[1].state() == SiState::Est && s.res.flags.contains(CfFlags::SHUTR) {
+        let Some(s) = self.streams.get_mut(sid) else {
+            return;
+        };
+        if s.si[0].state() == SiState::Clo
+            && s.si[1].state() == SiState::Est
+            && s.res.flags.contains(CfFlags::SHUTR)
+        {
             // Response has nowhere to go; drop it.
             s.res.flags.insert(CfFlags::SHUTW);
         }
-        if s.si[0].state() == SiState::Clo && s.si[1].state() == SiState::Est && !s.res.flags.contains(CfFlags::SHUTR) && s.req.flags.contains(CfFlags::SHUTW) {
+        if s.si[0].state() == SiState::Clo
+            && s.si[1].state() == SiState::Est
+            && !s.res.flags.contains(CfFlags::SHUTR)
+            && s.req.flags.contains(CfFlags::SHUTW)
+        {
             // The client is gone and our FIN reached the server: stop reading
             // the server side too.
             s.res.flags.insert(CfFlags::SHUTR | CfFlags::SHUTW);
         }
-        let _ = tick_isset(ETERNITY);
-        let _ = ErrType::None;
     }
 }

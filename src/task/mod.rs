@@ -52,7 +52,11 @@ impl Scheduler {
 
     /// Creates a task, neither queued nor runnable.
     pub fn create(&mut self, kind: TaskKind) -> TaskId {
-        self.tasks.insert(Task { kind, wq_key: None, in_runq: false })
+        self.tasks.insert(Task {
+            kind,
+            wq_key: None,
+            in_runq: false,
+        })
     }
 
     /// Deletes a task, removing it from both queues.
@@ -78,7 +82,9 @@ impl Scheduler {
 
     /// Sets the task's expiry (`abs_ms` from `Clock::tick_to_abs`, or None).
     pub fn queue(&mut self, id: TaskId, abs_ms: Option<u64>) {
-        let Some(t) = self.tasks.get_mut(id) else { return };
+        let Some(t) = self.tasks.get_mut(id) else {
+            return;
+        };
         if t.wq_key == abs_ms {
             return;
         }
@@ -93,7 +99,11 @@ impl Scheduler {
 
     /// Queues with a tick, converting through the clock.
     pub fn queue_tick(&mut self, id: TaskId, exp: Tick, clock: &crate::ticks::Clock) {
-        let abs = if tick_isset(exp) { Some(clock.tick_to_abs(exp)) } else { None };
+        let abs = if tick_isset(exp) {
+            Some(clock.tick_to_abs(exp))
+        } else {
+            None
+        };
         self.queue(id, abs);
     }
 

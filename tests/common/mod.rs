@@ -86,12 +86,21 @@ impl Proxy {
             .stderr(std::fs::File::create(&err).expect("stderr file"))
             .spawn()
             .expect("spawn haproxy-rs");
-        let mut p = Proxy { child, dir, cfg, out, err };
+        let mut p = Proxy {
+            child,
+            dir,
+            cfg,
+            out,
+            err,
+        };
         for &port in ports {
             if !wait_port(port, Duration::from_secs(5)) {
                 let _ = p.child.kill();
                 let _ = p.child.wait();
-                panic!("haproxy-rs did not listen on {port}; stderr: {}", p.stderr());
+                panic!(
+                    "haproxy-rs did not listen on {port}; stderr: {}",
+                    p.stderr()
+                );
             }
         }
         p
@@ -129,7 +138,9 @@ impl Proxy {
 
     /// Number of open fds of the proxy process.
     pub fn fd_count(&self) -> usize {
-        std::fs::read_dir(format!("/proc/{}/fd", self.pid())).map(|d| d.count()).unwrap_or(0)
+        std::fs::read_dir(format!("/proc/{}/fd", self.pid()))
+            .map(|d| d.count())
+            .unwrap_or(0)
     }
 
     /// Waits until the stdout log has at least `n` lines; returns them.
@@ -168,7 +179,11 @@ pub fn wait_port(port: u16, t: Duration) -> bool {
 
 /// Runs `haproxy-rs args...` to completion; returns (exit code, stdout, stderr).
 pub fn run_bin(args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(bin()).args(args).stdin(Stdio::null()).output().expect("run haproxy-rs");
+    let o = Command::new(bin())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run haproxy-rs");
     (
         o.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&o.stdout).to_string(),
@@ -211,7 +226,12 @@ impl Backend {
                 }
             }
         });
-        Backend { port, accepted, stop, handle: Some(handle) }
+        Backend {
+            port,
+            accepted,
+            stop,
+            handle: Some(handle),
+        }
     }
 
     /// An echo server: returns every byte, half-closes after the client does.
@@ -279,7 +299,8 @@ pub fn read_all(c: &mut TcpStream) -> Vec<u8> {
 pub fn cli(path: &Path, cmd: &str) -> String {
     let mut s = std::os::unix::net::UnixStream::connect(path).expect("connect stats socket");
     s.set_read_timeout(Some(Duration::from_secs(5))).ok();
-    s.write_all(format!("{cmd}\n").as_bytes()).expect("send command");
+    s.write_all(format!("{cmd}\n").as_bytes())
+        .expect("send command");
     let mut out = String::new();
     let _ = s.read_to_string(&mut out);
     out
@@ -287,12 +308,17 @@ pub fn cli(path: &Path, cmd: &str) -> String {
 
 /// One `Name: value` field of `show info`.
 pub fn info_field(info: &str, name: &str) -> Option<u64> {
-    info.lines().find_map(|l| l.strip_prefix(&format!("{name}: ")).and_then(|v| v.trim().parse().ok()))
+    info.lines().find_map(|l| {
+        l.strip_prefix(&format!("{name}: "))
+            .and_then(|v| v.trim().parse().ok())
+    })
 }
 
 /// Deterministic pseudo-random payload of `n` bytes.
 pub fn payload(n: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     (0..n)
         .map(|_| {
             x ^= x << 13;

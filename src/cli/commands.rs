@@ -1,0 +1,338 @@
+//! Stats socket commands: `help`, `show info`, `show stat`, server state and
+//! weight changes. Output follows HAProxy 2.6's text formats.
+
+use crate::cfg::model::CliLevel;
+use crate::engine::Engine;
+use crate::proxy::SrvState;
+use std::fmt::Write as _;
+
+const HELP: &str = "The following commands are valid at this level:
+  help [<command>]                        : list matching or all commands
+  prompt                                  : toggle interactive mode with prompt
+  quit                                    : disconnect
+  show info                               : report information about the running process
+  show stat                               : report counters for each proxy and server
+  get weight <bk>/<srv>                   : report a server's current weight
+  set weight <bk>/<srv> (<w>|<w>%)        : change a server's weight
+  set server <bk>/<srv> state <st>        : set a server's state (ready|drain|maint)
+  disable server <bk>/<srv>               : disable a server for maintenance (use 'enable' to reenable)
+  enable server <bk>/<srv>                : enable a disabled server
+";
+
+/// The `show stat` CSV header of HAProxy 2.6 (columns 0-99 are fixed).
+const STAT_HEADER: &str = "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,tracked,type,rate,rate_lim,rate_max,check_status,check_code,check_duration,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,hanafail,req_rate,req_rate_max,req_tot,cli_abrt,srv_abrt,comp_in,comp_out,comp_byp,comp_rsp,lastsess,last_chk,last_agt,qtime,ctime,rtime,ttime,agent_status,agent_code,agent_duration,check_desc,agent_desc,check_rise,check_fall,check_health,agent_rise,agent_fall,agent_health,addr,cookie,mode,algo,conn_rate,conn_rate_max,conn_tot,intercepted,dcon,dses,wrew,connect,reuse,cache_lookups,cache_hits,srv_icur,src_ilim,qtime_max,ctime_max,rtime_max,ttime_max,eint,idle_conn_cur,safe_conn_cur,used_conn_cur,need_conn_est,uweight,agg_server_status,agg_server_check_status,agg_check_status,";
+
+const NCOLS: usize = 103;
+
+impl Engine {
+    /// Runs one command at `level`; returns its output text.
+    pub fn cli_execute(&mut self, cmd: &str, level: CliLevel) -> String {
+        let w: Vec<&str> = cmd.split_whitespace().collect();
+        let admin = level >= CliLevel::Admin;
+        match w.as_slice() {
+            ["help", ..] => HELP.to_string(),
+            ["show", "info", ..] => self.show_info(),
+            ["show", "stat", ..] => self.show_stat(),
+            ["get", "weight", bs] => match self.find_server(bs) {
+                Ok((p, s)) => {
+                    let srv = &self.proxies[p].servers[s];
+                    format!("{} (initial {})\n", srv.weight, srv.iweight)
+                }
+                Err(e) => e,
+            },
+            ["set", "weight", bs, wt] | ["set", "server", bs, "weight", wt] => {
+                if !admin {
+                    return "Permission denied\n\n".into();
+                }
+                match self.find_server(bs) {
+                    Ok((p, s)) => {
+                        let srv = &mut self.proxies[p].servers[s];
+                        let v = if let Some(pct) = wt.strip_suffix('%') {
+                            pct.parse::<u32>().ok().map(|x| srv.iweight * x / 100)
+                        } else {
+                            wt.parse::<u32>().ok()
+                        };
+                        match v {
+                            Some(v) if v <= 256 => {
+                                srv.weight = v;
+                                String::new()
+                            }
+                            _ => "Require <weight> or <weight%>.\n\n".into(),
+                        }
+                    }
+                    Err(e) => e,
+                }
+            }
+            ["disable", "server", bs]
+            | ["enable", "server", bs]
+            | ["set", "server", bs, "state", _] => {
+                if !admin {
+                    return "Permission denied\n\n".into();
+                }
+                let st = match w.as_slice() {
+                    ["disable", ..] => SrvState::Maint,
+                    ["enable", ..] => SrvState::Up,
+                    [.., "ready"] => SrvState::Up,
+                    [.., "maint"] => SrvState::Maint,
+                    [.., "drain"] => SrvState::Up,
+                    _ => {
+                        return "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n\n"
+                            .into();
+                    }
+                };
+                match self.find_server(bs) {
+                    Ok((p, s)) => {
+                        self.proxies[p].servers[s].state = st;
+                        if st == SrvState::Up {
+                            self.dequeue(p, s);
+                        }
+                        String::new()
+                    }
+                    Err(e) => e,
+                }
+            }
+            _ => format!(
+                "Unknown command: '{}'\n\n{HELP}",
+                w.first().copied().unwrap_or("")
+            ),
+        }
+    }
+
+    fn find_server(&self, bs: &str) -> Result<(usize, usize), String> {
+        let Some((b, s)) = bs.split_once('/') else {
+            return Err("Require 'backend/server'.\n\n".into());
+        };
+        let Some(p) = self.proxies.iter().position(|p| p.is_be && p.name == b) else {
+            return Err("No such backend.\n\n".into());
+        };
+        match self.proxies[p].servers.iter().position(|x| x.name == s) {
+            Some(i) => Ok((p, i)),
+            None => Err("No such server.\n\n".into()),
+        }
+    }
+
+    /// `show info`, in HAProxy 2.6's field order.
+    pub fn show_info(&self) -> String {
+        let up = self.clock.now_abs / 1000;
+        let (d, h, m, s) = (up / 86400, (up / 3600) % 24, (up / 60) % 60, up % 60);
+        let node = crate::cfg::parse::local_hostname();
+        let v = |n: &str, x: &dyn std::fmt::Display| format!("{n}: {x}\n");
+        let mut o = String::new();
+        o += &v("Name", &"HAProxy");
+        o += &v("Version", &concat!("2.6.0-rs", env!("CARGO_PKG_VERSION")));
+        o += &v("Release_date", &"2026/11/23");
+        o += &v("Nbthread", &1);
+        o += &v("Nbproc", &1);
+        o += &v("Process_num", &1);
+        o += &v("Pid", &std::process::id());
+        o += &v("Uptime", &format!("{d}d {h}h{m:02}m{s:02}s"));
+        o += &v("Uptime_sec", &up);
+        o += &v("Memmax_MB", &0);
+        o += &v(
+            "PoolAlloc_MB",
+            &((self.bufs.used + self.bufs.free_count()) * self.bufs.buf_size() / 1_048_576),
+        );
+        o += &v(
+            "PoolUsed_MB",
+            &(self.bufs.used * self.bufs.buf_size() / 1_048_576),
+        );
+        o += &v("PoolFailed", &0);
+        o += &v("Ulimit-n", &crate::process::raise_nofile(0));
+        o += &v("Maxsock", &crate::process::raise_nofile(0));
+        o += &v("Maxconn", &self.maxconn);
+        o += &v("Hard_maxconn", &self.maxconn);
+        o += &v("CurrConns", &self.actconn);
+        o += &v("CumConns", &self.counters.cum_conns);
+        o += &v("CumReq", &self.counters.cum_conns);
+        for n in ["MaxSslConns", "CurrSslConns", "CumSslConns"] {
+            o += &v(n, &0);
+        }
+        o += &v("Maxpipes", &self.pipes.max);
+        o += &v("PipesUsed", &self.pipes.used);
+        o += &v("PipesFree", &self.pipes.free_count());
+        for n in [
+            "ConnRate",
+            "ConnRateLimit",
+            "MaxConnRate",
+            "SessRate",
+            "SessRateLimit",
+            "MaxSessRate",
+            "SslRate",
+            "SslRateLimit",
+            "MaxSslRate",
+            "SslFrontendKeyRate",
+            "SslFrontendMaxKeyRate",
+            "SslFrontendSessionReuse_pct",
+            "SslBackendKeyRate",
+            "SslBackendMaxKeyRate",
+            "SslCacheLookups",
+            "SslCacheMisses",
+            "CompressBpsIn",
+            "CompressBpsOut",
+            "CompressBpsRateLim",
+        ] {
+            o += &v(n, &0);
+        }
+        o += &v("Tasks", &self.sched.len());
+        o += &v("Run_queue", &self.sched.runq_len());
+        o += &v("Idle_pct", &100);
+        o += &v("node", &node);
+        o += &v("Stopping", &(self.stopping as u8));
+        o += &v("Jobs", &(self.streams.len() + self.listeners.len()));
+        o += &v("Unstoppable Jobs", &0);
+        o += &v("Listeners", &self.listeners.len());
+        o += &v("ActivePeers", &0);
+        o += &v("ConnectedPeers", &0);
+        o += &v("DroppedLogs", &self.logger.dropped);
+        o += &v("BusyPolling", &0);
+        o += &v("FailedResolutions", &0);
+        o += &v("TotalBytesOut", &self.counters.bytes_out);
+        o += &v("TotalSplicdedBytesOut", &self.spliced_total);
+        o += &v("BytesOutRate", &0);
+        o += &v("DebugCommandsIssued", &0);
+        o += &v("CumRecvLogs", &0);
+        o += &v(
+            "Build info",
+            &concat!("2.6.0-rs", env!("CARGO_PKG_VERSION")),
+        );
+        o += &v("Memmax_bytes", &0);
+        o += &v(
+            "PoolAlloc_bytes",
+            &((self.bufs.used + self.bufs.free_count()) * self.bufs.buf_size()),
+        );
+        o += &v("PoolUsed_bytes", &(self.bufs.used * self.bufs.buf_size()));
+        o += &v("Start_time_sec", &self.start_time);
+        o += &v("Tainted", &0);
+        o.push('\n');
+        o
+    }
+
+    /// `show stat` CSV: a FRONTEND row, server rows and a BACKEND row per proxy.
+    pub fn show_stat(&self) -> String {
+        let mut o = String::from(STAT_HEADER);
+        o.push('\n');
+        let pid = std::process::id();
+        for p in &self.proxies {
+            let mode = match p.mode {
+                crate::cfg::model::Mode::Tcp => "tcp",
+                crate::cfg::model::Mode::Http => "http",
+            };
+            if p.is_fe {
+                let mut c = vec![String::new(); NCOLS];
+                c[0] = p.name.clone();
+                c[1] = "FRONTEND".into();
+                c[4] = p.feconn.to_string();
+                c[5] = p.feconn_max.to_string();
+                c[6] = p.maxconn.to_string();
+                c[7] = p.cum_conn.to_string();
+                c[8] = p.bytes_in.to_string();
+                c[9] = p.bytes_out.to_string();
+                c[10] = p.denied.to_string();
+                c[11] = "0".into();
+                c[12] = "0".into();
+                c[17] = if self.stopping { "STOP" } else { "OPEN" }.into();
+                c[26] = pid.to_string();
+                c[27] = p.id.to_string();
+                c[28] = "0".into();
+                c[32] = "0".into();
+                c[75] = mode.into();
+                c[79] = p.cum_conn.to_string();
+                o += &c.join(",");
+                o += ",\n";
+            }
+            if p.is_be {
+                for s in &p.servers {
+                    let mut c = vec![String::new(); NCOLS];
+                    c[0] = p.name.clone();
+                    c[1] = s.name.clone();
+                    c[2] = s.queue.len().to_string();
+                    c[3] = "0".into();
+                    c[4] = s.cur_sess.to_string();
+                    c[5] = s.max_sess.to_string();
+                    c[6] = if s.maxconn > 0 {
+                        s.maxconn.to_string()
+                    } else {
+                        String::new()
+                    };
+                    c[7] = s.cum_sess.to_string();
+                    c[8] = s.bytes_in.to_string();
+                    c[9] = s.bytes_out.to_string();
+                    c[13] = s.failed_conns.to_string();
+                    c[15] = s.retries.to_string();
+                    c[16] = s.redispatches.to_string();
+                    c[17] = match s.state {
+                        SrvState::Up => "no check",
+                        SrvState::Down => "DOWN",
+                        SrvState::Maint => "MAINT",
+                    }
+                    .into();
+                    c[18] = s.weight.to_string();
+                    c[19] = if s.backup { "0" } else { "1" }.into();
+                    c[20] = if s.backup { "1" } else { "0" }.into();
+                    c[26] = pid.to_string();
+                    c[27] = p.id.to_string();
+                    c[28] = s.id.to_string();
+                    c[30] = s.cum_sess.to_string();
+                    c[32] = "2".into();
+                    c[73] = s.addr.to_string();
+                    c[75] = mode.into();
+                    c[99] = s.iweight.to_string();
+                    o += &c.join(",");
+                    o += ",\n";
+                }
+                let mut c = vec![String::new(); NCOLS];
+                let act = p.servers.iter().filter(|s| !s.backup && s.usable()).count();
+                let bck = p.servers.iter().filter(|s| s.backup && s.usable()).count();
+                c[0] = p.name.clone();
+                c[1] = "BACKEND".into();
+                c[2] = p.queue.len().to_string();
+                c[3] = "0".into();
+                c[4] = p.beconn.to_string();
+                c[5] = "0".into();
+                c[7] = p.cum_beconn.to_string();
+                c[8] = p.bytes_in.to_string();
+                c[9] = p.bytes_out.to_string();
+                c[13] = p
+                    .servers
+                    .iter()
+                    .map(|s| s.failed_conns)
+                    .sum::<u64>()
+                    .to_string();
+                c[15] = p.servers.iter().map(|s| s.retries).sum::<u64>().to_string();
+                c[16] = p
+                    .servers
+                    .iter()
+                    .map(|s| s.redispatches)
+                    .sum::<u64>()
+                    .to_string();
+                c[17] = if act + bck > 0 { "UP" } else { "DOWN" }.into();
+                c[18] = p
+                    .servers
+                    .iter()
+                    .filter(|s| s.usable() && !s.backup)
+                    .map(|s| s.weight)
+                    .sum::<u32>()
+                    .to_string();
+                c[19] = act.to_string();
+                c[20] = bck.to_string();
+                c[26] = pid.to_string();
+                c[27] = p.id.to_string();
+                c[28] = "0".into();
+                c[32] = "1".into();
+                c[75] = mode.into();
+                c[76] = match p.balance {
+                    crate::cfg::model::Balance::RoundRobin => "roundrobin",
+                    crate::cfg::model::Balance::StaticRr => "static-rr",
+                    crate::cfg::model::Balance::LeastConn => "leastconn",
+                    crate::cfg::model::Balance::First => "first",
+                    crate::cfg::model::Balance::Source => "source",
+                }
+                .into();
+                let _ = write!(o, "{}", c.join(","));
+                o += ",\n";
+            }
+        }
+        o.push('\n');
+        o
+    }
+}

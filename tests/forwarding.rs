@@ -1,0 +1,708 @@
+//! Byte forwarding in TCP mode: exact contents both ways, half-closes kept in
+//! each direction, many concurrent streams, resets confined to their own
+//! stream, and no fd left behind once traffic stops.
+//!
+//! Set `HRS_TEST_BIN=/usr/sbin/haproxy` to run these tests against the
+//! reference HAProxy 2.6 instead of haproxy-rs.
+
+mod common;
+
+use common::{Backend, Proxy, TempDir, free_port, payload};
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::os::fd::AsRawFd;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+// ---------------------------------------------------------------- helpers --
+
+/// Starts the proxy under test (haproxy-rs, or `$HRS_TEST_BIN`) and waits
+/// until every port is in LISTEN state. Readiness is read from
+/// /proc/net/tcp rather than by connecting, so that no probe connection
+/// shows up in the logs or in the servers' counters.
+fn start(cfg: &str, ports: &[u16]) -> Proxy {
+    let bin = std::env::var("HRS_TEST_BIN")
+        .ok()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| common::bin().to_string());
+    let dir = TempDir::new("fwd");
+    let cfg_path = dir.write("haproxy.cfg", cfg);
+    let out = dir.0.join("stdout.log");
+    let err = dir.0.join("stderr.log");
+    let child = Command::new(&bin)
+        .arg("-db")
+        .arg("-f")
+        .arg(&cfg_path)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out).expect("stdout file"))
+        .stderr(std::fs::File::create(&err).expect("stderr file"))
+        .spawn()
+        .expect("spawn proxy");
+    let mut p = Proxy {
+        child,
+        dir,
+        cfg: cfg_path,
+        out,
+        err,
+    };
+    let end = Instant::now() + Duration::from_secs(5);
+    while !ports.iter().all(|&port| listening(port)) {
+        if let Ok(Some(st)) = p.child.try_wait() {
+            panic!(
+                "proxy exited ({st}) before listening; stderr: {}",
+                p.stderr()
+            );
+        }
+        if Instant::now() > end {
+            panic!("proxy did not listen on {ports:?}; stderr: {}", p.stderr());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    p
+}
+
+/// True when a socket is in LISTEN state on 127.0.0.1:port.
+fn listening(port: u16) -> bool {
+    let local = format!("0100007F:{port:04X}");
+    std::fs::read_to_string("/proc/net/tcp").is_ok_and(|t| {
+        t.lines().skip(1).any(|l| {
+            let c: Vec<&str> = l.split_whitespace().collect();
+            c.len() > 3 && c[1] == local && c[3] == "0A"
+        })
+    })
+}
+
+fn config(body: &str) -> String {
+    format!(
+        "global\n    maxconn 4000\n    log stdout format raw local0\n\n\
+         defaults\n    mode tcp\n    log global\n    option tcplog\n    timeout connect 2s\n    \
+         timeout client 30s\n    timeout server 30s\n\n{body}"
+    )
+}
+
+/// A `listen` proxy on `port` with one server on `srv`.
+fn listen_one(port: u16, srv: u16) -> String {
+    config(&format!(
+        "listen fwd\n    bind 127.0.0.1:{port}\n    server s1 127.0.0.1:{srv}\n"
+    ))
+}
+
+/// One tcplog line: `%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq`.
+#[derive(Debug, Clone)]
+struct LogLine {
+    raw: String,
+    cport: u16,
+    srv: String,
+    bytes: u64,
+    term: String,
+}
+
+fn parse_log(l: &str) -> Option<LogLine> {
+    let f: Vec<&str> = l.split_whitespace().collect();
+    if f.len() != 9 || !f[1].starts_with('[') {
+        return None;
+    }
+    let cport = f[0].rsplit(':').next()?.parse().ok()?;
+    let (_, srv) = f[3].split_once('/')?;
+    Some(LogLine {
+        raw: l.to_string(),
+        cport,
+        srv: srv.to_string(),
+        bytes: f[5].parse().ok()?,
+        term: f[6].to_string(),
+    })
+}
+
+fn logs(p: &Proxy) -> Vec<LogLine> {
+    p.stdout().lines().filter_map(parse_log).collect()
+}
+
+/// Waits until at least `n` log lines are there (or `t` passed); returns them.
+fn wait_logs(p: &Proxy, n: usize, t: Duration) -> Vec<LogLine> {
+    let end = Instant::now() + t;
+    loop {
+        let v = logs(p);
+        if v.len() >= n || Instant::now() > end {
+            return v;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits for the log line of the connection from local port `cport`.
+fn log_for(p: &Proxy, cport: u16, t: Duration) -> LogLine {
+    let end = Instant::now() + t;
+    loop {
+        if let Some(l) = logs(p).into_iter().find(|l| l.cport == cport) {
+            return l;
+        }
+        if Instant::now() > end {
+            panic!(
+                "no log line for client port {cport}; stdout:\n{}",
+                p.stdout()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn connect(port: u16) -> TcpStream {
+    let c = common::connect(port);
+    c.set_read_timeout(Some(Duration::from_secs(30))).ok();
+    c.set_write_timeout(Some(Duration::from_secs(30))).ok();
+    c
+}
+
+/// Sends `data` from a writer thread (then shuts the write side) while this
+/// thread reads everything back until EOF.
+fn echo_through(port: u16, data: &[u8]) -> (u16, Vec<u8>) {
+    let mut c = connect(port);
+    let cport = c.local_addr().expect("local addr").port();
+    let mut w = c.try_clone().expect("clone");
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            w.write_all(data).expect("write to proxy");
+            w.shutdown(Shutdown::Write).expect("shutdown write");
+        });
+        let mut got = Vec::with_capacity(data.len());
+        c.read_to_end(&mut got).expect("read echo");
+        (cport, got)
+    })
+}
+
+/// Content of the long stream at byte offset `off..off + buf.len()`: a
+/// position-dependent pseudo-random sequence, so any chunking can be checked.
+fn fill_at(off: u64, buf: &mut [u8]) {
+    let word = |k: u64| {
+        let mut z = k.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)).to_le_bytes()
+    };
+    for (i, b) in buf.iter_mut().enumerate() {
+        let pos = off + i as u64;
+        *b = word(pos / 8)[(pos % 8) as usize];
+    }
+}
+
+/// Sets SO_LINGER {on, 0} so that close() sends a RST.
+fn set_linger0(s: &TcpStream) {
+    let l = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: valid fd and a properly sized linger struct.
+    let r = unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            &l as *const libc::linger as *const libc::c_void,
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(r, 0, "setsockopt SO_LINGER");
+}
+
+/// Echo backend that resets (RST) any connection starting with `KILL` after
+/// having received 64 KiB from it.
+fn echo_or_reset_backend() -> Backend {
+    Backend::start(|mut c| {
+        let mut head = [0u8; 4];
+        if c.read_exact(&mut head).is_err() {
+            return;
+        }
+        if &head == b"KILL" {
+            let mut sink = vec![0u8; 65536];
+            let _ = c.read_exact(&mut sink);
+            set_linger0(&c);
+            return;
+        }
+        if c.write_all(&head).is_err() {
+            return;
+        }
+        let mut buf = vec![0u8; 65536];
+        loop {
+            match c.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if c.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = c.shutdown(Shutdown::Write);
+    })
+}
+
+/// Sends up to 1 MiB starting with `head` without reading (non-blocking,
+/// stops when the socket is full), then reads at least `want` bytes back.
+fn push_then_read(c: &mut TcpStream, head: &[u8], want: usize) -> usize {
+    c.set_nonblocking(true).expect("nonblocking");
+    let mut data = payload(1 << 20, 99);
+    data[..head.len()].copy_from_slice(head);
+    let mut sent = 0;
+    let end = Instant::now() + Duration::from_secs(5);
+    while sent < data.len() && Instant::now() < end {
+        match c.write(&data[sent..(sent + 65536).min(data.len())]) {
+            Ok(n) => sent += n,
+            Err(_) => break,
+        }
+    }
+    assert!(sent >= 80 * 1024, "could only push {sent} bytes");
+    let mut got = 0;
+    let mut buf = vec![0u8; 65536];
+    while got < want && Instant::now() < end {
+        match c.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(2))
+            }
+            Err(_) => break,
+        }
+    }
+    c.set_nonblocking(false).expect("blocking");
+    sent
+}
+
+/// Runs `n` paced echo transfers of `size` bytes in threads; each signals on
+/// `started` once its first echoed bytes came back. Returns a join handle per
+/// transfer yielding (sent, received).
+fn paced_transfers(
+    port: u16,
+    n: usize,
+    size: usize,
+    started: mpsc::Sender<()>,
+) -> Vec<std::thread::JoinHandle<(Vec<u8>, Vec<u8>)>> {
+    (0..n)
+        .map(|i| {
+            let started = started.clone();
+            std::thread::spawn(move || {
+                let data = payload(size, 1000 + i as u64);
+                let mut c = connect(port);
+                let mut w = c.try_clone().expect("clone");
+                let d2 = data.clone();
+                let wt = std::thread::spawn(move || {
+                    for ch in d2.chunks(32 * 1024) {
+                        if w.write_all(ch).is_err() {
+                            return;
+                        }
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    let _ = w.shutdown(Shutdown::Write);
+                });
+                let mut got = Vec::with_capacity(size);
+                let mut buf = vec![0u8; 65536];
+                let mut signalled = false;
+                loop {
+                    match c.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(k) => {
+                            got.extend_from_slice(&buf[..k]);
+                            if !signalled {
+                                signalled = true;
+                                let _ = started.send(());
+                            }
+                        }
+                    }
+                }
+                let _ = wt.join();
+                (data, got)
+            })
+        })
+        .collect()
+}
+
+fn wait_fd_baseline(p: &Proxy, base: usize) {
+    let end = Instant::now() + Duration::from_secs(10);
+    let mut now = p.fd_count();
+    while now > base && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(50));
+        now = p.fd_count();
+    }
+    let fds: Vec<String> = std::fs::read_dir(format!("/proc/{}/fd", p.pid()))
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| {
+                    format!(
+                        "{} -> {:?}",
+                        e.file_name().to_string_lossy(),
+                        std::fs::read_link(e.path()).ok()
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        now, base,
+        "proxy fd count did not return to its idle baseline {base}; open fds: {fds:#?}"
+    );
+}
+
+// ------------------------------------------------------------------ tests --
+
+#[test]
+fn echo_is_byte_exact_for_various_sizes_and_logged_bytes_match() {
+    let be = Backend::echo();
+    let port = free_port();
+    let p = start(&listen_one(port, be.port), &[port]);
+    let sizes = [
+        1usize,
+        100,
+        1460,
+        16383,
+        16384,
+        16385,
+        65536,
+        100_000,
+        1 << 20,
+        3 * (1 << 20) + 7,
+    ];
+    let mut ports = Vec::new();
+    for (i, &n) in sizes.iter().enumerate() {
+        let data = payload(n, i as u64 + 1);
+        let (cport, got) = echo_through(port, &data);
+        assert_eq!(got.len(), n, "size {n}: echoed length");
+        assert!(got == data, "size {n}: echoed contents differ");
+        ports.push((cport, n));
+    }
+    for (cport, n) in ports {
+        let l = log_for(&p, cport, Duration::from_secs(5));
+        assert_eq!(l.term, "--", "size {n}: {}", l.raw);
+        assert_eq!(
+            l.bytes, n as u64,
+            "size {n}: %B is server->client bytes: {}",
+            l.raw
+        );
+        assert_eq!(l.srv, "s1", "{}", l.raw);
+    }
+}
+
+#[test]
+fn hundred_megabyte_stream_is_byte_exact_both_ways() {
+    const TOTAL: u64 = 100 * 1024 * 1024;
+    let be = Backend::echo();
+    let port = free_port();
+    let p = start(&listen_one(port, be.port), &[port]);
+    let mut c = connect(port);
+    let cport = c.local_addr().expect("addr").port();
+    let mut w = c.try_clone().expect("clone");
+    let writer = std::thread::spawn(move || {
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut off = 0u64;
+        while off < TOTAL {
+            let n = (TOTAL - off).min(buf.len() as u64) as usize;
+            fill_at(off, &mut buf[..n]);
+            w.write_all(&buf[..n]).expect("write stream");
+            off += n as u64;
+        }
+        w.shutdown(Shutdown::Write).expect("shutdown write");
+    });
+    let mut got = 0u64;
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut want = vec![0u8; 256 * 1024];
+    loop {
+        let n = match c.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) => panic!("read after {got} bytes: {e}"),
+        };
+        fill_at(got, &mut want[..n]);
+        if buf[..n] != want[..n] {
+            let i = (0..n).find(|&i| buf[i] != want[i]).unwrap_or(0);
+            panic!("stream differs at byte {}", got + i as u64);
+        }
+        got += n as u64;
+    }
+    writer.join().expect("writer thread");
+    assert_eq!(got, TOTAL, "bytes echoed back");
+    let l = log_for(&p, cport, Duration::from_secs(5));
+    assert_eq!(l.term, "--", "{}", l.raw);
+    assert_eq!(l.bytes, TOTAL, "{}", l.raw);
+}
+
+#[test]
+fn hundred_megabyte_stream_is_byte_exact_with_splice_auto() {
+    const TOTAL: u64 = 100 * 1024 * 1024;
+    let be = Backend::echo();
+    let port = free_port();
+    let cfg = config(&format!(
+        "listen fwd\n    bind 127.0.0.1:{port}\n    option splice-auto\n    server s1 127.0.0.1:{}\n",
+        be.port
+    ));
+    let p = start(&cfg, &[port]);
+    let mut c = connect(port);
+    let cport = c.local_addr().expect("addr").port();
+    let mut w = c.try_clone().expect("clone");
+    let writer = std::thread::spawn(move || {
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut off = 0u64;
+        while off < TOTAL {
+            let n = (TOTAL - off).min(buf.len() as u64) as usize;
+            fill_at(off, &mut buf[..n]);
+            w.write_all(&buf[..n]).expect("write stream");
+            off += n as u64;
+        }
+        w.shutdown(Shutdown::Write).expect("shutdown write");
+    });
+    let mut got = 0u64;
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut want = vec![0u8; 256 * 1024];
+    loop {
+        let n = match c.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) => panic!("read after {got} bytes: {e}"),
+        };
+        fill_at(got, &mut want[..n]);
+        if buf[..n] != want[..n] {
+            let i = (0..n).find(|&i| buf[i] != want[i]).unwrap_or(0);
+            panic!("stream differs at byte {}", got + i as u64);
+        }
+        got += n as u64;
+    }
+    writer.join().expect("writer thread");
+    assert_eq!(got, TOTAL, "bytes echoed back");
+    let l = log_for(&p, cport, Duration::from_secs(5));
+    assert_eq!(l.term, "--", "{}", l.raw);
+    assert_eq!(l.bytes, TOTAL, "{}", l.raw);
+}
+
+#[test]
+fn client_half_close_still_receives_server_reply_sent_after_eof() {
+    // The server reads to EOF, waits a bit, then answers and closes.
+    let be = Backend::start(|mut c| {
+        let mut n = 0usize;
+        let mut buf = vec![0u8; 65536];
+        loop {
+            match c.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(k) => n += k,
+            }
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = c.write_all(format!("got {n} bytes").as_bytes());
+    });
+    let port = free_port();
+    let p = start(&listen_one(port, be.port), &[port]);
+    let mut c = connect(port);
+    let cport = c.local_addr().expect("addr").port();
+    c.write_all(&payload(200_000, 7)).expect("write");
+    c.shutdown(Shutdown::Write).expect("shutdown write");
+    let mut got = Vec::new();
+    c.read_to_end(&mut got).expect("read reply");
+    assert_eq!(String::from_utf8_lossy(&got), "got 200000 bytes");
+    let l = log_for(&p, cport, Duration::from_secs(5));
+    assert_eq!(l.term, "--", "{}", l.raw);
+    assert_eq!(l.bytes, 16, "{}", l.raw);
+}
+
+#[test]
+fn server_half_close_client_can_still_send_to_server() {
+    // The server sends a banner and shuts its write side, then reads to EOF
+    // and reports what it received.
+    let (tx, rx) = mpsc::channel::<Vec<u8>>();
+    let tx = std::sync::Mutex::new(tx);
+    let be = Backend::start(move |mut c| {
+        let _ = c.write_all(b"BANNER\n");
+        let _ = c.shutdown(Shutdown::Write);
+        let mut got = Vec::new();
+        let _ = c.read_to_end(&mut got);
+        let _ = tx.lock().map(|t| t.send(got));
+    });
+    let port = free_port();
+    let p = start(&listen_one(port, be.port), &[port]);
+    let mut c = connect(port);
+    let cport = c.local_addr().expect("addr").port();
+    let mut banner = Vec::new();
+    c.read_to_end(&mut banner).expect("read banner up to EOF");
+    assert_eq!(
+        banner, b"BANNER\n",
+        "banner then EOF forwarded to the client"
+    );
+    // The server's FIN reached us; our direction must still work.
+    let data = payload(300_000, 11);
+    c.write_all(&data)
+        .expect("client writes after server half-close");
+    c.shutdown(Shutdown::Write).expect("shutdown write");
+    let got = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("server reports what it received");
+    assert_eq!(
+        got.len(),
+        data.len(),
+        "bytes reaching the server after its half-close"
+    );
+    assert!(got == data, "contents reaching the server differ");
+    let l = log_for(&p, cport, Duration::from_secs(5));
+    assert_eq!(l.term, "--", "{}", l.raw);
+}
+
+#[test]
+fn two_hundred_concurrent_echo_clients_are_byte_exact() {
+    const N: usize = 200;
+    const SIZE: usize = 64 * 1024;
+    let be = Backend::echo();
+    let port = free_port();
+    let p = start(&listen_one(port, be.port), &[port]);
+    let handles: Vec<_> = (0..N)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let data = payload(SIZE, 500 + i as u64);
+                let (_, got) = echo_through(port, &data);
+                got == data
+            })
+        })
+        .collect();
+    let ok = handles
+        .into_iter()
+        .map(|h| h.join().unwrap_or(false))
+        .filter(|&b| b)
+        .count();
+    assert_eq!(ok, N, "clients with an exact echo");
+    let lines = wait_logs(&p, N, Duration::from_secs(10));
+    assert_eq!(lines.len(), N, "one log line per connection");
+    for l in &lines {
+        assert_eq!(l.term, "--", "{}", l.raw);
+        assert_eq!(l.bytes, SIZE as u64, "{}", l.raw);
+    }
+}
+
+#[test]
+fn client_reset_mid_transfer_does_not_disturb_other_transfers() {
+    let be = Backend::echo();
+    let port = free_port();
+    let p = start(&listen_one(port, be.port), &[port]);
+    let base = p.fd_count();
+    let (tx, rx) = mpsc::channel();
+    let others = paced_transfers(port, 4, 4 << 20, tx);
+    for _ in 0..4 {
+        rx.recv_timeout(Duration::from_secs(10))
+            .expect("other transfers started");
+    }
+    // The victim pushes data, reads a little, then resets.
+    let mut v = connect(port);
+    let vport = v.local_addr().expect("addr").port();
+    push_then_read(&mut v, b"", 32 * 1024);
+    set_linger0(&v);
+    drop(v);
+    for (i, h) in others.into_iter().enumerate() {
+        let (sent, got) = h.join().expect("transfer thread");
+        assert_eq!(got.len(), sent.len(), "transfer {i}: length");
+        assert!(got == sent, "transfer {i}: contents differ");
+    }
+    let l = log_for(&p, vport, Duration::from_secs(5));
+    assert_eq!(l.term, "CD", "client reset during data: {}", l.raw);
+    let lines = wait_logs(&p, 5, Duration::from_secs(5));
+    assert_eq!(
+        lines.iter().filter(|l| l.term == "--").count(),
+        4,
+        "{lines:#?}"
+    );
+    wait_fd_baseline(&p, base);
+}
+
+#[test]
+fn server_reset_mid_transfer_ends_only_that_connection() {
+    let be = echo_or_reset_backend();
+    let port = free_port();
+    let p = start(&listen_one(port, be.port), &[port]);
+    let base = p.fd_count();
+    let (tx, rx) = mpsc::channel();
+    let others = paced_transfers(port, 4, 4 << 20, tx);
+    for _ in 0..4 {
+        rx.recv_timeout(Duration::from_secs(10))
+            .expect("other transfers started");
+    }
+    let mut v = connect(port);
+    let vport = v.local_addr().expect("addr").port();
+    let sent = push_then_read(&mut v, b"KILL", 0);
+    // The victim's connection must end (EOF or error), promptly.
+    v.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    let t0 = Instant::now();
+    let mut buf = vec![0u8; 65536];
+    let mut got = 0usize;
+    let ended = loop {
+        match v.read(&mut buf) {
+            Ok(0) => break true,
+            Ok(n) => got += n,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                break false;
+            }
+            Err(_) => break true,
+        }
+        if t0.elapsed() > Duration::from_secs(5) {
+            break false;
+        }
+    };
+    assert!(
+        ended,
+        "victim connection still open 5 s after the server reset it"
+    );
+    assert!(
+        got < sent,
+        "victim cannot have received everything ({got} of {sent})"
+    );
+    for (i, h) in others.into_iter().enumerate() {
+        let (sent, got) = h.join().expect("transfer thread");
+        assert_eq!(got.len(), sent.len(), "transfer {i}: length");
+        assert!(got == sent, "transfer {i}: contents differ");
+    }
+    let l = log_for(&p, vport, Duration::from_secs(5));
+    assert_eq!(l.term, "SD", "server reset during data: {}", l.raw);
+    drop(v);
+    wait_fd_baseline(&p, base);
+}
+
+#[test]
+fn fd_count_returns_to_idle_baseline_after_mixed_traffic() {
+    let be = echo_or_reset_backend();
+    let port = free_port();
+    let p = start(&listen_one(port, be.port), &[port]);
+    let base = p.fd_count();
+    assert!(base > 0, "cannot read /proc/<pid>/fd of the proxy");
+    // Plain echoes of several sizes.
+    for (i, n) in [1usize, 5000, 70_000, 1 << 20].into_iter().enumerate() {
+        let mut data = payload(n + 4, 40 + i as u64);
+        data[..4].copy_from_slice(b"ECHO");
+        let (_, got) = echo_through(port, &data);
+        assert!(got == data, "echo of {n} bytes");
+    }
+    // 50 concurrent.
+    let hs: Vec<_> = (0..50)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let mut data = payload(20_000, 60 + i as u64);
+                data[..4].copy_from_slice(b"ECHO");
+                echo_through(port, &data).1 == data
+            })
+        })
+        .collect();
+    assert!(
+        hs.into_iter().all(|h| h.join().unwrap_or(false)),
+        "concurrent echoes"
+    );
+    // Client half-close with data still flowing back, then server reset, then client reset.
+    let mut c = connect(port);
+    c.write_all(b"ECHOhello").expect("write");
+    c.shutdown(Shutdown::Write).expect("shutdown");
+    assert_eq!(common::read_all(&mut c), b"ECHOhello");
+    drop(c);
+    let mut v = connect(port);
+    push_then_read(&mut v, b"KILL", 0);
+    v.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    let _ = common::read_all(&mut v);
+    drop(v);
+    let mut v = connect(port);
+    push_then_read(&mut v, b"ECHO", 32 * 1024);
+    set_linger0(&v);
+    drop(v);
+    // A client that connects and leaves at once.
+    drop(connect(port));
+    let lines = wait_logs(&p, 4 + 50 + 4, Duration::from_secs(10));
+    assert_eq!(lines.len(), 58, "one log line per connection");
+    wait_fd_baseline(&p, base);
+}
