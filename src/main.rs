@@ -160,14 +160,14 @@ fn main() {
     if o.files.is_empty() {
         usage_exit(None);
     }
-    if let Some(d) = &o.chdir {
-        if std::env::set_current_dir(d).is_err() {
-            eprintln!(
-                "{}",
-                format_line(Level::Alert, None, &format!("Cannot chdir to {d}"))
-            );
-            std::process::exit(1);
-        }
+    if let Some(d) = &o.chdir
+        && std::env::set_current_dir(d).is_err()
+    {
+        eprintln!(
+            "{}",
+            format_line(Level::Alert, None, &format!("Cannot chdir to {d}"))
+        );
+        std::process::exit(1);
     }
     if let Some(l) = &o.localpeer {
         // SAFETY: single-threaded at this point.
@@ -434,32 +434,30 @@ fn run(o: Opts, cfg: haproxy_rs::cfg::model::Config) -> i32 {
     process::signal_pids(&o.sf, libc::SIGUSR1);
     process::signal_pids(&o.st, libc::SIGTERM);
     let daemon = (o.daemon || cfg.global.daemon) && !o.foreground;
-    if daemon {
-        if let Err(e) = process::daemonize(false) {
-            eprintln!(
-                "{}",
-                format_line(
-                    Level::Alert,
-                    None,
-                    &format!("[haproxy-rs.main()] Cannot fork: {e}.")
-                )
-            );
-            return 1;
-        }
+    if daemon && let Err(e) = process::daemonize(false) {
+        eprintln!(
+            "{}",
+            format_line(
+                Level::Alert,
+                None,
+                &format!("[haproxy-rs.main()] Cannot fork: {e}.")
+            )
+        );
+        return 1;
     }
     let pidfile = o.pidfile.clone().or(cfg.global.pidfile.clone());
-    if let (Some(p), true) = (&pidfile, daemon) {
-        if let Err(e) = process::write_pidfile(p, std::process::id()) {
-            eprintln!(
-                "{}",
-                format_line(
-                    Level::Alert,
-                    None,
-                    &format!("[haproxy-rs.main()] Cannot create pidfile {p}: {e}")
-                )
-            );
-            return 1;
-        }
+    if let (Some(p), true) = (&pidfile, daemon)
+        && let Err(e) = process::write_pidfile(p, std::process::id())
+    {
+        eprintln!(
+            "{}",
+            format_line(
+                Level::Alert,
+                None,
+                &format!("[haproxy-rs.main()] Cannot create pidfile {p}: {e}")
+            )
+        );
+        return 1;
     }
     if let Err(m) =
         process::drop_privileges(cfg.global.chroot.as_deref(), cfg.global.uid, cfg.global.gid)

@@ -48,20 +48,19 @@ pub fn daemonize(keep_stdio: bool) -> io::Result<()> {
     }
     // SAFETY: plain syscall in the child.
     unsafe { libc::setsid() };
-    if !keep_stdio {
-        if let Ok(f) = std::fs::OpenOptions::new()
+    if !keep_stdio
+        && let Ok(f) = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
             .open("/dev/null")
-        {
-            use std::os::fd::AsRawFd;
-            let fd = f.as_raw_fd();
-            // SAFETY: dup2 onto the standard descriptors.
-            unsafe {
-                libc::dup2(fd, 0);
-                libc::dup2(fd, 1);
-                libc::dup2(fd, 2);
-            }
+    {
+        use std::os::fd::AsRawFd;
+        let fd = f.as_raw_fd();
+        // SAFETY: dup2 onto the standard descriptors.
+        unsafe {
+            libc::dup2(fd, 0);
+            libc::dup2(fd, 1);
+            libc::dup2(fd, 2);
         }
     }
     Ok(())

@@ -769,7 +769,7 @@ impl<'e> Parser<'e> {
                 self.parse_bind(px, w, file, line);
             }
             "server" | "default-server" => {
-                if !px.cap.be && !(is_def && kw == "default-server") {
+                if !(px.cap.be || is_def && kw == "default-server") {
                     self.diags.alert(file, line, format!("'{kw}' not allowed in '{section}' section."));
                     return;
                 }
@@ -1087,7 +1087,7 @@ impl<'e> Parser<'e> {
                 self.diags.alert(
                     file,
                     line,
-                    format!("'server' expects <name> and <addr>[:<port>] as arguments."),
+                    "'server' expects <name> and <addr>[:<port>] as arguments.".to_string(),
                 );
                 return;
             };

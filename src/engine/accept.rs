@@ -264,25 +264,25 @@ impl Engine {
         };
         self.sched.destroy(s.task);
         let now_abs = self.clock.now_abs;
-        if let Some(b) = s.be {
-            if let Some(px) = self.proxies.get_mut(b) {
-                if s.flags.contains(SfFlags::BE_ASSIGNED) {
-                    px.beconn = px.beconn.saturating_sub(1);
-                }
-                px.bytes_in += s.req.total;
-                px.bytes_out += s.res.total;
-                if let Some(srv) = s.last_srv.and_then(|i| px.servers.get_mut(i)) {
-                    srv.bytes_in += s.req.total;
-                    srv.bytes_out += s.res.total;
-                }
+        if let Some(b) = s.be
+            && let Some(px) = self.proxies.get_mut(b)
+        {
+            if s.flags.contains(SfFlags::BE_ASSIGNED) {
+                px.beconn = px.beconn.saturating_sub(1);
+            }
+            px.bytes_in += s.req.total;
+            px.bytes_out += s.res.total;
+            if let Some(srv) = s.last_srv.and_then(|i| px.servers.get_mut(i)) {
+                srv.bytes_in += s.req.total;
+                srv.bytes_out += s.res.total;
             }
         }
         self.counters.bytes_out += s.res.total;
-        if let Some(fe) = self.proxies.get_mut(s.fe) {
-            if s.be != Some(s.fe) {
-                fe.bytes_in += s.req.total;
-                fe.bytes_out += s.res.total;
-            }
+        if let Some(fe) = self.proxies.get_mut(s.fe)
+            && s.be != Some(s.fe)
+        {
+            fe.bytes_in += s.req.total;
+            fe.bytes_out += s.res.total;
         }
         // Log before the counters drop, as HAProxy logs the counts it saw.
         if let Some(fe) = self.proxies.get(s.fe) {

@@ -191,10 +191,10 @@ impl FdTab {
     /// returns 0 and no new edge would announce it.
     #[inline]
     pub fn cant_recv(&mut self, fd: RawFd) {
-        if let Some(st) = self.state_mut(fd) {
-            if !st.contains(FdState::RDHUP) {
-                st.remove(FdState::READY_R);
-            }
+        if let Some(st) = self.state_mut(fd)
+            && !st.contains(FdState::RDHUP)
+        {
+            st.remove(FdState::READY_R);
         }
     }
 

@@ -47,10 +47,10 @@ pub fn pick(px: &mut Proxy, src: Option<IpAddr>, avoid: Option<usize>) -> Pick {
     if free.is_empty() {
         return Pick::Queue;
     }
-    if let Some(a) = avoid {
-        if free.len() > 1 {
-            free.retain(|&i| i != a);
-        }
+    if let Some(a) = avoid
+        && free.len() > 1
+    {
+        free.retain(|&i| i != a);
     }
     let chosen = match px.balance {
         Balance::RoundRobin | Balance::StaticRr => smooth_wrr(&mut px.servers, &free),

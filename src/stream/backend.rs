@@ -174,15 +174,15 @@ impl Engine {
         };
         let srv = &px.servers[si];
         let mut addr = srv.addr;
-        if !srv.has_port {
-            if let Some(f) = s.frt_addr {
-                addr.set_port(f.port());
-            }
+        if !srv.has_port
+            && let Some(f) = s.frt_addr
+        {
+            addr.set_port(f.port());
         }
-        if addr.ip().is_unspecified() {
-            if let Some(f) = s.frt_addr {
-                addr.set_ip(f.ip());
-            }
+        if addr.ip().is_unspecified()
+            && let Some(f) = s.frt_addr
+        {
+            addr.set_ip(f.ip());
         }
         let cto = px.timeouts.connect;
         match crate::conn::sock::tcp_connect(&addr, None) {

@@ -196,23 +196,24 @@ impl Engine {
         let mut sent = 0usize;
         let mut blocked = false;
         let mut error = None;
-        if let Some(p) = oc.pipe.as_mut() {
-            if p.data > 0 {
-                let st = raw_sock::snd_pipe(fd, p);
-                sent += st.n;
-                blocked |= st.blocked;
-                error = error.or(st.error);
-            }
+        if let Some(p) = oc.pipe.as_mut()
+            && p.data > 0
+        {
+            let st = raw_sock::snd_pipe(fd, p);
+            sent += st.n;
+            blocked |= st.blocked;
+            error = error.or(st.error);
         }
-        if error.is_none() && !blocked && oc.pipe_len() == 0 {
-            if let Some(b) = oc.buf.as_mut() {
-                if !b.is_empty() {
-                    let st = raw_sock::snd_buf(fd, b, false);
-                    sent += st.n;
-                    blocked |= st.blocked;
-                    error = error.or(st.error);
-                }
-            }
+        if error.is_none()
+            && !blocked
+            && oc.pipe_len() == 0
+            && let Some(b) = oc.buf.as_mut()
+            && !b.is_empty()
+        {
+            let st = raw_sock::snd_buf(fd, b, false);
+            sent += st.n;
+            blocked |= st.blocked;
+            error = error.or(st.error);
         }
         let mut wake = false;
         if let Some(e) = error {
@@ -256,10 +257,10 @@ impl Engine {
             if let Some(b) = oc.buf.take_if(|b| b.is_empty()) {
                 self.bufs.release(b);
             }
-            if oc.pipe.as_ref().is_some_and(|p| p.data == 0) {
-                if let Some(p) = oc.pipe.take() {
-                    self.pipes.put(p);
-                }
+            if oc.pipe.as_ref().is_some_and(|p| p.data == 0)
+                && let Some(p) = oc.pipe.take()
+            {
+                self.pipes.put(p);
             }
             if oc.flags.contains(CfFlags::SHUTW_NOW) && oc.is_empty() {
                 self.si_shutw(sid, side);
@@ -273,14 +274,12 @@ impl Engine {
         let oc = s.oc(side);
         if sent > 0 && oc.flags.contains(CfFlags::FULL) {
             oc.flags.remove(CfFlags::FULL);
-            if !oc.flags.contains(CfFlags::SHUTR) {
-                if let Some(pcid) = s.si[side.other().idx()].conn() {
-                    if let Some(pc) = self.conns.get(pcid) {
-                        if !pc.flags.intersects(CoFlags::WAIT_L4_CONN | CoFlags::ERROR) {
-                            self.fds.want_recv(pc.fd);
-                        }
-                    }
-                }
+            if !oc.flags.contains(CfFlags::SHUTR)
+                && let Some(pcid) = s.si[side.other().idx()].conn()
+                && let Some(pc) = self.conns.get(pcid)
+                && !pc.flags.intersects(CoFlags::WAIT_L4_CONN | CoFlags::ERROR)
+            {
+                self.fds.want_recv(pc.fd);
             }
         }
         if wake {

@@ -61,22 +61,22 @@ impl Scheduler {
 
     /// Deletes a task, removing it from both queues.
     pub fn destroy(&mut self, id: TaskId) {
-        if let Some(t) = self.tasks.try_remove(id) {
-            if let Some(k) = t.wq_key {
-                self.waitq.remove(&(k, id));
-            }
-            // A stale run-queue entry is skipped when popped.
+        if let Some(t) = self.tasks.try_remove(id)
+            && let Some(k) = t.wq_key
+        {
+            self.waitq.remove(&(k, id));
         }
+        // A stale run-queue entry is skipped when popped.
     }
 
     /// Makes the task runnable this turn (idempotent).
     #[inline]
     pub fn wakeup(&mut self, id: TaskId) {
-        if let Some(t) = self.tasks.get_mut(id) {
-            if !t.in_runq {
-                t.in_runq = true;
-                self.runq.push_back(id);
-            }
+        if let Some(t) = self.tasks.get_mut(id)
+            && !t.in_runq
+        {
+            t.in_runq = true;
+            self.runq.push_back(id);
         }
     }
 
@@ -134,11 +134,11 @@ impl Scheduler {
     /// Pops the next runnable task.
     pub fn pop_runnable(&mut self) -> Option<(TaskId, TaskKind)> {
         while let Some(id) = self.runq.pop_front() {
-            if let Some(t) = self.tasks.get_mut(id) {
-                if t.in_runq {
-                    t.in_runq = false;
-                    return Some((id, t.kind));
-                }
+            if let Some(t) = self.tasks.get_mut(id)
+                && t.in_runq
+            {
+                t.in_runq = false;
+                return Some((id, t.kind));
             }
         }
         None
