@@ -159,7 +159,6 @@ mod tests {
         assert_eq!(c.pipe_len(), 3);
         if let Some(p) = c.pipe.as_mut() {
             p.data = 0;
-            std::mem::forget(c.pipe.take());
         }
         assert!(c.is_empty());
     }
