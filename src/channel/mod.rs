@@ -48,8 +48,8 @@ bitflags! {
         const KERN_SPLICING = 0x0002_0000;
         /// The producer stopped because the buffer was full.
         const FULL          = 0x0004_0000;
-        /// Stream-level: a client/server abort was recorded in the log state.
-        const ANA_TIMEOUT   = 0x0008_0000;
+        /// Reads fill whole buffers: a bulk transfer (splice-auto kicks in).
+        const STREAMER      = 0x0008_0000;
     }
 }
 

@@ -25,6 +25,8 @@ pub struct RcvStatus {
     pub read0: bool,
     /// The socket has nothing more for now (EAGAIN or short read).
     pub drained: bool,
+    /// Splicing stopped because the pipe is full (the socket still has data).
+    pub pipe_full: bool,
     /// A fatal errno, if any.
     pub error: Option<i32>,
 }
@@ -156,7 +158,9 @@ pub fn snd_buf(fd: RawFd, buf: &mut Buffer, more: bool) -> SndStatus {
     st
 }
 
-/// Splices from the socket into `pipe`, at most `max` bytes.
+/// Splices from the socket into `pipe`, at most `max` bytes. A short splice
+/// is either an empty socket or a full pipe (pipes count pages, not bytes);
+/// FIONREAD tells them apart with one cheap call.
 pub fn rcv_pipe(fd: RawFd, pipe: &mut Pipe, max: usize) -> RcvStatus {
     let mut st = RcvStatus::default();
     let mut budget = max;
@@ -177,14 +181,26 @@ pub fn rcv_pipe(fd: RawFd, pipe: &mut Pipe, max: usize) -> RcvStatus {
             pipe.data += n;
             st.n += n;
             budget -= n;
+            if budget > 0 {
+                if socket_drained(fd) {
+                    st.drained = true;
+                } else {
+                    st.pipe_full = true;
+                }
+                break;
+            }
         } else if ret == 0 {
             st.read0 = true;
             break;
         } else {
             match errno() {
-                // EAGAIN with an empty pipe: the socket is drained. With data
-                // in the pipe it may be the pipe that is full; either way stop.
-                libc::EAGAIN => st.drained = pipe.data == 0 || socket_drained(fd),
+                libc::EAGAIN => {
+                    if pipe.data == 0 || socket_drained(fd) {
+                        st.drained = true;
+                    } else {
+                        st.pipe_full = true;
+                    }
+                }
                 libc::EINTR => continue,
                 e => st.error = Some(e),
             }

@@ -157,19 +157,31 @@ impl Engine {
         px.feconn_max = px.feconn_max.max(px.feconn);
         px.cum_conn += 1;
         let be = px.default_backend;
-        let (splice_req, splice_res) = {
-            let pick = |p: &crate::proxy::Proxy| {
-                (
-                    p.opts.splice_auto || p.opts.splice_request,
-                    p.opts.splice_auto || p.opts.splice_response,
-                )
+        // The frontend's and the backend's options both count (HAProxy ORs them).
+        let splice = {
+            use crate::stream::SpliceMode;
+            let mode = |p: Option<&crate::proxy::Proxy>,
+                        always: fn(&crate::proxy::Proxy) -> bool| match p {
+                Some(p) if always(p) => SpliceMode::Always,
+                Some(p) if p.opts.splice_auto => SpliceMode::Auto,
+                _ => SpliceMode::Off,
             };
-            let (a, b) = pick(px);
-            let (c, d) = be
-                .and_then(|b| self.proxies.get(b))
-                .map(pick)
-                .unwrap_or((false, false));
-            (a || c, b || d)
+            let bep = be.and_then(|b| self.proxies.get(b));
+            let fep = self.proxies.get(fe);
+            let pick = |f: fn(&crate::proxy::Proxy) -> bool| {
+                let (a, b) = (mode(fep, f), mode(bep, f));
+                if a == SpliceMode::Always || b == SpliceMode::Always {
+                    SpliceMode::Always
+                } else if a == SpliceMode::Auto || b == SpliceMode::Auto {
+                    SpliceMode::Auto
+                } else {
+                    SpliceMode::Off
+                }
+            };
+            [
+                pick(|p| p.opts.splice_request),
+                pick(|p| p.opts.splice_response),
+            ]
         };
         let fe_px = &self.proxies[fe];
         let cli_to = fe_px.timeouts.client;
@@ -210,7 +222,7 @@ impl Engine {
             exp: ETERNITY,
             err: '-',
             finst: Finst::None,
-            splice: [splice_req, splice_res],
+            splice,
             t_accept: self.clock.now_abs,
             accept_date: wall_now(),
             t_queue: None,

@@ -11,6 +11,7 @@ use crate::conn::raw_sock;
 use crate::conn::{CoFlags, ConnOwner, Side};
 use crate::engine::Engine;
 use crate::si::{SiFlags, SiState};
+use crate::stream::SpliceMode;
 use crate::ticks::{ETERNITY, tick_add_ifset, tick_is_lt, tick_isset};
 
 /// Bytes one recv callback may move before yielding to other fds.
@@ -77,12 +78,21 @@ impl Engine {
         let Some(cid) = s.si[side.idx()].conn() else {
             return;
         };
+        let other_raw = s.si[side.other().idx()]
+            .conn()
+            .and_then(|c| self.conns.get(c))
+            .is_none_or(|c| c.can_splice());
         let Some(conn) = self.conns.get_mut(cid) else {
             return;
         };
         let fd = conn.fd;
-        let splice_ok = self.splice_enabled && s.splice[side.idx()] && conn.can_splice();
+        let mode = s.splice[side.idx()];
         let ic = s.ic(side);
+        let splice_ok = self.splice_enabled
+            && conn.can_splice()
+            && other_raw
+            && (mode == SpliceMode::Always
+                || (mode == SpliceMode::Auto && ic.flags.contains(CfFlags::STREAMER)));
         if ic.flags.contains(CfFlags::SHUTR) {
             self.fds.stop_recv(fd);
             return;
@@ -100,7 +110,10 @@ impl Engine {
             }
             let st = raw_sock::rcv_pipe(fd, pipe, room.min(RECV_BUDGET));
             ic.spliced += st.n as u64;
-            self.spliced_total += st.n as u64;
+            if st.pipe_full {
+                ic.flags.insert(CfFlags::FULL);
+                self.fds.stop_recv(fd);
+            }
             st
         } else {
             let buf = ic.buf.get_or_insert_with(|| self.bufs.alloc());
@@ -109,7 +122,11 @@ impl Engine {
                 self.fds.stop_recv(fd);
                 return;
             }
+            let offered = buf.room();
             let st = raw_sock::rcv_buf(fd, buf, RECV_BUDGET);
+            if st.n >= offered {
+                ic.flags.insert(CfFlags::STREAMER);
+            }
             if let Some(b) = ic.buf.take_if(|b| b.is_empty()) {
                 self.bufs.release(b);
             }
@@ -150,7 +167,7 @@ impl Engine {
         if let Some(s) = self.streams.get_mut(sid) {
             let ic = s.ic(side);
             if ic.flags.contains(CfFlags::FULL) {
-                let full = ic.buf.as_ref().is_some_and(|b| b.room() == 0);
+                let full = ic.buf.as_ref().is_some_and(|b| b.room() == 0) || ic.pipe_len() > 0;
                 if full {
                     self.fds.stop_recv(fd);
                 } else {
@@ -201,6 +218,7 @@ impl Engine {
         {
             let st = raw_sock::snd_pipe(fd, p);
             sent += st.n;
+            self.spliced_total += st.n as u64;
             blocked |= st.blocked;
             error = error.or(st.error);
         }

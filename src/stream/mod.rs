@@ -64,6 +64,18 @@ impl Finst {
     }
 }
 
+/// When a direction may use splice(2) (configuration.txt 4.2, option splice-*).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SpliceMode {
+    /// Never: data goes through buffers.
+    #[default]
+    Off,
+    /// `option splice-auto`: once reads fill whole buffers (a bulk transfer).
+    Auto,
+    /// `option splice-request` / `splice-response`: always.
+    Always,
+}
+
 /// A stream.
 pub struct Stream {
     pub task: TaskId,
@@ -89,8 +101,8 @@ pub struct Stream {
     /// 1st termination char ('-' normal).
     pub err: char,
     pub finst: Finst,
-    /// Splice allowed in each direction (req, res).
-    pub splice: [bool; 2],
+    /// Splice policy for each direction (req, res).
+    pub splice: [SpliceMode; 2],
     // Timing (monotonic ms) for the logs.
     pub t_accept: u64,
     pub accept_date: (i64, u32),

@@ -1,0 +1,505 @@
+//! Load-balancing algorithms: each server is a banner backend that answers
+//! with its own name, so the client sees which server it got.
+//!
+//! Set `HRS_TEST_BIN=/usr/sbin/haproxy` to run these tests against the
+//! reference HAProxy 2.6 instead of haproxy-rs.
+
+mod common;
+
+use common::{Backend, Proxy, TempDir, free_port};
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+use std::net::TcpStream;
+use std::os::fd::FromRawFd;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+// ---------------------------------------------------------------- helpers --
+
+/// Starts the proxy under test (haproxy-rs, or `$HRS_TEST_BIN`) and waits
+/// until every port is in LISTEN state. Readiness is read from
+/// /proc/net/tcp rather than by connecting, so that no probe connection
+/// takes a turn in the load-balancing sequence.
+fn start(cfg: &str, ports: &[u16]) -> Proxy {
+    let bin = std::env::var("HRS_TEST_BIN")
+        .ok()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| common::bin().to_string());
+    let dir = TempDir::new("bal");
+    let cfg_path = dir.write("haproxy.cfg", cfg);
+    let out = dir.0.join("stdout.log");
+    let err = dir.0.join("stderr.log");
+    let child = Command::new(&bin)
+        .arg("-db")
+        .arg("-f")
+        .arg(&cfg_path)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out).expect("stdout file"))
+        .stderr(std::fs::File::create(&err).expect("stderr file"))
+        .spawn()
+        .expect("spawn proxy");
+    let mut p = Proxy {
+        child,
+        dir,
+        cfg: cfg_path,
+        out,
+        err,
+    };
+    let end = Instant::now() + Duration::from_secs(5);
+    while !ports.iter().all(|&port| listening(port)) {
+        if let Ok(Some(st)) = p.child.try_wait() {
+            panic!(
+                "proxy exited ({st}) before listening; stderr: {}",
+                p.stderr()
+            );
+        }
+        if Instant::now() > end {
+            panic!("proxy did not listen on {ports:?}; stderr: {}", p.stderr());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    p
+}
+
+/// True when a socket is in LISTEN state on 127.0.0.1:port.
+fn listening(port: u16) -> bool {
+    let local = format!("0100007F:{port:04X}");
+    std::fs::read_to_string("/proc/net/tcp").is_ok_and(|t| {
+        t.lines().skip(1).any(|l| {
+            let c: Vec<&str> = l.split_whitespace().collect();
+            c.len() > 3 && c[1] == local && c[3] == "0A"
+        })
+    })
+}
+
+/// A `listen` proxy on `port` with `balance <algo>` and the given server lines.
+fn config(port: u16, algo: &str, servers: &str) -> String {
+    format!(
+        "global\n    maxconn 4000\n    log stdout format raw local0\n\n\
+         defaults\n    mode tcp\n    log global\n    option tcplog\n    timeout connect 2s\n    \
+         timeout client 30s\n    timeout server 30s\n    timeout queue 10s\n\n\
+         listen lb\n    bind 127.0.0.1:{port}\n    balance {algo}\n{servers}"
+    )
+}
+
+/// One tcplog line (only the fields these tests look at).
+#[derive(Debug, Clone)]
+struct LogLine {
+    raw: String,
+    cip: String,
+    srv: String,
+    term: String,
+}
+
+fn parse_log(l: &str) -> Option<LogLine> {
+    let f: Vec<&str> = l.split_whitespace().collect();
+    if f.len() != 9 || !f[1].starts_with('[') {
+        return None;
+    }
+    let (cip, _) = f[0].rsplit_once(':')?;
+    let (_, srv) = f[3].split_once('/')?;
+    Some(LogLine {
+        raw: l.to_string(),
+        cip: cip.to_string(),
+        srv: srv.to_string(),
+        term: f[6].to_string(),
+    })
+}
+
+fn logs(p: &Proxy) -> Vec<LogLine> {
+    p.stdout().lines().filter_map(parse_log).collect()
+}
+
+/// Waits until at least `n` log lines are there (or `t` passed); returns them.
+fn wait_logs(p: &Proxy, n: usize, t: Duration) -> Vec<LogLine> {
+    let end = Instant::now() + t;
+    loop {
+        let v = logs(p);
+        if v.len() >= n || Instant::now() > end {
+            return v;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn connect(port: u16) -> TcpStream {
+    let c = common::connect(port);
+    c.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    c
+}
+
+/// Reads a banner backend's name up to its FIN; the connection stays open
+/// from the client side (the backend waits for our close).
+fn read_name(c: &mut TcpStream) -> String {
+    let mut v = Vec::new();
+    c.read_to_end(&mut v).expect("read server name");
+    String::from_utf8_lossy(&v).to_string()
+}
+
+/// One short connection: returns the name of the server that answered.
+fn name_of(port: u16) -> String {
+    let mut c = connect(port);
+    read_name(&mut c)
+}
+
+/// A held connection and the server it landed on.
+fn hold(port: u16) -> (TcpStream, String) {
+    let mut c = connect(port);
+    let n = read_name(&mut c);
+    (c, n)
+}
+
+/// Closes a held connection and waits until the proxy logged it (its server
+/// slot is then released).
+fn release(p: &Proxy, c: TcpStream) {
+    let before = logs(p).len();
+    drop(c);
+    let got = wait_logs(p, before + 1, Duration::from_secs(5)).len();
+    assert!(
+        got > before,
+        "closed connection not logged; stdout:\n{}",
+        p.stdout()
+    );
+}
+
+/// Connects to 127.0.0.1:port from the local address 127.0.0.`last`.
+fn connect_from(last: u8, port: u16) -> TcpStream {
+    // SAFETY: plain socket calls on a fd we own; sockaddr_in is zeroed then
+    // filled, and its size is passed along.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+        let s = TcpStream::from_raw_fd(fd);
+        let mut sa: libc::sockaddr_in = std::mem::zeroed();
+        sa.sin_family = libc::AF_INET as libc::sa_family_t;
+        sa.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, last]);
+        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        let r = libc::bind(
+            fd,
+            &sa as *const libc::sockaddr_in as *const libc::sockaddr,
+            len,
+        );
+        assert_eq!(
+            r,
+            0,
+            "bind 127.0.0.{last}: {}",
+            std::io::Error::last_os_error()
+        );
+        sa.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
+        sa.sin_port = port.to_be();
+        let r = libc::connect(
+            fd,
+            &sa as *const libc::sockaddr_in as *const libc::sockaddr,
+            len,
+        );
+        assert_eq!(
+            r,
+            0,
+            "connect from 127.0.0.{last}: {}",
+            std::io::Error::last_os_error()
+        );
+        s.set_read_timeout(Some(Duration::from_secs(10))).ok();
+        s
+    }
+}
+
+fn counts(names: &[String]) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for n in names {
+        *m.entry(n.clone()).or_insert(0) += 1;
+    }
+    m
+}
+
+fn server_line(name: &str, port: u16, extra: &str) -> String {
+    format!("    server {name} 127.0.0.1:{port} {extra}\n")
+}
+
+/// Checks weighted distribution for `roundrobin` / `static-rr`: weights
+/// 1/2/3 (plus a weight-0 and a disabled server that must get nothing) over
+/// 600 sequential connections give exactly 100/200/300, and every window of 6
+/// consecutive connections (one full weight cycle) holds each server in
+/// proportion 1/2/3 within one.
+fn check_weighted(algo: &str) {
+    let (a, b, c, z, d) = (
+        Backend::banner("a"),
+        Backend::banner("b"),
+        Backend::banner("c"),
+        Backend::banner("z"),
+        Backend::banner("d"),
+    );
+    let port = free_port();
+    let servers = [
+        server_line("a", a.port, "weight 1"),
+        server_line("b", b.port, "weight 2"),
+        server_line("c", c.port, "weight 3"),
+        server_line("z", z.port, "weight 0"),
+        server_line("d", d.port, "weight 5 disabled"),
+    ]
+    .concat();
+    let p = start(&config(port, algo, &servers), &[port]);
+    let seq: Vec<String> = (0..600).map(|_| name_of(port)).collect();
+    let m = counts(&seq);
+    let want: BTreeMap<String, usize> = [
+        ("a".to_string(), 100),
+        ("b".to_string(), 200),
+        ("c".to_string(), 300),
+    ]
+    .into();
+    assert_eq!(m, want, "{algo}: connections per server over 600");
+    for (i, w) in seq.windows(6).enumerate() {
+        let wc = counts(w);
+        for (name, weight) in [("a", 1usize), ("b", 2), ("c", 3)] {
+            let n = wc.get(name).copied().unwrap_or(0);
+            assert!(
+                n.abs_diff(weight) <= 1,
+                "{algo}: window at {i} not interleaved by weight: {w:?}"
+            );
+        }
+    }
+    let lines = wait_logs(&p, 600, Duration::from_secs(10));
+    assert_eq!(lines.len(), 600);
+    assert!(
+        lines.iter().all(|l| l.term == "--"),
+        "{algo}: all normal terminations"
+    );
+    assert_eq!(
+        counts(&lines.iter().map(|l| l.srv.clone()).collect::<Vec<_>>()),
+        want,
+        "{algo}: logged servers"
+    );
+    assert_eq!(
+        z.accepted() + d.accepted(),
+        0,
+        "weight 0 and disabled servers never get traffic"
+    );
+}
+
+// ------------------------------------------------------------------ tests --
+
+#[test]
+fn roundrobin_weights_1_2_3_give_exact_proportions_over_600_connections() {
+    check_weighted("roundrobin");
+}
+
+#[test]
+fn static_rr_weights_1_2_3_give_exact_proportions_over_600_connections() {
+    check_weighted("static-rr");
+}
+
+#[test]
+fn leastconn_sends_new_connections_to_the_least_loaded_server() {
+    let (a, b, c) = (
+        Backend::banner("a"),
+        Backend::banner("b"),
+        Backend::banner("c"),
+    );
+    let port = free_port();
+    let servers = [
+        server_line("a", a.port, ""),
+        server_line("b", b.port, ""),
+        server_line("c", c.port, ""),
+    ]
+    .concat();
+    let p = start(&config(port, "leastconn", &servers), &[port]);
+    let mut held: Vec<(TcpStream, String)> = Vec::new();
+    // Two rounds of three long-held connections: each round covers every server.
+    for round in 0..2 {
+        let r: Vec<(TcpStream, String)> = (0..3).map(|_| hold(port)).collect();
+        let mut names: Vec<&str> = r.iter().map(|(_, n)| n.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            ["a", "b", "c"],
+            "round {round}: each server gets one connection"
+        );
+        held.extend(r);
+    }
+    // Free both connections of "b": loads are now a=2, b=0, c=2.
+    let (on_b, rest): (Vec<_>, Vec<_>) = held.into_iter().partition(|(_, n)| n == "b");
+    assert_eq!(on_b.len(), 2);
+    for (s, _) in on_b {
+        release(&p, s);
+    }
+    held = rest;
+    let n1 = hold(port);
+    let n2 = hold(port);
+    assert_eq!(
+        (n1.1.as_str(), n2.1.as_str()),
+        ("b", "b"),
+        "least loaded server b gets the next two"
+    );
+    held.push(n1);
+    held.push(n2);
+    // Free one of "c": c=1, others 2.
+    let pos = held
+        .iter()
+        .position(|(_, n)| n == "c")
+        .expect("a connection on c");
+    let (s, _) = held.remove(pos);
+    release(&p, s);
+    let n3 = hold(port);
+    assert_eq!(n3.1, "c", "least loaded server c gets the next one");
+    held.push(n3);
+    // All equal (2 each): the next three spread over the three servers.
+    let mut next: Vec<String> = (0..3)
+        .map(|_| hold(port))
+        .map(|h| {
+            let n = h.1.clone();
+            held.push(h);
+            n
+        })
+        .collect();
+    next.sort_unstable();
+    assert_eq!(next, ["a", "b", "c"], "equal loads: one each");
+    drop(held);
+}
+
+#[test]
+fn first_fills_servers_in_declaration_order_up_to_maxconn() {
+    let (a, b, c) = (
+        Backend::banner("a"),
+        Backend::banner("b"),
+        Backend::banner("c"),
+    );
+    let port = free_port();
+    // Declared out of alphabetical order on purpose: "first" follows ids
+    // (declaration order), not names.
+    let servers = [
+        server_line("c", c.port, "maxconn 2"),
+        server_line("a", a.port, "maxconn 2"),
+        server_line("b", b.port, "maxconn 2"),
+    ]
+    .concat();
+    let p = start(&config(port, "first", &servers), &[port]);
+    let mut held: Vec<(TcpStream, String)> = (0..6).map(|_| hold(port)).collect();
+    let names: Vec<&str> = held.iter().map(|(_, n)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["c", "c", "a", "a", "b", "b"],
+        "servers filled in order up to maxconn"
+    );
+    // Free a slot on the first server: the next connection goes back to it.
+    let pos = held.iter().position(|(_, n)| n == "c").expect("on c");
+    let (s, _) = held.remove(pos);
+    release(&p, s);
+    let again = hold(port);
+    assert_eq!(again.1, "c", "first server with a free slot is used again");
+    held.push(again);
+    // Free a slot on the second server only: the next goes there.
+    let pos = held.iter().position(|(_, n)| n == "a").expect("on a");
+    let (s, _) = held.remove(pos);
+    release(&p, s);
+    let again = hold(port);
+    assert_eq!(again.1, "a");
+    held.push(again);
+    // Sequential short connections with free slots everywhere stay on the first.
+    drop(held);
+    let _ = wait_logs(&p, 8, Duration::from_secs(5));
+    let seq: Vec<String> = (0..10).map(|_| name_of(port)).collect();
+    assert!(
+        seq.iter().all(|n| n == "c"),
+        "idle farm: always the first server, got {seq:?}"
+    );
+}
+
+#[test]
+fn source_sends_the_same_client_ip_to_the_same_server() {
+    let (a, b, c) = (
+        Backend::banner("a"),
+        Backend::banner("b"),
+        Backend::banner("c"),
+    );
+    let port = free_port();
+    let servers = [
+        server_line("a", a.port, ""),
+        server_line("b", b.port, ""),
+        server_line("c", c.port, ""),
+    ]
+    .concat();
+    let p = start(&config(port, "source", &servers), &[port]);
+    let mut by_ip: HashMap<u8, String> = HashMap::new();
+    for round in 0..3 {
+        for last in 2u8..=25 {
+            let mut s = connect_from(last, port);
+            let name = read_name(&mut s);
+            let first = by_ip.entry(last).or_insert_with(|| name.clone());
+            assert_eq!(*first, name, "round {round}: 127.0.0.{last} changed server");
+        }
+    }
+    let distinct: std::collections::BTreeSet<&String> = by_ip.values().collect();
+    assert!(
+        distinct.len() >= 2,
+        "24 source addresses all hashed to one server: {by_ip:?}"
+    );
+    let lines = wait_logs(&p, 72, Duration::from_secs(5));
+    assert_eq!(lines.len(), 72);
+    for l in &lines {
+        let last: u8 = l
+            .cip
+            .rsplit('.')
+            .next()
+            .and_then(|x| x.parse().ok())
+            .expect("client ip in log");
+        assert!(l.cip.starts_with("127.0.0."), "{}", l.raw);
+        assert_eq!(
+            by_ip.get(&last),
+            Some(&l.srv),
+            "log agrees with the client: {}",
+            l.raw
+        );
+    }
+}
+
+#[test]
+fn backup_server_unused_while_an_active_server_is_usable() {
+    let (a, b, k1, k2) = (
+        Backend::banner("a"),
+        Backend::banner("b"),
+        Backend::banner("k1"),
+        Backend::banner("k2"),
+    );
+    let port = free_port();
+    let servers = [
+        server_line("a", a.port, ""),
+        server_line("b", b.port, "disabled"),
+        server_line("k1", k1.port, "backup"),
+        server_line("k2", k2.port, "backup"),
+    ]
+    .concat();
+    let _p = start(&config(port, "roundrobin", &servers), &[port]);
+    let seq: Vec<String> = (0..20).map(|_| name_of(port)).collect();
+    assert!(
+        seq.iter().all(|n| n == "a"),
+        "only the usable active server: {seq:?}"
+    );
+    assert_eq!(k1.accepted() + k2.accepted() + b.accepted(), 0);
+}
+
+#[test]
+fn first_backup_server_takes_all_traffic_when_all_actives_are_disabled() {
+    let (a, b, k1, k2) = (
+        Backend::banner("a"),
+        Backend::banner("b"),
+        Backend::banner("k1"),
+        Backend::banner("k2"),
+    );
+    let port = free_port();
+    let servers = [
+        server_line("a", a.port, "disabled"),
+        server_line("b", b.port, "disabled"),
+        server_line("k1", k1.port, "backup"),
+        server_line("k2", k2.port, "backup"),
+    ]
+    .concat();
+    let p = start(&config(port, "roundrobin", &servers), &[port]);
+    let seq: Vec<String> = (0..20).map(|_| name_of(port)).collect();
+    // Without "option allbackups" only the first backup is used.
+    assert!(seq.iter().all(|n| n == "k1"), "first backup only: {seq:?}");
+    assert_eq!(a.accepted() + b.accepted() + k2.accepted(), 0);
+    let lines = wait_logs(&p, 20, Duration::from_secs(5));
+    assert!(
+        lines.iter().all(|l| l.srv == "k1" && l.term == "--"),
+        "{lines:#?}"
+    );
+}
