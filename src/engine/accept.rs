@@ -188,14 +188,26 @@ impl Engine {
         let retries = be
             .and_then(|b| self.proxies.get(b))
             .map_or(3, |p| p.retries);
-        let local = crate::conn::sock::local_addr(fd);
-        if !fe_px.opts.tcplog && !fe_px.logs.is_empty() {
+        // The local address costs a syscall: only when a log or a server
+        // without explicit address/port needs it.
+        let default_log = !fe_px.opts.tcplog && !fe_px.logs.is_empty();
+        let need_dst = default_log
+            || be
+                .and_then(|b| self.proxies.get(b))
+                .is_some_and(|p| p.uses_dst);
+        let local = if need_dst {
+            crate::conn::sock::local_addr(fd)
+        } else {
+            None
+        };
+        if default_log {
             let msg = format_connect(peer, local, &fe_px.name);
             let logs = fe_px.logs.clone();
             self.logger.send(&logs, 6, &msg);
         }
         let now = self.clock.now;
-        let task = self.sched.create(TaskKind::Stream(0));
+        let sid = self.streams.vacant_key();
+        let task = self.sched.create(TaskKind::Stream(sid));
         let mut req = Channel::new();
         req.flags.insert(CfFlags::AUTO_CONNECT);
         req.rto = cli_to;
@@ -232,9 +244,8 @@ impl Engine {
             retries_done: 0,
             calls: 0,
         };
-        let sid = self.streams.insert(stream);
-        self.sched.destroy(task);
-        let task = self.sched.create(TaskKind::Stream(sid));
+        let sid2 = self.streams.insert(stream);
+        debug_assert_eq!(sid, sid2);
         let mut conn = Connection::new(
             fd,
             ConnOwner::Stream {
@@ -246,7 +257,6 @@ impl Engine {
         conn.local = local;
         let cid = self.conns.insert(conn);
         if let Some(s) = self.streams.get_mut(sid) {
-            s.task = task;
             s.si[0].end = End::Conn(cid);
         }
         if self.fds.insert(fd, FdOwner::Conn(cid)).is_err() {

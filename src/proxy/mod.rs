@@ -101,6 +101,9 @@ pub struct Proxy {
     pub full: bool,
     /// Round-robin cursor for `first`/`leastconn` ties.
     pub lb_cursor: usize,
+    /// Some server has no port or no address: connections need the client's
+    /// destination address.
+    pub uses_dst: bool,
 }
 
 impl Proxy {
@@ -173,6 +176,10 @@ impl Proxy {
             listeners: Vec::new(),
             full: false,
             lb_cursor: 0,
+            uses_dst: c
+                .servers
+                .iter()
+                .any(|s| s.port.is_none() || s.addr.is_unspecified()),
         }
     }
 

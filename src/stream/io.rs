@@ -14,8 +14,11 @@ use crate::si::{SiFlags, SiState};
 use crate::stream::SpliceMode;
 use crate::ticks::{ETERNITY, tick_add_ifset, tick_is_lt, tick_isset};
 
-/// Bytes one recv callback may move before yielding to other fds.
+/// Bytes one read may move (bounded by the buffer or pipe room anyway).
 const RECV_BUDGET: usize = 256 * 1024;
+
+/// Read-and-forward rounds per callback before yielding to other fds.
+const RECV_ROUNDS: usize = 8;
 
 impl Engine {
     /// I/O callback of a connection fd. `can_r` / `can_w`: the poller says
@@ -47,7 +50,16 @@ impl Engine {
         let Some(conn) = self.conns.get_mut(cid) else {
             return;
         };
-        let err = crate::conn::sock::so_error(conn.fd);
+        // Writable without error: connected, no need to ask SO_ERROR.
+        let polled_err = self
+            .fds
+            .get(conn.fd)
+            .is_none_or(|e| e.state.contains(crate::fd::FdState::ERR));
+        let err = if polled_err {
+            crate::conn::sock::so_error(conn.fd)
+        } else {
+            0
+        };
         if err == 0 {
             conn.flags.remove(CoFlags::WAIT_L4_CONN);
         } else {
@@ -67,23 +79,34 @@ impl Engine {
         }
     }
 
-    /// Reads from `side`'s connection into its input channel (buffer, or
-    /// pipe when splicing), then forwards to the other side at once. Wakes
-    /// the stream on read0 or error. One call moves at most `RECV_BUDGET`
-    /// bytes; an fd still ready stays in the poller's active list.
+    /// Reads from `side`'s connection and forwards, repeating while the
+    /// socket still has data and the other side takes it all, up to
+    /// `RECV_ROUNDS` rounds: bulk transfers then cost no poll per buffer.
+    /// An fd still ready afterwards stays in the poller's active list.
     pub fn si_recv(&mut self, sid: usize, side: Side) {
+        for _ in 0..RECV_ROUNDS {
+            if !self.si_recv_once(sid, side) {
+                break;
+            }
+        }
+    }
+
+    /// One read into `side`'s input channel (buffer, or pipe when
+    /// splicing), then an immediate send on the other side. Wakes the stream
+    /// on read0 or error. Returns true when another round may make progress.
+    fn si_recv_once(&mut self, sid: usize, side: Side) -> bool {
         let Some(s) = self.streams.get_mut(sid) else {
-            return;
+            return false;
         };
         let Some(cid) = s.si[side.idx()].conn() else {
-            return;
+            return false;
         };
         let other_raw = s.si[side.other().idx()]
             .conn()
             .and_then(|c| self.conns.get(c))
             .is_none_or(|c| c.can_splice());
         let Some(conn) = self.conns.get_mut(cid) else {
-            return;
+            return false;
         };
         let fd = conn.fd;
         let mode = s.splice[side.idx()];
@@ -95,7 +118,7 @@ impl Engine {
                 || (mode == SpliceMode::Auto && ic.flags.contains(CfFlags::STREAMER)));
         if ic.flags.contains(CfFlags::SHUTR) {
             self.fds.stop_recv(fd);
-            return;
+            return false;
         }
         let use_pipe = splice_ok && (ic.pipe.is_some() || ic.buf_len() == 0);
         if use_pipe && ic.pipe.is_none() {
@@ -106,7 +129,7 @@ impl Engine {
             if room == 0 {
                 ic.flags.insert(CfFlags::FULL);
                 self.fds.stop_recv(fd);
-                return;
+                return false;
             }
             let st = raw_sock::rcv_pipe(fd, pipe, room.min(RECV_BUDGET));
             ic.spliced += st.n as u64;
@@ -120,7 +143,7 @@ impl Engine {
             if buf.room() == 0 {
                 ic.flags.insert(CfFlags::FULL);
                 self.fds.stop_recv(fd);
-                return;
+                return false;
             }
             let offered = buf.room();
             let st = raw_sock::rcv_buf(fd, buf, RECV_BUDGET);
@@ -146,7 +169,7 @@ impl Engine {
             self.fds.stop_recv(fd);
             self.fds.stop_send(fd);
             self.wake_stream(sid);
-            return;
+            return false;
         }
         if st.read0 {
             conn.flags.insert(CoFlags::SOCK_RD_SH);
@@ -164,20 +187,27 @@ impl Engine {
             self.si_send(sid, side.other());
         }
         // Still full after forwarding: stop reading until the consumer makes room.
+        let mut more = st.n > 0 && !st.drained && !st.read0;
         if let Some(s) = self.streams.get_mut(sid) {
             let ic = s.ic(side);
             if ic.flags.contains(CfFlags::FULL) {
                 let full = ic.buf.as_ref().is_some_and(|b| b.room() == 0) || ic.pipe_len() > 0;
                 if full {
                     self.fds.stop_recv(fd);
+                    more = false;
                 } else {
                     ic.flags.remove(CfFlags::FULL);
                 }
             }
+            // Another round only if everything read went out already.
+            more &= ic.is_empty();
+        } else {
+            more = false;
         }
         if wake {
             self.wake_stream(sid);
         }
+        more
     }
 
     /// Sends `side`'s output channel to its connection. Performs a pending

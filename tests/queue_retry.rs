@@ -1,0 +1,509 @@
+//! Server `maxconn` and queues, `timeout queue`, connection retries,
+//! `option redispatch` and `timeout connect`, checked on the client side and
+//! in the tcplog line (termination state, timers, retries, queue positions).
+//!
+//! Set `HRS_TEST_BIN=/usr/sbin/haproxy` to run these tests against the
+//! reference HAProxy 2.6 instead of haproxy-rs.
+
+mod common;
+
+use common::{Backend, Proxy, TempDir, free_port};
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::os::fd::RawFd;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+// ---------------------------------------------------------------- helpers --
+
+/// Starts the proxy under test (haproxy-rs, or `$HRS_TEST_BIN`) and waits
+/// until every port is in LISTEN state. Readiness is read from
+/// /proc/net/tcp rather than by connecting, so that no probe connection
+/// takes a server slot or shows up in the logs.
+fn start(cfg: &str, ports: &[u16]) -> Proxy {
+    let bin = std::env::var("HRS_TEST_BIN")
+        .ok()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| common::bin().to_string());
+    let dir = TempDir::new("qr");
+    let cfg_path = dir.write("haproxy.cfg", cfg);
+    let out = dir.0.join("stdout.log");
+    let err = dir.0.join("stderr.log");
+    let child = Command::new(&bin)
+        .arg("-db")
+        .arg("-f")
+        .arg(&cfg_path)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out).expect("stdout file"))
+        .stderr(std::fs::File::create(&err).expect("stderr file"))
+        .spawn()
+        .expect("spawn proxy");
+    let mut p = Proxy {
+        child,
+        dir,
+        cfg: cfg_path,
+        out,
+        err,
+    };
+    let end = Instant::now() + Duration::from_secs(5);
+    while !ports.iter().all(|&port| listening(port)) {
+        if let Ok(Some(st)) = p.child.try_wait() {
+            panic!(
+                "proxy exited ({st}) before listening; stderr: {}",
+                p.stderr()
+            );
+        }
+        if Instant::now() > end {
+            panic!("proxy did not listen on {ports:?}; stderr: {}", p.stderr());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    p
+}
+
+/// True when a socket is in LISTEN state on 127.0.0.1:port.
+fn listening(port: u16) -> bool {
+    let local = format!("0100007F:{port:04X}");
+    std::fs::read_to_string("/proc/net/tcp").is_ok_and(|t| {
+        t.lines().skip(1).any(|l| {
+            let c: Vec<&str> = l.split_whitespace().collect();
+            c.len() > 3 && c[1] == local && c[3] == "0A"
+        })
+    })
+}
+
+/// A `listen` proxy on `port` with extra proxy lines `body` (servers, ...).
+fn config(port: u16, body: &str) -> String {
+    format!(
+        "global\n    maxconn 4000\n    log stdout format raw local0\n\n\
+         defaults\n    mode tcp\n    log global\n    option tcplog\n    timeout client 30s\n    \
+         timeout server 30s\n\n\
+         listen px\n    bind 127.0.0.1:{port}\n{body}"
+    )
+}
+
+/// One tcplog line: `%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq`.
+#[derive(Debug, Clone)]
+struct LogLine {
+    raw: String,
+    cport: u16,
+    srv: String,
+    tw: i64,
+    tc: i64,
+    tt: i64,
+    term: String,
+    redispatched: bool,
+    retries: u32,
+    sq: u32,
+    bq: u32,
+}
+
+fn parse_log(l: &str) -> Option<LogLine> {
+    let f: Vec<&str> = l.split_whitespace().collect();
+    if f.len() != 9 || !f[1].starts_with('[') {
+        return None;
+    }
+    let cport = f[0].rsplit(':').next()?.parse().ok()?;
+    let (_, srv) = f[3].split_once('/')?;
+    let t: Vec<i64> = f[4]
+        .split('/')
+        .map(|x| x.trim_start_matches('+').parse())
+        .collect::<Result<_, _>>()
+        .ok()?;
+    let c: Vec<&str> = f[7].split('/').collect();
+    let rc = *c.get(4)?;
+    let q: Vec<u32> = f[8]
+        .split('/')
+        .map(|x| x.parse())
+        .collect::<Result<_, _>>()
+        .ok()?;
+    Some(LogLine {
+        raw: l.to_string(),
+        cport,
+        srv: srv.to_string(),
+        tw: *t.first()?,
+        tc: *t.get(1)?,
+        tt: *t.get(2)?,
+        term: f[6].to_string(),
+        redispatched: rc.starts_with('+'),
+        retries: rc.trim_start_matches('+').parse().ok()?,
+        sq: *q.first()?,
+        bq: *q.get(1)?,
+    })
+}
+
+fn logs(p: &Proxy) -> Vec<LogLine> {
+    p.stdout().lines().filter_map(parse_log).collect()
+}
+
+/// Waits for the log line of the connection from local port `cport`.
+fn log_for(p: &Proxy, cport: u16, t: Duration) -> LogLine {
+    let end = Instant::now() + t;
+    loop {
+        if let Some(l) = logs(p).into_iter().find(|l| l.cport == cport) {
+            return l;
+        }
+        if Instant::now() > end {
+            panic!(
+                "no log line for client port {cport}; stdout:\n{}",
+                p.stdout()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn connect(port: u16) -> (TcpStream, u16) {
+    let c = common::connect(port);
+    c.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    let cport = c.local_addr().expect("local addr").port();
+    (c, cport)
+}
+
+/// Reads until the proxy closes the connection (EOF or reset); returns the
+/// bytes received and when it ended. Panics if still open after `t`.
+fn wait_closed(c: &mut TcpStream, t: Duration) -> (Vec<u8>, Instant) {
+    c.set_read_timeout(Some(t)).ok();
+    let end = Instant::now() + t;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match c.read(&mut buf) {
+            Ok(0) => return (got, Instant::now()),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                panic!("connection still open after {t:?}")
+            }
+            Err(_) => return (got, Instant::now()),
+        }
+        assert!(Instant::now() < end, "connection still open after {t:?}");
+    }
+}
+
+/// True if nothing arrives on `c` within `t` (and it is not closed).
+fn silent_for(c: &mut TcpStream, t: Duration) -> bool {
+    c.set_read_timeout(Some(t)).ok();
+    let mut b = [0u8; 64];
+    let r = matches!(c.read(&mut b), Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut));
+    c.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    r
+}
+
+fn read_exact_str(c: &mut TcpStream, n: usize) -> String {
+    let mut b = vec![0u8; n];
+    c.read_exact(&mut b).expect("read from server");
+    String::from_utf8_lossy(&b).to_string()
+}
+
+/// A server that greets with `tag` and keeps the connection until the client
+/// closes it.
+fn greeter(tag: &'static str) -> Backend {
+    Backend::start(move |mut c| {
+        let _ = c.write_all(tag.as_bytes());
+        let mut b = [0u8; 1024];
+        while let Ok(n) = c.read(&mut b) {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+}
+
+/// A port with nothing listening on it (connections are refused).
+fn refusing_port() -> u16 {
+    let p = free_port();
+    assert!(
+        TcpStream::connect(("127.0.0.1", p)).is_err(),
+        "port {p} unexpectedly accepts"
+    );
+    p
+}
+
+/// A listener that never accepts, with listen(fd, 0) and its accept queue
+/// pre-filled: further SYNs are dropped, so connecting to it hangs until the
+/// connector gives up (`timeout connect`).
+struct Blackhole {
+    fd: RawFd,
+    port: u16,
+    _fillers: Vec<TcpStream>,
+}
+
+impl Blackhole {
+    fn new() -> Blackhole {
+        // SAFETY: plain socket calls on a fd we own; sockaddr_in zeroed then
+        // filled, sizes passed along.
+        let (fd, port) = unsafe {
+            let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+            assert!(fd >= 0, "socket");
+            let mut sa: libc::sockaddr_in = std::mem::zeroed();
+            sa.sin_family = libc::AF_INET as libc::sa_family_t;
+            sa.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
+            let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            let sp = &mut sa as *mut libc::sockaddr_in as *mut libc::sockaddr;
+            assert_eq!(libc::bind(fd, sp, len), 0, "bind");
+            assert_eq!(libc::listen(fd, 0), 0, "listen");
+            assert_eq!(libc::getsockname(fd, sp, &mut len), 0, "getsockname");
+            (fd, u16::from_be(sa.sin_port))
+        };
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let mut fillers = Vec::new();
+        for _ in 0..8 {
+            match TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
+                Ok(s) => fillers.push(s),
+                Err(_) => break,
+            }
+        }
+        assert!(!fillers.is_empty(), "could not fill the accept queue");
+        assert!(
+            TcpStream::connect_timeout(&addr, Duration::from_millis(300)).is_err(),
+            "the blackhole listener still completes connections"
+        );
+        Blackhole {
+            fd,
+            port,
+            _fillers: fillers,
+        }
+    }
+}
+
+impl Drop for Blackhole {
+    fn drop(&mut self) {
+        // SAFETY: our own fd, closed once.
+        unsafe { libc::close(self.fd) };
+    }
+}
+
+fn ms(d: Duration) -> i64 {
+    d.as_millis() as i64
+}
+
+// ------------------------------------------------------------------ tests --
+
+#[test]
+fn maxconn_1_queues_extra_clients_and_serves_them_in_arrival_order() {
+    let be = greeter("served\n");
+    let port = free_port();
+    let body = format!(
+        "    timeout connect 2s\n    timeout queue 20s\n    server s1 127.0.0.1:{} maxconn 1\n",
+        be.port
+    );
+    let p = start(&config(port, &body), &[port]);
+    let (mut c1, p1) = connect(port);
+    assert_eq!(
+        read_exact_str(&mut c1, 7),
+        "served\n",
+        "first client is served at once"
+    );
+    let (mut c2, p2) = connect(port);
+    std::thread::sleep(Duration::from_millis(100));
+    let (mut c3, p3) = connect(port);
+    assert!(
+        silent_for(&mut c2, Duration::from_millis(300)),
+        "second client must wait in the queue"
+    );
+    assert!(
+        silent_for(&mut c3, Duration::from_millis(100)),
+        "third client must wait in the queue"
+    );
+    assert_eq!(
+        be.accepted(),
+        1,
+        "the server never holds more than maxconn connections"
+    );
+    let t_free1 = Instant::now();
+    drop(c1);
+    assert_eq!(
+        read_exact_str(&mut c2, 7),
+        "served\n",
+        "second client served when the slot frees"
+    );
+    assert!(
+        silent_for(&mut c3, Duration::from_millis(300)),
+        "third still queued behind the second"
+    );
+    assert_eq!(be.accepted(), 2);
+    drop(c2);
+    assert_eq!(
+        read_exact_str(&mut c3, 7),
+        "served\n",
+        "third client served last"
+    );
+    assert_eq!(be.accepted(), 3);
+    let waited = t_free1.elapsed();
+    drop(c3);
+    let (l1, l2, l3) = (
+        log_for(&p, p1, Duration::from_secs(5)),
+        log_for(&p, p2, Duration::from_secs(5)),
+        log_for(&p, p3, Duration::from_secs(5)),
+    );
+    for l in [&l1, &l2, &l3] {
+        assert_eq!(l.term, "--", "{}", l.raw);
+        assert_eq!(l.srv, "s1", "{}", l.raw);
+        assert_eq!(l.retries, 0, "{}", l.raw);
+    }
+    assert_eq!(l1.tw, 0, "first client did not queue: {}", l1.raw);
+    assert_eq!((l1.sq, l1.bq), (0, 0), "{}", l1.raw);
+    assert!(l2.tw >= 300, "second client queued >= 400 ms: {}", l2.raw);
+    assert!(
+        l3.tw >= 600 && l3.tw <= ms(waited) + 2000,
+        "third client queued the longest: {}",
+        l3.raw
+    );
+    assert!(l3.tw > l2.tw, "{} / {}", l2.raw, l3.raw);
+    // Streams queued in the backend queue (no server assigned yet): %bq
+    // counts the streams dequeued ahead of this one, %sq stays 0.
+    assert_eq!((l2.sq, l2.bq), (0, 0), "{}", l2.raw);
+    assert_eq!((l3.sq, l3.bq), (0, 1), "{}", l3.raw);
+}
+
+#[test]
+fn queue_timeout_closes_the_queued_client_after_timeout_queue_with_sq() {
+    let be = greeter("busy\n");
+    let port = free_port();
+    let body = format!(
+        "    timeout connect 2s\n    timeout queue 300ms\n    server s1 127.0.0.1:{} maxconn 1\n",
+        be.port
+    );
+    let p = start(&config(port, &body), &[port]);
+    let (mut c1, _) = connect(port);
+    assert_eq!(read_exact_str(&mut c1, 5), "busy\n");
+    let t0 = Instant::now();
+    let (mut c2, p2) = connect(port);
+    let (got, at) = wait_closed(&mut c2, Duration::from_secs(5));
+    let waited = at - t0;
+    assert!(got.is_empty(), "queued client got data: {got:?}");
+    assert!(
+        waited >= Duration::from_millis(240),
+        "closed too early: {waited:?}"
+    );
+    assert!(
+        waited <= Duration::from_millis(2300),
+        "closed too late: {waited:?}"
+    );
+    let l = log_for(&p, p2, Duration::from_secs(5));
+    assert_eq!(l.term, "sQ", "{}", l.raw);
+    assert!(
+        l.tw >= 240 && l.tw <= 2300,
+        "Tw is the queue time: {}",
+        l.raw
+    );
+    assert_eq!(l.tc, -1, "never connected: {}", l.raw);
+    assert_eq!(
+        be.accepted(),
+        1,
+        "the queued client never reached the server"
+    );
+    drop(c1);
+}
+
+#[test]
+fn retries_against_a_refusing_server_end_with_sc_and_retry_count_3() {
+    let dead = refusing_port();
+    let port = free_port();
+    // Turn-around between retries is min(timeout connect, 1s) = 200 ms.
+    let body =
+        format!("    timeout connect 200ms\n    retries 3\n    server s1 127.0.0.1:{dead}\n");
+    let p = start(&config(port, &body), &[port]);
+    let t0 = Instant::now();
+    let (mut c, cp) = connect(port);
+    let (got, at) = wait_closed(&mut c, Duration::from_secs(5));
+    assert!(got.is_empty());
+    let took = at - t0;
+    assert!(
+        took >= Duration::from_millis(480),
+        "3 turn-arounds of 200 ms expected, took {took:?}"
+    );
+    assert!(took <= Duration::from_millis(2600), "took {took:?}");
+    let l = log_for(&p, cp, Duration::from_secs(5));
+    assert_eq!(l.term, "SC", "{}", l.raw);
+    assert_eq!(l.retries, 3, "{}", l.raw);
+    assert!(!l.redispatched, "{}", l.raw);
+    assert_eq!(l.srv, "s1", "{}", l.raw);
+    assert_eq!(l.tc, -1, "{}", l.raw);
+    assert!(l.tt >= 480, "{}", l.raw);
+}
+
+#[test]
+fn retries_0_against_a_refusing_server_fails_at_once_with_sc() {
+    let dead = refusing_port();
+    let port = free_port();
+    let body = format!("    timeout connect 2s\n    retries 0\n    server s1 127.0.0.1:{dead}\n");
+    let p = start(&config(port, &body), &[port]);
+    let t0 = Instant::now();
+    let (mut c, cp) = connect(port);
+    let (_, at) = wait_closed(&mut c, Duration::from_secs(5));
+    assert!(
+        at - t0 < Duration::from_millis(1000),
+        "no retry, no turn-around: {:?}",
+        at - t0
+    );
+    let l = log_for(&p, cp, Duration::from_secs(5));
+    assert_eq!(l.term, "SC", "{}", l.raw);
+    assert_eq!(l.retries, 0, "{}", l.raw);
+}
+
+#[test]
+fn redispatch_serves_from_the_good_server_and_logs_the_plus_marker() {
+    let dead = refusing_port();
+    let good = greeter("good\n");
+    let port = free_port();
+    let body = format!(
+        "    balance roundrobin\n    timeout connect 200ms\n    retries 2\n    option redispatch\n    \
+         server bad 127.0.0.1:{dead}\n    server ok 127.0.0.1:{}\n",
+        good.port
+    );
+    let p = start(&config(port, &body), &[port]);
+    let mut ports = Vec::new();
+    for i in 0..4 {
+        let (mut c, cp) = connect(port);
+        assert_eq!(
+            read_exact_str(&mut c, 5),
+            "good\n",
+            "connection {i} served by the good server"
+        );
+        ports.push(cp);
+    }
+    let lines: Vec<LogLine> = ports
+        .iter()
+        .map(|&cp| log_for(&p, cp, Duration::from_secs(5)))
+        .collect();
+    assert!(lines.iter().all(|l| l.srv == "ok"), "{lines:#?}");
+    let redisp: Vec<&LogLine> = lines.iter().filter(|l| l.redispatched).collect();
+    assert!(
+        !redisp.is_empty(),
+        "round robin sent some to the bad server, redispatched: {lines:#?}"
+    );
+    for l in &redisp {
+        // Retries are counted up to the redispatch on the last one.
+        assert_eq!(l.retries, 2, "{}", l.raw);
+        assert_eq!(l.term, "--", "{}", l.raw);
+        assert!(l.tc >= 0, "{}", l.raw);
+    }
+    for l in lines.iter().filter(|l| !l.redispatched) {
+        assert_eq!(l.retries, 0, "direct hits need no retry: {}", l.raw);
+    }
+}
+
+#[test]
+fn connect_timeout_against_a_full_backlog_ends_with_sc_after_retries() {
+    let hole = Blackhole::new();
+    let port = free_port();
+    let body = format!(
+        "    timeout connect 300ms\n    retries 1\n    server s1 127.0.0.1:{}\n",
+        hole.port
+    );
+    let p = start(&config(port, &body), &[port]);
+    let t0 = Instant::now();
+    let (mut c, cp) = connect(port);
+    let (got, at) = wait_closed(&mut c, Duration::from_secs(5));
+    assert!(got.is_empty());
+    let took = at - t0;
+    // Two attempts of 300 ms each.
+    assert!(took >= Duration::from_millis(480), "took {took:?}");
+    assert!(took <= Duration::from_millis(2600), "took {took:?}");
+    let l = log_for(&p, cp, Duration::from_secs(5));
+    assert_eq!(l.term, "sC", "{}", l.raw);
+    assert_eq!(l.retries, 1, "{}", l.raw);
+    assert_eq!(l.tc, -1, "{}", l.raw);
+    assert!(l.tt >= 480 && l.tt <= 2600, "{}", l.raw);
+}
