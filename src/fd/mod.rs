@@ -232,6 +232,12 @@ impl FdTab {
             .is_some_and(|e| e.state.intersects(FdState::READY_R | FdState::ERR))
     }
 
+    /// True once the peer's shutdown (EPOLLRDHUP) was reported on `fd`.
+    #[inline]
+    pub fn rdhup(&self, fd: RawFd) -> bool {
+        self.entries.get(fd as usize).is_some_and(|e| e.state.contains(FdState::RDHUP))
+    }
+
     /// True when a write may be tried now.
     #[inline]
     pub fn send_ready(&self, fd: RawFd) -> bool {

@@ -124,7 +124,7 @@ impl Engine {
         if use_pipe && ic.pipe.is_none() {
             ic.pipe = self.pipes.get();
         }
-        let st = if let (true, Some(pipe)) = (use_pipe, ic.pipe.as_mut()) {
+        let mut st = if let (true, Some(pipe)) = (use_pipe, ic.pipe.as_mut()) {
             let room = self.pipe_room.saturating_sub(pipe.data);
             if room == 0 {
                 ic.flags.insert(CfFlags::FULL);
@@ -159,6 +159,11 @@ impl Engine {
             ic.total += st.n as u64;
             ic.flags.insert(CfFlags::READ_PARTIAL);
             ic.rex = tick_add_ifset(self.clock.now, ic.rto);
+        }
+        // The peer's FIN was reported and the socket is drained: the next
+        // read would return 0, so take the read0 now and save the syscall.
+        if st.drained && !st.read0 && st.error.is_none() && self.fds.rdhup(fd) {
+            st.read0 = true;
         }
         let mut wake = false;
         if let Some(e) = st.error {
@@ -355,9 +360,16 @@ impl Engine {
                 ic.rex = tick_add_ifset(self.clock.now, fin_to);
             }
         }
+        let input_done = ic.flags.contains(CfFlags::SHUTR);
         let Some(cid) = s.si[side.idx()].conn() else {
             return;
         };
+        if input_done {
+            // Nothing more to read on this connection either: a close sends
+            // the FIN and saves the shutdown() call (seeds: si_shutw).
+            self.si_close(sid, side, false);
+            return;
+        }
         let Some(conn) = self.conns.get_mut(cid) else {
             return;
         };

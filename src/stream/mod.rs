@@ -293,7 +293,7 @@ impl Engine {
     /// the server slot and queue position released. Front and back go CLO.
     pub fn abort_stream(&mut self, sid: usize) {
         for side in [Side::Front, Side::Back] {
-            self.si_close(sid, side, true);
+            self.si_close(sid, side, false);
         }
         let Some(s) = self.streams.get_mut(sid) else {
             return;
