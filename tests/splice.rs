@@ -1,3 +1,5 @@
 mod common;
 #[test]
-fn stub() { let _ = common::bin(); }
+fn stub() {
+    let _ = common::bin();
+}

@@ -981,7 +981,14 @@ impl<'e> Parser<'e> {
                         }
                     }
                 }
-                "accept-proxy" => b.accept_proxy = true,
+                "accept-proxy" => {
+                    self.diags.alert(
+                        file,
+                        line,
+                        format!("'bind {text}' : 'accept-proxy' is a valid HAProxy 2.6 bind keyword but is not supported yet by haproxy-rs"),
+                    );
+                    return;
+                }
                 "v6only" => b.v6only = true,
                 "v4v6" => b.v6only = false,
                 "id" | "process" | "thread" | "mode" | "user" | "group" | "uid" | "gid"
@@ -1167,8 +1174,14 @@ impl<'e> Parser<'e> {
                 "no-backup" => d.backup = false,
                 "disabled" => d.disabled = true,
                 "enabled" => d.disabled = false,
-                "send-proxy" => d.send_proxy = true,
-                "send-proxy-v2" => d.send_proxy_v2 = true,
+                "send-proxy" | "send-proxy-v2" => {
+                    self.diags.alert(
+                        file,
+                        line,
+                        format!("{ctx} : '{o}' is a valid HAProxy 2.6 server keyword but is not supported yet by haproxy-rs"),
+                    );
+                    return;
+                }
                 "no-send-proxy" => d.send_proxy = false,
                 "init-addr" | "resolvers" | "resolve-prefer" | "cookie" | "observe"
                 | "on-error" | "error-limit" => {

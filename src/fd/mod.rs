@@ -235,7 +235,9 @@ impl FdTab {
     /// True once the peer's shutdown (EPOLLRDHUP) was reported on `fd`.
     #[inline]
     pub fn rdhup(&self, fd: RawFd) -> bool {
-        self.entries.get(fd as usize).is_some_and(|e| e.state.contains(FdState::RDHUP))
+        self.entries
+            .get(fd as usize)
+            .is_some_and(|e| e.state.contains(FdState::RDHUP))
     }
 
     /// True when a write may be tried now.

@@ -6,7 +6,7 @@
 //! side; a send that frees room re-enables reading on the producer. The task
 //! is woken only for special conditions (read0, error, shutdown done).
 
-use crate::channel::CfFlags;
+use crate::channel::{CfFlags, FORWARD_INFINITE};
 use crate::conn::raw_sock;
 use crate::conn::{CoFlags, ConnOwner, Side};
 use crate::engine::Engine;
@@ -120,7 +120,14 @@ impl Engine {
             self.fds.stop_recv(fd);
             return false;
         }
-        let use_pipe = splice_ok && (ic.pipe.is_some() || ic.buf_len() == 0);
+        // Forwarding budget: infinite in TCP; an analyser (HTTP body of known
+        // length) bounds it so spliced bytes never run past what it allowed.
+        let budget = if ic.to_forward == FORWARD_INFINITE {
+            RECV_BUDGET
+        } else {
+            ic.to_forward.min(RECV_BUDGET as u64) as usize
+        };
+        let use_pipe = splice_ok && budget > 0 && (ic.pipe.is_some() || ic.buf_len() == 0);
         if use_pipe && ic.pipe.is_none() {
             ic.pipe = self.pipes.get();
         }
@@ -131,8 +138,11 @@ impl Engine {
                 self.fds.stop_recv(fd);
                 return false;
             }
-            let st = raw_sock::rcv_pipe(fd, pipe, room.min(RECV_BUDGET));
+            let st = raw_sock::rcv_pipe(fd, pipe, room.min(budget));
             ic.spliced += st.n as u64;
+            if ic.to_forward != FORWARD_INFINITE {
+                ic.to_forward = ic.to_forward.saturating_sub(st.n as u64);
+            }
             if st.pipe_full {
                 ic.flags.insert(CfFlags::FULL);
                 self.fds.stop_recv(fd);
@@ -147,6 +157,9 @@ impl Engine {
             }
             let offered = buf.room();
             let st = raw_sock::rcv_buf(fd, buf, RECV_BUDGET);
+            if st.n > 0 && ic.to_forward != FORWARD_INFINITE {
+                ic.to_forward = ic.to_forward.saturating_sub(st.n as u64);
+            }
             if st.n >= offered {
                 ic.flags.insert(CfFlags::STREAMER);
             }
