@@ -177,6 +177,22 @@ fn main() {
     let (cfg, diags) = parse_files(&files, o.ignore_resolve);
     let quiet = (o.quiet || cfg.global.quiet) && !o.verbose;
     let zero_warning = o.zero_warning || cfg.global.zero_warning;
+    let cannot_open = diags
+        .list
+        .iter()
+        .any(|d| d.msg.starts_with("Cannot open configuration file"));
+    if cannot_open {
+        // HAProxy stops at the first file it cannot open, with only that line.
+        if let Some(d) = diags
+            .list
+            .iter()
+            .find(|d| d.msg.starts_with("Cannot open configuration file"))
+            .filter(|_| !quiet)
+        {
+            eprintln!("{}", d.render());
+        }
+        std::process::exit(1);
+    }
     if !quiet {
         for d in &diags.list {
             eprintln!("{}", d.render());
@@ -363,9 +379,10 @@ fn run(o: Opts, cfg: haproxy_rs::cfg::model::Config) -> i32 {
                                     Level::Alert,
                                     None,
                                     &format!(
-                                        "Binding [{}:{}] for proxy {}: cannot bind socket ({}) for [{}]",
+                                        "Binding [{}:{}] for {} {}: cannot bind socket ({}) for [{}]",
                                         b.file,
                                         b.line,
+                                        if p.kind == "listen" { "proxy" } else { p.kind },
                                         p.name,
                                         haproxy_rs::cfg::parse::strerror(&e),
                                         addr
@@ -434,27 +451,14 @@ fn run(o: Opts, cfg: haproxy_rs::cfg::model::Config) -> i32 {
     process::signal_pids(&o.sf, libc::SIGUSR1);
     process::signal_pids(&o.st, libc::SIGTERM);
     let daemon = (o.daemon || cfg.global.daemon) && !o.foreground;
-    if daemon && let Err(e) = process::daemonize(false) {
+    let pidfile = o.pidfile.clone().or(cfg.global.pidfile.clone());
+    if daemon && let Err(e) = process::daemonize(false, pidfile.as_deref()) {
         eprintln!(
             "{}",
             format_line(
                 Level::Alert,
                 None,
                 &format!("[haproxy-rs.main()] Cannot fork: {e}.")
-            )
-        );
-        return 1;
-    }
-    let pidfile = o.pidfile.clone().or(cfg.global.pidfile.clone());
-    if let (Some(p), true) = (&pidfile, daemon)
-        && let Err(e) = process::write_pidfile(p, std::process::id())
-    {
-        eprintln!(
-            "{}",
-            format_line(
-                Level::Alert,
-                None,
-                &format!("[haproxy-rs.main()] Cannot create pidfile {p}: {e}")
             )
         );
         return 1;
@@ -495,9 +499,8 @@ fn run(o: Opts, cfg: haproxy_rs::cfg::model::Config) -> i32 {
         );
     }
     engine.run();
-    if engine.exit_now && !engine.stopping {
-        143
-    } else {
-        0
+    if let Some(sig) = engine.exit_signal {
+        Engine::die_by_signal(sig);
     }
+    0
 }

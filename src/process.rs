@@ -36,15 +36,31 @@ pub fn nofile_hard() -> u64 {
     rl.rlim_max as u64
 }
 
-/// Forks into the background: the parent exits 0, the child starts a new
-/// session with stdin/stdout/stderr on /dev/null (unless `keep_stdio`).
-pub fn daemonize(keep_stdio: bool) -> io::Result<()> {
-    // SAFETY: single-threaded process; the parent only calls _exit.
+/// Forks into the background: the parent writes the child's pid to
+/// `pidfile` (so it exists when the launcher returns) and exits 0 (1 if the
+/// pidfile cannot be written); the child starts a new session with its
+/// standard descriptors on /dev/null (unless `keep_stdio`).
+pub fn daemonize(keep_stdio: bool, pidfile: Option<&str>) -> io::Result<()> {
+    // SAFETY: single-threaded process; the parent only writes a file and exits.
     match unsafe { libc::fork() } {
         -1 => return Err(io::Error::last_os_error()),
         0 => {}
-        // SAFETY: the parent leaves at once.
-        _ => unsafe { libc::_exit(0) },
+        child => {
+            let mut code = 0;
+            if let Some(p) = pidfile {
+                if let Err(e) = write_pidfile(p, child as u32) {
+                    eprintln!(
+                        "[ALERT]    ({}) : [haproxy-rs.main()] Cannot create pidfile {p}: {e}",
+                        std::process::id()
+                    );
+                    // SAFETY: the child is ours.
+                    unsafe { libc::kill(child, libc::SIGTERM) };
+                    code = 1;
+                }
+            }
+            // SAFETY: the parent leaves at once.
+            unsafe { libc::_exit(code) }
+        }
     }
     // SAFETY: plain syscall in the child.
     unsafe { libc::setsid() };

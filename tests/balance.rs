@@ -46,7 +46,7 @@ fn start(cfg: &str, ports: &[u16]) -> Proxy {
         err,
     };
     let end = Instant::now() + Duration::from_secs(5);
-    while !ports.iter().all(|&port| listening(port)) {
+    while !ports.iter().all(|&port| listening(p.pid(), port)) {
         if let Ok(Some(st)) = p.child.try_wait() {
             panic!(
                 "proxy exited ({st}) before listening; stderr: {}",
@@ -61,15 +61,27 @@ fn start(cfg: &str, ports: &[u16]) -> Proxy {
     p
 }
 
-/// True when a socket is in LISTEN state on 127.0.0.1:port.
-fn listening(port: u16) -> bool {
+/// True when process `pid` owns a socket in LISTEN state on 127.0.0.1:port
+/// (matched by inode, so a foreign listener on the same port never counts).
+fn listening(pid: i32, port: u16) -> bool {
     let local = format!("0100007F:{port:04X}");
-    std::fs::read_to_string("/proc/net/tcp").is_ok_and(|t| {
-        t.lines().skip(1).any(|l| {
+    let Ok(tab) = std::fs::read_to_string("/proc/net/tcp") else {
+        return false;
+    };
+    let inodes: Vec<String> = tab
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
             let c: Vec<&str> = l.split_whitespace().collect();
-            c.len() > 3 && c[1] == local && c[3] == "0A"
+            (c.len() > 9 && c[1] == local && c[3] == "0A").then(|| format!("socket:[{}]", c[9]))
         })
-    })
+        .collect();
+    !inodes.is_empty()
+        && std::fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|d| {
+            d.filter_map(|e| e.ok())
+                .filter_map(|e| std::fs::read_link(e.path()).ok())
+                .any(|t| inodes.iter().any(|i| t.as_os_str() == i.as_str()))
+        })
 }
 
 /// A `listen` proxy on `port` with `balance <algo>` and the given server lines.

@@ -47,7 +47,7 @@ fn start(cfg: &str, ports: &[u16]) -> Proxy {
         err,
     };
     let end = Instant::now() + Duration::from_secs(5);
-    while !ports.iter().all(|&port| listening(port)) {
+    while !ports.iter().all(|&port| listening(p.pid(), port)) {
         if let Ok(Some(st)) = p.child.try_wait() {
             panic!(
                 "proxy exited ({st}) before listening; stderr: {}",
@@ -62,15 +62,27 @@ fn start(cfg: &str, ports: &[u16]) -> Proxy {
     p
 }
 
-/// True when a socket is in LISTEN state on 127.0.0.1:port.
-fn listening(port: u16) -> bool {
+/// True when process `pid` owns a socket in LISTEN state on 127.0.0.1:port
+/// (matched by inode, so a foreign listener on the same port never counts).
+fn listening(pid: i32, port: u16) -> bool {
     let local = format!("0100007F:{port:04X}");
-    std::fs::read_to_string("/proc/net/tcp").is_ok_and(|t| {
-        t.lines().skip(1).any(|l| {
+    let Ok(tab) = std::fs::read_to_string("/proc/net/tcp") else {
+        return false;
+    };
+    let inodes: Vec<String> = tab
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
             let c: Vec<&str> = l.split_whitespace().collect();
-            c.len() > 3 && c[1] == local && c[3] == "0A"
+            (c.len() > 9 && c[1] == local && c[3] == "0A").then(|| format!("socket:[{}]", c[9]))
         })
-    })
+        .collect();
+    !inodes.is_empty()
+        && std::fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|d| {
+            d.filter_map(|e| e.ok())
+                .filter_map(|e| std::fs::read_link(e.path()).ok())
+                .any(|t| inodes.iter().any(|i| t.as_os_str() == i.as_str()))
+        })
 }
 
 fn config(body: &str) -> String {
@@ -564,7 +576,17 @@ fn two_hundred_concurrent_echo_clients_are_byte_exact() {
         .count();
     assert_eq!(ok, N, "clients with an exact echo");
     let lines = wait_logs(&p, N, Duration::from_secs(10));
-    assert_eq!(lines.len(), N, "one log line per connection");
+    let odd: Vec<String> = p
+        .stdout()
+        .lines()
+        .filter(|l| parse_log(l).is_none())
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        lines.len(),
+        N,
+        "one log line per connection; unparsed stdout lines: {odd:#?}"
+    );
     for l in &lines {
         assert_eq!(l.term, "--", "{}", l.raw);
         assert_eq!(l.bytes, SIZE as u64, "{}", l.raw);
@@ -705,4 +727,68 @@ fn fd_count_returns_to_idle_baseline_after_mixed_traffic() {
     let lines = wait_logs(&p, 4 + 50 + 4, Duration::from_secs(10));
     assert_eq!(lines.len(), 58, "one log line per connection");
     wait_fd_baseline(&p, base);
+}
+
+#[test]
+fn client_data_sent_just_before_close_reaches_the_server() {
+    let (tx, rx) = mpsc::channel::<Vec<u8>>();
+    let tx = std::sync::Mutex::new(tx);
+    let be = Backend::start(move |mut c| {
+        let mut got = Vec::new();
+        let _ = c.read_to_end(&mut got);
+        let _ = tx.lock().map(|t| t.send(got));
+    });
+    let port = free_port();
+    let p = start(&listen_one(port, be.port), &[port]);
+    let mut cports = Vec::new();
+    for i in 0..5u64 {
+        let data = payload(300_000, 70 + i);
+        let mut c = connect(port);
+        cports.push(c.local_addr().expect("addr").port());
+        c.write_all(&data).expect("write");
+        drop(c); // full close right after the last write
+        let got = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("server got EOF");
+        assert_eq!(
+            got.len(),
+            data.len(),
+            "connection {i}: bytes reaching the server"
+        );
+        assert!(
+            got == data,
+            "connection {i}: contents reaching the server differ"
+        );
+    }
+    for cp in cports {
+        let l = log_for(&p, cp, Duration::from_secs(5));
+        assert_eq!(l.term, "--", "{}", l.raw);
+    }
+}
+
+#[test]
+fn server_data_sent_just_before_close_reaches_the_client() {
+    let be = Backend::start(|mut c| {
+        let _ = c.write_all(&payload(2 << 20, 5));
+        // full close right after the last write
+    });
+    let port = free_port();
+    let p = start(&listen_one(port, be.port), &[port]);
+    let want = payload(2 << 20, 5);
+    for i in 0..5 {
+        let mut c = connect(port);
+        let cport = c.local_addr().expect("addr").port();
+        let mut got = Vec::new();
+        c.read_to_end(&mut got).expect("read to EOF");
+        assert_eq!(
+            got.len(),
+            want.len(),
+            "connection {i}: bytes reaching the client"
+        );
+        assert!(got == want, "connection {i}: contents differ");
+        drop(c);
+        let l = log_for(&p, cport, Duration::from_secs(5));
+        assert_eq!(l.term, "--", "{}", l.raw);
+        assert_eq!(l.bytes, want.len() as u64, "{}", l.raw);
+    }
 }

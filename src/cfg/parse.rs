@@ -937,7 +937,7 @@ impl<'e> Parser<'e> {
             match parse_bind_addr_env(part, self.env) {
                 Ok(a) => addrs.push(a),
                 Err(e) => {
-                    self.diags.alert(file, line, format!("'bind {text}' : {e}"));
+                    self.diags.alert(file, line, format!("'bind' : {e}"));
                     return;
                 }
             }
@@ -1332,7 +1332,8 @@ impl<'e> Parser<'e> {
                 self.diags.global(
                     Level::Warning,
                     format!(
-                        "missing timeouts for {kind} '{name}'.\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'."
+                        "missing timeouts for {} '{name}'.\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'."
+                        , if kind == "listen" { "proxy" } else { kind }
                     ),
                 );
             }

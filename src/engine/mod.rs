@@ -69,6 +69,8 @@ pub struct Engine {
     pub stopping: bool,
     /// Hard stop requested: leave the loop now.
     pub exit_now: bool,
+    /// The signal that asked for the hard stop (the process dies by it).
+    pub exit_signal: Option<libc::c_int>,
     /// Deadline (monotonic ms) set by hard-stop-after.
     pub hard_stop_at: Option<u64>,
     pub hard_stop_after: u32,
@@ -158,6 +160,7 @@ impl Engine {
             logger: Logger::new(g.log_tag.as_deref().unwrap_or("haproxy"), hostname),
             stopping: false,
             exit_now: false,
+            exit_signal: None,
             hard_stop_at: None,
             hard_stop_after: g.hard_stop_after,
             grace: g.grace,

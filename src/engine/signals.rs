@@ -25,6 +25,16 @@ const HANDLED: [libc::c_int; 7] = [
     libc::SIGUSR2,
 ];
 
+/// True when `sig` is ignored (SIG_IGN inherited from the parent, as a
+/// background job's SIGINT is): such a signal is left alone, as HAProxy does.
+fn inherited_ignore(sig: libc::c_int) -> bool {
+    // SAFETY: querying the current action into a zeroed sigaction.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(sig, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
+    }
+}
+
 /// Blocks the handled signals and returns a signalfd delivering them.
 pub fn setup_signalfd() -> std::io::Result<i32> {
     // SAFETY: sigset operations on a local set; SIGPIPE is set to ignored.
@@ -33,6 +43,9 @@ pub fn setup_signalfd() -> std::io::Result<i32> {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
         for s in HANDLED {
+            if s == libc::SIGINT && inherited_ignore(s) {
+                continue;
+            }
             libc::sigaddset(&mut set, s);
         }
         if libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) < 0 {
@@ -71,7 +84,10 @@ impl Engine {
             }
             match info.ssi_signo as libc::c_int {
                 libc::SIGUSR1 => self.soft_stop(),
-                libc::SIGTERM | libc::SIGINT => self.hard_stop(),
+                sig @ (libc::SIGTERM | libc::SIGINT) => {
+                    self.exit_signal = Some(sig);
+                    self.hard_stop();
+                }
                 libc::SIGTTOU => self.pause_listeners(),
                 libc::SIGTTIN => self.resume_paused_listeners(),
                 libc::SIGHUP => self.dump_servers(),
@@ -133,6 +149,21 @@ impl Engine {
             let t = self.sched.create(TaskKind::Stopper);
             self.sched.queue(t, self.hard_stop_at);
         }
+    }
+
+    /// Ends the process by `sig` with its default action, so that the parent
+    /// sees "killed by SIGTERM" exactly as with HAProxy (shell status 143).
+    pub fn die_by_signal(sig: libc::c_int) -> ! {
+        // SAFETY: restore the default action, unblock and re-raise.
+        unsafe {
+            libc::signal(sig, libc::SIG_DFL);
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, sig);
+            libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+            libc::raise(sig);
+        }
+        std::process::exit(128 + sig)
     }
 
     /// Hard stop: leave the loop now (connections are closed by exit).
