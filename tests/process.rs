@@ -513,7 +513,7 @@ fn bind_failure_exits_1_with_cannot_bind_socket_like_haproxy() {
     assert_eq!(o.status.code(), Some(1), "stderr: {err}");
     // HAProxy names the proxy by its type: "frontend f" here.
     let want = format!(
-        "Binding [{cs}:9] for frontend f: cannot bind socket (Address already in use) for [127.0.0.1:{port}]"
+        "Binding [{cs}:8] for frontend f: cannot bind socket (Address already in use) for [127.0.0.1:{port}]"
     );
     let line = err
         .lines()
