@@ -275,6 +275,29 @@ fn main() {
     std::process::exit(run(o, cfg));
 }
 
+/// Socket options of a `bind` line that apply to the listening socket.
+fn apply_bind_options(fd: i32, b: &haproxy_rs::cfg::model::BindCfg) {
+    use haproxy_rs::conn::sock::setsockopt_int;
+    if b.defer_accept {
+        let _ = setsockopt_int(fd, libc::IPPROTO_TCP, libc::TCP_DEFER_ACCEPT, 1);
+    }
+    if b.tfo {
+        let _ = setsockopt_int(fd, libc::IPPROTO_TCP, libc::TCP_FASTOPEN, 1024);
+    }
+    if let Some(ifname) = &b.interface {
+        // SAFETY: the name bytes are valid for their length during the call.
+        unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_BINDTODEVICE,
+                ifname.as_ptr() as *const libc::c_void,
+                ifname.len() as libc::socklen_t,
+            )
+        };
+    }
+}
+
 /// Global maxconn as HAProxy derives it: `-n`, else `global maxconn`, else
 /// what the file-descriptor hard limit allows (2 fds per proxied connection).
 fn compute_maxconn(o: &Opts, cfg: &haproxy_rs::cfg::model::Config, nlisteners: u64) -> u32 {
@@ -297,7 +320,11 @@ fn run(o: Opts, cfg: haproxy_rs::cfg::model::Config) -> i32 {
         .map(|p| p.binds.iter().map(|b| b.addrs.len() as u64).sum::<u64>())
         .sum();
     let maxconn = compute_maxconn(&o, &cfg, nl);
-    let want_fds = maxconn as u64 * 2 + nl + 100;
+    let want_fds = if cfg.global.ulimit_n > 0 {
+        cfg.global.ulimit_n
+    } else {
+        maxconn as u64 * 2 + nl + 100
+    };
     let got = process::raise_nofile(want_fds);
     if got < want_fds {
         eprintln!(
@@ -358,6 +385,7 @@ fn run(o: Opts, cfg: haproxy_rs::cfg::model::Config) -> i32 {
                     match res {
                         Ok(fd) => {
                             let li = engine.listeners.len();
+                            apply_bind_options(fd, b);
                             engine.listeners.push(Listener {
                                 fd,
                                 addr: addr.clone(),
@@ -365,6 +393,7 @@ fn run(o: Opts, cfg: haproxy_rs::cfg::model::Config) -> i32 {
                                 kind: LiKind::Proxy,
                                 name: b.name.clone(),
                                 maxconn: b.maxconn,
+                                backlog,
                                 nbconn: 0,
                                 state: LiState::Ready,
                                 place: (b.file.clone(), b.line),
@@ -409,6 +438,7 @@ fn run(o: Opts, cfg: haproxy_rs::cfg::model::Config) -> i32 {
                     kind: LiKind::Cli(sc.level),
                     name: None,
                     maxconn: 0,
+                    backlog: 10,
                     nbconn: 0,
                     state: LiState::Ready,
                     place: (sc.file.clone(), sc.line),

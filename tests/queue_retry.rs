@@ -643,3 +643,40 @@ fn connect_timeout_against_a_full_backlog_ends_with_sc_after_retries() {
     assert_eq!(l.tc, -1, "{}", l.raw);
     assert!(l.tt >= 480 && l.tt <= 2600, "{}", l.raw);
 }
+
+#[test]
+fn client_leaving_the_queue_is_logged_cq_and_never_reaches_the_server() {
+    let be = greeter("served\n");
+    let port = free_port();
+    let body = format!(
+        "    timeout connect 2s\n    timeout queue 20s\n    server s1 127.0.0.1:{} maxconn 1\n",
+        be.port
+    );
+    let p = start(&config(port, &body), &[port]);
+    let (mut c1, _) = connect(port);
+    assert_eq!(read_exact_str(&mut c1, 7), "served\n");
+    // A queued client that gives up (closes without sending anything).
+    let (c2, p2) = connect(port);
+    std::thread::sleep(Duration::from_millis(100));
+    drop(c2);
+    let l = log_for(&p, p2, Duration::from_secs(3));
+    let mut errs = Vec::new();
+    check(
+        &mut errs,
+        l.term == "CQ",
+        "client abort while queued is logged CQ",
+        &l,
+    );
+    check(&mut errs, l.tc == -1, "never connected", &l);
+    assert!(errs.is_empty(), "{}", errs.join("\n"));
+    // The abandoned place is not handed a server slot: the next client is served.
+    let (mut c3, _) = connect(port);
+    std::thread::sleep(Duration::from_millis(100));
+    drop(c1);
+    assert_eq!(read_exact_str(&mut c3, 7), "served\n");
+    assert_eq!(
+        be.accepted(),
+        2,
+        "the client that left the queue never reached the server"
+    );
+}

@@ -93,6 +93,12 @@ pub struct BindCfg {
     pub backlog: Option<i32>,
     pub accept_proxy: bool,
     pub v6only: bool,
+    /// `interface <name>`: SO_BINDTODEVICE.
+    pub interface: Option<String>,
+    /// `defer-accept`: TCP_DEFER_ACCEPT (wake on first data).
+    pub defer_accept: bool,
+    /// `tfo`: TCP Fast Open on the listener.
+    pub tfo: bool,
     pub file: String,
     pub line: usize,
     /// The original address text, for messages.
@@ -240,6 +246,8 @@ pub struct GlobalCfg {
     pub log_send_hostname: Option<String>,
     pub log_tag: Option<String>,
     pub stats_sockets: Vec<StatsSocketCfg>,
+    /// `ulimit-n`: the file-descriptor limit to set (0 = derived from maxconn).
+    pub ulimit_n: u64,
     /// `stats timeout` (ms), idle timeout of CLI sessions.
     pub stats_timeout: u32,
 }
@@ -273,6 +281,7 @@ impl Default for GlobalCfg {
             log_send_hostname: None,
             log_tag: None,
             stats_sockets: Vec::new(),
+            ulimit_n: 0,
             stats_timeout: 10_000,
         }
     }

@@ -378,6 +378,12 @@ impl<'e> Parser<'e> {
                     ProxyCfg::default()
                 }
             },
+            // A new defaults section starts from the built-in defaults; a
+            // proxy takes the last defaults section before it.
+            None if kind == "defaults" => ProxyCfg {
+                retries: 3,
+                ..Default::default()
+            },
             None => self.defaults.last().cloned().unwrap_or_default(),
         };
         let mut px = base;
@@ -476,6 +482,7 @@ impl<'e> Parser<'e> {
                                 self.diags.warn(file, line, format!("'nbthread {v}' : haproxy-rs runs one thread per process; using 1."));
                             }
                         }
+                        "ulimit-n" => g.ulimit_n = v,
                         "nbproc" => self.diags.alert(file, line, "nbproc is not supported any more since HAProxy 2.5. Threads will automatically be used on multi-processor machines if available."),
                         _ => {}
                     },
@@ -698,6 +705,14 @@ impl<'e> Parser<'e> {
                         Some("raw") => LogFormat::Raw,
                         Some("short") => LogFormat::Short,
                         Some("rfc3164") | Some("local") => LogFormat::Rfc3164,
+                        Some(f @ ("rfc5424" | "priority" | "iso" | "timed")) => {
+                            self.diags.alert(
+                                file,
+                                line,
+                                format!("'log' : format '{f}' is valid in HAProxy 2.6 but not supported yet by haproxy-rs"),
+                            );
+                            return None;
+                        }
                         Some(f) => {
                             self.diags.alert(
                                 file,
@@ -710,8 +725,12 @@ impl<'e> Parser<'e> {
                     };
                 }
                 Some("sample") => {
-                    it.next();
-                    it.next();
+                    self.diags.alert(
+                        file,
+                        line,
+                        "'log' : 'sample' is valid in HAProxy 2.6 but not supported yet by haproxy-rs",
+                    );
+                    return None;
                 }
                 _ => break,
             }
@@ -796,7 +815,15 @@ impl<'e> Parser<'e> {
                     }
                 };
             }
-            "hash-type" => px.hash_type_consistent = arg == Some("consistent"),
+            "hash-type" => match arg {
+                Some("map-based") => px.hash_type_consistent = false,
+                Some(_) => self.diags.alert(
+                    file,
+                    line,
+                    format!("'hash-type {}' is valid in HAProxy 2.6 but not supported yet by haproxy-rs (only 'map-based')", w[1..].join(" ")),
+                ),
+                None => self.diags.alert(file, line, "'hash-type' expects 'map-based' or 'consistent'."),
+            },
             "timeout" => {
                 let Some(which) = arg else {
                     self.diags.alert(file, line, "'timeout' expects 'client', 'http-keep-alive', 'http-request', 'server', 'connect', 'check', 'queue', 'tarpit', 'tunnel', 'client-fin' or 'server-fin' as argument.");
@@ -897,7 +924,10 @@ impl<'e> Parser<'e> {
                     "redispatch" => op.redispatch = v,
                     "tcplog" => op.tcplog = v,
                     "dontlognull" => op.dontlognull = v,
-                    "logasap" => op.logasap = v,
+                    "logasap" => {
+                        self.diags.alert(file, line, "'option logasap' is a valid HAProxy 2.6 keyword but is not supported yet by haproxy-rs");
+                        return;
+                    }
                     "tcpka" => op.tcpka = v,
                     "clitcpka" => op.clitcpka = v,
                     "srvtcpka" => op.srvtcpka = v,
@@ -949,6 +979,9 @@ impl<'e> Parser<'e> {
             backlog: None,
             accept_proxy: false,
             v6only: false,
+            interface: None,
+            defer_accept: false,
+            tfo: false,
             file: file.to_string(),
             line,
             text: text.clone(),
@@ -991,11 +1024,21 @@ impl<'e> Parser<'e> {
                 }
                 "v6only" => b.v6only = true,
                 "v4v6" => b.v6only = false,
-                "id" | "process" | "thread" | "mode" | "user" | "group" | "uid" | "gid"
-                | "nice" | "interface" => {
+                // Identifiers and thread pinning: meaningful with one thread too.
+                "id" | "process" | "thread" => {
                     let _ = val(&mut self.diags);
                 }
-                "transparent" | "defer-accept" | "tfo" => {}
+                "interface" => b.interface = val(&mut self.diags),
+                "defer-accept" => b.defer_accept = true,
+                "tfo" => b.tfo = true,
+                "mode" | "user" | "group" | "uid" | "gid" | "nice" | "transparent" => {
+                    self.diags.alert(
+                        file,
+                        line,
+                        format!("'bind {text}' : '{o}' is a valid HAProxy 2.6 bind keyword but is not supported yet by haproxy-rs"),
+                    );
+                    return;
+                }
                 other => {
                     const KNOWN_BIND: &[&str] = &[
                         "ssl",
@@ -1089,6 +1132,7 @@ impl<'e> Parser<'e> {
         };
         let ctx = format!("'server {}/{}'", px.name, name);
         let mut addr = None;
+        let mut force_maint = false;
         if !is_default {
             let Some(a) = w.get(2) else {
                 self.diags.alert(
@@ -1102,6 +1146,8 @@ impl<'e> Parser<'e> {
                 Ok((ip, port)) => addr = Some((ip, port.or(d.port))),
                 Err(e) => {
                     if self.ignore_resolve_errors {
+                        // As HAProxy with -dr: the server starts in maintenance.
+                        force_maint = true;
                         addr = Some((std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), None));
                         self.diags.warn(file, line, format!("{ctx} : {e}"));
                     } else {
@@ -1301,7 +1347,7 @@ impl<'e> Parser<'e> {
             maxconn: d.maxconn,
             maxqueue: d.maxqueue,
             backup: d.backup,
-            disabled: d.disabled,
+            disabled: d.disabled || force_maint,
             check: d.check,
             inter: d.inter,
             rise: d.rise,
@@ -1506,6 +1552,16 @@ mod tests {
         assert_eq!(d.alerts(), 0, "{:?}", d.list);
         assert_eq!(c.proxies[0].timeouts.client, 1000);
         assert_eq!(c.proxies[1].timeouts.client, 3_600_000);
+    }
+
+    #[test]
+    fn a_new_defaults_section_starts_afresh() {
+        let (c, d) = parse(
+            "defaults\n  timeout client 1s\n  retries 5\ndefaults\n  mode tcp\nfrontend f\n  bind :1\n",
+        );
+        assert_eq!(d.alerts(), 0, "{:?}", d.list);
+        assert_eq!(c.proxies[0].timeouts.client, 0);
+        assert_eq!(c.proxies[0].retries, 3);
     }
 
     #[test]

@@ -74,7 +74,7 @@ impl Engine {
                     ["enable", ..] => SrvState::Up,
                     [.., "ready"] => SrvState::Up,
                     [.., "maint"] => SrvState::Maint,
-                    [.., "drain"] => SrvState::Up,
+                    [.., "drain"] => SrvState::Drain,
                     _ => {
                         return "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n\n"
                             .into();
@@ -262,6 +262,7 @@ impl Engine {
                     c[16] = s.redispatches.to_string();
                     c[17] = match s.state {
                         SrvState::Up => "no check",
+                        SrvState::Drain => "DRAIN",
                         SrvState::Down => "DOWN",
                         SrvState::Maint => "MAINT",
                     }

@@ -29,6 +29,8 @@ pub struct CliSession {
     interactive: bool,
     /// Close once the output is flushed.
     closing: bool,
+    /// Last activity (monotonic ms), for `stats timeout`.
+    pub last_active: u64,
 }
 
 impl CliSession {
@@ -42,6 +44,7 @@ impl CliSession {
             out_pos: 0,
             interactive: false,
             closing: false,
+            last_active: 0,
         }
     }
 }
@@ -53,6 +56,7 @@ impl Engine {
             return;
         };
         let fd = sess.fd;
+        sess.last_active = self.clock.now_abs;
         if can_r && !sess.closing {
             let mut tmp = [0u8; 4096];
             loop {
@@ -177,6 +181,21 @@ impl Engine {
             let fd = sess.fd;
             self.fds.want_send(fd);
             self.fds.may_send(fd);
+        }
+    }
+
+    /// Closes sessions idle for longer than `stats timeout`.
+    pub fn cli_sweep(&mut self) {
+        let now = self.clock.now_abs;
+        let to = self.stats_timeout as u64;
+        let idle: Vec<usize> = self
+            .clis
+            .iter()
+            .filter(|(_, s)| now.saturating_sub(s.last_active) > to)
+            .map(|(k, _)| k)
+            .collect();
+        for id in idle {
+            self.cli_close(id);
         }
     }
 

@@ -72,7 +72,9 @@ impl Engine {
         for _ in 0..16 {
             match crate::conn::sock::accept(lfd) {
                 Ok(Some((fd, _))) => {
-                    let id = self.clis.insert(crate::cli::CliSession::new(fd, level));
+                    let mut sess = crate::cli::CliSession::new(fd, level);
+                    sess.last_active = self.clock.now_abs;
+                    let id = self.clis.insert(sess);
                     if self.fds.insert(fd, FdOwner::Cli(id)).is_err() {
                         self.clis.remove(id);
                         crate::conn::sock::close(fd);
@@ -134,6 +136,13 @@ impl Engine {
         self.actconn += 1;
         self.counters.cum_conns += 1;
         let _ = crate::conn::sock::setsockopt_int(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
+        if self
+            .proxies
+            .get(fe)
+            .is_some_and(|p| p.opts.tcpka || p.opts.clitcpka)
+        {
+            let _ = crate::conn::sock::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1);
+        }
         if self.tune.rcvbuf_client > 0 {
             let _ = crate::conn::sock::setsockopt_int(
                 fd,
@@ -330,9 +339,10 @@ impl Engine {
                     backend: be.map_or("<NOSRV>", |b| b.name.as_str()),
                     server: srv.unwrap_or("<NOSRV>"),
                     tw,
-                    tc: s
-                        .t_connect
-                        .map_or(-1, |c| c.saturating_sub(s.t_accept) as i64),
+                    // Tc counts from the end of the queue wait (or accept).
+                    tc: s.t_connect.map_or(-1, |c| {
+                        c.saturating_sub(s.t_dequeue.unwrap_or(s.t_accept)) as i64
+                    }),
                     tt: now_abs.saturating_sub(s.t_accept) as i64,
                     bytes: s.res.total,
                     term: [s.err, s.finst.ch()],

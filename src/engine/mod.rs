@@ -75,6 +75,12 @@ pub struct Engine {
     pub hard_stop_at: Option<u64>,
     pub hard_stop_after: u32,
     pub grace: u32,
+    /// `stats timeout` in ms.
+    pub stats_timeout: u32,
+    /// Next idle sweep of stats sessions (monotonic ms).
+    pub next_cli_sweep: u64,
+    /// SIGUSR1 received, soft stop waiting for `grace` to elapse.
+    pub grace_pending: bool,
     pub signal_fd: RawFd,
     /// Global log targets (for process messages).
     pub global_logs: Vec<crate::cfg::model::LogCfg>,
@@ -164,6 +170,9 @@ impl Engine {
             hard_stop_at: None,
             hard_stop_after: g.hard_stop_after,
             grace: g.grace,
+            grace_pending: false,
+            stats_timeout: g.stats_timeout,
+            next_cli_sweep: 0,
             signal_fd: -1,
             global_logs: g.logs.clone(),
             clis: Slab::new(),
@@ -193,7 +202,7 @@ impl Engine {
         let mut active = std::mem::take(&mut self.active);
         while !self.exit_now && self.has_jobs() {
             // 1. Poll: don't sleep if work is already pending.
-            let timeout = if self.fds.has_active() || self.sched.has_runnable() {
+            let mut timeout = if self.fds.has_active() || self.sched.has_runnable() {
                 0
             } else {
                 match self.sched.next_expiry(self.clock.now_abs) {
@@ -202,6 +211,14 @@ impl Engine {
                     None => 60_000,
                 }
             };
+            if !self.clis.is_empty() {
+                // Stats sessions are swept for idleness once a second.
+                timeout = timeout.min(1000);
+                if self.clock.now_abs >= self.next_cli_sweep {
+                    self.next_cli_sweep = self.clock.now_abs + 1000;
+                    self.cli_sweep();
+                }
+            }
             self.fds.poll(timeout);
             self.clock.update();
             // 2. I/O callbacks.

@@ -99,23 +99,32 @@ impl Engine {
     /// Soft stop: stop every proxy (close listeners), keep streams running,
     /// exit when the last one ends or `hard-stop-after` expires.
     pub fn soft_stop(&mut self) {
-        if self.stopping {
+        if self.stopping || self.grace_pending {
+            return;
+        }
+        if self.grace > 0 {
+            // `grace`: keep serving (and accepting) for a while first.
+            self.grace_pending = true;
+            let t = self.sched.create(TaskKind::Stopper);
+            self.sched
+                .queue(t, Some(self.clock.now_abs + self.grace as u64));
             return;
         }
         self.stopping = true;
-        eprintln!(
-            "{}",
-            format_line(Level::Warning, None, "Stopping frontend GLOBAL in 0 ms.")
-        );
         for i in 0..self.listeners.len() {
             // Accept what already waits in the backlog so that no handshake
             // completed by the kernel is reset when the socket closes.
-            if self.listeners[i].state == LiState::Ready || self.listeners[i].state == LiState::Full
-            {
+            if matches!(self.listeners[i].state, LiState::Ready | LiState::Full) {
                 self.listeners[i].state = LiState::Ready;
                 let saved = self.maxconn;
                 self.maxconn = u32::MAX;
-                self.accept_loop(i);
+                let fd = self.listeners[i].fd;
+                for _ in 0..1000 {
+                    self.accept_loop(i);
+                    if !self.fds.recv_ready(fd) || self.listeners[i].state != LiState::Ready {
+                        break;
+                    }
+                }
                 self.maxconn = saved;
             }
             let l = &mut self.listeners[i];
@@ -127,18 +136,10 @@ impl Engine {
         }
         for p in self.proxies.iter() {
             if p.is_fe || p.is_be {
-                let kind = if p.is_fe && p.is_be {
-                    "Proxy"
-                } else if p.is_fe {
-                    "Frontend"
-                } else {
-                    "Backend"
-                };
                 let msg = format!(
                     "Proxy {} stopped (cumulated conns: FE: {}, BE: {}).",
                     p.name, p.cum_conn, p.cum_beconn
                 );
-                let _ = kind;
                 eprintln!("{}", format_line(Level::Warning, None, &msg));
                 let logs = p.logs.clone();
                 self.logger.send(&logs, 4, &msg);
@@ -171,10 +172,15 @@ impl Engine {
         self.exit_now = true;
     }
 
-    /// The hard-stop-after timer fired.
+    /// The stop timer fired: either the `grace` delay ended (start the soft
+    /// stop now) or `hard-stop-after` expired (exit now).
     pub fn stopper_task(&mut self, tid: usize) {
         self.sched.destroy(tid);
-        if self.stopping {
+        if self.grace_pending && !self.stopping {
+            self.grace_pending = false;
+            self.grace = 0;
+            self.soft_stop();
+        } else if self.stopping {
             eprintln!(
                 "{}",
                 format_line(
@@ -187,18 +193,37 @@ impl Engine {
         }
     }
 
+    /// SIGTTOU: stop listening so that a new process can bind the same
+    /// addresses even without SO_REUSEPORT (the socket stays open).
     fn pause_listeners(&mut self) {
         for l in self.listeners.iter_mut() {
             if l.state == LiState::Ready || l.state == LiState::Full {
                 l.state = LiState::Paused;
                 self.fds.stop_recv(l.fd);
+                if matches!(l.addr, crate::listener::LiAddr::Tcp(_)) {
+                    crate::conn::sock::shutdown(l.fd, libc::SHUT_RD);
+                }
             }
         }
     }
 
+    /// SIGTTIN: listen again after a pause.
     fn resume_paused_listeners(&mut self) {
         for l in self.listeners.iter_mut() {
             if l.state == LiState::Paused {
+                // SAFETY: plain listen() on our own socket.
+                if unsafe { libc::listen(l.fd, l.backlog) } != 0 {
+                    let e = std::io::Error::last_os_error();
+                    eprintln!(
+                        "{}",
+                        format_line(
+                            Level::Warning,
+                            None,
+                            &format!("Cannot resume listener {}: {e}", l.addr)
+                        )
+                    );
+                    continue;
+                }
                 l.state = LiState::Ready;
                 self.fds.want_recv(l.fd);
                 self.fds.may_recv(l.fd);
@@ -212,6 +237,7 @@ impl Engine {
             for s in &p.servers {
                 let st = match s.state {
                     crate::proxy::SrvState::Up => "UP",
+                    crate::proxy::SrvState::Drain => "DRAIN",
                     crate::proxy::SrvState::Down => "DOWN",
                     crate::proxy::SrvState::Maint => "MAINT",
                 };

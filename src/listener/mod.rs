@@ -60,6 +60,8 @@ pub struct Listener {
     pub kind: LiKind,
     pub name: Option<String>,
     pub maxconn: u32,
+    /// listen() backlog, kept to listen again after a pause.
+    pub backlog: i32,
     pub nbconn: u32,
     pub state: LiState,
     /// Config place, for messages.

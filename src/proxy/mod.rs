@@ -14,6 +14,8 @@ use std::net::SocketAddr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SrvState {
     Up,
+    /// Up but takes no new traffic (CLI `set server ... state drain`).
+    Drain,
     Down,
     Maint,
 }

@@ -185,10 +185,19 @@ impl Engine {
             addr.set_ip(f.ip());
         }
         let cto = px.timeouts.connect;
+        let keepalive = px.opts.tcpka || px.opts.srvtcpka;
         match crate::conn::sock::tcp_connect(&addr, None) {
             Ok((fd, connected)) => {
                 let _ =
                     crate::conn::sock::setsockopt_int(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
+                if keepalive {
+                    let _ = crate::conn::sock::setsockopt_int(
+                        fd,
+                        libc::SOL_SOCKET,
+                        libc::SO_KEEPALIVE,
+                        1,
+                    );
+                }
                 if self.tune.rcvbuf_server > 0 {
                     let _ = crate::conn::sock::setsockopt_int(
                         fd,

@@ -403,7 +403,15 @@ impl Engine {
             return;
         };
         s.si[side.idx()].end = crate::si::End::None;
-        self.conn_free(cid, abort);
+        // `option nolinger` closes with an RST on that proxy's side.
+        let px = match side {
+            Side::Front => Some(s.fe),
+            Side::Back => s.be,
+        };
+        let nolinger = px
+            .and_then(|p| self.proxies.get(p))
+            .is_some_and(|p| p.opts.nolinger);
+        self.conn_free(cid, abort || nolinger);
     }
 
     /// Closes and frees a connection.
