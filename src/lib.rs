@@ -13,6 +13,7 @@
 pub mod buf;
 pub mod cfg;
 pub mod channel;
+pub mod check;
 pub mod cli;
 pub mod conn;
 pub mod engine;

@@ -375,7 +375,7 @@ fn maxconn_1_queues_extra_clients_and_serves_them_in_arrival_order() {
     check(
         &mut errs,
         l2.tw >= 300,
-        "second client queued >= 400 ms",
+        "second client waited in the queue (400+ ms)",
         &l2,
     );
     check(
@@ -668,6 +668,18 @@ fn client_leaving_the_queue_is_logged_cq_and_never_reaches_the_server() {
         &l,
     );
     check(&mut errs, l.tc == -1, "never connected", &l);
+    check(
+        &mut errs,
+        l.tw >= 50 && l.tw < 2000,
+        "Tw is the time spent queued (~100 ms)",
+        &l,
+    );
+    check(
+        &mut errs,
+        (l.sq, l.bq) == (0, 1),
+        "%sq/%bq is 0/1 as in HAProxy 2.6",
+        &l,
+    );
     assert!(errs.is_empty(), "{}", errs.join("\n"));
     // The abandoned place is not handed a server slot: the next client is served.
     let (mut c3, _) = connect(port);

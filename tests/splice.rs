@@ -3,7 +3,9 @@
 //! path was taken (and stayed unused when splicing is disabled), half-closes
 //! through pipes, a slow reader filling the pipe without the proxy spinning,
 //! resets mid-transfer leaking neither fds nor pipes, and the fallback to
-//! buffers when `maxpipes` is exhausted.
+//! buffers when `maxpipes` is exhausted. Extras: `tune.pipesize` extremes,
+//! splice-auto leaving interactive traffic in buffers, and pipes released
+//! when the server cannot be reached.
 //!
 //! Every test takes a process-wide lock: they move gigabytes and measure CPU
 //! time, so running them in parallel on a small machine would distort both.
@@ -526,7 +528,7 @@ impl Drop for PipeMonitor {
 /// Streams `len` bytes of `seed` to the proxy from a writer thread (then
 /// shuts the write side) while this thread checks the echo incrementally
 /// and finally expects EOF. Panics with a description on any deviation.
-fn echo_transfer(port: u16, len: u64, seed: u64, what: &str) -> Duration {
+fn echo_transfer(port: u16, len: u64, seed: u64, what: &str) -> Result<Duration, String> {
     let t0 = Instant::now();
     let mut c = connect_to(port, Duration::from_secs(20));
     let mut w = c.try_clone().expect("clone");
@@ -548,34 +550,45 @@ fn echo_transfer(port: u16, len: u64, seed: u64, what: &str) -> Duration {
     let (sent, werr) = writer.join().expect("writer thread");
     // The reader's verdict first: when it fails, the writer is stopped by
     // our own shutdown and its error says nothing.
-    assert!(
-        matches!(got.end, End::Limit) && got.n == len,
-        "{what}: echo incomplete or wrong: {} of {len} bytes, ended by {:?} (writer had sent \
-         {sent} bytes, {werr:?}), after {:?}",
-        got.n,
-        got.end,
-        t0.elapsed()
-    );
-    assert!(
-        werr.is_none() && sent == len,
-        "{what}: writer stopped after {sent} of {len} bytes: {werr:?}"
-    );
-    let (extra, end) = tail.expect("tail");
-    assert_eq!(
-        (extra, end),
-        (0, Ok(())),
-        "{what}: expected a clean EOF right after the {len} echoed bytes"
-    );
-    t0.elapsed()
+    if !matches!(got.end, End::Limit) || got.n != len {
+        return Err(format!(
+            "{what}: echo incomplete or wrong: {} of {len} bytes, ended by {:?} (writer had \
+             sent {sent} bytes, {werr:?}), after {:?}",
+            got.n,
+            got.end,
+            t0.elapsed()
+        ));
+    }
+    if werr.is_some() || sent != len {
+        return Err(format!(
+            "{what}: writer stopped after {sent} of {len} bytes: {werr:?}"
+        ));
+    }
+    match tail {
+        Some((0, Ok(()))) => Ok(t0.elapsed()),
+        t => Err(format!(
+            "{what}: expected a clean EOF right after the {len} echoed bytes, got {t:?}"
+        )),
+    }
+}
+
+/// Panics with `err` plus the proxy's state (alive? stderr) for context.
+fn fail_with_proxy_state(px: &mut Px, err: &str) -> ! {
+    let state = match px.proxy.child.try_wait() {
+        Ok(Some(st)) => format!("haproxy-rs DIED: {st}"),
+        _ => "haproxy-rs still running".to_string(),
+    };
+    panic!("{err}\n{state}; stderr: {}", px.proxy.stderr());
 }
 
 /// One 1 GB echo transfer through a proxy configured with the given lines;
 /// returns (proxy, bytes spliced during the transfer).
 fn bulk_echo(what: &str, global: &str, defaults: &str, fe: &str, be: &str, args: &[&str]) -> u64 {
     let backend = Backend::echo();
-    let px = Px::start(backend.port, global, defaults, fe, be, args);
+    let mut px = Px::start(backend.port, global, defaults, fe, be, args);
     let before = px.spliced();
-    let took = echo_transfer(px.port, GB, 0x5EED_0001, what);
+    let took = echo_transfer(px.port, GB, 0x5EED_0001, what)
+        .unwrap_or_else(|e| fail_with_proxy_state(&mut px, &e));
     let after = px.spliced();
     let spliced = after - before;
     eprintln!(
@@ -1255,7 +1268,7 @@ fn splice_maxpipes_1_four_concurrent_transfers_fall_back_to_buffers_byte_exact()
     let _g = serial();
     const LEN: u64 = 64 * MB;
     let backend = Backend::echo();
-    let px = Px::start(
+    let mut px = Px::start(
         backend.port,
         "    maxpipes 1",
         "",
@@ -1275,20 +1288,15 @@ fn splice_maxpipes_1_four_concurrent_transfers_fall_back_to_buffers_byte_exact()
             })
         })
         .collect();
-    let mut failures = Vec::new();
-    for (i, h) in handles.into_iter().enumerate() {
-        if let Err(e) = h.join() {
-            let msg = e
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            failures.push(format!("transfer #{i}: {msg}"));
-        }
-    }
+    let failures: Vec<String> = handles
+        .into_iter()
+        .filter_map(|h| h.join().expect("transfer thread").err())
+        .collect();
     let (max_used, max_total, samples) = monitor.finish();
     eprintln!("maxpipes 1: PipesUsed max {max_used}, used+free max {max_total}, {samples} samples");
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    if !failures.is_empty() {
+        fail_with_proxy_state(&mut px, &failures.join("\n"));
+    }
     assert!(samples > 10, "too few show info samples ({samples})");
     assert!(
         max_used <= 1 && max_total <= 1,
@@ -1319,7 +1327,7 @@ fn splice_tune_pipesize_tiny_large_and_oversized_pipes_byte_exact() {
     // (F_SETPIPE_SZ may fail: the proxy must cope with the smaller pipe).
     for size in [4096u64, MB, 8 * MB] {
         let backend = Backend::echo();
-        let px = Px::start(
+        let mut px = Px::start(
             backend.port,
             &format!("    tune.pipesize {size}"),
             "",
@@ -1329,7 +1337,8 @@ fn splice_tune_pipesize_tiny_large_and_oversized_pipes_byte_exact() {
         );
         let before = px.spliced();
         let what = format!("tune.pipesize {size}");
-        let took = echo_transfer(px.port, LEN, 0x9195 + size, &what);
+        let took = echo_transfer(px.port, LEN, 0x9195 + size, &what)
+            .unwrap_or_else(|e| fail_with_proxy_state(&mut px, &e));
         let spliced = px.spliced() - before;
         eprintln!("{what}: {LEN} bytes echoed in {took:?}, spliced {spliced}");
         assert!(

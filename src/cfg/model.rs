@@ -118,8 +118,13 @@ pub struct ServerCfg {
     pub disabled: bool,
     pub check: bool,
     pub inter: u32,
+    /// `fastinter` / `downinter` in ms (0: use `inter`).
+    pub fastinter: u32,
+    pub downinter: u32,
     pub rise: u32,
     pub fall: u32,
+    /// `port`: the port health checks connect to (traffic keeps the address's).
+    pub check_port: Option<u16>,
     pub send_proxy: bool,
     pub send_proxy_v2: bool,
     pub id: Option<u32>,
@@ -134,13 +139,15 @@ pub struct DefaultServer {
     pub maxqueue: u32,
     pub check: bool,
     pub inter: u32,
+    pub fastinter: u32,
+    pub downinter: u32,
     pub rise: u32,
     pub fall: u32,
     pub send_proxy: bool,
     pub send_proxy_v2: bool,
     pub backup: bool,
     pub disabled: bool,
-    pub port: Option<u16>,
+    pub check_port: Option<u16>,
 }
 
 impl Default for DefaultServer {
@@ -151,13 +158,15 @@ impl Default for DefaultServer {
             maxqueue: 0,
             check: false,
             inter: 2000,
+            fastinter: 0,
+            downinter: 0,
             rise: 2,
             fall: 3,
             send_proxy: false,
             send_proxy_v2: false,
             backup: false,
             disabled: false,
-            port: None,
+            check_port: None,
         }
     }
 }

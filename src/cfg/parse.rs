@@ -1143,7 +1143,7 @@ impl<'e> Parser<'e> {
                 return;
             };
             match parse_server_addr_env(a, self.resolve, self.env) {
-                Ok((ip, port)) => addr = Some((ip, port.or(d.port))),
+                Ok((ip, port)) => addr = Some((ip, port)),
                 Err(e) => {
                     if self.ignore_resolve_errors {
                         // As HAProxy with -dr: the server starts in maintenance.
@@ -1198,15 +1198,15 @@ impl<'e> Parser<'e> {
                 "rise" => d.rise = take_num(self, 1, 1 << 20).unwrap_or(2) as u32,
                 "fall" => d.fall = take_num(self, 1, 1 << 20).unwrap_or(3) as u32,
                 "id" => id = take_num(self, 1, i32::MAX as u64).map(|v| v as u32),
-                "port" => d.port = take_num(self, 1, 65535).map(|v| v as u16),
+                "port" => d.check_port = take_num(self, 1, 65535).map(|v| v as u16),
                 "inter" | "fastinter" | "downinter" => {
                     idx += 1;
                     match val.as_deref().map(|v| parse_time_ms(v, 1)) {
-                        Some(Ok(ms)) => {
-                            if o == "inter" {
-                                d.inter = ms.max(1)
-                            }
-                        }
+                        Some(Ok(ms)) => match o.as_str() {
+                            "inter" => d.inter = ms.max(1),
+                            "fastinter" => d.fastinter = ms.max(1),
+                            _ => d.downinter = ms.max(1),
+                        },
                         _ => self.diags.alert(
                             file,
                             line,
@@ -1350,8 +1350,11 @@ impl<'e> Parser<'e> {
             disabled: d.disabled || force_maint,
             check: d.check,
             inter: d.inter,
+            fastinter: d.fastinter,
+            downinter: d.downinter,
             rise: d.rise,
             fall: d.fall,
+            check_port: d.check_port,
             send_proxy: d.send_proxy,
             send_proxy_v2: d.send_proxy_v2,
             id,

@@ -267,6 +267,7 @@ impl Engine {
                         SrvState::Maint => "MAINT",
                     }
                     .into();
+                    crate::check::fill_stat(s, &mut c);
                     c[18] = s.weight.to_string();
                     c[19] = if s.backup { "0" } else { "1" }.into();
                     c[20] = if s.backup { "1" } else { "0" }.into();

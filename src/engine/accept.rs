@@ -327,10 +327,7 @@ impl Engine {
                 // Tw: time spent in queues; -1 when the stream never left them.
                 let tw = match s.t_queue {
                     None => 0,
-                    Some(q) => match s.t_dequeue {
-                        Some(d) => d.saturating_sub(q) as i64,
-                        None => -1,
-                    },
+                    Some(q) => s.t_dequeue.unwrap_or(now_abs).saturating_sub(q) as i64,
                 };
                 let line = format_tcplog(&TcpLog {
                     client: s.cli_addr,

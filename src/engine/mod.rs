@@ -248,7 +248,7 @@ impl Engine {
                 match kind {
                     TaskKind::Stream(sid) => self.process_stream(sid),
                     TaskKind::Stopper => self.stopper_task(tid),
-                    TaskKind::Check(..) => {}
+                    TaskKind::Check(px, srv) => self.process_check(tid, px, srv),
                 }
             }
         }

@@ -50,6 +50,8 @@ pub struct Server {
     /// Smooth weighted round-robin state.
     pub rr_current: i64,
     pub send_proxy: bool,
+    /// Health-check state (servers with `check`).
+    pub check: Option<crate::check::CheckState>,
 }
 
 impl Server {
@@ -145,6 +147,7 @@ impl Proxy {
                 bytes_out: 0,
                 rr_current: 0,
                 send_proxy: s.send_proxy || s.send_proxy_v2,
+                check: crate::check::CheckState::from_cfg(s),
             })
             .collect();
         Proxy {

@@ -82,8 +82,9 @@ impl Engine {
                 s.si[1].set_state(SiState::Ass);
             }
             Pick::Queue => {
-                s.queue_pos = (0, px.queue.len() as u32);
                 px.queue.push_back(sid);
+                // %bq counts the queue including this stream, as HAProxy logs it.
+                s.queue_pos = (0, px.queue.len() as u32);
                 s.flags.insert(SfFlags::QUEUED);
                 s.t_queue.get_or_insert(self.clock.now_abs);
                 let qto = if px.timeouts.queue != 0 {
@@ -114,7 +115,11 @@ impl Engine {
             s.si[1].set_state(SiState::Ass);
             return;
         }
-        if s.si[0].flags.contains(SiFlags::ERR) {
+        // A client that errored, or closed with nothing to forward, gives up
+        // its place in the queue.
+        if s.si[0].flags.contains(SiFlags::ERR)
+            || (s.req.flags.contains(CfFlags::SHUTR) && s.req.is_empty())
+        {
             s.set_term('C', Finst::Queue);
             s.si[1].err_type = ErrType::QueueAbrt;
             self.queue_remove(sid);
@@ -379,8 +384,12 @@ impl Engine {
         if let Some(i) = s.srv {
             px.servers[i].retries += 1;
         }
-        // Redispatch on the last retry (HAProxy's default redispatch interval).
-        let redisp = redispatch && s.si[1].conn_retries == 0 && px.servers.len() > 1;
+        // With `option redispatch`, a non-deterministic algorithm picks
+        // another server right away when there is another one to pick
+        // (hash-based `source` stays on its server but for the last retry).
+        let usable = px.servers.iter().filter(|x| x.usable()).count();
+        let hash = px.balance == crate::cfg::model::Balance::Source;
+        let redisp = redispatch && usable > 1 && (!hash || s.si[1].conn_retries == 0);
         if redisp {
             s.prev_srv = s.srv;
             s.flags.insert(SfFlags::REDISP);
@@ -391,7 +400,10 @@ impl Engine {
         };
         let async_err = s.si[1].flags.contains(SiFlags::ERR);
         s.si[1].flags.remove(SiFlags::ERR);
-        if async_err || err == ErrType::ConnErr {
+        if redisp {
+            // Another server: no reason to wait before trying it.
+            s.si[1].set_state(SiState::Req);
+        } else if async_err || err == ErrType::ConnErr {
             // Retrying at once would likely fail the same way: pause
             // min(1s, timeout connect) first.
             let delay = if cto != 0 && cto < 1000 { cto } else { 1000 };

@@ -40,7 +40,8 @@ impl Engine {
                     self.si_recv(sid, side);
                 }
             }
-            ConnOwner::Pending { .. } | ConnOwner::Check { .. } => {}
+            ConnOwner::Check { .. } => self.check_conn_io(cid, can_r, can_w),
+            ConnOwner::Pending { .. } => {}
         }
     }
 

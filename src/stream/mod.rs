@@ -163,13 +163,10 @@ impl Stream {
             | SiState::Ass
             | SiState::Con
             | SiState::Cer => Finst::Connect,
-            _ => {
-                if self.res.flags.contains(CfFlags::SHUTR) {
-                    Finst::Last
-                } else {
-                    Finst::Data
-                }
-            }
+            // 'L': the server side is fully closed, we were still sending the
+            // last data to the client.
+            SiState::Dis | SiState::Clo if self.t_connect.is_some() => Finst::Last,
+            _ => Finst::Data,
         }
     }
 }
@@ -271,21 +268,47 @@ impl Engine {
             return;
         }
         let front_err = s.si[0].flags.contains(crate::si::SiFlags::ERR);
-        let cli_to = s.req.flags.contains(CfFlags::READ_TIMEOUT)
-            || s.res.flags.contains(CfFlags::WRITE_TIMEOUT);
         let back_est = s.si[1].state() == SiState::Est;
         let srv_err = back_est && s.si[1].flags.contains(crate::si::SiFlags::ERR);
-        let srv_to = back_est
-            && (s.res.flags.contains(CfFlags::READ_TIMEOUT)
-                || s.req.flags.contains(CfFlags::WRITE_TIMEOUT));
-        if front_err || cli_to {
+        // Write timeouts: the peer stopped reading; nothing can progress.
+        let cli_wto = s.res.flags.contains(CfFlags::WRITE_TIMEOUT);
+        let srv_wto = back_est && s.req.flags.contains(CfFlags::WRITE_TIMEOUT);
+        if front_err || cli_wto {
             let ph = s.phase();
             s.set_term(if front_err { 'C' } else { 'c' }, ph);
             self.abort_stream(sid);
-        } else if srv_err || srv_to {
+            return;
+        }
+        if srv_err || srv_wto {
             let ph = s.phase();
             s.set_term(if srv_err { 'S' } else { 's' }, ph);
             self.abort_stream(sid);
+            return;
+        }
+        // Read timeouts shut only the side that went idle, as a read0
+        // would: its FIN goes to the other side, the other direction goes
+        // on (configuration.txt 4.2, timeout client / timeout server).
+        for side in [Side::Front, Side::Back] {
+            let Some(s) = self.streams.get_mut(sid) else {
+                return;
+            };
+            if side == Side::Back && !back_est {
+                continue;
+            }
+            let ph = s.phase();
+            let ic = s.ic(side);
+            if ic.flags.contains(CfFlags::READ_TIMEOUT) && !ic.flags.contains(CfFlags::SHUTR) {
+                ic.flags.insert(CfFlags::SHUTR);
+                ic.rex = ETERNITY;
+                s.set_term(if side == Side::Front { 'c' } else { 's' }, ph);
+                if let Some(fd) = s.si[side.idx()]
+                    .conn()
+                    .and_then(|c| self.conns.get(c))
+                    .map(|c| c.fd)
+                {
+                    self.fds.stop_recv(fd);
+                }
+            }
         }
     }
 

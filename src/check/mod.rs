@@ -1,0 +1,711 @@
+//! Health checks (configuration.txt 5.2 "check", "inter", "fastinter",
+//! "downinter", "rise", "fall", "port"; 4.2 "timeout check").
+//!
+//! Layer-4 checks only: a check is a non-blocking TCP connect to the server
+//! (or to its `port`), on the same connection layer as streams (a
+//! `Connection` owned by `ConnOwner::Check`). Writable without error = passed
+//! (`L4OK`), an error = `L4CON` with the `strerror` text, no answer in time =
+//! `L4TOUT`. The connection is then closed (with an RST, as HAProxy does for
+//! checks) and the check task re-armed one interval later.
+//!
+//! The rise/fall logic is HAProxy's `check->health` counter, kept sans-IO in
+//! [`Health`]:
+//!
+//! ```text
+//!   health:  0 ........ rise-1 | rise ........ rise+fall-1
+//!            DOWN (going up)   | UP (going down)
+//!   pass: health+1; reaching rise jumps to rise+fall-1 (fully UP)
+//!   fail: health-1; dropping below rise jumps to 0      (fully DOWN)
+//! ```
+//!
+//! Servers start UP with `health = rise`: "up, but will fall down at the
+//! first failure" (HAProxy 2.6 marks a dead server DOWN at its first check).
+//! A server in maintenance is not checked (its check is paused).
+
+use crate::cfg::diag::{Level, format_line};
+use crate::cfg::model::ServerCfg;
+use crate::conn::{CoFlags, ConnOwner, Connection};
+use crate::engine::Engine;
+use crate::proxy::{Server, SrvState};
+use crate::task::{TaskId, TaskKind};
+use std::net::SocketAddr;
+
+/// Checks with an interval below this start at once instead of being spread
+/// (HAProxy's SRV_CHK_INTER_THRES).
+const SPREAD_THRESHOLD_MS: u32 = 1000;
+
+/// Outcome of the last check (HAProxy's `HCHK_STATUS_*` subset).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckStatus {
+    /// No check has completed yet.
+    Ini,
+    /// Layer-4 connect succeeded.
+    L4Ok,
+    /// Layer-4 connect timed out.
+    L4Tout,
+    /// Layer-4 connect failed (refused, unreachable...).
+    L4Con,
+}
+
+impl CheckStatus {
+    /// The short name shown in the `check_status` stats column.
+    pub fn code(self) -> &'static str {
+        match self {
+            CheckStatus::Ini => "INI",
+            CheckStatus::L4Ok => "L4OK",
+            CheckStatus::L4Tout => "L4TOUT",
+            CheckStatus::L4Con => "L4CON",
+        }
+    }
+
+    /// The description used in logs ("reason: ...") and in `check_desc`.
+    pub fn desc(self) -> &'static str {
+        match self {
+            CheckStatus::Ini => "Initializing",
+            CheckStatus::L4Ok => "Layer4 check passed",
+            CheckStatus::L4Tout => "Layer4 timeout",
+            CheckStatus::L4Con => "Layer4 connection problem",
+        }
+    }
+}
+
+/// What one check result does to the server's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    /// The server keeps its state.
+    None,
+    /// The server must be marked UP.
+    Up,
+    /// The server must be marked DOWN.
+    Down,
+}
+
+/// The rise/fall counter (HAProxy's `check->health`), free of I/O.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Health {
+    pub health: u32,
+    pub rise: u32,
+    pub fall: u32,
+}
+
+impl Health {
+    /// A server starting UP, one failure away from DOWN (HAProxy 2.6).
+    pub fn new(rise: u32, fall: u32) -> Self {
+        let rise = rise.max(1);
+        Health {
+            health: rise,
+            rise,
+            fall: fall.max(1),
+        }
+    }
+
+    /// The value of a fully UP server.
+    #[inline]
+    pub fn top(&self) -> u32 {
+        self.rise + self.fall - 1
+    }
+
+    /// Records one result for a server currently UP (`server_up`) or not.
+    /// Returns whether the result counted as a failed check (HAProxy's
+    /// `chkfail` counts failures seen while health > 0) and the transition
+    /// to apply.
+    pub fn record(&mut self, ok: bool, server_up: bool) -> (bool, Transition) {
+        let mut counted_fail = false;
+        if ok {
+            if self.health < self.top() {
+                self.health += 1;
+                if self.health >= self.rise {
+                    self.health = self.top();
+                }
+            }
+        } else if self.health > 0 {
+            counted_fail = true;
+            self.health -= 1;
+            if self.health < self.rise {
+                self.health = 0;
+            }
+        }
+        let t = if ok && self.health >= self.rise && !server_up {
+            Transition::Up
+        } else if !ok && self.health == 0 && server_up {
+            Transition::Down
+        } else {
+            Transition::None
+        };
+        (counted_fail, t)
+    }
+
+    /// The `status` stats column: "UP", "UP 1/3" (going down), "DOWN",
+    /// "DOWN 1/2" (going up).
+    pub fn status(&self, server_up: bool) -> String {
+        if server_up {
+            if self.health < self.top() {
+                format!(
+                    "UP {}/{}",
+                    (self.health + 1).saturating_sub(self.rise),
+                    self.fall
+                )
+            } else {
+                "UP".to_string()
+            }
+        } else if self.health == 0 {
+            "DOWN".to_string()
+        } else {
+            format!("DOWN {}/{}", self.health, self.rise)
+        }
+    }
+
+    /// Delay before the next check (HAProxy's `srv_getinter`): `inter` when
+    /// fully UP, `downinter` when fully DOWN, `fastinter` in transitions;
+    /// unset (0) ones fall back to `inter`.
+    pub fn interval(&self, server_up: bool, inter: u32, fastinter: u32, downinter: u32) -> u32 {
+        let pick = |v: u32| if v != 0 { v } else { inter };
+        if self.health == self.top() {
+            inter
+        } else if !server_up && self.health == 0 {
+            pick(downinter)
+        } else {
+            pick(fastinter)
+        }
+    }
+}
+
+/// A server's health-check state.
+#[derive(Debug)]
+pub struct CheckState {
+    pub health: Health,
+    pub inter: u32,
+    pub fastinter: u32,
+    pub downinter: u32,
+    /// `port`: check this port instead of the server's.
+    pub port: Option<u16>,
+    /// The check task (created by `checks_start`).
+    pub task: Option<TaskId>,
+    /// The connection of the check in progress.
+    pub conn: Option<usize>,
+    /// When the check in progress started (monotonic ms).
+    pub started: u64,
+    /// When the check in progress times out (monotonic ms).
+    pub expire: u64,
+    pub status: CheckStatus,
+    /// Extra information on the last result ("Connection refused").
+    pub info: String,
+    /// Duration of the last completed check (ms).
+    pub duration: Option<u64>,
+    /// Failed checks (stats `chkfail`).
+    pub failed: u64,
+    /// UP -> DOWN transitions (stats `chkdown`).
+    pub down_trans: u64,
+    /// The server is in maintenance: no check runs.
+    pub paused: bool,
+}
+
+impl CheckState {
+    /// The check state of a server with `check`, None without.
+    pub fn from_cfg(s: &ServerCfg) -> Option<Self> {
+        // HAProxy refuses a checked server with neither service nor check
+        // port; here it is simply not checked.
+        if !s.check || (s.port.is_none() && s.check_port.is_none()) {
+            return None;
+        }
+        Some(CheckState {
+            health: Health::new(s.rise, s.fall),
+            inter: s.inter.max(1),
+            fastinter: s.fastinter,
+            downinter: s.downinter,
+            port: s.check_port,
+            task: None,
+            conn: None,
+            started: 0,
+            expire: 0,
+            status: CheckStatus::Ini,
+            info: String::new(),
+            duration: None,
+            failed: 0,
+            down_trans: 0,
+            paused: s.disabled,
+        })
+    }
+
+    /// The current interval for a server in `state`.
+    pub fn interval(&self, state: SrvState) -> u32 {
+        self.health.interval(
+            state == SrvState::Up,
+            self.inter,
+            self.fastinter,
+            self.downinter,
+        )
+    }
+}
+
+/// Fills the check columns of a server's `show stat` row (`c` holds the
+/// HAProxy 2.6 columns; `status` is already set for unchecked servers).
+pub fn fill_stat(s: &Server, c: &mut [String]) {
+    let Some(ck) = &s.check else { return };
+    let set = |c: &mut [String], i: usize, v: String| {
+        if let Some(x) = c.get_mut(i) {
+            *x = v;
+        }
+    };
+    if s.state != SrvState::Maint {
+        set(c, 17, ck.health.status(s.state == SrvState::Up));
+        let prefix = if ck.conn.is_some() { "* " } else { "" };
+        set(c, 36, format!("{prefix}{}", ck.status.code()));
+        if ck.status != CheckStatus::Ini {
+            set(c, 38, ck.duration.unwrap_or(0).to_string());
+        }
+        set(c, 65, ck.status.desc().to_string());
+    }
+    set(c, 21, ck.failed.to_string());
+    set(c, 22, ck.down_trans.to_string());
+    set(c, 67, ck.health.rise.to_string());
+    set(c, 68, ck.health.fall.to_string());
+    set(c, 69, ck.health.health.to_string());
+}
+
+/// `strerror(errno)`.
+fn strerror(errno: i32) -> String {
+    // SAFETY: strerror returns a valid NUL-terminated string; the process is
+    // single-threaded and the text is copied at once.
+    unsafe { std::ffi::CStr::from_ptr(libc::strerror(errno)) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// True for errnos worth reporting (HAProxy's `unclean_errno`).
+fn unclean_errno(e: i32) -> bool {
+    e != 0
+        && e != libc::EAGAIN
+        && e != libc::EWOULDBLOCK
+        && e != libc::EINPROGRESS
+        && e != libc::EISCONN
+        && e != libc::EALREADY
+}
+
+impl Engine {
+    /// Creates one check task per checked server. First runs are spread
+    /// over the smallest interval of at least 1 s (checks with a shorter
+    /// interval all start at once), as HAProxy's `start_checks` does.
+    pub fn checks_start(&mut self) {
+        let mut nbcheck = 0u64;
+        let mut mininter = 0u64;
+        for p in &self.proxies {
+            for s in &p.servers {
+                if let Some(ck) = &s.check {
+                    nbcheck += 1;
+                    let i = ck.interval(s.state);
+                    if i >= SPREAD_THRESHOLD_MS && (mininter == 0 || mininter > i as u64) {
+                        mininter = i as u64;
+                    }
+                }
+            }
+        }
+        let now = self.clock.now_abs;
+        let mut pos = 0u64;
+        for px in 0..self.proxies.len() {
+            for srv in 0..self.proxies[px].servers.len() {
+                if self.proxies[px].servers[srv].check.is_none() {
+                    continue;
+                }
+                let tid = self.sched.create(TaskKind::Check(px, srv));
+                let delay = mininter * pos / nbcheck.max(1);
+                self.sched.queue(tid, Some(now + delay));
+                if let Some(ck) = self.proxies[px].servers[srv].check.as_mut() {
+                    ck.task = Some(tid);
+                }
+                pos += 1;
+            }
+        }
+    }
+
+    /// The check task: starts a check, or ends one that timed out.
+    pub fn process_check(&mut self, tid: TaskId, px: usize, srv: usize) {
+        let now = self.clock.now_abs;
+        let Some(p) = self.proxies.get_mut(px) else {
+            return;
+        };
+        let (cto, tcheck) = (p.timeouts.connect, p.timeouts.check);
+        let Some(s) = p.servers.get_mut(srv) else {
+            return;
+        };
+        let (state, addr) = (s.state, s.addr);
+        let Some(ck) = s.check.as_mut() else {
+            return;
+        };
+        if state == SrvState::Maint {
+            // Paused: abandon a check in progress and look again later.
+            ck.paused = true;
+            let cid = ck.conn.take();
+            let next = now + ck.inter as u64;
+            if let Some(cid) = cid {
+                self.conn_free(cid, true);
+            }
+            self.sched.queue(tid, Some(next));
+            return;
+        }
+        if ck.paused {
+            // Back from maintenance: the CLI made the server UP; like at
+            // start-up it stays UP until its first failure.
+            ck.paused = false;
+            if state == SrvState::Up && ck.health.health < ck.health.rise {
+                ck.health.health = ck.health.rise;
+            }
+        }
+        if ck.conn.is_some() {
+            if now >= ck.expire {
+                self.check_done(px, srv, CheckStatus::L4Tout, String::new());
+            } else {
+                let exp = ck.expire;
+                self.sched.queue(tid, Some(exp));
+            }
+            return;
+        }
+        // Start a new check. Connect timeout: `inter`, or min(inter,
+        // timeout connect) when `timeout check` is set (the latter only
+        // bounds reading, which a layer-4 check never does).
+        let mut to = ck.inter;
+        if tcheck != 0 && cto != 0 {
+            to = to.min(cto);
+        }
+        ck.started = now;
+        ck.expire = now + to as u64;
+        let mut dst: SocketAddr = addr;
+        if let Some(port) = ck.port {
+            dst.set_port(port);
+        }
+        match crate::conn::sock::tcp_connect(&dst, None) {
+            Ok((fd, connected)) => {
+                let mut conn = Connection::new(fd, ConnOwner::Check { px, srv });
+                conn.peer = Some(dst);
+                if !connected {
+                    conn.flags.insert(CoFlags::WAIT_L4_CONN);
+                }
+                let cid = self.conns.insert(conn);
+                if let Err(e) = self.fds.insert(fd, crate::fd::FdOwner::Conn(cid)) {
+                    self.conns.remove(cid);
+                    crate::conn::sock::close(fd);
+                    let info = strerror(e.raw_os_error().unwrap_or(libc::EIO));
+                    self.check_done(px, srv, CheckStatus::L4Con, info);
+                    return;
+                }
+                if let Some(ck) = self.server_check(px, srv) {
+                    ck.conn = Some(cid);
+                }
+                if connected {
+                    self.check_done(px, srv, CheckStatus::L4Ok, String::new());
+                    return;
+                }
+                self.fds.want_send(fd);
+                self.sched.queue(tid, Some(now + to as u64));
+            }
+            Err(e) => {
+                let errno = e.raw_os_error().unwrap_or(libc::EIO);
+                let info = if unclean_errno(errno) {
+                    strerror(errno)
+                } else {
+                    String::new()
+                };
+                self.check_done(px, srv, CheckStatus::L4Con, info);
+            }
+        }
+    }
+
+    /// I/O callback of a check connection: the connect's result.
+    pub fn check_conn_io(&mut self, cid: usize, _can_r: bool, can_w: bool) {
+        let Some(conn) = self.conns.get(cid) else {
+            return;
+        };
+        let ConnOwner::Check { px, srv } = conn.owner else {
+            return;
+        };
+        let err = crate::conn::sock::so_error(conn.fd);
+        if err != 0 {
+            let info = if unclean_errno(err) {
+                strerror(err)
+            } else {
+                String::new()
+            };
+            self.check_done(px, srv, CheckStatus::L4Con, info);
+        } else if can_w {
+            self.check_done(px, srv, CheckStatus::L4Ok, String::new());
+        } else {
+            // Only writability tells the connect's result: wait for it.
+            self.fds.stop_recv(conn.fd);
+        }
+    }
+
+    fn server_check(&mut self, px: usize, srv: usize) -> Option<&mut CheckState> {
+        self.proxies
+            .get_mut(px)?
+            .servers
+            .get_mut(srv)?
+            .check
+            .as_mut()
+    }
+
+    /// Ends the check in progress with `status`: closes its connection,
+    /// updates rise/fall and the server's state, re-arms the task.
+    fn check_done(&mut self, px: usize, srv: usize, status: CheckStatus, info: String) {
+        let now = self.clock.now_abs;
+        let Some(s) = self
+            .proxies
+            .get_mut(px)
+            .and_then(|p| p.servers.get_mut(srv))
+        else {
+            return;
+        };
+        let state = s.state;
+        let Some(ck) = s.check.as_mut() else {
+            return;
+        };
+        let cid = ck.conn.take();
+        let ok = status == CheckStatus::L4Ok;
+        ck.status = status;
+        ck.info = info;
+        ck.duration = Some(now.saturating_sub(ck.started));
+        let (failed, tr) = ck.health.record(ok, state == SrvState::Up);
+        if failed {
+            ck.failed += 1;
+        }
+        let task = ck.task;
+        if let Some(cid) = cid {
+            self.conn_free(cid, true);
+        }
+        match tr {
+            Transition::Up => self.server_up(px, srv),
+            Transition::Down => self.server_down(px, srv),
+            Transition::None => {}
+        }
+        let Some(s) = self.proxies.get(px).and_then(|p| p.servers.get(srv)) else {
+            return;
+        };
+        if let (Some(ck), Some(tid)) = (&s.check, task) {
+            let next = now + ck.interval(s.state) as u64;
+            self.sched.queue(tid, Some(next));
+        }
+    }
+
+    /// ", reason: ..., info: "...", check duration: Nms" (srv_append_status).
+    fn check_reason(ck: &CheckState) -> String {
+        let mut m = format!(", reason: {}", ck.status.desc());
+        if !ck.info.is_empty() {
+            m.push_str(", info: \"");
+            for ch in ck.info.chars() {
+                if ch == '"' || ch.is_control() {
+                    m.push_str(&format!("\\x{:02x}", ch as u32 & 0xff));
+                } else {
+                    m.push(ch);
+                }
+            }
+            m.push('"');
+        }
+        if let Some(d) = ck.duration {
+            m.push_str(&format!(", check duration: {d}ms"));
+        }
+        m
+    }
+
+    /// Usable (active, backup) servers of a backend.
+    fn usable_counts(&self, px: usize) -> (usize, usize) {
+        self.proxies.get(px).map_or((0, 0), |p| {
+            let act = p.servers.iter().filter(|s| !s.backup && s.usable()).count();
+            let bck = p.servers.iter().filter(|s| s.backup && s.usable()).count();
+            (act, bck)
+        })
+    }
+
+    /// Prints `msg` on stderr at `level` and sends it to the proxy's logs.
+    fn check_report(&mut self, px: usize, level: Level, syslog_level: u8, msg: &str) {
+        eprintln!("{}", format_line(level, None, msg));
+        let logs = self.proxies[px].logs.clone();
+        self.logger.send(&logs, syslog_level, msg);
+    }
+
+    /// UP -> DOWN by the checks. Streams in progress keep their connection.
+    fn server_down(&mut self, px: usize, srv: usize) {
+        let (act0, bck0) = self.usable_counts(px);
+        let p = &mut self.proxies[px];
+        let s = &mut p.servers[srv];
+        s.state = SrvState::Down;
+        let Some(ck) = s.check.as_mut() else { return };
+        ck.down_trans += 1;
+        let reason = Self::check_reason(ck);
+        let (cur, queued) = (s.cur_sess, s.queue.len());
+        let prefix = if s.backup { "Backup " } else { "" };
+        let head = format!("{prefix}Server {}/{} is DOWN{reason}", p.name, s.name);
+        let (act, bck) = self.usable_counts(px);
+        let on_backup = if bck > 0 && act == 0 {
+            " Running on backup."
+        } else {
+            ""
+        };
+        let msg = format!(
+            "{head}. {act} active and {bck} backup servers left.{on_backup} {cur} sessions active, 0 requeued, {queued} remaining in queue."
+        );
+        self.check_report(px, Level::Warning, 1, &msg);
+        if act0 + bck0 > 0 && act + bck == 0 {
+            let p = &self.proxies[px];
+            let kind = if p.is_fe { "proxy" } else { "backend" };
+            let name = p.name.clone();
+            eprintln!(
+                "{}",
+                format_line(
+                    Level::Alert,
+                    None,
+                    &format!("{kind} '{name}' has no server available!")
+                )
+            );
+            let logs = self.proxies[px].logs.clone();
+            self.logger
+                .send(&logs, 0, &format!("{kind} {name} has no server available!"));
+        }
+    }
+
+    /// DOWN -> UP by the checks: the server takes queued streams at once.
+    fn server_up(&mut self, px: usize, srv: usize) {
+        let before = self.proxies[px].queue.len();
+        self.proxies[px].servers[srv].state = SrvState::Up;
+        self.dequeue(px, srv);
+        let p = &self.proxies[px];
+        let xferred = before.saturating_sub(p.queue.len());
+        let s = &p.servers[srv];
+        let Some(ck) = s.check.as_ref() else { return };
+        let prefix = if s.backup { "Backup " } else { "" };
+        let head = format!(
+            "{prefix}Server {}/{} is UP{}",
+            p.name,
+            s.name,
+            Self::check_reason(ck)
+        );
+        let queued = s.queue.len();
+        let (act, bck) = self.usable_counts(px);
+        let on_backup = if bck > 0 && act == 0 {
+            " Running on backup."
+        } else {
+            ""
+        };
+        let msg = format!(
+            "{head}. {act} active and {bck} backup servers online.{on_backup} {xferred} sessions requeued, {queued} total in queue."
+        );
+        self.check_report(px, Level::Warning, 5, &msg);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds results to a counter, applying transitions to a server state.
+    fn run(h: &mut Health, up: &mut bool, results: &[bool]) -> Vec<Transition> {
+        results
+            .iter()
+            .map(|&ok| {
+                let (_, t) = h.record(ok, *up);
+                match t {
+                    Transition::Up => *up = true,
+                    Transition::Down => *up = false,
+                    Transition::None => {}
+                }
+                t
+            })
+            .collect()
+    }
+
+    #[test]
+    fn starts_up_and_falls_at_first_failure() {
+        let mut h = Health::new(2, 3);
+        let mut up = true;
+        assert_eq!(h.status(up), "UP 1/3");
+        assert_eq!(run(&mut h, &mut up, &[false]), [Transition::Down]);
+        assert_eq!(h.health, 0);
+        assert_eq!(h.status(up), "DOWN");
+    }
+
+    #[test]
+    fn first_success_makes_it_fully_up() {
+        let mut h = Health::new(2, 3);
+        let mut up = true;
+        assert_eq!(run(&mut h, &mut up, &[true]), [Transition::None]);
+        assert_eq!(h.health, 4);
+        assert_eq!(h.status(up), "UP");
+    }
+
+    #[test]
+    fn rise_successes_to_come_back() {
+        let mut h = Health::new(2, 3);
+        let mut up = true;
+        run(&mut h, &mut up, &[false]);
+        assert_eq!(run(&mut h, &mut up, &[true]), [Transition::None]);
+        assert_eq!(h.status(up), "DOWN 1/2");
+        // A failure while going up drops back to fully DOWN.
+        assert_eq!(run(&mut h, &mut up, &[false]), [Transition::None]);
+        assert_eq!(h.status(up), "DOWN");
+        assert_eq!(
+            run(&mut h, &mut up, &[true, true]),
+            [Transition::None, Transition::Up]
+        );
+        assert!(up);
+        assert_eq!(h.status(up), "UP");
+    }
+
+    #[test]
+    fn fall_failures_to_go_down_once_fully_up() {
+        let mut h = Health::new(2, 3);
+        let mut up = true;
+        run(&mut h, &mut up, &[true]);
+        assert_eq!(
+            run(&mut h, &mut up, &[false, false]),
+            [Transition::None, Transition::None]
+        );
+        assert_eq!(h.status(up), "UP 1/3");
+        // A success while going down restores fully UP.
+        run(&mut h, &mut up, &[true]);
+        assert_eq!(h.status(up), "UP");
+        assert_eq!(
+            run(&mut h, &mut up, &[false, false, false]),
+            [Transition::None, Transition::None, Transition::Down]
+        );
+        assert!(!up);
+    }
+
+    #[test]
+    fn failures_count_only_above_zero() {
+        let mut h = Health::new(2, 3);
+        assert_eq!(h.record(false, true), (true, Transition::Down));
+        assert_eq!(h.record(false, false), (false, Transition::None));
+    }
+
+    #[test]
+    fn rise_one_fall_one() {
+        let mut h = Health::new(1, 1);
+        let mut up = true;
+        assert_eq!(h.status(up), "UP");
+        assert_eq!(
+            run(&mut h, &mut up, &[false, true, false]),
+            [Transition::Down, Transition::Up, Transition::Down]
+        );
+    }
+
+    #[test]
+    fn intervals_follow_state() {
+        let mut h = Health::new(2, 3);
+        // Yet unchecked: transitional.
+        assert_eq!(h.interval(true, 2000, 500, 10_000), 500);
+        assert_eq!(h.interval(true, 2000, 0, 10_000), 2000);
+        h.record(true, true);
+        assert_eq!(h.interval(true, 2000, 500, 10_000), 2000);
+        let mut d = Health::new(2, 3);
+        d.record(false, true);
+        assert_eq!(d.interval(false, 2000, 500, 10_000), 10_000);
+        assert_eq!(d.interval(false, 2000, 500, 0), 2000);
+        d.record(true, false);
+        assert_eq!(d.interval(false, 2000, 500, 10_000), 500);
+    }
+
+    #[test]
+    fn status_names() {
+        assert_eq!(CheckStatus::L4Con.code(), "L4CON");
+        assert_eq!(CheckStatus::L4Tout.desc(), "Layer4 timeout");
+        assert_eq!(strerror(libc::ECONNREFUSED), "Connection refused");
+    }
+}
