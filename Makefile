@@ -19,7 +19,7 @@ deps:
 	@bash contrib/install-test-deps.sh
 
 test: deps
-	$(CARGO) test --release -- --test-threads=2
+	$(CARGO) test --release --no-fail-fast -- --test-threads=2
 
 check:
 	$(CARGO) fmt --all -- --check
