@@ -47,16 +47,16 @@ pub fn daemonize(keep_stdio: bool, pidfile: Option<&str>) -> io::Result<()> {
         0 => {}
         child => {
             let mut code = 0;
-            if let Some(p) = pidfile {
-                if let Err(e) = write_pidfile(p, child as u32) {
-                    eprintln!(
-                        "[ALERT]    ({}) : [haproxy-rs.main()] Cannot create pidfile {p}: {e}",
-                        std::process::id()
-                    );
-                    // SAFETY: the child is ours.
-                    unsafe { libc::kill(child, libc::SIGTERM) };
-                    code = 1;
-                }
+            if let Some(p) = pidfile
+                && let Err(e) = write_pidfile(p, child as u32)
+            {
+                eprintln!(
+                    "[ALERT]    ({}) : [haproxy-rs.main()] Cannot create pidfile {p}: {e}",
+                    std::process::id()
+                );
+                // SAFETY: the child is ours.
+                unsafe { libc::kill(child, libc::SIGTERM) };
+                code = 1;
             }
             // SAFETY: the parent leaves at once.
             unsafe { libc::_exit(code) }

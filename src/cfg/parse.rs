@@ -926,7 +926,6 @@ impl<'e> Parser<'e> {
                     "dontlognull" => op.dontlognull = v,
                     "logasap" => {
                         self.diags.alert(file, line, "'option logasap' is a valid HAProxy 2.6 keyword but is not supported yet by haproxy-rs");
-                        return;
                     }
                     "tcpka" => op.tcpka = v,
                     "clitcpka" => op.clitcpka = v,
@@ -1417,6 +1416,27 @@ impl<'e> Parser<'e> {
                 && !px.servers.is_empty()
             {
                 // listen with servers and switching rules: both are valid.
+            }
+        }
+        for px in &self.cfg.proxies {
+            for srv in px
+                .servers
+                .iter()
+                .filter(|s| s.check && s.port.is_none() && s.check_port.is_none())
+            {
+                self.diags.global(
+                    Level::Alert,
+                    format!(
+                        "config: {} '{}': server '{}' has neither service port nor check port.",
+                        if px.kind == "listen" {
+                            "proxy"
+                        } else {
+                            px.kind
+                        },
+                        px.name,
+                        srv.name
+                    ),
+                );
             }
         }
         if self.cfg.global.nbthread == 0 {

@@ -187,6 +187,8 @@ pub struct CheckState {
     pub started: u64,
     /// When the check in progress times out (monotonic ms).
     pub expire: u64,
+    /// When the next check starts (monotonic ms).
+    pub next: u64,
     pub status: CheckStatus,
     /// Extra information on the last result ("Connection refused").
     pub info: String,
@@ -218,6 +220,7 @@ impl CheckState {
             conn: None,
             started: 0,
             expire: 0,
+            next: 0,
             status: CheckStatus::Ini,
             info: String::new(),
             duration: None,
@@ -289,7 +292,7 @@ impl Engine {
     pub fn checks_start(&mut self) {
         let mut nbcheck = 0u64;
         let mut mininter = 0u64;
-        for p in &self.proxies {
+        for p in self.proxies.iter().filter(|p| !p.disabled) {
             for s in &p.servers {
                 if let Some(ck) = &s.check {
                     nbcheck += 1;
@@ -303,15 +306,19 @@ impl Engine {
         let now = self.clock.now_abs;
         let mut pos = 0u64;
         for px in 0..self.proxies.len() {
+            if self.proxies[px].disabled {
+                continue;
+            }
             for srv in 0..self.proxies[px].servers.len() {
                 if self.proxies[px].servers[srv].check.is_none() {
                     continue;
                 }
                 let tid = self.sched.create(TaskKind::Check(px, srv));
-                let delay = mininter * pos / nbcheck.max(1);
-                self.sched.queue(tid, Some(now + delay));
+                let next = now + mininter * pos / nbcheck.max(1);
+                self.sched.queue(tid, Some(next));
                 if let Some(ck) = self.proxies[px].servers[srv].check.as_mut() {
                     ck.task = Some(tid);
+                    ck.next = next;
                 }
                 pos += 1;
             }
@@ -337,19 +344,18 @@ impl Engine {
             ck.paused = true;
             let cid = ck.conn.take();
             let next = now + ck.inter as u64;
+            ck.next = next;
             if let Some(cid) = cid {
                 self.conn_free(cid, true);
             }
             self.sched.queue(tid, Some(next));
             return;
         }
-        if ck.paused {
-            // Back from maintenance: the CLI made the server UP; like at
-            // start-up it stays UP until its first failure.
-            ck.paused = false;
-            if state == SrvState::Up && ck.health.health < ck.health.rise {
-                ck.health.health = ck.health.rise;
-            }
+        ck.paused = false;
+        if state == SrvState::Up && ck.health.health < ck.health.rise {
+            // Made UP from the CLI (back from maintenance, or "ready"): as
+            // at start-up, it stays UP until its first failure.
+            ck.health.health = ck.health.rise;
         }
         if ck.conn.is_some() {
             if now >= ck.expire {
@@ -358,6 +364,12 @@ impl Engine {
                 let exp = ck.expire;
                 self.sched.queue(tid, Some(exp));
             }
+            return;
+        }
+        if now < ck.next {
+            // Woken early (a check ended meanwhile): not due yet.
+            let next = ck.next;
+            self.sched.queue(tid, Some(next));
             return;
         }
         // Start a new check. Connect timeout: `inter`, or min(inter,
@@ -479,8 +491,13 @@ impl Engine {
         let Some(s) = self.proxies.get(px).and_then(|p| p.servers.get(srv)) else {
             return;
         };
-        if let (Some(ck), Some(tid)) = (&s.check, task) {
-            let next = now + ck.interval(s.state) as u64;
+        let state = s.state;
+        let Some(ck) = self.server_check(px, srv) else {
+            return;
+        };
+        let next = now + ck.interval(state) as u64;
+        ck.next = next;
+        if let Some(tid) = task {
             self.sched.queue(tid, Some(next));
         }
     }

@@ -326,6 +326,8 @@ impl Engine {
                 };
                 // Tw: time spent in queues; -1 when the stream never left them.
                 let tw = match s.t_queue {
+                    // -1: the stream never got as far as a server or a queue.
+                    None if s.last_srv.is_none() => -1,
                     None => 0,
                     Some(q) => s.t_dequeue.unwrap_or(now_abs).saturating_sub(q) as i64,
                 };
