@@ -524,6 +524,7 @@ fn run(o: Opts, cfg: haproxy_rs::cfg::model::Config) -> i32 {
         return 1;
     }
     engine.checks_start();
+    engine.debug = o.debug;
     if o.debug {
         eprintln!(
             "Available polling systems :\n      epoll : pref=300,  test result OK\nUsing epoll() as the polling mechanism."

@@ -6,132 +6,22 @@
 
 mod common;
 
-use common::{Backend, Proxy, TempDir, free_port};
+use common::{Backend, Proxy, free_port, tcplog_config};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::net::TcpStream;
 use std::os::fd::FromRawFd;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 // ---------------------------------------------------------------- helpers --
 
-/// Starts the proxy under test (haproxy-rs, or `$HRS_TEST_BIN`) and waits
-/// until every port is in LISTEN state. Readiness is read from
-/// /proc/net/tcp rather than by connecting, so that no probe connection
-/// takes a turn in the load-balancing sequence.
-fn start(cfg: &str, ports: &[u16]) -> Proxy {
-    let bin = std::env::var("HRS_TEST_BIN")
-        .ok()
-        .filter(|b| !b.is_empty())
-        .unwrap_or_else(|| common::bin().to_string());
-    let dir = TempDir::new("bal");
-    let cfg_path = dir.write("haproxy.cfg", cfg);
-    let out = dir.0.join("stdout.log");
-    let err = dir.0.join("stderr.log");
-    let child = Command::new(&bin)
-        .arg("-db")
-        .arg("-f")
-        .arg(&cfg_path)
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out).expect("stdout file"))
-        .stderr(std::fs::File::create(&err).expect("stderr file"))
-        .spawn()
-        .expect("spawn proxy");
-    let mut p = Proxy {
-        child,
-        dir,
-        cfg: cfg_path,
-        out,
-        err,
-    };
-    let end = Instant::now() + Duration::from_secs(5);
-    while !ports.iter().all(|&port| listening(p.pid(), port)) {
-        if let Ok(Some(st)) = p.child.try_wait() {
-            panic!(
-                "proxy exited ({st}) before listening; stderr: {}",
-                p.stderr()
-            );
-        }
-        if Instant::now() > end {
-            panic!("proxy did not listen on {ports:?}; stderr: {}", p.stderr());
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    p
-}
-
-/// True when process `pid` owns a socket in LISTEN state on 127.0.0.1:port
-/// (matched by inode, so a foreign listener on the same port never counts).
-fn listening(pid: i32, port: u16) -> bool {
-    let local = format!("0100007F:{port:04X}");
-    let Ok(tab) = std::fs::read_to_string("/proc/net/tcp") else {
-        return false;
-    };
-    let inodes: Vec<String> = tab
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let c: Vec<&str> = l.split_whitespace().collect();
-            (c.len() > 9 && c[1] == local && c[3] == "0A").then(|| format!("socket:[{}]", c[9]))
-        })
-        .collect();
-    !inodes.is_empty()
-        && std::fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|d| {
-            d.filter_map(|e| e.ok())
-                .filter_map(|e| std::fs::read_link(e.path()).ok())
-                .any(|t| inodes.iter().any(|i| t.as_os_str() == i.as_str()))
-        })
-}
-
 /// A `listen` proxy on `port` with `balance <algo>` and the given server lines.
 fn config(port: u16, algo: &str, servers: &str) -> String {
-    format!(
-        "global\n    maxconn 4000\n    log stdout format raw local0\n\n\
-         defaults\n    mode tcp\n    log global\n    option tcplog\n    timeout connect 2s\n    \
-         timeout client 30s\n    timeout server 30s\n    timeout queue 10s\n\n\
-         listen lb\n    bind 127.0.0.1:{port}\n    balance {algo}\n{servers}"
+    tcplog_config(
+        "    timeout connect 2s\n    timeout client 30s\n    timeout server 30s\n    \
+         timeout queue 10s\n",
+        &format!("listen lb\n    bind 127.0.0.1:{port}\n    balance {algo}\n{servers}"),
     )
-}
-
-/// One tcplog line (only the fields these tests look at).
-#[derive(Debug, Clone)]
-struct LogLine {
-    raw: String,
-    cip: String,
-    srv: String,
-    term: String,
-}
-
-fn parse_log(l: &str) -> Option<LogLine> {
-    let f: Vec<&str> = l.split_whitespace().collect();
-    if f.len() != 9 || !f[1].starts_with('[') {
-        return None;
-    }
-    let (cip, _) = f[0].rsplit_once(':')?;
-    let (_, srv) = f[3].split_once('/')?;
-    Some(LogLine {
-        raw: l.to_string(),
-        cip: cip.to_string(),
-        srv: srv.to_string(),
-        term: f[6].to_string(),
-    })
-}
-
-fn logs(p: &Proxy) -> Vec<LogLine> {
-    p.stdout().lines().filter_map(parse_log).collect()
-}
-
-/// Waits until at least `n` log lines are there (or `t` passed); returns them.
-fn wait_logs(p: &Proxy, n: usize, t: Duration) -> Vec<LogLine> {
-    let end = Instant::now() + t;
-    loop {
-        let v = logs(p);
-        if v.len() >= n || Instant::now() > end {
-            return v;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 fn connect(port: u16) -> TcpStream {
@@ -164,9 +54,9 @@ fn hold(port: u16) -> (TcpStream, String) {
 /// Closes a held connection and waits until the proxy logged it (its server
 /// slot is then released).
 fn release(p: &Proxy, c: TcpStream) {
-    let before = logs(p).len();
+    let before = p.tcp_logs().len();
     drop(c);
-    let got = wait_logs(p, before + 1, Duration::from_secs(5)).len();
+    let got = p.wait_tcp_logs(before + 1, Duration::from_secs(5)).len();
     assert!(
         got > before,
         "closed connection not logged; stdout:\n{}",
@@ -249,7 +139,7 @@ fn check_weighted(algo: &str) {
         server_line("d", d.port, "weight 5 disabled"),
     ]
     .concat();
-    let p = start(&config(port, algo, &servers), &[port]);
+    let p = Proxy::start_under_test(&config(port, algo, &servers), &[port]);
     let seq: Vec<String> = (0..600).map(|_| name_of(port)).collect();
     let m = counts(&seq);
     let want: BTreeMap<String, usize> = [
@@ -269,7 +159,7 @@ fn check_weighted(algo: &str) {
             );
         }
     }
-    let lines = wait_logs(&p, 600, Duration::from_secs(10));
+    let lines = p.wait_tcp_logs(600, Duration::from_secs(10));
     assert_eq!(lines.len(), 600);
     assert!(
         lines.iter().all(|l| l.term == "--"),
@@ -313,7 +203,7 @@ fn leastconn_sends_new_connections_to_the_least_loaded_server() {
         server_line("c", c.port, ""),
     ]
     .concat();
-    let p = start(&config(port, "leastconn", &servers), &[port]);
+    let p = Proxy::start_under_test(&config(port, "leastconn", &servers), &[port]);
     let mut held: Vec<(TcpStream, String)> = Vec::new();
     // Two rounds of three long-held connections: each round covers every server.
     for round in 0..2 {
@@ -383,7 +273,7 @@ fn first_fills_servers_in_declaration_order_up_to_maxconn() {
         server_line("b", b.port, "maxconn 2"),
     ]
     .concat();
-    let p = start(&config(port, "first", &servers), &[port]);
+    let p = Proxy::start_under_test(&config(port, "first", &servers), &[port]);
     let mut held: Vec<(TcpStream, String)> = (0..6).map(|_| hold(port)).collect();
     let names: Vec<&str> = held.iter().map(|(_, n)| n.as_str()).collect();
     assert_eq!(
@@ -407,7 +297,7 @@ fn first_fills_servers_in_declaration_order_up_to_maxconn() {
     held.push(again);
     // Sequential short connections with free slots everywhere stay on the first.
     drop(held);
-    let _ = wait_logs(&p, 8, Duration::from_secs(5));
+    let _ = p.wait_tcp_logs(8, Duration::from_secs(5));
     let seq: Vec<String> = (0..10).map(|_| name_of(port)).collect();
     assert!(
         seq.iter().all(|n| n == "c"),
@@ -429,7 +319,7 @@ fn source_sends_the_same_client_ip_to_the_same_server() {
         server_line("c", c.port, ""),
     ]
     .concat();
-    let p = start(&config(port, "source", &servers), &[port]);
+    let p = Proxy::start_under_test(&config(port, "source", &servers), &[port]);
     let mut by_ip: HashMap<u8, String> = HashMap::new();
     for round in 0..3 {
         for last in 2u8..=25 {
@@ -444,7 +334,7 @@ fn source_sends_the_same_client_ip_to_the_same_server() {
         distinct.len() >= 2,
         "24 source addresses all hashed to one server: {by_ip:?}"
     );
-    let lines = wait_logs(&p, 72, Duration::from_secs(5));
+    let lines = p.wait_tcp_logs(72, Duration::from_secs(5));
     assert_eq!(lines.len(), 72);
     for l in &lines {
         let last: u8 = l
@@ -479,7 +369,7 @@ fn backup_server_unused_while_an_active_server_is_usable() {
         server_line("k2", k2.port, "backup"),
     ]
     .concat();
-    let _p = start(&config(port, "roundrobin", &servers), &[port]);
+    let _p = Proxy::start_under_test(&config(port, "roundrobin", &servers), &[port]);
     let seq: Vec<String> = (0..20).map(|_| name_of(port)).collect();
     assert!(
         seq.iter().all(|n| n == "a"),
@@ -504,12 +394,12 @@ fn first_backup_server_takes_all_traffic_when_all_actives_are_disabled() {
         server_line("k2", k2.port, "backup"),
     ]
     .concat();
-    let p = start(&config(port, "roundrobin", &servers), &[port]);
+    let p = Proxy::start_under_test(&config(port, "roundrobin", &servers), &[port]);
     let seq: Vec<String> = (0..20).map(|_| name_of(port)).collect();
     // Without "option allbackups" only the first backup is used.
     assert!(seq.iter().all(|n| n == "k1"), "first backup only: {seq:?}");
     assert_eq!(a.accepted() + b.accepted() + k2.accepted(), 0);
-    let lines = wait_logs(&p, 20, Duration::from_secs(5));
+    let lines = p.wait_tcp_logs(20, Duration::from_secs(5));
     assert!(
         lines.iter().all(|l| l.srv == "k1" && l.term == "--"),
         "{lines:#?}"

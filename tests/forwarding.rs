@@ -7,89 +7,18 @@
 
 mod common;
 
-use common::{Backend, Proxy, TempDir, free_port, payload};
+use common::{Backend, Proxy, TcpLog, free_port, payload, set_linger0, tcplog_config};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::os::fd::AsRawFd;
-use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 // ---------------------------------------------------------------- helpers --
 
-/// Starts the proxy under test (haproxy-rs, or `$HRS_TEST_BIN`) and waits
-/// until every port is in LISTEN state. Readiness is read from
-/// /proc/net/tcp rather than by connecting, so that no probe connection
-/// shows up in the logs or in the servers' counters.
-fn start(cfg: &str, ports: &[u16]) -> Proxy {
-    let bin = std::env::var("HRS_TEST_BIN")
-        .ok()
-        .filter(|b| !b.is_empty())
-        .unwrap_or_else(|| common::bin().to_string());
-    let dir = TempDir::new("fwd");
-    let cfg_path = dir.write("haproxy.cfg", cfg);
-    let out = dir.0.join("stdout.log");
-    let err = dir.0.join("stderr.log");
-    let child = Command::new(&bin)
-        .arg("-db")
-        .arg("-f")
-        .arg(&cfg_path)
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out).expect("stdout file"))
-        .stderr(std::fs::File::create(&err).expect("stderr file"))
-        .spawn()
-        .expect("spawn proxy");
-    let mut p = Proxy {
-        child,
-        dir,
-        cfg: cfg_path,
-        out,
-        err,
-    };
-    let end = Instant::now() + Duration::from_secs(5);
-    while !ports.iter().all(|&port| listening(p.pid(), port)) {
-        if let Ok(Some(st)) = p.child.try_wait() {
-            panic!(
-                "proxy exited ({st}) before listening; stderr: {}",
-                p.stderr()
-            );
-        }
-        if Instant::now() > end {
-            panic!("proxy did not listen on {ports:?}; stderr: {}", p.stderr());
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    p
-}
-
-/// True when process `pid` owns a socket in LISTEN state on 127.0.0.1:port
-/// (matched by inode, so a foreign listener on the same port never counts).
-fn listening(pid: i32, port: u16) -> bool {
-    let local = format!("0100007F:{port:04X}");
-    let Ok(tab) = std::fs::read_to_string("/proc/net/tcp") else {
-        return false;
-    };
-    let inodes: Vec<String> = tab
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let c: Vec<&str> = l.split_whitespace().collect();
-            (c.len() > 9 && c[1] == local && c[3] == "0A").then(|| format!("socket:[{}]", c[9]))
-        })
-        .collect();
-    !inodes.is_empty()
-        && std::fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|d| {
-            d.filter_map(|e| e.ok())
-                .filter_map(|e| std::fs::read_link(e.path()).ok())
-                .any(|t| inodes.iter().any(|i| t.as_os_str() == i.as_str()))
-        })
-}
-
 fn config(body: &str) -> String {
-    format!(
-        "global\n    maxconn 4000\n    log stdout format raw local0\n\n\
-         defaults\n    mode tcp\n    log global\n    option tcplog\n    timeout connect 2s\n    \
-         timeout client 30s\n    timeout server 30s\n\n{body}"
+    tcplog_config(
+        "    timeout connect 2s\n    timeout client 30s\n    timeout server 30s\n",
+        body,
     )
 }
 
@@ -98,65 +27,6 @@ fn listen_one(port: u16, srv: u16) -> String {
     config(&format!(
         "listen fwd\n    bind 127.0.0.1:{port}\n    server s1 127.0.0.1:{srv}\n"
     ))
-}
-
-/// One tcplog line: `%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq`.
-#[derive(Debug, Clone)]
-struct LogLine {
-    raw: String,
-    cport: u16,
-    srv: String,
-    bytes: u64,
-    term: String,
-}
-
-fn parse_log(l: &str) -> Option<LogLine> {
-    let f: Vec<&str> = l.split_whitespace().collect();
-    if f.len() != 9 || !f[1].starts_with('[') {
-        return None;
-    }
-    let cport = f[0].rsplit(':').next()?.parse().ok()?;
-    let (_, srv) = f[3].split_once('/')?;
-    Some(LogLine {
-        raw: l.to_string(),
-        cport,
-        srv: srv.to_string(),
-        bytes: f[5].parse().ok()?,
-        term: f[6].to_string(),
-    })
-}
-
-fn logs(p: &Proxy) -> Vec<LogLine> {
-    p.stdout().lines().filter_map(parse_log).collect()
-}
-
-/// Waits until at least `n` log lines are there (or `t` passed); returns them.
-fn wait_logs(p: &Proxy, n: usize, t: Duration) -> Vec<LogLine> {
-    let end = Instant::now() + t;
-    loop {
-        let v = logs(p);
-        if v.len() >= n || Instant::now() > end {
-            return v;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Waits for the log line of the connection from local port `cport`.
-fn log_for(p: &Proxy, cport: u16, t: Duration) -> LogLine {
-    let end = Instant::now() + t;
-    loop {
-        if let Some(l) = logs(p).into_iter().find(|l| l.cport == cport) {
-            return l;
-        }
-        if Instant::now() > end {
-            panic!(
-                "no log line for client port {cport}; stdout:\n{}",
-                p.stdout()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 fn connect(port: u16) -> TcpStream {
@@ -196,25 +66,6 @@ fn fill_at(off: u64, buf: &mut [u8]) {
         let pos = off + i as u64;
         *b = word(pos / 8)[(pos % 8) as usize];
     }
-}
-
-/// Sets SO_LINGER {on, 0} so that close() sends a RST.
-fn set_linger0(s: &TcpStream) {
-    let l = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    // SAFETY: valid fd and a properly sized linger struct.
-    let r = unsafe {
-        libc::setsockopt(
-            s.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            &l as *const libc::linger as *const libc::c_void,
-            std::mem::size_of::<libc::linger>() as libc::socklen_t,
-        )
-    };
-    assert_eq!(r, 0, "setsockopt SO_LINGER");
 }
 
 /// Echo backend that resets (RST) any connection starting with `KILL` after
@@ -360,7 +211,7 @@ fn wait_fd_baseline(p: &Proxy, base: usize) {
 fn echo_is_byte_exact_for_various_sizes_and_logged_bytes_match() {
     let be = Backend::echo();
     let port = free_port();
-    let p = start(&listen_one(port, be.port), &[port]);
+    let p = Proxy::start_under_test(&listen_one(port, be.port), &[port]);
     let sizes = [
         1usize,
         100,
@@ -382,7 +233,7 @@ fn echo_is_byte_exact_for_various_sizes_and_logged_bytes_match() {
         ports.push((cport, n));
     }
     for (cport, n) in ports {
-        let l = log_for(&p, cport, Duration::from_secs(5));
+        let l = p.tcp_log_for(cport, Duration::from_secs(5));
         assert_eq!(l.term, "--", "size {n}: {}", l.raw);
         assert_eq!(
             l.bytes, n as u64,
@@ -398,7 +249,7 @@ fn hundred_megabyte_stream_is_byte_exact_both_ways() {
     const TOTAL: u64 = 100 * 1024 * 1024;
     let be = Backend::echo();
     let port = free_port();
-    let p = start(&listen_one(port, be.port), &[port]);
+    let p = Proxy::start_under_test(&listen_one(port, be.port), &[port]);
     let mut c = connect(port);
     let cport = c.local_addr().expect("addr").port();
     let mut w = c.try_clone().expect("clone");
@@ -431,7 +282,7 @@ fn hundred_megabyte_stream_is_byte_exact_both_ways() {
     }
     writer.join().expect("writer thread");
     assert_eq!(got, TOTAL, "bytes echoed back");
-    let l = log_for(&p, cport, Duration::from_secs(5));
+    let l = p.tcp_log_for(cport, Duration::from_secs(5));
     assert_eq!(l.term, "--", "{}", l.raw);
     assert_eq!(l.bytes, TOTAL, "{}", l.raw);
 }
@@ -445,7 +296,7 @@ fn hundred_megabyte_stream_is_byte_exact_with_splice_auto() {
         "listen fwd\n    bind 127.0.0.1:{port}\n    option splice-auto\n    server s1 127.0.0.1:{}\n",
         be.port
     ));
-    let p = start(&cfg, &[port]);
+    let p = Proxy::start_under_test(&cfg, &[port]);
     let mut c = connect(port);
     let cport = c.local_addr().expect("addr").port();
     let mut w = c.try_clone().expect("clone");
@@ -478,7 +329,7 @@ fn hundred_megabyte_stream_is_byte_exact_with_splice_auto() {
     }
     writer.join().expect("writer thread");
     assert_eq!(got, TOTAL, "bytes echoed back");
-    let l = log_for(&p, cport, Duration::from_secs(5));
+    let l = p.tcp_log_for(cport, Duration::from_secs(5));
     assert_eq!(l.term, "--", "{}", l.raw);
     assert_eq!(l.bytes, TOTAL, "{}", l.raw);
 }
@@ -499,7 +350,7 @@ fn client_half_close_still_receives_server_reply_sent_after_eof() {
         let _ = c.write_all(format!("got {n} bytes").as_bytes());
     });
     let port = free_port();
-    let p = start(&listen_one(port, be.port), &[port]);
+    let p = Proxy::start_under_test(&listen_one(port, be.port), &[port]);
     let mut c = connect(port);
     let cport = c.local_addr().expect("addr").port();
     c.write_all(&payload(200_000, 7)).expect("write");
@@ -507,7 +358,7 @@ fn client_half_close_still_receives_server_reply_sent_after_eof() {
     let mut got = Vec::new();
     c.read_to_end(&mut got).expect("read reply");
     assert_eq!(String::from_utf8_lossy(&got), "got 200000 bytes");
-    let l = log_for(&p, cport, Duration::from_secs(5));
+    let l = p.tcp_log_for(cport, Duration::from_secs(5));
     assert_eq!(l.term, "--", "{}", l.raw);
     assert_eq!(l.bytes, 16, "{}", l.raw);
 }
@@ -526,7 +377,7 @@ fn server_half_close_client_can_still_send_to_server() {
         let _ = tx.lock().map(|t| t.send(got));
     });
     let port = free_port();
-    let p = start(&listen_one(port, be.port), &[port]);
+    let p = Proxy::start_under_test(&listen_one(port, be.port), &[port]);
     let mut c = connect(port);
     let cport = c.local_addr().expect("addr").port();
     let mut banner = Vec::new();
@@ -549,7 +400,7 @@ fn server_half_close_client_can_still_send_to_server() {
         "bytes reaching the server after its half-close"
     );
     assert!(got == data, "contents reaching the server differ");
-    let l = log_for(&p, cport, Duration::from_secs(5));
+    let l = p.tcp_log_for(cport, Duration::from_secs(5));
     assert_eq!(l.term, "--", "{}", l.raw);
 }
 
@@ -559,7 +410,7 @@ fn two_hundred_concurrent_echo_clients_are_byte_exact() {
     const SIZE: usize = 64 * 1024;
     let be = Backend::echo();
     let port = free_port();
-    let p = start(&listen_one(port, be.port), &[port]);
+    let p = Proxy::start_under_test(&listen_one(port, be.port), &[port]);
     let handles: Vec<_> = (0..N)
         .map(|i| {
             std::thread::spawn(move || {
@@ -575,11 +426,11 @@ fn two_hundred_concurrent_echo_clients_are_byte_exact() {
         .filter(|&b| b)
         .count();
     assert_eq!(ok, N, "clients with an exact echo");
-    let lines = wait_logs(&p, N, Duration::from_secs(10));
+    let lines = p.wait_tcp_logs(N, Duration::from_secs(10));
     let odd: Vec<String> = p
         .stdout()
         .lines()
-        .filter(|l| parse_log(l).is_none())
+        .filter(|l| TcpLog::parse(l).is_none())
         .map(String::from)
         .collect();
     assert_eq!(
@@ -597,7 +448,7 @@ fn two_hundred_concurrent_echo_clients_are_byte_exact() {
 fn client_reset_mid_transfer_does_not_disturb_other_transfers() {
     let be = Backend::echo();
     let port = free_port();
-    let p = start(&listen_one(port, be.port), &[port]);
+    let p = Proxy::start_under_test(&listen_one(port, be.port), &[port]);
     let base = p.fd_count();
     let (tx, rx) = mpsc::channel();
     let others = paced_transfers(port, 4, 4 << 20, tx);
@@ -616,9 +467,9 @@ fn client_reset_mid_transfer_does_not_disturb_other_transfers() {
         assert_eq!(got.len(), sent.len(), "transfer {i}: length");
         assert!(got == sent, "transfer {i}: contents differ");
     }
-    let l = log_for(&p, vport, Duration::from_secs(5));
+    let l = p.tcp_log_for(vport, Duration::from_secs(5));
     assert_eq!(l.term, "CD", "client reset during data: {}", l.raw);
-    let lines = wait_logs(&p, 5, Duration::from_secs(5));
+    let lines = p.wait_tcp_logs(5, Duration::from_secs(5));
     assert_eq!(
         lines.iter().filter(|l| l.term == "--").count(),
         4,
@@ -631,7 +482,7 @@ fn client_reset_mid_transfer_does_not_disturb_other_transfers() {
 fn server_reset_mid_transfer_ends_only_that_connection() {
     let be = echo_or_reset_backend();
     let port = free_port();
-    let p = start(&listen_one(port, be.port), &[port]);
+    let p = Proxy::start_under_test(&listen_one(port, be.port), &[port]);
     let base = p.fd_count();
     let (tx, rx) = mpsc::channel();
     let others = paced_transfers(port, 4, 4 << 20, tx);
@@ -673,7 +524,7 @@ fn server_reset_mid_transfer_ends_only_that_connection() {
         assert_eq!(got.len(), sent.len(), "transfer {i}: length");
         assert!(got == sent, "transfer {i}: contents differ");
     }
-    let l = log_for(&p, vport, Duration::from_secs(5));
+    let l = p.tcp_log_for(vport, Duration::from_secs(5));
     assert_eq!(l.term, "SD", "server reset during data: {}", l.raw);
     drop(v);
     wait_fd_baseline(&p, base);
@@ -683,7 +534,7 @@ fn server_reset_mid_transfer_ends_only_that_connection() {
 fn fd_count_returns_to_idle_baseline_after_mixed_traffic() {
     let be = echo_or_reset_backend();
     let port = free_port();
-    let p = start(&listen_one(port, be.port), &[port]);
+    let p = Proxy::start_under_test(&listen_one(port, be.port), &[port]);
     let base = p.fd_count();
     assert!(base > 0, "cannot read /proc/<pid>/fd of the proxy");
     // Plain echoes of several sizes.
@@ -724,7 +575,7 @@ fn fd_count_returns_to_idle_baseline_after_mixed_traffic() {
     drop(v);
     // A client that connects and leaves at once.
     drop(connect(port));
-    let lines = wait_logs(&p, 4 + 50 + 4, Duration::from_secs(10));
+    let lines = p.wait_tcp_logs(4 + 50 + 4, Duration::from_secs(10));
     assert_eq!(lines.len(), 58, "one log line per connection");
     wait_fd_baseline(&p, base);
 }
@@ -739,7 +590,7 @@ fn client_data_sent_just_before_close_reaches_the_server() {
         let _ = tx.lock().map(|t| t.send(got));
     });
     let port = free_port();
-    let p = start(&listen_one(port, be.port), &[port]);
+    let p = Proxy::start_under_test(&listen_one(port, be.port), &[port]);
     let mut cports = Vec::new();
     for i in 0..5u64 {
         let data = payload(300_000, 70 + i);
@@ -761,7 +612,7 @@ fn client_data_sent_just_before_close_reaches_the_server() {
         );
     }
     for cp in cports {
-        let l = log_for(&p, cp, Duration::from_secs(5));
+        let l = p.tcp_log_for(cp, Duration::from_secs(5));
         assert_eq!(l.term, "--", "{}", l.raw);
     }
 }
@@ -773,7 +624,7 @@ fn server_data_sent_just_before_close_reaches_the_client() {
         // full close right after the last write
     });
     let port = free_port();
-    let p = start(&listen_one(port, be.port), &[port]);
+    let p = Proxy::start_under_test(&listen_one(port, be.port), &[port]);
     let want = payload(2 << 20, 5);
     for i in 0..5 {
         let mut c = connect(port);
@@ -787,7 +638,7 @@ fn server_data_sent_just_before_close_reaches_the_client() {
         );
         assert!(got == want, "connection {i}: contents differ");
         drop(c);
-        let l = log_for(&p, cport, Duration::from_secs(5));
+        let l = p.tcp_log_for(cport, Duration::from_secs(5));
         assert_eq!(l.term, "--", "{}", l.raw);
         assert_eq!(l.bytes, want.len() as u64, "{}", l.raw);
     }

@@ -7,162 +7,20 @@
 
 mod common;
 
-use common::{Backend, Proxy, TempDir, free_port};
+use common::{Backend, Blackhole, Proxy, TcpLog, free_port, tcplog_config};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::RawFd;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 // ---------------------------------------------------------------- helpers --
 
-/// Starts the proxy under test (haproxy-rs, or `$HRS_TEST_BIN`) and waits
-/// until every port is in LISTEN state. Readiness is read from
-/// /proc/net/tcp rather than by connecting, so that no probe connection
-/// takes a server slot or shows up in the logs.
-fn start(cfg: &str, ports: &[u16]) -> Proxy {
-    let bin = std::env::var("HRS_TEST_BIN")
-        .ok()
-        .filter(|b| !b.is_empty())
-        .unwrap_or_else(|| common::bin().to_string());
-    let dir = TempDir::new("qr");
-    let cfg_path = dir.write("haproxy.cfg", cfg);
-    let out = dir.0.join("stdout.log");
-    let err = dir.0.join("stderr.log");
-    let child = Command::new(&bin)
-        .arg("-db")
-        .arg("-f")
-        .arg(&cfg_path)
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out).expect("stdout file"))
-        .stderr(std::fs::File::create(&err).expect("stderr file"))
-        .spawn()
-        .expect("spawn proxy");
-    let mut p = Proxy {
-        child,
-        dir,
-        cfg: cfg_path,
-        out,
-        err,
-    };
-    let end = Instant::now() + Duration::from_secs(5);
-    while !ports.iter().all(|&port| listening(p.pid(), port)) {
-        if let Ok(Some(st)) = p.child.try_wait() {
-            panic!(
-                "proxy exited ({st}) before listening; stderr: {}",
-                p.stderr()
-            );
-        }
-        if Instant::now() > end {
-            panic!("proxy did not listen on {ports:?}; stderr: {}", p.stderr());
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    p
-}
-
-/// True when process `pid` owns a socket in LISTEN state on 127.0.0.1:port
-/// (matched by inode, so a foreign listener on the same port never counts).
-fn listening(pid: i32, port: u16) -> bool {
-    let local = format!("0100007F:{port:04X}");
-    let Ok(tab) = std::fs::read_to_string("/proc/net/tcp") else {
-        return false;
-    };
-    let inodes: Vec<String> = tab
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let c: Vec<&str> = l.split_whitespace().collect();
-            (c.len() > 9 && c[1] == local && c[3] == "0A").then(|| format!("socket:[{}]", c[9]))
-        })
-        .collect();
-    !inodes.is_empty()
-        && std::fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|d| {
-            d.filter_map(|e| e.ok())
-                .filter_map(|e| std::fs::read_link(e.path()).ok())
-                .any(|t| inodes.iter().any(|i| t.as_os_str() == i.as_str()))
-        })
-}
-
 /// A `listen` proxy on `port` with extra proxy lines `body` (servers, ...).
 fn config(port: u16, body: &str) -> String {
-    format!(
-        "global\n    maxconn 4000\n    log stdout format raw local0\n\n\
-         defaults\n    mode tcp\n    log global\n    option tcplog\n    timeout client 30s\n    \
-         timeout server 30s\n\n\
-         listen px\n    bind 127.0.0.1:{port}\n{body}"
+    tcplog_config(
+        "    timeout client 30s\n    timeout server 30s\n",
+        &format!("listen px\n    bind 127.0.0.1:{port}\n{body}"),
     )
-}
-
-/// One tcplog line: `%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq`.
-#[derive(Debug, Clone)]
-struct LogLine {
-    raw: String,
-    cport: u16,
-    srv: String,
-    tw: i64,
-    tc: i64,
-    tt: i64,
-    term: String,
-    redispatched: bool,
-    retries: u32,
-    sq: u32,
-    bq: u32,
-}
-
-fn parse_log(l: &str) -> Option<LogLine> {
-    let f: Vec<&str> = l.split_whitespace().collect();
-    if f.len() != 9 || !f[1].starts_with('[') {
-        return None;
-    }
-    let cport = f[0].rsplit(':').next()?.parse().ok()?;
-    let (_, srv) = f[3].split_once('/')?;
-    let t: Vec<i64> = f[4]
-        .split('/')
-        .map(|x| x.trim_start_matches('+').parse())
-        .collect::<Result<_, _>>()
-        .ok()?;
-    let c: Vec<&str> = f[7].split('/').collect();
-    let rc = *c.get(4)?;
-    let q: Vec<u32> = f[8]
-        .split('/')
-        .map(|x| x.parse())
-        .collect::<Result<_, _>>()
-        .ok()?;
-    Some(LogLine {
-        raw: l.to_string(),
-        cport,
-        srv: srv.to_string(),
-        tw: *t.first()?,
-        tc: *t.get(1)?,
-        tt: *t.get(2)?,
-        term: f[6].to_string(),
-        redispatched: rc.starts_with('+'),
-        retries: rc.trim_start_matches('+').parse().ok()?,
-        sq: *q.first()?,
-        bq: *q.get(1)?,
-    })
-}
-
-fn logs(p: &Proxy) -> Vec<LogLine> {
-    p.stdout().lines().filter_map(parse_log).collect()
-}
-
-/// Waits for the log line of the connection from local port `cport`.
-fn log_for(p: &Proxy, cport: u16, t: Duration) -> LogLine {
-    let end = Instant::now() + t;
-    loop {
-        if let Some(l) = logs(p).into_iter().find(|l| l.cport == cport) {
-            return l;
-        }
-        if Instant::now() > end {
-            panic!(
-                "no log line for client port {cport}; stdout:\n{}",
-                p.stdout()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 fn connect(port: u16) -> (TcpStream, u16) {
@@ -231,62 +89,8 @@ fn refusing_port() -> u16 {
     p
 }
 
-/// A listener that never accepts, with listen(fd, 0) and its accept queue
-/// pre-filled: further SYNs are dropped, so connecting to it hangs until the
-/// connector gives up (`timeout connect`).
-struct Blackhole {
-    fd: RawFd,
-    port: u16,
-    _fillers: Vec<TcpStream>,
-}
-
-impl Blackhole {
-    fn new() -> Blackhole {
-        // SAFETY: plain socket calls on a fd we own; sockaddr_in zeroed then
-        // filled, sizes passed along.
-        let (fd, port) = unsafe {
-            let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
-            assert!(fd >= 0, "socket");
-            let mut sa: libc::sockaddr_in = std::mem::zeroed();
-            sa.sin_family = libc::AF_INET as libc::sa_family_t;
-            sa.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
-            let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-            let sp = &mut sa as *mut libc::sockaddr_in as *mut libc::sockaddr;
-            assert_eq!(libc::bind(fd, sp, len), 0, "bind");
-            assert_eq!(libc::listen(fd, 0), 0, "listen");
-            assert_eq!(libc::getsockname(fd, sp, &mut len), 0, "getsockname");
-            (fd, u16::from_be(sa.sin_port))
-        };
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let mut fillers = Vec::new();
-        for _ in 0..8 {
-            match TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
-                Ok(s) => fillers.push(s),
-                Err(_) => break,
-            }
-        }
-        assert!(!fillers.is_empty(), "could not fill the accept queue");
-        assert!(
-            TcpStream::connect_timeout(&addr, Duration::from_millis(300)).is_err(),
-            "the blackhole listener still completes connections"
-        );
-        Blackhole {
-            fd,
-            port,
-            _fillers: fillers,
-        }
-    }
-}
-
-impl Drop for Blackhole {
-    fn drop(&mut self) {
-        // SAFETY: our own fd, closed once.
-        unsafe { libc::close(self.fd) };
-    }
-}
-
 /// Records a failed expectation about a log line (all are reported at once).
-fn check(errs: &mut Vec<String>, ok: bool, what: &str, l: &LogLine) {
+fn check(errs: &mut Vec<String>, ok: bool, what: &str, l: &TcpLog) {
     if !ok {
         errs.push(format!("{what}: {}", l.raw));
     }
@@ -306,7 +110,7 @@ fn maxconn_1_queues_extra_clients_and_serves_them_in_arrival_order() {
         "    timeout connect 2s\n    timeout queue 20s\n    server s1 127.0.0.1:{} maxconn 1\n",
         be.port
     );
-    let p = start(&config(port, &body), &[port]);
+    let p = Proxy::start_under_test(&config(port, &body), &[port]);
     let (mut c1, p1) = connect(port);
     assert_eq!(
         read_exact_str(&mut c1, 7),
@@ -351,9 +155,9 @@ fn maxconn_1_queues_extra_clients_and_serves_them_in_arrival_order() {
     let waited = t_free1.elapsed();
     drop(c3);
     let (l1, l2, l3) = (
-        log_for(&p, p1, Duration::from_secs(5)),
-        log_for(&p, p2, Duration::from_secs(5)),
-        log_for(&p, p3, Duration::from_secs(5)),
+        p.tcp_log_for(p1, Duration::from_secs(5)),
+        p.tcp_log_for(p2, Duration::from_secs(5)),
+        p.tcp_log_for(p3, Duration::from_secs(5)),
     );
     let mut errs = Vec::new();
     for l in [&l1, &l2, &l3] {
@@ -421,7 +225,7 @@ fn queue_timeout_closes_the_queued_client_after_timeout_queue_with_sq() {
         "    timeout connect 2s\n    timeout queue 300ms\n    server s1 127.0.0.1:{} maxconn 1\n",
         be.port
     );
-    let p = start(&config(port, &body), &[port]);
+    let p = Proxy::start_under_test(&config(port, &body), &[port]);
     let (mut c1, _) = connect(port);
     assert_eq!(read_exact_str(&mut c1, 5), "busy\n");
     let t0 = Instant::now();
@@ -437,7 +241,7 @@ fn queue_timeout_closes_the_queued_client_after_timeout_queue_with_sq() {
         waited <= Duration::from_millis(2300),
         "closed too late: {waited:?}"
     );
-    let l = log_for(&p, p2, Duration::from_secs(5));
+    let l = p.tcp_log_for(p2, Duration::from_secs(5));
     let mut errs = Vec::new();
     check(&mut errs, l.term == "sQ", "queue timeout is logged sQ", &l);
     check(
@@ -470,7 +274,7 @@ fn retries_against_a_refusing_server_end_with_sc_and_retry_count_3() {
     // Turn-around between retries is min(timeout connect, 1s) = 200 ms.
     let body =
         format!("    timeout connect 200ms\n    retries 3\n    server s1 127.0.0.1:{dead}\n");
-    let p = start(&config(port, &body), &[port]);
+    let p = Proxy::start_under_test(&config(port, &body), &[port]);
     let t0 = Instant::now();
     let (mut c, cp) = connect(port);
     let (got, at) = wait_closed(&mut c, Duration::from_secs(5));
@@ -481,7 +285,7 @@ fn retries_against_a_refusing_server_end_with_sc_and_retry_count_3() {
         "3 turn-arounds of 200 ms expected, took {took:?}"
     );
     assert!(took <= Duration::from_millis(2600), "took {took:?}");
-    let l = log_for(&p, cp, Duration::from_secs(5));
+    let l = p.tcp_log_for(cp, Duration::from_secs(5));
     assert_eq!(l.term, "SC", "{}", l.raw);
     assert_eq!(l.retries, 3, "{}", l.raw);
     assert!(!l.redispatched, "{}", l.raw);
@@ -495,7 +299,7 @@ fn retries_0_against_a_refusing_server_fails_at_once_with_sc() {
     let dead = refusing_port();
     let port = free_port();
     let body = format!("    timeout connect 2s\n    retries 0\n    server s1 127.0.0.1:{dead}\n");
-    let p = start(&config(port, &body), &[port]);
+    let p = Proxy::start_under_test(&config(port, &body), &[port]);
     let t0 = Instant::now();
     let (mut c, cp) = connect(port);
     let (_, at) = wait_closed(&mut c, Duration::from_secs(5));
@@ -504,7 +308,7 @@ fn retries_0_against_a_refusing_server_fails_at_once_with_sc() {
         "no retry, no turn-around: {:?}",
         at - t0
     );
-    let l = log_for(&p, cp, Duration::from_secs(5));
+    let l = p.tcp_log_for(cp, Duration::from_secs(5));
     assert_eq!(l.term, "SC", "{}", l.raw);
     assert_eq!(l.retries, 0, "{}", l.raw);
 }
@@ -522,7 +326,7 @@ fn redispatch_serves_from_the_good_server_at_once_and_logs_the_plus_marker() {
          server bad 127.0.0.1:{dead}\n    server ok 127.0.0.1:{}\n",
         good.port
     );
-    let p = start(&config(port, &body), &[port]);
+    let p = Proxy::start_under_test(&config(port, &body), &[port]);
     let mut conns = Vec::new();
     for i in 0..4 {
         let t0 = Instant::now();
@@ -537,7 +341,7 @@ fn redispatch_serves_from_the_good_server_at_once_and_logs_the_plus_marker() {
     let mut errs = Vec::new();
     let mut redispatched = 0;
     for (cp, took) in conns {
-        let l = log_for(&p, cp, Duration::from_secs(5));
+        let l = p.tcp_log_for(cp, Duration::from_secs(5));
         check(
             &mut errs,
             l.srv == "ok" && l.term == "--" && l.tc >= 0,
@@ -580,7 +384,7 @@ fn without_redispatch_retries_stay_on_the_refusing_server_and_end_with_sc() {
          server bad 127.0.0.1:{dead}\n    server ok 127.0.0.1:{}\n",
         good.port
     );
-    let p = start(&config(port, &body), &[port]);
+    let p = Proxy::start_under_test(&config(port, &body), &[port]);
     let mut outcomes = Vec::new();
     for _ in 0..4 {
         let (mut c, cp) = connect(port);
@@ -590,10 +394,10 @@ fn without_redispatch_retries_stay_on_the_refusing_server_and_end_with_sc() {
         drop(c);
         outcomes.push((
             String::from_utf8_lossy(&got).to_string(),
-            log_for(&p, cp, Duration::from_secs(5)),
+            p.tcp_log_for(cp, Duration::from_secs(5)),
         ));
     }
-    let failed: Vec<&LogLine> = outcomes
+    let failed: Vec<&TcpLog> = outcomes
         .iter()
         .filter(|(g, _)| g.is_empty())
         .map(|(_, l)| l)
@@ -628,7 +432,7 @@ fn connect_timeout_against_a_full_backlog_ends_with_sc_after_retries() {
         "    timeout connect 300ms\n    retries 1\n    server s1 127.0.0.1:{}\n",
         hole.port
     );
-    let p = start(&config(port, &body), &[port]);
+    let p = Proxy::start_under_test(&config(port, &body), &[port]);
     let t0 = Instant::now();
     let (mut c, cp) = connect(port);
     let (got, at) = wait_closed(&mut c, Duration::from_secs(5));
@@ -637,7 +441,7 @@ fn connect_timeout_against_a_full_backlog_ends_with_sc_after_retries() {
     // Two attempts of 300 ms each.
     assert!(took >= Duration::from_millis(480), "took {took:?}");
     assert!(took <= Duration::from_millis(2600), "took {took:?}");
-    let l = log_for(&p, cp, Duration::from_secs(5));
+    let l = p.tcp_log_for(cp, Duration::from_secs(5));
     assert_eq!(l.term, "sC", "{}", l.raw);
     assert_eq!(l.retries, 1, "{}", l.raw);
     assert_eq!(l.tc, -1, "{}", l.raw);
@@ -652,14 +456,14 @@ fn client_leaving_the_queue_is_logged_cq_and_never_reaches_the_server() {
         "    timeout connect 2s\n    timeout queue 20s\n    server s1 127.0.0.1:{} maxconn 1\n",
         be.port
     );
-    let p = start(&config(port, &body), &[port]);
+    let p = Proxy::start_under_test(&config(port, &body), &[port]);
     let (mut c1, _) = connect(port);
     assert_eq!(read_exact_str(&mut c1, 7), "served\n");
     // A queued client that gives up (closes without sending anything).
     let (c2, p2) = connect(port);
     std::thread::sleep(Duration::from_millis(100));
     drop(c2);
-    let l = log_for(&p, p2, Duration::from_secs(3));
+    let l = p.tcp_log_for(p2, Duration::from_secs(3));
     let mut errs = Vec::new();
     check(
         &mut errs,

@@ -9,124 +9,27 @@
 
 mod common;
 
-use common::{Backend, Proxy, TempDir, free_port};
+use common::{Backend, Blackhole, Proxy, TcpLog, free_port, tcplog_config};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::os::fd::RawFd;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 // ---------------------------------------------------------------- helpers --
 
-/// Starts the proxy under test (haproxy-rs, or `$HRS_TEST_BIN`) and waits
-/// until every port is in LISTEN state. Readiness is read from
-/// /proc/net/tcp rather than by connecting, so that no probe connection
-/// shows up in the logs.
-fn start(cfg: &str, ports: &[u16]) -> Proxy {
-    let bin = std::env::var("HRS_TEST_BIN")
-        .ok()
-        .filter(|b| !b.is_empty())
-        .unwrap_or_else(|| common::bin().to_string());
-    let dir = TempDir::new("to");
-    let cfg_path = dir.write("haproxy.cfg", cfg);
-    let out = dir.0.join("stdout.log");
-    let err = dir.0.join("stderr.log");
-    let child = Command::new(&bin)
-        .arg("-db")
-        .arg("-f")
-        .arg(&cfg_path)
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out).expect("stdout file"))
-        .stderr(std::fs::File::create(&err).expect("stderr file"))
-        .spawn()
-        .expect("spawn proxy");
-    let mut p = Proxy {
-        child,
-        dir,
-        cfg: cfg_path,
-        out,
-        err,
-    };
-    let end = Instant::now() + Duration::from_secs(5);
-    while !ports.iter().all(|&port| listening(p.pid(), port)) {
-        if let Ok(Some(st)) = p.child.try_wait() {
-            panic!(
-                "proxy exited ({st}) before listening; stderr: {}",
-                p.stderr()
-            );
-        }
-        if Instant::now() > end {
-            panic!("proxy did not listen on {ports:?}; stderr: {}", p.stderr());
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    p
-}
-
-/// True when process `pid` owns a socket in LISTEN state on 127.0.0.1:port
-/// (matched by inode, so a foreign listener on the same port never counts).
-fn listening(pid: i32, port: u16) -> bool {
-    let local = format!("0100007F:{port:04X}");
-    let Ok(tab) = std::fs::read_to_string("/proc/net/tcp") else {
-        return false;
-    };
-    let inodes: Vec<String> = tab
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let c: Vec<&str> = l.split_whitespace().collect();
-            (c.len() > 9 && c[1] == local && c[3] == "0A").then(|| format!("socket:[{}]", c[9]))
-        })
-        .collect();
-    !inodes.is_empty()
-        && std::fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|d| {
-            d.filter_map(|e| e.ok())
-                .filter_map(|e| std::fs::read_link(e.path()).ok())
-                .any(|t| inodes.iter().any(|i| t.as_os_str() == i.as_str()))
-        })
-}
-
 /// A `listen` proxy on `port` to one server, with the given timeout lines.
 fn config(port: u16, srv: u16, timeouts: &str) -> String {
-    format!(
-        "global\n    maxconn 4000\n    log stdout format raw local0\n\n\
-         defaults\n    mode tcp\n    log global\n    option tcplog\n    retries 0\n\n\
-         listen px\n    bind 127.0.0.1:{port}\n{timeouts}    server s1 127.0.0.1:{srv}\n"
+    tcplog_config(
+        "    retries 0\n",
+        &format!("listen px\n    bind 127.0.0.1:{port}\n{timeouts}    server s1 127.0.0.1:{srv}\n"),
     )
 }
 
-/// One tcplog line (only the fields these tests look at).
-#[derive(Debug, Clone)]
-struct LogLine {
-    raw: String,
-    tc: i64,
-    tt: i64,
-    term: String,
-}
-
-fn parse_log(l: &str) -> Option<LogLine> {
-    let f: Vec<&str> = l.split_whitespace().collect();
-    if f.len() != 9 || !f[1].starts_with('[') {
-        return None;
-    }
-    let t: Vec<i64> = f[4]
-        .split('/')
-        .map(|x| x.trim_start_matches('+').parse())
-        .collect::<Result<_, _>>()
-        .ok()?;
-    Some(LogLine {
-        raw: l.to_string(),
-        tc: *t.get(1)?,
-        tt: *t.get(2)?,
-        term: f[6].to_string(),
-    })
-}
-
 /// Waits for the first log line; returns it with the instant it was seen.
-fn first_log(p: &Proxy, t: Duration) -> (LogLine, Instant) {
+fn first_log(p: &Proxy, t: Duration) -> (TcpLog, Instant) {
     let end = Instant::now() + t;
     loop {
-        if let Some(l) = p.stdout().lines().find_map(parse_log) {
+        if let Some(l) = p.stdout().lines().find_map(TcpLog::parse) {
             return (l, Instant::now());
         }
         if Instant::now() > end {
@@ -180,7 +83,7 @@ fn assert_about(what: &str, d: Duration, t: Duration) {
     );
 }
 
-fn assert_tt_about(l: &LogLine, t: Duration) {
+fn assert_tt_about(l: &TcpLog, t: Duration) {
     let t = t.as_millis() as i64;
     assert!(
         l.tt >= t * 8 / 10 && l.tt <= t + 2000,
@@ -214,60 +117,6 @@ fn writes_fail(c: &mut TcpStream, t: Duration) -> bool {
     false
 }
 
-/// A listener that never accepts, with listen(fd, 0) and its accept queue
-/// pre-filled: further SYNs are dropped, so connecting to it hangs until the
-/// connector gives up (`timeout connect`).
-struct Blackhole {
-    fd: RawFd,
-    port: u16,
-    _fillers: Vec<TcpStream>,
-}
-
-impl Blackhole {
-    fn new() -> Blackhole {
-        // SAFETY: plain socket calls on a fd we own; sockaddr_in zeroed then
-        // filled, sizes passed along.
-        let (fd, port) = unsafe {
-            let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
-            assert!(fd >= 0, "socket");
-            let mut sa: libc::sockaddr_in = std::mem::zeroed();
-            sa.sin_family = libc::AF_INET as libc::sa_family_t;
-            sa.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
-            let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-            let sp = &mut sa as *mut libc::sockaddr_in as *mut libc::sockaddr;
-            assert_eq!(libc::bind(fd, sp, len), 0, "bind");
-            assert_eq!(libc::listen(fd, 0), 0, "listen");
-            assert_eq!(libc::getsockname(fd, sp, &mut len), 0, "getsockname");
-            (fd, u16::from_be(sa.sin_port))
-        };
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let mut fillers = Vec::new();
-        for _ in 0..8 {
-            match TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
-                Ok(s) => fillers.push(s),
-                Err(_) => break,
-            }
-        }
-        assert!(!fillers.is_empty(), "could not fill the accept queue");
-        assert!(
-            TcpStream::connect_timeout(&addr, Duration::from_millis(300)).is_err(),
-            "the blackhole listener still completes connections"
-        );
-        Blackhole {
-            fd,
-            port,
-            _fillers: fillers,
-        }
-    }
-}
-
-impl Drop for Blackhole {
-    fn drop(&mut self) {
-        // SAFETY: our own fd, closed once.
-        unsafe { libc::close(self.fd) };
-    }
-}
-
 const T: Duration = Duration::from_millis(500);
 
 // ------------------------------------------------------------------ tests --
@@ -276,7 +125,7 @@ const T: Duration = Duration::from_millis(500);
 fn timeout_client_closes_an_idle_client_with_cd() {
     let be = silent_server();
     let port = free_port();
-    let p = start(
+    let p = Proxy::start_under_test(
         &config(
             port,
             be.port,
@@ -299,7 +148,7 @@ fn timeout_client_closes_an_idle_client_with_cd() {
 fn timeout_server_closes_an_idle_server_with_sd() {
     let be = silent_server();
     let port = free_port();
-    let p = start(
+    let p = Proxy::start_under_test(
         &config(
             port,
             be.port,
@@ -331,7 +180,7 @@ fn timeout_server_shuts_only_the_server_read_side_and_client_data_still_flows() 
         let _ = tx.lock().map(|t| t.send(got));
     });
     let port = free_port();
-    let p = start(
+    let p = Proxy::start_under_test(
         &config(
             port,
             be.port,
@@ -373,7 +222,7 @@ fn timeout_client_shuts_only_the_client_read_side_and_the_server_reply_still_flo
         let _ = c.write_all(format!("got {}", got.len()).as_bytes());
     });
     let port = free_port();
-    let p = start(
+    let p = Proxy::start_under_test(
         &config(
             port,
             be.port,
@@ -402,7 +251,7 @@ fn timeout_tunnel_overrides_client_and_server_timeouts_once_established() {
     let be = Backend::echo();
     let port = free_port();
     let tos = "    timeout connect 2s\n    timeout client 300ms\n    timeout server 300ms\n    timeout tunnel 1500ms\n";
-    let p = start(&config(port, be.port, tos), &[port]);
+    let p = Proxy::start_under_test(&config(port, be.port, tos), &[port]);
     let mut c = connect(port);
     let mut b = [0u8; 4];
     c.write_all(b"ping").expect("write");
@@ -428,7 +277,7 @@ fn timeout_client_fin_closes_a_half_closed_client() {
     });
     let port = free_port();
     let tos = "    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\n    timeout client-fin 500ms\n";
-    let p = start(&config(port, be.port, tos), &[port]);
+    let p = Proxy::start_under_test(&config(port, be.port, tos), &[port]);
     let mut c = connect(port);
     let mut got = Vec::new();
     c.read_to_end(&mut got)
@@ -461,7 +310,7 @@ fn timeout_server_fin_closes_a_half_closed_server() {
     });
     let port = free_port();
     let tos = "    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\n    timeout server-fin 500ms\n";
-    let p = start(&config(port, be.port, tos), &[port]);
+    let p = Proxy::start_under_test(&config(port, be.port, tos), &[port]);
     let mut c = connect(port);
     c.write_all(b"hello").expect("write");
     c.shutdown(Shutdown::Write).expect("shutdown write");
@@ -477,7 +326,7 @@ fn timeout_server_fin_closes_a_half_closed_server() {
 fn timeout_connect_closes_the_client_with_sc_when_the_server_never_answers() {
     let hole = Blackhole::new();
     let port = free_port();
-    let p = start(
+    let p = Proxy::start_under_test(
         &config(
             port,
             hole.port,
@@ -499,7 +348,7 @@ fn timeout_connect_closes_the_client_with_sc_when_the_server_never_answers() {
 fn timeout_client_counts_inactivity_not_connection_age() {
     let be = Backend::echo();
     let port = free_port();
-    let p = start(
+    let p = Proxy::start_under_test(
         &config(
             port,
             be.port,
@@ -543,7 +392,7 @@ fn one_way_upload_longer_than_timeout_server_is_not_cut() {
         let _ = c.write_all(format!("got {n}").as_bytes());
     });
     let port = free_port();
-    let p = start(
+    let p = Proxy::start_under_test(
         &config(
             port,
             be.port,
@@ -580,7 +429,7 @@ fn one_way_download_longer_than_timeout_client_is_not_cut() {
         }
     });
     let port = free_port();
-    let p = start(
+    let p = Proxy::start_under_test(
         &config(
             port,
             be.port,

@@ -252,7 +252,16 @@ impl Engine {
             queue_pos: (0, 0),
             retries_done: 0,
             calls: 0,
+            uniq_id: self.stream_seq,
+            dbg_fds: (fd, -1),
         };
+        if self.debug {
+            let fe_name = self.proxies.get(fe).map_or("", |p| p.name.as_str());
+            let lfd = self.listeners.get(li).map_or(-1, |l| l.fd);
+            let peer_s = peer.map_or_else(|| "unix".to_string(), |a| a.to_string());
+            eprintln!("{:08x}:{fe_name}.accept({lfd:04x})={fd:04x} from [{peer_s}] ALPN=<none>", self.stream_seq);
+        }
+        self.stream_seq = self.stream_seq.wrapping_add(1);
         let sid2 = self.streams.insert(stream);
         debug_assert_eq!(sid, sid2);
         let mut conn = Connection::new(
@@ -293,6 +302,14 @@ impl Engine {
         let Some(s) = self.streams.try_remove(sid) else {
             return;
         };
+        if self.debug {
+            let name = s.be.or(Some(s.fe)).and_then(|b| self.proxies.get(b)).map_or("", |p| p.name.as_str());
+            let (c, v) = s.dbg_fds;
+            let v = if v < 0 { 0xffff } else { v };
+            for ev in ["srvcls", "clicls", "closed"] {
+                eprintln!("{:08x}:{name}.{ev}[{c:04x}:{v:04x}]", s.uniq_id);
+            }
+        }
         self.sched.destroy(s.task);
         let now_abs = self.clock.now_abs;
         if let Some(b) = s.be

@@ -79,6 +79,10 @@ pub struct Engine {
     pub stats_timeout: u32,
     /// Next idle sweep of stats sessions (monotonic ms).
     pub next_cli_sweep: u64,
+    /// `-d`: print connection events on stderr as HAProxy's debug mode does.
+    pub debug: bool,
+    /// Streams created so far (their `uniq_id`).
+    pub stream_seq: u32,
     /// SIGUSR1 received, soft stop waiting for `grace` to elapse.
     pub grace_pending: bool,
     pub signal_fd: RawFd,
@@ -171,6 +175,8 @@ impl Engine {
             hard_stop_after: g.hard_stop_after,
             grace: g.grace,
             grace_pending: false,
+            debug: false,
+            stream_seq: 0,
             stats_timeout: g.stats_timeout,
             next_cli_sweep: 0,
             signal_fd: -1,

@@ -242,6 +242,7 @@ impl Engine {
                 // enabled once established.
                 self.fds.want_send(fd);
                 s.si[1].end = End::Conn(cid);
+                s.dbg_fds.1 = fd;
                 s.si[1].exp = tick_add_ifset(now, cto);
                 s.si[1].set_state(SiState::Con);
                 if !s.flags.contains(SfFlags::BE_ASSIGNED) {

@@ -113,6 +113,10 @@ pub struct Stream {
     pub retries_done: u32,
     /// Times process_stream ran (`show sess` calls).
     pub calls: u32,
+    /// Unique stream number (debug output, logs).
+    pub uniq_id: u32,
+    /// Client and server fds, kept for the `-d` event lines.
+    pub dbg_fds: (i32, i32),
 }
 
 impl Stream {
