@@ -358,7 +358,8 @@ fn run(o: Opts, cfg: haproxy_rs::cfg::model::Config) -> i32 {
         if !p.cap.fe || p.disabled {
             continue;
         }
-        for b in &p.binds {
+        for (bind_idx, b) in p.binds.iter().enumerate() {
+            let bind_rank = bind_idx + 1;
             for ba in &b.addrs {
                 for addr in listener::expand(ba) {
                     let backlog = b.backlog.or(p.backlog).unwrap_or(if p.maxconn > 0 {
@@ -394,6 +395,8 @@ fn run(o: Opts, cfg: haproxy_rs::cfg::model::Config) -> i32 {
                                 name: b.name.clone(),
                                 maxconn: b.maxconn,
                                 backlog,
+                                accept_proxy: b.accept_proxy,
+                                bind_id: bind_rank,
                                 nbconn: 0,
                                 state: LiState::Ready,
                                 place: (b.file.clone(), b.line),
@@ -439,6 +442,8 @@ fn run(o: Opts, cfg: haproxy_rs::cfg::model::Config) -> i32 {
                     name: None,
                     maxconn: 0,
                     backlog: 10,
+                    accept_proxy: false,
+                    bind_id: 0,
                     nbconn: 0,
                     state: LiState::Ready,
                     place: (sc.file.clone(), sc.line),

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::net::TcpStream;
 use std::os::fd::FromRawFd;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 // ---------------------------------------------------------------- helpers --
 

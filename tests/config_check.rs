@@ -9,56 +9,19 @@ mod common;
 use common::*;
 use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::Duration;
-
-/// HAProxy 2.6, the reference implementation.
-const HAPROXY: &str = "/usr/sbin/haproxy";
 
 /// Timeouts so that no "missing timeouts" warning pollutes the output.
 const DEFAULTS: &str =
     "defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n";
 
-/// True if the reference binary is installed (`make test` installs it).
-fn have_haproxy() -> bool {
-    let ok = Path::new(HAPROXY).exists();
-    if !ok {
-        eprintln!("note: {HAPROXY} is missing, skipping the comparison with HAProxy 2.6");
-    }
-    ok
-}
-
 /// Runs the reference HAProxy with `args` and `envs`; None if not installed.
 fn run_haproxy(args: &[&str], envs: &[(&str, &str)]) -> Option<(i32, String, String)> {
-    if !have_haproxy() {
-        return None;
-    }
-    let o = Command::new(HAPROXY)
-        .args(args)
-        .envs(envs.iter().copied())
-        .stdin(Stdio::null())
-        .output()
-        .expect("run haproxy");
-    Some((
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).to_string(),
-        String::from_utf8_lossy(&o.stderr).to_string(),
-    ))
+    have_haproxy().then(|| run_program(HAPROXY, args, envs))
 }
 
 /// Runs haproxy-rs with `args` and extra environment variables.
 fn run_rs(args: &[&str], envs: &[(&str, &str)]) -> (i32, String, String) {
-    let o = Command::new(bin())
-        .args(args)
-        .envs(envs.iter().copied())
-        .stdin(Stdio::null())
-        .output()
-        .expect("run haproxy-rs");
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).to_string(),
-        String::from_utf8_lossy(&o.stderr).to_string(),
-    )
+    run_program(bin(), args, envs)
 }
 
 /// Replaces the pid in `[LABEL]    (1234) : rest` by `PID`, so that lines of
@@ -128,35 +91,8 @@ fn assert_same_as_haproxy(rs: &Run, reference: &Option<Run>) {
 /// Starts haproxy-rs with `args` (no implicit `-f`) and `envs`, waits for
 /// `ports` and returns the guard (killed and reaped on drop).
 fn spawn_rs(dir: TempDir, args: &[&str], envs: &[(&str, &str)], ports: &[u16]) -> Proxy {
-    let out = dir.path().join("stdout.log");
-    let err = dir.path().join("stderr.log");
-    let child = Command::new(bin())
-        .args(args)
-        .envs(envs.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out).expect("stdout file"))
-        .stderr(std::fs::File::create(&err).expect("stderr file"))
-        .spawn()
-        .expect("spawn haproxy-rs");
     let cfg = dir.path().to_path_buf();
-    let mut p = Proxy {
-        child,
-        dir,
-        cfg,
-        out,
-        err,
-    };
-    for &port in ports {
-        if !wait_port(port, Duration::from_secs(5)) {
-            let _ = p.child.kill();
-            let _ = p.child.wait();
-            panic!(
-                "haproxy-rs did not listen on {port}; stderr: {}",
-                p.stderr()
-            );
-        }
-    }
-    p
+    Proxy::spawn(bin(), dir, cfg, args, envs, ports)
 }
 
 /// Sends `msg` through the proxy on `port` and expects it echoed back.

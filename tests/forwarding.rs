@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{Backend, Proxy, TcpLog, free_port, payload, set_linger0, tcplog_config};
+use common::{Backend, Proxy, TcpLog, echo_back, free_port, payload, set_linger0, tcplog_config};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::mpsc;
@@ -85,18 +85,7 @@ fn echo_or_reset_backend() -> Backend {
         if c.write_all(&head).is_err() {
             return;
         }
-        let mut buf = vec![0u8; 65536];
-        loop {
-            match c.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    if c.write_all(&buf[..n]).is_err() {
-                        break;
-                    }
-                }
-            }
-        }
-        let _ = c.shutdown(Shutdown::Write);
+        echo_back(&mut c);
     })
 }
 
@@ -582,13 +571,7 @@ fn fd_count_returns_to_idle_baseline_after_mixed_traffic() {
 
 #[test]
 fn client_data_sent_just_before_close_reaches_the_server() {
-    let (tx, rx) = mpsc::channel::<Vec<u8>>();
-    let tx = std::sync::Mutex::new(tx);
-    let be = Backend::start(move |mut c| {
-        let mut got = Vec::new();
-        let _ = c.read_to_end(&mut got);
-        let _ = tx.lock().map(|t| t.send(got));
-    });
+    let (be, rx) = Backend::collect();
     let port = free_port();
     let p = Proxy::start_under_test(&listen_one(port, be.port), &[port]);
     let mut cports = Vec::new();

@@ -7,22 +7,10 @@ mod common;
 use common::*;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// HAProxy 2.6, the reference implementation.
-const HAPROXY: &str = "/usr/sbin/haproxy";
-
-fn have_haproxy() -> bool {
-    let ok = Path::new(HAPROXY).exists();
-    if !ok {
-        eprintln!("note: {HAPROXY} is missing, skipping the comparison with HAProxy 2.6");
-    }
-    ok
-}
 
 /// A TCP config: frontend on `port` to one server on `srv`.
 fn tcp_cfg(global: &str, port: u16, srv: u16, fe_extra: &str) -> String {
@@ -30,42 +18,6 @@ fn tcp_cfg(global: &str, port: u16, srv: u16, fe_extra: &str) -> String {
         "global\n{global}defaults\n  mode tcp\n  timeout connect 2s\n  timeout client 30s\n  timeout server 30s\n\
          frontend f\n  bind 127.0.0.1:{port}\n{fe_extra}  default_backend b\nbackend b\n  server s 127.0.0.1:{srv}\n"
     )
-}
-
-/// Starts the reference HAProxy in the foreground on `cfg_text`; the guard
-/// kills and reaps it on drop. None if HAProxy is not installed.
-fn start_haproxy(cfg_text: &str, ports: &[u16]) -> Option<Proxy> {
-    if !have_haproxy() {
-        return None;
-    }
-    let dir = TempDir::new("ref");
-    let cfg = dir.write("haproxy.cfg", cfg_text);
-    let out = dir.path().join("stdout.log");
-    let err = dir.path().join("stderr.log");
-    let child = Command::new(HAPROXY)
-        .arg("-db")
-        .arg("-f")
-        .arg(&cfg)
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out).expect("stdout file"))
-        .stderr(std::fs::File::create(&err).expect("stderr file"))
-        .spawn()
-        .expect("spawn haproxy");
-    let mut p = Proxy {
-        child,
-        dir,
-        cfg,
-        out,
-        err,
-    };
-    for &port in ports {
-        if !wait_port(port, Duration::from_secs(5)) {
-            let _ = p.child.kill();
-            let _ = p.child.wait();
-            panic!("haproxy did not listen on {port}; stderr: {}", p.stderr());
-        }
-    }
-    Some(p)
 }
 
 /// One short connection: send 4 bytes, expect them echoed, close.
@@ -144,7 +96,8 @@ fn how(st: std::process::ExitStatus) -> String {
 /// parent: it is terminated by the signal itself (a shell shows 128+sig).
 fn haproxy_end_on(sig: i32, srv: u16) -> String {
     let port = free_port();
-    match start_haproxy(&tcp_cfg("", port, srv, ""), &[port]) {
+    let cfg = tcp_cfg("", port, srv, "");
+    match have_haproxy().then(|| Proxy::start_program(HAPROXY, &cfg, &[port], &["-db"])) {
         Some(mut h) => {
             h.signal(sig);
             how(h
@@ -567,8 +520,7 @@ fn connections_past_frontend_maxconn_wait_in_backlog_and_are_served_later() {
             .unwrap_or_else(|e| panic!("held connection {i}: {e}"));
         held.push(c);
     }
-    // The connection made by Proxy::start to probe the port may also have
-    // reached the backend: count from here.
+    // Count the backend's connections from here on.
     let baseline = be.accepted();
     // 10 more: the kernel completes them (backlog) but they are not served.
     let served = Arc::new(AtomicUsize::new(0));

@@ -9,8 +9,7 @@ mod common;
 
 use common::{Backend, Blackhole, Proxy, TcpLog, free_port, tcplog_config};
 use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::os::fd::RawFd;
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 // ---------------------------------------------------------------- helpers --

@@ -12,13 +12,12 @@
 
 mod common;
 
-use common::{Backend, Proxy, TempDir, free_port, info_field};
+use common::{Backend, Proxy, TempDir, connect_with_timeouts, free_port, info_field, set_linger0};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use std::thread;
@@ -209,25 +208,6 @@ fn is_timeout(k: ErrorKind) -> bool {
     matches!(k, ErrorKind::WouldBlock | ErrorKind::TimedOut)
 }
 
-/// Sets SO_LINGER {on, 0}: the next close() sends a RST.
-fn set_linger0(s: &TcpStream) {
-    let l = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    // SAFETY: valid socket fd and a properly sized linger struct.
-    let r = unsafe {
-        libc::setsockopt(
-            s.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            &l as *const libc::linger as *const libc::c_void,
-            std::mem::size_of::<libc::linger>() as libc::socklen_t,
-        )
-    };
-    assert_eq!(r, 0, "setsockopt(SO_LINGER)");
-}
-
 /// Closes with a RST.
 fn reset(s: TcpStream) {
     set_linger0(&s);
@@ -248,68 +228,7 @@ fn set_rcvbuf(s: &TcpStream, bytes: i32) {
     assert_eq!(r, 0, "setsockopt(SO_RCVBUF)");
 }
 
-fn connect_to(port: u16, timeout: Duration) -> TcpStream {
-    let c = TcpStream::connect(("127.0.0.1", port)).expect("connect to proxy");
-    c.set_read_timeout(Some(timeout)).ok();
-    c.set_write_timeout(Some(timeout)).ok();
-    c
-}
-
 // ------------------------------------------------------------ the proxy --
-
-/// Starts `haproxy-rs -db -f cfg args...` and waits until `port` is in
-/// LISTEN state. Readiness comes from /proc/net/tcp instead of a probe
-/// connection (as `Proxy::start` does), because a probe would be forwarded
-/// to the test backend and be mistaken for the transfer under test.
-fn spawn_proxy(cfg_text: &str, port: u16, args: &[&str]) -> Proxy {
-    let dir = TempDir::new("splicepx");
-    let cfg = dir.write("haproxy.cfg", cfg_text);
-    let out = dir.path().join("stdout.log");
-    let err = dir.path().join("stderr.log");
-    let child = Command::new(common::bin())
-        .arg("-db")
-        .arg("-f")
-        .arg(&cfg)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out).expect("stdout file"))
-        .stderr(std::fs::File::create(&err).expect("stderr file"))
-        .spawn()
-        .expect("spawn haproxy-rs");
-    let mut p = Proxy {
-        child,
-        dir,
-        cfg,
-        out,
-        err,
-    };
-    let local = format!("0100007F:{port:04X}");
-    let listening = || {
-        std::fs::read_to_string("/proc/net/tcp").is_ok_and(|t| {
-            t.lines().skip(1).any(|l| {
-                let c: Vec<&str> = l.split_whitespace().collect();
-                c.len() > 3 && c[1] == local && c[3] == "0A"
-            })
-        })
-    };
-    let end = Instant::now() + Duration::from_secs(5);
-    while !listening() {
-        if let Ok(Some(st)) = p.child.try_wait() {
-            panic!(
-                "haproxy-rs exited ({st}) before listening; stderr: {}",
-                p.stderr()
-            );
-        }
-        if Instant::now() > end {
-            panic!(
-                "haproxy-rs did not listen on {port}; stderr: {}",
-                p.stderr()
-            );
-        }
-        thread::sleep(Duration::from_millis(10));
-    }
-    p
-}
 
 /// A proxy under test with its stats socket.
 struct Px {
@@ -336,7 +255,7 @@ impl Px {
              backend be\n{be}\n    server s1 127.0.0.1:{be_port}\n",
             sock = sock.display()
         );
-        let proxy = spawn_proxy(&cfg, port, args);
+        let proxy = Proxy::start_args(&cfg, &[port], &[&["-db"][..], args].concat());
         let px = Px {
             proxy,
             sock,
@@ -530,7 +449,7 @@ impl Drop for PipeMonitor {
 /// and finally expects EOF. Panics with a description on any deviation.
 fn echo_transfer(port: u16, len: u64, seed: u64, what: &str) -> Result<Duration, String> {
     let t0 = Instant::now();
-    let mut c = connect_to(port, Duration::from_secs(20));
+    let mut c = connect_with_timeouts(port, Duration::from_secs(20));
     let mut w = c.try_clone().expect("clone");
     let writer = thread::spawn(move || {
         let (n, err) = send_stream(&mut w, seed, len);
@@ -756,7 +675,7 @@ fn splice_half_close_client_shuts_write_then_server_replies_with_trailer() {
         &[],
     );
     let before = px.spliced();
-    let mut c = connect_to(px.port, Duration::from_secs(20));
+    let mut c = connect_with_timeouts(px.port, Duration::from_secs(20));
     let mut w = c.try_clone().expect("clone");
     let writer = thread::spawn(move || {
         let r = send_stream(&mut w, UP_SEED, UP);
@@ -826,7 +745,7 @@ fn splice_half_close_server_sends_64mb_and_closes_while_client_still_receiving()
     });
     let px = Px::start(backend.port, "", "", "", "    option splice-response", &[]);
     let before = px.spliced();
-    let mut c = connect_to(px.port, Duration::from_secs(20));
+    let mut c = connect_with_timeouts(px.port, Duration::from_secs(20));
     set_rcvbuf(&c, 256 * 1024);
     // Let the path fill up (pipe included) before reading, then read at a
     // bounded pace so that the server finishes first.
@@ -901,7 +820,7 @@ fn slow_reader_case(tag: &str, global: &str) {
         &[],
     );
     let before = px.spliced();
-    let mut c = connect_to(px.port, Duration::from_secs(20));
+    let mut c = connect_with_timeouts(px.port, Duration::from_secs(20));
     // A small receive buffer so that the path fills up quickly and stays
     // full: server socket, proxy socket, pipe.
     set_rcvbuf(&c, 64 * 1024);
@@ -1240,7 +1159,7 @@ fn splice_resets_mid_transfer_leak_no_fds_or_pipes_and_proxy_keeps_serving() {
     // Still alive and serving byte-exact spliced data.
     px.assert_alive();
     let s0 = px.spliced();
-    let mut c = connect_to(px.port, Duration::from_secs(20));
+    let mut c = connect_with_timeouts(px.port, Duration::from_secs(20));
     c.write_all(&FINAL_IDX.to_le_bytes()).expect("final header");
     let got = recv_stream(&mut c, FINAL_IDX.wrapping_add(1), FINAL_LEN);
     assert!(
@@ -1357,7 +1276,7 @@ fn splice_auto_interactive_small_messages_stay_in_buffers() {
     let backend = Backend::echo();
     let px = Px::start(backend.port, "", "    option splice-auto", "", "", &[]);
     let before = px.spliced();
-    let mut c = connect_to(px.port, Duration::from_secs(10));
+    let mut c = connect_with_timeouts(px.port, Duration::from_secs(10));
     let mut g = Gen::new(0x1A7E);
     let mut ck = Checker::new(0x1A7E);
     let mut msg = [0u8; 100];
@@ -1401,7 +1320,7 @@ fn splice_request_pipes_released_when_server_unreachable() {
         .map(|i| {
             let port = px.port;
             thread::spawn(move || {
-                let mut c = connect_to(port, Duration::from_secs(10));
+                let mut c = connect_with_timeouts(port, Duration::from_secs(10));
                 // Data lands in the request pipe before the connect fails.
                 let (_, err) = send_stream(&mut c, 0xDEAD + i, 256 * KB);
                 let end = drain_to_end(&mut c).1;

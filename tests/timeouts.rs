@@ -11,8 +11,7 @@ mod common;
 
 use common::{Backend, Blackhole, Proxy, TcpLog, free_port, tcplog_config};
 use std::io::{ErrorKind, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::os::fd::RawFd;
+use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};
 
 // ---------------------------------------------------------------- helpers --
@@ -172,13 +171,7 @@ fn timeout_server_closes_an_idle_server_with_sd() {
 fn timeout_server_shuts_only_the_server_read_side_and_client_data_still_flows() {
     // HAProxy 2.6: a server read timeout shuts the server's read side and
     // forwards a FIN to the client; the client->server direction stays open.
-    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
-    let tx = std::sync::Mutex::new(tx);
-    let be = Backend::start(move |mut c| {
-        let mut got = Vec::new();
-        let _ = c.read_to_end(&mut got);
-        let _ = tx.lock().map(|t| t.send(got));
-    });
+    let (be, rx) = Backend::collect();
     let port = free_port();
     let p = Proxy::start_under_test(
         &config(

@@ -1013,14 +1013,7 @@ impl<'e> Parser<'e> {
                         }
                     }
                 }
-                "accept-proxy" => {
-                    self.diags.alert(
-                        file,
-                        line,
-                        format!("'bind {text}' : 'accept-proxy' is a valid HAProxy 2.6 bind keyword but is not supported yet by haproxy-rs"),
-                    );
-                    return;
-                }
+                "accept-proxy" => b.accept_proxy = true,
                 "v6only" => b.v6only = true,
                 "v4v6" => b.v6only = false,
                 // Identifiers and thread pinning: meaningful with one thread too.
@@ -1219,14 +1212,8 @@ impl<'e> Parser<'e> {
                 "no-backup" => d.backup = false,
                 "disabled" => d.disabled = true,
                 "enabled" => d.disabled = false,
-                "send-proxy" | "send-proxy-v2" => {
-                    self.diags.alert(
-                        file,
-                        line,
-                        format!("{ctx} : '{o}' is a valid HAProxy 2.6 server keyword but is not supported yet by haproxy-rs"),
-                    );
-                    return;
-                }
+                "send-proxy" => d.send_proxy = true,
+                "send-proxy-v2" => d.send_proxy_v2 = true,
                 "no-send-proxy" => d.send_proxy = false,
                 "init-addr" | "resolvers" | "resolve-prefer" | "cookie" | "observe"
                 | "on-error" | "error-limit" => {

@@ -13,6 +13,7 @@
 //!   incoming: accept() -> [handshake handlers: ACCEPT_PROXY...] -> stream
 //! ```
 
+pub mod proxy_hdr;
 pub mod raw_sock;
 pub mod sock;
 
@@ -118,6 +119,12 @@ pub struct Connection {
     pub local: Option<SocketAddr>,
     /// Last errno seen by a data layer (0 = none).
     pub errno: i32,
+    /// Accept date (wall clock), for error logs before a stream exists.
+    pub accept_date: (i64, u32),
+    /// Timer of a pending handshake (HH_ACCEPT_PROXY).
+    pub hs_task: Option<usize>,
+    /// Bytes to send before any data (HH_SEND_PROXY header).
+    pub out_hdr: Option<Vec<u8>>,
 }
 
 impl Connection {
@@ -131,6 +138,9 @@ impl Connection {
             peer: None,
             local: None,
             errno: 0,
+            accept_date: (0, 0),
+            hs_task: None,
+            out_hdr: None,
         }
     }
 

@@ -2,7 +2,7 @@
 
 use super::Engine;
 use crate::channel::{CfFlags, Channel};
-use crate::conn::{ConnOwner, Connection, Side};
+use crate::conn::{CoFlags, ConnOwner, Connection, Side};
 use crate::fd::FdOwner;
 use crate::listener::LiState;
 use crate::log::{TcpLog, format_connect, format_tcplog, wall_now};
@@ -165,6 +165,68 @@ impl Engine {
         px.feconn += 1;
         px.feconn_max = px.feconn_max.max(px.feconn);
         px.cum_conn += 1;
+        let accept_proxy = self.listeners.get(li).is_some_and(|l| l.accept_proxy);
+        let mut conn = Connection::new(fd, ConnOwner::Pending { listener: li });
+        conn.peer = peer;
+        conn.accept_date = wall_now();
+        if accept_proxy {
+            conn.flags.insert(CoFlags::ACCEPT_PROXY);
+        }
+        let cid = self.conns.insert(conn);
+        if self.fds.insert(fd, FdOwner::Conn(cid)).is_err() {
+            self.conn_free(cid, true);
+            self.session_uncount(li);
+            return;
+        }
+        self.fds.want_recv(fd);
+        // Speculative first read: the client often sent data already.
+        self.fds.may_recv(fd);
+        if accept_proxy {
+            // HH_ACCEPT_PROXY: no stream until the header is in, bounded by
+            // `timeout client`.
+            let cli_to = self.proxies.get(fe).map_or(0, |p| p.timeouts.client);
+            let t = self.sched.create(TaskKind::Handshake(cid));
+            if cli_to > 0 {
+                self.sched
+                    .queue(t, Some(self.clock.now_abs + cli_to as u64));
+            }
+            if let Some(c) = self.conns.get_mut(cid) {
+                c.hs_task = Some(t);
+            }
+            return;
+        }
+        self.stream_new(li, cid);
+    }
+
+    /// Undoes the connection counts of an accepted connection that never
+    /// became a stream.
+    fn session_uncount(&mut self, li: usize) {
+        self.actconn = self.actconn.saturating_sub(1);
+        if let Some(l) = self.listeners.get_mut(li) {
+            l.nbconn = l.nbconn.saturating_sub(1);
+            let fe = l.fe;
+            if let Some(px) = self.proxies.get_mut(fe) {
+                px.feconn = px.feconn.saturating_sub(1);
+            }
+        }
+        self.resume_listeners();
+    }
+
+    /// Creates the stream of an accepted connection whose handshake handlers
+    /// are all done. Precondition: `cid` is registered in the poller.
+    pub fn stream_new(&mut self, li: usize, cid: usize) {
+        let Some(l) = self.listeners.get(li) else {
+            return;
+        };
+        let fe = l.fe;
+        let Some(conn) = self.conns.get(cid) else {
+            return;
+        };
+        let (fd, peer, known_local, accept_date) =
+            (conn.fd, conn.peer, conn.local, conn.accept_date);
+        let Some(px) = self.proxies.get(fe) else {
+            return;
+        };
         let be = px.default_backend;
         // The frontend's and the backend's options both count (HAProxy ORs them).
         let splice = {
@@ -204,10 +266,10 @@ impl Engine {
             || be
                 .and_then(|b| self.proxies.get(b))
                 .is_some_and(|p| p.uses_dst);
-        let local = if need_dst {
-            crate::conn::sock::local_addr(fd)
-        } else {
-            None
+        let local = match known_local {
+            Some(a) => Some(a),
+            None if need_dst => crate::conn::sock::local_addr(fd),
+            None => None,
         };
         if default_log {
             let msg = format_connect(peer, local, &fe_px.name);
@@ -245,7 +307,7 @@ impl Engine {
             finst: Finst::None,
             splice,
             t_accept: self.clock.now_abs,
-            accept_date: wall_now(),
+            accept_date,
             t_queue: None,
             t_dequeue: None,
             t_connect: None,
@@ -259,35 +321,140 @@ impl Engine {
             let fe_name = self.proxies.get(fe).map_or("", |p| p.name.as_str());
             let lfd = self.listeners.get(li).map_or(-1, |l| l.fd);
             let peer_s = peer.map_or_else(|| "unix".to_string(), |a| a.to_string());
-            eprintln!("{:08x}:{fe_name}.accept({lfd:04x})={fd:04x} from [{peer_s}] ALPN=<none>", self.stream_seq);
+            eprintln!(
+                "{:08x}:{fe_name}.accept({lfd:04x})={fd:04x} from [{peer_s}] ALPN=<none>",
+                self.stream_seq
+            );
         }
         self.stream_seq = self.stream_seq.wrapping_add(1);
         let sid2 = self.streams.insert(stream);
         debug_assert_eq!(sid, sid2);
-        let mut conn = Connection::new(
-            fd,
-            ConnOwner::Stream {
+        if let Some(c) = self.conns.get_mut(cid) {
+            c.owner = ConnOwner::Stream {
                 sid,
                 side: Side::Front,
-            },
-        );
-        conn.peer = peer;
-        conn.local = local;
-        let cid = self.conns.insert(conn);
+            };
+            c.local = local;
+        }
         if let Some(s) = self.streams.get_mut(sid) {
             s.si[0].end = End::Conn(cid);
         }
-        if self.fds.insert(fd, FdOwner::Conn(cid)).is_err() {
-            self.conn_free(cid, true);
-            if let Some(s) = self.streams.get_mut(sid) {
-                s.si[0].end = End::None;
-            }
-        } else {
-            self.fds.want_recv(fd);
-            // Speculative first read: the client often sent data already.
-            self.fds.may_recv(fd);
-        }
         self.sched.wakeup(task);
+    }
+
+    /// HH_ACCEPT_PROXY: waits for the PROXY protocol header (peeking so that
+    /// exactly the header is consumed), then creates the stream with the
+    /// addresses it carries. Bad or missing headers close the connection
+    /// with HAProxy's error log line.
+    pub fn handshake_io(&mut self, cid: usize) {
+        let Some(conn) = self.conns.get(cid) else {
+            return;
+        };
+        let ConnOwner::Pending { listener: li } = conn.owner else {
+            return;
+        };
+        let fd = conn.fd;
+        let mut buf = [0u8; 4096];
+        // SAFETY: `buf` is writable for its length.
+        let n = unsafe {
+            libc::recv(
+                fd,
+                buf.as_mut_ptr() as *mut libc::c_void,
+                buf.len(),
+                libc::MSG_PEEK,
+            )
+        };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EAGAIN) {
+                self.fds.cant_recv(fd);
+                return;
+            }
+            return self.handshake_fail(
+                cid,
+                li,
+                "Connection error while waiting for PROXY protocol header",
+            );
+        }
+        if n == 0 {
+            return self.handshake_fail(
+                cid,
+                li,
+                "Connection closed while waiting for PROXY protocol header",
+            );
+        }
+        let data = &buf[..n as usize];
+        match crate::conn::proxy_hdr::parse(data) {
+            Ok(Some((hdr, len))) => {
+                // Consume exactly the header; the payload stays for the stream.
+                // SAFETY: `buf` is writable for `len` <= its length.
+                unsafe { libc::recv(fd, buf.as_mut_ptr() as *mut libc::c_void, len, 0) };
+                let Some(conn) = self.conns.get_mut(cid) else {
+                    return;
+                };
+                conn.flags.remove(CoFlags::ACCEPT_PROXY);
+                if let Some((src, dst)) = hdr.addrs {
+                    conn.peer = Some(src);
+                    conn.local = Some(dst);
+                }
+                if let Some(t) = conn.hs_task.take() {
+                    self.sched.destroy(t);
+                }
+                self.stream_new(li, cid);
+            }
+            Ok(None) => {
+                if self.fds.rdhup(fd) {
+                    return self.handshake_fail(
+                        cid,
+                        li,
+                        crate::conn::proxy_hdr::ProxyErr::Truncated.message(),
+                    );
+                }
+                // Wait for more bytes: the peeked data stays queued, and
+                // the next segment raises a new edge.
+                self.fds.cant_recv(fd);
+            }
+            Err(e) => self.handshake_fail(cid, li, e.message()),
+        }
+    }
+
+    /// The handshake timer fired before the header arrived.
+    pub fn handshake_timeout(&mut self, tid: usize, cid: usize) {
+        self.sched.destroy(tid);
+        let Some(conn) = self.conns.get_mut(cid) else {
+            return;
+        };
+        if conn.hs_task != Some(tid) {
+            return;
+        }
+        conn.hs_task = None;
+        if let ConnOwner::Pending { listener } = conn.owner {
+            self.handshake_fail(
+                cid,
+                listener,
+                "Timeout while waiting for PROXY protocol header",
+            );
+        }
+    }
+
+    fn handshake_fail(&mut self, cid: usize, li: usize, msg: &str) {
+        let Some(conn) = self.conns.get_mut(cid) else {
+            return;
+        };
+        if let Some(t) = conn.hs_task.take() {
+            self.sched.destroy(t);
+        }
+        let (peer, date) = (conn.peer, conn.accept_date);
+        if let Some(l) = self.listeners.get(li) {
+            let bind = l.name.clone().unwrap_or_else(|| l.bind_id.to_string());
+            if let Some(px) = self.proxies.get(l.fe) {
+                let line = crate::log::format_error(peer, date, &px.name, &bind, msg);
+                let logs = px.logs.clone();
+                self.logger.send(&logs, 5, &line);
+            }
+        }
+        self.conn_free(cid, true);
+        self.session_uncount(li);
     }
 
     /// Logs the stream, updates counters, frees it and its task, and resumes
@@ -303,7 +470,10 @@ impl Engine {
             return;
         };
         if self.debug {
-            let name = s.be.or(Some(s.fe)).and_then(|b| self.proxies.get(b)).map_or("", |p| p.name.as_str());
+            let name =
+                s.be.or(Some(s.fe))
+                    .and_then(|b| self.proxies.get(b))
+                    .map_or("", |p| p.name.as_str());
             let (c, v) = s.dbg_fds;
             let v = if v < 0 { 0xffff } else { v };
             for ev in ["srvcls", "clicls", "closed"] {

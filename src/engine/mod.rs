@@ -254,6 +254,7 @@ impl Engine {
                 match kind {
                     TaskKind::Stream(sid) => self.process_stream(sid),
                     TaskKind::Stopper => self.stopper_task(tid),
+                    TaskKind::Handshake(cid) => self.handshake_timeout(tid, cid),
                     TaskKind::Check(px, srv) => self.process_check(tid, px, srv),
                 }
             }

@@ -62,6 +62,11 @@ pub struct Listener {
     pub maxconn: u32,
     /// listen() backlog, kept to listen again after a pause.
     pub backlog: i32,
+    /// `accept-proxy`: a PROXY protocol header comes first.
+    pub accept_proxy: bool,
+    /// Rank of the bind line in its frontend (1-based): its name in logs
+    /// when it has no `name`.
+    pub bind_id: usize,
     pub nbconn: u32,
     pub state: LiState,
     /// Config place, for messages.

@@ -102,6 +102,32 @@ pub fn format_tcplog(l: &TcpLog<'_>) -> String {
     s
 }
 
+/// Renders a connection error line (failed handshake):
+/// `<ci>:<cp> [<accept_date>] <frontend>/<bind>: <message>`.
+pub fn format_error(
+    client: Option<SocketAddr>,
+    date: (i64, u32),
+    frontend: &str,
+    bind: &str,
+    msg: &str,
+) -> String {
+    let mut s = String::with_capacity(96 + msg.len());
+    push_addr(&mut s, client);
+    let tm = local_tm(date.0);
+    let _ = write!(
+        s,
+        " [{:02}/{}/{:04}:{:02}:{:02}:{:02}.{:03}] {frontend}/{bind}: {msg}",
+        tm.tm_mday,
+        MONTHS.get(tm.tm_mon as usize).unwrap_or(&"Jan"),
+        tm.tm_year + 1900,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec,
+        date.1
+    );
+    s
+}
+
 /// Renders the default (non-tcplog) connection line.
 pub fn format_connect(
     client: Option<SocketAddr>,

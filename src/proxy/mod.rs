@@ -50,6 +50,7 @@ pub struct Server {
     /// Smooth weighted round-robin state.
     pub rr_current: i64,
     pub send_proxy: bool,
+    pub send_proxy_v2: bool,
     /// Health-check state (servers with `check`).
     pub check: Option<crate::check::CheckState>,
 }
@@ -146,7 +147,8 @@ impl Proxy {
                 bytes_in: 0,
                 bytes_out: 0,
                 rr_current: 0,
-                send_proxy: s.send_proxy || s.send_proxy_v2,
+                send_proxy: s.send_proxy,
+                send_proxy_v2: s.send_proxy_v2,
                 check: crate::check::CheckState::from_cfg(s),
             })
             .collect();
@@ -181,10 +183,9 @@ impl Proxy {
             listeners: Vec::new(),
             full: false,
             lb_cursor: 0,
-            uses_dst: c
-                .servers
-                .iter()
-                .any(|s| s.port.is_none() || s.addr.is_unspecified()),
+            uses_dst: c.servers.iter().any(|s| {
+                s.port.is_none() || s.addr.is_unspecified() || s.send_proxy || s.send_proxy_v2
+            }),
         }
     }
 

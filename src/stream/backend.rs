@@ -190,6 +190,7 @@ impl Engine {
             addr.set_ip(f.ip());
         }
         let cto = px.timeouts.connect;
+        let (send_v1, send_v2) = (srv.send_proxy, srv.send_proxy_v2);
         let keepalive = px.opts.tcpka || px.opts.srvtcpka;
         match crate::conn::sock::tcp_connect(&addr, None) {
             Ok((fd, connected)) => {
@@ -226,6 +227,12 @@ impl Engine {
                         side: Side::Back,
                     },
                 );
+                // HH_SEND_PROXY: the header goes out before any data.
+                if send_v2 {
+                    conn.out_hdr = Some(crate::conn::proxy_hdr::encode_v2(s.cli_addr, s.frt_addr));
+                } else if send_v1 {
+                    conn.out_hdr = Some(crate::conn::proxy_hdr::encode_v1(s.cli_addr, s.frt_addr));
+                }
                 conn.peer = Some(addr);
                 if !connected {
                     conn.flags.insert(CoFlags::WAIT_L4_CONN);

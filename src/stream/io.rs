@@ -41,7 +41,11 @@ impl Engine {
                 }
             }
             ConnOwner::Check { .. } => self.check_conn_io(cid, can_r, can_w),
-            ConnOwner::Pending { .. } => {}
+            ConnOwner::Pending { .. } => {
+                if can_r {
+                    self.handshake_io(cid);
+                }
+            }
         }
     }
 
@@ -233,7 +237,7 @@ impl Engine {
     /// shutw once the channel is empty, re-enables the producer when room
     /// frees up, wakes the stream on error or completed shutdown.
     pub fn si_send(&mut self, sid: usize, side: Side) {
-        let Some(s) = self.streams.get_mut(sid) else {
+        let Some(s) = self.streams.get(sid) else {
             return;
         };
         if s.si[side.idx()].state() != SiState::Est {
@@ -251,6 +255,12 @@ impl Engine {
         {
             return;
         }
+        if conn.out_hdr.is_some() && !self.send_out_hdr(cid) {
+            return;
+        }
+        let (Some(s), Some(conn)) = (self.streams.get_mut(sid), self.conns.get(cid)) else {
+            return;
+        };
         let fd = conn.fd;
         let now = self.clock.now;
         let (ic, oc) = s.chans(side);
@@ -352,6 +362,47 @@ impl Engine {
         if wake {
             self.wake_stream(sid);
         }
+    }
+
+    /// Sends the connection's pending header (PROXY protocol) before any
+    /// data. Returns true once it is all out.
+    fn send_out_hdr(&mut self, cid: usize) -> bool {
+        let Some(conn) = self.conns.get_mut(cid) else {
+            return false;
+        };
+        let Some(hdr) = conn.out_hdr.as_mut() else {
+            return true;
+        };
+        // SAFETY: `hdr` is readable for its length.
+        let n = unsafe {
+            libc::send(
+                conn.fd,
+                hdr.as_ptr() as *const libc::c_void,
+                hdr.len(),
+                libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT | libc::MSG_MORE,
+            )
+        };
+        if n < 0 {
+            let e = std::io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::EIO);
+            if e == libc::EAGAIN {
+                self.fds.cant_send(conn.fd);
+                self.fds.want_send(conn.fd);
+            } else {
+                conn.flags.insert(CoFlags::ERROR);
+                conn.errno = e;
+            }
+            return false;
+        }
+        hdr.drain(..n as usize);
+        if hdr.is_empty() {
+            conn.out_hdr = None;
+            return true;
+        }
+        self.fds.cant_send(conn.fd);
+        self.fds.want_send(conn.fd);
+        false
     }
 
     /// Shuts the write side of `side`'s connection (FIN), marks the output

@@ -22,6 +22,8 @@ pub enum TaskKind {
     Check(usize, usize),
     /// The soft-stop / hard-stop-after watchdog.
     Stopper,
+    /// The timeout of a connection's handshake (connection id).
+    Handshake(usize),
 }
 
 /// A task's scheduling state.

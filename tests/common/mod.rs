@@ -43,9 +43,12 @@ static NEXT_PORT: AtomicU16 = AtomicU16::new(0);
 
 /// A free TCP port on 127.0.0.1 (bound then released; the range is split by
 /// test binary pid to avoid collisions between test binaries run in parallel).
+/// Ports stay in 20000..32000, below Linux's ephemeral range (32768 and up by
+/// default), so that no outgoing connection's local port takes one between
+/// this check and the proxy's bind.
 pub fn free_port() -> u16 {
     loop {
-        let base = 20000 + (std::process::id() % 200) as u16 * 100;
+        let base = 20000 + (std::process::id() % 120) as u16 * 100;
         let n = NEXT_PORT.fetch_add(1, Ordering::SeqCst) % 100;
         let p = base + n;
         if TcpListener::bind(("127.0.0.1", p)).is_ok() {
@@ -387,20 +390,20 @@ impl Backend {
 
     /// An echo server: returns every byte, half-closes after the client does.
     pub fn echo() -> Backend {
-        Backend::start(|mut c| {
-            let mut buf = vec![0u8; 65536];
-            loop {
-                match c.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        if c.write_all(&buf[..n]).is_err() {
-                            break;
-                        }
-                    }
-                }
-            }
-            let _ = c.shutdown(std::net::Shutdown::Write);
-        })
+        Backend::start(|mut c| echo_back(&mut c))
+    }
+
+    /// A server that reads each connection to its end (the client's FIN or
+    /// an error) and sends what it got on the returned channel.
+    pub fn collect() -> (Backend, std::sync::mpsc::Receiver<Vec<u8>>) {
+        let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        let tx = std::sync::Mutex::new(tx);
+        let be = Backend::start(move |mut c| {
+            let mut got = Vec::new();
+            let _ = c.read_to_end(&mut got);
+            let _ = tx.lock().map(|t| t.send(got));
+        });
+        (be, rx)
     }
 
     /// A server that writes `tag` then waits for the client to close.
@@ -431,11 +434,33 @@ impl Drop for Backend {
     }
 }
 
-/// Connects to the proxy on 127.0.0.1:port with read/write timeouts.
+/// Writes back every byte read from `c` until EOF (or an error), then
+/// half-closes it.
+pub fn echo_back(c: &mut TcpStream) {
+    let mut buf = vec![0u8; 65536];
+    loop {
+        match c.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if c.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = c.shutdown(std::net::Shutdown::Write);
+}
+
+/// Connects to the proxy on 127.0.0.1:port with read/write timeouts (20 s).
 pub fn connect(port: u16) -> TcpStream {
+    connect_with_timeouts(port, Duration::from_secs(20))
+}
+
+/// Connects to the proxy on 127.0.0.1:port with read and write timeouts `t`.
+pub fn connect_with_timeouts(port: u16, t: Duration) -> TcpStream {
     let c = TcpStream::connect(("127.0.0.1", port)).expect("connect to proxy");
-    c.set_read_timeout(Some(Duration::from_secs(20))).ok();
-    c.set_write_timeout(Some(Duration::from_secs(20))).ok();
+    c.set_read_timeout(Some(t)).ok();
+    c.set_write_timeout(Some(t)).ok();
     c
 }
 

@@ -1,0 +1,313 @@
+//! PROXY protocol v1 and v2 codec (sans-IO), as the HAProxy spec
+//! `proxy-protocol.txt` defines it.
+//!
+//! `parse` looks at the first bytes received on a connection and returns the
+//! header and its length once complete, `Ok(None)` while more bytes are
+//! needed, or an error naming what is wrong (the texts are HAProxy's log
+//! messages). `encode_v1` / `encode_v2` build the header sent to servers.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+/// The v2 signature.
+pub const V2_SIG: [u8; 12] = *b"\r\n\r\n\x00\r\nQUIT\n";
+/// Longest v1 header, CRLF included.
+pub const V1_MAX: usize = 107;
+
+/// A decoded header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProxyHdr {
+    /// Source and destination, or None for `UNKNOWN` / v2 `LOCAL` (use the
+    /// connection's own addresses).
+    pub addrs: Option<(SocketAddr, SocketAddr)>,
+}
+
+/// Why a header was refused (HAProxy's messages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyErr {
+    NotProxy,
+    Truncated,
+    Invalid,
+    UnknownCommand,
+    UnknownFamily,
+}
+
+impl ProxyErr {
+    /// The log message HAProxy prints for this error.
+    pub fn message(self) -> &'static str {
+        match self {
+            ProxyErr::NotProxy => {
+                "Received something which does not look like a PROXY protocol header"
+            }
+            ProxyErr::Truncated => "Truncated PROXY protocol header received",
+            ProxyErr::Invalid => "Received an invalid PROXY protocol header",
+            ProxyErr::UnknownCommand => "Received an unknown PROXY protocol command",
+            ProxyErr::UnknownFamily => "Received an unknown PROXY protocol address family",
+        }
+    }
+}
+
+/// Parses the start of `buf`. `Ok(Some((hdr, len)))`: complete header of
+/// `len` bytes; `Ok(None)`: need more bytes.
+pub fn parse(buf: &[u8]) -> Result<Option<(ProxyHdr, usize)>, ProxyErr> {
+    let n = buf.len().min(6);
+    if buf.get(..n) == b"PROXY ".get(..n) {
+        return parse_v1(buf);
+    }
+    let n = buf.len().min(V2_SIG.len());
+    if buf.get(..n) == V2_SIG.get(..n) {
+        return parse_v2(buf);
+    }
+    // Short data that is neither header: HAProxy reports it as truncated.
+    if buf.len() < 16 {
+        Err(ProxyErr::Truncated)
+    } else {
+        Err(ProxyErr::NotProxy)
+    }
+}
+
+fn parse_v1(buf: &[u8]) -> Result<Option<(ProxyHdr, usize)>, ProxyErr> {
+    let window = buf.get(..buf.len().min(V1_MAX)).unwrap_or(buf);
+    let Some(end) = window.windows(2).position(|w| w == b"\r\n") else {
+        return if buf.len() >= V1_MAX {
+            Err(ProxyErr::Invalid)
+        } else {
+            Ok(None)
+        };
+    };
+    let line =
+        std::str::from_utf8(window.get(6..end).unwrap_or(b"")).map_err(|_| ProxyErr::Invalid)?;
+    let len = end + 2;
+    let mut f = line.split(' ');
+    let proto = f.next().ok_or(ProxyErr::Invalid)?;
+    if proto == "UNKNOWN" {
+        return Ok(Some((ProxyHdr { addrs: None }, len)));
+    }
+    let (src, dst, sp, dp) = (f.next(), f.next(), f.next(), f.next());
+    let (Some(src), Some(dst), Some(sp), Some(dp), None) = (src, dst, sp, dp, f.next()) else {
+        return Err(ProxyErr::Invalid);
+    };
+    let port = |p: &str| -> Result<u16, ProxyErr> {
+        if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ProxyErr::Invalid);
+        }
+        p.parse().map_err(|_| ProxyErr::Invalid)
+    };
+    let (s, d): (IpAddr, IpAddr) = match proto {
+        "TCP4" => (
+            src.parse::<Ipv4Addr>()
+                .map_err(|_| ProxyErr::Invalid)?
+                .into(),
+            dst.parse::<Ipv4Addr>()
+                .map_err(|_| ProxyErr::Invalid)?
+                .into(),
+        ),
+        "TCP6" => (
+            src.parse::<Ipv6Addr>()
+                .map_err(|_| ProxyErr::Invalid)?
+                .into(),
+            dst.parse::<Ipv6Addr>()
+                .map_err(|_| ProxyErr::Invalid)?
+                .into(),
+        ),
+        _ => return Err(ProxyErr::Invalid),
+    };
+    let addrs = (SocketAddr::new(s, port(sp)?), SocketAddr::new(d, port(dp)?));
+    Ok(Some((ProxyHdr { addrs: Some(addrs) }, len)))
+}
+
+fn parse_v2(buf: &[u8]) -> Result<Option<(ProxyHdr, usize)>, ProxyErr> {
+    let Some(hdr) = buf.get(..16) else {
+        return Ok(None);
+    };
+    let (ver_cmd, fam) = (hdr[12], hdr[13]);
+    let plen = u16::from_be_bytes([hdr[14], hdr[15]]) as usize;
+    if ver_cmd >> 4 != 2 {
+        return Err(ProxyErr::Invalid);
+    }
+    let total = 16 + plen;
+    let Some(body) = buf.get(16..total) else {
+        return Ok(None);
+    };
+    match ver_cmd & 0x0f {
+        0 => return Ok(Some((ProxyHdr { addrs: None }, total))), // LOCAL
+        1 => {}                                                  // PROXY
+        _ => return Err(ProxyErr::UnknownCommand),
+    }
+    let addrs = match fam >> 4 {
+        0 => None, // AF_UNSPEC: keep the connection's addresses
+        1 => {
+            let b = body.get(..12).ok_or(ProxyErr::Invalid)?;
+            let ip = |o: usize| IpAddr::V4(Ipv4Addr::new(b[o], b[o + 1], b[o + 2], b[o + 3]));
+            let port = |o: usize| u16::from_be_bytes([b[o], b[o + 1]]);
+            Some((
+                SocketAddr::new(ip(0), port(8)),
+                SocketAddr::new(ip(4), port(10)),
+            ))
+        }
+        2 => {
+            let b = body.get(..36).ok_or(ProxyErr::Invalid)?;
+            let ip = |o: usize| {
+                let mut a = [0u8; 16];
+                a.copy_from_slice(&b[o..o + 16]);
+                IpAddr::V6(Ipv6Addr::from(a))
+            };
+            let port = |o: usize| u16::from_be_bytes([b[o], b[o + 1]]);
+            Some((
+                SocketAddr::new(ip(0), port(32)),
+                SocketAddr::new(ip(16), port(34)),
+            ))
+        }
+        3 => None, // AF_UNIX: no IP addresses to take
+        _ => return Err(ProxyErr::UnknownFamily),
+    };
+    Ok(Some((ProxyHdr { addrs }, total)))
+}
+
+/// The v1 line for a connection from `src` to `dst` (UNKNOWN if either is
+/// missing or the families differ).
+pub fn encode_v1(src: Option<SocketAddr>, dst: Option<SocketAddr>) -> Vec<u8> {
+    match (src, dst) {
+        (Some(SocketAddr::V4(s)), Some(SocketAddr::V4(d))) => format!(
+            "PROXY TCP4 {} {} {} {}\r\n",
+            s.ip(),
+            d.ip(),
+            s.port(),
+            d.port()
+        )
+        .into_bytes(),
+        (Some(SocketAddr::V6(s)), Some(SocketAddr::V6(d))) => format!(
+            "PROXY TCP6 {} {} {} {}\r\n",
+            s.ip(),
+            d.ip(),
+            s.port(),
+            d.port()
+        )
+        .into_bytes(),
+        _ => b"PROXY UNKNOWN\r\n".to_vec(),
+    }
+}
+
+/// The v2 header for a connection from `src` to `dst` (LOCAL if unknown).
+pub fn encode_v2(src: Option<SocketAddr>, dst: Option<SocketAddr>) -> Vec<u8> {
+    let mut v = V2_SIG.to_vec();
+    match (src, dst) {
+        (Some(SocketAddr::V4(s)), Some(SocketAddr::V4(d))) => {
+            v.extend_from_slice(&[0x21, 0x11, 0, 12]);
+            v.extend_from_slice(&s.ip().octets());
+            v.extend_from_slice(&d.ip().octets());
+            v.extend_from_slice(&s.port().to_be_bytes());
+            v.extend_from_slice(&d.port().to_be_bytes());
+        }
+        (Some(SocketAddr::V6(s)), Some(SocketAddr::V6(d))) => {
+            v.extend_from_slice(&[0x21, 0x21, 0, 36]);
+            v.extend_from_slice(&s.ip().octets());
+            v.extend_from_slice(&d.ip().octets());
+            v.extend_from_slice(&s.port().to_be_bytes());
+            v.extend_from_slice(&d.port().to_be_bytes());
+        }
+        _ => v.extend_from_slice(&[0x20, 0x00, 0, 0]),
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sa(s: &str) -> SocketAddr {
+        s.parse()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+    }
+
+    #[test]
+    fn v1_tcp4_and_payload_after() {
+        let b = b"PROXY TCP4 1.2.3.4 5.6.7.8 1111 2222\r\nhello";
+        let (h, len) = parse(b)
+            .ok()
+            .flatten()
+            .unwrap_or((ProxyHdr { addrs: None }, 0));
+        assert_eq!(len, b.len() - 5);
+        assert_eq!(h.addrs, Some((sa("1.2.3.4:1111"), sa("5.6.7.8:2222"))));
+    }
+
+    #[test]
+    fn v1_incomplete_then_errors() {
+        assert_eq!(parse(b"PRO"), Ok(None));
+        assert_eq!(parse(b"PROXY TCP4 1.2.3.4"), Ok(None));
+        assert_eq!(parse(b"PROXY TCP4 1.2.3.4\r\n"), Err(ProxyErr::Invalid));
+        assert_eq!(
+            parse(b"PROXY TCP4 1.2.3.4 5.6.7.8 1 99999\r\n"),
+            Err(ProxyErr::Invalid)
+        );
+        assert_eq!(parse(b"PROXY TCP4 ::1 ::2 1 2\r\n"), Err(ProxyErr::Invalid));
+        assert_eq!(
+            parse(&[b'P', b'R', b'O', b'X', b'Y', b' ', b'A'].repeat(20)),
+            Err(ProxyErr::Invalid)
+        );
+        assert_eq!(
+            parse(b"PROXY UNKNOWN\r\n"),
+            Ok(Some((ProxyHdr { addrs: None }, 15)))
+        );
+    }
+
+    #[test]
+    fn not_a_header() {
+        assert_eq!(parse(b"GARBAGE\r\n"), Err(ProxyErr::Truncated));
+        assert_eq!(
+            parse(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Err(ProxyErr::NotProxy)
+        );
+    }
+
+    #[test]
+    fn v2_round_trip_v4_v6_and_local() {
+        for (s, d) in [
+            (sa("10.0.0.1:1234"), sa("10.0.0.2:80")),
+            (sa("[::1]:5"), sa("[2001:db8::2]:443")),
+        ] {
+            let enc = encode_v2(Some(s), Some(d));
+            assert_eq!(
+                parse(&enc),
+                Ok(Some((
+                    ProxyHdr {
+                        addrs: Some((s, d))
+                    },
+                    enc.len()
+                )))
+            );
+            // Every strict prefix asks for more.
+            for k in 0..enc.len() {
+                assert_eq!(parse(&enc[..k]), Ok(None), "prefix {k}");
+            }
+        }
+        let local = encode_v2(None, None);
+        assert_eq!(parse(&local), Ok(Some((ProxyHdr { addrs: None }, 16))));
+    }
+
+    #[test]
+    fn v2_bad_version_and_command() {
+        let mut h = encode_v2(None, None);
+        h[12] = 0x11;
+        assert_eq!(parse(&h), Err(ProxyErr::Invalid));
+        h[12] = 0x25;
+        assert_eq!(parse(&h), Err(ProxyErr::UnknownCommand));
+        let mut h = encode_v2(Some(sa("1.1.1.1:1")), Some(sa("2.2.2.2:2")));
+        h[13] = 0x51;
+        assert_eq!(parse(&h), Err(ProxyErr::UnknownFamily));
+    }
+
+    #[test]
+    fn v1_encode_matches_haproxy() {
+        assert_eq!(
+            encode_v1(Some(sa("127.0.0.1:57510")), Some(sa("127.0.0.1:9400"))),
+            b"PROXY TCP4 127.0.0.1 127.0.0.1 57510 9400\r\n"
+        );
+        assert_eq!(
+            encode_v1(Some(sa("[::1]:1")), Some(sa("[::2]:2"))),
+            b"PROXY TCP6 ::1 ::2 1 2\r\n"
+        );
+        assert_eq!(encode_v1(None, None), b"PROXY UNKNOWN\r\n");
+        let enc = encode_v1(Some(sa("1.2.3.4:5")), Some(sa("6.7.8.9:10")));
+        assert_eq!(parse(&enc).ok().flatten().map(|x| x.1), Some(enc.len()));
+    }
+}
