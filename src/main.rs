@@ -358,8 +358,13 @@ fn run(o: Opts, cfg: haproxy_rs::cfg::model::Config) -> i32 {
         if !p.cap.fe || p.disabled {
             continue;
         }
-        for (bind_idx, b) in p.binds.iter().enumerate() {
-            let bind_rank = bind_idx + 1;
+        // Listeners are numbered per frontend, one per address, from 1 (or
+        // from a bind line's `id`): error logs name them so.
+        let mut next_id = 1usize;
+        for b in p.binds.iter() {
+            if let Some(id) = b.id {
+                next_id = id as usize;
+            }
             for ba in &b.addrs {
                 for addr in listener::expand(ba) {
                     let backlog = b.backlog.or(p.backlog).unwrap_or(if p.maxconn > 0 {
@@ -396,12 +401,13 @@ fn run(o: Opts, cfg: haproxy_rs::cfg::model::Config) -> i32 {
                                 maxconn: b.maxconn,
                                 backlog,
                                 accept_proxy: b.accept_proxy,
-                                bind_id: bind_rank,
+                                bind_id: next_id,
                                 nbconn: 0,
                                 state: LiState::Ready,
                                 place: (b.file.clone(), b.line),
                             });
                             engine.proxies[pi].listeners.push(li);
+                            next_id += 1;
                         }
                         Err(e) => {
                             failed = true;

@@ -99,6 +99,8 @@ pub struct BindCfg {
     pub defer_accept: bool,
     /// `tfo`: TCP Fast Open on the listener.
     pub tfo: bool,
+    /// `id <n>`: the listener's numeric id (names it in error logs).
+    pub id: Option<u32>,
     pub file: String,
     pub line: usize,
     /// The original address text, for messages.

@@ -981,6 +981,7 @@ impl<'e> Parser<'e> {
             interface: None,
             defer_accept: false,
             tfo: false,
+            id: None,
             file: file.to_string(),
             line,
             text: text.clone(),
@@ -1017,7 +1018,19 @@ impl<'e> Parser<'e> {
                 "v6only" => b.v6only = true,
                 "v4v6" => b.v6only = false,
                 // Identifiers and thread pinning: meaningful with one thread too.
-                "id" | "process" | "thread" => {
+                "id" => match val(&mut self.diags).map(|v| parse_uint(&v, 1, i32::MAX as u64)) {
+                    Some(Ok(n)) => b.id = Some(n as u32),
+                    Some(Err(_)) => {
+                        self.diags.alert(
+                            file,
+                            line,
+                            format!("'bind {text}' : 'id' expects a positive integer."),
+                        );
+                        return;
+                    }
+                    None => return,
+                },
+                "process" | "thread" => {
                     let _ = val(&mut self.diags);
                 }
                 "interface" => b.interface = val(&mut self.diags),
@@ -1079,6 +1092,7 @@ impl<'e> Parser<'e> {
                         "force-tlsv12",
                         "force-tlsv13",
                         "ca-ignore-err",
+                        "accept-netscaler-cip",
                         "crt-ignore-err",
                         "quic-force-retry",
                     ];
@@ -1272,6 +1286,9 @@ impl<'e> Parser<'e> {
                         "check-alpn",
                         "check-proto",
                         "check-via-socks4",
+                        "no-send-proxy-v2",
+                        "send-proxy-v2-ssl",
+                        "send-proxy-v2-ssl-cn",
                     ];
                     if KNOWN_SRV.contains(&other) {
                         self.diags.alert(file, line, format!("{ctx} : '{other}' is a valid HAProxy 2.6 server keyword but is not supported yet by haproxy-rs"));

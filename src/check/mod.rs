@@ -439,6 +439,37 @@ impl Engine {
             };
             self.check_done(px, srv, CheckStatus::L4Con, info);
         } else if can_w {
+            // With send-proxy, checks send the header too, as HAProxy does:
+            // v1 with the check's own addresses, v2 as a LOCAL command.
+            let fd = conn.fd;
+            let hdr = self
+                .proxies
+                .get(px)
+                .and_then(|p| p.servers.get(srv))
+                .and_then(|s| {
+                    if s.send_proxy_v2 {
+                        Some(crate::conn::proxy_hdr::encode_v2(None, None))
+                    } else if s.send_proxy {
+                        Some(crate::conn::proxy_hdr::encode_v1(
+                            crate::conn::sock::local_addr(fd),
+                            conn.peer,
+                        ))
+                    } else {
+                        None
+                    }
+                });
+            if let Some(h) = hdr {
+                // SAFETY: `h` is readable for its length; a short or failed
+                // send only shortens what the server sees of a check.
+                unsafe {
+                    libc::send(
+                        fd,
+                        h.as_ptr() as *const libc::c_void,
+                        h.len(),
+                        libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
+                    )
+                };
+            }
             self.check_done(px, srv, CheckStatus::L4Ok, String::new());
         } else {
             // Only writability tells the connect's result: wait for it.
@@ -481,7 +512,10 @@ impl Engine {
         }
         let task = ck.task;
         if let Some(cid) = cid {
-            self.conn_free(cid, true);
+            // A successful check that sent a PROXY header closes cleanly so
+            // the server reads it; otherwise an RST spares a TIME_WAIT.
+            let sent_hdr = ok && (s.send_proxy || s.send_proxy_v2);
+            self.conn_free(cid, !sent_hdr);
         }
         match tr {
             Transition::Up => self.server_up(px, srv),

@@ -25,10 +25,9 @@ pub struct ProxyHdr {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProxyErr {
     NotProxy,
+    Unhandled,
     Truncated,
     Invalid,
-    UnknownCommand,
-    UnknownFamily,
 }
 
 impl ProxyErr {
@@ -40,8 +39,7 @@ impl ProxyErr {
             }
             ProxyErr::Truncated => "Truncated PROXY protocol header received",
             ProxyErr::Invalid => "Received an invalid PROXY protocol header",
-            ProxyErr::UnknownCommand => "Received an unknown PROXY protocol command",
-            ProxyErr::UnknownFamily => "Received an unknown PROXY protocol address family",
+            ProxyErr::Unhandled => "Received an unhandled protocol in the PROXY protocol header",
         }
     }
 }
@@ -66,6 +64,16 @@ pub fn parse(buf: &[u8]) -> Result<Option<(ProxyHdr, usize)>, ProxyErr> {
 }
 
 fn parse_v1(buf: &[u8]) -> Result<Option<(ProxyHdr, usize)>, ProxyErr> {
+    // The protocol is checked first, as HAProxy does: "PROXY X..." with an
+    // unknown X is "unhandled" whatever follows.
+    let rest = buf.get(6..).unwrap_or(b"");
+    let known = [&b"TCP4 "[..], b"TCP6 ", b"UNKNOWN"].iter().any(|p| {
+        let n = rest.len().min(p.len());
+        rest.get(..n) == p.get(..n)
+    });
+    if !known {
+        return Err(ProxyErr::Unhandled);
+    }
     let window = buf.get(..buf.len().min(V1_MAX)).unwrap_or(buf);
     let Some(end) = window.windows(2).position(|w| w == b"\r\n") else {
         return if buf.len() >= V1_MAX {
@@ -80,7 +88,12 @@ fn parse_v1(buf: &[u8]) -> Result<Option<(ProxyHdr, usize)>, ProxyErr> {
     let mut f = line.split(' ');
     let proto = f.next().ok_or(ProxyErr::Invalid)?;
     if proto == "UNKNOWN" {
-        return Ok(Some((ProxyHdr { addrs: None }, len)));
+        // HAProxy 2.6 accepts UNKNOWN only alone on its line.
+        return if line == "UNKNOWN" {
+            Ok(Some((ProxyHdr { addrs: None }, len)))
+        } else {
+            Err(ProxyErr::Unhandled)
+        };
     }
     let (src, dst, sp, dp) = (f.next(), f.next(), f.next(), f.next());
     let (Some(src), Some(dst), Some(sp), Some(dp), None) = (src, dst, sp, dp, f.next()) else {
@@ -122,7 +135,7 @@ fn parse_v2(buf: &[u8]) -> Result<Option<(ProxyHdr, usize)>, ProxyErr> {
     let (ver_cmd, fam) = (hdr[12], hdr[13]);
     let plen = u16::from_be_bytes([hdr[14], hdr[15]]) as usize;
     if ver_cmd >> 4 != 2 {
-        return Err(ProxyErr::Invalid);
+        return Err(ProxyErr::NotProxy);
     }
     let total = 16 + plen;
     let Some(body) = buf.get(16..total) else {
@@ -131,11 +144,11 @@ fn parse_v2(buf: &[u8]) -> Result<Option<(ProxyHdr, usize)>, ProxyErr> {
     match ver_cmd & 0x0f {
         0 => return Ok(Some((ProxyHdr { addrs: None }, total))), // LOCAL
         1 => {}                                                  // PROXY
-        _ => return Err(ProxyErr::UnknownCommand),
+        _ => return Err(ProxyErr::Invalid),
     }
-    let addrs = match fam >> 4 {
-        0 => None, // AF_UNSPEC: keep the connection's addresses
-        1 => {
+    // Only TCP (STREAM) over IPv4/IPv6 carries addresses HAProxy takes.
+    let addrs = match fam {
+        0x11 => {
             let b = body.get(..12).ok_or(ProxyErr::Invalid)?;
             let ip = |o: usize| IpAddr::V4(Ipv4Addr::new(b[o], b[o + 1], b[o + 2], b[o + 3]));
             let port = |o: usize| u16::from_be_bytes([b[o], b[o + 1]]);
@@ -144,7 +157,7 @@ fn parse_v2(buf: &[u8]) -> Result<Option<(ProxyHdr, usize)>, ProxyErr> {
                 SocketAddr::new(ip(4), port(10)),
             ))
         }
-        2 => {
+        0x21 => {
             let b = body.get(..36).ok_or(ProxyErr::Invalid)?;
             let ip = |o: usize| {
                 let mut a = [0u8; 16];
@@ -157,8 +170,8 @@ fn parse_v2(buf: &[u8]) -> Result<Option<(ProxyHdr, usize)>, ProxyErr> {
                 SocketAddr::new(ip(16), port(34)),
             ))
         }
-        3 => None, // AF_UNIX: no IP addresses to take
-        _ => return Err(ProxyErr::UnknownFamily),
+        0x31 => None, // AF_UNIX stream: no IP addresses to take
+        _ => return Err(ProxyErr::Invalid),
     };
     Ok(Some((ProxyHdr { addrs }, total)))
 }
@@ -242,7 +255,15 @@ mod tests {
         assert_eq!(parse(b"PROXY TCP4 ::1 ::2 1 2\r\n"), Err(ProxyErr::Invalid));
         assert_eq!(
             parse(&[b'P', b'R', b'O', b'X', b'Y', b' ', b'A'].repeat(20)),
-            Err(ProxyErr::Invalid)
+            Err(ProxyErr::Unhandled)
+        );
+        assert_eq!(
+            parse(b"PROXY TCP5 1.2.3.4 5.6.7.8 1 2\r\n"),
+            Err(ProxyErr::Unhandled)
+        );
+        assert_eq!(
+            parse(b"PROXY UNKNOWN 1.2.3.4 5.6.7.8 1 2\r\n"),
+            Err(ProxyErr::Unhandled)
         );
         assert_eq!(
             parse(b"PROXY UNKNOWN\r\n"),
@@ -288,12 +309,14 @@ mod tests {
     fn v2_bad_version_and_command() {
         let mut h = encode_v2(None, None);
         h[12] = 0x11;
-        assert_eq!(parse(&h), Err(ProxyErr::Invalid));
+        assert_eq!(parse(&h), Err(ProxyErr::NotProxy));
         h[12] = 0x25;
-        assert_eq!(parse(&h), Err(ProxyErr::UnknownCommand));
+        assert_eq!(parse(&h), Err(ProxyErr::Invalid));
         let mut h = encode_v2(Some(sa("1.1.1.1:1")), Some(sa("2.2.2.2:2")));
         h[13] = 0x51;
-        assert_eq!(parse(&h), Err(ProxyErr::UnknownFamily));
+        assert_eq!(parse(&h), Err(ProxyErr::Invalid));
+        h[13] = 0x12; // UDP over IPv4
+        assert_eq!(parse(&h), Err(ProxyErr::Invalid));
     }
 
     #[test]

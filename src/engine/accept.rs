@@ -354,7 +354,8 @@ impl Engine {
             return;
         };
         let fd = conn.fd;
-        let mut buf = [0u8; 4096];
+        // HAProxy accepts headers up to a buffer (16 KiB, TLVs included).
+        let mut buf = [0u8; 16 * 1024 + 16];
         // SAFETY: `buf` is writable for its length.
         let n = unsafe {
             libc::recv(
@@ -374,6 +375,7 @@ impl Engine {
                 cid,
                 li,
                 "Connection error while waiting for PROXY protocol header",
+                false,
             );
         }
         if n == 0 {
@@ -381,6 +383,7 @@ impl Engine {
                 cid,
                 li,
                 "Connection closed while waiting for PROXY protocol header",
+                true,
             );
         }
         let data = &buf[..n as usize];
@@ -402,19 +405,13 @@ impl Engine {
                 }
                 self.stream_new(li, cid);
             }
+            // HAProxy 2.6 does not wait for the rest of a header that came
+            // incomplete: it is refused at once.
             Ok(None) => {
-                if self.fds.rdhup(fd) {
-                    return self.handshake_fail(
-                        cid,
-                        li,
-                        crate::conn::proxy_hdr::ProxyErr::Truncated.message(),
-                    );
-                }
-                // Wait for more bytes: the peeked data stays queued, and
-                // the next segment raises a new edge.
-                self.fds.cant_recv(fd);
+                let msg = crate::conn::proxy_hdr::ProxyErr::Truncated.message();
+                self.handshake_fail(cid, li, msg, false)
             }
-            Err(e) => self.handshake_fail(cid, li, e.message()),
+            Err(e) => self.handshake_fail(cid, li, e.message(), false),
         }
     }
 
@@ -433,11 +430,15 @@ impl Engine {
                 cid,
                 listener,
                 "Timeout while waiting for PROXY protocol header",
+                true,
             );
         }
     }
 
-    fn handshake_fail(&mut self, cid: usize, li: usize, msg: &str) {
+    /// Ends a failed handshake: HAProxy's error line (at `info`, from a
+    /// frontend with `option tcplog`; `empty` errors are hidden by
+    /// `option dontlognull`), reset, and the counts undone.
+    fn handshake_fail(&mut self, cid: usize, li: usize, msg: &str, empty: bool) {
         let Some(conn) = self.conns.get_mut(cid) else {
             return;
         };
@@ -447,10 +448,13 @@ impl Engine {
         let (peer, date) = (conn.peer, conn.accept_date);
         if let Some(l) = self.listeners.get(li) {
             let bind = l.name.clone().unwrap_or_else(|| l.bind_id.to_string());
-            if let Some(px) = self.proxies.get(l.fe) {
+            if let Some(px) = self.proxies.get(l.fe)
+                && px.opts.tcplog
+                && !(empty && px.opts.dontlognull)
+            {
                 let line = crate::log::format_error(peer, date, &px.name, &bind, msg);
                 let logs = px.logs.clone();
-                self.logger.send(&logs, 5, &line);
+                self.logger.send(&logs, 6, &line);
             }
         }
         self.conn_free(cid, true);

@@ -432,9 +432,8 @@ impl Engine {
                 s.si[1].set_state(SiState::Clo);
             }
         }
-        // Client gone and server done: if the front closed while the back
-        // still waits to connect or is queued, the back keeps going (TCP
-        // forwards what the client sent) unless an error occurred.
+        // Safety nets once the client side is closed: whatever the server
+        // still sends has nowhere to go, so the response direction ends too.
         let Some(s) = self.streams.get_mut(sid) else {
             return;
         };
