@@ -275,6 +275,16 @@ fn main() {
     std::process::exit(run(o, cfg));
 }
 
+/// HAProxy's bind failure alert: `Binding [file:line] for <what>: cannot
+/// bind socket (<error>) for [<addr>]`.
+fn bind_alert(file: &str, line: usize, what: &str, e: &std::io::Error, addr: &listener::LiAddr) {
+    let msg = format!(
+        "Binding [{file}:{line}] for {what}: cannot bind socket ({}) for [{addr}]",
+        haproxy_rs::cfg::parse::strerror(e)
+    );
+    eprintln!("{}", format_line(Level::Alert, None, &msg));
+}
+
 /// Socket options of a `bind` line that apply to the listening socket.
 fn apply_bind_options(fd: i32, b: &haproxy_rs::cfg::model::BindCfg) {
     use haproxy_rs::conn::sock::setsockopt_int;
@@ -411,22 +421,12 @@ fn run(o: Opts, cfg: haproxy_rs::cfg::model::Config) -> i32 {
                         }
                         Err(e) => {
                             failed = true;
-                            eprintln!(
-                                "{}",
-                                format_line(
-                                    Level::Alert,
-                                    None,
-                                    &format!(
-                                        "Binding [{}:{}] for {} {}: cannot bind socket ({}) for [{}]",
-                                        b.file,
-                                        b.line,
-                                        if p.kind == "listen" { "proxy" } else { p.kind },
-                                        p.name,
-                                        haproxy_rs::cfg::parse::strerror(&e),
-                                        addr
-                                    )
-                                )
+                            let what = format!(
+                                "{} {}",
+                                if p.kind == "listen" { "proxy" } else { p.kind },
+                                p.name
                             );
+                            bind_alert(&b.file, b.line, &what, &e, &addr);
                         }
                     }
                 }
@@ -456,20 +456,7 @@ fn run(o: Opts, cfg: haproxy_rs::cfg::model::Config) -> i32 {
                 }),
                 Err(e) => {
                     failed = true;
-                    eprintln!(
-                        "{}",
-                        format_line(
-                            Level::Alert,
-                            None,
-                            &format!(
-                                "Binding [{}:{}] for stats socket: cannot bind socket ({}) for [{}]",
-                                sc.file,
-                                sc.line,
-                                haproxy_rs::cfg::parse::strerror(&e),
-                                addr
-                            )
-                        )
-                    );
+                    bind_alert(&sc.file, sc.line, "stats socket", &e, &addr);
                 }
             }
         }

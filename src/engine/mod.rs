@@ -144,7 +144,11 @@ impl Engine {
         };
         // Without tune.pipesize, pipes are enlarged so that one splice moves
         // more per call (fewer syscalls and wake-ups on both ends).
-        let pipesize = if g.tune_pipesize > 0 { g.tune_pipesize } else { DEFAULT_PIPESIZE };
+        let pipesize = if g.tune_pipesize > 0 {
+            g.tune_pipesize
+        } else {
+            DEFAULT_PIPESIZE
+        };
         let mut hostname = g.log_send_hostname.clone();
         if hostname.as_deref() == Some("") {
             hostname = None;

@@ -66,21 +66,30 @@ fn push_addr(out: &mut String, a: Option<SocketAddr>) {
     }
 }
 
-/// Renders a tcplog line (without syslog header).
-pub fn format_tcplog(l: &TcpLog<'_>) -> String {
-    let mut s = String::with_capacity(160);
-    push_addr(&mut s, l.client);
-    let tm = local_tm(l.accept_date.0);
+/// Appends ` [dd/Mmm/yyyy:HH:MM:SS.mmm]`, HAProxy's accept date (local time).
+fn push_date(out: &mut String, date: (i64, u32)) {
+    let tm = local_tm(date.0);
     let _ = write!(
-        s,
-        " [{:02}/{}/{:04}:{:02}:{:02}:{:02}.{:03}] {} {}/{} {}/{}/{} {} {}{} {}/{}/{}/{}/{}{} {}/{}",
+        out,
+        " [{:02}/{}/{:04}:{:02}:{:02}:{:02}.{:03}]",
         tm.tm_mday,
         MONTHS.get(tm.tm_mon as usize).unwrap_or(&"Jan"),
         tm.tm_year + 1900,
         tm.tm_hour,
         tm.tm_min,
         tm.tm_sec,
-        l.accept_date.1,
+        date.1
+    );
+}
+
+/// Renders a tcplog line (without syslog header).
+pub fn format_tcplog(l: &TcpLog<'_>) -> String {
+    let mut s = String::with_capacity(160);
+    push_addr(&mut s, l.client);
+    push_date(&mut s, l.accept_date);
+    let _ = write!(
+        s,
+        " {} {}/{} {}/{}/{} {} {}{} {}/{}/{}/{}/{}{} {}/{}",
         l.frontend,
         l.backend,
         l.server,
@@ -113,18 +122,8 @@ pub fn format_error(
 ) -> String {
     let mut s = String::with_capacity(96 + msg.len());
     push_addr(&mut s, client);
-    let tm = local_tm(date.0);
-    let _ = write!(
-        s,
-        " [{:02}/{}/{:04}:{:02}:{:02}:{:02}.{:03}] {frontend}/{bind}: {msg}",
-        tm.tm_mday,
-        MONTHS.get(tm.tm_mon as usize).unwrap_or(&"Jan"),
-        tm.tm_year + 1900,
-        tm.tm_hour,
-        tm.tm_min,
-        tm.tm_sec,
-        date.1
-    );
+    push_date(&mut s, date);
+    let _ = write!(s, " {frontend}/{bind}: {msg}");
     s
 }
 
