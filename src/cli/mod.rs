@@ -56,7 +56,10 @@ impl Engine {
             return;
         };
         let fd = sess.fd;
-        sess.last_active = self.clock.now_abs;
+        if sess.closing {
+            // Nothing more will be read: don't let a FIN keep us busy.
+            self.fds.stop_recv(fd);
+        }
         if can_r && !sess.closing {
             let mut tmp = [0u8; 4096];
             loop {
@@ -64,6 +67,7 @@ impl Engine {
                 let n =
                     unsafe { libc::recv(fd, tmp.as_mut_ptr() as *mut libc::c_void, tmp.len(), 0) };
                 if n > 0 {
+                    sess.last_active = self.clock.now_abs;
                     sess.inbuf.extend_from_slice(&tmp[..n as usize]);
                     if sess.inbuf.len() > MAX_LINE {
                         sess.closing = true;
@@ -108,6 +112,7 @@ impl Engine {
                 };
                 if n > 0 {
                     sess.out_pos += n as usize;
+                    sess.last_active = self.clock.now_abs;
                 } else {
                     let e = std::io::Error::last_os_error().raw_os_error();
                     if e == Some(libc::EAGAIN) {

@@ -87,12 +87,22 @@ impl Engine {
                     self.fds.cant_recv(lfd);
                     return;
                 }
-                Err(_) => return,
+                Err(e) => {
+                    // Out of fds or memory: stop trying until a resume.
+                    if matches!(
+                        e.raw_os_error(),
+                        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+                    ) {
+                        self.pause_full(li);
+                    }
+                    return;
+                }
             }
         }
     }
 
     fn pause_full(&mut self, li: usize) {
+        self.listeners_full = true;
         if let Some(l) = self.listeners.get_mut(li) {
             if l.state == LiState::Ready {
                 l.state = LiState::Full;
@@ -102,7 +112,7 @@ impl Engine {
     }
 
     /// Resumes listeners paused on a maxconn limit that is no longer reached.
-    fn resume_listeners(&mut self) {
+    pub(crate) fn resume_listeners(&mut self) {
         if self.actconn >= self.maxconn {
             return;
         }

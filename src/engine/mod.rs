@@ -82,6 +82,10 @@ pub struct Engine {
     pub stats_timeout: u32,
     /// Next idle sweep of stats sessions (monotonic ms).
     pub next_cli_sweep: u64,
+    /// Some listener is paused on a limit or a resource error.
+    pub listeners_full: bool,
+    /// Next retry of paused listeners (monotonic ms).
+    pub next_resume: u64,
     /// `-d`: print connection events on stderr as HAProxy's debug mode does.
     pub debug: bool,
     /// Streams created so far (their `uniq_id`).
@@ -188,6 +192,8 @@ impl Engine {
             stream_seq: 0,
             stats_timeout: g.stats_timeout,
             next_cli_sweep: 0,
+            listeners_full: false,
+            next_resume: 0,
             signal_fd: -1,
             global_logs: g.logs.clone(),
             clis: Slab::new(),
@@ -226,6 +232,19 @@ impl Engine {
                     None => 60_000,
                 }
             };
+            if self.listeners_full {
+                // A listener paused on a resource error (EMFILE...) is
+                // retried every 100 ms even if no stream ends meanwhile.
+                timeout = timeout.min(100);
+                if self.clock.now_abs >= self.next_resume {
+                    self.next_resume = self.clock.now_abs + 100;
+                    self.resume_listeners();
+                    self.listeners_full = self
+                        .listeners
+                        .iter()
+                        .any(|l| l.state == crate::listener::LiState::Full);
+                }
+            }
             if !self.clis.is_empty() {
                 // Stats sessions are swept for idleness once a second.
                 timeout = timeout.min(1000);

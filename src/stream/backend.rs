@@ -117,9 +117,7 @@ impl Engine {
         }
         // A client that errored, or closed with nothing to forward, gives up
         // its place in the queue.
-        if s.si[0].flags.contains(SiFlags::ERR)
-            || (s.req.flags.contains(CfFlags::SHUTR) && s.req.is_empty())
-        {
+        if s.client_gave_up() {
             s.set_term('C', Finst::Queue);
             s.si[1].err_type = ErrType::QueueAbrt;
             self.queue_remove(sid);
@@ -146,7 +144,7 @@ impl Engine {
         let Some(s) = self.streams.get_mut(sid) else {
             return;
         };
-        if s.si[0].flags.contains(SiFlags::ERR) {
+        if s.client_gave_up() {
             s.set_term('C', Finst::Connect);
             s.si[1].exp = ETERNITY;
             s.si[1].set_state(SiState::Clo);
@@ -294,7 +292,7 @@ impl Engine {
             self.back_establish(sid);
             return;
         }
-        if s.si[0].flags.contains(SiFlags::ERR) {
+        if s.client_gave_up() {
             // The client aborted while we connect: give up now.
             s.set_term('C', Finst::Connect);
             s.si[1].err_type = ErrType::ConnAbrt;

@@ -141,6 +141,8 @@ impl Engine {
             if room == 0 {
                 ic.flags.insert(CfFlags::FULL);
                 self.fds.stop_recv(fd);
+                // Blocked on room, not idle: no read timeout meanwhile.
+                ic.rex = ETERNITY;
                 return false;
             }
             let st = raw_sock::rcv_pipe(fd, pipe, room.min(budget));
@@ -151,6 +153,8 @@ impl Engine {
             if st.pipe_full {
                 ic.flags.insert(CfFlags::FULL);
                 self.fds.stop_recv(fd);
+                // Blocked on room, not idle: no read timeout meanwhile.
+                ic.rex = ETERNITY;
             }
             st
         } else {
@@ -158,6 +162,8 @@ impl Engine {
             if buf.room() == 0 {
                 ic.flags.insert(CfFlags::FULL);
                 self.fds.stop_recv(fd);
+                // Blocked on room, not idle: no read timeout meanwhile.
+                ic.rex = ETERNITY;
                 return false;
             }
             let offered = buf.room();
@@ -217,6 +223,7 @@ impl Engine {
                 let full = ic.buf.as_ref().is_some_and(|b| b.room() == 0) || ic.pipe_len() > 0;
                 if full {
                     self.fds.stop_recv(fd);
+                    ic.rex = ETERNITY;
                     more = false;
                 } else {
                     ic.flags.remove(CfFlags::FULL);
@@ -249,13 +256,14 @@ impl Engine {
         let Some(conn) = self.conns.get(cid) else {
             return;
         };
-        if conn
-            .flags
-            .intersects(CoFlags::WAIT_L4_CONN | CoFlags::ERROR)
-        {
+        if conn.flags.contains(CoFlags::ERROR) {
+            self.fds.stop_send(conn.fd);
             return;
         }
-        if conn.out_hdr.is_some() && !self.send_out_hdr(cid) {
+        if conn.flags.contains(CoFlags::WAIT_L4_CONN) {
+            return;
+        }
+        if conn.out_hdr.is_some() && !self.send_out_hdr(sid, side, cid) {
             return;
         }
         let (Some(s), Some(conn)) = (self.streams.get_mut(sid), self.conns.get(cid)) else {
@@ -348,10 +356,22 @@ impl Engine {
         let Some(s) = self.streams.get_mut(sid) else {
             return;
         };
+        let now = self.clock.now;
         let oc = s.oc(side);
         if sent > 0 && oc.flags.contains(CfFlags::FULL) {
             oc.flags.remove(CfFlags::FULL);
-            if !oc.flags.contains(CfFlags::SHUTR)
+            let producer_open = !oc.flags.contains(CfFlags::SHUTR);
+            if producer_open {
+                // The producer was blocked on room, not idle: its read
+                // timeout starts again now.
+                oc.rex = tick_add_ifset(now, oc.rto);
+                let rex = oc.rex;
+                if tick_isset(rex) && (!tick_isset(s.exp) || tick_is_lt(rex, s.exp)) {
+                    s.exp = rex;
+                    self.sched.queue_tick(s.task, rex, &self.clock);
+                }
+            }
+            if producer_open
                 && let Some(pcid) = s.si[side.other().idx()].conn()
                 && let Some(pc) = self.conns.get(pcid)
                 && !pc.flags.intersects(CoFlags::WAIT_L4_CONN | CoFlags::ERROR)
@@ -366,20 +386,27 @@ impl Engine {
 
     /// Sends the connection's pending header (PROXY protocol) before any
     /// data. Returns true once it is all out.
-    fn send_out_hdr(&mut self, cid: usize) -> bool {
+    fn send_out_hdr(&mut self, sid: usize, side: Side, cid: usize) -> bool {
+        // MSG_MORE only when data follows at once: a server that speaks
+        // first must get the header without delay.
+        let more = self
+            .streams
+            .get_mut(sid)
+            .is_some_and(|s| !s.oc(side).is_empty());
         let Some(conn) = self.conns.get_mut(cid) else {
             return false;
         };
         let Some(hdr) = conn.out_hdr.as_mut() else {
             return true;
         };
+        let flags = libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT | if more { libc::MSG_MORE } else { 0 };
         // SAFETY: `hdr` is readable for its length.
         let n = unsafe {
             libc::send(
                 conn.fd,
                 hdr.as_ptr() as *const libc::c_void,
                 hdr.len(),
-                libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT | libc::MSG_MORE,
+                flags,
             )
         };
         if n < 0 {
@@ -390,8 +417,17 @@ impl Engine {
                 self.fds.cant_send(conn.fd);
                 self.fds.want_send(conn.fd);
             } else {
+                // As any write error: the side errors and the stream decides.
                 conn.flags.insert(CoFlags::ERROR);
                 conn.errno = e;
+                let fd = conn.fd;
+                self.fds.stop_send(fd);
+                self.fds.stop_recv(fd);
+                if let Some(s) = self.streams.get_mut(sid) {
+                    s.oc(side).flags.insert(CfFlags::WRITE_ERROR);
+                    s.si[side.idx()].flags.insert(SiFlags::ERR);
+                }
+                self.wake_stream(sid);
             }
             return false;
         }

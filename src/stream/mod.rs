@@ -157,6 +157,14 @@ impl Stream {
         }
     }
 
+    /// True when the client errored, or closed with nothing left to
+    /// forward: a connection attempt or queue wait for it is pointless
+    /// (HAProxy aborts then, logging `CC` / `CQ`).
+    pub fn client_gave_up(&self) -> bool {
+        self.si[0].flags.contains(crate::si::SiFlags::ERR)
+            || (self.req.flags.contains(CfFlags::SHUTR) && self.req.is_empty())
+    }
+
     /// The phase the stream is in, for the termination state.
     pub fn phase(&self) -> Finst {
         match self.si[1].state() {
@@ -268,14 +276,15 @@ impl Engine {
         let Some(s) = self.streams.get_mut(sid) else {
             return;
         };
-        if s.si[0].state() != SiState::Est {
+        let front_est = s.si[0].state() == SiState::Est;
+        let back_est = s.si[1].state() == SiState::Est;
+        if !front_est && !back_est {
             return;
         }
-        let front_err = s.si[0].flags.contains(crate::si::SiFlags::ERR);
-        let back_est = s.si[1].state() == SiState::Est;
+        let front_err = front_est && s.si[0].flags.contains(crate::si::SiFlags::ERR);
         let srv_err = back_est && s.si[1].flags.contains(crate::si::SiFlags::ERR);
         // Write timeouts: the peer stopped reading; nothing can progress.
-        let cli_wto = s.res.flags.contains(CfFlags::WRITE_TIMEOUT);
+        let cli_wto = front_est && s.res.flags.contains(CfFlags::WRITE_TIMEOUT);
         let srv_wto = back_est && s.req.flags.contains(CfFlags::WRITE_TIMEOUT);
         if front_err || cli_wto {
             let ph = s.phase();
@@ -296,7 +305,7 @@ impl Engine {
             let Some(s) = self.streams.get_mut(sid) else {
                 return;
             };
-            if side == Side::Back && !back_est {
+            if (side == Side::Back && !back_est) || (side == Side::Front && !front_est) {
                 continue;
             }
             let ph = s.phase();
