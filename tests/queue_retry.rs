@@ -495,3 +495,29 @@ fn client_leaving_the_queue_is_logged_cq_and_never_reaches_the_server() {
         "the client that left the queue never reached the server"
     );
 }
+
+/// A client that closes without sending anything while the connection to
+/// the server is still pending makes HAProxy give up at once (`CC`) instead
+/// of waiting for the connect timeout.
+#[test]
+fn client_closing_during_connect_aborts_it_with_cc() {
+    let hole = Blackhole::new();
+    let port = free_port();
+    let body = format!(
+        "    timeout connect 3s\n    retries 0\n    server s1 127.0.0.1:{}\n",
+        hole.port
+    );
+    let p = Proxy::start_under_test(&config(port, &body), &[port]);
+    let (c, cp) = connect(port);
+    std::thread::sleep(Duration::from_millis(150));
+    let t0 = Instant::now();
+    drop(c);
+    let l = p.tcp_log_for(cp, Duration::from_secs(5));
+    assert!(
+        t0.elapsed() < Duration::from_millis(2500),
+        "took {:?}",
+        t0.elapsed()
+    );
+    assert_eq!(l.term, "CC", "{}", l.raw);
+    assert_eq!(l.tc, -1, "{}", l.raw);
+}

@@ -438,3 +438,40 @@ fn one_way_download_longer_than_timeout_client_is_not_cut() {
     let (l, _) = first_log(&p, Duration::from_secs(3));
     assert_eq!(l.term, "--", "{}", l.raw);
 }
+
+/// A reader blocked because the other side does not read is not idle: its
+/// read timeout is suspended while the channel is full (HAProxy does the
+/// same), so a paused download longer than `timeout server` completes.
+#[test]
+fn timeout_server_does_not_cut_a_download_paused_by_the_client() {
+    const SIZE: usize = 48 << 20;
+    let be = Backend::start(|mut c| {
+        let data = common::payload(SIZE, 7);
+        let _ = c.write_all(&data);
+        let _ = c.shutdown(std::net::Shutdown::Write);
+        let mut b = [0u8; 64];
+        while let Ok(n) = c.read(&mut b) {
+            if n == 0 {
+                break;
+            }
+        }
+    });
+    let port = free_port();
+    let cfg = tcplog_config(
+        "    timeout connect 2s\n    timeout client 10s\n    timeout server 400ms\n",
+        &format!(
+            "listen px\n    bind 127.0.0.1:{port}\n    server s1 127.0.0.1:{}\n",
+            be.port
+        ),
+    );
+    let p = Proxy::start_under_test(&cfg, &[port]);
+    let mut c = common::connect(port);
+    // Pause well past `timeout server` with the buffers full.
+    std::thread::sleep(Duration::from_millis(1200));
+    let got = common::read_all(&mut c);
+    assert_eq!(got.len(), SIZE, "download cut short");
+    assert!(got == common::payload(SIZE, 7), "download corrupted");
+    drop(c);
+    let l = p.wait_tcp_logs(1, Duration::from_secs(5));
+    assert!(l.first().is_some_and(|l| l.term == "--"), "{l:?}");
+}
