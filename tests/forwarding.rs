@@ -239,41 +239,7 @@ fn hundred_megabyte_stream_is_byte_exact_both_ways() {
     let be = Backend::echo();
     let port = free_port();
     let p = Proxy::start_under_test(&listen_one(port, be.port), &[port]);
-    let mut c = connect(port);
-    let cport = c.local_addr().expect("addr").port();
-    let mut w = c.try_clone().expect("clone");
-    let writer = std::thread::spawn(move || {
-        let mut buf = vec![0u8; 256 * 1024];
-        let mut off = 0u64;
-        while off < TOTAL {
-            let n = (TOTAL - off).min(buf.len() as u64) as usize;
-            fill_at(off, &mut buf[..n]);
-            w.write_all(&buf[..n]).expect("write stream");
-            off += n as u64;
-        }
-        w.shutdown(Shutdown::Write).expect("shutdown write");
-    });
-    let mut got = 0u64;
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut want = vec![0u8; 256 * 1024];
-    loop {
-        let n = match c.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) => panic!("read after {got} bytes: {e}"),
-        };
-        fill_at(got, &mut want[..n]);
-        if buf[..n] != want[..n] {
-            let i = (0..n).find(|&i| buf[i] != want[i]).unwrap_or(0);
-            panic!("stream differs at byte {}", got + i as u64);
-        }
-        got += n as u64;
-    }
-    writer.join().expect("writer thread");
-    assert_eq!(got, TOTAL, "bytes echoed back");
-    let l = p.tcp_log_for(cport, Duration::from_secs(5));
-    assert_eq!(l.term, "--", "{}", l.raw);
-    assert_eq!(l.bytes, TOTAL, "{}", l.raw);
+    echo_stream_is_byte_exact(&p, port, TOTAL);
 }
 
 #[test]
@@ -286,41 +252,7 @@ fn hundred_megabyte_stream_is_byte_exact_with_splice_auto() {
         be.port
     ));
     let p = Proxy::start_under_test(&cfg, &[port]);
-    let mut c = connect(port);
-    let cport = c.local_addr().expect("addr").port();
-    let mut w = c.try_clone().expect("clone");
-    let writer = std::thread::spawn(move || {
-        let mut buf = vec![0u8; 256 * 1024];
-        let mut off = 0u64;
-        while off < TOTAL {
-            let n = (TOTAL - off).min(buf.len() as u64) as usize;
-            fill_at(off, &mut buf[..n]);
-            w.write_all(&buf[..n]).expect("write stream");
-            off += n as u64;
-        }
-        w.shutdown(Shutdown::Write).expect("shutdown write");
-    });
-    let mut got = 0u64;
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut want = vec![0u8; 256 * 1024];
-    loop {
-        let n = match c.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) => panic!("read after {got} bytes: {e}"),
-        };
-        fill_at(got, &mut want[..n]);
-        if buf[..n] != want[..n] {
-            let i = (0..n).find(|&i| buf[i] != want[i]).unwrap_or(0);
-            panic!("stream differs at byte {}", got + i as u64);
-        }
-        got += n as u64;
-    }
-    writer.join().expect("writer thread");
-    assert_eq!(got, TOTAL, "bytes echoed back");
-    let l = p.tcp_log_for(cport, Duration::from_secs(5));
-    assert_eq!(l.term, "--", "{}", l.raw);
-    assert_eq!(l.bytes, TOTAL, "{}", l.raw);
+    echo_stream_is_byte_exact(&p, port, TOTAL);
 }
 
 #[test]
@@ -625,4 +557,44 @@ fn server_data_sent_just_before_close_reaches_the_client() {
         assert_eq!(l.term, "--", "{}", l.raw);
         assert_eq!(l.bytes, want.len() as u64, "{}", l.raw);
     }
+}
+
+/// Streams `total` bytes through the echo proxy on `port` from a writer
+/// thread while reading them back, checking every byte and the log line.
+fn echo_stream_is_byte_exact(p: &Proxy, port: u16, total: u64) {
+    let mut c = connect(port);
+    let cport = c.local_addr().expect("addr").port();
+    let mut w = c.try_clone().expect("clone");
+    let writer = std::thread::spawn(move || {
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut off = 0u64;
+        while off < total {
+            let n = (total - off).min(buf.len() as u64) as usize;
+            fill_at(off, &mut buf[..n]);
+            w.write_all(&buf[..n]).expect("write stream");
+            off += n as u64;
+        }
+        w.shutdown(Shutdown::Write).expect("shutdown write");
+    });
+    let mut got = 0u64;
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut want = vec![0u8; 256 * 1024];
+    loop {
+        let n = match c.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) => panic!("read after {got} bytes: {e}"),
+        };
+        fill_at(got, &mut want[..n]);
+        if buf[..n] != want[..n] {
+            let i = (0..n).find(|&i| buf[i] != want[i]).unwrap_or(0);
+            panic!("stream differs at byte {}", got + i as u64);
+        }
+        got += n as u64;
+    }
+    writer.join().expect("writer thread");
+    assert_eq!(got, total, "bytes echoed back");
+    let l = p.tcp_log_for(cport, Duration::from_secs(5));
+    assert_eq!(l.term, "--", "{}", l.raw);
+    assert_eq!(l.bytes, total, "{}", l.raw);
 }

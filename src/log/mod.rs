@@ -178,18 +178,12 @@ impl Logger {
                 LogTarget::Udp(a) => {
                     let fd = if a.is_ipv4() { self.udp4 } else { self.udp6 };
                     let (ss, len) = crate::conn::sock::to_sockaddr(a);
-                    // SAFETY: `line` and `ss` are valid for the call.
-                    let r = unsafe {
-                        libc::sendto(
-                            fd,
-                            line.as_ptr() as *const libc::c_void,
-                            line.len(),
-                            libc::MSG_DONTWAIT,
-                            &ss as *const _ as *const libc::sockaddr,
-                            len,
-                        )
-                    };
-                    r >= 0
+                    send_dgram(
+                        fd,
+                        line.as_bytes(),
+                        &ss as *const _ as *const libc::sockaddr,
+                        len,
+                    )
                 }
                 LogTarget::Unix(p) => send_unix(self.unix, p, line.as_bytes()),
             };
@@ -254,14 +248,20 @@ fn send_unix(fd: RawFd, path: &std::path::Path, b: &[u8]) -> bool {
         *d = *s as libc::c_char;
     }
     let len = (std::mem::size_of::<libc::sa_family_t>() + p.len() + 1) as libc::socklen_t;
-    // SAFETY: `b` and `sun` are valid for the call.
+    send_dgram(fd, b, &sun as *const _ as *const libc::sockaddr, len)
+}
+
+/// One non-blocking datagram to `addr`; false if the kernel refused it.
+fn send_dgram(fd: RawFd, b: &[u8], addr: *const libc::sockaddr, len: libc::socklen_t) -> bool {
+    // SAFETY: `b` is readable for its length and `addr` points to a live
+    // sockaddr of `len` bytes owned by the caller.
     unsafe {
         libc::sendto(
             fd,
             b.as_ptr() as *const libc::c_void,
             b.len(),
             libc::MSG_DONTWAIT,
-            &sun as *const _ as *const libc::sockaddr,
+            addr,
             len,
         ) >= 0
     }
