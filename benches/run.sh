@@ -24,7 +24,7 @@ if [[ $QUICK == 1 ]]; then
 else
     ROUNDS=${ROUNDS:-3}; DUR=${DUR:-5}; CONN_DUR=${CONN_DUR:-3}; WARMUP=${WARMUP:-1}
 fi
-ALL_SCENARIOS=direct,tcp_bulk,tcp_bulk_p10,tcp_splice,tcp_splice_p10,tcp_connrate,mem_idle
+ALL_SCENARIOS=direct,tcp_bulk,tcp_bulk_p10,tcp_splice,tcp_splice_p10,tcp_splice_shared,tcp_splice_p10_shared,tcp_connrate,mem_idle
 SCENARIOS=${SCENARIOS:-$ALL_SCENARIOS}
 IFS=, read -r -a SCEN_LIST <<< "$SCENARIOS"
 for scen in "${SCEN_LIST[@]}"; do
@@ -78,10 +78,22 @@ declare -A BIN=([haproxy]=$PROXY_HAPROXY [rs]=$PROXY_RS)
 declare -A NAME=([haproxy]=HAProxy [rs]=haproxy-rs)
 
 if (($(nproc) >= 2)) && [[ ${PIN:-1} == 1 ]]; then
-    ON_PROXY_CPU=(taskset -c "$PROXY_CPU"); ON_LOAD_CPU=(taskset -c "$LOAD_CPU")
+    PINNED=1; ON_PROXY_CPU=(taskset -c "$PROXY_CPU"); ON_LOAD_CPU=(taskset -c "$LOAD_CPU")
 else
-    ON_PROXY_CPU=(); ON_LOAD_CPU=(); log "note: not pinning (PIN=0 or fewer than 2 CPUs)"
+    PINNED=0; ON_PROXY_CPU=(); ON_LOAD_CPU=(); log "note: not pinning (PIN=0 or fewer than 2 CPUs)"
 fi
+PINNED_PROXY=("${ON_PROXY_CPU[@]}") PINNED_LOAD=("${ON_LOAD_CPU[@]}")
+# The *_shared scenarios let the proxy, the load generator and the backend float
+# over all CPUs, as on a machine where the proxy shares its cores with other
+# work: there the CPU a proxy does not use goes to the load, so efficiency
+# shows as throughput too.  The pinned layout isolates the proxy on its core.
+layout() {                      # pinned | shared: sets ON_*_CPU and the iperf3 server's affinity
+    if [[ $1 == shared || $PINNED == 0 ]]; then ON_PROXY_CPU=(); ON_LOAD_CPU=()
+    else ON_PROXY_CPU=("${PINNED_PROXY[@]}"); ON_LOAD_CPU=("${PINNED_LOAD[@]}"); fi
+    [[ -n ${IPERF_PID:-} && $PINNED == 1 ]] || return 0
+    local cpus=$LOAD_CPU; [[ $1 == shared ]] && cpus=0-$(($(nproc) - 1))
+    taskset -apc "$cpus" "$IPERF_PID" > /dev/null || die 3 "cannot set the CPU affinity of iperf3 -s"
+}
 
 # File descriptors: 10k idle proxied connections need 2 fds each in the proxy.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -315,20 +327,22 @@ except Exception:
     return 1
 }
 
-run_direct() {                  # ROUND STREAMS: iperf3 straight to the backend
-    local r=$1 p=$2
-    run_iperf "$P_IPERF" "$p" "$WORK/logs/direct-p$p-r$r.json" || { LOAD_ERRORS=1; return; }
-    rec direct "Gbit_s_$p" direct "$r" "$(awk -v b="$IPERF_BPS" 'BEGIN { printf "%.3f", b / 1e9 }')"
+run_direct() {                  # ROUND STREAMS [shared]: iperf3 straight to the backend
+    local r=$1 p=$2 sfx=${3:+_$3}
+    layout "${3:-pinned}"
+    run_iperf "$P_IPERF" "$p" "$WORK/logs/direct-p$p$sfx-r$r.json" || { LOAD_ERRORS=1; return; }
+    rec direct "Gbit_s_$p$sfx" direct "$r" "$(awk -v b="$IPERF_BPS" 'BEGIN { printf "%.3f", b / 1e9 }')"
 }
 
 run_proxied() {                 # SCENARIO WHO ROUND
     local scen=$1 who=$2 r=$3 cfg plog
+    if [[ $scen == *_shared ]]; then layout shared; else layout pinned; fi
     cfg=$(gen_cfg "$scen")
     plog=$WORK/logs/$scen-$who-r$r.proxy.log
     start_proxy "$who" "$cfg" "$plog"
     case $scen in
         tcp_bulk*|tcp_splice*)
-            local streams=1; [[ $scen == *_p10 ]] && streams=10
+            local streams=1; [[ $scen == *_p10* ]] && streams=10
             if run_iperf "$P_PROXY" "$streams" "$WORK/logs/$scen-$who-r$r.json"; then
                 rec "$scen" Gbit_s "$who" "$r" "$(awk -v b="$IPERF_BPS" 'BEGIN { printf "%.3f", b / 1e9 }')"
                 rec "$scen" cpu_ms_per_GB "$who" "$r" "$(awk -v c="$M_CPU" -v b="$IPERF_BYTES" 'BEGIN { printf "%.2f", (c / 1e6) / (b / 1e9) }')"
@@ -432,12 +446,14 @@ for scen in "${SCEN_LIST[@]}"; do
     log "$scen"
     redos=0
     for ((r = 1; r <= ROUNDS; r++)); do
-        if [[ $scen == direct ]]; then order=(direct:1 direct:10)
+        if [[ $scen == direct ]]; then
+            order=(direct:1 direct:10)
+            [[ ,$SCENARIOS, == *_shared,* && $PINNED == 1 ]] && order+=(direct:1:shared direct:10:shared)
         elif ((r % 2)); then order=(haproxy rs)
         else order=(rs haproxy); fi
         for who in "${order[@]}"; do
             while :; do
-                if [[ $who == direct:* ]]; then run_direct "$r" "${who#direct:}"; else run_proxied "$scen" "$who" "$r"; fi
+                if [[ $who == direct:* ]]; then IFS=: read -r _d streams share <<< "$who"; run_direct "$r" "$streams" "$share"; else run_proxied "$scen" "$who" "$r"; fi
                 if disturbed "$scen" "$who" "$r" "$redos"; then PENDING=(); redos=$((redos + 1)); continue; fi
                 flush; break
             done

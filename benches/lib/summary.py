@@ -26,7 +26,8 @@ METRICS = OrderedDict([
 ])
 # which direct-loopback figure a throughput scenario is compared with
 DIRECT_OF = {"tcp_bulk": "Gbit_s_1", "tcp_splice": "Gbit_s_1",
-             "tcp_bulk_p10": "Gbit_s_10", "tcp_splice_p10": "Gbit_s_10"}
+             "tcp_bulk_p10": "Gbit_s_10", "tcp_splice_p10": "Gbit_s_10",
+             "tcp_splice_shared": "Gbit_s_1_shared", "tcp_splice_p10_shared": "Gbit_s_10_shared"}
 
 data = OrderedDict()          # (scen, metric) -> proxy -> {round: value}
 with open(results) as f:
@@ -49,7 +50,7 @@ def fmt(v):
     return f"{v:.0f}" if a >= 1000 else f"{v:.1f}" if a >= 100 else f"{v:.2f}" if a >= 1 else f"{v:.3f}"
 
 
-direct = {m: med(data.get(("direct", m), {}).get("direct", {})) for m in ("Gbit_s_1", "Gbit_s_10")}
+direct = {m: med(data.get(("direct", m), {}).get("direct", {})) for m in ("Gbit_s_1", "Gbit_s_10", "Gbit_s_1_shared", "Gbit_s_10_shared")}
 rows, tsv = [], []
 for (scen, metric), per in data.items():
     if scen == "direct" or metric not in METRICS:
@@ -77,8 +78,12 @@ for (scen, metric), per in data.items():
 
 print()
 if any(direct.values()):
-    print("direct loopback (no proxy, iperf3 client and server both on the load CPU): "
-          + ", ".join(f"{k[7:]} stream(s) {fmt(v)} Gbit/s" for k, v in direct.items() if v))
+    for sfx, where in (("", "iperf3 client and server both on the load CPU, unless PIN=0"),
+                       ("_shared", "iperf3 client and server free to use every CPU")):
+        figs = [f"{n} stream(s) {fmt(direct[f'Gbit_s_{n}{sfx}'])} Gbit/s"
+                for n in (1, 10) if direct.get(f"Gbit_s_{n}{sfx}")]
+        if figs:
+            print(f"direct loopback{sfx.replace('_', ' ')} (no proxy, {where}): " + ", ".join(figs))
 hdr = ("scenario", "metric", "HAProxy", "haproxy-rs", "rs/HAProxy", "per-round", "HAP/direct", "rs/direct")
 if rows:
     w = [max(len(x[i]) for x in rows + [hdr]) for i in range(len(hdr))]
