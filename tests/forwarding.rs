@@ -598,3 +598,150 @@ fn echo_stream_is_byte_exact(p: &Proxy, port: u16, total: u64) {
     assert_eq!(l.term, "--", "{}", l.raw);
     assert_eq!(l.bytes, total, "{}", l.raw);
 }
+
+// ------------------------------------------ blocked readers stay asleep --
+
+/// Bytes waiting in the receive queue of the proxy's socket for the client
+/// connection `cport` -> `fe` (from /proc/net/tcp: rx_queue, in hex).
+fn proxy_rx_queue(fe: u16, cport: u16) -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    text.lines().skip(1).find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        let port = |a: &str| {
+            a.rsplit(':')
+                .next()
+                .and_then(|p| u16::from_str_radix(p, 16).ok())
+        };
+        if f.len() > 4 && port(f[1]) == Some(fe) && port(f[2]) == Some(cport) {
+            u64::from_str_radix(f[4].split(':').nth(1)?, 16).ok()
+        } else {
+            None
+        }
+    })
+}
+
+/// Context switches of process `pid` so far (each sleep in the poller is one).
+fn ctx_switches(pid: i32) -> u64 {
+    let st = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    st.lines()
+        .filter(|l| l.contains("ctxt_switches:"))
+        .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .sum()
+}
+
+fn pattern(off: u64, n: usize) -> Vec<u8> {
+    (off..off + n as u64).map(|i| (i % 251) as u8).collect()
+}
+
+/// The server reads nothing until released, so the stream's channel fills
+/// and the proxy stops reading from the client. The client then trickles
+/// small segments: each lands in the proxy's socket, and none may wake the
+/// proxy (it has nothing to do with them). Released, the server must get
+/// every byte in order.
+fn blocked_reader_is_not_woken_by_each_segment(defaults_extra: &str) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let release = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel::<(u64, bool)>();
+    let tx = std::sync::Mutex::new(tx);
+    let rel = release.clone();
+    let be = Backend::start(move |mut c| {
+        while !rel.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        c.set_read_timeout(Some(Duration::from_secs(20))).ok();
+        let (mut got, mut exact, mut buf) = (0u64, true, vec![0u8; 64 * 1024]);
+        loop {
+            match c.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    exact &= buf[..n] == pattern(got, n)[..];
+                    got += n as u64;
+                }
+            }
+        }
+        let _ = tx.lock().map(|t| t.send((got, exact)));
+    });
+    let port = free_port();
+    let cfg = tcplog_config(
+        &format!(
+            "    timeout connect 2s\n    timeout client 30s\n    timeout server 30s\n{defaults_extra}"
+        ),
+        &format!(
+            "listen fwd\n    bind 127.0.0.1:{port}\n    server s1 127.0.0.1:{}\n",
+            be.port
+        ),
+    );
+    let p = Proxy::start(&cfg, &[port]);
+    let mut c = connect(port);
+    c.set_nodelay(true).expect("nodelay");
+    let cport = c.local_addr().expect("addr").port();
+
+    // Fill: 4 KiB writes until data stays queued in the proxy's socket,
+    // i.e. the proxy stopped reading because the stream cannot move it on.
+    let mut sent = 0u64;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut queued_since: Option<Instant> = None;
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "the proxy never stopped reading ({sent} bytes sent)"
+        );
+        let q = proxy_rx_queue(port, cport).unwrap_or(0);
+        if q == 0 {
+            queued_since = None;
+            c.write_all(&pattern(sent, 4096)).expect("fill write");
+            sent += 4096;
+            std::thread::sleep(Duration::from_millis(1));
+            continue;
+        }
+        let since = *queued_since.get_or_insert_with(Instant::now);
+        if since.elapsed() > Duration::from_millis(200) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+
+    // Trickle: 80 segments of 512 bytes, 4 ms apart, into the blocked stream.
+    let q0 = proxy_rx_queue(port, cport).unwrap_or(0);
+    let cs0 = ctx_switches(p.pid());
+    for _ in 0..80 {
+        c.write_all(&pattern(sent, 512)).expect("trickle write");
+        sent += 512;
+        std::thread::sleep(Duration::from_millis(4));
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    let woken = ctx_switches(p.pid()) - cs0;
+    let arrived = proxy_rx_queue(port, cport).unwrap_or(0).saturating_sub(q0);
+    eprintln!("fill {sent} bytes; trickle: {arrived} bytes arrived, proxy woken {woken} times");
+    assert!(
+        arrived >= 30 * 1024,
+        "precondition: the trickle must reach the proxy's socket (only {arrived} bytes arrived)"
+    );
+    assert!(
+        woken < 20,
+        "the proxy was woken {woken} times by {arrived} bytes it could not forward"
+    );
+
+    // Release the server: every byte must come through, in order.
+    release.store(true, Ordering::SeqCst);
+    c.shutdown(Shutdown::Write).expect("shutdown write");
+    let (got, exact) = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("server result");
+    assert_eq!(got, sent, "bytes received by the server");
+    assert!(
+        exact,
+        "the server received the bytes out of order or altered"
+    );
+}
+
+#[test]
+fn blocked_stream_sleeps_while_its_client_trickles_data() {
+    blocked_reader_is_not_woken_by_each_segment("");
+}
+
+#[test]
+fn blocked_spliced_stream_sleeps_while_its_client_trickles_data() {
+    blocked_reader_is_not_woken_by_each_segment("    option splice-request\n");
+}

@@ -13,9 +13,16 @@
 //! I/O is speculative: an fd that is both *wanted* and *ready* in a direction
 //! is "active" and its owner is called without asking the kernel first; only
 //! after EAGAIN does the fd wait for the kernel again. Sockets are registered
-//! once, edge-triggered for both directions, so no `epoll_ctl` is needed when
-//! the wanted set changes: the readiness bits remember what the kernel said
-//! and the active list holds what must be done this turn.
+//! edge-triggered for both directions, so no `epoll_ctl` is needed when the
+//! wanted set changes: the readiness bits remember what the kernel said and
+//! the active list holds what must be done this turn.
+//!
+//! One exception keeps a blocked reader from being woken for nothing: when
+//! the kernel reports input on a connection that does not want to read (its
+//! channel is full, its peer is slow), reading is muted in epoll until the
+//! owner wants to read again. Each new segment from a fast sender would
+//! otherwise wake the process to do nothing. Muting is lazy, so a reader
+//! that stops and resumes without the kernel noticing costs no syscall.
 
 pub mod sys;
 
@@ -38,8 +45,16 @@ bitflags! {
         /// The peer shut its write side (EPOLLRDHUP): a read0 is pending, so
         /// readiness for reading never goes away.
         const RDHUP   = 0x40;
+        /// EPOLLIN is currently left out of the epoll registration.
+        const MUTED_R = 0x80;
     }
 }
+
+/// Registration of a connection: both directions, edge-triggered.
+const EV_BOTH: u32 = (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
+/// Same with reading muted (see the module notes). EPOLLRDHUP stays so that
+/// a peer's shutdown is still seen.
+const EV_MUTED_R: u32 = (libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
 
 /// Who to call when the fd has something to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -96,9 +111,7 @@ impl FdTab {
             self.entries.resize(idx + 64, FdEntry::default());
         }
         let ev = match owner {
-            FdOwner::Conn(_) | FdOwner::Cli(_) => {
-                (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32
-            }
+            FdOwner::Conn(_) | FdOwner::Cli(_) => EV_BOTH,
             _ => (libc::EPOLLIN | libc::EPOLLET) as u32,
         };
         sys::epoll_add(self.epfd, fd, ev)?;
@@ -155,8 +168,14 @@ impl FdTab {
     /// becomes active (speculative read this turn).
     #[inline]
     pub fn want_recv(&mut self, fd: RawFd) {
+        let epfd = self.epfd;
         if let Some(st) = self.state_mut(fd) {
             st.insert(FdState::WANT_R);
+            // Unmuting makes the kernel re-check readiness and report an
+            // edge if data is waiting, so nothing that arrived is missed.
+            if st.contains(FdState::MUTED_R) && sys::epoll_mod(epfd, fd, EV_BOTH).is_ok() {
+                st.remove(FdState::MUTED_R);
+            }
         }
         self.update_active(fd);
     }
@@ -257,10 +276,12 @@ impl FdTab {
     /// into the readiness bits; wanted-and-ready fds join the active list.
     pub fn poll(&mut self, timeout_ms: i32) {
         let n = sys::epoll_wait(self.epfd, &mut self.events, timeout_ms);
+        let epfd = self.epfd;
         for i in 0..n {
             let Some(ev) = self.events.get(i) else { break };
             let (bits, fd) = (ev.events, ev.u64 as RawFd);
-            if let Some(st) = self.state_mut(fd) {
+            if let Some(e) = self.entries.get_mut(fd as usize) {
+                let st = &mut e.state;
                 if bits & (libc::EPOLLIN | libc::EPOLLRDHUP) as u32 != 0 {
                     st.insert(FdState::READY_R);
                 }
@@ -272,6 +293,16 @@ impl FdTab {
                 }
                 if bits & (libc::EPOLLERR | libc::EPOLLHUP) as u32 != 0 {
                     st.insert(FdState::ERR | FdState::READY_R | FdState::READY_W);
+                }
+                // Input nobody wants right now: mute it until wanted again.
+                if bits & libc::EPOLLIN as u32 != 0
+                    && !st.intersects(
+                        FdState::WANT_R | FdState::MUTED_R | FdState::RDHUP | FdState::ERR,
+                    )
+                    && matches!(e.owner, FdOwner::Conn(_) | FdOwner::Cli(_))
+                    && sys::epoll_mod(epfd, fd, EV_MUTED_R).is_ok()
+                {
+                    st.insert(FdState::MUTED_R);
                 }
             }
             self.update_active(fd);
@@ -328,5 +359,77 @@ impl FdTab {
 impl Drop for FdTab {
     fn drop(&mut self) {
         sys::close(self.epfd);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn socketpair() -> (RawFd, RawFd) {
+        let mut sv = [0; 2];
+        // SAFETY: `sv` is a valid 2-element array for the kernel to fill.
+        let r = unsafe {
+            libc::socketpair(
+                libc::AF_UNIX,
+                libc::SOCK_STREAM | libc::SOCK_NONBLOCK,
+                0,
+                sv.as_mut_ptr(),
+            )
+        };
+        assert_eq!(r, 0, "socketpair");
+        (sv[0], sv[1])
+    }
+
+    fn send(fd: RawFd, data: &[u8]) {
+        // SAFETY: `data` is a valid readable slice.
+        let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
+        assert_eq!(n, data.len() as isize);
+    }
+
+    fn state(t: &FdTab, fd: RawFd) -> FdState {
+        t.get(fd).expect("registered").state
+    }
+
+    #[test]
+    fn unwanted_input_mutes_reading_and_want_recv_reports_waiting_data() {
+        let mut t = FdTab::new().expect("epoll");
+        let (a, b) = socketpair();
+        t.insert(a, FdOwner::Conn(0)).expect("insert");
+        // Writable at once; nobody wants to read: input mutes the fd.
+        t.poll(0);
+        send(b, b"x");
+        t.poll(100);
+        let st = state(&t, a);
+        assert!(st.contains(FdState::MUTED_R | FdState::READY_R), "{st:?}");
+        // Drained by a read elsewhere, more data comes: no event while muted.
+        t.cant_recv(a);
+        send(b, b"y");
+        t.poll(0);
+        assert!(
+            !state(&t, a).contains(FdState::READY_R),
+            "muted fd reported input"
+        );
+        // Wanting to read again unmutes and the kernel reports the waiting byte.
+        t.want_recv(a);
+        assert!(!state(&t, a).contains(FdState::MUTED_R));
+        t.poll(100);
+        assert_eq!(t.pending(a), (true, false));
+        sys::close(a);
+        sys::close(b);
+    }
+
+    #[test]
+    fn wanted_input_does_not_mute() {
+        let mut t = FdTab::new().expect("epoll");
+        let (a, b) = socketpair();
+        t.insert(a, FdOwner::Conn(0)).expect("insert");
+        t.want_recv(a);
+        send(b, b"x");
+        t.poll(100);
+        assert!(!state(&t, a).contains(FdState::MUTED_R));
+        assert_eq!(t.pending(a), (true, false));
+        sys::close(a);
+        sys::close(b);
     }
 }

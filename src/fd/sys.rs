@@ -29,6 +29,21 @@ pub fn epoll_add(epfd: RawFd, fd: RawFd, events: u32) -> io::Result<()> {
     }
 }
 
+/// Changes the event mask of a registered `fd`.
+pub fn epoll_mod(epfd: RawFd, fd: RawFd, events: u32) -> io::Result<()> {
+    let mut ev = libc::epoll_event {
+        events,
+        u64: fd as u64,
+    };
+    // SAFETY: `ev` is a valid epoll_event for the duration of the call.
+    let r = unsafe { libc::epoll_ctl(epfd, libc::EPOLL_CTL_MOD, fd, &mut ev) };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
 /// Removes `fd` from the epoll set (errors ignored: the fd may be gone).
 pub fn epoll_del(epfd: RawFd, fd: RawFd) {
     let mut ev = libc::epoll_event { events: 0, u64: 0 };
