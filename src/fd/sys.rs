@@ -16,27 +16,21 @@ pub fn epoll_create() -> io::Result<RawFd> {
 
 /// Adds `fd` with the given event mask; the fd number is the user data.
 pub fn epoll_add(epfd: RawFd, fd: RawFd, events: u32) -> io::Result<()> {
-    let mut ev = libc::epoll_event {
-        events,
-        u64: fd as u64,
-    };
-    // SAFETY: `ev` is a valid epoll_event for the duration of the call.
-    let r = unsafe { libc::epoll_ctl(epfd, libc::EPOLL_CTL_ADD, fd, &mut ev) };
-    if r < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
+    epoll_ctl(epfd, libc::EPOLL_CTL_ADD, fd, events)
 }
 
 /// Changes the event mask of a registered `fd`.
 pub fn epoll_mod(epfd: RawFd, fd: RawFd, events: u32) -> io::Result<()> {
+    epoll_ctl(epfd, libc::EPOLL_CTL_MOD, fd, events)
+}
+
+fn epoll_ctl(epfd: RawFd, op: libc::c_int, fd: RawFd, events: u32) -> io::Result<()> {
     let mut ev = libc::epoll_event {
         events,
         u64: fd as u64,
     };
     // SAFETY: `ev` is a valid epoll_event for the duration of the call.
-    let r = unsafe { libc::epoll_ctl(epfd, libc::EPOLL_CTL_MOD, fd, &mut ev) };
+    let r = unsafe { libc::epoll_ctl(epfd, op, fd, &mut ev) };
     if r < 0 {
         Err(io::Error::last_os_error())
     } else {
