@@ -117,29 +117,41 @@ fn server_line(name: &str, port: u16, extra: &str) -> String {
     format!("    server {name} 127.0.0.1:{port} {extra}\n")
 }
 
+/// One banner backend per `(name, server options)` and a proxy on `port`
+/// balancing over them with `algo`; the backends come back in that order.
+fn farm<const N: usize>(
+    port: u16,
+    algo: &str,
+    specs: [(&'static str, &str); N],
+) -> (Proxy, [Backend; N]) {
+    let backends = specs.map(|(name, _)| Backend::banner(name));
+    let servers: String = specs
+        .iter()
+        .zip(&backends)
+        .map(|((name, opts), b)| server_line(name, b.port, opts))
+        .collect();
+    let p = Proxy::start_under_test(&config(port, algo, &servers), &[port]);
+    (p, backends)
+}
+
 /// Checks weighted distribution for `roundrobin` / `static-rr`: weights
 /// 1/2/3 (plus a weight-0 and a disabled server that must get nothing) over
 /// 600 sequential connections give exactly 100/200/300, and every window of 6
 /// consecutive connections (one full weight cycle) holds each server in
 /// proportion 1/2/3 within one.
 fn check_weighted(algo: &str) {
-    let (a, b, c, z, d) = (
-        Backend::banner("a"),
-        Backend::banner("b"),
-        Backend::banner("c"),
-        Backend::banner("z"),
-        Backend::banner("d"),
-    );
     let port = free_port();
-    let servers = [
-        server_line("a", a.port, "weight 1"),
-        server_line("b", b.port, "weight 2"),
-        server_line("c", c.port, "weight 3"),
-        server_line("z", z.port, "weight 0"),
-        server_line("d", d.port, "weight 5 disabled"),
-    ]
-    .concat();
-    let p = Proxy::start_under_test(&config(port, algo, &servers), &[port]);
+    let (p, [_a, _b, _c, z, d]) = farm(
+        port,
+        algo,
+        [
+            ("a", "weight 1"),
+            ("b", "weight 2"),
+            ("c", "weight 3"),
+            ("z", "weight 0"),
+            ("d", "weight 5 disabled"),
+        ],
+    );
     let seq: Vec<String> = (0..600).map(|_| name_of(port)).collect();
     let m = counts(&seq);
     let want: BTreeMap<String, usize> = [
@@ -191,19 +203,8 @@ fn static_rr_weights_1_2_3_give_exact_proportions_over_600_connections() {
 
 #[test]
 fn leastconn_sends_new_connections_to_the_least_loaded_server() {
-    let (a, b, c) = (
-        Backend::banner("a"),
-        Backend::banner("b"),
-        Backend::banner("c"),
-    );
     let port = free_port();
-    let servers = [
-        server_line("a", a.port, ""),
-        server_line("b", b.port, ""),
-        server_line("c", c.port, ""),
-    ]
-    .concat();
-    let p = Proxy::start_under_test(&config(port, "leastconn", &servers), &[port]);
+    let (p, _backends) = farm(port, "leastconn", [("a", ""), ("b", ""), ("c", "")]);
     let mut held: Vec<(TcpStream, String)> = Vec::new();
     // Two rounds of three long-held connections: each round covers every server.
     for round in 0..2 {
@@ -259,21 +260,14 @@ fn leastconn_sends_new_connections_to_the_least_loaded_server() {
 
 #[test]
 fn first_fills_servers_in_declaration_order_up_to_maxconn() {
-    let (a, b, c) = (
-        Backend::banner("a"),
-        Backend::banner("b"),
-        Backend::banner("c"),
-    );
     let port = free_port();
     // Declared out of alphabetical order on purpose: "first" follows ids
     // (declaration order), not names.
-    let servers = [
-        server_line("c", c.port, "maxconn 2"),
-        server_line("a", a.port, "maxconn 2"),
-        server_line("b", b.port, "maxconn 2"),
-    ]
-    .concat();
-    let p = Proxy::start_under_test(&config(port, "first", &servers), &[port]);
+    let (p, _backends) = farm(
+        port,
+        "first",
+        [("c", "maxconn 2"), ("a", "maxconn 2"), ("b", "maxconn 2")],
+    );
     let mut held: Vec<(TcpStream, String)> = (0..6).map(|_| hold(port)).collect();
     let names: Vec<&str> = held.iter().map(|(_, n)| n.as_str()).collect();
     assert_eq!(
@@ -307,19 +301,8 @@ fn first_fills_servers_in_declaration_order_up_to_maxconn() {
 
 #[test]
 fn source_sends_the_same_client_ip_to_the_same_server() {
-    let (a, b, c) = (
-        Backend::banner("a"),
-        Backend::banner("b"),
-        Backend::banner("c"),
-    );
     let port = free_port();
-    let servers = [
-        server_line("a", a.port, ""),
-        server_line("b", b.port, ""),
-        server_line("c", c.port, ""),
-    ]
-    .concat();
-    let p = Proxy::start_under_test(&config(port, "source", &servers), &[port]);
+    let (p, _backends) = farm(port, "source", [("a", ""), ("b", ""), ("c", "")]);
     let mut by_ip: HashMap<u8, String> = HashMap::new();
     for round in 0..3 {
         for last in 2u8..=25 {
@@ -355,21 +338,17 @@ fn source_sends_the_same_client_ip_to_the_same_server() {
 
 #[test]
 fn backup_server_unused_while_an_active_server_is_usable() {
-    let (a, b, k1, k2) = (
-        Backend::banner("a"),
-        Backend::banner("b"),
-        Backend::banner("k1"),
-        Backend::banner("k2"),
-    );
     let port = free_port();
-    let servers = [
-        server_line("a", a.port, ""),
-        server_line("b", b.port, "disabled"),
-        server_line("k1", k1.port, "backup"),
-        server_line("k2", k2.port, "backup"),
-    ]
-    .concat();
-    let _p = Proxy::start_under_test(&config(port, "roundrobin", &servers), &[port]);
+    let (_p, [_a, b, k1, k2]) = farm(
+        port,
+        "roundrobin",
+        [
+            ("a", ""),
+            ("b", "disabled"),
+            ("k1", "backup"),
+            ("k2", "backup"),
+        ],
+    );
     let seq: Vec<String> = (0..20).map(|_| name_of(port)).collect();
     assert!(
         seq.iter().all(|n| n == "a"),
@@ -380,21 +359,17 @@ fn backup_server_unused_while_an_active_server_is_usable() {
 
 #[test]
 fn first_backup_server_takes_all_traffic_when_all_actives_are_disabled() {
-    let (a, b, k1, k2) = (
-        Backend::banner("a"),
-        Backend::banner("b"),
-        Backend::banner("k1"),
-        Backend::banner("k2"),
-    );
     let port = free_port();
-    let servers = [
-        server_line("a", a.port, "disabled"),
-        server_line("b", b.port, "disabled"),
-        server_line("k1", k1.port, "backup"),
-        server_line("k2", k2.port, "backup"),
-    ]
-    .concat();
-    let p = Proxy::start_under_test(&config(port, "roundrobin", &servers), &[port]);
+    let (p, [a, b, _k1, k2]) = farm(
+        port,
+        "roundrobin",
+        [
+            ("a", "disabled"),
+            ("b", "disabled"),
+            ("k1", "backup"),
+            ("k2", "backup"),
+        ],
+    );
     let seq: Vec<String> = (0..20).map(|_| name_of(port)).collect();
     // Without "option allbackups" only the first backup is used.
     assert!(seq.iter().all(|n| n == "k1"), "first backup only: {seq:?}");

@@ -527,47 +527,42 @@ fn bulk_echo(what: &str, global: &str, defaults: &str, fe: &str, be: &str, args:
 
 // --------------------------------------------------------- 1. bulk 1 GB --
 
-#[test]
-fn splice_request_1gb_echo_byte_exact_and_only_request_direction_spliced() {
+/// A 1 GB echo with splicing turned on for one direction only (`fe` or
+/// `be` holds the option): that direction's bytes are spliced, the other's
+/// are not.
+fn one_direction_spliced(opt: &str, fe: &str, be: &str, dir: &str, other: &str) {
     let _g = serial();
-    let spliced = bulk_echo(
-        "splice-request",
-        "",
-        "",
-        "    option splice-request",
-        "",
-        &[],
-    );
+    let spliced = bulk_echo(opt, "", "", fe, be, &[]);
     assert!(
         spliced >= GB * 9 / 10,
-        "option splice-request: only {spliced} of {GB} request bytes were spliced"
+        "option {opt}: only {spliced} of {GB} {dir} bytes were spliced"
     );
     assert!(
         spliced <= GB,
-        "option splice-request: {spliced} bytes spliced, more than the {GB} bytes of the \
-         request direction: the response direction was spliced too"
+        "option {opt}: {spliced} bytes spliced, more than the {GB} bytes of the \
+         {dir} direction: the {other} direction was spliced too"
+    );
+}
+
+#[test]
+fn splice_request_1gb_echo_byte_exact_and_only_request_direction_spliced() {
+    one_direction_spliced(
+        "splice-request",
+        "    option splice-request",
+        "",
+        "request",
+        "response",
     );
 }
 
 #[test]
 fn splice_response_1gb_echo_byte_exact_and_only_response_direction_spliced() {
-    let _g = serial();
-    let spliced = bulk_echo(
+    one_direction_spliced(
         "splice-response",
         "",
-        "",
-        "",
         "    option splice-response",
-        &[],
-    );
-    assert!(
-        spliced >= GB * 9 / 10,
-        "option splice-response: only {spliced} of {GB} response bytes were spliced"
-    );
-    assert!(
-        spliced <= GB,
-        "option splice-response: {spliced} bytes spliced, more than the {GB} bytes of the \
-         response direction: the request direction was spliced too"
+        "response",
+        "request",
     );
 }
 

@@ -40,9 +40,8 @@ fn epoll_ctl(epfd: RawFd, op: libc::c_int, fd: RawFd, events: u32) -> io::Result
 
 /// Removes `fd` from the epoll set (errors ignored: the fd may be gone).
 pub fn epoll_del(epfd: RawFd, fd: RawFd) {
-    let mut ev = libc::epoll_event { events: 0, u64: 0 };
-    // SAFETY: `ev` is valid; a failure only means the fd was not registered.
-    unsafe { libc::epoll_ctl(epfd, libc::EPOLL_CTL_DEL, fd, &mut ev) };
+    // A failure only means the fd was not registered.
+    let _ = epoll_ctl(epfd, libc::EPOLL_CTL_DEL, fd, 0);
 }
 
 /// Waits for events; returns how many were written to `events` (0 on EINTR).
