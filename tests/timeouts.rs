@@ -24,6 +24,16 @@ fn config(port: u16, srv: u16, timeouts: &str) -> String {
     )
 }
 
+/// Starts the proxy under test on a free port in front of `srv` with these
+/// `timeout` lines.
+fn start(srv: u16, timeouts: &str) -> (Proxy, u16) {
+    let port = free_port();
+    (
+        Proxy::start_under_test(&config(port, srv, timeouts), &[port]),
+        port,
+    )
+}
+
 /// Waits for the first log line; returns it with the instant it was seen.
 fn first_log(p: &Proxy, t: Duration) -> (TcpLog, Instant) {
     let end = Instant::now() + t;
@@ -123,14 +133,9 @@ const T: Duration = Duration::from_millis(500);
 #[test]
 fn timeout_client_closes_an_idle_client_with_cd() {
     let be = silent_server();
-    let port = free_port();
-    let p = Proxy::start_under_test(
-        &config(
-            port,
-            be.port,
-            "    timeout connect 2s\n    timeout client 500ms\n    timeout server 10s\n",
-        ),
-        &[port],
+    let (p, port) = start(
+        be.port,
+        "    timeout connect 2s\n    timeout client 500ms\n    timeout server 10s\n",
     );
     let t0 = Instant::now();
     let mut c = connect(port);
@@ -146,14 +151,9 @@ fn timeout_client_closes_an_idle_client_with_cd() {
 #[test]
 fn timeout_server_closes_an_idle_server_with_sd() {
     let be = silent_server();
-    let port = free_port();
-    let p = Proxy::start_under_test(
-        &config(
-            port,
-            be.port,
-            "    timeout connect 2s\n    timeout client 10s\n    timeout server 500ms\n",
-        ),
-        &[port],
+    let (p, port) = start(
+        be.port,
+        "    timeout connect 2s\n    timeout client 10s\n    timeout server 500ms\n",
     );
     let t0 = Instant::now();
     let mut c = connect(port);
@@ -172,14 +172,9 @@ fn timeout_server_shuts_only_the_server_read_side_and_client_data_still_flows() 
     // HAProxy 2.6: a server read timeout shuts the server's read side and
     // forwards a FIN to the client; the client->server direction stays open.
     let (be, rx) = Backend::collect();
-    let port = free_port();
-    let p = Proxy::start_under_test(
-        &config(
-            port,
-            be.port,
-            "    timeout connect 2s\n    timeout client 10s\n    timeout server 500ms\n",
-        ),
-        &[port],
+    let (p, port) = start(
+        be.port,
+        "    timeout connect 2s\n    timeout client 10s\n    timeout server 500ms\n",
     );
     let t0 = Instant::now();
     let mut c = connect(port);
@@ -214,14 +209,9 @@ fn timeout_client_shuts_only_the_client_read_side_and_the_server_reply_still_flo
         let _ = c.read_to_end(&mut got);
         let _ = c.write_all(format!("got {}", got.len()).as_bytes());
     });
-    let port = free_port();
-    let p = Proxy::start_under_test(
-        &config(
-            port,
-            be.port,
-            "    timeout connect 2s\n    timeout client 500ms\n    timeout server 10s\n",
-        ),
-        &[port],
+    let (p, port) = start(
+        be.port,
+        "    timeout connect 2s\n    timeout client 500ms\n    timeout server 10s\n",
     );
     let t0 = Instant::now();
     let mut c = connect(port);
@@ -242,9 +232,10 @@ fn timeout_client_shuts_only_the_client_read_side_and_the_server_reply_still_flo
 #[test]
 fn timeout_tunnel_overrides_client_and_server_timeouts_once_established() {
     let be = Backend::echo();
-    let port = free_port();
-    let tos = "    timeout connect 2s\n    timeout client 300ms\n    timeout server 300ms\n    timeout tunnel 1500ms\n";
-    let p = Proxy::start_under_test(&config(port, be.port, tos), &[port]);
+    let (p, port) = start(
+        be.port,
+        "    timeout connect 2s\n    timeout client 300ms\n    timeout server 300ms\n    timeout tunnel 1500ms\n",
+    );
     let mut c = connect(port);
     let mut b = [0u8; 4];
     c.write_all(b"ping").expect("write");
@@ -268,9 +259,10 @@ fn timeout_client_fin_closes_a_half_closed_client() {
     let be = Backend::start(|mut c| {
         let _ = c.write_all(b"bye\n");
     });
-    let port = free_port();
-    let tos = "    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\n    timeout client-fin 500ms\n";
-    let p = Proxy::start_under_test(&config(port, be.port, tos), &[port]);
+    let (p, port) = start(
+        be.port,
+        "    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\n    timeout client-fin 500ms\n",
+    );
     let mut c = connect(port);
     let mut got = Vec::new();
     c.read_to_end(&mut got)
@@ -301,9 +293,10 @@ fn timeout_server_fin_closes_a_half_closed_server() {
         }
         std::thread::sleep(Duration::from_secs(4));
     });
-    let port = free_port();
-    let tos = "    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\n    timeout server-fin 500ms\n";
-    let p = Proxy::start_under_test(&config(port, be.port, tos), &[port]);
+    let (p, port) = start(
+        be.port,
+        "    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\n    timeout server-fin 500ms\n",
+    );
     let mut c = connect(port);
     c.write_all(b"hello").expect("write");
     c.shutdown(Shutdown::Write).expect("shutdown write");
@@ -318,14 +311,9 @@ fn timeout_server_fin_closes_a_half_closed_server() {
 #[test]
 fn timeout_connect_closes_the_client_with_sc_when_the_server_never_answers() {
     let hole = Blackhole::new();
-    let port = free_port();
-    let p = Proxy::start_under_test(
-        &config(
-            port,
-            hole.port,
-            "    timeout connect 500ms\n    timeout client 10s\n    timeout server 10s\n",
-        ),
-        &[port],
+    let (p, port) = start(
+        hole.port,
+        "    timeout connect 500ms\n    timeout client 10s\n    timeout server 10s\n",
     );
     let t0 = Instant::now();
     let mut c = connect(port);
@@ -340,14 +328,9 @@ fn timeout_connect_closes_the_client_with_sc_when_the_server_never_answers() {
 #[test]
 fn timeout_client_counts_inactivity_not_connection_age() {
     let be = Backend::echo();
-    let port = free_port();
-    let p = Proxy::start_under_test(
-        &config(
-            port,
-            be.port,
-            "    timeout connect 2s\n    timeout client 500ms\n    timeout server 500ms\n",
-        ),
-        &[port],
+    let (p, port) = start(
+        be.port,
+        "    timeout connect 2s\n    timeout client 500ms\n    timeout server 500ms\n",
     );
     let mut c = connect(port);
     let mut b = [0u8; 100];
@@ -384,14 +367,9 @@ fn one_way_upload_longer_than_timeout_server_is_not_cut() {
         }
         let _ = c.write_all(format!("got {n}").as_bytes());
     });
-    let port = free_port();
-    let p = Proxy::start_under_test(
-        &config(
-            port,
-            be.port,
-            "    timeout connect 2s\n    timeout client 500ms\n    timeout server 500ms\n",
-        ),
-        &[port],
+    let (p, port) = start(
+        be.port,
+        "    timeout connect 2s\n    timeout client 500ms\n    timeout server 500ms\n",
     );
     let mut c = connect(port);
     for _ in 0..16 {
@@ -421,14 +399,9 @@ fn one_way_download_longer_than_timeout_client_is_not_cut() {
             std::thread::sleep(Duration::from_millis(100));
         }
     });
-    let port = free_port();
-    let p = Proxy::start_under_test(
-        &config(
-            port,
-            be.port,
-            "    timeout connect 2s\n    timeout client 500ms\n    timeout server 500ms\n",
-        ),
-        &[port],
+    let (p, port) = start(
+        be.port,
+        "    timeout connect 2s\n    timeout client 500ms\n    timeout server 500ms\n",
     );
     let mut c = connect(port);
     let mut got = Vec::new();
