@@ -99,17 +99,24 @@ fn ms(d: Duration) -> i64 {
     d.as_millis() as i64
 }
 
+/// A proxy in front of one `maxconn 1` server greeting with `greeting`, with
+/// `timeout queue` set to `queue`; returns both and the proxy's port.
+fn one_slot(greeting: &'static str, queue: &str) -> (Backend, Proxy, u16) {
+    let be = greeter(greeting);
+    let port = free_port();
+    let body = format!(
+        "    timeout connect 2s\n    timeout queue {queue}\n    server s1 127.0.0.1:{} maxconn 1\n",
+        be.port
+    );
+    let p = Proxy::start_under_test(&config(port, &body), &[port]);
+    (be, p, port)
+}
+
 // ------------------------------------------------------------------ tests --
 
 #[test]
 fn maxconn_1_queues_extra_clients_and_serves_them_in_arrival_order() {
-    let be = greeter("served\n");
-    let port = free_port();
-    let body = format!(
-        "    timeout connect 2s\n    timeout queue 20s\n    server s1 127.0.0.1:{} maxconn 1\n",
-        be.port
-    );
-    let p = Proxy::start_under_test(&config(port, &body), &[port]);
+    let (be, p, port) = one_slot("served\n", "20s");
     let (mut c1, p1) = connect(port);
     assert_eq!(
         read_exact_str(&mut c1, 7),
@@ -218,13 +225,7 @@ fn maxconn_1_queues_extra_clients_and_serves_them_in_arrival_order() {
 
 #[test]
 fn queue_timeout_closes_the_queued_client_after_timeout_queue_with_sq() {
-    let be = greeter("busy\n");
-    let port = free_port();
-    let body = format!(
-        "    timeout connect 2s\n    timeout queue 300ms\n    server s1 127.0.0.1:{} maxconn 1\n",
-        be.port
-    );
-    let p = Proxy::start_under_test(&config(port, &body), &[port]);
+    let (be, p, port) = one_slot("busy\n", "300ms");
     let (mut c1, _) = connect(port);
     assert_eq!(read_exact_str(&mut c1, 5), "busy\n");
     let t0 = Instant::now();
@@ -449,13 +450,7 @@ fn connect_timeout_against_a_full_backlog_ends_with_sc_after_retries() {
 
 #[test]
 fn client_leaving_the_queue_is_logged_cq_and_never_reaches_the_server() {
-    let be = greeter("served\n");
-    let port = free_port();
-    let body = format!(
-        "    timeout connect 2s\n    timeout queue 20s\n    server s1 127.0.0.1:{} maxconn 1\n",
-        be.port
-    );
-    let p = Proxy::start_under_test(&config(port, &body), &[port]);
+    let (be, p, port) = one_slot("served\n", "20s");
     let (mut c1, _) = connect(port);
     assert_eq!(read_exact_str(&mut c1, 7), "served\n");
     // A queued client that gives up (closes without sending anything).
