@@ -120,6 +120,31 @@ fn push_then_read(c: &mut TcpStream, head: &[u8], want: usize) -> usize {
     sent
 }
 
+/// Four paced 4 MiB echo transfers running beside a victim connection.
+struct Bystanders(Vec<std::thread::JoinHandle<(Vec<u8>, Vec<u8>)>>);
+
+impl Bystanders {
+    /// Starts them; returns once each has had its first bytes echoed.
+    fn start(port: u16) -> Bystanders {
+        let (tx, rx) = mpsc::channel();
+        let others = paced_transfers(port, 4, 4 << 20, tx);
+        for _ in 0..4 {
+            rx.recv_timeout(Duration::from_secs(10))
+                .expect("other transfers started");
+        }
+        Bystanders(others)
+    }
+
+    /// Waits for them to end: each got back exactly what it sent.
+    fn check(self) {
+        for (i, h) in self.0.into_iter().enumerate() {
+            let (sent, got) = h.join().expect("transfer thread");
+            assert_eq!(got.len(), sent.len(), "transfer {i}: length");
+            assert!(got == sent, "transfer {i}: contents differ");
+        }
+    }
+}
+
 /// Runs `n` paced echo transfers of `size` bytes in threads; each signals on
 /// `started` once its first echoed bytes came back. Returns a join handle per
 /// transfer yielding (sent, received).
@@ -371,23 +396,14 @@ fn client_reset_mid_transfer_does_not_disturb_other_transfers() {
     let port = free_port();
     let p = Proxy::start_under_test(&listen_one(port, be.port), &[port]);
     let base = p.fd_count();
-    let (tx, rx) = mpsc::channel();
-    let others = paced_transfers(port, 4, 4 << 20, tx);
-    for _ in 0..4 {
-        rx.recv_timeout(Duration::from_secs(10))
-            .expect("other transfers started");
-    }
+    let others = Bystanders::start(port);
     // The victim pushes data, reads a little, then resets.
     let mut v = connect(port);
     let vport = v.local_addr().expect("addr").port();
     push_then_read(&mut v, b"", 32 * 1024);
     set_linger0(&v);
     drop(v);
-    for (i, h) in others.into_iter().enumerate() {
-        let (sent, got) = h.join().expect("transfer thread");
-        assert_eq!(got.len(), sent.len(), "transfer {i}: length");
-        assert!(got == sent, "transfer {i}: contents differ");
-    }
+    others.check();
     let l = p.tcp_log_for(vport, Duration::from_secs(5));
     assert_eq!(l.term, "CD", "client reset during data: {}", l.raw);
     let lines = p.wait_tcp_logs(5, Duration::from_secs(5));
@@ -405,12 +421,7 @@ fn server_reset_mid_transfer_ends_only_that_connection() {
     let port = free_port();
     let p = Proxy::start_under_test(&listen_one(port, be.port), &[port]);
     let base = p.fd_count();
-    let (tx, rx) = mpsc::channel();
-    let others = paced_transfers(port, 4, 4 << 20, tx);
-    for _ in 0..4 {
-        rx.recv_timeout(Duration::from_secs(10))
-            .expect("other transfers started");
-    }
+    let others = Bystanders::start(port);
     let mut v = connect(port);
     let vport = v.local_addr().expect("addr").port();
     let sent = push_then_read(&mut v, b"KILL", 0);
@@ -440,11 +451,7 @@ fn server_reset_mid_transfer_ends_only_that_connection() {
         got < sent,
         "victim cannot have received everything ({got} of {sent})"
     );
-    for (i, h) in others.into_iter().enumerate() {
-        let (sent, got) = h.join().expect("transfer thread");
-        assert_eq!(got.len(), sent.len(), "transfer {i}: length");
-        assert!(got == sent, "transfer {i}: contents differ");
-    }
+    others.check();
     let l = p.tcp_log_for(vport, Duration::from_secs(5));
     assert_eq!(l.term, "SD", "server reset during data: {}", l.raw);
     drop(v);
