@@ -133,6 +133,41 @@ pub struct ServerCfg {
     pub line: usize,
 }
 
+impl ServerCfg {
+    /// A server named `name` at `addr`:`port` with the settings `d` (its
+    /// `default-server` merged with the options on its own line).
+    pub fn new(
+        name: String,
+        addr: IpAddr,
+        port: Option<u16>,
+        d: &DefaultServer,
+        id: Option<u32>,
+        line: usize,
+    ) -> ServerCfg {
+        ServerCfg {
+            name,
+            addr,
+            port,
+            weight: d.weight,
+            maxconn: d.maxconn,
+            maxqueue: d.maxqueue,
+            backup: d.backup,
+            disabled: d.disabled,
+            check: d.check,
+            inter: d.inter,
+            fastinter: d.fastinter,
+            downinter: d.downinter,
+            rise: d.rise,
+            fall: d.fall,
+            check_port: d.check_port,
+            send_proxy: d.send_proxy,
+            send_proxy_v2: d.send_proxy_v2,
+            id,
+            line,
+        }
+    }
+}
+
 /// The `default-server` settings.
 #[derive(Debug, Clone)]
 pub struct DefaultServer {

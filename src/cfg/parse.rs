@@ -1342,27 +1342,9 @@ impl<'e> Parser<'e> {
             );
             return;
         }
-        px.servers.push(ServerCfg {
-            name,
-            addr: ip,
-            port,
-            weight: d.weight,
-            maxconn: d.maxconn,
-            maxqueue: d.maxqueue,
-            backup: d.backup,
-            disabled: d.disabled || force_maint,
-            check: d.check,
-            inter: d.inter,
-            fastinter: d.fastinter,
-            downinter: d.downinter,
-            rise: d.rise,
-            fall: d.fall,
-            check_port: d.check_port,
-            send_proxy: d.send_proxy,
-            send_proxy_v2: d.send_proxy_v2,
-            id,
-            line,
-        });
+        let mut srv = ServerCfg::new(name, ip, port, &d, id, line);
+        srv.disabled |= force_maint;
+        px.servers.push(srv);
     }
 
     /// Post-parse checks: references, missing timeouts, listeners.

@@ -150,34 +150,20 @@ fn hash32(mut a: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cfg::model::{Cap, ProxyCfg, ServerCfg};
+    use crate::cfg::model::{Cap, DefaultServer, ProxyCfg, ServerCfg};
 
     fn backend(balance: Balance, weights: &[(u32, bool)]) -> Proxy {
         let servers = weights
             .iter()
             .enumerate()
-            .map(|(i, &(w, backup))| ServerCfg {
-                name: format!("s{i}"),
-                addr: "127.0.0.1"
-                    .parse()
-                    .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
-                port: Some(1000 + i as u16),
-                weight: w,
-                maxconn: 0,
-                maxqueue: 0,
-                backup,
-                disabled: false,
-                check: false,
-                inter: 2000,
-                fastinter: 0,
-                downinter: 0,
-                rise: 2,
-                fall: 3,
-                check_port: None,
-                send_proxy: false,
-                send_proxy_v2: false,
-                id: None,
-                line: 1,
+            .map(|(i, &(weight, backup))| {
+                let d = DefaultServer {
+                    weight,
+                    backup,
+                    ..DefaultServer::default()
+                };
+                let addr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+                ServerCfg::new(format!("s{i}"), addr, Some(1000 + i as u16), &d, None, 1)
             })
             .collect();
         let cfg = ProxyCfg {
