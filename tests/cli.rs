@@ -1,0 +1,312 @@
+//! The stats socket (management.txt 9.3) seen from a client: one command per
+//! connection, `;`-separated commands, interactive mode with `prompt`,
+//! levels, `stats timeout`, replies larger than a buffer, slow and abusive
+//! clients. The exact bytes are pinned so that the CLI's move onto the
+//! applet layer cannot change what a client reads.
+
+mod common;
+
+use common::*;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+const HELP: &str = "The following commands are valid at this level:
+  help [<command>]                        : list matching or all commands
+  prompt                                  : toggle interactive mode with prompt
+  quit                                    : disconnect
+  show info                               : report information about the running process
+  show stat                               : report counters for each proxy and server
+  get weight <bk>/<srv>                   : report a server's current weight
+  set weight <bk>/<srv> (<w>|<w>%)        : change a server's weight
+  set server <bk>/<srv> state <st>        : set a server's state (ready|drain|maint)
+  disable server <bk>/<srv>               : disable a server for maintenance (use 'enable' to reenable)
+  enable server <bk>/<srv>                : enable a disabled server
+";
+
+/// A proxy with an admin UNIX stats socket, an operator TCP one, and a
+/// backend `l` with `nsrv` servers (`s1`..).
+struct Cli {
+    px: Proxy,
+    sock: PathBuf,
+    tcp: u16,
+}
+
+fn start(nsrv: usize, stats_timeout: &str) -> Cli {
+    let dir = TempDir::new("cli");
+    let sock = dir.path().join("admin.sock");
+    let (tcp, fe) = (free_port(), free_port());
+    let mut servers = String::new();
+    for i in 1..=nsrv {
+        servers += &format!("    server s{i} 127.0.0.1:{}\n", 1000 + i);
+    }
+    let cfg = format!(
+        "global\n    stats socket {} level admin\n    stats socket ipv4@127.0.0.1:{tcp} level operator\n    stats timeout {stats_timeout}\n\n\
+         defaults\n    mode tcp\n    timeout client 5s\n    timeout server 5s\n    timeout connect 5s\n\n\
+         listen l\n    bind 127.0.0.1:{fe}\n{servers}",
+        sock.display()
+    );
+    let px = Proxy::start(&cfg, &[tcp, fe]);
+    // Keep the socket's directory alive as long as the proxy.
+    std::mem::forget(dir);
+    Cli { px, sock, tcp }
+}
+
+fn unix(path: &PathBuf) -> UnixStream {
+    let s = UnixStream::connect(path).expect("connect stats socket");
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    s
+}
+
+/// Reads until the text read so far ends with `end` (or EOF / 5 s).
+fn read_until(s: &mut impl Read, end: &str) -> String {
+    let mut got = Vec::new();
+    let mut b = [0u8; 4096];
+    while !got.ends_with(end.as_bytes()) {
+        match s.read(&mut b) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&b[..n]),
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+/// True when the peer closed (EOF or reset) within `t`.
+fn closed_within(s: &mut impl Read, t: Duration) -> bool {
+    let end = Instant::now() + t;
+    let mut b = [0u8; 4096];
+    while Instant::now() < end {
+        match s.read(&mut b) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(_) => return true,
+        }
+    }
+    false
+}
+
+#[test]
+fn one_command_is_answered_then_the_connection_closes() {
+    let c = start(1, "10s");
+    assert_eq!(cli(&c.sock, "get weight l/s1"), "1 (initial 1)\n");
+    let info = cli(&c.sock, "show info");
+    assert!(info.starts_with("Name: HAProxy\nVersion: "), "{info}");
+    assert!(info.ends_with("\n\n"), "{info}");
+    assert_eq!(info_field(&info, "Nbthread"), Some(1));
+}
+
+#[test]
+fn semicolon_separated_commands_run_in_order() {
+    let c = start(2, "10s");
+    assert_eq!(
+        cli(
+            &c.sock,
+            "set weight l/s2 7; get weight l/s1;get weight l/s2"
+        ),
+        "1 (initial 1)\n7 (initial 1)\n"
+    );
+}
+
+#[test]
+fn unknown_command_lists_the_commands() {
+    let c = start(1, "10s");
+    assert_eq!(
+        cli(&c.sock, "foo bar"),
+        format!("Unknown command: 'foo'\n\n{HELP}")
+    );
+    assert_eq!(cli(&c.sock, "help"), HELP);
+}
+
+#[test]
+fn prompt_mode_prompts_after_each_reply_until_quit() {
+    let c = start(1, "10s");
+    let mut s = unix(&c.sock);
+    s.write_all(b"prompt\n").unwrap();
+    assert_eq!(read_until(&mut s, "> "), "> ");
+    s.write_all(b"get weight l/s1\n").unwrap();
+    assert_eq!(read_until(&mut s, "> "), "1 (initial 1)\n\n> ");
+    s.write_all(b"\n").unwrap();
+    assert_eq!(read_until(&mut s, "> "), "> ");
+    s.write_all(b"help\n").unwrap();
+    assert_eq!(read_until(&mut s, "> "), format!("{HELP}\n> "));
+    // Two commands in one segment: two replies, each followed by a prompt.
+    s.write_all(b"get weight l/s1\nget weight l/s1\n").unwrap();
+    let two = read_until(&mut s, "1 (initial 1)\n\n> 1 (initial 1)\n\n> ");
+    assert_eq!(two, "1 (initial 1)\n\n> 1 (initial 1)\n\n> ");
+    s.write_all(b"quit\n").unwrap();
+    let mut rest = Vec::new();
+    let _ = s.read_to_end(&mut rest);
+    assert_eq!(rest, b"", "quit answers nothing and closes");
+}
+
+#[test]
+fn prompt_again_leaves_interactive_mode() {
+    let c = start(1, "10s");
+    let mut s = unix(&c.sock);
+    s.write_all(b"prompt\n").unwrap();
+    assert_eq!(read_until(&mut s, "> "), "> ");
+    s.write_all(b"prompt;get weight l/s1\n").unwrap();
+    let mut rest = String::new();
+    let _ = s.read_to_string(&mut rest);
+    assert_eq!(rest, "1 (initial 1)\n");
+}
+
+#[test]
+fn show_stat_larger_than_a_buffer_arrives_whole() {
+    let c = start(600, "10s");
+    let stat = cli(&c.sock, "show stat");
+    assert!(stat.len() > 64 * 1024, "only {} bytes", stat.len());
+    assert!(
+        stat.ends_with(",\n\n"),
+        "truncated: {:?}",
+        &stat[stat.len() - 40..]
+    );
+    let rows: Vec<&str> = stat.lines().filter(|l| l.starts_with("l,")).collect();
+    // FRONTEND, 600 servers, BACKEND.
+    assert_eq!(rows.len(), 602);
+    assert!(rows[1].starts_with("l,s1,"));
+    assert!(rows[600].starts_with("l,s600,"));
+    assert!(rows[601].starts_with("l,BACKEND,"));
+}
+
+#[test]
+fn a_slow_reader_gets_the_whole_reply_and_others_are_served_meanwhile() {
+    let c = start(600, "10s");
+    let whole = cli(&c.sock, "show stat");
+    let mut slow = unix(&c.sock);
+    slow.write_all(b"show stat\n").unwrap();
+    // While the slow client reads nothing, other sessions are answered.
+    std::thread::sleep(Duration::from_millis(300));
+    for _ in 0..20 {
+        assert_eq!(cli(&c.sock, "get weight l/s3"), "1 (initial 1)\n");
+    }
+    let mut got = Vec::new();
+    let mut b = [0u8; 512];
+    loop {
+        match slow.read(&mut b) {
+            Ok(0) => break,
+            Ok(n) => {
+                got.extend_from_slice(&b[..n]);
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            Err(e) => panic!("slow reader: {e} after {} bytes", got.len()),
+        }
+    }
+    // Same rows (the counters of `l` may only differ in the CLI's own use).
+    let norm = |s: &str| s.lines().count();
+    assert_eq!(norm(&String::from_utf8_lossy(&got)), norm(&whole));
+    assert!(got.ends_with(b",\n\n"));
+}
+
+#[test]
+fn many_sessions_at_once_are_all_answered() {
+    let c = start(50, "10s");
+    let sock = c.sock.clone();
+    let handles: Vec<_> = (0..40)
+        .map(|i| {
+            let sock = sock.clone();
+            std::thread::spawn(move || {
+                let cmd = if i % 2 == 0 { "show stat" } else { "show info" };
+                cli(&sock, cmd)
+            })
+        })
+        .collect();
+    for (i, h) in handles.into_iter().enumerate() {
+        let out = h.join().unwrap();
+        if i % 2 == 0 {
+            assert_eq!(out.lines().filter(|l| l.starts_with("l,")).count(), 52);
+        } else {
+            assert!(out.starts_with("Name: HAProxy\n") && out.ends_with("\n\n"));
+        }
+    }
+}
+
+#[test]
+fn stats_timeout_closes_an_idle_session() {
+    let c = start(1, "1s");
+    let mut s = unix(&c.sock);
+    s.write_all(b"prompt\n").unwrap();
+    assert_eq!(read_until(&mut s, "> "), "> ");
+    let t0 = Instant::now();
+    assert!(
+        closed_within(&mut s, Duration::from_secs(5)),
+        "idle session kept"
+    );
+    let idle = t0.elapsed();
+    assert!(idle >= Duration::from_millis(900), "closed after {idle:?}");
+    // A session that keeps talking is not closed.
+    let mut s = unix(&c.sock);
+    s.write_all(b"prompt\n").unwrap();
+    read_until(&mut s, "> ");
+    for _ in 0..6 {
+        std::thread::sleep(Duration::from_millis(400));
+        s.write_all(b"get weight l/s1\n").unwrap();
+        assert_eq!(read_until(&mut s, "> "), "1 (initial 1)\n\n> ");
+    }
+}
+
+#[test]
+fn operator_level_may_read_but_not_change() {
+    let c = start(1, "10s");
+    let ask = |cmd: &str| {
+        let mut s = TcpStream::connect(("127.0.0.1", c.tcp)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).ok();
+        s.write_all(format!("{cmd}\n").as_bytes()).unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    };
+    assert_eq!(ask("set weight l/s1 5"), "Permission denied\n\n");
+    assert_eq!(ask("disable server l/s1"), "Permission denied\n\n");
+    assert_eq!(ask("get weight l/s1"), "1 (initial 1)\n");
+    assert!(ask("show info").starts_with("Name: HAProxy\n"));
+}
+
+#[test]
+fn command_without_newline_runs_when_the_client_shuts_its_side() {
+    let c = start(1, "10s");
+    let mut s = unix(&c.sock);
+    s.write_all(b"get weight l/s1").unwrap();
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    assert_eq!(out, "1 (initial 1)\n");
+}
+
+#[test]
+fn an_endless_line_closes_only_that_session() {
+    let c = start(1, "10s");
+    let mut s = unix(&c.sock);
+    s.set_write_timeout(Some(Duration::from_secs(5))).ok();
+    let chunk = vec![b'x'; 8192];
+    for _ in 0..16 {
+        if s.write_all(&chunk).is_err() {
+            break;
+        }
+    }
+    assert!(
+        closed_within(&mut s, Duration::from_secs(5)),
+        "kept a 128 KB line"
+    );
+    assert_eq!(cli(&c.sock, "get weight l/s1"), "1 (initial 1)\n");
+    assert_eq!(c.px.stderr().matches("panicked").count(), 0);
+}
+
+#[test]
+fn a_client_resetting_mid_reply_does_not_disturb_the_process() {
+    let c = start(600, "10s");
+    for _ in 0..20 {
+        let s = unix(&c.sock);
+        (&s).write_all(b"show stat\n").unwrap();
+        // Close at once with the reply unread: the kernel resets.
+        drop(s);
+    }
+    let stat = cli(&c.sock, "show stat");
+    assert!(stat.ends_with(",\n\n"));
+    let info = cli(&c.sock, "show info");
+    assert_eq!(info_field(&info, "CurrConns"), Some(0), "{info}");
+}
