@@ -10,6 +10,8 @@
 //!
 //! Lint policy: code fed by bytes from outside (parsers) never unwraps.
 
+pub mod applet;
+pub mod arena;
 pub mod buf;
 pub mod cfg;
 pub mod channel;

@@ -443,7 +443,7 @@ fn run(o: Opts, cfg: haproxy_rs::cfg::model::Config) -> i32 {
                 Ok(fd) => engine.listeners.push(Listener {
                     fd,
                     addr: addr.clone(),
-                    fe: usize::MAX,
+                    fe: engine.cli_fe,
                     kind: LiKind::Cli(sc.level),
                     name: None,
                     maxconn: 0,

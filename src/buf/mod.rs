@@ -1,23 +1,31 @@
 //! Ring buffers and the buffer pool.
 //!
 //! A `Buffer` is a fixed-size ring (`tune.bufsize`, 16 KiB by default) holding
-//! the bytes in flight in one channel. Buffers come from the `BufPool` when
-//! data arrives and go back when the channel is empty, so idle connections
-//! hold none. When a buffer empties its head goes back to 0 so the next read
-//! gets the whole area in one contiguous piece.
+//! the bytes in flight in one channel. Its data has two parts: the *output*
+//! (the oldest bytes, scheduled for forwarding: the consumer may send them)
+//! and the *input* (bytes still to be analysed: only the stream's analysers
+//! look at them, until `advance` schedules them). Reads append input; sends
+//! consume output.
 //!
 //! ```text
-//!   area: [.....head=====data=====tail.......]     (or wrapped:)
-//!         [===tail.............head==========]
+//!   area: [....head|==output==|--input--|tail.......]     (or wrapped)
+//!              <------- len -------->
 //! ```
+//!
+//! Buffers come from the `BufPool` when data arrives and go back when the
+//! channel is empty, so idle connections hold none. When a buffer empties
+//! its head goes back to 0 so the next read gets the whole area in one
+//! contiguous piece.
 
 pub mod pipe;
 
-/// A ring buffer of `cap` bytes.
+/// A ring buffer split into output (to send) and input (to analyse).
 pub struct Buffer {
     area: Box<[u8]>,
     head: usize,
     len: usize,
+    /// Bytes at the head scheduled for forwarding (`out <= len`).
+    out: usize,
 }
 
 impl Buffer {
@@ -27,6 +35,7 @@ impl Buffer {
             area: vec![0u8; size].into_boxed_slice(),
             head: 0,
             len: 0,
+            out: 0,
         }
     }
 
@@ -36,7 +45,7 @@ impl Buffer {
         self.area.len()
     }
 
-    /// Bytes stored.
+    /// Bytes stored (output and input).
     #[inline]
     pub fn len(&self) -> usize {
         self.len
@@ -48,21 +57,54 @@ impl Buffer {
         self.len == 0
     }
 
+    /// Bytes scheduled for forwarding.
+    #[inline]
+    pub fn output(&self) -> usize {
+        self.out
+    }
+
+    /// Bytes not yet scheduled (still to analyse).
+    #[inline]
+    pub fn input(&self) -> usize {
+        self.len - self.out
+    }
+
     /// Free room in bytes.
     #[inline]
     pub fn room(&self) -> usize {
         self.area.len() - self.len
     }
 
-    /// The stored bytes as up to two slices (oldest first).
-    pub fn data(&self) -> (&[u8], &[u8]) {
+    /// The `n` bytes from offset `from` (relative to the head) as up to two
+    /// slices. Precondition: `from + n <= len`.
+    fn span(&self, from: usize, n: usize) -> (&[u8], &[u8]) {
         let cap = self.area.len();
-        let end = self.head + self.len;
-        if end <= cap {
-            (&self.area[self.head..end], &[])
-        } else {
-            (&self.area[self.head..], &self.area[..end - cap])
+        if n == 0 || cap == 0 {
+            return (&[], &[]);
         }
+        let start = (self.head + from) % cap;
+        let end = start + n;
+        if end <= cap {
+            (&self.area[start..end], &[])
+        } else {
+            (&self.area[start..], &self.area[..end - cap])
+        }
+    }
+
+    /// Every stored byte as up to two slices (oldest first).
+    pub fn data(&self) -> (&[u8], &[u8]) {
+        self.span(0, self.len)
+    }
+
+    /// The output bytes as up to two slices (what a send may take).
+    #[inline]
+    pub fn out_data(&self) -> (&[u8], &[u8]) {
+        self.span(0, self.out)
+    }
+
+    /// The input bytes as up to two slices (what analysers look at).
+    pub fn in_data(&self) -> (&[u8], &[u8]) {
+        self.span(self.out, self.len - self.out)
     }
 
     /// The free area as up to two writable slices (first one right after the data).
@@ -84,18 +126,27 @@ impl Buffer {
         }
     }
 
-    /// Records that `n` bytes were written into the free area.
+    /// Records that `n` bytes were written into the free area (as input).
     #[inline]
     pub fn commit(&mut self, n: usize) {
         debug_assert!(n <= self.room());
         self.len += n.min(self.room());
     }
 
-    /// Removes `n` bytes from the front (they were sent).
+    /// Schedules `n` input bytes for forwarding (they become output).
+    #[inline]
+    pub fn advance(&mut self, n: usize) {
+        debug_assert!(n <= self.input());
+        self.out += n.min(self.input());
+    }
+
+    /// Removes `n` output bytes from the front (they were sent).
     #[inline]
     pub fn consume(&mut self, n: usize) {
-        let n = n.min(self.len);
+        debug_assert!(n <= self.out);
+        let n = n.min(self.out);
         self.len -= n;
+        self.out -= n;
         if self.len == 0 {
             self.head = 0;
         } else {
@@ -103,7 +154,17 @@ impl Buffer {
         }
     }
 
-    /// Appends as much of `src` as fits; returns the count copied.
+    /// Removes `n` input bytes from the front of the input (an analyser
+    /// consumed them, e.g. an applet reading its request). Precondition: no
+    /// output is pending.
+    pub fn consume_input(&mut self, n: usize) {
+        debug_assert!(self.out == 0);
+        let n = n.min(self.input());
+        self.out += n;
+        self.consume(n);
+    }
+
+    /// Appends as much of `src` as fits (as input); returns the count copied.
     pub fn put(&mut self, src: &[u8]) -> usize {
         let (a, b) = self.free_mut();
         let n1 = a.len().min(src.len());
@@ -119,6 +180,7 @@ impl Buffer {
     pub fn reset(&mut self) {
         self.head = 0;
         self.len = 0;
+        self.out = 0;
     }
 }
 
@@ -183,10 +245,15 @@ mod tests {
         [x, y].concat()
     }
 
+    fn cat((x, y): (&[u8], &[u8])) -> Vec<u8> {
+        [x, y].concat()
+    }
+
     #[test]
     fn fill_consume_wrap() {
         let mut b = Buffer::new(8);
         assert_eq!(b.put(b"abcdef"), 6);
+        b.advance(6);
         b.consume(4);
         assert_eq!(contents(&b), b"ef");
         // free area: 2 bytes at the end, 4 at the start
@@ -197,6 +264,7 @@ mod tests {
         assert_eq!(contents(&b), b"efghijkl");
         let (x, y) = b.data();
         assert_eq!((x, y), (&b"efgh"[..], &b"ijkl"[..]));
+        b.advance(6);
         b.consume(8);
         assert!(b.is_empty());
         // empty resets head: whole area contiguous again
@@ -208,11 +276,55 @@ mod tests {
     fn free_area_inside_wrapped_data() {
         let mut b = Buffer::new(8);
         b.put(b"12345678");
+        b.advance(8);
         b.consume(6);
         b.put(b"abc"); // data: "78" + "abc" wrapped, tail at 3, head at 6
         let (x, y) = b.free_mut();
         assert_eq!((x.len(), y.len()), (3, 0));
         assert_eq!(contents(&b), b"78abc");
+    }
+
+    #[test]
+    fn input_stays_out_of_reach_of_senders_until_advanced() {
+        let mut b = Buffer::new(8);
+        b.put(b"GET /");
+        assert_eq!((b.output(), b.input()), (0, 5));
+        assert_eq!(cat(b.out_data()), b"");
+        assert_eq!(cat(b.in_data()), b"GET /");
+        b.advance(3);
+        assert_eq!(cat(b.out_data()), b"GET");
+        assert_eq!(cat(b.in_data()), b" /");
+        // Sending the output leaves the input in place.
+        b.consume(3);
+        assert_eq!((b.output(), b.input()), (0, 2));
+        assert_eq!(cat(b.in_data()), b" /");
+    }
+
+    #[test]
+    fn split_survives_wrapping() {
+        let mut b = Buffer::new(8);
+        b.put(b"123456");
+        b.advance(6);
+        b.consume(5); // head at 5: "6"
+        b.put(b"abcdef"); // wraps: "6abcdef", "6" still output
+        b.advance(2); // output "6ab", input "cdef"
+        assert_eq!(cat(b.out_data()), b"6ab");
+        assert_eq!(cat(b.in_data()), b"cdef");
+        let (x, y) = b.in_data();
+        assert_eq!(x.len() + y.len(), 4);
+        b.consume(3);
+        assert_eq!(cat(b.in_data()), b"cdef");
+        assert_eq!(b.output(), 0);
+    }
+
+    #[test]
+    fn consume_input_takes_from_the_front() {
+        let mut b = Buffer::new(16);
+        b.put(b"show info\nhelp\n");
+        b.consume_input(10);
+        assert_eq!(cat(b.in_data()), b"help\n");
+        b.consume_input(99);
+        assert!(b.is_empty());
     }
 
     #[test]

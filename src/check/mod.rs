@@ -22,9 +22,10 @@
 //! first failure" (HAProxy 2.6 marks a dead server DOWN at its first check).
 //! A server in maintenance is not checked (its check is paused).
 
+use crate::arena::ConnId;
 use crate::cfg::diag::{Level, format_line};
 use crate::cfg::model::ServerCfg;
-use crate::conn::{CoFlags, ConnOwner, Connection};
+use crate::conn::{CoFlags, ConnOwner, Connection, HsFlags, handshake};
 use crate::engine::Engine;
 use crate::proxy::{Server, SrvState};
 use crate::task::{TaskId, TaskKind};
@@ -182,7 +183,7 @@ pub struct CheckState {
     /// The check task (created by `checks_start`).
     pub task: Option<TaskId>,
     /// The connection of the check in progress.
-    pub conn: Option<usize>,
+    pub conn: Option<ConnId>,
     /// When the check in progress started (monotonic ms).
     pub started: u64,
     /// When the check in progress times out (monotonic ms).
@@ -346,7 +347,7 @@ impl Engine {
             let next = now + ck.inter as u64;
             ck.next = next;
             if let Some(cid) = cid {
-                self.conn_free(cid, true);
+                self.io.conn_free(cid, true);
             }
             self.sched.queue(tid, Some(next));
             return;
@@ -385,6 +386,13 @@ impl Engine {
         if let Some(port) = ck.port {
             dst.set_port(port);
         }
+        // With send-proxy, checks send the header too, as HAProxy does: v1
+        // with the check's own addresses, v2 as a LOCAL command.
+        let (send_v1, send_v2) = self
+            .proxies
+            .get(px)
+            .and_then(|p| p.servers.get(srv))
+            .map_or((false, false), |s| (s.send_proxy, s.send_proxy_v2));
         match crate::conn::sock::tcp_connect(&dst, None) {
             Ok((fd, connected)) => {
                 let mut conn = Connection::new(fd, ConnOwner::Check { px, srv });
@@ -392,14 +400,22 @@ impl Engine {
                 if !connected {
                     conn.flags.insert(CoFlags::WAIT_L4_CONN);
                 }
-                let cid = self.conns.insert(conn);
-                if let Err(e) = self.fds.insert(fd, crate::fd::FdOwner::Conn(cid)) {
-                    self.conns.remove(cid);
-                    crate::conn::sock::close(fd);
-                    let info = strerror(e.raw_os_error().unwrap_or(libc::EIO));
-                    self.check_done(px, srv, CheckStatus::L4Con, info);
-                    return;
+                if send_v2 {
+                    conn.out_hdr = Some(crate::conn::proxy_hdr::encode_v2(None, None));
+                } else if send_v1 {
+                    let local = crate::conn::sock::local_addr(fd);
+                    conn.out_hdr = Some(crate::conn::proxy_hdr::encode_v1(local, Some(dst)));
                 }
+                if conn.out_hdr.is_some() {
+                    conn.hs.insert(HsFlags::SEND_PROXY);
+                }
+                let cid = match self.io.conn_insert(conn) {
+                    Ok(cid) => cid,
+                    Err(errno) => {
+                        self.check_done(px, srv, CheckStatus::L4Con, strerror(errno));
+                        return;
+                    }
+                };
                 if let Some(ck) = self.server_check(px, srv) {
                     ck.conn = Some(cid);
                 }
@@ -407,7 +423,9 @@ impl Engine {
                     self.check_done(px, srv, CheckStatus::L4Ok, String::new());
                     return;
                 }
-                self.fds.want_send(fd);
+                if let Some(c) = self.io.conns.get(cid) {
+                    c.want_send(&mut self.io.fds);
+                }
                 self.sched.queue(tid, Some(now + to as u64));
             }
             Err(e) => {
@@ -422,59 +440,38 @@ impl Engine {
         }
     }
 
-    /// I/O callback of a check connection: the connect's result.
-    pub fn check_conn_io(&mut self, cid: usize, _can_r: bool, can_w: bool) {
-        let Some(conn) = self.conns.get(cid) else {
+    /// I/O callback of a check connection: the connect's result, then the
+    /// PROXY header if the server takes one.
+    pub fn check_conn_io(&mut self, cid: ConnId, _can_r: bool, can_w: bool) {
+        let Some(conn) = self.io.conns.get_mut(cid) else {
             return;
         };
         let ConnOwner::Check { px, srv } = conn.owner else {
             return;
         };
-        let err = crate::conn::sock::so_error(conn.fd);
-        if err != 0 {
-            let info = if unclean_errno(err) {
-                strerror(err)
-            } else {
-                String::new()
-            };
-            self.check_done(px, srv, CheckStatus::L4Con, info);
-        } else if can_w {
-            // With send-proxy, checks send the header too, as HAProxy does:
-            // v1 with the check's own addresses, v2 as a LOCAL command.
-            let fd = conn.fd;
-            let hdr = self
-                .proxies
-                .get(px)
-                .and_then(|p| p.servers.get(srv))
-                .and_then(|s| {
-                    if s.send_proxy_v2 {
-                        Some(crate::conn::proxy_hdr::encode_v2(None, None))
-                    } else if s.send_proxy {
-                        Some(crate::conn::proxy_hdr::encode_v1(
-                            crate::conn::sock::local_addr(fd),
-                            conn.peer,
-                        ))
-                    } else {
-                        None
-                    }
-                });
-            if let Some(h) = hdr {
-                // SAFETY: `h` is readable for its length; a short or failed
-                // send only shortens what the server sees of a check.
-                unsafe {
-                    libc::send(
-                        fd,
-                        h.as_ptr() as *const libc::c_void,
-                        h.len(),
-                        libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
-                    )
+        if !conn.check_connected(&mut self.io.fds) {
+            if conn.flags.contains(CoFlags::ERROR) {
+                let err = conn.errno;
+                let info = if unclean_errno(err) {
+                    strerror(err)
+                } else {
+                    String::new()
                 };
+                self.check_done(px, srv, CheckStatus::L4Con, info);
             }
-            self.check_done(px, srv, CheckStatus::L4Ok, String::new());
-        } else {
-            // Only writability tells the connect's result: wait for it.
-            self.fds.stop_recv(conn.fd);
+            return;
         }
+        if !can_w {
+            // Only writability tells the connect's result: wait for it.
+            conn.stop_recv(&mut self.io.fds);
+            return;
+        }
+        // A short or failed send of the header only shortens what the
+        // server sees of a check: the connect succeeded.
+        if handshake::run(conn, &mut self.io.fds, false) == handshake::HsStep::Wait {
+            return;
+        }
+        self.check_done(px, srv, CheckStatus::L4Ok, String::new());
     }
 
     fn server_check(&mut self, px: usize, srv: usize) -> Option<&mut CheckState> {
@@ -515,7 +512,7 @@ impl Engine {
             // A successful check that sent a PROXY header closes cleanly so
             // the server reads it; otherwise an RST spares a TIME_WAIT.
             let sent_hdr = ok && (s.send_proxy || s.send_proxy_v2);
-            self.conn_free(cid, !sent_hdr);
+            self.io.conn_free(cid, !sent_hdr);
         }
         match tr {
             Transition::Up => self.server_up(px, srv),

@@ -130,11 +130,12 @@ impl Engine {
         o += &v("Memmax_MB", &0);
         o += &v(
             "PoolAlloc_MB",
-            &((self.bufs.used + self.bufs.free_count()) * self.bufs.buf_size() / 1_048_576),
+            &((self.io.bufs.used + self.io.bufs.free_count()) * self.io.bufs.buf_size()
+                / 1_048_576),
         );
         o += &v(
             "PoolUsed_MB",
-            &(self.bufs.used * self.bufs.buf_size() / 1_048_576),
+            &(self.io.bufs.used * self.io.bufs.buf_size() / 1_048_576),
         );
         o += &v("PoolFailed", &0);
         o += &v("Ulimit-n", &crate::process::raise_nofile(0));
@@ -147,9 +148,9 @@ impl Engine {
         for n in ["MaxSslConns", "CurrSslConns", "CumSslConns"] {
             o += &v(n, &0);
         }
-        o += &v("Maxpipes", &self.pipes.max);
-        o += &v("PipesUsed", &self.pipes.used);
-        o += &v("PipesFree", &self.pipes.free_count());
+        o += &v("Maxpipes", &self.io.pipes.max);
+        o += &v("PipesUsed", &self.io.pipes.used);
+        o += &v("PipesFree", &self.io.pipes.free_count());
         for n in [
             "ConnRate",
             "ConnRateLimit",
@@ -187,7 +188,7 @@ impl Engine {
         o += &v("BusyPolling", &0);
         o += &v("FailedResolutions", &0);
         o += &v("TotalBytesOut", &self.counters.bytes_out);
-        o += &v("TotalSplicdedBytesOut", &self.spliced_total);
+        o += &v("TotalSplicdedBytesOut", &self.io.spliced_total);
         o += &v("BytesOutRate", &0);
         o += &v("DebugCommandsIssued", &0);
         o += &v("CumRecvLogs", &0);
@@ -198,9 +199,12 @@ impl Engine {
         o += &v("Memmax_bytes", &0);
         o += &v(
             "PoolAlloc_bytes",
-            &((self.bufs.used + self.bufs.free_count()) * self.bufs.buf_size()),
+            &((self.io.bufs.used + self.io.bufs.free_count()) * self.io.bufs.buf_size()),
         );
-        o += &v("PoolUsed_bytes", &(self.bufs.used * self.bufs.buf_size()));
+        o += &v(
+            "PoolUsed_bytes",
+            &(self.io.bufs.used * self.io.bufs.buf_size()),
+        );
         o += &v("Start_time_sec", &self.start_time);
         o += &v("Tainted", &0);
         o.push('\n');

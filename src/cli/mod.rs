@@ -1,214 +1,191 @@
 //! The stats socket (runtime API, management.txt 9.3): a line-based command
-//! interpreter on UNIX or TCP sockets.
+//! interpreter, run as an applet at the end of a stream.
 //!
-//! Non-interactive mode (the default): the client sends one line, commands
-//! separated by `;` run in turn, the reply is written and the connection is
-//! closed. `prompt` switches to interactive mode: each reply ends with an
-//! empty line and a `> ` prompt, until `quit` or the client closes.
+//! A stats socket is a listener of the internal `GLOBAL` frontend, whose
+//! streams target the CLI applet; `stats timeout` is that frontend's client
+//! timeout. Non-interactive mode (the default): the client sends one line,
+//! commands separated by `;` run in turn, the reply is written and the
+//! connection closes. `prompt` switches to interactive mode: each reply
+//! ends with an empty line and a `> ` prompt, until `quit` or the client
+//! closes. A line that does not fit in a buffer closes the session.
 //!
-//! The session handler here is sans-policy: `cli_io` moves bytes, `execute`
-//! (in `commands.rs`) turns one command line into text.
+//! ```text
+//!   wait for a line --line--> run its commands --> reply into the response
+//!        ^                                             | interactive
+//!        +---------------------------------------------+
+//!                                                      | one-shot, quit, client gone,
+//!                                                      v line too long
+//!                                   closing: reply out, then the applet finishes
+//! ```
+//!
+//! This module moves lines and replies; `commands.rs` turns one command
+//! into text.
 
 pub mod commands;
 
+use crate::applet::{self, AppletId, AppletState};
 use crate::cfg::model::CliLevel;
+use crate::channel::CfFlags;
+use crate::conn::Side;
 use crate::engine::Engine;
-use std::os::fd::RawFd;
 
-/// Longest command line accepted; a longer one closes the session.
-const MAX_LINE: usize = 64 * 1024;
-
-/// One stats-socket connection.
+/// The CLI applet's state.
 #[derive(Debug)]
-pub struct CliSession {
-    pub fd: RawFd,
+pub struct CliApplet {
     pub level: CliLevel,
-    inbuf: Vec<u8>,
+    interactive: bool,
+    /// Reply bytes not yet in the response channel.
     out: Vec<u8>,
     out_pos: usize,
-    interactive: bool,
-    /// Close once the output is flushed.
+    /// No more command will be read: finish once the reply is out.
     closing: bool,
-    /// Last activity (monotonic ms), for `stats timeout`.
-    pub last_active: u64,
 }
 
-impl CliSession {
-    /// A new session on an accepted fd.
-    pub fn new(fd: RawFd, level: CliLevel) -> Self {
-        CliSession {
-            fd,
+impl CliApplet {
+    /// A session at `level`, non-interactive.
+    pub fn new(level: CliLevel) -> Self {
+        CliApplet {
             level,
-            inbuf: Vec::new(),
+            interactive: false,
             out: Vec::new(),
             out_pos: 0,
-            interactive: false,
             closing: false,
-            last_active: 0,
         }
     }
+}
+
+/// What the request channel offers the CLI.
+enum Input {
+    /// A command line (without its line end).
+    Line(String),
+    /// Nothing to run now: wait for more.
+    Wait,
+    /// No line will come any more (client gone, or a line too long).
+    End,
+}
+
+/// Takes the next line from the request channel's output. The client's
+/// shutdown ends a last line that lacks its LF; a buffer full of one line
+/// without LF is a line too long.
+fn next_line(req: &mut crate::channel::Channel) -> Input {
+    let mut raw = Vec::new();
+    if let Some(n) = req.out_line_len() {
+        req.take_out(n, &mut raw);
+    } else if req.flags.intersects(CfFlags::SHUTR | CfFlags::SHUTW) {
+        let n = req.out_len();
+        if n == 0 {
+            return Input::End;
+        }
+        req.take_out(n, &mut raw);
+    } else if req.buf.as_ref().is_some_and(|b| b.room() == 0) {
+        return Input::End;
+    } else {
+        return Input::Wait;
+    }
+    let line = String::from_utf8_lossy(&raw);
+    Input::Line(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
 impl Engine {
-    /// I/O callback of a CLI session fd.
-    pub fn cli_io(&mut self, id: usize, can_r: bool, can_w: bool) {
-        let Some(sess) = self.clis.get_mut(id) else {
+    /// The CLI applet's task: flushes the pending reply, then runs the
+    /// commands of each complete line, until it has to wait for room, for a
+    /// line, or it is done.
+    pub fn cli_applet_run(&mut self, aid: AppletId) {
+        let Some(sid) = self.applets.get(aid).map(|a| a.sid) else {
             return;
         };
-        let fd = sess.fd;
-        if sess.closing {
-            // Nothing more will be read: don't let a FIN keep us busy.
-            self.fds.stop_recv(fd);
-        }
-        if can_r && !sess.closing {
-            let mut tmp = [0u8; 4096];
-            loop {
-                // SAFETY: `tmp` is writable for its length.
-                let n =
-                    unsafe { libc::recv(fd, tmp.as_mut_ptr() as *mut libc::c_void, tmp.len(), 0) };
-                if n > 0 {
-                    sess.last_active = self.clock.now_abs;
-                    sess.inbuf.extend_from_slice(&tmp[..n as usize]);
-                    if sess.inbuf.len() > MAX_LINE {
-                        sess.closing = true;
-                        sess.inbuf.clear();
-                        break;
-                    }
-                } else if n == 0 {
-                    // Client closed: run what is complete, then close.
-                    if !sess.inbuf.is_empty() && !sess.inbuf.ends_with(b"\n") {
-                        sess.inbuf.push(b'\n');
-                    }
-                    sess.closing = true;
-                    break;
-                } else {
-                    let e = std::io::Error::last_os_error().raw_os_error();
-                    if e == Some(libc::EAGAIN) {
-                        self.fds.cant_recv(fd);
-                    } else if e != Some(libc::EINTR) {
-                        sess.closing = true;
-                        sess.out.clear();
-                        sess.out_pos = 0;
-                    }
+        let mut consumed = false;
+        // Each round either waits, finishes, or runs one line: bounded by
+        // the lines a buffer can hold.
+        for _ in 0..4096 {
+            let (Some(a), Some(s)) = (self.applets.get_mut(aid), self.streams.get_mut(sid)) else {
+                return;
+            };
+            let AppletState::Cli(cli) = &mut a.state;
+            if cli.out_pos < cli.out.len() {
+                if !applet::put_reply(s, &mut self.io.bufs, &cli.out, &mut cli.out_pos) {
                     break;
                 }
+                cli.out.clear();
+                cli.out_pos = 0;
             }
-            self.cli_run_lines(id);
-        }
-        let Some(sess) = self.clis.get_mut(id) else {
-            return;
-        };
-        if can_w || sess.out_pos < sess.out.len() {
-            while sess.out_pos < sess.out.len() {
-                let rest = &sess.out[sess.out_pos..];
-                // SAFETY: `rest` is readable for its length.
-                let n = unsafe {
-                    libc::send(
-                        fd,
-                        rest.as_ptr() as *const libc::c_void,
-                        rest.len(),
-                        libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
-                    )
-                };
-                if n > 0 {
-                    sess.out_pos += n as usize;
-                    sess.last_active = self.clock.now_abs;
-                } else {
-                    let e = std::io::Error::last_os_error().raw_os_error();
-                    if e == Some(libc::EAGAIN) {
-                        self.fds.cant_send(fd);
-                        self.fds.want_send(fd);
-                        return;
-                    }
-                    if e != Some(libc::EINTR) {
-                        sess.closing = true;
-                        sess.out_pos = sess.out.len();
-                    }
+            if cli.closing {
+                applet::finish(s, &mut self.io.bufs, &mut self.io.pipes);
+                self.sched.wakeup(s.task);
+                break;
+            }
+            let line = match next_line(&mut s.req) {
+                Input::Line(l) => {
+                    consumed = true;
+                    l
                 }
-            }
-            sess.out.clear();
-            sess.out_pos = 0;
-            self.fds.stop_send(fd);
-        }
-        let Some(sess) = self.clis.get(id) else {
-            return;
-        };
-        if sess.closing && sess.out.is_empty() {
-            self.cli_close(id);
-        }
-    }
-
-    fn cli_run_lines(&mut self, id: usize) {
-        loop {
-            let Some(sess) = self.clis.get_mut(id) else {
-                return;
-            };
-            let Some(nl) = sess.inbuf.iter().position(|&b| b == b'\n') else {
-                return;
-            };
-            let line: Vec<u8> = sess.inbuf.drain(..=nl).collect();
-            let line = String::from_utf8_lossy(&line)
-                .trim_end_matches(['\r', '\n'])
-                .to_string();
-            let level = sess.level;
-            let mut out = String::new();
-            let mut quit = false;
-            let mut prompt = false;
-            for cmd in line.split(';') {
-                let cmd = cmd.trim();
-                match cmd {
-                    "" => {}
-                    "quit" => quit = true,
-                    "prompt" => prompt = true,
-                    _ => out.push_str(&self.cli_execute(cmd, level)),
+                Input::Wait => break,
+                Input::End => {
+                    cli.closing = true;
+                    continue;
                 }
-            }
-            let Some(sess) = self.clis.get_mut(id) else {
+            };
+            let level = cli.level;
+            let (reply, quit, prompt) = self.cli_run_line(&line, level);
+            let Some(a) = self.applets.get_mut(aid) else {
                 return;
             };
+            let AppletState::Cli(cli) = &mut a.state;
             if prompt {
-                sess.interactive = !sess.interactive;
+                cli.interactive = !cli.interactive;
             }
-            sess.out.extend_from_slice(out.as_bytes());
-            if sess.interactive && !quit {
-                if !out.is_empty() && !out.ends_with("\n\n") {
-                    sess.out.push(b'\n');
+            cli.out.extend_from_slice(reply.as_bytes());
+            if cli.interactive && !quit {
+                if !reply.is_empty() && !reply.ends_with("\n\n") {
+                    cli.out.push(b'\n');
                 }
-                sess.out.extend_from_slice(b"> ");
-            } else if !sess.interactive || quit {
-                sess.closing = true;
-                sess.inbuf.clear();
-                let fd = sess.fd;
-                self.fds.want_send(fd);
-                self.fds.may_send(fd);
-                return;
+                cli.out.extend_from_slice(b"> ");
+            } else {
+                // One-shot mode answers one line; `quit` ends the session.
+                cli.closing = true;
             }
-            let fd = sess.fd;
-            self.fds.want_send(fd);
-            self.fds.may_send(fd);
         }
+        self.applet_notify(sid, consumed);
     }
 
-    /// Closes sessions idle for longer than `stats timeout`.
-    pub fn cli_sweep(&mut self) {
-        let now = self.clock.now_abs;
-        let to = self.stats_timeout as u64;
-        let idle: Vec<usize> = self
-            .clis
-            .iter()
-            .filter(|(_, s)| now.saturating_sub(s.last_active) > to)
-            .map(|(k, _)| k)
-            .collect();
-        for id in idle {
-            self.cli_close(id);
+    /// Runs the `;`-separated commands of one line. Returns the reply, and
+    /// whether `quit` and `prompt` were among them.
+    fn cli_run_line(&mut self, line: &str, level: CliLevel) -> (String, bool, bool) {
+        let mut out = String::new();
+        let (mut quit, mut prompt) = (false, false);
+        for cmd in line.split(';') {
+            match cmd.trim() {
+                "" => {}
+                "quit" => quit = true,
+                "prompt" => prompt = true,
+                c => out.push_str(&self.cli_execute(c, level)),
+            }
         }
+        (out, quit, prompt)
     }
 
-    /// Closes a CLI session.
-    pub fn cli_close(&mut self, id: usize) {
-        if let Some(sess) = self.clis.try_remove(id) {
-            self.fds.remove(sess.fd);
-            crate::conn::sock::close(sess.fd);
+    /// After an applet ran: the client side sends what it produced, and
+    /// reads again if the applet made room in a full request channel.
+    pub fn applet_notify(&mut self, sid: crate::stream::StreamId, consumed: bool) {
+        let Some(s) = self.streams.get_mut(sid) else {
+            return;
+        };
+        let task = s.task;
+        let mut cx = crate::si::SiCtx {
+            io: &mut self.io,
+            sched: &mut self.sched,
+            now: self.clock.now,
+            task,
+        };
+        let (front, _, ic, oc) = s.split(Side::Front);
+        if front.state() == crate::si::SiState::Est {
+            if consumed {
+                front.chk_rcv(ic, &mut cx);
+            }
+            if oc.has_output() && crate::stream::io::send(s, Side::Front, &mut cx) {
+                cx.sched.wakeup(task);
+            }
         }
+        s.note_timers(&mut self.sched, &self.clock);
     }
 }

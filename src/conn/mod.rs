@@ -1,25 +1,48 @@
 //! Connections: a socket (ctrl layer) carrying a data layer (xprt).
 //!
-//! A `Connection` knows its fd, its addresses, its flags and its owner. The
-//! data layer moves bytes between the socket and a buffer or a pipe
-//! (`raw_sock`). Flags follow HAProxy's `CO_FL_*`: the layer that sets each
-//! family is noted beside it. Shutdowns are recorded at two levels, data
-//! (xprt) and sock (ctrl), and per direction, so that an asynchronous step can
-//! be finished later.
+//! A `Connection` knows its fd, its addresses, its flags, the handshake
+//! handlers it still has to run, and its owner. Everything above reaches the
+//! socket through it:
+//!
+//! - data: `rcv_buf` / `snd_buf` / `rcv_pipe` / `snd_pipe` dispatch on the
+//!   xprt (`raw_sock` today; `ssl_sock` plugs in beside it) and return an
+//!   [`Xfer`]: the bytes moved and why it stopped (room used up, would block
+//!   on read, would block on write, read0, error). The connection turns that
+//!   into poller verbs and `CO_FL_*` flags itself, so no upper layer touches
+//!   the fd table.
+//! - readiness: `want_recv` / `stop_recv` / `want_send` / `stop_send` are the
+//!   poller's verbs applied to this connection's fd.
+//! - shutdowns: `shutw` = data shutw then ctrl shutw, recorded as *asked* and
+//!   *done* per layer so that a data layer that cannot finish at once (a TLS
+//!   close_notify that would block) completes later; `close` = data close,
+//!   ctrl close, fd close.
+//! - handshakes (`handshake.rs`): the chain of handlers that runs before a
+//!   stream exists (client side) or before data flows (server side).
+//!
+//! Flags follow HAProxy's `CO_FL_*`: the layer that sets each family is
+//! noted beside it.
 //!
 //! ```text
-//!   outgoing: connect() -> WAIT_L4_CONN --writable/SO_ERROR=0--> established
+//!   outgoing: connect() -> WAIT_L4_CONN --writable, no error--> [HH_SEND_PROXY] -> data
 //!                                       \--error/timeout--> ERROR
-//!   incoming: accept() -> [handshake handlers: ACCEPT_PROXY...] -> stream
+//!   incoming: accept() -> [HH_ACCEPT_PROXY] -> stream
 //! ```
 
+pub mod handshake;
 pub mod proxy_hdr;
 pub mod raw_sock;
 pub mod sock;
 
+use crate::buf::Buffer;
+use crate::buf::pipe::Pipe;
+use crate::fd::FdTab;
 use bitflags::bitflags;
 use std::net::SocketAddr;
 use std::os::fd::RawFd;
+
+pub use handshake::{HsErr, HsFlags};
+
+pub use crate::arena::ConnId;
 
 bitflags! {
     /// Connection status flags (HAProxy's CO_FL_*).
@@ -41,26 +64,13 @@ bitflags! {
         const DATA_RD_SH   = 0x0000_0080;
         /// The data layer will not write any more.
         const DATA_WR_SH   = 0x0000_0100;
-        // asked by the upper layer (not yet done)
-        /// A write shutdown was asked and waits for pending data.
+        // asked by the upper layer (done bits above say when it happened)
+        /// A write shutdown was asked (finished by `shutw`, or later when
+        /// the data layer could not complete it at once).
         const SHW_ASKED    = 0x0000_0200;
-        /// A read shutdown was asked (delayed abort: drain until close).
+        /// A read shutdown was asked.
         const SHR_ASKED    = 0x0000_0400;
-        // handshake handlers still to run on an incoming connection
-        /// Waiting for a PROXY protocol header.
-        const ACCEPT_PROXY = 0x0001_0000;
-        /// Must send a PROXY protocol header first.
-        const SEND_PROXY   = 0x0002_0000;
-        /// The connection was accepted (incoming side).
-        const ACCEPTED     = 0x0010_0000;
-        /// The last recv() filled the whole room offered: more may be pending.
-        const RCV_FULL     = 0x0020_0000;
     }
-}
-
-impl CoFlags {
-    /// Handshake handlers that must complete before data flows.
-    pub const HANDSHAKE: CoFlags = CoFlags::ACCEPT_PROXY.union(CoFlags::SEND_PROXY);
 }
 
 /// Which side of a stream a connection serves.
@@ -91,19 +101,129 @@ impl Side {
 /// Who owns a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConnOwner {
-    /// Not attached yet (handshake running on an accepted connection).
-    Pending { listener: usize },
+    /// Accepted by this listener, handshake handlers still running: no
+    /// stream yet (HAProxy's embryonic session).
+    Listener(usize),
     /// One side of a stream.
-    Stream { sid: usize, side: Side },
+    Stream {
+        sid: crate::arena::StreamId,
+        side: Side,
+    },
     /// A health check.
     Check { px: usize, srv: usize },
 }
 
 /// The data layer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Xprt {
     /// Plain socket I/O, splice allowed.
     Raw,
+}
+
+/// Why a data-layer call stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// Moved everything asked or all the room there was; more may follow.
+    /// (For a send: everything was sent.)
+    Progress,
+    /// Would block on read: the socket has nothing more for now (EAGAIN or
+    /// a short read).
+    BlockedRead,
+    /// Would block on write: the socket takes nothing more for now (EAGAIN
+    /// or a short write). A data layer may also report it for a read that
+    /// needs a write first (TLS).
+    BlockedWrite,
+    /// Splicing stopped because the pipe is full while the socket has more.
+    PipeFull,
+    /// The peer shut its write side.
+    Read0,
+    /// A fatal errno.
+    Error(i32),
+}
+
+/// What a data-layer call did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Xfer {
+    /// Bytes moved.
+    pub n: usize,
+    pub stop: Stop,
+}
+
+/// Socket buffer sizes from `global` (`tune.rcvbuf.*`, `tune.sndbuf.*`;
+/// 0 = the kernel's default).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SockTune {
+    pub rcvbuf_client: usize,
+    pub rcvbuf_server: usize,
+    pub sndbuf_client: usize,
+    pub sndbuf_server: usize,
+}
+
+/// Everything a socket operation needs: the poller, the connections, and
+/// the buffer and pipe pools. Handlers borrow it whole instead of the
+/// engine, so that the stream, applet and check layers can be driven with
+/// just these arenas.
+pub struct IoCtx {
+    pub fds: FdTab,
+    pub conns: crate::arena::Arena<ConnId, Connection>,
+    pub bufs: crate::buf::BufPool,
+    pub pipes: crate::buf::pipe::PipePool,
+    /// Bytes a pipe may hold before the producer pauses (`tune.pipesize`).
+    pub pipe_room: usize,
+    /// Splicing allowed at all (`-dS`, `nosplice`).
+    pub splice_enabled: bool,
+    /// Room kept free in a buffer under analysis (`tune.maxrewrite`).
+    pub maxrewrite: usize,
+    /// Bytes spliced out so far (`show info` TotalSplicedBytesOut).
+    pub spliced_total: u64,
+    /// Socket buffer sizes for new connections.
+    pub tune: SockTune,
+}
+
+impl IoCtx {
+    /// An I/O context with a new poller and empty pools.
+    pub fn new(
+        bufsize: usize,
+        maxrewrite: usize,
+        maxpipes: usize,
+        pipesize: usize,
+        splice_enabled: bool,
+    ) -> std::io::Result<Self> {
+        Ok(IoCtx {
+            fds: FdTab::new()?,
+            conns: crate::arena::Arena::with_capacity(1024),
+            bufs: crate::buf::BufPool::new(bufsize, 4096),
+            pipes: crate::buf::pipe::PipePool::new(maxpipes, pipesize),
+            pipe_room: pipesize,
+            splice_enabled,
+            maxrewrite,
+            spliced_total: 0,
+            tune: SockTune::default(),
+        })
+    }
+
+    /// Registers `conn` (its fd must be open and non-blocking) with the
+    /// poller. On failure the connection is closed and the errno returned.
+    pub fn conn_insert(&mut self, conn: Connection) -> Result<ConnId, i32> {
+        let fd = conn.fd;
+        let cid = self.conns.insert(conn);
+        match self.fds.insert(fd, crate::fd::FdOwner::Conn(cid)) {
+            Ok(()) => Ok(cid),
+            Err(e) => {
+                if let Some(c) = self.conns.remove(cid) {
+                    sock::close(c.fd);
+                }
+                Err(e.raw_os_error().unwrap_or(libc::EMFILE))
+            }
+        }
+    }
+
+    /// Closes and frees connection `cid` (see [`Connection::close`]).
+    pub fn conn_free(&mut self, cid: ConnId, linger0: bool) {
+        if let Some(c) = self.conns.remove(cid) {
+            c.close(&mut self.fds, linger0);
+        }
+    }
 }
 
 /// A connection.
@@ -112,32 +232,38 @@ pub struct Connection {
     pub fd: RawFd,
     pub flags: CoFlags,
     pub xprt: Xprt,
+    /// Handshake handlers still to run (`handshake.rs`).
+    pub hs: HsFlags,
     pub owner: ConnOwner,
     /// Peer address (client for incoming, server for outgoing).
     pub peer: Option<SocketAddr>,
     /// Local address.
     pub local: Option<SocketAddr>,
-    /// Last errno seen by a data layer (0 = none).
+    /// Last errno seen by a layer (0 = none).
     pub errno: i32,
+    /// Why a handshake failed (for the connection error log line).
+    pub err_code: Option<HsErr>,
     /// Accept date (wall clock), for error logs before a stream exists.
     pub accept_date: (i64, u32),
-    /// Timer of a pending handshake (HH_ACCEPT_PROXY).
-    pub hs_task: Option<usize>,
-    /// Bytes to send before any data (HH_SEND_PROXY header).
+    /// Timer bounding the handshakes of an incoming connection.
+    pub hs_task: Option<crate::task::TaskId>,
+    /// Bytes HH_SEND_PROXY still has to send before any data.
     pub out_hdr: Option<Vec<u8>>,
 }
 
 impl Connection {
-    /// A connection over `fd` for `owner`.
+    /// A connection over `fd` for `owner`, raw data layer, no handshake.
     pub fn new(fd: RawFd, owner: ConnOwner) -> Self {
         Connection {
             fd,
             flags: CoFlags::empty(),
             xprt: Xprt::Raw,
+            hs: HsFlags::empty(),
             owner,
             peer: None,
             local: None,
             errno: 0,
+            err_code: None,
             accept_date: (0, 0),
             hs_task: None,
             out_hdr: None,
@@ -147,6 +273,296 @@ impl Connection {
     /// True when splice(2) may be used on this connection's data layer.
     #[inline]
     pub fn can_splice(&self) -> bool {
-        self.xprt == Xprt::Raw
+        matches!(self.xprt, Xprt::Raw)
+    }
+
+    /// True once data may flow: connected and no handshake left.
+    #[inline]
+    pub fn ready_for_data(&self) -> bool {
+        self.hs.is_empty()
+            && !self
+                .flags
+                .intersects(CoFlags::WAIT_L4_CONN | CoFlags::ERROR)
+    }
+
+    // ---- readiness: the poller's verbs on this connection's fd ----
+
+    /// Be called when the socket can be read.
+    #[inline]
+    pub fn want_recv(&self, fds: &mut FdTab) {
+        fds.want_recv(self.fd);
+    }
+
+    /// Stop being called for reads.
+    #[inline]
+    pub fn stop_recv(&self, fds: &mut FdTab) {
+        fds.stop_recv(self.fd);
+    }
+
+    /// Be called when the socket can be written.
+    #[inline]
+    pub fn want_send(&self, fds: &mut FdTab) {
+        fds.want_send(self.fd);
+    }
+
+    /// Stop being called for writes.
+    #[inline]
+    pub fn stop_send(&self, fds: &mut FdTab) {
+        fds.stop_send(self.fd);
+    }
+
+    /// Stop being called at all (an error: only a close remains).
+    #[inline]
+    pub fn stop_both(&self, fds: &mut FdTab) {
+        fds.stop_recv(self.fd);
+        fds.stop_send(self.fd);
+    }
+
+    /// Records a fatal error: nothing more is polled, only a close remains.
+    pub fn set_error(&mut self, fds: &mut FdTab, errno: i32) {
+        self.flags.insert(CoFlags::ERROR);
+        self.errno = errno;
+        self.stop_both(fds);
+    }
+
+    // ---- data layer ----
+
+    /// Receives into `buf`'s free area (as input), at most `max` bytes.
+    pub fn rcv_buf(&mut self, fds: &mut FdTab, buf: &mut Buffer, max: usize) -> Xfer {
+        let x = match self.xprt {
+            Xprt::Raw => raw_sock::rcv_buf(self.fd, buf, max),
+        };
+        self.after_rcv(fds, x)
+    }
+
+    /// Splices from the socket into `pipe`, at most `max` bytes.
+    pub fn rcv_pipe(&mut self, fds: &mut FdTab, pipe: &mut Pipe, max: usize) -> Xfer {
+        let x = match self.xprt {
+            Xprt::Raw => raw_sock::rcv_pipe(self.fd, pipe, max),
+        };
+        self.after_rcv(fds, x)
+    }
+
+    /// Sends `buf`'s output bytes (consuming what went out).
+    pub fn snd_buf(&mut self, fds: &mut FdTab, buf: &mut Buffer) -> Xfer {
+        let x = match self.xprt {
+            Xprt::Raw => raw_sock::snd_buf(self.fd, buf, false),
+        };
+        self.after_snd(fds, x)
+    }
+
+    /// Splices `pipe`'s bytes to the socket.
+    pub fn snd_pipe(&mut self, fds: &mut FdTab, pipe: &mut Pipe) -> Xfer {
+        let x = match self.xprt {
+            Xprt::Raw => raw_sock::snd_pipe(self.fd, pipe),
+        };
+        self.after_snd(fds, x)
+    }
+
+    /// Readiness and flags after a receive. A drained socket whose peer's
+    /// shutdown was already reported (EPOLLRDHUP) is a read0: the next read
+    /// would return 0, so it is taken now and the syscall saved.
+    fn after_rcv(&mut self, fds: &mut FdTab, mut x: Xfer) -> Xfer {
+        match x.stop {
+            Stop::BlockedRead if fds.rdhup(self.fd) => {
+                x.stop = Stop::Read0;
+                self.read0(fds);
+            }
+            Stop::BlockedRead => fds.cant_recv(self.fd),
+            Stop::BlockedWrite => fds.want_send(self.fd),
+            Stop::Read0 => self.read0(fds),
+            Stop::Error(e) => self.set_error(fds, e),
+            Stop::Progress | Stop::PipeFull => {}
+        }
+        x
+    }
+
+    fn read0(&mut self, fds: &mut FdTab) {
+        self.flags.insert(CoFlags::SOCK_RD_SH);
+        fds.stop_recv(self.fd);
+    }
+
+    /// Readiness and flags after a send.
+    fn after_snd(&mut self, fds: &mut FdTab, x: Xfer) -> Xfer {
+        match x.stop {
+            Stop::BlockedWrite => {
+                fds.cant_send(self.fd);
+                fds.want_send(self.fd);
+            }
+            Stop::BlockedRead => fds.want_recv(self.fd),
+            Stop::Error(e) => self.set_error(fds, e),
+            Stop::Progress | Stop::PipeFull | Stop::Read0 => {}
+        }
+        x
+    }
+
+    // ---- connection set-up and shutdowns ----
+
+    /// An outgoing connect reported activity: learns its result. SO_ERROR is
+    /// asked only when the poller reported an error; writable without error
+    /// means connected. Clears `WAIT_L4_CONN` or sets `ERROR`; returns true
+    /// when connected.
+    pub fn check_connected(&mut self, fds: &mut FdTab) -> bool {
+        if !self.flags.contains(CoFlags::WAIT_L4_CONN) {
+            return !self.flags.contains(CoFlags::ERROR);
+        }
+        let polled_err = fds
+            .get(self.fd)
+            .is_none_or(|e| e.state.contains(crate::fd::FdState::ERR));
+        let err = if polled_err {
+            sock::so_error(self.fd)
+        } else {
+            0
+        };
+        if err == 0 {
+            self.flags.remove(CoFlags::WAIT_L4_CONN);
+            true
+        } else {
+            self.set_error(fds, err);
+            false
+        }
+    }
+
+    /// Shuts the write side: data layer first (nothing to do for raw
+    /// sockets), then the socket (FIN). Asked and done bits are recorded so
+    /// that a data layer that would block finishes later.
+    pub fn shutw(&mut self, fds: &mut FdTab) {
+        self.flags.insert(CoFlags::SHW_ASKED);
+        if !self.flags.contains(CoFlags::DATA_WR_SH) {
+            match self.xprt {
+                Xprt::Raw => self.flags.insert(CoFlags::DATA_WR_SH),
+            }
+        }
+        if self.flags.contains(CoFlags::DATA_WR_SH) && !self.flags.contains(CoFlags::SOCK_WR_SH) {
+            self.flags.insert(CoFlags::SOCK_WR_SH);
+            sock::shutdown(self.fd, libc::SHUT_WR);
+        }
+        fds.stop_send(self.fd);
+    }
+
+    /// Stops reading: the data layer reads no more; the socket stays open
+    /// (a read shutdown is never sent on TCP: the peer would not see it).
+    pub fn shutr(&mut self, fds: &mut FdTab) {
+        self.flags.insert(CoFlags::SHR_ASKED | CoFlags::DATA_RD_SH);
+        fds.stop_recv(self.fd);
+    }
+
+    /// Closes: data layer, then socket, then fd. `linger0` resets the
+    /// connection (SO_LINGER 0) instead of a graceful FIN, unless an error
+    /// already ended it.
+    pub fn close(self, fds: &mut FdTab, linger0: bool) {
+        match self.xprt {
+            Xprt::Raw => {}
+        }
+        fds.remove(self.fd);
+        if linger0 && !self.flags.contains(CoFlags::ERROR) {
+            sock::close_rst(self.fd);
+        } else {
+            sock::close(self.fd);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arena::Id;
+    use crate::fd::FdOwner;
+
+    fn socketpair() -> (RawFd, RawFd) {
+        let mut sv = [0; 2];
+        // SAFETY: `sv` is a valid 2-element array for the kernel to fill.
+        let r = unsafe {
+            libc::socketpair(
+                libc::AF_UNIX,
+                libc::SOCK_STREAM | libc::SOCK_NONBLOCK,
+                0,
+                sv.as_mut_ptr(),
+            )
+        };
+        assert_eq!(r, 0, "socketpair");
+        (sv[0], sv[1])
+    }
+
+    #[test]
+    fn receive_results_become_poller_state() {
+        let mut fds = FdTab::new().expect("epoll");
+        let (a, b) = socketpair();
+        fds.insert(a, FdOwner::Conn(ConnId::from_idx(0)))
+            .expect("insert");
+        let mut c = Connection::new(a, ConnOwner::Check { px: 0, srv: 0 });
+        c.want_recv(&mut fds);
+        fds.may_recv(a);
+        let mut buf = Buffer::new(64);
+        // Nothing there: would block on read, readiness cleared.
+        let x = c.rcv_buf(&mut fds, &mut buf, 64);
+        assert_eq!(
+            x,
+            Xfer {
+                n: 0,
+                stop: Stop::BlockedRead
+            }
+        );
+        assert_eq!(fds.pending(a), (false, false));
+        // Data then the peer's FIN: bytes, then read0 with reading stopped.
+        sock::close(b);
+        fds.may_recv(a);
+        let x = c.rcv_buf(&mut fds, &mut buf, 64);
+        assert_eq!(x.stop, Stop::Read0);
+        assert!(c.flags.contains(CoFlags::SOCK_RD_SH));
+        assert_eq!(fds.pending(a), (false, false));
+        c.close(&mut fds, false);
+    }
+
+    #[test]
+    fn a_send_that_fills_the_socket_waits_for_writability() {
+        let mut fds = FdTab::new().expect("epoll");
+        let (a, b) = socketpair();
+        fds.insert(a, FdOwner::Conn(ConnId::from_idx(0)))
+            .expect("insert");
+        let mut c = Connection::new(a, ConnOwner::Check { px: 0, srv: 0 });
+        fds.may_send(a);
+        let mut total = 0;
+        let mut last = Stop::Progress;
+        for _ in 0..10_000 {
+            let mut buf = Buffer::new(65536);
+            buf.put(&[7u8; 65536]);
+            buf.advance(65536);
+            let x = c.snd_buf(&mut fds, &mut buf);
+            total += x.n;
+            last = x.stop;
+            if last != Stop::Progress {
+                break;
+            }
+        }
+        assert_eq!(last, Stop::BlockedWrite, "after {total} bytes");
+        // want_send set, readiness cleared: the fd waits for the kernel.
+        let st = fds.get(a).expect("registered").state;
+        assert!(st.contains(crate::fd::FdState::WANT_W));
+        assert!(!st.contains(crate::fd::FdState::READY_W));
+        c.close(&mut fds, false);
+        sock::close(b);
+    }
+
+    #[test]
+    fn errors_stop_polling_and_stick() {
+        let mut fds = FdTab::new().expect("epoll");
+        let (a, b) = socketpair();
+        fds.insert(a, FdOwner::Conn(ConnId::from_idx(0)))
+            .expect("insert");
+        let mut c = Connection::new(a, ConnOwner::Check { px: 0, srv: 0 });
+        c.want_recv(&mut fds);
+        c.want_send(&mut fds);
+        sock::close(b);
+        let mut buf = Buffer::new(16);
+        buf.put(b"x");
+        buf.advance(1);
+        let x = c.snd_buf(&mut fds, &mut buf);
+        assert!(matches!(x.stop, Stop::Error(libc::EPIPE)), "{x:?}");
+        assert!(c.flags.contains(CoFlags::ERROR));
+        assert_eq!(c.errno, libc::EPIPE);
+        let st = fds.get(a).expect("registered").state;
+        assert!(!st.intersects(crate::fd::FdState::WANT_R | crate::fd::FdState::WANT_W));
+        c.close(&mut fds, true);
     }
 }

@@ -1,7 +1,9 @@
 //! The raw socket data layer: bytes between a socket and a buffer or a pipe.
 //!
-//! Each call does as few syscalls as the data allows and reports what
-//! happened without touching any upper-layer state:
+//! The raw xprt's operations, called only through the connection
+//! (`Connection::rcv_buf` and friends dispatch here). Each call does as few
+//! syscalls as the data allows and reports what happened as an [`Xfer`],
+//! without touching any upper-layer state:
 //! - `rcv_buf`: one `recv`/`readv` per contiguous pass, stopping at EAGAIN, a
 //!   short read (the socket is drained: edge-triggered polling will tell us
 //!   when more comes), read0, an error or a full buffer.
@@ -12,35 +14,10 @@
 //!   SPLICE_F_NONBLOCK`; errno is kept and mapped (EAGAIN is "wait", anything
 //!   else is an error, never "no progress").
 
+use super::{Stop, Xfer};
 use crate::buf::Buffer;
 use crate::buf::pipe::Pipe;
 use std::os::fd::RawFd;
-
-/// What a receive did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct RcvStatus {
-    /// Bytes received.
-    pub n: usize,
-    /// The peer closed its write side (read returned 0).
-    pub read0: bool,
-    /// The socket has nothing more for now (EAGAIN or short read).
-    pub drained: bool,
-    /// Splicing stopped because the pipe is full (the socket still has data).
-    pub pipe_full: bool,
-    /// A fatal errno, if any.
-    pub error: Option<i32>,
-}
-
-/// What a send did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct SndStatus {
-    /// Bytes sent.
-    pub n: usize,
-    /// The socket buffer is full (EAGAIN or partial write).
-    pub blocked: bool,
-    /// A fatal errno, if any.
-    pub error: Option<i32>,
-}
 
 #[inline]
 fn errno() -> i32 {
@@ -49,10 +26,14 @@ fn errno() -> i32 {
         .unwrap_or(libc::EIO)
 }
 
-/// Receives into `buf` until it is full, the socket is drained, read0 or an
-/// error. `limit` caps the bytes taken (e.g. remaining forward budget).
-pub fn rcv_buf(fd: RawFd, buf: &mut Buffer, limit: usize) -> RcvStatus {
-    let mut st = RcvStatus::default();
+/// Receives into `buf` (as input) until it is full (`Progress`), the socket
+/// is drained (`BlockedRead`), read0 or an error. `limit` caps the bytes
+/// taken (e.g. remaining forward budget).
+pub fn rcv_buf(fd: RawFd, buf: &mut Buffer, limit: usize) -> Xfer {
+    let mut st = Xfer {
+        n: 0,
+        stop: Stop::Progress,
+    };
     let mut budget = limit;
     while budget > 0 {
         let (a, b) = buf.free_mut();
@@ -89,17 +70,17 @@ pub fn rcv_buf(fd: RawFd, buf: &mut Buffer, limit: usize) -> RcvStatus {
             st.n += n;
             budget -= n;
             if n < asked {
-                st.drained = true;
+                st.stop = Stop::BlockedRead;
                 break;
             }
         } else if ret == 0 {
-            st.read0 = true;
+            st.stop = Stop::Read0;
             break;
         } else {
             match errno() {
-                libc::EAGAIN => st.drained = true,
+                libc::EAGAIN => st.stop = Stop::BlockedRead,
                 libc::EINTR => continue,
-                e => st.error = Some(e),
+                e => st.stop = Stop::Error(e),
             }
             break;
         }
@@ -107,12 +88,17 @@ pub fn rcv_buf(fd: RawFd, buf: &mut Buffer, limit: usize) -> RcvStatus {
     st
 }
 
-/// Sends what `buf` holds (consuming what went out). `more` sets MSG_MORE.
-pub fn snd_buf(fd: RawFd, buf: &mut Buffer, more: bool) -> SndStatus {
-    let mut st = SndStatus::default();
+/// Sends `buf`'s output bytes (consuming what went out): `Progress` once
+/// all went out, `BlockedWrite` when the socket is full. `more` sets
+/// MSG_MORE.
+pub fn snd_buf(fd: RawFd, buf: &mut Buffer, more: bool) -> Xfer {
+    let mut st = Xfer {
+        n: 0,
+        stop: Stop::Progress,
+    };
     let flags = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL | if more { libc::MSG_MORE } else { 0 };
-    while !buf.is_empty() {
-        let (a, b) = buf.data();
+    while buf.output() > 0 {
+        let (a, b) = buf.out_data();
         let asked = a.len() + b.len();
         let ret = if b.is_empty() {
             // SAFETY: `a` is valid for reads of its length.
@@ -140,18 +126,18 @@ pub fn snd_buf(fd: RawFd, buf: &mut Buffer, more: bool) -> SndStatus {
             buf.consume(n);
             st.n += n;
             if n < asked {
-                st.blocked = true;
+                st.stop = Stop::BlockedWrite;
                 break;
             }
         } else if ret < 0 {
             match errno() {
-                libc::EAGAIN => st.blocked = true,
+                libc::EAGAIN => st.stop = Stop::BlockedWrite,
                 libc::EINTR => continue,
-                e => st.error = Some(e),
+                e => st.stop = Stop::Error(e),
             }
             break;
         } else {
-            st.blocked = true;
+            st.stop = Stop::BlockedWrite;
             break;
         }
     }
@@ -161,8 +147,11 @@ pub fn snd_buf(fd: RawFd, buf: &mut Buffer, more: bool) -> SndStatus {
 /// Splices from the socket into `pipe`, at most `max` bytes. A short splice
 /// is either an empty socket or a full pipe (pipes count pages, not bytes);
 /// FIONREAD tells them apart with one cheap call.
-pub fn rcv_pipe(fd: RawFd, pipe: &mut Pipe, max: usize) -> RcvStatus {
-    let mut st = RcvStatus::default();
+pub fn rcv_pipe(fd: RawFd, pipe: &mut Pipe, max: usize) -> Xfer {
+    let mut st = Xfer {
+        n: 0,
+        stop: Stop::Progress,
+    };
     let mut budget = max;
     while budget > 0 {
         // SAFETY: plain splice between two fds we own; null offsets for sockets/pipes.
@@ -182,27 +171,27 @@ pub fn rcv_pipe(fd: RawFd, pipe: &mut Pipe, max: usize) -> RcvStatus {
             st.n += n;
             budget -= n;
             if budget > 0 {
-                if socket_drained(fd) {
-                    st.drained = true;
+                st.stop = if socket_drained(fd) {
+                    Stop::BlockedRead
                 } else {
-                    st.pipe_full = true;
-                }
+                    Stop::PipeFull
+                };
                 break;
             }
         } else if ret == 0 {
-            st.read0 = true;
+            st.stop = Stop::Read0;
             break;
         } else {
             match errno() {
                 libc::EAGAIN => {
-                    if pipe.data == 0 || socket_drained(fd) {
-                        st.drained = true;
+                    st.stop = if pipe.data == 0 || socket_drained(fd) {
+                        Stop::BlockedRead
                     } else {
-                        st.pipe_full = true;
-                    }
+                        Stop::PipeFull
+                    };
                 }
                 libc::EINTR => continue,
-                e => st.error = Some(e),
+                e => st.stop = Stop::Error(e),
             }
             break;
         }
@@ -219,8 +208,11 @@ fn socket_drained(fd: RawFd) -> bool {
 }
 
 /// Splices from `pipe` to the socket.
-pub fn snd_pipe(fd: RawFd, pipe: &mut Pipe) -> SndStatus {
-    let mut st = SndStatus::default();
+pub fn snd_pipe(fd: RawFd, pipe: &mut Pipe) -> Xfer {
+    let mut st = Xfer {
+        n: 0,
+        stop: Stop::Progress,
+    };
     while pipe.data > 0 {
         // SAFETY: plain splice between two fds we own.
         let ret = unsafe {
@@ -238,13 +230,13 @@ pub fn snd_pipe(fd: RawFd, pipe: &mut Pipe) -> SndStatus {
             pipe.data -= n;
             st.n += n;
         } else if ret == 0 {
-            st.blocked = true;
+            st.stop = Stop::BlockedWrite;
             break;
         } else {
             match errno() {
-                libc::EAGAIN => st.blocked = true,
+                libc::EAGAIN => st.stop = Stop::BlockedWrite,
                 libc::EINTR => continue,
-                e => st.error = Some(e),
+                e => st.stop = Stop::Error(e),
             }
             break;
         }

@@ -297,3 +297,52 @@ pub fn close_rst(fd: RawFd) {
 pub fn any_of(ip: &IpAddr) -> bool {
     ip.is_unspecified()
 }
+
+/// The last errno.
+#[inline]
+fn last_errno() -> i32 {
+    io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
+}
+
+/// Reads without consuming (MSG_PEEK) into `buf`; returns the count or the
+/// errno (EINTR retried).
+pub fn peek(fd: RawFd, buf: &mut [u8]) -> Result<usize, i32> {
+    loop {
+        // SAFETY: `buf` is writable for its length.
+        let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_PEEK) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        match last_errno() {
+            libc::EINTR => continue,
+            e => return Err(e),
+        }
+    }
+}
+
+/// Consumes `n` bytes already known to be in the socket (peeked before),
+/// using `scratch` (at least `n` bytes) as the landing area.
+pub fn discard(fd: RawFd, scratch: &mut [u8], n: usize) {
+    let n = n.min(scratch.len());
+    // SAFETY: `scratch` is writable for `n` <= its length.
+    unsafe { libc::recv(fd, scratch.as_mut_ptr().cast(), n, 0) };
+}
+
+/// One non-blocking send of `b`; MSG_MORE when `more` (more data follows at
+/// once). Returns the count sent or the errno (EINTR retried).
+pub fn send(fd: RawFd, b: &[u8], more: bool) -> Result<usize, i32> {
+    let flags = libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT | if more { libc::MSG_MORE } else { 0 };
+    loop {
+        // SAFETY: `b` is readable for its length.
+        let n = unsafe { libc::send(fd, b.as_ptr().cast(), b.len(), flags) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        match last_errno() {
+            libc::EINTR => continue,
+            e => return Err(e),
+        }
+    }
+}

@@ -1,44 +1,44 @@
-//! The engine: every arena, the event loop, and the glue between layers.
+//! The engine: it owns every arena and runs the event loop; the layers'
+//! handlers borrow only the arenas they need from it.
 //!
 //! One loop turn:
 //! ```text
 //!   poll(timeout: 0 if work is pending, else until the next timer)
 //!     -> readiness merged into the fd table, wanted+ready fds go active
-//!   I/O callbacks for active fds (listeners accept, connections move data)
+//!   I/O callbacks for active fds: listeners accept, connections go to
+//!     their owner (handshake, stream, check)
 //!   expired timers -> run queue
-//!   run queue (streams: process_stream), bounded per turn
+//!   run queue (streams, applets, checks), bounded per turn
 //! ```
-//! The engine owns one slab per entity kind; everything else holds ids.
+//!
+//! | arena / state | owner of the entries | borrowed by |
+//! |---|---|---|
+//! | `io` ([`IoCtx`]: fds, connections, buffer and pipe pools) | connection layer | SI verbs, checks, handshakes |
+//! | `streams`, `pends` (queue entries), `applets` | stream layer | `process_stream`, applets |
+//! | `proxies`, `listeners` | configuration, counters | LB, logs, stats |
 
 pub mod accept;
 pub mod signals;
 
-use crate::buf::BufPool;
-use crate::buf::pipe::PipePool;
+use crate::applet::Applet;
+use crate::arena::{AppletId, Arena, ConnId, PendId};
 use crate::cfg::model::Config;
-use crate::conn::Connection;
-use crate::fd::{FdOwner, FdTab};
+use crate::conn::{ConnOwner, IoCtx, SockTune};
+use crate::fd::FdOwner;
 use crate::listener::Listener;
 use crate::log::Logger;
 use crate::proxy::Proxy;
-use crate::stream::Stream;
+use crate::stream::queue::PendConn;
+use crate::stream::{Stream, StreamCtx, StreamId};
 use crate::task::{Scheduler, TaskKind};
 use crate::ticks::Clock;
-use slab::Slab;
 use std::os::fd::RawFd;
 
 /// Pipe size used when `tune.pipesize` is not set.
 pub const DEFAULT_PIPESIZE: usize = 256 * 1024;
 
-/// Socket tuning from `global`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Tune {
-    pub rcvbuf_client: usize,
-    pub rcvbuf_server: usize,
-    pub sndbuf_client: usize,
-    pub sndbuf_server: usize,
-    pub maxaccept: i32,
-}
+/// HAProxy's default `tune.maxrewrite` (configuration.txt 3.2).
+pub const DEFAULT_MAXREWRITE: usize = 1024;
 
 /// Process-wide counters (stats `show info`).
 #[derive(Debug, Default, Clone, Copy)]
@@ -50,23 +50,23 @@ pub struct Counters {
 /// The engine.
 pub struct Engine {
     pub clock: Clock,
-    pub fds: FdTab,
+    /// Poller, connections, buffer and pipe pools.
+    pub io: IoCtx,
     pub sched: Scheduler,
-    pub conns: Slab<Connection>,
-    pub streams: Slab<Stream>,
-    pub bufs: BufPool,
-    pub pipes: PipePool,
-    /// Bytes a pipe may hold before the producer pauses.
-    pub pipe_room: usize,
-    pub splice_enabled: bool,
+    pub streams: Arena<StreamId, Stream>,
+    pub applets: Arena<AppletId, Applet>,
+    /// Queue entries of streams waiting for a server slot.
+    pub pends: Arena<PendId, PendConn>,
     pub proxies: Vec<Proxy>,
     pub listeners: Vec<Listener>,
-    pub tune: Tune,
+    /// The internal frontend of the stats sockets (`GLOBAL`).
+    pub cli_fe: usize,
+    /// `tune.maxaccept`.
+    pub maxaccept: i32,
     /// Global maxconn and current connections.
     pub maxconn: u32,
     pub actconn: u32,
     pub counters: Counters,
-    pub spliced_total: u64,
     pub logger: Logger,
     /// Soft-stop in progress: no listener, exit when the last stream ends.
     pub stopping: bool,
@@ -78,10 +78,6 @@ pub struct Engine {
     pub hard_stop_at: Option<u64>,
     pub hard_stop_after: u32,
     pub grace: u32,
-    /// `stats timeout` in ms.
-    pub stats_timeout: u32,
-    /// Next idle sweep of stats sessions (monotonic ms).
-    pub next_cli_sweep: u64,
     /// Some listener is paused on a limit or a resource error.
     pub listeners_full: bool,
     /// Next retry of paused listeners (monotonic ms).
@@ -90,13 +86,14 @@ pub struct Engine {
     pub debug: bool,
     /// Streams created so far (their `uniq_id`).
     pub stream_seq: u32,
+    /// Streams of the stats sockets (they do not keep a stopping process
+    /// alive).
+    pub cli_streams: usize,
     /// SIGUSR1 received, soft stop waiting for `grace` to elapse.
     pub grace_pending: bool,
     pub signal_fd: RawFd,
     /// Global log targets (for process messages).
     pub global_logs: Vec<crate::cfg::model::LogCfg>,
-    /// Stats-socket sessions.
-    pub clis: Slab<crate::cli::CliSession>,
     /// Process start (seconds since the epoch).
     pub start_time: i64,
     /// Scratch list for the active fds of a turn.
@@ -141,6 +138,8 @@ impl Engine {
                 None => None,
             };
         }
+        let cli_fe = proxies.len();
+        proxies.push(Proxy::cli_frontend(g.stats_timeout));
         let maxpipes = if g.maxpipes > 0 {
             g.maxpipes as usize
         } else {
@@ -153,33 +152,37 @@ impl Engine {
         } else {
             DEFAULT_PIPESIZE
         };
+        let mut io = IoCtx::new(
+            g.tune_bufsize,
+            DEFAULT_MAXREWRITE.min(g.tune_bufsize / 2),
+            maxpipes,
+            pipesize,
+            !nosplice && !g.nosplice,
+        )?;
+        io.tune = SockTune {
+            rcvbuf_client: g.tune_rcvbuf_client,
+            rcvbuf_server: g.tune_rcvbuf_server,
+            sndbuf_client: g.tune_sndbuf_client,
+            sndbuf_server: g.tune_sndbuf_server,
+        };
         let mut hostname = g.log_send_hostname.clone();
         if hostname.as_deref() == Some("") {
             hostname = None;
         }
         Ok(Engine {
             clock: Clock::new(),
-            fds: FdTab::new()?,
+            io,
             sched: Scheduler::new(),
-            conns: Slab::with_capacity(1024),
-            streams: Slab::with_capacity(512),
-            bufs: BufPool::new(g.tune_bufsize, 4096),
-            pipes: PipePool::new(maxpipes, pipesize),
-            pipe_room: pipesize,
-            splice_enabled: !nosplice && !g.nosplice,
+            streams: Arena::with_capacity(512),
+            applets: Arena::with_capacity(16),
+            pends: Arena::with_capacity(64),
             proxies,
             listeners: Vec::new(),
-            tune: Tune {
-                rcvbuf_client: g.tune_rcvbuf_client,
-                rcvbuf_server: g.tune_rcvbuf_server,
-                sndbuf_client: g.tune_sndbuf_client,
-                sndbuf_server: g.tune_sndbuf_server,
-                maxaccept: g.tune_maxaccept,
-            },
+            cli_fe,
+            maxaccept: g.tune_maxaccept,
             maxconn,
             actconn: 0,
             counters: Counters::default(),
-            spliced_total: 0,
             logger: Logger::new(g.log_tag.as_deref().unwrap_or("haproxy"), hostname),
             stopping: false,
             exit_now: false,
@@ -190,13 +193,11 @@ impl Engine {
             grace_pending: false,
             debug: false,
             stream_seq: 0,
-            stats_timeout: g.stats_timeout,
-            next_cli_sweep: 0,
+            cli_streams: 0,
             listeners_full: false,
             next_resume: 0,
             signal_fd: -1,
             global_logs: g.logs.clone(),
-            clis: Slab::new(),
             start_time: crate::log::wall_now().0,
             active: Vec::with_capacity(256),
         })
@@ -206,16 +207,16 @@ impl Engine {
     pub fn start_listeners(&mut self) -> std::io::Result<()> {
         for i in 0..self.listeners.len() {
             let fd = self.listeners[i].fd;
-            self.fds.insert(fd, FdOwner::Listener(i))?;
-            self.fds.want_recv(fd);
-            self.fds.may_recv(fd);
+            self.io.fds.insert(fd, FdOwner::Listener(i))?;
+            self.io.fds.want_recv(fd);
+            self.io.fds.may_recv(fd);
         }
         Ok(())
     }
 
     /// True while something keeps the process alive.
     fn has_jobs(&self) -> bool {
-        !self.stopping || !self.streams.is_empty()
+        !self.stopping || self.streams.len() > self.cli_streams
     }
 
     /// Runs the event loop until a stop completes.
@@ -223,7 +224,7 @@ impl Engine {
         let mut active = std::mem::take(&mut self.active);
         while !self.exit_now && self.has_jobs() {
             // 1. Poll: don't sleep if work is already pending.
-            let mut timeout = if self.fds.has_active() || self.sched.has_runnable() {
+            let mut timeout = if self.io.fds.has_active() || self.sched.has_runnable() {
                 0
             } else {
                 match self.sched.next_expiry(self.clock.now_abs) {
@@ -245,31 +246,22 @@ impl Engine {
                         .any(|l| l.state == crate::listener::LiState::Full);
                 }
             }
-            if !self.clis.is_empty() {
-                // Stats sessions are swept for idleness once a second.
-                timeout = timeout.min(1000);
-                if self.clock.now_abs >= self.next_cli_sweep {
-                    self.next_cli_sweep = self.clock.now_abs + 1000;
-                    self.cli_sweep();
-                }
-            }
-            self.fds.poll(timeout);
+            self.io.fds.poll(timeout);
             self.clock.update();
             // 2. I/O callbacks.
-            self.fds.take_active(&mut active);
+            self.io.fds.take_active(&mut active);
             for &fd in active.iter() {
-                let (r, w) = self.fds.pending(fd);
+                let (r, w) = self.io.fds.pending(fd);
                 if !r && !w {
                     continue;
                 }
-                match self.fds.owner(fd) {
+                match self.io.fds.owner(fd) {
                     FdOwner::Conn(cid) => self.conn_io(cid, r, w),
                     FdOwner::Listener(li) => self.accept_loop(li),
                     FdOwner::Signal => self.handle_signals(),
-                    FdOwner::Cli(id) => self.cli_io(id, r, w),
                     FdOwner::None => {}
                 }
-                self.fds.requeue(fd);
+                self.io.fds.requeue(fd);
             }
             // 3. Timers, then runnable tasks (bounded per turn).
             self.sched.wake_expired(self.clock.now_abs);
@@ -281,6 +273,7 @@ impl Engine {
                 };
                 match kind {
                     TaskKind::Stream(sid) => self.process_stream(sid),
+                    TaskKind::Applet(aid) => self.applet_run(aid),
                     TaskKind::Stopper => self.stopper_task(tid),
                     TaskKind::Handshake(cid) => self.handshake_timeout(tid, cid),
                     TaskKind::Check(px, srv) => self.process_check(tid, px, srv),
@@ -290,8 +283,90 @@ impl Engine {
         self.active = active;
     }
 
+    /// I/O callback of a connection fd: hands it to its owner.
+    fn conn_io(&mut self, cid: ConnId, can_r: bool, can_w: bool) {
+        let Some(conn) = self.io.conns.get(cid) else {
+            return;
+        };
+        match conn.owner {
+            ConnOwner::Stream { sid, side } => {
+                let Some(s) = self.streams.get_mut(sid) else {
+                    return;
+                };
+                let mut cx = crate::si::SiCtx {
+                    io: &mut self.io,
+                    sched: &mut self.sched,
+                    now: self.clock.now,
+                    task: s.task,
+                };
+                if crate::stream::io::conn_io(s, side, can_r, can_w, &mut cx) {
+                    self.sched.wakeup(s.task);
+                }
+                s.note_timers(&mut self.sched, &self.clock);
+            }
+            ConnOwner::Check { .. } => self.check_conn_io(cid, can_r, can_w),
+            ConnOwner::Listener(li) => self.handshake_io(cid, li),
+        }
+    }
+
+    /// The stream task: runs the stream until its state is stable, then
+    /// either re-arms its timer or, when both ends are closed, logs and
+    /// frees it.
+    pub fn process_stream(&mut self, sid: StreamId) {
+        let (streams, mut cx) = self.stream_ctx();
+        let Some(s) = streams.get_mut(sid) else {
+            return;
+        };
+        let done = crate::stream::step(s, &mut cx);
+        if !done {
+            s.requeue(cx.sched, cx.clock);
+            return;
+        }
+        self.stream_free(sid);
+    }
+
+    /// An applet's task.
+    pub fn applet_run(&mut self, aid: AppletId) {
+        let Some(a) = self.applets.get(aid) else {
+            return;
+        };
+        match a.state {
+            crate::applet::AppletState::Cli(_) => self.cli_applet_run(aid),
+        }
+    }
+
+    /// Hands free slots of server `srv` of backend `be` to queued streams
+    /// (after a slot was released, the server came UP, or its state changed
+    /// from the CLI).
+    pub fn dequeue(&mut self, be: usize, srv: usize) {
+        crate::stream::queue::dequeue(
+            &mut self.pends,
+            &mut self.proxies,
+            &mut self.sched,
+            be,
+            srv,
+            self.clock.now_abs,
+        );
+    }
+
     /// Total streams queued on backends (for logs).
     pub fn queued_total(&self, be: usize) -> u32 {
         self.proxies.get(be).map_or(0, |p| p.total_queued() as u32)
+    }
+
+    /// A stream context over the engine's arenas (for the stream layer's
+    /// handlers called outside `process_stream`).
+    pub fn stream_ctx(&mut self) -> (&mut Arena<StreamId, Stream>, StreamCtx<'_>) {
+        (
+            &mut self.streams,
+            StreamCtx {
+                io: &mut self.io,
+                sched: &mut self.sched,
+                clock: &self.clock,
+                proxies: &mut self.proxies,
+                pends: &mut self.pends,
+                applets: &mut self.applets,
+            },
+        )
     }
 }

@@ -64,8 +64,8 @@ impl Engine {
     /// Registers the signalfd with the poller.
     pub fn start_signals(&mut self, fd: i32) -> std::io::Result<()> {
         self.signal_fd = fd;
-        self.fds.insert(fd, FdOwner::Signal)?;
-        self.fds.want_recv(fd);
+        self.io.fds.insert(fd, FdOwner::Signal)?;
+        self.io.fds.want_recv(fd);
         Ok(())
     }
 
@@ -79,7 +79,7 @@ impl Engine {
             let n =
                 unsafe { libc::read(self.signal_fd, &mut info as *mut _ as *mut libc::c_void, sz) };
             if n != sz as isize {
-                self.fds.cant_recv(self.signal_fd);
+                self.io.fds.cant_recv(self.signal_fd);
                 return;
             }
             match info.ssi_signo as libc::c_int {
@@ -121,7 +121,7 @@ impl Engine {
                 let fd = self.listeners[i].fd;
                 for _ in 0..1000 {
                     self.accept_loop(i);
-                    if !self.fds.recv_ready(fd) || self.listeners[i].state != LiState::Ready {
+                    if !self.io.fds.recv_ready(fd) || self.listeners[i].state != LiState::Ready {
                         break;
                     }
                 }
@@ -129,7 +129,7 @@ impl Engine {
             }
             let l = &mut self.listeners[i];
             if l.state != LiState::Closed {
-                self.fds.remove(l.fd);
+                self.io.fds.remove(l.fd);
                 crate::conn::sock::close(l.fd);
                 l.state = LiState::Closed;
             }
@@ -174,7 +174,7 @@ impl Engine {
 
     /// The stop timer fired: either the `grace` delay ended (start the soft
     /// stop now) or `hard-stop-after` expired (exit now).
-    pub fn stopper_task(&mut self, tid: usize) {
+    pub fn stopper_task(&mut self, tid: crate::task::TaskId) {
         self.sched.destroy(tid);
         if self.grace_pending && !self.stopping {
             self.grace_pending = false;
@@ -199,7 +199,7 @@ impl Engine {
         for l in self.listeners.iter_mut() {
             if l.state == LiState::Ready || l.state == LiState::Full {
                 l.state = LiState::Paused;
-                self.fds.stop_recv(l.fd);
+                self.io.fds.stop_recv(l.fd);
                 if matches!(l.addr, crate::listener::LiAddr::Tcp(_)) {
                     crate::conn::sock::shutdown(l.fd, libc::SHUT_RD);
                 }
@@ -225,8 +225,8 @@ impl Engine {
                     continue;
                 }
                 l.state = LiState::Ready;
-                self.fds.want_recv(l.fd);
-                self.fds.may_recv(l.fd);
+                self.io.fds.want_recv(l.fd);
+                self.io.fds.may_recv(l.fd);
             }
         }
     }

@@ -63,12 +63,10 @@ pub enum FdOwner {
     None,
     /// A listening socket (index in the engine's listener table).
     Listener(usize),
-    /// A connection (key in the engine's connection slab).
-    Conn(usize),
+    /// A connection.
+    Conn(crate::arena::ConnId),
     /// The signalfd.
     Signal,
-    /// A stats-socket session (key in the engine's CLI slab).
-    Cli(usize),
 }
 
 /// One fd's entry.
@@ -111,7 +109,7 @@ impl FdTab {
             self.entries.resize(idx + 64, FdEntry::default());
         }
         let ev = match owner {
-            FdOwner::Conn(_) | FdOwner::Cli(_) => EV_BOTH,
+            FdOwner::Conn(_) => EV_BOTH,
             _ => (libc::EPOLLIN | libc::EPOLLET) as u32,
         };
         sys::epoll_add(self.epfd, fd, ev)?;
@@ -299,7 +297,7 @@ impl FdTab {
                     && !st.intersects(
                         FdState::WANT_R | FdState::MUTED_R | FdState::RDHUP | FdState::ERR,
                     )
-                    && matches!(e.owner, FdOwner::Conn(_) | FdOwner::Cli(_))
+                    && matches!(e.owner, FdOwner::Conn(_))
                     && sys::epoll_mod(epfd, fd, EV_MUTED_R).is_ok()
                 {
                     st.insert(FdState::MUTED_R);
@@ -365,6 +363,7 @@ impl Drop for FdTab {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::arena::{ConnId, Id};
 
     fn socketpair() -> (RawFd, RawFd) {
         let mut sv = [0; 2];
@@ -395,7 +394,8 @@ mod tests {
     fn unwanted_input_mutes_reading_and_want_recv_reports_waiting_data() {
         let mut t = FdTab::new().expect("epoll");
         let (a, b) = socketpair();
-        t.insert(a, FdOwner::Conn(0)).expect("insert");
+        t.insert(a, FdOwner::Conn(ConnId::from_idx(0)))
+            .expect("insert");
         // Writable at once; nobody wants to read: input mutes the fd.
         t.poll(0);
         send(b, b"x");
@@ -423,7 +423,8 @@ mod tests {
     fn wanted_input_does_not_mute() {
         let mut t = FdTab::new().expect("epoll");
         let (a, b) = socketpair();
-        t.insert(a, FdOwner::Conn(0)).expect("insert");
+        t.insert(a, FdOwner::Conn(ConnId::from_idx(0)))
+            .expect("insert");
         t.want_recv(a);
         send(b, b"x");
         t.poll(100);

@@ -40,7 +40,7 @@ pub struct Server {
     pub cur_sess: u32,
     pub max_sess: u32,
     /// Streams queued for this server specifically.
-    pub queue: VecDeque<usize>,
+    pub queue: VecDeque<crate::arena::PendId>,
     pub cum_sess: u64,
     pub failed_conns: u64,
     pub retries: u64,
@@ -86,7 +86,12 @@ pub struct Proxy {
     pub default_backend: Option<usize>,
     pub servers: Vec<Server>,
     /// Streams waiting for any server of this backend.
-    pub queue: VecDeque<usize>,
+    pub queue: VecDeque<crate::arena::PendId>,
+    /// Analysers a stream accepted by this frontend starts with.
+    pub fe_req_ana: crate::channel::AnFlags,
+    /// An internal proxy (the stats sockets' `GLOBAL` frontend): not in
+    /// the stats, never stopped or logged.
+    pub internal: bool,
     pub logs: Vec<LogCfg>,
     pub disabled: bool,
     /// Current connections on the frontend side.
@@ -170,6 +175,12 @@ impl Proxy {
             default_backend: None,
             servers,
             queue: VecDeque::new(),
+            fe_req_ana: if c.cap.fe {
+                crate::channel::AnFlags::REQ_SWITCHING_RULES
+            } else {
+                crate::channel::AnFlags::empty()
+            },
+            internal: false,
             logs,
             disabled: c.disabled,
             feconn: 0,
@@ -187,6 +198,24 @@ impl Proxy {
                 s.port.is_none() || s.addr.is_unspecified() || s.send_proxy || s.send_proxy_v2
             }),
         }
+    }
+
+    /// The internal frontend of the stats sockets (HAProxy's `GLOBAL`
+    /// proxy): its streams target the CLI applet, and `stats timeout` is its
+    /// client timeout.
+    pub fn cli_frontend(stats_timeout: u32) -> Self {
+        let cfg = ProxyCfg {
+            name: "GLOBAL".into(),
+            kind: "frontend",
+            ..Default::default()
+        };
+        let mut p = Proxy::from_cfg(&cfg, 0, &[], 0);
+        p.internal = true;
+        p.is_fe = false;
+        p.is_be = false;
+        p.fe_req_ana = crate::channel::AnFlags::empty();
+        p.timeouts.client = stats_timeout;
+        p
     }
 
     /// Total streams queued on this backend and its servers.

@@ -1,22 +1,20 @@
-//! Stream interfaces: each end of a stream and its connection state machine.
+//! Stream interfaces: each end of a stream, its connection state machine,
+//! and the verbs the stream uses to drive it (`io.rs`).
+//!
+//! An SI's end is a connection (a socket, through the connection layer) or
+//! an applet (a task that reads and writes the channels itself). The back
+//! SI goes through the connection states below; the front SI of an accepted
+//! connection starts EST.
 //!
 //! ```text
-//!            +-----+  want conn   +-----+  server assigned  +-----+ connect() +-----+
-//!            | INI |------------->| REQ |------------------>| ASS |---------->| CON |
-//!            +-----+              +-----+                   +-----+           +-----+
-//!                                  |  ^ \ maxconn reached      ^  ^          ok/ |  \ error,
-//!                         no server|  |  v                     |  |            v    v timeout
-//!                                  |  | +-----+ slot granted   |  |        +-----+ +-----+
-//!                                  |  | | QUE |----------------+  |        | EST | | CER |
-//!                                  |  | +-----+                   |        +-----+ +-----+
-//!                                  |  |  | timeout queue          |  turn-    |   retries /  |
-//!                                  |  |  v                        |  around   v   redispatch |
-//!                                  |  +--(redispatch)-- +-----+ --+       +-----+           |
-//!                                  |                    | TAR |<----------| DIS |<-- ...    |
-//!                                  v                    +-----+ <---------+-----+-----------+
-//!                                +-----+                                    |  no retry left
-//!                                | CLO |<-----------------------------------+
-//!                                +-----+
+//!   INI --want conn--> REQ --server assigned--> ASS --connect()--> CON --connected--> EST
+//!                      | | \--all full--> QUE --slot--> ASS         | \               |
+//!                      | |                 \--timeout--> CLO        |  error/timeout  | both
+//!                      | \--applet target--> EST                    v                 | ways shut
+//!                      \--no server--> CLO          ASS <--retry-- CER --no retry--> CLO
+//!                                                   REQ <--redispatch-/|              ^
+//!                                                   TAR <--error------/               |
+//!                                      (TAR --delay over--> ASS)      EST --> DIS ----+
 //! ```
 //!
 //! CER is a *past* connection error: the I/O layer never jumps to CLO by
@@ -24,6 +22,11 @@
 //! redispatch) and giving up (CLO). REQ, CER and DIS are transient and never
 //! survive a return from `process_stream`.
 
+pub mod io;
+
+use crate::arena::{AppletId, ConnId, TaskId};
+use crate::conn::IoCtx;
+use crate::task::Scheduler;
 use crate::ticks::{ETERNITY, Tick};
 use bitflags::bitflags;
 
@@ -79,6 +82,7 @@ impl SiState {
                 | (Ini, Clo)
                 | (Req, Ass)
                 | (Req, Que)
+                | (Req, Est)
                 | (Req, Clo)
                 | (Que, Ass)
                 | (Que, Req)
@@ -110,17 +114,16 @@ impl std::fmt::Display for SiState {
 }
 
 bitflags! {
-    /// Stream-interface flags (HAProxy's SI_FL_*).
+    /// Stream-interface flags (HAProxy's SI_FL_*). Set by the I/O verbs
+    /// (ERR, WAIT_ROOM) or at set-up by the stream (NOLINGER).
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
     pub struct SiFlags: u16 {
         /// An I/O error was reported on this side.
         const ERR       = 0x0001;
-        /// The side asked to be woken when room frees up.
+        /// The applet end waits for room in its input channel.
         const WAIT_ROOM = 0x0002;
-        /// The next connection attempt should pick another server.
-        const REDISP    = 0x0004;
-        /// Don't use half-closes (close both ways together).
-        const NOHALF    = 0x0008;
+        /// Close this side with a reset (`option nolinger`).
+        const NOLINGER  = 0x0004;
     }
 }
 
@@ -149,8 +152,24 @@ pub enum ErrType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum End {
     None,
-    /// A connection (key in the engine's connection slab).
-    Conn(usize),
+    /// A connection.
+    Conn(ConnId),
+    /// An applet, driven by its own task.
+    Applet {
+        id: AppletId,
+        task: TaskId,
+    },
+}
+
+/// What the SI verbs need besides the stream's own parts: the I/O arenas,
+/// the scheduler (to wake applets and the stream), the time, and the task
+/// of the stream being driven.
+pub struct SiCtx<'a> {
+    pub io: &'a mut IoCtx,
+    pub sched: &'a mut Scheduler,
+    pub now: Tick,
+    /// The stream's own task.
+    pub task: TaskId,
 }
 
 /// One end of a stream.
@@ -164,6 +183,9 @@ pub struct StreamInterface {
     /// Expiry of the current state (connect timeout, turn-around, queue).
     pub exp: Tick,
     pub end: End,
+    /// Read timeout of this side once its output is shut (`timeout
+    /// client-fin` / `server-fin`), 0 to keep the current one.
+    pub fin_to: u32,
     /// Index of the SI for traces (0 front, 1 back).
     idx: u8,
 }
@@ -178,6 +200,7 @@ impl StreamInterface {
             conn_retries: 0,
             exp: ETERNITY,
             end: End::None,
+            fin_to: 0,
             idx,
         }
     }
@@ -203,10 +226,10 @@ impl StreamInterface {
 
     /// The attached connection id, if any.
     #[inline]
-    pub fn conn(&self) -> Option<usize> {
+    pub fn conn(&self) -> Option<ConnId> {
         match self.end {
             End::Conn(c) => Some(c),
-            End::None => None,
+            _ => None,
         }
     }
 }
@@ -243,6 +266,8 @@ mod tests {
         assert!(!SiState::Que.edge_allowed(SiState::Est));
         assert!(SiState::Que.edge_allowed(SiState::Ass));
         assert!(SiState::Cer.edge_allowed(SiState::Req));
+        // An applet target is established without connecting.
+        assert!(SiState::Req.edge_allowed(SiState::Est));
     }
 
     #[test]

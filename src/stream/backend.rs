@@ -1,491 +1,451 @@
 //! The back stream interface's state machine: server assignment, queueing,
-//! connection, retries and redispatch. One handler per state; each names the
-//! states it can produce. `update_back_si` is the driver.
+//! connection, retries and redispatch. One handler per state; each names
+//! the states it can produce. `update_back_si` is the driver. Every handler
+//! takes the stream and the arenas it may touch ([`StreamCtx`]), so each
+//! can be driven on a hand-built stream (see the tests below).
 
-use super::{Finst, SfFlags};
+use super::queue;
+use super::{Finst, SfFlags, Stream, StreamCtx, Target, close_side};
 use crate::channel::CfFlags;
-use crate::conn::{CoFlags, ConnOwner, Connection, Side};
-use crate::engine::Engine;
+use crate::conn::{CoFlags, ConnOwner, Connection, HsFlags, Side};
 use crate::proxy::lb::{self, Pick};
 use crate::si::{End, ErrType, SiFlags, SiState};
 use crate::ticks::{ETERNITY, tick_add, tick_add_ifset, tick_is_expired};
 
-impl Engine {
-    /// Drives the back SI one step from its current state.
-    pub fn update_back_si(&mut self, sid: usize) {
-        let Some(s) = self.streams.get(sid) else {
-            return;
-        };
-        match s.si[1].state() {
-            SiState::Ini => self.back_handle_st_ini(sid),
-            SiState::Req => self.back_handle_st_req(sid),
-            SiState::Que => self.back_handle_st_que(sid),
-            SiState::Tar => self.back_handle_st_tar(sid),
-            SiState::Ass => self.back_handle_st_ass(sid),
-            SiState::Con => self.back_handle_st_con(sid),
-            SiState::Cer => self.back_handle_st_cer(sid),
-            SiState::Est => {}
-            SiState::Dis => {
-                if let Some(s) = self.streams.get_mut(sid) {
-                    s.si[1].set_state(SiState::Clo);
-                }
-            }
-            SiState::Clo => {}
-        }
+/// Drives the back SI one step from its current state.
+pub fn update_back_si(s: &mut Stream, cx: &mut StreamCtx) {
+    match s.si[1].state() {
+        SiState::Ini => back_handle_st_ini(s),
+        SiState::Req => back_handle_st_req(s, cx),
+        SiState::Que => back_handle_st_que(s, cx),
+        SiState::Tar => back_handle_st_tar(s, cx),
+        SiState::Ass => back_handle_st_ass(s, cx),
+        SiState::Con => back_handle_st_con(s, cx),
+        SiState::Cer => back_handle_st_cer(s, cx),
+        SiState::Est => {}
+        SiState::Dis => s.si[1].set_state(SiState::Clo),
+        SiState::Clo => {}
     }
+}
 
-    /// INI -> REQ when the request channel asks for a connection, or
-    /// INI -> CLO when the client is already gone with nothing to forward.
-    fn back_handle_st_ini(&mut self, sid: usize) {
-        let Some(s) = self.streams.get_mut(sid) else {
-            return;
-        };
-        if s.req.flags.contains(CfFlags::AUTO_CONNECT) {
-            s.si[1].set_state(SiState::Req);
-        } else if s.si[0].state() == SiState::Clo {
-            s.si[1].set_state(SiState::Clo);
-        }
+/// INI -> REQ when the request channel asks for a connection, or
+/// INI -> CLO when the client is already gone with nothing to forward.
+fn back_handle_st_ini(s: &mut Stream) {
+    if s.req.flags.contains(CfFlags::AUTO_CONNECT) {
+        s.si[1].set_state(SiState::Req);
+    } else if s.si[0].state() == SiState::Clo {
+        s.si[1].set_state(SiState::Clo);
     }
+}
 
-    /// REQ -> ASS (server picked), QUE (all servers full), or CLO (no server).
-    fn back_handle_st_req(&mut self, sid: usize) {
-        let now = self.clock.now;
-        let Some(s) = self.streams.get_mut(sid) else {
-            return;
-        };
-        let Some(be) = s.be else {
-            s.set_term('P', Finst::Connect);
-            s.si[1].set_state(SiState::Clo);
-            return;
-        };
-        let Some(px) = self.proxies.get_mut(be) else {
-            return;
-        };
-        let src = s.cli_addr.map(|a| a.ip());
-        let avoid = if s.flags.contains(SfFlags::REDISP) {
-            s.prev_srv
-        } else {
-            None
-        };
-        match lb::pick(px, src, avoid) {
-            Pick::Server(i) => {
-                let srv = &mut px.servers[i];
-                srv.cur_sess += 1;
-                srv.max_sess = srv.max_sess.max(srv.cur_sess);
-                srv.cum_sess += 1;
-                s.srv = Some(i);
-                s.last_srv = Some(i);
-                s.flags.insert(SfFlags::ASSIGNED | SfFlags::CURR_SESS);
-                if avoid.is_some() && avoid != Some(i) {
-                    srv.redispatches += 1;
-                }
-                s.si[1].set_state(SiState::Ass);
-            }
-            Pick::Queue => {
-                px.queue.push_back(sid);
-                // %bq counts the queue including this stream, as HAProxy logs it.
-                s.queue_pos = (0, px.queue.len() as u32);
-                s.flags.insert(SfFlags::QUEUED);
-                s.t_queue.get_or_insert(self.clock.now_abs);
-                let qto = if px.timeouts.queue != 0 {
-                    px.timeouts.queue
-                } else {
-                    px.timeouts.connect
-                };
-                s.si[1].exp = tick_add_ifset(now, qto);
-                s.si[1].set_state(SiState::Que);
-            }
-            Pick::NoServer => {
-                s.set_term('S', Finst::Connect);
-                s.si[1].err_type = ErrType::ConnErr;
+/// REQ -> EST (an applet serves the stream), ASS (server picked), QUE (all
+/// servers full), or CLO (no backend: `PC`, no server: `SC`).
+fn back_handle_st_req(s: &mut Stream, cx: &mut StreamCtx) {
+    let now = cx.clock.now;
+    if let Target::Applet(kind) = s.target {
+        super::attach_applet(s, kind, cx);
+        return;
+    }
+    let Some(be) = s.be else {
+        s.set_term('P', Finst::Connect);
+        s.si[1].set_state(SiState::Clo);
+        return;
+    };
+    let Some(px) = cx.proxies.get_mut(be) else {
+        s.set_term('P', Finst::Connect);
+        s.si[1].set_state(SiState::Clo);
+        return;
+    };
+    let src = s.cli_addr.map(|a| a.ip());
+    let avoid = if s.flags.contains(SfFlags::REDISP) {
+        s.prev_srv
+    } else {
+        None
+    };
+    match lb::pick(px, src, avoid) {
+        Pick::Server(i) => {
+            let Some(srv) = px.servers.get_mut(i) else {
                 s.si[1].set_state(SiState::Clo);
+                return;
+            };
+            srv.cur_sess += 1;
+            srv.max_sess = srv.max_sess.max(srv.cur_sess);
+            srv.cum_sess += 1;
+            if avoid.is_some() && avoid != Some(i) {
+                srv.redispatches += 1;
             }
-        }
-    }
-
-    /// QUE -> ASS (a slot was granted by `dequeue`), CLO (queue timeout, or
-    /// client error).
-    fn back_handle_st_que(&mut self, sid: usize) {
-        let now = self.clock.now;
-        let Some(s) = self.streams.get_mut(sid) else {
-            return;
-        };
-        if !s.flags.contains(SfFlags::QUEUED) && s.flags.contains(SfFlags::ASSIGNED) {
-            s.si[1].exp = ETERNITY;
+            s.target = Target::Server(i);
+            s.last_srv = Some(i);
+            s.flags.insert(SfFlags::ASSIGNED | SfFlags::CURR_SESS);
             s.si[1].set_state(SiState::Ass);
-            return;
         }
-        // A client that errored, or closed with nothing to forward, gives up
-        // its place in the queue.
-        if s.client_gave_up() {
-            s.set_term('C', Finst::Queue);
-            s.si[1].err_type = ErrType::QueueAbrt;
-            self.queue_remove(sid);
-            if let Some(s) = self.streams.get_mut(sid) {
-                s.si[1].exp = ETERNITY;
-                s.si[1].set_state(SiState::Clo);
-            }
-            return;
+        Pick::Queue => {
+            let (p, len) = queue::enqueue(cx.pends, px, be, s.task);
+            s.pend = Some(p);
+            // %bq counts the queue including this stream, as HAProxy logs it.
+            s.queue_pos = (0, len);
+            s.t_queue.get_or_insert(cx.clock.now_abs);
+            let qto = if px.timeouts.queue != 0 {
+                px.timeouts.queue
+            } else {
+                px.timeouts.connect
+            };
+            s.si[1].exp = tick_add_ifset(now, qto);
+            s.si[1].set_state(SiState::Que);
         }
-        if tick_is_expired(s.si[1].exp, now) {
-            s.set_term('s', Finst::Queue);
-            s.si[1].err_type = ErrType::QueueTo;
-            s.si[1].exp = ETERNITY;
-            self.queue_remove(sid);
-            if let Some(s) = self.streams.get_mut(sid) {
-                s.si[1].set_state(SiState::Clo);
-            }
+        Pick::NoServer => {
+            s.set_term('S', Finst::Connect);
+            s.si[1].err_type = ErrType::ConnErr;
+            s.si[1].set_state(SiState::Clo);
         }
     }
+}
 
-    /// TAR -> ASS (turn-around over, same server) or REQ (redispatch).
-    fn back_handle_st_tar(&mut self, sid: usize) {
-        let now = self.clock.now;
-        let Some(s) = self.streams.get_mut(sid) else {
-            return;
-        };
-        if s.client_gave_up() {
-            s.set_term('C', Finst::Connect);
-            s.si[1].exp = ETERNITY;
-            s.si[1].set_state(SiState::Clo);
-            self.release_server(sid);
-            return;
-        }
-        if !tick_is_expired(s.si[1].exp, now) {
-            return;
-        }
+/// A slot granted by the queue becomes the stream's server.
+pub(super) fn take_grant(s: &mut Stream, cx: &mut StreamCtx) {
+    let Some(p) = s.pend else { return };
+    if let Some((srv, t)) = queue::take_grant(cx.pends, p) {
+        grant(s, srv, t);
+    }
+}
+
+fn grant(s: &mut Stream, srv: usize, t_dequeue: u64) {
+    s.pend = None;
+    s.flags.insert(SfFlags::ASSIGNED | SfFlags::CURR_SESS);
+    s.target = Target::Server(srv);
+    s.last_srv = Some(srv);
+    s.t_dequeue = Some(t_dequeue);
+}
+
+/// Leaves the queue the stream waits in, if any. A slot granted meanwhile
+/// becomes the stream's (so that `release_server` gives it back).
+pub fn queue_leave(s: &mut Stream, cx: &mut StreamCtx) {
+    let Some(p) = s.pend.take() else { return };
+    if let Some((srv, t)) = queue::remove(cx.pends, cx.proxies, p) {
+        grant(s, srv, t);
+    }
+}
+
+/// QUE -> ASS (a slot was granted by `dequeue`), CLO (queue timeout, or
+/// client error).
+fn back_handle_st_que(s: &mut Stream, cx: &mut StreamCtx) {
+    let now = cx.clock.now;
+    take_grant(s, cx);
+    if s.pend.is_none() && s.flags.contains(SfFlags::ASSIGNED) {
         s.si[1].exp = ETERNITY;
-        if s.flags.contains(SfFlags::ASSIGNED) {
-            s.si[1].set_state(SiState::Ass);
-        } else {
-            s.si[1].set_state(SiState::Req);
-        }
+        s.si[1].set_state(SiState::Ass);
+        return;
     }
+    // A client that errored, or closed with nothing to forward, gives up
+    // its place in the queue.
+    if s.client_gave_up() {
+        s.set_term('C', Finst::Queue);
+        s.si[1].err_type = ErrType::QueueAbrt;
+        queue_leave(s, cx);
+        release_server(s, cx);
+        s.si[1].exp = ETERNITY;
+        s.si[1].set_state(SiState::Clo);
+        return;
+    }
+    if tick_is_expired(s.si[1].exp, now) {
+        s.set_term('s', Finst::Queue);
+        s.si[1].err_type = ErrType::QueueTo;
+        s.si[1].exp = ETERNITY;
+        queue_leave(s, cx);
+        release_server(s, cx);
+        s.si[1].set_state(SiState::Clo);
+    }
+}
 
-    /// ASS -> CON (connect() issued) or CER (immediate failure).
-    fn back_handle_st_ass(&mut self, sid: usize) {
-        let now = self.clock.now;
-        let Some(s) = self.streams.get_mut(sid) else {
-            return;
-        };
-        let (Some(be), Some(si)) = (s.be, s.srv) else {
-            s.si[1].set_state(SiState::Cer);
-            return;
-        };
-        let Some(px) = self.proxies.get(be) else {
-            return;
-        };
-        let srv = &px.servers[si];
-        let mut addr = srv.addr;
-        if !srv.has_port
-            && let Some(f) = s.frt_addr
-        {
-            addr.set_port(f.port());
-        }
-        if addr.ip().is_unspecified()
-            && let Some(f) = s.frt_addr
-        {
-            addr.set_ip(f.ip());
-        }
-        let cto = px.timeouts.connect;
-        let (send_v1, send_v2) = (srv.send_proxy, srv.send_proxy_v2);
-        let keepalive = px.opts.tcpka || px.opts.srvtcpka;
-        match crate::conn::sock::tcp_connect(&addr, None) {
-            Ok((fd, connected)) => {
-                let _ =
-                    crate::conn::sock::setsockopt_int(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
-                if keepalive {
-                    let _ = crate::conn::sock::setsockopt_int(
-                        fd,
-                        libc::SOL_SOCKET,
-                        libc::SO_KEEPALIVE,
-                        1,
-                    );
+/// TAR -> ASS (turn-around over, same server), REQ (redispatch), or CLO
+/// (the client gave up meanwhile).
+fn back_handle_st_tar(s: &mut Stream, cx: &mut StreamCtx) {
+    let now = cx.clock.now;
+    if s.client_gave_up() {
+        s.set_term('C', Finst::Connect);
+        s.si[1].exp = ETERNITY;
+        s.si[1].set_state(SiState::Clo);
+        release_server(s, cx);
+        return;
+    }
+    if !tick_is_expired(s.si[1].exp, now) {
+        return;
+    }
+    s.si[1].exp = ETERNITY;
+    if s.flags.contains(SfFlags::ASSIGNED) {
+        s.si[1].set_state(SiState::Ass);
+    } else {
+        s.si[1].set_state(SiState::Req);
+    }
+}
+
+/// ASS -> CON (connect() issued) or CER (immediate failure).
+fn back_handle_st_ass(s: &mut Stream, cx: &mut StreamCtx) {
+    let now = cx.clock.now;
+    let (Some(be), Some(si)) = (s.be, s.srv()) else {
+        s.si[1].set_state(SiState::Cer);
+        return;
+    };
+    let Some(px) = cx.proxies.get_mut(be) else {
+        s.si[1].set_state(SiState::Cer);
+        return;
+    };
+    let Some(srv) = px.servers.get(si) else {
+        s.si[1].set_state(SiState::Cer);
+        return;
+    };
+    let mut addr = srv.addr;
+    if !srv.has_port
+        && let Some(f) = s.frt_addr
+    {
+        addr.set_port(f.port());
+    }
+    if addr.ip().is_unspecified()
+        && let Some(f) = s.frt_addr
+    {
+        addr.set_ip(f.ip());
+    }
+    let cto = px.timeouts.connect;
+    let (send_v1, send_v2) = (srv.send_proxy, srv.send_proxy_v2);
+    let keepalive = px.opts.tcpka || px.opts.srvtcpka;
+    let tune = cx.io.tune;
+    let fd = match crate::conn::sock::tcp_connect(&addr, None) {
+        Ok((fd, connected)) => {
+            set_server_sockopts(fd, keepalive, tune);
+            let mut conn = Connection::new(
+                fd,
+                ConnOwner::Stream {
+                    sid: s.id,
+                    side: Side::Back,
+                },
+            );
+            // HH_SEND_PROXY: the header goes out before any data.
+            if send_v2 {
+                conn.out_hdr = Some(crate::conn::proxy_hdr::encode_v2(s.cli_addr, s.frt_addr));
+            } else if send_v1 {
+                conn.out_hdr = Some(crate::conn::proxy_hdr::encode_v1(s.cli_addr, s.frt_addr));
+            }
+            if conn.out_hdr.is_some() {
+                conn.hs.insert(HsFlags::SEND_PROXY);
+            }
+            conn.peer = Some(addr);
+            if !connected {
+                conn.flags.insert(CoFlags::WAIT_L4_CONN);
+            }
+            match cx.io.conn_insert(conn) {
+                Ok(cid) => {
+                    // Wait for writability (the connection's result);
+                    // reading is enabled once established.
+                    if let Some(c) = cx.io.conns.get(cid) {
+                        c.want_send(&mut cx.io.fds);
+                    }
+                    s.si[1].end = End::Conn(cid);
+                    fd
                 }
-                if self.tune.rcvbuf_server > 0 {
-                    let _ = crate::conn::sock::setsockopt_int(
-                        fd,
-                        libc::SOL_SOCKET,
-                        libc::SO_RCVBUF,
-                        self.tune.rcvbuf_server as i32,
-                    );
-                }
-                if self.tune.sndbuf_server > 0 {
-                    let _ = crate::conn::sock::setsockopt_int(
-                        fd,
-                        libc::SOL_SOCKET,
-                        libc::SO_SNDBUF,
-                        self.tune.sndbuf_server as i32,
-                    );
-                }
-                let mut conn = Connection::new(
-                    fd,
-                    ConnOwner::Stream {
-                        sid,
-                        side: Side::Back,
-                    },
-                );
-                // HH_SEND_PROXY: the header goes out before any data.
-                if send_v2 {
-                    conn.out_hdr = Some(crate::conn::proxy_hdr::encode_v2(s.cli_addr, s.frt_addr));
-                } else if send_v1 {
-                    conn.out_hdr = Some(crate::conn::proxy_hdr::encode_v1(s.cli_addr, s.frt_addr));
-                }
-                conn.peer = Some(addr);
-                if !connected {
-                    conn.flags.insert(CoFlags::WAIT_L4_CONN);
-                }
-                let cid = self.conns.insert(conn);
-                if self.fds.insert(fd, crate::fd::FdOwner::Conn(cid)).is_err() {
-                    self.conns.remove(cid);
-                    crate::conn::sock::close(fd);
+                Err(_) => {
                     s.si[1].err_type = ErrType::ConnOther;
                     s.si[1].set_state(SiState::Cer);
                     return;
                 }
-                // Wait for writability (connection result); reading is
-                // enabled once established.
-                self.fds.want_send(fd);
-                s.si[1].end = End::Conn(cid);
-                s.dbg_fds.1 = fd;
-                s.si[1].exp = tick_add_ifset(now, cto);
-                s.si[1].set_state(SiState::Con);
-                if !s.flags.contains(SfFlags::BE_ASSIGNED) {
-                    s.flags.insert(SfFlags::BE_ASSIGNED);
-                    if let Some(px) = self.proxies.get_mut(be) {
-                        px.beconn += 1;
-                        px.cum_beconn += 1;
-                    }
-                }
-            }
-            Err(e) => {
-                log::debug!("connect to {addr} failed: {e}");
-                s.si[1].err_type = ErrType::ConnErr;
-                s.si[1].flags.insert(SiFlags::ERR);
-                s.si[1].set_state(SiState::Cer);
             }
         }
-    }
-
-    /// CON -> EST (connected), CER (error or `timeout connect`), or stays.
-    fn back_handle_st_con(&mut self, sid: usize) {
-        let now = self.clock.now;
-        let Some(s) = self.streams.get_mut(sid) else {
-            return;
-        };
-        let Some(cid) = s.si[1].conn() else {
-            s.si[1].set_state(SiState::Cer);
-            return;
-        };
-        let flags = self
-            .conns
-            .get(cid)
-            .map(|c| c.flags)
-            .unwrap_or(CoFlags::ERROR);
-        if flags.contains(CoFlags::ERROR) {
+        Err(e) => {
+            log::debug!("connect to {addr} failed: {e}");
             s.si[1].err_type = ErrType::ConnErr;
             s.si[1].flags.insert(SiFlags::ERR);
             s.si[1].set_state(SiState::Cer);
             return;
         }
-        if !flags.contains(CoFlags::WAIT_L4_CONN) {
-            self.back_establish(sid);
-            return;
-        }
-        if s.client_gave_up() {
-            // The client aborted while we connect: give up now.
-            s.set_term('C', Finst::Connect);
-            s.si[1].err_type = ErrType::ConnAbrt;
-            s.si[1].exp = ETERNITY;
-            self.si_close(sid, Side::Back, true);
-            if let Some(s) = self.streams.get_mut(sid) {
-                s.si[1].set_state(SiState::Clo);
-            }
-            self.release_server(sid);
-            return;
-        }
-        if tick_is_expired(s.si[1].exp, now) {
-            s.si[1].err_type = ErrType::ConnTo;
-            s.si[1].set_state(SiState::Cer);
-        }
+    };
+    s.dbg_fds.1 = fd;
+    s.si[1].exp = tick_add_ifset(now, cto);
+    s.si[1].set_state(SiState::Con);
+    if !s.flags.contains(SfFlags::BE_ASSIGNED) {
+        s.flags.insert(SfFlags::BE_ASSIGNED);
+        px.beconn += 1;
+        px.cum_beconn += 1;
     }
+}
 
-    /// CON -> EST: arm data timeouts (or `timeout tunnel`) and start moving data.
-    fn back_establish(&mut self, sid: usize) {
-        let now = self.clock.now;
-        let Some(s) = self.streams.get_mut(sid) else {
-            return;
-        };
+/// TCP_NODELAY, and the keep-alive and buffer sizes the configuration asks
+/// for, on a new server socket.
+fn set_server_sockopts(fd: i32, keepalive: bool, tune: crate::conn::SockTune) {
+    use crate::conn::sock::setsockopt_int;
+    let _ = setsockopt_int(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
+    if keepalive {
+        let _ = setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1);
+    }
+    if tune.rcvbuf_server > 0 {
+        let _ = setsockopt_int(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            tune.rcvbuf_server as i32,
+        );
+    }
+    if tune.sndbuf_server > 0 {
+        let _ = setsockopt_int(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_SNDBUF,
+            tune.sndbuf_server as i32,
+        );
+    }
+}
+
+/// CON -> EST (connected), CER (error or `timeout connect`), CLO (the
+/// client gave up: `CC`), or stays.
+fn back_handle_st_con(s: &mut Stream, cx: &mut StreamCtx) {
+    let now = cx.clock.now;
+    let flags = match s.si[1].conn().and_then(|c| cx.io.conns.get(c)) {
+        Some(c) => c.flags,
+        None => CoFlags::ERROR,
+    };
+    if flags.contains(CoFlags::ERROR) {
+        s.si[1].err_type = ErrType::ConnErr;
+        s.si[1].flags.insert(SiFlags::ERR);
+        s.si[1].set_state(SiState::Cer);
+        return;
+    }
+    if !flags.contains(CoFlags::WAIT_L4_CONN) {
+        back_establish(s, cx);
+        return;
+    }
+    if s.client_gave_up() {
+        // The client aborted while we connect: give up now.
+        s.set_term('C', Finst::Connect);
+        s.si[1].err_type = ErrType::ConnAbrt;
         s.si[1].exp = ETERNITY;
-        s.si[1].err_type = ErrType::None;
-        s.si[1].set_state(SiState::Est);
-        s.t_connect = Some(self.clock.now_abs);
-        let fe_to = self
-            .proxies
-            .get(s.fe)
+        close_side(s, Side::Back, true, cx);
+        s.si[1].set_state(SiState::Clo);
+        release_server(s, cx);
+        return;
+    }
+    if tick_is_expired(s.si[1].exp, now) {
+        s.si[1].err_type = ErrType::ConnTo;
+        s.si[1].set_state(SiState::Cer);
+    }
+}
+
+/// CON -> EST: arms the data timeouts (`timeout client` / `server`, or
+/// `timeout tunnel` for both) and starts moving data: reading on the server
+/// side, and what the client sent so far goes out at once.
+fn back_establish(s: &mut Stream, cx: &mut StreamCtx) {
+    let now = cx.clock.now;
+    s.si[1].exp = ETERNITY;
+    s.si[1].err_type = ErrType::None;
+    s.si[1].set_state(SiState::Est);
+    s.t_connect = Some(cx.clock.now_abs);
+    let fe_to = cx.proxies.get(s.fe).map(|p| p.timeouts).unwrap_or_default();
+    let be_to =
+        s.be.and_then(|b| cx.proxies.get(b))
             .map(|p| p.timeouts)
             .unwrap_or_default();
-        let be_to =
-            s.be.and_then(|b| self.proxies.get(b))
-                .map(|p| p.timeouts)
-                .unwrap_or_default();
-        let (cli, srv) = if be_to.tunnel != 0 {
-            (be_to.tunnel, be_to.tunnel)
+    let (cli, srv) = if be_to.tunnel != 0 {
+        (be_to.tunnel, be_to.tunnel)
+    } else {
+        (fe_to.client, be_to.server)
+    };
+    s.req.rto = cli;
+    s.res.wto = cli;
+    s.res.rto = srv;
+    s.req.wto = srv;
+    if !s.req.flags.contains(CfFlags::SHUTR) {
+        s.req.rex = tick_add_ifset(now, cli);
+    }
+    s.res.rex = tick_add_ifset(now, srv);
+    if let Some(c) = s.si[1].conn().and_then(|c| cx.io.conns.get(c)) {
+        c.want_recv(&mut cx.io.fds);
+    }
+    // Send what the client already sent.
+    let task = s.task;
+    let req_full = s.req.flags.contains(CfFlags::FULL);
+    if super::io::send(s, Side::Back, &mut cx.si(task)) {
+        cx.sched.wakeup(task);
+    }
+    if !req_full && let Some(c) = s.si[0].conn().and_then(|c| cx.io.conns.get(c)) {
+        c.want_recv(&mut cx.io.fds);
+    }
+}
+
+/// CER -> TAR (async error: wait before retrying), ASS (retry now on the
+/// same server), REQ (redispatch), or CLO (no retry left: `SC`/`sC`).
+fn back_handle_st_cer(s: &mut Stream, cx: &mut StreamCtx) {
+    let now = cx.clock.now;
+    close_side(s, Side::Back, true, cx);
+    let Some(be) = s.be else {
+        s.si[1].set_state(SiState::Clo);
+        return;
+    };
+    let Some(px) = cx.proxies.get_mut(be) else {
+        s.si[1].set_state(SiState::Clo);
+        return;
+    };
+    if let Some(x) = s.srv().and_then(|i| px.servers.get_mut(i)) {
+        x.failed_conns += 1;
+    }
+    let err = s.si[1].err_type;
+    let redispatch = px.opts.redispatch;
+    let cto = px.timeouts.connect;
+    if s.si[1].conn_retries == 0 || s.si[0].flags.contains(SiFlags::ERR) {
+        let c = if err == ErrType::ConnTo { 's' } else { 'S' };
+        if s.si[0].flags.contains(SiFlags::ERR) {
+            s.set_term('C', Finst::Connect);
         } else {
-            (fe_to.client, be_to.server)
-        };
-        s.req.rto = cli;
-        s.res.wto = cli;
-        s.res.rto = srv;
-        s.req.wto = srv;
-        if !s.req.flags.contains(CfFlags::SHUTR) {
-            s.req.rex = tick_add_ifset(now, cli);
+            s.set_term(c, Finst::Connect);
         }
-        s.res.rex = tick_add_ifset(now, srv);
-        let back_fd = s.si[1].conn().and_then(|c| self.conns.get(c)).map(|c| c.fd);
-        let front_fd = s.si[0].conn().and_then(|c| self.conns.get(c)).map(|c| c.fd);
-        let req_full = s.req.flags.contains(CfFlags::FULL);
-        if let Some(fd) = back_fd {
-            self.fds.want_recv(fd);
-        }
-        // Send what the client already sent.
-        self.si_send(sid, Side::Back);
-        if let (Some(fd), false) = (front_fd, req_full) {
-            self.fds.want_recv(fd);
-        }
+        s.si[1].exp = ETERNITY;
+        s.si[1].set_state(SiState::Clo);
+        release_server(s, cx);
+        return;
     }
+    s.si[1].conn_retries -= 1;
+    s.retries_done += 1;
+    if let Some(x) = s.srv().and_then(|i| px.servers.get_mut(i)) {
+        x.retries += 1;
+    }
+    // With `option redispatch`, a non-deterministic algorithm picks
+    // another server right away when there is another one to pick
+    // (hash-based `source` stays on its server but for the last retry).
+    let usable = px.servers.iter().filter(|x| x.usable()).count();
+    let hash = px.balance == crate::cfg::model::Balance::Source;
+    let redisp = redispatch && usable > 1 && (!hash || s.si[1].conn_retries == 0);
+    if redisp {
+        s.prev_srv = s.srv();
+        s.flags.insert(SfFlags::REDISP);
+        release_server(s, cx);
+    }
+    let async_err = s.si[1].flags.contains(SiFlags::ERR);
+    s.si[1].flags.remove(SiFlags::ERR);
+    if redisp {
+        // Another server: no reason to wait before trying it.
+        s.si[1].set_state(SiState::Req);
+    } else if async_err || err == ErrType::ConnErr {
+        // Retrying at once would likely fail the same way: pause
+        // min(1s, timeout connect) first.
+        let delay = if cto != 0 && cto < 1000 { cto } else { 1000 };
+        s.si[1].exp = tick_add(now, delay);
+        s.si[1].set_state(SiState::Tar);
+    } else if s.flags.contains(SfFlags::ASSIGNED) {
+        s.si[1].set_state(SiState::Ass);
+    } else {
+        s.si[1].set_state(SiState::Req);
+    }
+}
 
-    /// CER -> TAR (async error: wait before retrying), ASS (retry now on the
-    /// same server), REQ (redispatch), or CLO (no retry left).
-    fn back_handle_st_cer(&mut self, sid: usize) {
-        let now = self.clock.now;
-        self.si_close(sid, Side::Back, true);
-        let Some(s) = self.streams.get_mut(sid) else {
-            return;
-        };
-        let Some(be) = s.be else { return };
-        let Some(px) = self.proxies.get_mut(be) else {
-            return;
-        };
-        if let Some(i) = s.srv {
-            px.servers[i].failed_conns += 1;
-        }
-        let err = s.si[1].err_type;
-        let redispatch = px.opts.redispatch;
-        let cto = px.timeouts.connect;
-        if s.si[1].conn_retries == 0 || s.si[0].flags.contains(SiFlags::ERR) {
-            let c = if err == ErrType::ConnTo { 's' } else { 'S' };
-            if s.si[0].flags.contains(SiFlags::ERR) {
-                s.set_term('C', Finst::Connect);
-            } else {
-                s.set_term(c, Finst::Connect);
-            }
-            s.si[1].exp = ETERNITY;
-            s.si[1].set_state(SiState::Clo);
-            self.release_server(sid);
-            return;
-        }
-        s.si[1].conn_retries -= 1;
-        s.retries_done += 1;
-        if let Some(i) = s.srv {
-            px.servers[i].retries += 1;
-        }
-        // With `option redispatch`, a non-deterministic algorithm picks
-        // another server right away when there is another one to pick
-        // (hash-based `source` stays on its server but for the last retry).
-        let usable = px.servers.iter().filter(|x| x.usable()).count();
-        let hash = px.balance == crate::cfg::model::Balance::Source;
-        let redisp = redispatch && usable > 1 && (!hash || s.si[1].conn_retries == 0);
-        if redisp {
-            s.prev_srv = s.srv;
-            s.flags.insert(SfFlags::REDISP);
-            self.release_server(sid);
-        }
-        let Some(s) = self.streams.get_mut(sid) else {
-            return;
-        };
-        let async_err = s.si[1].flags.contains(SiFlags::ERR);
-        s.si[1].flags.remove(SiFlags::ERR);
-        if redisp {
-            // Another server: no reason to wait before trying it.
-            s.si[1].set_state(SiState::Req);
-        } else if async_err || err == ErrType::ConnErr {
-            // Retrying at once would likely fail the same way: pause
-            // min(1s, timeout connect) first.
-            let delay = if cto != 0 && cto < 1000 { cto } else { 1000 };
-            s.si[1].exp = tick_add(now, delay);
-            s.si[1].set_state(SiState::Tar);
-        } else if s.flags.contains(SfFlags::ASSIGNED) {
-            s.si[1].set_state(SiState::Ass);
-        } else {
-            s.si[1].set_state(SiState::Req);
-        }
+/// Gives back the server slot (and backend count) a stream holds, then
+/// lets the next queued stream take it.
+pub fn release_server(s: &mut Stream, cx: &mut StreamCtx) {
+    let Some(be) = s.be else { return };
+    if !s.flags.contains(SfFlags::CURR_SESS) {
+        return;
     }
-
-    /// Gives back the server slot (and backend count) a stream holds, then
-    /// lets the next queued stream take it.
-    pub fn release_server(&mut self, sid: usize) {
-        let Some(s) = self.streams.get_mut(sid) else {
-            return;
-        };
-        let Some(be) = s.be else { return };
-        let mut freed = None;
-        if s.flags.contains(SfFlags::CURR_SESS) {
-            s.flags.remove(SfFlags::CURR_SESS | SfFlags::ASSIGNED);
-            if let (Some(px), Some(i)) = (self.proxies.get_mut(be), s.srv) {
-                px.servers[i].cur_sess = px.servers[i].cur_sess.saturating_sub(1);
-                freed = Some(i);
-            }
-            s.srv = None;
-        }
-        if let Some(i) = freed {
-            self.dequeue(be, i);
-        }
+    s.flags.remove(SfFlags::CURR_SESS | SfFlags::ASSIGNED);
+    let srv = s.srv();
+    s.target = Target::None;
+    let Some(i) = srv else { return };
+    if let Some(x) = cx.proxies.get_mut(be).and_then(|p| p.servers.get_mut(i)) {
+        x.cur_sess = x.cur_sess.saturating_sub(1);
     }
-
-    /// Hands a free slot of server `srv` to the oldest stream waiting for it
-    /// (its own queue first, then the backend queue).
-    pub fn dequeue(&mut self, be: usize, srv: usize) {
-        let now_abs = self.clock.now_abs;
-        let Some(px) = self.proxies.get_mut(be) else {
-            return;
-        };
-        while !px.servers[srv].full() && px.servers[srv].usable() {
-            let next = px.servers[srv]
-                .queue
-                .pop_front()
-                .or_else(|| px.queue.pop_front());
-            let Some(qsid) = next else { break };
-            let Some(qs) = self.streams.get_mut(qsid) else {
-                continue;
-            };
-            qs.flags.remove(SfFlags::QUEUED);
-            qs.flags.insert(SfFlags::ASSIGNED | SfFlags::CURR_SESS);
-            qs.srv = Some(srv);
-            qs.last_srv = Some(srv);
-            qs.t_dequeue = Some(now_abs);
-            let s = &mut px.servers[srv];
-            s.cur_sess += 1;
-            s.max_sess = s.max_sess.max(s.cur_sess);
-            s.cum_sess += 1;
-            self.sched.wakeup(qs.task);
-        }
-    }
-
-    /// Removes a stream from whatever queue holds it.
-    pub fn queue_remove(&mut self, sid: usize) {
-        let Some(s) = self.streams.get_mut(sid) else {
-            return;
-        };
-        if !s.flags.contains(SfFlags::QUEUED) {
-            return;
-        }
-        s.flags.remove(SfFlags::QUEUED);
-        if let Some(px) = s.be.and_then(|b| self.proxies.get_mut(b)) {
-            px.queue.retain(|&x| x != sid);
-            for srv in px.servers.iter_mut() {
-                srv.queue.retain(|&x| x != sid);
-            }
-        }
-    }
+    queue::dequeue(cx.pends, cx.proxies, cx.sched, be, i, cx.clock.now_abs);
 }

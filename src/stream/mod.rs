@@ -1,25 +1,38 @@
-//! Streams: a client connection, its server connection, and the two channels
+//! Streams: a client end, a server (or applet) end, and the two channels
 //! between them.
 //!
-//! `process_stream` is the stream task: it checks timeouts, drives the back
-//! stream interface through its state machine (one handler per state, see
-//! `backend.rs`), propagates shutdowns from one side to the other, and when
-//! both ends are closed logs the stream and frees it. Once both ends are
-//! established the I/O callbacks (`io.rs`) forward data on their own and only
-//! wake the task for special conditions: read0, errors, a finished shutdown,
-//! a connection result, or a timer.
+//! `step` is the body of the stream task (`process_stream`): it turns
+//! expired timers into flags, runs the analysers over each channel's input,
+//! checks for errors and timeouts, drives the back stream interface through
+//! its state machine (one handler per state, `backend.rs`), propagates
+//! shutdowns from one side to the other, and reports when both ends are
+//! closed so that the engine logs and frees the stream. Once both ends are
+//! established the I/O callbacks (`io.rs`) forward on their own whatever the
+//! analysers released (`to_forward`) and only wake the task for special
+//! conditions: read0, errors, a finished shutdown, a connection result,
+//! input to analyse, or a timer.
+//!
+//! Every function here takes the stream and a [`StreamCtx`] (the arenas it
+//! may touch), never the whole engine, so that each can be driven on a
+//! hand-built stream.
 
 pub mod backend;
 pub mod io;
+pub mod queue;
 
-use crate::channel::{CfFlags, Channel};
-use crate::conn::Side;
-use crate::engine::Engine;
-use crate::si::{SiState, StreamInterface};
-use crate::task::TaskId;
-use crate::ticks::{ETERNITY, Tick, tick_first, tick_is_expired};
+use crate::applet::{Applet, AppletKind};
+use crate::arena::{AppletId, Arena, PendId, TaskId};
+use crate::channel::{AnFlags, CfFlags, Channel, FORWARD_INFINITE, SpliceMode};
+use crate::conn::{IoCtx, Side};
+use crate::proxy::Proxy;
+use crate::si::{End, SiCtx, SiFlags, SiState, StreamInterface};
+use crate::task::Scheduler;
+use crate::ticks::{Clock, ETERNITY, Tick, tick_first, tick_is_expired, tick_is_lt, tick_isset};
 use bitflags::bitflags;
 use std::net::SocketAddr;
+
+pub use crate::arena::StreamId;
+use queue::PendConn;
 
 bitflags! {
     /// Stream flags (HAProxy's SF_*).
@@ -31,8 +44,6 @@ bitflags! {
         const ASSIGNED   = 0x0002;
         /// The stream was redispatched to another server.
         const REDISP     = 0x0004;
-        /// The stream is in a queue.
-        const QUEUED     = 0x0008;
         /// The backend connection count includes this stream.
         const BE_ASSIGNED = 0x0010;
         /// The stream was counted in the frontend/global connection counts.
@@ -64,27 +75,30 @@ impl Finst {
     }
 }
 
-/// When a direction may use splice(2) (configuration.txt 4.2, option splice-*).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SpliceMode {
-    /// Never: data goes through buffers.
-    #[default]
-    Off,
-    /// `option splice-auto`: once reads fill whole buffers (a bulk transfer).
-    Auto,
-    /// `option splice-request` / `splice-response`: always.
-    Always,
+/// What the back side connects to (HAProxy's `s->target`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// Not decided yet: the backend's load balancing picks a server.
+    None,
+    /// A server of the backend (index), assigned by LB or by the queue.
+    Server(usize),
+    /// An applet serves the stream (stats socket, later stats page, peers).
+    Applet(AppletKind),
+    /// A plain address (a peer, a `dispatch`).
+    Addr(SocketAddr),
 }
 
 /// A stream.
 pub struct Stream {
+    /// Its own id (what its connections and applets point back to).
+    pub id: StreamId,
     pub task: TaskId,
     /// Frontend index.
     pub fe: usize,
     /// Backend index, once chosen.
     pub be: Option<usize>,
-    /// Server index in the backend, once assigned.
-    pub srv: Option<usize>,
+    /// What the back side connects to.
+    pub target: Target,
     /// Previous server (to avoid it on redispatch).
     pub prev_srv: Option<usize>,
     /// The last server a connection was attempted to (for the logs).
@@ -94,6 +108,8 @@ pub struct Stream {
     pub res: Channel,
     pub si: [StreamInterface; 2],
     pub flags: SfFlags,
+    /// The stream's place in a queue while waiting for a server slot.
+    pub pend: Option<PendId>,
     pub cli_addr: Option<SocketAddr>,
     pub frt_addr: Option<SocketAddr>,
     /// Expiry the task is queued with (to requeue only when it moves earlier).
@@ -101,8 +117,6 @@ pub struct Stream {
     /// 1st termination char ('-' normal).
     pub err: char,
     pub finst: Finst,
-    /// Splice policy for each direction (req, res).
-    pub splice: [SpliceMode; 2],
     // Timing (monotonic ms) for the logs.
     pub t_accept: u64,
     pub accept_date: (i64, u32),
@@ -119,7 +133,82 @@ pub struct Stream {
     pub dbg_fds: (i32, i32),
 }
 
+/// The arenas a stream's handlers may touch.
+pub struct StreamCtx<'a> {
+    pub io: &'a mut IoCtx,
+    pub sched: &'a mut Scheduler,
+    pub clock: &'a Clock,
+    pub proxies: &'a mut [Proxy],
+    pub pends: &'a mut Arena<PendId, PendConn>,
+    pub applets: &'a mut Arena<AppletId, Applet>,
+}
+
+impl StreamCtx<'_> {
+    /// The SI verbs' context for the stream whose task is `task`.
+    #[inline]
+    pub fn si(&mut self, task: TaskId) -> SiCtx<'_> {
+        SiCtx {
+            io: self.io,
+            sched: self.sched,
+            now: self.clock.now,
+            task,
+        }
+    }
+}
+
 impl Stream {
+    /// A stream for an accepted client connection: the front SI is
+    /// established, the back one waits (INI) for the request channel to ask
+    /// for a connection, and the request channel holds its data for the
+    /// frontend's analysers (`fe_ana`).
+    pub fn new(
+        id: StreamId,
+        task: TaskId,
+        fe: usize,
+        listener: usize,
+        target: Target,
+        fe_ana: AnFlags,
+    ) -> Self {
+        let mut req = Channel::new();
+        req.flags.insert(CfFlags::AUTO_CONNECT);
+        req.analysers = fe_ana;
+        if !fe_ana.is_empty() {
+            req.to_forward = 0;
+        }
+        let mut front = StreamInterface::new(0, SiState::Ini);
+        front.set_state(SiState::Est);
+        Stream {
+            id,
+            task,
+            fe,
+            be: None,
+            target,
+            prev_srv: None,
+            last_srv: None,
+            listener,
+            req,
+            res: Channel::new(),
+            si: [front, StreamInterface::new(1, SiState::Ini)],
+            flags: SfFlags::empty(),
+            pend: None,
+            cli_addr: None,
+            frt_addr: None,
+            exp: ETERNITY,
+            err: '-',
+            finst: Finst::None,
+            t_accept: 0,
+            accept_date: (0, 0),
+            t_queue: None,
+            t_dequeue: None,
+            t_connect: None,
+            queue_pos: (0, 0),
+            retries_done: 0,
+            calls: 0,
+            uniq_id: 0,
+            dbg_fds: (-1, -1),
+        }
+    }
+
     /// The channel a side reads into: the client fills `req`, the server `res`.
     #[inline]
     pub fn ic(&mut self, side: Side) -> &mut Channel {
@@ -138,12 +227,30 @@ impl Stream {
         }
     }
 
-    /// Both channels as (ic, oc) for a side.
+    /// A side's SI, the other SI, and the side's input and output channels.
     #[inline]
-    pub fn chans(&mut self, side: Side) -> (&mut Channel, &mut Channel) {
+    pub fn split(
+        &mut self,
+        side: Side,
+    ) -> (
+        &mut StreamInterface,
+        &mut StreamInterface,
+        &mut Channel,
+        &mut Channel,
+    ) {
+        let [front, back] = &mut self.si;
         match side {
-            Side::Front => (&mut self.req, &mut self.res),
-            Side::Back => (&mut self.res, &mut self.req),
+            Side::Front => (front, back, &mut self.req, &mut self.res),
+            Side::Back => (back, front, &mut self.res, &mut self.req),
+        }
+    }
+
+    /// The server currently assigned, if any.
+    #[inline]
+    pub fn srv(&self) -> Option<usize> {
+        match self.target {
+            Target::Server(i) => Some(i),
+            _ => None,
         }
     }
 
@@ -161,7 +268,7 @@ impl Stream {
     /// forward: a connection attempt or queue wait for it is pointless
     /// (HAProxy aborts then, logging `CC` / `CQ`).
     pub fn client_gave_up(&self) -> bool {
-        self.si[0].flags.contains(crate::si::SiFlags::ERR)
+        self.si[0].flags.contains(SiFlags::ERR)
             || (self.req.flags.contains(CfFlags::SHUTR) && self.req.is_empty())
     }
 
@@ -181,286 +288,382 @@ impl Stream {
             _ => Finst::Data,
         }
     }
-}
 
-/// How many state-machine rounds one `process_stream` call may run before
-/// the stream is considered stuck and ended with an internal error.
-const MAX_LOOPS: u32 = 100;
+    /// The earliest of the channels' and the back SI's dates.
+    pub fn next_expiry(&self) -> Tick {
+        let exp = tick_first(
+            tick_first(self.req.rex, self.req.wex),
+            tick_first(self.res.rex, self.res.wex),
+        );
+        tick_first(exp, self.si[1].exp)
+    }
 
-impl Engine {
-    /// The stream task. Precondition: `sid` is a live stream. Runs until its
-    /// state is stable, then either re-arms the task timer or, when both ends
-    /// are closed, logs and frees the stream.
-    pub fn process_stream(&mut self, sid: usize) {
-        let now = self.clock.now;
-        let Some(s) = self.streams.get_mut(sid) else {
-            return;
-        };
-        s.calls = s.calls.wrapping_add(1);
-        // 1. Timers become flags.
-        for (c, _) in [(&mut s.req, 0), (&mut s.res, 1)] {
-            if !c.flags.contains(CfFlags::SHUTR) && tick_is_expired(c.rex, now) {
-                c.flags.insert(CfFlags::READ_TIMEOUT);
-                c.rex = ETERNITY;
-            }
-            if !c.flags.contains(CfFlags::SHUTW) && tick_is_expired(c.wex, now) {
-                c.flags.insert(CfFlags::WRITE_TIMEOUT);
-                c.wex = ETERNITY;
-            }
+    /// Re-arms the task timer when the I/O layer set a date earlier than
+    /// the one it is queued with (later dates need nothing: the task wakes,
+    /// sees nothing expired and re-queues itself).
+    #[inline]
+    pub fn note_timers(&mut self, sched: &mut Scheduler, clock: &Clock) {
+        let e = self.next_expiry();
+        if tick_isset(e) && (!tick_isset(self.exp) || tick_is_lt(e, self.exp)) {
+            self.exp = e;
+            sched.queue_tick(self.task, e, clock);
         }
-        let mut loops = 0;
-        loop {
-            loops += 1;
-            if loops > MAX_LOOPS {
-                log::error!("stream {sid}: state machine did not settle, aborting it");
-                if let Some(s) = self.streams.get_mut(sid) {
-                    s.set_term('I', s.phase());
-                }
-                self.abort_stream(sid);
-                break;
-            }
-            let before = self.stream_fingerprint(sid);
-            self.check_front_side(sid);
-            self.update_back_si(sid);
-            self.propagate_shutdowns(sid);
-            if self.stream_fingerprint(sid) == before {
-                break;
-            }
-        }
-        let Some(s) = self.streams.get(sid) else {
-            return;
-        };
-        if s.si[0].state() == SiState::Clo && s.si[1].state() == SiState::Clo {
-            self.stream_free(sid);
-            return;
-        }
-        debug_assert!(!matches!(
-            s.si[1].state(),
-            SiState::Req | SiState::Cer | SiState::Dis
-        ));
-        self.stream_requeue(sid);
+    }
+
+    /// Re-arms the task timer with the stream's earliest deadline.
+    pub fn requeue(&mut self, sched: &mut Scheduler, clock: &Clock) {
+        self.exp = self.next_expiry();
+        sched.queue_tick(self.task, self.exp, clock);
     }
 
     /// A summary that changes whenever something the loop acts on changes.
-    fn stream_fingerprint(&self, sid: usize) -> (SiState, SiState, u32, u32, bool, bool) {
-        match self.streams.get(sid) {
-            Some(s) => (
-                s.si[0].state(),
-                s.si[1].state(),
-                s.req.flags.bits(),
-                s.res.flags.bits(),
-                s.req.is_empty(),
-                s.res.is_empty(),
-            ),
-            None => (SiState::Clo, SiState::Clo, 0, 0, true, true),
-        }
+    fn fingerprint(&self) -> (SiState, SiState, u32, u32, u32, bool, bool) {
+        (
+            self.si[0].state(),
+            self.si[1].state(),
+            self.req.flags.bits(),
+            self.res.flags.bits(),
+            self.req.analysers.bits() | self.res.analysers.bits(),
+            self.req.is_empty(),
+            self.res.is_empty(),
+        )
     }
+}
 
-    /// Re-arms the stream task timer with its earliest deadline.
-    pub fn stream_requeue(&mut self, sid: usize) {
-        let Some(s) = self.streams.get_mut(sid) else {
-            return;
-        };
-        let mut exp = tick_first(
-            tick_first(s.req.rex, s.req.wex),
-            tick_first(s.res.rex, s.res.wex),
-        );
-        exp = tick_first(exp, s.si[1].exp);
-        s.exp = exp;
-        let task = s.task;
-        self.sched.queue_tick(task, exp, &self.clock);
-    }
+/// How many state-machine rounds one `step` may run before the stream is
+/// considered stuck and ended with an internal error.
+const MAX_LOOPS: u32 = 100;
 
-    /// Client-side errors and timeouts: the client aborts or times out.
-    fn check_front_side(&mut self, sid: usize) {
-        let Some(s) = self.streams.get_mut(sid) else {
-            return;
-        };
-        let front_est = s.si[0].state() == SiState::Est;
-        let back_est = s.si[1].state() == SiState::Est;
-        if !front_est && !back_est {
-            return;
-        }
-        let front_err = front_est && s.si[0].flags.contains(crate::si::SiFlags::ERR);
-        let srv_err = back_est && s.si[1].flags.contains(crate::si::SiFlags::ERR);
-        // Write timeouts: the peer stopped reading; nothing can progress.
-        let cli_wto = front_est && s.res.flags.contains(CfFlags::WRITE_TIMEOUT);
-        let srv_wto = back_est && s.req.flags.contains(CfFlags::WRITE_TIMEOUT);
-        if front_err || cli_wto {
-            let ph = s.phase();
-            s.set_term(if front_err { 'C' } else { 'c' }, ph);
-            self.abort_stream(sid);
-            return;
-        }
-        if srv_err || srv_wto {
-            let ph = s.phase();
-            s.set_term(if srv_err { 'S' } else { 's' }, ph);
-            self.abort_stream(sid);
-            return;
-        }
-        // Read timeouts shut only the side that went idle, as a read0
-        // would: its FIN goes to the other side, the other direction goes
-        // on (configuration.txt 4.2, timeout client / timeout server).
-        for side in [Side::Front, Side::Back] {
-            let Some(s) = self.streams.get_mut(sid) else {
-                return;
-            };
-            if (side == Side::Back && !back_est) || (side == Side::Front && !front_est) {
-                continue;
-            }
-            let ph = s.phase();
-            let ic = s.ic(side);
-            if ic.flags.contains(CfFlags::READ_TIMEOUT) && !ic.flags.contains(CfFlags::SHUTR) {
-                ic.flags.insert(CfFlags::SHUTR);
-                ic.rex = ETERNITY;
-                s.set_term(if side == Side::Front { 'c' } else { 's' }, ph);
-                if let Some(fd) = s.si[side.idx()]
-                    .conn()
-                    .and_then(|c| self.conns.get(c))
-                    .map(|c| c.fd)
-                {
-                    self.fds.stop_recv(fd);
-                }
-            }
-        }
-    }
-
-    /// Ends both sides now: buffered data is dropped, connections closed,
-    /// the server slot and queue position released. Front and back go CLO.
-    pub fn abort_stream(&mut self, sid: usize) {
-        for side in [Side::Front, Side::Back] {
-            self.si_close(sid, side, false);
-        }
-        let Some(s) = self.streams.get_mut(sid) else {
-            return;
-        };
-        for c in [&mut s.req, &mut s.res] {
-            c.flags.insert(CfFlags::SHUTR | CfFlags::SHUTW);
+/// The stream task's body. Runs until the stream's state is stable;
+/// returns true when both ends are closed (the caller logs and frees it),
+/// else the caller re-arms the task timer.
+pub fn step(s: &mut Stream, cx: &mut StreamCtx) -> bool {
+    let now = cx.clock.now;
+    s.calls = s.calls.wrapping_add(1);
+    backend::take_grant(s, cx);
+    // 1. Timers become flags.
+    for c in [&mut s.req, &mut s.res] {
+        if !c.flags.contains(CfFlags::SHUTR) && tick_is_expired(c.rex, now) {
+            c.flags.insert(CfFlags::READ_TIMEOUT);
             c.rex = ETERNITY;
+        }
+        if !c.flags.contains(CfFlags::SHUTW) && tick_is_expired(c.wex, now) {
+            c.flags.insert(CfFlags::WRITE_TIMEOUT);
             c.wex = ETERNITY;
         }
-        s.si[1].exp = ETERNITY;
-        self.stream_release_buffers(sid);
-        self.queue_remove(sid);
-        self.release_server(sid);
-        if let Some(s) = self.streams.get_mut(sid) {
-            let st = s.si[1].state();
-            if st != SiState::Clo {
-                match st {
-                    SiState::Est => {
-                        s.si[1].set_state(SiState::Dis);
-                        s.si[1].set_state(SiState::Clo);
-                    }
-                    SiState::Ini
-                    | SiState::Req
-                    | SiState::Que
-                    | SiState::Tar
-                    | SiState::Ass
-                    | SiState::Con
-                    | SiState::Cer => s.si[1].set_state(SiState::Clo),
-                    SiState::Dis => s.si[1].set_state(SiState::Clo),
-                    SiState::Clo => {}
-                }
-            }
-            if s.si[0].state() == SiState::Est {
-                s.si[0].set_state(SiState::Dis);
-                s.si[0].set_state(SiState::Clo);
-            }
+    }
+    let mut loops = 0;
+    let mut analysed = false;
+    loop {
+        loops += 1;
+        if loops > MAX_LOOPS {
+            log::error!(
+                "stream {}: state machine did not settle, aborting it",
+                s.uniq_id
+            );
+            let ph = s.phase();
+            s.set_term('I', ph);
+            abort_stream(s, cx);
+            break;
+        }
+        let before = s.fingerprint();
+        if !s.req.analysers.is_empty() {
+            analysed |= run_req_analysers(s, cx);
+        }
+        check_front_side(s, cx);
+        backend::update_back_si(s, cx);
+        propagate_shutdowns(s, cx);
+        if s.fingerprint() == before {
+            break;
         }
     }
+    if analysed {
+        update_both(s, cx);
+    }
+    let done = s.si[0].state() == SiState::Clo && s.si[1].state() == SiState::Clo;
+    debug_assert!(
+        done || !matches!(s.si[1].state(), SiState::Req | SiState::Cer | SiState::Dis),
+        "transient state {} survived",
+        s.si[1].state()
+    );
+    done
+}
 
-    /// Shutdown propagation and the end of each side.
-    ///
-    /// - input shut on a channel (read0) => shut its output once empty
-    ///   (half-close kept: the other direction goes on);
-    /// - output shut => the reading side's timeout becomes client-fin /
-    ///   server-fin;
-    /// - a side whose input and output are both shut is closed.
-    fn propagate_shutdowns(&mut self, sid: usize) {
-        let Some(s) = self.streams.get_mut(sid) else {
-            return;
-        };
-        let back_est = s.si[1].state() == SiState::Est;
-        // Request: client -> server.
-        if s.req.flags.contains(CfFlags::SHUTR) && !s.req.flags.contains(CfFlags::SHUTW_NOW) {
-            s.req.flags.insert(CfFlags::SHUTW_NOW);
-        }
-        if s.res.flags.contains(CfFlags::SHUTR) && !s.res.flags.contains(CfFlags::SHUTW_NOW) {
-            s.res.flags.insert(CfFlags::SHUTW_NOW);
-        }
-        // The back side never connected and is closed: nothing will consume req.
-        if s.si[1].state() == SiState::Clo && !s.req.flags.contains(CfFlags::SHUTW) {
-            s.req.flags.insert(CfFlags::SHUTW | CfFlags::SHUTR);
-            s.res.flags.insert(CfFlags::SHUTR | CfFlags::SHUTW_NOW);
-            if s.req.buf.is_some() || s.req.pipe.is_some() {
-                self.channel_drop(sid, Side::Back);
-            }
-        }
-        let Some(s) = self.streams.get_mut(sid) else {
-            return;
-        };
-        let need_req_shutw = back_est
-            && s.req.flags.contains(CfFlags::SHUTW_NOW)
-            && !s.req.flags.contains(CfFlags::SHUTW)
-            && s.req.is_empty();
-        let need_res_shutw = s.si[0].state() == SiState::Est
-            && s.res.flags.contains(CfFlags::SHUTW_NOW)
-            && !s.res.flags.contains(CfFlags::SHUTW)
-            && s.res.is_empty();
-        if need_req_shutw {
-            self.si_shutw(sid, Side::Back);
-        }
-        if need_res_shutw {
-            self.si_shutw(sid, Side::Front);
-        }
-        // Close each side that is done both ways.
-        let Some(s) = self.streams.get_mut(sid) else {
-            return;
-        };
-        if s.si[0].state() == SiState::Est
-            && s.req.flags.contains(CfFlags::SHUTR)
-            && s.res.flags.contains(CfFlags::SHUTW)
-        {
-            self.si_close(sid, Side::Front, false);
-            if let Some(s) = self.streams.get_mut(sid) {
-                s.si[0].set_state(SiState::Dis);
-                s.si[0].set_state(SiState::Clo);
-            }
-        }
-        let Some(s) = self.streams.get_mut(sid) else {
-            return;
-        };
-        if s.si[1].state() == SiState::Est
-            && s.res.flags.contains(CfFlags::SHUTR)
-            && s.req.flags.contains(CfFlags::SHUTW)
-        {
-            s.si[1].set_state(SiState::Dis);
-            self.si_close(sid, Side::Back, false);
-            self.release_server(sid);
-            if let Some(s) = self.streams.get_mut(sid) {
-                s.si[1].set_state(SiState::Clo);
-            }
-        }
-        // Safety nets once the client side is closed: whatever the server
-        // still sends has nowhere to go, so the response direction ends too.
-        let Some(s) = self.streams.get_mut(sid) else {
-            return;
-        };
-        if s.si[0].state() == SiState::Clo
-            && s.si[1].state() == SiState::Est
-            && s.res.flags.contains(CfFlags::SHUTR)
-        {
-            // Response has nowhere to go; drop it.
-            s.res.flags.insert(CfFlags::SHUTW);
-        }
-        if s.si[0].state() == SiState::Clo
-            && s.si[1].state() == SiState::Est
-            && !s.res.flags.contains(CfFlags::SHUTR)
-            && s.req.flags.contains(CfFlags::SHUTW)
-        {
-            // The client is gone and our FIN reached the server: stop reading
-            // the server side too.
-            s.res.flags.insert(CfFlags::SHUTR | CfFlags::SHUTW);
+/// Runs the request analysers in bit order. Returns true when one of them
+/// finished (the channel's forwarding may have changed).
+fn run_req_analysers(s: &mut Stream, cx: &mut StreamCtx) -> bool {
+    let mut progressed = false;
+    if s.req.analysers.contains(AnFlags::REQ_SWITCHING_RULES) {
+        process_switching_rules(s, cx);
+        progressed = true;
+    }
+    // No analyser left: TCP forwards everything from now on.
+    if s.req.analysers.is_empty() && s.req.to_forward != FORWARD_INFINITE {
+        s.req.forward_forever();
+    }
+    progressed
+}
+
+/// AN_REQ_SWITCHING_RULES: picks the backend (the frontend's default one:
+/// `use_backend` without condition, `default_backend`, or itself for a
+/// `listen`), then sets the stream up for it.
+fn process_switching_rules(s: &mut Stream, cx: &mut StreamCtx) {
+    s.req.analysers.remove(AnFlags::REQ_SWITCHING_RULES);
+    let be = cx.proxies.get(s.fe).and_then(|p| p.default_backend);
+    if let Some(b) = be {
+        set_backend(s, b, cx.proxies);
+    }
+}
+
+/// Attaches backend `be` to the stream: its retries, its splice options
+/// (ORed with the frontend's, as HAProxy does), `server-fin` and
+/// `nolinger` for the back side.
+pub fn set_backend(s: &mut Stream, be: usize, proxies: &[Proxy]) {
+    s.be = Some(be);
+    let (fep, bep) = (proxies.get(s.fe), proxies.get(be));
+    let mode = |p: Option<&Proxy>, always: fn(&Proxy) -> bool| match p {
+        Some(p) if always(p) => SpliceMode::Always,
+        Some(p) if p.opts.splice_auto => SpliceMode::Auto,
+        _ => SpliceMode::Off,
+    };
+    let pick = |f: fn(&Proxy) -> bool| mode(fep, f).max_with(mode(bep, f));
+    s.req.splice = pick(|p| p.opts.splice_request);
+    s.res.splice = pick(|p| p.opts.splice_response);
+    if let Some(p) = bep {
+        s.si[1].conn_retries = p.retries;
+        s.si[1].fin_to = p.timeouts.server_fin;
+        if p.opts.nolinger {
+            s.si[1].flags.insert(SiFlags::NOLINGER);
         }
     }
+}
+
+trait SpliceMax {
+    fn max_with(self, o: Self) -> Self;
+}
+
+impl SpliceMax for SpliceMode {
+    /// The stronger of two modes: Always > Auto > Off.
+    fn max_with(self, o: Self) -> Self {
+        match (self, o) {
+            (SpliceMode::Always, _) | (_, SpliceMode::Always) => SpliceMode::Always,
+            (SpliceMode::Auto, _) | (_, SpliceMode::Auto) => SpliceMode::Auto,
+            _ => SpliceMode::Off,
+        }
+    }
+}
+
+/// After the analysers changed what a channel holds: resume reading where
+/// room was made, send what was scheduled.
+fn update_both(s: &mut Stream, cx: &mut StreamCtx) {
+    let task = s.task;
+    for side in [Side::Front, Side::Back] {
+        let (si, _, ic, oc) = s.split(side);
+        if si.state() != SiState::Est {
+            continue;
+        }
+        let mut sx = cx.si(task);
+        si.chk_rcv(ic, &mut sx);
+        if oc.has_output() && io::send(s, side, &mut sx) {
+            sx.sched.wakeup(task);
+        }
+    }
+}
+
+/// Client-side errors and timeouts, and server-side ones once established:
+/// an error or a write timeout ends the stream (`C`/`c`/`S`/`s`); a read
+/// timeout shuts only the side that went idle, as a read0 would: its FIN
+/// goes to the other side and the other direction goes on
+/// (configuration.txt 4.2, timeout client / timeout server).
+fn check_front_side(s: &mut Stream, cx: &mut StreamCtx) {
+    let front_est = s.si[0].state() == SiState::Est;
+    let back_est = s.si[1].state() == SiState::Est;
+    if !front_est && !back_est {
+        return;
+    }
+    let front_err = front_est && s.si[0].flags.contains(SiFlags::ERR);
+    let srv_err = back_est && s.si[1].flags.contains(SiFlags::ERR);
+    // Write timeouts: the peer stopped reading; nothing can progress.
+    let cli_wto = front_est && s.res.flags.contains(CfFlags::WRITE_TIMEOUT);
+    let srv_wto = back_est && s.req.flags.contains(CfFlags::WRITE_TIMEOUT);
+    if front_err || cli_wto {
+        let ph = s.phase();
+        s.set_term(if front_err { 'C' } else { 'c' }, ph);
+        abort_stream(s, cx);
+        return;
+    }
+    if srv_err || srv_wto {
+        let ph = s.phase();
+        s.set_term(if srv_err { 'S' } else { 's' }, ph);
+        abort_stream(s, cx);
+        return;
+    }
+    for side in [Side::Front, Side::Back] {
+        if (side == Side::Back && !back_est) || (side == Side::Front && !front_est) {
+            continue;
+        }
+        let ph = s.phase();
+        let task = s.task;
+        let (si, _, ic, oc) = s.split(side);
+        if ic.flags.contains(CfFlags::READ_TIMEOUT) && !ic.flags.contains(CfFlags::SHUTR) {
+            si.shutr(ic, oc, &mut cx.si(task));
+            s.set_term(if side == Side::Front { 'c' } else { 's' }, ph);
+        }
+    }
+}
+
+/// Closes one side's end: a connection (reset on `abort` or `nolinger`),
+/// or an applet, which is freed with its task.
+pub fn close_side(s: &mut Stream, side: Side, abort: bool, cx: &mut StreamCtx) {
+    let task = s.task;
+    let si = &mut s.si[side.idx()];
+    if let End::Applet { id, task: atask } = si.end {
+        cx.applets.remove(id);
+        cx.sched.destroy(atask);
+    }
+    si.close(&mut cx.si(task), abort);
+}
+
+/// Ends both sides now: buffered data is dropped, connections closed,
+/// the server slot and queue position released. Front and back go CLO.
+pub fn abort_stream(s: &mut Stream, cx: &mut StreamCtx) {
+    close_side(s, Side::Front, false, cx);
+    close_side(s, Side::Back, false, cx);
+    for c in [&mut s.req, &mut s.res] {
+        c.flags.insert(CfFlags::SHUTR | CfFlags::SHUTW);
+        c.rex = ETERNITY;
+        c.wex = ETERNITY;
+        c.drop_data(&mut cx.io.bufs, &mut cx.io.pipes);
+    }
+    s.si[1].exp = ETERNITY;
+    backend::queue_leave(s, cx);
+    backend::release_server(s, cx);
+    match s.si[1].state() {
+        SiState::Est => {
+            s.si[1].set_state(SiState::Dis);
+            s.si[1].set_state(SiState::Clo);
+        }
+        SiState::Ini
+        | SiState::Req
+        | SiState::Que
+        | SiState::Tar
+        | SiState::Ass
+        | SiState::Con
+        | SiState::Cer
+        | SiState::Dis => s.si[1].set_state(SiState::Clo),
+        SiState::Clo => {}
+    }
+    if s.si[0].state() == SiState::Est {
+        s.si[0].set_state(SiState::Dis);
+        s.si[0].set_state(SiState::Clo);
+    }
+}
+
+/// Shutdown propagation and the end of each side.
+///
+/// - input shut on a channel (read0) => shut its output once empty
+///   (half-close kept: the other direction goes on);
+/// - output shut while the input is still open (an applet that is done)
+///   => the input stops too;
+/// - a side whose input and output are both shut is closed.
+fn propagate_shutdowns(s: &mut Stream, cx: &mut StreamCtx) {
+    let task = s.task;
+    let back_est = s.si[1].state() == SiState::Est;
+    for c in [&mut s.req, &mut s.res] {
+        if c.flags.contains(CfFlags::SHUTR) && !c.flags.contains(CfFlags::SHUTW_NOW) {
+            c.flags.insert(CfFlags::SHUTW_NOW);
+        }
+        // The consumer is gone before the producer: stop the producer too
+        // (HAProxy's "shutdown(write) done on the other side").
+        if c.flags.contains(CfFlags::SHUTW)
+            && !c.flags.intersects(CfFlags::SHUTR | CfFlags::SHUTR_NOW)
+            && c.analysers.is_empty()
+        {
+            c.shutr_now();
+        }
+    }
+    for side in [Side::Front, Side::Back] {
+        let (si, _, ic, oc) = s.split(side);
+        if si.state() == SiState::Est
+            && ic.flags.contains(CfFlags::SHUTR_NOW)
+            && !ic.flags.contains(CfFlags::SHUTR)
+        {
+            si.shutr(ic, oc, &mut cx.si(task));
+        }
+    }
+    // The back side never connected and is closed: nothing will consume req.
+    if s.si[1].state() == SiState::Clo && !s.req.flags.contains(CfFlags::SHUTW) {
+        s.req.flags.insert(CfFlags::SHUTW | CfFlags::SHUTR);
+        s.res.flags.insert(CfFlags::SHUTR | CfFlags::SHUTW_NOW);
+        s.req.drop_data(&mut cx.io.bufs, &mut cx.io.pipes);
+    }
+    let need_req_shutw = back_est
+        && s.req.flags.contains(CfFlags::SHUTW_NOW)
+        && !s.req.flags.contains(CfFlags::SHUTW)
+        && s.req.is_empty();
+    let need_res_shutw = s.si[0].state() == SiState::Est
+        && s.res.flags.contains(CfFlags::SHUTW_NOW)
+        && !s.res.flags.contains(CfFlags::SHUTW)
+        && s.res.is_empty();
+    if need_req_shutw {
+        let (si, _, ic, oc) = s.split(Side::Back);
+        si.shutw(ic, oc, &mut cx.si(task));
+    }
+    if need_res_shutw {
+        let (si, _, ic, oc) = s.split(Side::Front);
+        si.shutw(ic, oc, &mut cx.si(task));
+    }
+    // Close each side that is done both ways.
+    if s.si[0].state() == SiState::Est
+        && s.req.flags.contains(CfFlags::SHUTR)
+        && s.res.flags.contains(CfFlags::SHUTW)
+    {
+        close_side(s, Side::Front, false, cx);
+        s.si[0].set_state(SiState::Dis);
+        s.si[0].set_state(SiState::Clo);
+    }
+    if s.si[1].state() == SiState::Est
+        && s.res.flags.contains(CfFlags::SHUTR)
+        && s.req.flags.contains(CfFlags::SHUTW)
+    {
+        s.si[1].set_state(SiState::Dis);
+        close_side(s, Side::Back, false, cx);
+        backend::release_server(s, cx);
+        s.si[1].set_state(SiState::Clo);
+    }
+    // Safety nets once the client side is closed: whatever the server
+    // still sends has nowhere to go, so the response direction ends too.
+    if s.si[0].state() == SiState::Clo
+        && s.si[1].state() == SiState::Est
+        && s.res.flags.contains(CfFlags::SHUTR)
+    {
+        s.res.flags.insert(CfFlags::SHUTW);
+    }
+    if s.si[0].state() == SiState::Clo
+        && s.si[1].state() == SiState::Est
+        && !s.res.flags.contains(CfFlags::SHUTR)
+        && s.req.flags.contains(CfFlags::SHUTW)
+    {
+        // The client is gone and our FIN reached the server: stop reading
+        // the server side too.
+        s.res.flags.insert(CfFlags::SHUTR | CfFlags::SHUTW);
+    }
+}
+
+/// Creates the applet a stream's target names and attaches it to the back
+/// SI (REQ -> EST: an applet needs no connection).
+pub fn attach_applet(s: &mut Stream, kind: AppletKind, cx: &mut StreamCtx) {
+    let atask_id = cx.applets.next_id();
+    let atask = cx.sched.create(crate::task::TaskKind::Applet(atask_id));
+    let id = cx.applets.insert(Applet::new(kind, s.id, atask));
+    debug_assert_eq!(id, atask_id);
+    s.si[1].end = End::Applet { id, task: atask };
+    s.si[1].set_state(SiState::Est);
+    // The applet's side has no timeouts of its own; the client's apply.
+    let cli_to = cx.proxies.get(s.fe).map_or(0, |p| p.timeouts.client);
+    s.res.wto = cli_to;
+    s.res.rto = 0;
+    s.req.wto = 0;
+    s.res.flags.remove(CfFlags::AUTO_CONNECT);
+    cx.sched.wakeup(atask);
 }

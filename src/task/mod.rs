@@ -9,21 +9,25 @@
 //! recomputes its real deadline and queues itself again. This lets the I/O
 //! path refresh timeouts without touching the wait queue.
 
+use crate::arena::{AppletId, Arena, ConnId, StreamId};
 use crate::ticks::{Tick, tick_isset};
-use slab::Slab;
 use std::collections::{BTreeSet, VecDeque};
+
+pub use crate::arena::TaskId;
 
 /// What a task runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TaskKind {
-    /// A stream (key in the engine's stream slab).
-    Stream(usize),
+    /// A stream: `process_stream`.
+    Stream(StreamId),
+    /// An applet: its I/O handler.
+    Applet(AppletId),
     /// A health check (server index pair: proxy, server).
     Check(usize, usize),
     /// The soft-stop / hard-stop-after watchdog.
     Stopper,
-    /// The timeout of a connection's handshake (connection id).
-    Handshake(usize),
+    /// The time limit of an incoming connection's handshakes.
+    Handshake(ConnId),
 }
 
 /// A task's scheduling state.
@@ -35,21 +39,27 @@ struct Task {
     in_runq: bool,
 }
 
-/// Typed task id.
-pub type TaskId = usize;
-
 /// The scheduler.
-#[derive(Default)]
 pub struct Scheduler {
-    tasks: Slab<Task>,
+    tasks: Arena<TaskId, Task>,
     runq: VecDeque<TaskId>,
     waitq: BTreeSet<(u64, TaskId)>,
+}
+
+impl Default for Scheduler {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Scheduler {
     /// An empty scheduler.
     pub fn new() -> Self {
-        Self::default()
+        Scheduler {
+            tasks: Arena::with_capacity(1024),
+            runq: VecDeque::new(),
+            waitq: BTreeSet::new(),
+        }
     }
 
     /// Creates a task, neither queued nor runnable.
@@ -63,7 +73,7 @@ impl Scheduler {
 
     /// Deletes a task, removing it from both queues.
     pub fn destroy(&mut self, id: TaskId) {
-        if let Some(t) = self.tasks.try_remove(id)
+        if let Some(t) = self.tasks.remove(id)
             && let Some(k) = t.wq_key
         {
             self.waitq.remove(&(k, id));
@@ -136,6 +146,10 @@ impl Scheduler {
     /// Pops the next runnable task.
     pub fn pop_runnable(&mut self) -> Option<(TaskId, TaskKind)> {
         while let Some(id) = self.runq.pop_front() {
+            // A task destroyed while runnable leaves a stale entry behind.
+            if !self.tasks.contains(id) {
+                continue;
+            }
             if let Some(t) = self.tasks.get_mut(id)
                 && t.in_runq
             {
@@ -165,6 +179,7 @@ impl Scheduler {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::arena::Id;
 
     #[test]
     fn wakeup_is_idempotent() {
@@ -179,17 +194,18 @@ mod tests {
     #[test]
     fn timers_fire_in_order() {
         let mut s = Scheduler::new();
-        let a = s.create(TaskKind::Stream(1));
-        let b = s.create(TaskKind::Stream(2));
+        let (one, two) = (StreamId::from_idx(1), StreamId::from_idx(2));
+        let a = s.create(TaskKind::Stream(one));
+        let b = s.create(TaskKind::Stream(two));
         s.queue(a, Some(200));
         s.queue(b, Some(100));
         assert_eq!(s.next_expiry(50), Some(50));
         s.wake_expired(150);
-        assert_eq!(s.pop_runnable(), Some((b, TaskKind::Stream(2))));
+        assert_eq!(s.pop_runnable(), Some((b, TaskKind::Stream(two))));
         assert_eq!(s.pop_runnable(), None);
         s.queue(a, Some(120)); // re-arm earlier
         s.wake_expired(150);
-        assert_eq!(s.pop_runnable(), Some((a, TaskKind::Stream(1))));
+        assert_eq!(s.pop_runnable(), Some((a, TaskKind::Stream(one))));
     }
 
     #[test]
