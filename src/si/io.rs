@@ -7,6 +7,7 @@
 //! | `conn_send` | handshakes left, then the pipe, then the buffer's output | - |
 //! | `chk_rcv` | room was made in the input channel: read again | wake the applet if it waited for room |
 //! | `chk_snd` | output was scheduled: send it now | wake the applet |
+//! | `update` | after analysis: `chk_rcv` if room was made, `chk_snd` if output was scheduled | same |
 //! | `shutr` | stop reading (close if the output is shut too) | wake the applet |
 //! | `shutw` | FIN (close if the input is shut too) | wake the applet |
 //! | `close` | close the socket (RST with `nolinger` or on abort) | detach |
@@ -322,6 +323,24 @@ impl StreamInterface {
             }
             End::None => Sent::default(),
         }
+    }
+
+    /// After the stream looked at the channels (analysers ran): a producer
+    /// blocked on a full `ic` that now has room reads again, and output
+    /// scheduled in `oc` is sent (or the applet woken).
+    pub fn update(&mut self, ic: &mut Channel, oc: &mut Channel, cx: &mut SiCtx) -> Sent {
+        if self.state != SiState::Est {
+            return Sent::default();
+        }
+        if ic.flags.contains(CfFlags::FULL)
+            && (ic.pipe_len() > 0 || ic.recv_room(cx.io.maxrewrite) > 0)
+        {
+            self.chk_rcv(ic, cx);
+        }
+        if oc.has_output() {
+            return self.chk_snd(ic, oc, cx);
+        }
+        Sent::default()
     }
 
     /// Stops this side's input (`ic`): nothing more is read. A connection

@@ -458,13 +458,13 @@ impl SpliceMax for SpliceMode {
 fn update_both(s: &mut Stream, cx: &mut StreamCtx) {
     let task = s.task;
     for side in [Side::Front, Side::Back] {
-        let (si, _, ic, oc) = s.split(side);
-        if si.state() != SiState::Est {
-            continue;
-        }
+        let (si, other, ic, oc) = s.split(side);
         let mut sx = cx.si(task);
-        si.chk_rcv(ic, &mut sx);
-        if oc.has_output() && io::send(s, side, &mut sx) {
+        let r = si.update(ic, oc, &mut sx);
+        if r.n > 0 {
+            other.chk_rcv(oc, &mut sx);
+        }
+        if r.wake {
             sx.sched.wakeup(task);
         }
     }

@@ -8,10 +8,15 @@
 //! Expiry dates may be set earlier than needed: a task woken by its timer
 //! recomputes its real deadline and queues itself again. This lets the I/O
 //! path refresh timeouts without touching the wait queue.
+//!
+//! The wait queue is a binary min-heap of `(expiry, task)` in a `Vec`, each
+//! task knowing its position in it, so that re-arming or removing a timer
+//! is O(log n) and, once the vectors have grown to the working set, never
+//! allocates (a tree of nodes would allocate on every insert).
 
 use crate::arena::{AppletId, Arena, ConnId, StreamId};
 use crate::ticks::{Tick, tick_isset};
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 
 pub use crate::arena::TaskId;
 
@@ -36,6 +41,8 @@ struct Task {
     kind: TaskKind,
     /// Key in the wait queue, when queued (absolute ms).
     wq_key: Option<u64>,
+    /// Index of its entry in the wait-queue heap (valid when queued).
+    wq_pos: usize,
     in_runq: bool,
 }
 
@@ -43,7 +50,8 @@ struct Task {
 pub struct Scheduler {
     tasks: Arena<TaskId, Task>,
     runq: VecDeque<TaskId>,
-    waitq: BTreeSet<(u64, TaskId)>,
+    /// Min-heap of (expiry, task).
+    waitq: Vec<(u64, TaskId)>,
 }
 
 impl Default for Scheduler {
@@ -57,8 +65,8 @@ impl Scheduler {
     pub fn new() -> Self {
         Scheduler {
             tasks: Arena::with_capacity(1024),
-            runq: VecDeque::new(),
-            waitq: BTreeSet::new(),
+            runq: VecDeque::with_capacity(256),
+            waitq: Vec::with_capacity(1024),
         }
     }
 
@@ -67,17 +75,20 @@ impl Scheduler {
         self.tasks.insert(Task {
             kind,
             wq_key: None,
+            wq_pos: 0,
             in_runq: false,
         })
     }
 
     /// Deletes a task, removing it from both queues.
     pub fn destroy(&mut self, id: TaskId) {
-        if let Some(t) = self.tasks.remove(id)
-            && let Some(k) = t.wq_key
+        if let Some(t) = self.tasks.get(id)
+            && t.wq_key.is_some()
         {
-            self.waitq.remove(&(k, id));
+            let pos = t.wq_pos;
+            self.heap_remove(pos);
         }
+        self.tasks.remove(id);
         // A stale run-queue entry is skipped when popped.
     }
 
@@ -100,12 +111,91 @@ impl Scheduler {
         if t.wq_key == abs_ms {
             return;
         }
-        if let Some(k) = t.wq_key.take() {
-            self.waitq.remove(&(k, id));
+        let (old, pos) = (t.wq_key, t.wq_pos);
+        t.wq_key = abs_ms;
+        match (old, abs_ms) {
+            (Some(_), None) => {
+                debug_assert_eq!(self.waitq.get(pos).map(|e| e.1), Some(id));
+                self.heap_remove(pos);
+            }
+            (Some(_), Some(k)) => {
+                if let Some(e) = self.waitq.get_mut(pos) {
+                    e.0 = k;
+                }
+                let pos = self.sift_up(pos);
+                self.sift_down(pos);
+            }
+            (None, Some(k)) => {
+                self.waitq.push((k, id));
+                let last = self.waitq.len() - 1;
+                self.set_pos(last);
+                self.sift_up(last);
+            }
+            (None, None) => {}
         }
-        if let Some(k) = abs_ms {
-            t.wq_key = Some(k);
-            self.waitq.insert((k, id));
+    }
+
+    /// Records in its task where heap entry `i` now is.
+    #[inline]
+    fn set_pos(&mut self, i: usize) {
+        if let Some(&(_, id)) = self.waitq.get(i)
+            && let Some(t) = self.tasks.get_mut(id)
+        {
+            t.wq_pos = i;
+        }
+    }
+
+    /// Moves entry `i` up while it is earlier than its parent; returns its
+    /// final position.
+    fn sift_up(&mut self, mut i: usize) -> usize {
+        while i > 0 {
+            let parent = (i - 1) / 2;
+            if self.waitq[i] >= self.waitq[parent] {
+                break;
+            }
+            self.waitq.swap(i, parent);
+            self.set_pos(i);
+            self.set_pos(parent);
+            i = parent;
+        }
+        i
+    }
+
+    /// Moves entry `i` down while a child is earlier.
+    fn sift_down(&mut self, mut i: usize) {
+        let n = self.waitq.len();
+        loop {
+            let (l, r) = (2 * i + 1, 2 * i + 2);
+            let mut m = i;
+            if l < n && self.waitq[l] < self.waitq[m] {
+                m = l;
+            }
+            if r < n && self.waitq[r] < self.waitq[m] {
+                m = r;
+            }
+            if m == i {
+                return;
+            }
+            self.waitq.swap(i, m);
+            self.set_pos(i);
+            self.set_pos(m);
+            i = m;
+        }
+    }
+
+    /// Removes heap entry `pos` (its task's key must be cleared by the
+    /// caller if the task lives on).
+    fn heap_remove(&mut self, pos: usize) {
+        let last = self.waitq.len().saturating_sub(1);
+        if pos > last || self.waitq.is_empty() {
+            return;
+        }
+        self.waitq.swap(pos, last);
+        self.waitq.pop();
+        if pos < self.waitq.len() {
+            self.set_pos(pos);
+            let p = self.sift_up(pos);
+            self.sift_down(p);
         }
     }
 
@@ -125,7 +215,7 @@ impl Scheduler {
             if k > now_abs {
                 break;
             }
-            self.waitq.pop_first();
+            self.heap_remove(0);
             if let Some(t) = self.tasks.get_mut(id) {
                 t.wq_key = None;
             }
@@ -206,6 +296,78 @@ mod tests {
         s.queue(a, Some(120)); // re-arm earlier
         s.wake_expired(150);
         assert_eq!(s.pop_runnable(), Some((a, TaskKind::Stream(one))));
+    }
+
+    #[test]
+    fn wait_queue_matches_an_ordered_set_under_random_operations() {
+        use std::collections::BTreeSet;
+        let mut s = Scheduler::new();
+        let mut model: BTreeSet<(u64, TaskId)> = BTreeSet::new();
+        let mut keys: Vec<(TaskId, Option<u64>)> = Vec::new();
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        let mut now = 0;
+        for _ in 0..20_000 {
+            match rnd(10) {
+                0..=1 => keys.push((s.create(TaskKind::Stopper), None)),
+                2..=5 if !keys.is_empty() => {
+                    let i = rnd(keys.len() as u64) as usize;
+                    let (id, old) = keys[i];
+                    let new = if rnd(4) == 0 {
+                        None
+                    } else {
+                        Some(now + rnd(500))
+                    };
+                    if let Some(k) = old {
+                        model.remove(&(k, id));
+                    }
+                    if let Some(k) = new {
+                        model.insert((k, id));
+                    }
+                    keys[i].1 = new;
+                    s.queue(id, new);
+                }
+                6 if !keys.is_empty() => {
+                    let i = rnd(keys.len() as u64) as usize;
+                    let (id, old) = keys.swap_remove(i);
+                    if let Some(k) = old {
+                        model.remove(&(k, id));
+                    }
+                    s.destroy(id);
+                }
+                _ => {
+                    now += rnd(50);
+                    s.wake_expired(now);
+                    let mut fired = Vec::new();
+                    while let Some((id, _)) = s.pop_runnable() {
+                        fired.push(id);
+                    }
+                    let mut expected = Vec::new();
+                    while let Some(&(k, id)) = model.first() {
+                        if k > now {
+                            break;
+                        }
+                        model.pop_first();
+                        expected.push(id);
+                    }
+                    assert_eq!(fired, expected);
+                    for e in keys.iter_mut() {
+                        if expected.contains(&e.0) {
+                            e.1 = None;
+                        }
+                    }
+                }
+            }
+            assert_eq!(
+                s.next_expiry(now),
+                model.first().map(|&(k, _)| k.saturating_sub(now))
+            );
+        }
     }
 
     #[test]
