@@ -331,10 +331,10 @@ impl Engine {
             let fe_name = self.proxies.get(fe).map_or("", |p| p.name.as_str());
             let lfd = self.listeners.get(li).map_or(-1, |l| l.fd);
             let peer_s = peer.map_or_else(|| "unix".to_string(), |a| a.to_string());
-            eprintln!(
+            crate::log::eprint_line(&format!(
                 "{:08x}:{fe_name}.accept({lfd:04x})={fd:04x} from [{peer_s}] ALPN=<none>",
                 self.stream_seq
-            );
+            ));
         }
         self.stream_seq = self.stream_seq.wrapping_add(1);
         let sid2 = self.streams.insert(stream);
@@ -491,7 +491,7 @@ impl Engine {
             let (c, v) = s.dbg_fds;
             let v = if v < 0 { 0xffff } else { v };
             for ev in ["srvcls", "clicls", "closed"] {
-                eprintln!("{:08x}:{name}.{ev}[{c:04x}:{v:04x}]", s.uniq_id);
+                crate::log::eprint_line(&format!("{:08x}:{name}.{ev}[{c:04x}:{v:04x}]", s.uniq_id));
             }
         }
         self.sched.destroy(s.task);
