@@ -159,7 +159,10 @@ impl Engine {
                 match cmd {
                     "" => {}
                     "quit" => quit = true,
-                    "prompt" => prompt = true,
+                    "prompt" => {
+                        prompt = true;
+                        out.push('\n');
+                    }
                     _ => out.push_str(&self.cli_execute(cmd, level)),
                 }
             }
@@ -171,9 +174,8 @@ impl Engine {
             }
             sess.out.extend_from_slice(out.as_bytes());
             if sess.interactive && !quit {
-                if !out.is_empty() && !out.ends_with("\n\n") {
-                    sess.out.push(b'\n');
-                }
+                // Every reply already ends with its empty line: HAProxy's
+                // interactive terminator "\n> " is that line and "> ".
                 sess.out.extend_from_slice(b"> ");
             } else if !sess.interactive || quit {
                 sess.closing = true;
