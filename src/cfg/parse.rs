@@ -13,7 +13,7 @@ use super::suggest::did_you_mean;
 use super::tokenizer::tokenize;
 use super::units::{
     parse_bind_addr, parse_bind_addr_env, parse_server_addr, parse_server_addr_env, parse_size,
-    parse_time_ms, parse_uint,
+    parse_size_atol, parse_time_ms, parse_uint,
 };
 use std::path::{Path, PathBuf};
 
@@ -235,6 +235,27 @@ fn known_keyword(section: &str, words: &[String]) -> Option<String> {
         }
     }
     None
+}
+
+/// The byte count to keep for `tune.pipesize` / `tune.rcvbuf.*` /
+/// `tune.sndbuf.*` read as `v` by [`parse_size_atol`]: within
+/// `0..=i32::MAX`, so that the `int` given to `setsockopt()` or
+/// `fcntl(F_SETPIPE_SZ)` is exactly this value; 0 means "not set".
+///
+/// HAProxy 2.6 stores the `long` into an `int`, which wraps: 2147483648
+/// becomes negative, 4294967296 becomes 0 (not set). haproxy-rs saturates
+/// at `i32::MAX` instead, so a larger value never turns into a small one.
+/// A negative value gets the effect HAProxy's negative `int` has on the
+/// kernel: `SO_RCVBUF`/`SO_SNDBUF` read it as a huge unsigned value capped
+/// at `net.core.rmem_max`/`wmem_max` (so `i32::MAX` here), while
+/// `F_SETPIPE_SZ` refuses it and the pipe keeps its default size (0 here).
+fn tune_int_size(kw: &str, v: i64) -> usize {
+    let max = i32::MAX as usize;
+    match usize::try_from(v) {
+        Ok(v) => v.min(max),
+        Err(_) if kw == "tune.pipesize" => 0,
+        Err(_) => max,
+    }
 }
 
 fn facility(s: &str) -> Option<u8> {
@@ -489,27 +510,30 @@ impl<'e> Parser<'e> {
                     Err(e) => self.diags.alert(file, line, format!("'{kw}' {e}")),
                 }
             }
-            "tune.bufsize" | "tune.pipesize" | "tune.rcvbuf.client" | "tune.rcvbuf.server" | "tune.sndbuf.client" | "tune.sndbuf.server" => {
+            "tune.bufsize" => {
                 let Some(a) = arg else { return need(&mut self.diags, "an integer") };
                 match parse_size(a) {
-                    Ok(v) => {
-                        let v = v as usize;
-                        match kw {
-                            "tune.bufsize" => {
-                                if !(1024..=(1 << 30)).contains(&v) {
-                                    self.diags.alert(file, line, format!("'{kw}' expects a positive integer argument between 1024 and 1073741824."));
-                                } else {
-                                    g.tune_bufsize = v
-                                }
-                            }
-                            "tune.pipesize" => g.tune_pipesize = v,
-                            "tune.rcvbuf.client" => g.tune_rcvbuf_client = v,
-                            "tune.rcvbuf.server" => g.tune_rcvbuf_server = v,
-                            "tune.sndbuf.client" => g.tune_sndbuf_client = v,
-                            _ => g.tune_sndbuf_server = v,
-                        }
-                    }
+                    Ok(v) if (1024..=(1 << 30)).contains(&v) => g.tune_bufsize = v as usize,
+                    Ok(_) => self.diags.alert(file, line, format!("'{kw}' expects a positive integer argument between 1024 and 1073741824.")),
                     Err(e) => self.diags.alert(file, line, format!("'{kw}' {e}")),
+                }
+            }
+            "tune.pipesize" | "tune.rcvbuf.client" | "tune.rcvbuf.server" | "tune.sndbuf.client" | "tune.sndbuf.server" => {
+                // HAProxy 2.6 refuses only a missing or extra argument, and
+                // takes any other one through atol() into an int.
+                if let Some(extra) = w.get(2) {
+                    return self.diags.alert(file, line, format!("'{kw}' cannot handle unexpected argument '{extra}'."));
+                }
+                let Some(a) = arg.filter(|a| !a.is_empty()) else {
+                    return self.diags.alert(file, line, format!("'{kw}' expects an integer argument."));
+                };
+                let v = tune_int_size(kw, parse_size_atol(a));
+                match kw {
+                    "tune.pipesize" => g.tune_pipesize = v,
+                    "tune.rcvbuf.client" => g.tune_rcvbuf_client = v,
+                    "tune.rcvbuf.server" => g.tune_rcvbuf_server = v,
+                    "tune.sndbuf.client" => g.tune_sndbuf_client = v,
+                    _ => g.tune_sndbuf_server = v,
                 }
             }
             "hard-stop-after" | "grace" => {
@@ -1481,6 +1505,31 @@ fn lookup_db(path: &str, name: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tune_int_sizes_fit_an_int_without_wrapping() {
+        let (c, d) = parse(
+            "global\n  tune.rcvbuf.client 4294967296\n  tune.rcvbuf.server 3g\n  \
+             tune.sndbuf.client -1\n  tune.sndbuf.server 2147483648\n  tune.pipesize -1\n",
+        );
+        assert!(d.list.is_empty(), "{:?}", d.list);
+        let g = &c.global;
+        let max = i32::MAX as usize;
+        assert_eq!(g.tune_rcvbuf_client, max);
+        assert_eq!(g.tune_rcvbuf_server, max);
+        assert_eq!(g.tune_sndbuf_client, max);
+        assert_eq!(g.tune_sndbuf_server, max);
+        assert_eq!(
+            g.tune_pipesize, 0,
+            "a negative pipe size leaves the default"
+        );
+        let (c, _) = parse("global\n  tune.pipesize 4294967296\n  tune.rcvbuf.client abc\n");
+        assert_eq!(c.global.tune_pipesize, max);
+        assert_eq!(c.global.tune_rcvbuf_client, 0, "no digit: not set");
+        let (c, _) = parse("global\n  tune.pipesize 1m\n  tune.sndbuf.server 4096\n");
+        assert_eq!(c.global.tune_pipesize, 1 << 20);
+        assert_eq!(c.global.tune_sndbuf_server, 4096);
+    }
 
     fn parse(text: &str) -> (Config, Diags) {
         let env = |k: &str| {
