@@ -6,6 +6,7 @@
 //! 2.6 knows but haproxy-rs does not implement yet gets an explicit alert,
 //! never a silent skip. After parsing, `check` resolves cross references
 //! (backends, modes) and emits HAProxy's post-parse warnings.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use super::diag::{Diags, Level};
 use super::model::*;
@@ -311,7 +312,7 @@ impl<'e> Parser<'e> {
     }
 
     fn parse_line(&mut self, w: &[String], file: &str, line: usize) {
-        let kw = w[0].as_str();
+        let kw = w.first().map_or("", String::as_str);
         match kw {
             "global" => {
                 self.section = Section::Global;
@@ -343,14 +344,22 @@ impl<'e> Parser<'e> {
             Section::Skipped => {}
             Section::Global => self.global_kw(w, file, line),
             Section::Defaults(i) => {
-                let mut px = std::mem::take(&mut self.defaults[i]);
-                self.proxy_kw(&mut px, w, file, line);
-                self.defaults[i] = px;
+                if let Some(slot) = self.defaults.get_mut(i) {
+                    let mut px = std::mem::take(slot);
+                    self.proxy_kw(&mut px, w, file, line);
+                    if let Some(slot) = self.defaults.get_mut(i) {
+                        *slot = px;
+                    }
+                }
             }
             Section::Proxy(i) => {
-                let mut px = std::mem::take(&mut self.cfg.proxies[i]);
-                self.proxy_kw(&mut px, w, file, line);
-                self.cfg.proxies[i] = px;
+                if let Some(slot) = self.cfg.proxies.get_mut(i) {
+                    let mut px = std::mem::take(slot);
+                    self.proxy_kw(&mut px, w, file, line);
+                    if let Some(slot) = self.cfg.proxies.get_mut(i) {
+                        *slot = px;
+                    }
+                }
             }
         }
     }
@@ -460,7 +469,7 @@ impl<'e> Parser<'e> {
         line: usize,
         candidates: &[&str],
     ) {
-        let kw = w[0].as_str();
+        let kw = w.first().map_or("", String::as_str);
         if let Some(k) = known_keyword(section, w) {
             self.diags.alert(
                 file,
@@ -477,7 +486,7 @@ impl<'e> Parser<'e> {
     }
 
     fn global_kw(&mut self, w: &[String], file: &str, line: usize) {
-        let kw = w[0].as_str();
+        let kw = w.first().map_or("", String::as_str);
         let arg = w.get(1).map(|s| s.as_str());
         let g = &mut self.cfg.global;
         let need = |d: &mut Diags, what: &str| {
@@ -558,7 +567,7 @@ impl<'e> Parser<'e> {
                 None => need(&mut self.diags, "a directory"),
             },
             "node" | "description" | "log-tag" => {
-                let v = w[1..].join(" ");
+                let v = w.get(1..).unwrap_or_default().join(" ");
                 match kw {
                     "node" => g.node = Some(v),
                     "log-tag" => g.log_tag = Some(v),
@@ -789,7 +798,7 @@ impl<'e> Parser<'e> {
     }
 
     fn proxy_kw(&mut self, px: &mut ProxyCfg, w: &[String], file: &str, line: usize) {
-        let kw = w[0].as_str();
+        let kw = w.first().map_or("", String::as_str);
         let arg = w.get(1).map(|s| s.as_str());
         let section = if px.kind.is_empty() {
             "defaults"
@@ -844,7 +853,7 @@ impl<'e> Parser<'e> {
                 Some(_) => self.diags.alert(
                     file,
                     line,
-                    format!("'hash-type {}' is valid in HAProxy 2.6 but not supported yet by haproxy-rs (only 'map-based')", w[1..].join(" ")),
+                    format!("'hash-type {}' is valid in HAProxy 2.6 but not supported yet by haproxy-rs (only 'map-based')", w.get(1..).unwrap_or_default().join(" ")),
                 ),
                 None => self.diags.alert(file, line, "'hash-type' expects 'map-based' or 'consistent'."),
             },
@@ -908,8 +917,10 @@ impl<'e> Parser<'e> {
                 if kw == "default_backend" {
                     px.default_backend = Some((b.to_string(), line));
                 } else if w.len() > 2 {
-                    if (w[2] == "if" || w[2] == "unless") && w.len() == 4 && (w[3] == "TRUE" || w[3] == "FALSE") {
-                        let take = (w[2] == "if") == (w[3] == "TRUE");
+                    let cond = w.get(2).map(String::as_str);
+                    let value = w.get(3).map(String::as_str);
+                    if matches!(cond, Some("if" | "unless")) && w.len() == 4 && matches!(value, Some("TRUE" | "FALSE")) {
+                        let take = (cond == Some("if")) == (value == Some("TRUE"));
                         if take {
                             px.use_backends.push((b.to_string(), line));
                         }
@@ -930,7 +941,7 @@ impl<'e> Parser<'e> {
                 px.log_global = false;
             }
             "option" | "no" => {
-                let (neg, rest) = if kw == "no" { (true, &w[1..]) } else { (false, w) };
+                let (neg, rest) = if kw == "no" { (true, w.get(1..).unwrap_or_default()) } else { (false, w) };
                 if rest.first().map(|s| s.as_str()) != Some("option") {
                     self.unknown(section, w, file, line, PROXY_KEYWORDS);
                     return;
@@ -971,7 +982,7 @@ impl<'e> Parser<'e> {
             }
             "disabled" => px.disabled = true,
             "enabled" => px.disabled = false,
-            "description" => px.description = Some(w[1..].join(" ")),
+            "description" => px.description = Some(w.get(1..).unwrap_or_default().join(" ")),
             _ => self.unknown(section, w, file, line, PROXY_KEYWORDS),
         }
     }
@@ -1153,7 +1164,7 @@ impl<'e> Parser<'e> {
     }
 
     fn parse_server(&mut self, px: &mut ProxyCfg, w: &[String], file: &str, line: usize) {
-        let is_default = w[0] == "default-server";
+        let is_default = w.first().is_some_and(|k| k == "default-server");
         let mut d = px.default_server.clone();
         let (name, mut idx) = if is_default {
             (String::new(), 1)
@@ -1375,7 +1386,9 @@ impl<'e> Parser<'e> {
     pub fn check(&mut self) {
         let n = self.cfg.proxies.len();
         for i in 0..n {
-            let px = &self.cfg.proxies[i];
+            let Some(px) = self.cfg.proxies.get(i) else {
+                continue;
+            };
             let (name, kind) = (px.name.clone(), px.kind);
             if px.disabled {
                 continue;
@@ -1413,7 +1426,7 @@ impl<'e> Parser<'e> {
             for (what, b) in refs {
                 match self.cfg.find_backend(&b) {
                     None => self.diags.global(Level::Alert, format!("Proxy '{name}': unable to find required {what}: '{b}'.")),
-                    Some(j) if self.cfg.proxies[j].mode != self.cfg.proxies[i].mode => self.diags.global(
+                    Some(j) if self.cfg.proxies.get(j).map(|p| p.mode) != self.cfg.proxies.get(i).map(|p| p.mode) => self.diags.global(
                         Level::Alert,
                         format!("{kind} '{name}' : can't switch to backend '{b}' with a different mode."),
                     ),
@@ -1468,7 +1481,7 @@ fn hostname() -> String {
         return String::new();
     }
     let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    String::from_utf8_lossy(&buf[..end]).to_string()
+    String::from_utf8_lossy(buf.get(..end).unwrap_or_default()).to_string()
 }
 
 /// The local host name (for `-L` and log headers).
@@ -1503,6 +1516,7 @@ fn lookup_db(path: &str, name: &str) -> Option<u32> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

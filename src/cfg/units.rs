@@ -22,6 +22,7 @@
 //! * like HAProxy's address parser, `$VAR` / `${VAR}` are expanded inside
 //!   addresses even when the tokenizer left them alone (unquoted or single
 //!   quoted), see [`expand_addr_env`].
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};

@@ -13,6 +13,7 @@
 //! HAProxy's `fd_write_frag_line()` does. A line that would block is dropped
 //! and counted in `dropped` (`show info` DroppedLogs); any other error is
 //! reported once per process with HAProxy's alert and not counted.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use crate::cfg::model::{LogCfg, LogFormat, LogTarget};
 use std::fmt::Write as _;
