@@ -8,7 +8,12 @@
 //! loop). `cfg` parses configuration, `log` renders traffic logs, `process`
 //! handles daemon/pidfile/-sf.
 //!
-//! Lint policy: code fed by bytes from outside (parsers) never unwraps.
+//! Lint policy: code fed by bytes from outside (parsers) never unwraps. The
+//! sans-IO parsers and codecs (`conn::proxy_hdr`, every module of `cfg`,
+//! `log`) deny `clippy::unwrap_used`, `clippy::expect_used` and
+//! `clippy::indexing_slicing` at their top; their test modules may allow
+//! indexing. A parser module that does not deny them says why at its top
+//! (`cli::commands`).
 
 pub mod applet;
 pub mod arena;

@@ -1,16 +1,20 @@
 //! The stats socket (management.txt 9.3) seen from a client: one command per
 //! connection, `;`-separated commands, interactive mode with `prompt`,
 //! levels, `stats timeout`, replies larger than a buffer, slow and abusive
-//! clients. The exact bytes are pinned so that the CLI's move onto the
-//! applet layer cannot change what a client reads.
+//! clients, with HAProxy 2.6's exact bytes; and the weight commands
+//! compared with HAProxy 2.6 (`/usr/sbin/haproxy`), which is the
+//! specification: the exact reply bytes of a non-interactive session, and
+//! the state the commands leave behind (`get weight`). Set
+//! `HRS_TEST_BIN=/usr/sbin/haproxy` to run the latter against HAProxy.
 
 mod common;
 
 use common::*;
+use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const HELP: &str = "The following commands are valid at this level:
@@ -92,7 +96,7 @@ fn closed_within(s: &mut impl Read, t: Duration) -> bool {
 #[test]
 fn one_command_is_answered_then_the_connection_closes() {
     let c = start(1, "10s");
-    assert_eq!(cli(&c.sock, "get weight l/s1"), "1 (initial 1)\n");
+    assert_eq!(cli(&c.sock, "get weight l/s1"), "1 (initial 1)\n\n");
     let info = cli(&c.sock, "show info");
     assert!(info.starts_with("Name: HAProxy\nVersion: "), "{info}");
     assert!(info.ends_with("\n\n"), "{info}");
@@ -107,7 +111,7 @@ fn semicolon_separated_commands_run_in_order() {
             &c.sock,
             "set weight l/s2 7; get weight l/s1;get weight l/s2"
         ),
-        "1 (initial 1)\n7 (initial 1)\n"
+        "\n1 (initial 1)\n\n7 (initial 1)\n\n"
     );
 }
 
@@ -116,9 +120,9 @@ fn unknown_command_lists_the_commands() {
     let c = start(1, "10s");
     assert_eq!(
         cli(&c.sock, "foo bar"),
-        format!("Unknown command: 'foo'\n\n{HELP}")
+        format!("Unknown command: 'foo'\n\n{HELP}\n")
     );
-    assert_eq!(cli(&c.sock, "help"), HELP);
+    assert_eq!(cli(&c.sock, "help"), format!("{HELP}\n"));
 }
 
 #[test]
@@ -126,7 +130,7 @@ fn prompt_mode_prompts_after_each_reply_until_quit() {
     let c = start(1, "10s");
     let mut s = unix(&c.sock);
     s.write_all(b"prompt\n").unwrap();
-    assert_eq!(read_until(&mut s, "> "), "> ");
+    assert_eq!(read_until(&mut s, "> "), "\n> ");
     s.write_all(b"get weight l/s1\n").unwrap();
     assert_eq!(read_until(&mut s, "> "), "1 (initial 1)\n\n> ");
     s.write_all(b"\n").unwrap();
@@ -148,11 +152,11 @@ fn prompt_again_leaves_interactive_mode() {
     let c = start(1, "10s");
     let mut s = unix(&c.sock);
     s.write_all(b"prompt\n").unwrap();
-    assert_eq!(read_until(&mut s, "> "), "> ");
+    assert_eq!(read_until(&mut s, "> "), "\n> ");
     s.write_all(b"prompt;get weight l/s1\n").unwrap();
     let mut rest = String::new();
     let _ = s.read_to_string(&mut rest);
-    assert_eq!(rest, "1 (initial 1)\n");
+    assert_eq!(rest, "\n1 (initial 1)\n\n");
 }
 
 #[test]
@@ -182,7 +186,7 @@ fn a_slow_reader_gets_the_whole_reply_and_others_are_served_meanwhile() {
     // While the slow client reads nothing, other sessions are answered.
     std::thread::sleep(Duration::from_millis(300));
     for _ in 0..20 {
-        assert_eq!(cli(&c.sock, "get weight l/s3"), "1 (initial 1)\n");
+        assert_eq!(cli(&c.sock, "get weight l/s3"), "1 (initial 1)\n\n");
     }
     let mut got = Vec::new();
     let mut b = [0u8; 512];
@@ -230,7 +234,7 @@ fn stats_timeout_closes_an_idle_session() {
     let c = start(1, "1s");
     let mut s = unix(&c.sock);
     s.write_all(b"prompt\n").unwrap();
-    assert_eq!(read_until(&mut s, "> "), "> ");
+    assert_eq!(read_until(&mut s, "> "), "\n> ");
     let t0 = Instant::now();
     assert!(
         closed_within(&mut s, Duration::from_secs(5)),
@@ -262,7 +266,7 @@ fn operator_level_may_read_but_not_change() {
     };
     assert_eq!(ask("set weight l/s1 5"), "Permission denied\n\n");
     assert_eq!(ask("disable server l/s1"), "Permission denied\n\n");
-    assert_eq!(ask("get weight l/s1"), "1 (initial 1)\n");
+    assert_eq!(ask("get weight l/s1"), "1 (initial 1)\n\n");
     assert!(ask("show info").starts_with("Name: HAProxy\n"));
 }
 
@@ -274,7 +278,7 @@ fn command_without_newline_runs_when_the_client_shuts_its_side() {
     s.shutdown(std::net::Shutdown::Write).unwrap();
     let mut out = String::new();
     let _ = s.read_to_string(&mut out);
-    assert_eq!(out, "1 (initial 1)\n");
+    assert_eq!(out, "1 (initial 1)\n\n");
 }
 
 #[test]
@@ -292,7 +296,7 @@ fn an_endless_line_closes_only_that_session() {
         closed_within(&mut s, Duration::from_secs(5)),
         "kept a 128 KB line"
     );
-    assert_eq!(cli(&c.sock, "get weight l/s1"), "1 (initial 1)\n");
+    assert_eq!(cli(&c.sock, "get weight l/s1"), "1 (initial 1)\n\n");
     assert_eq!(c.px.stderr().matches("panicked").count(), 0);
 }
 
@@ -309,4 +313,160 @@ fn a_client_resetting_mid_reply_does_not_disturb_the_process() {
     assert!(stat.ends_with(",\n\n"));
     let info = cli(&c.sock, "show info");
     assert_eq!(info_field(&info, "CurrConns"), Some(0), "{info}");
+}
+
+/// A proxy with an admin stats socket and one roundrobin backend `b` with
+/// servers `s` (weight 10), `m` (256), `one` (no weight: 1) and `z` (0).
+/// Returns the guard and the socket's path (inside the guard's directory).
+fn start_weights(program: &str) -> (Proxy, PathBuf) {
+    let port = free_port();
+    let dir = TempDir::new("cli");
+    let sock = dir.path().join("stats.sock");
+    let cfg = dir.write(
+        "haproxy.cfg",
+        &format!(
+            "global\n    stats socket {} level admin\n\n\
+             defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
+             listen l\n    bind 127.0.0.1:{port}\n    server x 127.0.0.1:9\n\n\
+             backend b\n    server s 127.0.0.1:9 weight 10\n    server m 127.0.0.1:9 weight 256\n\
+             \x20   server one 127.0.0.1:9\n    server z 127.0.0.1:9 weight 0\n",
+            sock.display()
+        ),
+    );
+    let args: [&OsStr; 3] = ["-f".as_ref(), cfg.as_os_str(), "-db".as_ref()];
+    let px = Proxy::spawn(program, dir, cfg.clone(), &args, &[], &[port]);
+    let end = Instant::now() + Duration::from_secs(5);
+    while std::os::unix::net::UnixStream::connect(&sock).is_err() {
+        assert!(Instant::now() < end, "no stats socket {}", sock.display());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    (px, sock)
+}
+
+/// `set weight` / `set server ... weight` / `get weight`, in order, with
+/// the replies HAProxy 2.6.12 gives (recorded on a stats socket, one
+/// non-interactive connection per line; the state carries over).
+const WEIGHT_SCRIPT: &[(&str, &str)] = &[
+    ("get weight b/s", "10 (initial 10)\n\n"),
+    ("set weight b/s 50%", "\n"),
+    ("get weight b/s", "5 (initial 10)\n\n"),
+    ("set weight b/s 1000%", "\n"),
+    ("get weight b/s", "100 (initial 10)\n\n"),
+    ("set weight b/s 99999999999%", "\n"),
+    ("get weight b/s", "256 (initial 10)\n\n"),
+    (
+        "set weight b/s -5%",
+        "Relative weight must be positive.\n\n",
+    ),
+    ("get weight b/s", "256 (initial 10)\n\n"),
+    (
+        "set weight b/s 300",
+        "Absolute weight can only be between 0 and 256 inclusive.\n\n",
+    ),
+    ("get weight b/s", "256 (initial 10)\n\n"),
+    ("set weight b/s 0", "\n"),
+    ("get weight b/s", "0 (initial 10)\n\n"),
+    // 256 * 16777216 is 2^32: a u32 product wraps to 0.
+    ("set weight b/m 16777216%", "\n"),
+    ("get weight b/m", "256 (initial 256)\n\n"),
+    ("set weight b/m 25600%", "\n"),
+    ("get weight b/m", "256 (initial 256)\n\n"),
+    ("set weight b/s 99999999999999999999999%", "\n"),
+    ("get weight b/s", "256 (initial 10)\n\n"),
+    (
+        "set weight b/s -99999999999999999999999%",
+        "Relative weight must be positive.\n\n",
+    ),
+    (
+        "set weight b/s 99999999999999999999999",
+        "Absolute weight can only be between 0 and 256 inclusive.\n\n",
+    ),
+    (
+        "set weight b/s -5",
+        "Absolute weight can only be between 0 and 256 inclusive.\n\n",
+    ),
+    ("set weight b/s +7", "\n"),
+    ("get weight b/s", "7 (initial 10)\n\n"),
+    ("set weight b/s 007", "\n"),
+    ("get weight b/s", "7 (initial 10)\n\n"),
+    (
+        "set weight b/s abc",
+        "Empty weight string empty or preceded by garbage\n",
+    ),
+    (
+        "set weight b/s %",
+        "Empty weight string empty or preceded by garbage\n",
+    ),
+    ("set weight b/s 5x", "Trailing garbage in weight string\n"),
+    ("set weight b/s 5%x", "Trailing garbage in weight string\n"),
+    ("set weight b/s 5%%", "Trailing garbage in weight string\n"),
+    ("set weight b/s 0x10", "Trailing garbage in weight string\n"),
+    (
+        "set weight b/s 300x",
+        "Absolute weight can only be between 0 and 256 inclusive.\n\n",
+    ),
+    ("get weight b/s", "7 (initial 10)\n\n"),
+    ("set weight b/s -0%", "\n"),
+    ("get weight b/s", "0 (initial 10)\n\n"),
+    ("set weight b/s", "Require <weight> or <weight%>.\n\n"),
+    ("set weight b/s 5 extra", "\n"),
+    ("get weight b/s", "5 (initial 10)\n\n"),
+    ("set server b/s weight 20%", "\n"),
+    ("get weight b/s", "2 (initial 10)\n\n"),
+    ("set server b/s weight 1000%", "\n"),
+    ("get weight b/s", "100 (initial 10)\n\n"),
+    (
+        "set server b/s weight 300",
+        "Absolute weight can only be between 0 and 256 inclusive.\n\n",
+    ),
+    (
+        "set server b/s weight -5%",
+        "Relative weight must be positive.\n\n",
+    ),
+    ("set server b/s weight 99999999999%", "\n"),
+    ("get weight b/s", "256 (initial 10)\n\n"),
+    (
+        "set server b/s weight",
+        "Require <weight> or <weight%>.\n\n",
+    ),
+    ("set weight b/one 99999999999%", "\n"),
+    ("get weight b/one", "256 (initial 1)\n\n"),
+    ("set weight b/z 50%", "\n"),
+    ("get weight b/z", "0 (initial 0)\n\n"),
+    ("set weight b/nosuch 5", "No such server.\n\n"),
+    ("set weight x/s 5", "No such backend.\n\n"),
+    ("set weight bs 5", "Require 'backend/server'.\n\n"),
+    ("set weight", "Require 'backend/server'.\n\n"),
+    ("get weight", "Require 'backend/server'.\n\n"),
+    ("set weight b/s 4; get weight b/s", "\n4 (initial 10)\n\n"),
+];
+
+/// Runs [`WEIGHT_SCRIPT`] on `sock`; returns every (command, reply).
+fn run_script(sock: &Path) -> Vec<(String, String)> {
+    WEIGHT_SCRIPT
+        .iter()
+        .map(|(cmd, _)| (cmd.to_string(), cli(sock, cmd)))
+        .collect()
+}
+
+fn assert_script(who: &str, got: &[(String, String)]) {
+    for ((cmd, want), (_, reply)) in WEIGHT_SCRIPT.iter().zip(got) {
+        assert_eq!(reply, want, "{who}: reply to '{cmd}'");
+    }
+}
+
+#[test]
+fn set_weight_replies_and_results_match_haproxy_without_overflow() {
+    let (px, sock) = start_weights(&test_bin());
+    let got = run_script(&sock);
+    assert_script("proxy under test", &got);
+    drop(px);
+    // The recorded replies are still HAProxy's.
+    if test_bin() != HAPROXY && have_haproxy() {
+        let (h, hsock) = start_weights(HAPROXY);
+        let reference = run_script(&hsock);
+        drop(h);
+        assert_script("HAProxy 2.6", &reference);
+        assert_eq!(got, reference, "haproxy-rs and HAProxy 2.6 transcripts");
+    }
 }

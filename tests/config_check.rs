@@ -605,3 +605,206 @@ fn n_and_capital_n_flags_are_accepted() {
         assert_eq!(h.0, 1);
     }
 }
+
+/// The `tune` keywords that HAProxy 2.6 reads with `atol()` into an `int`.
+const TUNE_INT_SIZES: [&str; 5] = [
+    "tune.pipesize",
+    "tune.rcvbuf.client",
+    "tune.rcvbuf.server",
+    "tune.sndbuf.client",
+    "tune.sndbuf.server",
+];
+
+#[test]
+fn tune_sizes_of_2gb_and_more_are_checked_like_haproxy() {
+    let d = TempDir::new("cc-tune");
+    let port = free_port();
+    // HAProxy 2.6.12 (`haproxy -c`): every value is accepted silently, as
+    // atol() reads it; only a missing or an extra argument is an alert.
+    let accepted = [
+        "2147483647",
+        "2147483648",
+        "4294967296",
+        "3g",
+        "1g",
+        "-1",
+        "99999999999999999999",
+        "abc",
+        "1.5k",
+    ];
+    for kw in TUNE_INT_SIZES {
+        for v in accepted {
+            let f = d.write(
+                "tune.cfg",
+                &format!(
+                    "global\n  {kw} {v}\n{DEFAULTS}listen l\n  bind 127.0.0.1:{port}\n  server s 127.0.0.1:9\n"
+                ),
+            );
+            let (rs, reference) = check_both(&f, &[]);
+            assert_eq!(rs.0, 0, "{kw} {v}: stderr: {}", rs.2);
+            assert_eq!(rs.1, "Configuration file is valid\n", "{kw} {v}");
+            assert!(
+                alerts(&rs.2).is_empty() && warnings(&rs.2).is_empty(),
+                "{kw} {v}: unexpected messages: {}",
+                rs.2
+            );
+            assert_same_as_haproxy(&rs, &reference);
+            if let Some(h) = &reference {
+                assert_eq!(warnings(&rs.2), warnings(&h.2), "{kw} {v}: warnings");
+            }
+        }
+        let fs = d.path().join("tune.cfg");
+        let fs = fs.to_str().expect("utf-8 path");
+        for (arg, msg) in [
+            ("", format!("'{kw}' expects an integer argument.")),
+            ("''", format!("'{kw}' expects an integer argument.")),
+            (
+                "5 6",
+                format!("'{kw}' cannot handle unexpected argument '6'."),
+            ),
+            (
+                "'' 6",
+                format!("'{kw}' cannot handle unexpected argument '6'."),
+            ),
+        ] {
+            let f = d.write(
+                "tune.cfg",
+                &format!(
+                    "global\n  {kw} {arg}\n{DEFAULTS}listen l\n  bind 127.0.0.1:{port}\n  server s 127.0.0.1:9\n"
+                ),
+            );
+            let (rs, reference) = check_both(&f, &[]);
+            assert_eq!(rs.0, 1, "{kw} {arg}: stderr: {}", rs.2);
+            assert_eq!(
+                alerts(&rs.2),
+                [
+                    format!("[ALERT]    (PID) : config : parsing [{fs}:2] : {msg}"),
+                    format!(
+                        "[ALERT]    (PID) : config : Error(s) found in configuration file : {fs}"
+                    ),
+                    "[ALERT]    (PID) : config : Fatal errors found in configuration.".to_string(),
+                ],
+                "{kw} '{arg}'"
+            );
+            assert_same_as_haproxy(&rs, &reference);
+        }
+    }
+}
+
+/// `(SO_RCVBUF, SO_SNDBUF)` of the proxy's socket for the client connection
+/// `c` accepted on `port` by process `pid`: the socket is found through
+/// /proc/net/tcp and /proc/PID/fd, then duplicated with pidfd_getfd(2).
+/// None when this kernel or sandbox does not allow pidfd_getfd.
+fn proxy_side_bufs(pid: i32, port: u16, c: &std::net::TcpStream) -> Option<(i32, i32)> {
+    let cport = c.local_addr().expect("client address").port();
+    let tab = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
+    let inode = tab
+        .lines()
+        .skip(1)
+        .find_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let lport = u16::from_str_radix(f.get(1)?.rsplit(':').next()?, 16).ok()?;
+            let rport = u16::from_str_radix(f.get(2)?.rsplit(':').next()?, 16).ok()?;
+            (lport == port && rport == cport && *f.get(3)? == "01")
+                .then(|| format!("socket:[{}]", f.get(9).copied().unwrap_or("")))
+        })
+        .expect("the proxy's socket for our connection in /proc/net/tcp");
+    let target: i32 = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("/proc/PID/fd")
+        .filter_map(|e| e.ok())
+        .find(|e| std::fs::read_link(e.path()).is_ok_and(|t| t.as_os_str() == inode.as_str()))
+        .and_then(|e| e.file_name().to_str()?.parse().ok())
+        .expect("the proxy's fd for our connection");
+    // SAFETY: plain syscalls; the fds they return are ours and closed below,
+    // getsockopt writes one int into a variable of that size.
+    unsafe {
+        let pidfd = libc::syscall(libc::SYS_pidfd_open, pid, 0) as i32;
+        if pidfd < 0 {
+            return None;
+        }
+        let fd = libc::syscall(libc::SYS_pidfd_getfd, pidfd, target, 0) as i32;
+        libc::close(pidfd);
+        if fd < 0 {
+            return None;
+        }
+        let get = |opt| {
+            let mut v: libc::c_int = 0;
+            let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+            let r = libc::getsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                opt,
+                &mut v as *mut libc::c_int as *mut libc::c_void,
+                &mut len,
+            );
+            assert_eq!(r, 0, "getsockopt");
+            v
+        };
+        let bufs = (get(libc::SO_RCVBUF), get(libc::SO_SNDBUF));
+        libc::close(fd);
+        Some(bufs)
+    }
+}
+
+/// `(SO_RCVBUF, SO_SNDBUF)` of the client-side socket of `program` started
+/// with `tune.rcvbuf.client v` and `tune.sndbuf.client v`.
+fn client_bufs_with(program: &str, v: &str, echo: u16) -> Option<(i32, i32)> {
+    let port = free_port();
+    let cfg = format!(
+        "global\n  tune.rcvbuf.client {v}\n  tune.sndbuf.client {v}\n{DEFAULTS}\
+         listen l\n  bind 127.0.0.1:{port}\n  server s 127.0.0.1:{echo}\n"
+    );
+    let px = Proxy::start_program(program, &cfg, &[port], &["-db"]);
+    let mut c = connect(port);
+    // Once the echo is back, the proxy has set up the accepted socket.
+    c.write_all(b"x").expect("send");
+    let mut b = [0u8; 1];
+    c.read_exact(&mut b).expect("echo");
+    proxy_side_bufs(px.pid(), port, &c)
+}
+
+#[test]
+fn tune_buffers_of_2gb_and_more_ask_the_kernel_maximum_not_a_wrapped_int() {
+    let be = Backend::echo();
+    let max = |f: &str| -> i32 {
+        let v: i32 = std::fs::read_to_string(f)
+            .expect(f)
+            .trim()
+            .parse()
+            .expect("a number");
+        // The kernel doubles the value it keeps (socket(7), SO_RCVBUF).
+        v.saturating_mul(2)
+    };
+    let kernel_max = (
+        max("/proc/sys/net/core/rmem_max"),
+        max("/proc/sys/net/core/wmem_max"),
+    );
+    // 2147483648 and -1 reach the kernel as a negative int from HAProxy,
+    // which the kernel caps at net.core.rmem_max/wmem_max: the largest
+    // buffer. 4294967296 and 3g wrapped to 0 (the smallest buffer, 2304 and
+    // 4608 bytes) or 3 bytes: haproxy-rs saturates them instead.
+    for v in [
+        "2147483647",
+        "2147483648",
+        "4294967296",
+        "3g",
+        "8589934595",
+        "-1",
+    ] {
+        let Some(got) = client_bufs_with(bin(), v, be.port) else {
+            eprintln!("note: pidfd_getfd is not available, skipping the socket check");
+            return;
+        };
+        assert_eq!(
+            got, kernel_max,
+            "tune.rcvbuf.client/tune.sndbuf.client {v}: (SO_RCVBUF, SO_SNDBUF) of the client socket"
+        );
+        if have_haproxy() && ["2147483647", "2147483648", "-1"].contains(&v) {
+            assert_eq!(
+                client_bufs_with(HAPROXY, v, be.port),
+                Some(got),
+                "tune.rcvbuf.client/tune.sndbuf.client {v}: HAProxy 2.6 gets the same buffers"
+            );
+        }
+    }
+}

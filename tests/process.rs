@@ -583,3 +583,105 @@ fn connections_past_frontend_maxconn_wait_in_backlog_and_are_served_later() {
         echo_once(port).expect("served after the flood");
     }
 }
+
+/// Waits until the stats socket at `sock` accepts connections (it is bound
+/// after the frontends).
+fn wait_stats_socket(sock: &std::path::Path) {
+    let end = Instant::now() + Duration::from_secs(5);
+    while std::os::unix::net::UnixStream::connect(sock).is_err() {
+        assert!(Instant::now() < end, "no stats socket {}", sock.display());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn log_stdout_to_a_full_pipe_drops_lines_and_never_blocks_the_proxy() {
+    // configuration.txt 3.1 `log`, fd@<n>/stdout: one writev() per line,
+    // "messages ... may be dropped, in which case the DroppedLogs counter
+    // will be incremented". HAProxy makes the fd non-blocking at its first
+    // line, so a reader that stops reading costs log lines, not service.
+    const CONNS: usize = 3000;
+    let be = Backend::echo();
+    let port = free_port();
+    let dir = TempDir::new("logpipe");
+    let sock = dir.path().join("stats.sock");
+    let cfg = dir.write(
+        "haproxy.cfg",
+        &tcp_cfg(
+            &format!(
+                "  log stdout format raw local0\n  stats socket {} level admin\n",
+                sock.display()
+            ),
+            port,
+            be.port,
+            "  log global\n  option tcplog\n",
+        ),
+    );
+    let out = dir.path().join("stdout.log");
+    let err = dir.path().join("stderr.log");
+    // stdout is a pipe that this test keeps open and never reads (the
+    // harness's own capture writes to a file, which never fills up).
+    let child = Command::new(test_bin())
+        .arg("-f")
+        .arg(&cfg)
+        .arg("-db")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&err).expect("create stderr.log"))
+        .spawn()
+        .expect("spawn the proxy");
+    let mut px = Proxy {
+        child,
+        dir,
+        cfg,
+        out,
+        err,
+    };
+    px.wait_listening(&[port]);
+    wait_stats_socket(&sock);
+    // A 64 KiB pipe holds some 700 tcplog lines: 3000 connections fill it
+    // several times over. Each one must still be served at once.
+    let start = Instant::now();
+    let mut slowest = Duration::ZERO;
+    for i in 0..CONNS {
+        let t = Instant::now();
+        if let Err(e) = echo_once(port) {
+            panic!(
+                "connection {i} of {CONNS} failed after {:?} ({e}): the proxy is blocked \
+                 writing its log to the full stdout pipe; stderr: {}",
+                t.elapsed(),
+                px.stderr()
+            );
+        }
+        slowest = slowest.max(t.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "only {i} connections served in 120 s"
+        );
+    }
+    assert!(
+        slowest < Duration::from_secs(2),
+        "a connection took {slowest:?}: the proxy stalled while its log pipe was full"
+    );
+    // Nothing read the pipe: the lines that did not fit were dropped and
+    // counted, and the process still answers.
+    let info = cli(&sock, "show info");
+    let dropped = info_field(&info, "DroppedLogs").expect("DroppedLogs in show info");
+    assert!(
+        dropped > 0,
+        "DroppedLogs is 0 after {CONNS} log lines into a pipe nobody reads:\n{info}"
+    );
+    assert!(
+        dropped < CONNS as u64,
+        "every one of the {CONNS} lines was dropped ({dropped}): the pipe took none"
+    );
+    assert!(
+        px.wait_exit(Duration::from_millis(10)).is_none(),
+        "process died: {}",
+        px.stderr()
+    );
+    echo_once(port).expect("served after the flood");
+    // The read end stays open until here: the lines were dropped for EAGAIN,
+    // not lost to EPIPE.
+    assert!(px.child.stdout.is_some());
+}

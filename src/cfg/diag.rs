@@ -1,5 +1,6 @@
 //! Configuration diagnostics, printed HAProxy's way:
 //! `[ALERT]    (pid) : config : parsing [file:line] : message`.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::fmt::Write as _;
 
@@ -102,6 +103,7 @@ impl Diags {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -1,4 +1,5 @@
 //! The typed configuration produced by the parser and consumed at start-up.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use super::units::BindAddr;
 use std::net::IpAddr;

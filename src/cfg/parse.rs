@@ -6,6 +6,7 @@
 //! 2.6 knows but haproxy-rs does not implement yet gets an explicit alert,
 //! never a silent skip. After parsing, `check` resolves cross references
 //! (backends, modes) and emits HAProxy's post-parse warnings.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use super::diag::{Diags, Level};
 use super::model::*;
@@ -13,7 +14,7 @@ use super::suggest::did_you_mean;
 use super::tokenizer::tokenize;
 use super::units::{
     parse_bind_addr, parse_bind_addr_env, parse_server_addr, parse_server_addr_env, parse_size,
-    parse_time_ms, parse_uint,
+    parse_size_atol, parse_time_ms, parse_uint,
 };
 use std::path::{Path, PathBuf};
 
@@ -237,6 +238,27 @@ fn known_keyword(section: &str, words: &[String]) -> Option<String> {
     None
 }
 
+/// The byte count to keep for `tune.pipesize` / `tune.rcvbuf.*` /
+/// `tune.sndbuf.*` read as `v` by [`parse_size_atol`]: within
+/// `0..=i32::MAX`, so that the `int` given to `setsockopt()` or
+/// `fcntl(F_SETPIPE_SZ)` is exactly this value; 0 means "not set".
+///
+/// HAProxy 2.6 stores the `long` into an `int`, which wraps: 2147483648
+/// becomes negative, 4294967296 becomes 0 (not set). haproxy-rs saturates
+/// at `i32::MAX` instead, so a larger value never turns into a small one.
+/// A negative value gets the effect HAProxy's negative `int` has on the
+/// kernel: `SO_RCVBUF`/`SO_SNDBUF` read it as a huge unsigned value capped
+/// at `net.core.rmem_max`/`wmem_max` (so `i32::MAX` here), while
+/// `F_SETPIPE_SZ` refuses it and the pipe keeps its default size (0 here).
+fn tune_int_size(kw: &str, v: i64) -> usize {
+    let max = i32::MAX as usize;
+    match usize::try_from(v) {
+        Ok(v) => v.min(max),
+        Err(_) if kw == "tune.pipesize" => 0,
+        Err(_) => max,
+    }
+}
+
 fn facility(s: &str) -> Option<u8> {
     const F: &[&str] = &[
         "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2",
@@ -290,7 +312,7 @@ impl<'e> Parser<'e> {
     }
 
     fn parse_line(&mut self, w: &[String], file: &str, line: usize) {
-        let kw = w[0].as_str();
+        let kw = w.first().map_or("", String::as_str);
         match kw {
             "global" => {
                 self.section = Section::Global;
@@ -322,14 +344,22 @@ impl<'e> Parser<'e> {
             Section::Skipped => {}
             Section::Global => self.global_kw(w, file, line),
             Section::Defaults(i) => {
-                let mut px = std::mem::take(&mut self.defaults[i]);
-                self.proxy_kw(&mut px, w, file, line);
-                self.defaults[i] = px;
+                if let Some(slot) = self.defaults.get_mut(i) {
+                    let mut px = std::mem::take(slot);
+                    self.proxy_kw(&mut px, w, file, line);
+                    if let Some(slot) = self.defaults.get_mut(i) {
+                        *slot = px;
+                    }
+                }
             }
             Section::Proxy(i) => {
-                let mut px = std::mem::take(&mut self.cfg.proxies[i]);
-                self.proxy_kw(&mut px, w, file, line);
-                self.cfg.proxies[i] = px;
+                if let Some(slot) = self.cfg.proxies.get_mut(i) {
+                    let mut px = std::mem::take(slot);
+                    self.proxy_kw(&mut px, w, file, line);
+                    if let Some(slot) = self.cfg.proxies.get_mut(i) {
+                        *slot = px;
+                    }
+                }
             }
         }
     }
@@ -439,7 +469,7 @@ impl<'e> Parser<'e> {
         line: usize,
         candidates: &[&str],
     ) {
-        let kw = w[0].as_str();
+        let kw = w.first().map_or("", String::as_str);
         if let Some(k) = known_keyword(section, w) {
             self.diags.alert(
                 file,
@@ -456,7 +486,7 @@ impl<'e> Parser<'e> {
     }
 
     fn global_kw(&mut self, w: &[String], file: &str, line: usize) {
-        let kw = w[0].as_str();
+        let kw = w.first().map_or("", String::as_str);
         let arg = w.get(1).map(|s| s.as_str());
         let g = &mut self.cfg.global;
         let need = |d: &mut Diags, what: &str| {
@@ -489,27 +519,30 @@ impl<'e> Parser<'e> {
                     Err(e) => self.diags.alert(file, line, format!("'{kw}' {e}")),
                 }
             }
-            "tune.bufsize" | "tune.pipesize" | "tune.rcvbuf.client" | "tune.rcvbuf.server" | "tune.sndbuf.client" | "tune.sndbuf.server" => {
+            "tune.bufsize" => {
                 let Some(a) = arg else { return need(&mut self.diags, "an integer") };
                 match parse_size(a) {
-                    Ok(v) => {
-                        let v = v as usize;
-                        match kw {
-                            "tune.bufsize" => {
-                                if !(1024..=(1 << 30)).contains(&v) {
-                                    self.diags.alert(file, line, format!("'{kw}' expects a positive integer argument between 1024 and 1073741824."));
-                                } else {
-                                    g.tune_bufsize = v
-                                }
-                            }
-                            "tune.pipesize" => g.tune_pipesize = v,
-                            "tune.rcvbuf.client" => g.tune_rcvbuf_client = v,
-                            "tune.rcvbuf.server" => g.tune_rcvbuf_server = v,
-                            "tune.sndbuf.client" => g.tune_sndbuf_client = v,
-                            _ => g.tune_sndbuf_server = v,
-                        }
-                    }
+                    Ok(v) if (1024..=(1 << 30)).contains(&v) => g.tune_bufsize = v as usize,
+                    Ok(_) => self.diags.alert(file, line, format!("'{kw}' expects a positive integer argument between 1024 and 1073741824.")),
                     Err(e) => self.diags.alert(file, line, format!("'{kw}' {e}")),
+                }
+            }
+            "tune.pipesize" | "tune.rcvbuf.client" | "tune.rcvbuf.server" | "tune.sndbuf.client" | "tune.sndbuf.server" => {
+                // HAProxy 2.6 refuses only a missing or extra argument, and
+                // takes any other one through atol() into an int.
+                if let Some(extra) = w.get(2) {
+                    return self.diags.alert(file, line, format!("'{kw}' cannot handle unexpected argument '{extra}'."));
+                }
+                let Some(a) = arg.filter(|a| !a.is_empty()) else {
+                    return self.diags.alert(file, line, format!("'{kw}' expects an integer argument."));
+                };
+                let v = tune_int_size(kw, parse_size_atol(a));
+                match kw {
+                    "tune.pipesize" => g.tune_pipesize = v,
+                    "tune.rcvbuf.client" => g.tune_rcvbuf_client = v,
+                    "tune.rcvbuf.server" => g.tune_rcvbuf_server = v,
+                    "tune.sndbuf.client" => g.tune_sndbuf_client = v,
+                    _ => g.tune_sndbuf_server = v,
                 }
             }
             "hard-stop-after" | "grace" => {
@@ -534,7 +567,7 @@ impl<'e> Parser<'e> {
                 None => need(&mut self.diags, "a directory"),
             },
             "node" | "description" | "log-tag" => {
-                let v = w[1..].join(" ");
+                let v = w.get(1..).unwrap_or_default().join(" ");
                 match kw {
                     "node" => g.node = Some(v),
                     "log-tag" => g.log_tag = Some(v),
@@ -765,7 +798,7 @@ impl<'e> Parser<'e> {
     }
 
     fn proxy_kw(&mut self, px: &mut ProxyCfg, w: &[String], file: &str, line: usize) {
-        let kw = w[0].as_str();
+        let kw = w.first().map_or("", String::as_str);
         let arg = w.get(1).map(|s| s.as_str());
         let section = if px.kind.is_empty() {
             "defaults"
@@ -820,7 +853,7 @@ impl<'e> Parser<'e> {
                 Some(_) => self.diags.alert(
                     file,
                     line,
-                    format!("'hash-type {}' is valid in HAProxy 2.6 but not supported yet by haproxy-rs (only 'map-based')", w[1..].join(" ")),
+                    format!("'hash-type {}' is valid in HAProxy 2.6 but not supported yet by haproxy-rs (only 'map-based')", w.get(1..).unwrap_or_default().join(" ")),
                 ),
                 None => self.diags.alert(file, line, "'hash-type' expects 'map-based' or 'consistent'."),
             },
@@ -884,8 +917,10 @@ impl<'e> Parser<'e> {
                 if kw == "default_backend" {
                     px.default_backend = Some((b.to_string(), line));
                 } else if w.len() > 2 {
-                    if (w[2] == "if" || w[2] == "unless") && w.len() == 4 && (w[3] == "TRUE" || w[3] == "FALSE") {
-                        let take = (w[2] == "if") == (w[3] == "TRUE");
+                    let cond = w.get(2).map(String::as_str);
+                    let value = w.get(3).map(String::as_str);
+                    if matches!(cond, Some("if" | "unless")) && w.len() == 4 && matches!(value, Some("TRUE" | "FALSE")) {
+                        let take = (cond == Some("if")) == (value == Some("TRUE"));
                         if take {
                             px.use_backends.push((b.to_string(), line));
                         }
@@ -906,7 +941,7 @@ impl<'e> Parser<'e> {
                 px.log_global = false;
             }
             "option" | "no" => {
-                let (neg, rest) = if kw == "no" { (true, &w[1..]) } else { (false, w) };
+                let (neg, rest) = if kw == "no" { (true, w.get(1..).unwrap_or_default()) } else { (false, w) };
                 if rest.first().map(|s| s.as_str()) != Some("option") {
                     self.unknown(section, w, file, line, PROXY_KEYWORDS);
                     return;
@@ -947,7 +982,7 @@ impl<'e> Parser<'e> {
             }
             "disabled" => px.disabled = true,
             "enabled" => px.disabled = false,
-            "description" => px.description = Some(w[1..].join(" ")),
+            "description" => px.description = Some(w.get(1..).unwrap_or_default().join(" ")),
             _ => self.unknown(section, w, file, line, PROXY_KEYWORDS),
         }
     }
@@ -1129,7 +1164,7 @@ impl<'e> Parser<'e> {
     }
 
     fn parse_server(&mut self, px: &mut ProxyCfg, w: &[String], file: &str, line: usize) {
-        let is_default = w[0] == "default-server";
+        let is_default = w.first().is_some_and(|k| k == "default-server");
         let mut d = px.default_server.clone();
         let (name, mut idx) = if is_default {
             (String::new(), 1)
@@ -1351,7 +1386,9 @@ impl<'e> Parser<'e> {
     pub fn check(&mut self) {
         let n = self.cfg.proxies.len();
         for i in 0..n {
-            let px = &self.cfg.proxies[i];
+            let Some(px) = self.cfg.proxies.get(i) else {
+                continue;
+            };
             let (name, kind) = (px.name.clone(), px.kind);
             if px.disabled {
                 continue;
@@ -1389,7 +1426,7 @@ impl<'e> Parser<'e> {
             for (what, b) in refs {
                 match self.cfg.find_backend(&b) {
                     None => self.diags.global(Level::Alert, format!("Proxy '{name}': unable to find required {what}: '{b}'.")),
-                    Some(j) if self.cfg.proxies[j].mode != self.cfg.proxies[i].mode => self.diags.global(
+                    Some(j) if self.cfg.proxies.get(j).map(|p| p.mode) != self.cfg.proxies.get(i).map(|p| p.mode) => self.diags.global(
                         Level::Alert,
                         format!("{kind} '{name}' : can't switch to backend '{b}' with a different mode."),
                     ),
@@ -1444,7 +1481,7 @@ fn hostname() -> String {
         return String::new();
     }
     let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    String::from_utf8_lossy(&buf[..end]).to_string()
+    String::from_utf8_lossy(buf.get(..end).unwrap_or_default()).to_string()
 }
 
 /// The local host name (for `-L` and log headers).
@@ -1479,8 +1516,34 @@ fn lookup_db(path: &str, name: &str) -> Option<u32> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tune_int_sizes_fit_an_int_without_wrapping() {
+        let (c, d) = parse(
+            "global\n  tune.rcvbuf.client 4294967296\n  tune.rcvbuf.server 3g\n  \
+             tune.sndbuf.client -1\n  tune.sndbuf.server 2147483648\n  tune.pipesize -1\n",
+        );
+        assert!(d.list.is_empty(), "{:?}", d.list);
+        let g = &c.global;
+        let max = i32::MAX as usize;
+        assert_eq!(g.tune_rcvbuf_client, max);
+        assert_eq!(g.tune_rcvbuf_server, max);
+        assert_eq!(g.tune_sndbuf_client, max);
+        assert_eq!(g.tune_sndbuf_server, max);
+        assert_eq!(
+            g.tune_pipesize, 0,
+            "a negative pipe size leaves the default"
+        );
+        let (c, _) = parse("global\n  tune.pipesize 4294967296\n  tune.rcvbuf.client abc\n");
+        assert_eq!(c.global.tune_pipesize, max);
+        assert_eq!(c.global.tune_rcvbuf_client, 0, "no digit: not set");
+        let (c, _) = parse("global\n  tune.pipesize 1m\n  tune.sndbuf.server 4096\n");
+        assert_eq!(c.global.tune_pipesize, 1 << 20);
+        assert_eq!(c.global.tune_sndbuf_server, 4096);
+    }
 
     fn parse(text: &str) -> (Config, Diags) {
         let env = |k: &str| {

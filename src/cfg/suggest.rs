@@ -14,6 +14,7 @@
 //! keywords): e.g. `timout` -> `timeout`, `blance` -> `balance`, `maxcon` ->
 //! `maxconn`, `mdoe` -> `mode`, `ac` -> `acl`, while `tim`, `bal`,
 //! `balanceroundrobin` or `xyzzy` get nothing.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 /// Pseudo character classes (0-25 letters, 26 digits, 27 anything else).
 const START: usize = 28;

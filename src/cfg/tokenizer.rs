@@ -28,6 +28,7 @@
 //! Error positions are 1-based byte offsets in the line, as printed by
 //! HAProxy. [`error_context`] renders the two-line excerpt with a caret that
 //! HAProxy prints after such errors.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::fmt;
 

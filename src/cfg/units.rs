@@ -12,7 +12,9 @@
 //!   results above 2147483647 ms are a "timer overflow"; microseconds are
 //!   rounded up to the next millisecond;
 //! * sizes accept `k`, `m`, `g` (either case, 1024-based) and report an
-//!   overflow as an unexpected character at the offending position;
+//!   overflow as an unexpected character at the offending position, except
+//!   for the `tune` sizes that HAProxy reads with `atol()` and never refuses
+//!   (see [`parse_size_atol`]);
 //! * addresses follow the last-colon rule for IPv6, accept `[v6]:port`,
 //!   `*`/empty host, IPv4 shorthands such as `127.1` (inet_aton style),
 //!   family prefixes (`ipv4@`, `ipv6@`, `ip@`, `tcp@`, `tcp4@`, `tcp6@`,
@@ -20,6 +22,7 @@
 //! * like HAProxy's address parser, `$VAR` / `${VAR}` are expanded inside
 //!   addresses even when the tokenizer left them alone (unquoted or single
 //!   quoted), see [`expand_addr_env`].
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
@@ -115,6 +118,33 @@ pub fn parse_time_ms(s: &str, default_unit_ms: u64) -> Result<u32, String> {
     parse_time(s, default_unit_ms)
         .map(|(ms, _)| ms)
         .map_err(|e| e.to_string())
+}
+
+/// HAProxy's reading of `tune.pipesize`, `tune.rcvbuf.*` and `tune.sndbuf.*`
+/// (cfgparse-global.c: `atol(args[1])`): optional leading white space and
+/// sign, then decimal digits; whatever follows is ignored, and no digit at
+/// all reads as 0. haproxy-rs also applies a `k`/`m`/`g` suffix (either
+/// case, 1024-based) right after the digits, as [`parse_size`] does. The
+/// value saturates at the bounds of `i64`. It never fails: HAProxy 2.6
+/// accepts any argument for these keywords without a word.
+pub fn parse_size_atol(s: &str) -> i64 {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    let (neg, t) = match t.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    let v = t.bytes().take(digits).fold(0i64, |v, b| {
+        v.saturating_mul(10).saturating_add(i64::from(b - b'0'))
+    });
+    let mult: i64 = match t.as_bytes().get(digits) {
+        Some(b'k' | b'K') if digits > 0 => 1 << 10,
+        Some(b'm' | b'M') if digits > 0 => 1 << 20,
+        Some(b'g' | b'G') if digits > 0 => 1 << 30,
+        _ => 1,
+    };
+    let v = v.saturating_mul(mult);
+    if neg { -v } else { v }
 }
 
 /// Size: bare number bytes, suffix k/K m/M g/G (1024-based).
@@ -581,6 +611,27 @@ mod tests {
 
     fn v4(a: u8, b: u8, c: u8, d: u8) -> IpAddr {
         IpAddr::V4(Ipv4Addr::new(a, b, c, d))
+    }
+
+    #[test]
+    fn tune_sizes_read_like_atol_with_suffixes() {
+        assert_eq!(parse_size_atol("2147483647"), 2_147_483_647);
+        assert_eq!(parse_size_atol("2147483648"), 2_147_483_648);
+        assert_eq!(parse_size_atol("4294967296"), 4_294_967_296);
+        assert_eq!(parse_size_atol("3g"), 3 << 30);
+        assert_eq!(parse_size_atol("1G"), 1 << 30);
+        assert_eq!(parse_size_atol("16k"), 16 << 10);
+        assert_eq!(parse_size_atol("-1"), -1);
+        assert_eq!(parse_size_atol("+5"), 5);
+        assert_eq!(parse_size_atol(" 5"), 5);
+        assert_eq!(parse_size_atol("1.5k"), 1);
+        assert_eq!(parse_size_atol("0x10"), 0);
+        assert_eq!(parse_size_atol("abc"), 0);
+        assert_eq!(parse_size_atol("k"), 0);
+        assert_eq!(parse_size_atol(""), 0);
+        assert_eq!(parse_size_atol("99999999999999999999"), i64::MAX);
+        assert_eq!(parse_size_atol("9999999999g"), i64::MAX);
+        assert_eq!(parse_size_atol("-99999999999999999999"), -i64::MAX);
     }
 
     #[test]

@@ -1,5 +1,11 @@
 //! Stats socket commands: `help`, `show info`, `show stat`, server state and
 //! weight changes. Output follows HAProxy 2.6's text formats.
+//!
+//! Lint policy: the command words are matched with slice patterns and the
+//! weight argument is read by the panic-free `parse_weight_change`, but
+//! `clippy::indexing_slicing` is not denied here: `show stat` fills its rows
+//! by fixed column number in a vector of `NCOLS` cells (`c[17] = ...`), and
+//! rewriting those rows is outside what a lint change should touch.
 
 use crate::cfg::model::CliLevel;
 use crate::engine::Engine;
@@ -24,45 +30,101 @@ const STAT_HEADER: &str = "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bou
 
 const NCOLS: usize = 103;
 
+/// The first word of `rest`, or "" (an absent CLI argument is an empty one,
+/// as in HAProxy's `args[]`).
+fn first<'a>(rest: &[&'a str]) -> &'a str {
+    rest.first().copied().unwrap_or("")
+}
+
+/// HAProxy's `strtol(s, &end, 10)`: optional leading white space and sign,
+/// then decimal digits, saturating at the bounds of a 64-bit `long`.
+/// Returns the value and the unparsed rest; with no digit, the value is 0
+/// and the rest is all of `s` (`end == s`).
+fn strtol(s: &str) -> (i64, &str) {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    let (neg, t) = match t.as_bytes().first() {
+        Some(b'-') => (true, t.get(1..).unwrap_or("")),
+        Some(b'+') => (false, t.get(1..).unwrap_or("")),
+        _ => (false, t),
+    };
+    let ndigits = t.bytes().take_while(u8::is_ascii_digit).count();
+    if ndigits == 0 {
+        return (0, s);
+    }
+    let (digits, rest) = t.split_at(ndigits);
+    let v = digits.bytes().fold(0i64, |v, d| {
+        let d = i64::from(d - b'0');
+        if neg {
+            v.saturating_mul(10).saturating_sub(d)
+        } else {
+            v.saturating_mul(10).saturating_add(d)
+        }
+    });
+    (v, rest)
+}
+
+/// The new weight of a server whose initial weight is `iweight` for the
+/// CLI argument `arg` (`<w>` absolute, `<w>%` relative to `iweight`), or
+/// the exact reply HAProxy 2.6 gives when it refuses it
+/// (`server_parse_weight_change_request()`, management.txt `set weight`):
+///
+/// - a relative weight must not be negative; it is capped at 25600% before
+///   the product (no overflow), and the result at 256;
+/// - an absolute weight must be within 0..=256.
+///
+/// **Differs** (include-docs/configuration.md, `balance`): HAProxy also
+/// refuses any weight but 0 and the initial one on a static algorithm
+/// (static-rr, map-based `source`) with "Backend is using a static LB
+/// algorithm and only accepts weights '0%' and '100%'."; haproxy-rs
+/// balances them like roundrobin, so every weight applies.
+///
+/// Pure: no state is read or changed.
+pub fn parse_weight_change(arg: &str, iweight: u32) -> Result<u32, &'static str> {
+    if arg.is_empty() {
+        return Err("Require <weight> or <weight%>.\n\n");
+    }
+    let (w, rest) = strtol(arg);
+    if rest.len() == arg.len() {
+        return Err("Empty weight string empty or preceded by garbage\n");
+    }
+    let w = if rest == "%" {
+        if w < 0 {
+            return Err("Relative weight must be positive.\n\n");
+        }
+        (i64::from(iweight) * w.min(25600) / 100).min(256)
+    } else if !(0..=256).contains(&w) {
+        return Err("Absolute weight can only be between 0 and 256 inclusive.\n\n");
+    } else if !rest.is_empty() {
+        return Err("Trailing garbage in weight string\n");
+    } else {
+        w
+    };
+    // 0..=256 here: both branches above bound it.
+    Ok(u32::try_from(w).unwrap_or(0))
+}
+
 impl Engine {
-    /// Runs one command at `level`; returns its output text.
+    /// Runs one command at `level`; returns its reply as HAProxy 2.6 sends
+    /// it on a non-interactive session: the output, then the empty line
+    /// that ends every reply (so a command with no output answers "\n").
     pub fn cli_execute(&mut self, cmd: &str, level: CliLevel) -> String {
         let w: Vec<&str> = cmd.split_whitespace().collect();
         let admin = level >= CliLevel::Admin;
         match w.as_slice() {
-            ["help", ..] => HELP.to_string(),
+            ["help", ..] => format!("{HELP}\n"),
             ["show", "info", ..] => self.show_info(),
             ["show", "stat", ..] => self.show_stat(),
-            ["get", "weight", bs] => match self.find_server(bs) {
+            ["get", "weight", rest @ ..] => match self.find_server(first(rest)) {
                 Ok((p, s)) => {
                     let srv = &self.proxies[p].servers[s];
-                    format!("{} (initial {})\n", srv.weight, srv.iweight)
+                    format!("{} (initial {})\n\n", srv.weight, srv.iweight)
                 }
                 Err(e) => e,
             },
-            ["set", "weight", bs, wt] | ["set", "server", bs, "weight", wt] => {
-                if !admin {
-                    return "Permission denied\n\n".into();
-                }
-                match self.find_server(bs) {
-                    Ok((p, s)) => {
-                        let srv = &mut self.proxies[p].servers[s];
-                        let v = if let Some(pct) = wt.strip_suffix('%') {
-                            pct.parse::<u32>().ok().map(|x| srv.iweight * x / 100)
-                        } else {
-                            wt.parse::<u32>().ok()
-                        };
-                        match v {
-                            Some(v) if v <= 256 => {
-                                srv.weight = v;
-                                String::new()
-                            }
-                            _ => "Require <weight> or <weight%>.\n\n".into(),
-                        }
-                    }
-                    Err(e) => e,
-                }
+            ["set", "weight", rest @ ..] => {
+                self.set_weight(admin, first(rest), rest.get(1).copied().unwrap_or(""))
             }
+            ["set", "server", bs, "weight", rest @ ..] => self.set_weight(admin, bs, first(rest)),
             ["disable", "server", bs]
             | ["enable", "server", bs]
             | ["set", "server", bs, "state", _] => {
@@ -86,15 +148,38 @@ impl Engine {
                         if st == SrvState::Up {
                             self.dequeue(p, s);
                         }
-                        String::new()
+                        "\n".into()
                     }
                     Err(e) => e,
                 }
             }
             _ => format!(
-                "Unknown command: '{}'\n\n{HELP}",
+                "Unknown command: '{}'\n\n{HELP}\n",
                 w.first().copied().unwrap_or("")
             ),
+        }
+    }
+
+    /// `set weight <bk>/<srv> <w>[%]` and `set server <bk>/<srv> weight
+    /// <w>[%]` (management.txt 9.3): changes the server's user weight when
+    /// [`parse_weight_change`] accepts `wt`; returns the reply (a blank line
+    /// on success, HAProxy's message otherwise).
+    fn set_weight(&mut self, admin: bool, bs: &str, wt: &str) -> String {
+        if !admin {
+            return "Permission denied\n\n".into();
+        }
+        match self.find_server(bs) {
+            Ok((p, s)) => {
+                let srv = &mut self.proxies[p].servers[s];
+                match parse_weight_change(wt, srv.iweight) {
+                    Ok(v) => {
+                        srv.weight = v;
+                        "\n".into()
+                    }
+                    Err(e) => e.into(),
+                }
+            }
+            Err(e) => e,
         }
     }
 
@@ -340,5 +425,62 @@ impl Engine {
         }
         o.push('\n');
         o
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strtol_reads_like_c() {
+        assert_eq!(strtol("42%"), (42, "%"));
+        assert_eq!(strtol("+7"), (7, ""));
+        assert_eq!(strtol("-0%"), (0, "%"));
+        assert_eq!(strtol(" 5x"), (5, "x"));
+        assert_eq!(strtol("0x10"), (0, "x10"));
+        assert_eq!(strtol("abc"), (0, "abc"));
+        assert_eq!(strtol("-%"), (0, "-%"));
+        assert_eq!(strtol("99999999999999999999999"), (i64::MAX, ""));
+        assert_eq!(strtol("-99999999999999999999999%"), (i64::MIN, "%"));
+    }
+
+    #[test]
+    fn relative_weights_are_capped_not_overflowed() {
+        assert_eq!(parse_weight_change("50%", 10), Ok(5));
+        assert_eq!(parse_weight_change("1000%", 10), Ok(100));
+        assert_eq!(parse_weight_change("99999999999%", 10), Ok(256));
+        // 256 * 16777216 = 2^32, and u32::MAX% of anything.
+        assert_eq!(parse_weight_change("16777216%", 256), Ok(256));
+        assert_eq!(parse_weight_change("4294967295%", 256), Ok(256));
+        assert_eq!(parse_weight_change("99999999999%", 1), Ok(256));
+        assert_eq!(parse_weight_change("50%", 0), Ok(0));
+        assert_eq!(parse_weight_change("33%", 10), Ok(3));
+        assert_eq!(
+            parse_weight_change("-5%", 10),
+            Err("Relative weight must be positive.\n\n")
+        );
+    }
+
+    #[test]
+    fn absolute_weights_and_garbage_get_haproxy_messages() {
+        assert_eq!(parse_weight_change("0", 10), Ok(0));
+        assert_eq!(parse_weight_change("256", 10), Ok(256));
+        let range = Err("Absolute weight can only be between 0 and 256 inclusive.\n\n");
+        for a in ["300", "-5", "300x", "99999999999999999999999"] {
+            assert_eq!(parse_weight_change(a, 10), range, "{a}");
+        }
+        let garbage = Err("Trailing garbage in weight string\n");
+        for a in ["5x", "5%x", "5%%", "0x10"] {
+            assert_eq!(parse_weight_change(a, 10), garbage, "{a}");
+        }
+        let empty = Err("Empty weight string empty or preceded by garbage\n");
+        for a in ["abc", "%", "-", "x5"] {
+            assert_eq!(parse_weight_change(a, 10), empty, "{a}");
+        }
+        assert_eq!(
+            parse_weight_change("", 10),
+            Err("Require <weight> or <weight%>.\n\n")
+        );
     }
 }

@@ -136,9 +136,8 @@ impl Engine {
             }
             cli.out.extend_from_slice(reply.as_bytes());
             if cli.interactive && !quit {
-                if !reply.is_empty() && !reply.ends_with("\n\n") {
-                    cli.out.push(b'\n');
-                }
+                // Every reply already ends with its empty line: HAProxy's
+                // interactive terminator "\n> " is that line and "> ".
                 cli.out.extend_from_slice(b"> ");
             } else {
                 // One-shot mode answers one line; `quit` ends the session.
@@ -157,7 +156,10 @@ impl Engine {
             match cmd.trim() {
                 "" => {}
                 "quit" => quit = true,
-                "prompt" => prompt = true,
+                "prompt" => {
+                    prompt = true;
+                    out.push('\n');
+                }
                 c => out.push_str(&self.cli_execute(c, level)),
             }
         }

@@ -5,6 +5,7 @@
 //! header and its length once complete, `Ok(None)` while more bytes are
 //! needed, or an error naming what is wrong (the texts are HAProxy's log
 //! messages). `encode_v1` / `encode_v2` build the header sent to servers.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
@@ -128,46 +129,84 @@ fn parse_v1(buf: &[u8]) -> Result<Option<(ProxyHdr, usize)>, ProxyErr> {
     Ok(Some((ProxyHdr { addrs: Some(addrs) }, len)))
 }
 
+/// A panic-free cursor over received bytes: each read takes bytes from the
+/// front, or returns `None` (consuming nothing) when too few remain.
+struct Reader<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn new(buf: &'a [u8]) -> Self {
+        Reader { rest: buf }
+    }
+
+    /// The next `n` bytes.
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, tail) = self.rest.split_at_checked(n)?;
+        self.rest = tail;
+        Some(head)
+    }
+
+    /// The next `N` bytes, by value.
+    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        self.take(N)?.try_into().ok()
+    }
+
+    fn u8(&mut self) -> Option<u8> {
+        self.array().map(|[b]: [u8; 1]| b)
+    }
+
+    /// A big-endian (network order) u16.
+    fn u16_be(&mut self) -> Option<u16> {
+        self.array().map(u16::from_be_bytes)
+    }
+}
+
 fn parse_v2(buf: &[u8]) -> Result<Option<(ProxyHdr, usize)>, ProxyErr> {
-    let Some(hdr) = buf.get(..16) else {
+    // 12-byte signature (already matched), version/command, family and
+    // protocol, then the length of what follows.
+    let mut r = Reader::new(buf);
+    let (Some(_sig), Some(ver_cmd), Some(fam), Some(plen)) =
+        (r.take(V2_SIG.len()), r.u8(), r.u8(), r.u16_be())
+    else {
         return Ok(None);
     };
-    let (ver_cmd, fam) = (hdr[12], hdr[13]);
-    let plen = u16::from_be_bytes([hdr[14], hdr[15]]) as usize;
     if ver_cmd >> 4 != 2 {
         return Err(ProxyErr::NotProxy);
     }
-    let total = 16 + plen;
-    let Some(body) = buf.get(16..total) else {
+    let Some(body) = r.take(usize::from(plen)) else {
         return Ok(None);
     };
+    let total = V2_SIG.len() + 4 + usize::from(plen);
     match ver_cmd & 0x0f {
         0 => return Ok(Some((ProxyHdr { addrs: None }, total))), // LOCAL
         1 => {}                                                  // PROXY
         _ => return Err(ProxyErr::Invalid),
     }
-    // Only TCP (STREAM) over IPv4/IPv6 carries addresses HAProxy takes.
+    // Only TCP (STREAM) over IPv4/IPv6 carries addresses HAProxy takes:
+    // source address, destination address, source port, destination port.
+    let mut b = Reader::new(body);
     let addrs = match fam {
         0x11 => {
-            let b = body.get(..12).ok_or(ProxyErr::Invalid)?;
-            let ip = |o: usize| IpAddr::V4(Ipv4Addr::new(b[o], b[o + 1], b[o + 2], b[o + 3]));
-            let port = |o: usize| u16::from_be_bytes([b[o], b[o + 1]]);
+            let (Some(src), Some(dst), Some(sp), Some(dp)) =
+                (b.array::<4>(), b.array::<4>(), b.u16_be(), b.u16_be())
+            else {
+                return Err(ProxyErr::Invalid);
+            };
             Some((
-                SocketAddr::new(ip(0), port(8)),
-                SocketAddr::new(ip(4), port(10)),
+                SocketAddr::new(Ipv4Addr::from(src).into(), sp),
+                SocketAddr::new(Ipv4Addr::from(dst).into(), dp),
             ))
         }
         0x21 => {
-            let b = body.get(..36).ok_or(ProxyErr::Invalid)?;
-            let ip = |o: usize| {
-                let mut a = [0u8; 16];
-                a.copy_from_slice(&b[o..o + 16]);
-                IpAddr::V6(Ipv6Addr::from(a))
+            let (Some(src), Some(dst), Some(sp), Some(dp)) =
+                (b.array::<16>(), b.array::<16>(), b.u16_be(), b.u16_be())
+            else {
+                return Err(ProxyErr::Invalid);
             };
-            let port = |o: usize| u16::from_be_bytes([b[o], b[o + 1]]);
             Some((
-                SocketAddr::new(ip(0), port(32)),
-                SocketAddr::new(ip(16), port(34)),
+                SocketAddr::new(Ipv6Addr::from(src).into(), sp),
+                SocketAddr::new(Ipv6Addr::from(dst).into(), dp),
             ))
         }
         0x31 => None, // AF_UNIX stream: no IP addresses to take
@@ -224,8 +263,20 @@ pub fn encode_v2(src: Option<SocketAddr>, dst: Option<SocketAddr>) -> Vec<u8> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reader_takes_from_the_front_or_nothing() {
+        let mut r = Reader::new(&[1, 2, 3, 4, 5]);
+        assert_eq!(r.u8(), Some(1));
+        assert_eq!(r.u16_be(), Some(0x0203));
+        assert_eq!(r.array::<4>(), None, "too few bytes: nothing consumed");
+        assert_eq!(r.take(2), Some(&[4u8, 5][..]));
+        assert_eq!(r.take(0), Some(&[][..]));
+        assert_eq!(r.u8(), None);
+    }
 
     fn sa(s: &str) -> SocketAddr {
         s.parse()

@@ -336,10 +336,10 @@ impl Engine {
         if self.debug && kind == LiKind::Proxy {
             let lfd = self.listeners.get(li).map_or(-1, |l| l.fd);
             let peer_s = peer.map_or_else(|| "unix".to_string(), |a| a.to_string());
-            eprintln!(
+            crate::log::eprint_line(&format!(
                 "{:08x}:{}.accept({lfd:04x})={fd:04x} from [{peer_s}] ALPN=<none>",
                 self.stream_seq, fe_px.name
-            );
+            ));
         }
         self.stream_seq = self.stream_seq.wrapping_add(1);
         let sid2 = self.streams.insert(s);
@@ -384,7 +384,7 @@ impl Engine {
             let (c, v) = s.dbg_fds;
             let v = if v < 0 { 0xffff } else { v };
             for ev in ["srvcls", "clicls", "closed"] {
-                eprintln!("{:08x}:{name}.{ev}[{c:04x}:{v:04x}]", s.uniq_id);
+                crate::log::eprint_line(&format!("{:08x}:{name}.{ev}[{c:04x}:{v:04x}]", s.uniq_id));
             }
         }
         let now_abs = self.clock.now_abs;

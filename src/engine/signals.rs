@@ -140,7 +140,7 @@ impl Engine {
                     "Proxy {} stopped (cumulated conns: FE: {}, BE: {}).",
                     p.name, p.cum_conn, p.cum_beconn
                 );
-                eprintln!("{}", format_line(Level::Warning, None, &msg));
+                crate::log::eprint_line(&format_line(Level::Warning, None, &msg));
                 let logs = p.logs.clone();
                 self.logger.send(&logs, 4, &msg);
             }
@@ -181,14 +181,11 @@ impl Engine {
             self.grace = 0;
             self.soft_stop();
         } else if self.stopping {
-            eprintln!(
-                "{}",
-                format_line(
-                    Level::Warning,
-                    None,
-                    "soft-stop: hard-stop-after expired, killing remaining connections."
-                )
-            );
+            crate::log::eprint_line(&format_line(
+                Level::Warning,
+                None,
+                "soft-stop: hard-stop-after expired, killing remaining connections.",
+            ));
             self.exit_now = true;
         }
     }
@@ -214,14 +211,11 @@ impl Engine {
                 // SAFETY: plain listen() on our own socket.
                 if unsafe { libc::listen(l.fd, l.backlog) } != 0 {
                     let e = std::io::Error::last_os_error();
-                    eprintln!(
-                        "{}",
-                        format_line(
-                            Level::Warning,
-                            None,
-                            &format!("Cannot resume listener {}: {e}", l.addr)
-                        )
-                    );
+                    crate::log::eprint_line(&format_line(
+                        Level::Warning,
+                        None,
+                        &format!("Cannot resume listener {}: {e}", l.addr),
+                    ));
                     continue;
                 }
                 l.state = LiState::Ready;
@@ -254,7 +248,7 @@ impl Engine {
         }
         let logs = self.global_logs.clone();
         for l in lines {
-            eprintln!("{}", format_line(Level::Notice, None, &l));
+            crate::log::eprint_line(&format_line(Level::Notice, None, &l));
             self.logger.send(&logs, 5, &l);
         }
     }

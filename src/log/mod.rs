@@ -4,9 +4,20 @@
 //! owns the sockets and sends one datagram (or one write) per line.
 //! Format (configuration.txt 8.2.2):
 //! `%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq`
+//!
+//! Delivery never blocks the loop (configuration.txt 3.1, `log`: "Messages
+//! sent this way will not be truncated but may be dropped, in which case the
+//! DroppedLogs counter will be incremented"). Datagrams go out with
+//! `MSG_DONTWAIT`; `stdout`/`stderr` (fd@1, fd@2) are switched to
+//! `O_NONBLOCK` once, at their first line, unless they are a terminal, as
+//! HAProxy's `fd_write_frag_line()` does. A line that would block is dropped
+//! and counted in `dropped` (`show info` DroppedLogs); any other error is
+//! reported once per process with HAProxy's alert and not counted.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use crate::cfg::model::{LogCfg, LogFormat, LogTarget};
 use std::fmt::Write as _;
+use std::io;
 use std::net::SocketAddr;
 use std::os::fd::RawFd;
 
@@ -148,7 +159,12 @@ pub struct Logger {
     unix: RawFd,
     pub tag: String,
     pub hostname: Option<String>,
+    /// Lines dropped because the target would have blocked (DroppedLogs).
     pub dropped: u64,
+    /// fd@1 and fd@2 already prepared for non-blocking writes (indexed by fd).
+    fd_ready: [bool; 3],
+    /// The one "failed in logger" alert was printed.
+    alerted: bool,
 }
 
 impl Logger {
@@ -162,19 +178,26 @@ impl Logger {
             tag: tag.to_string(),
             hostname,
             dropped: 0,
+            fd_ready: [false; 3],
+            alerted: false,
         }
     }
 
-    /// Sends `msg` at `level` (6 = info) to every target in `logs`.
+    /// Sends `msg` at `level` (6 = info) to every target in `logs`. Never
+    /// blocks: a line the target cannot take now is dropped and counted in
+    /// `dropped`; another error prints one alert per process (HAProxy's
+    /// `__do_send_log()`), later ones are silent.
     pub fn send(&mut self, logs: &[LogCfg], level: u8, msg: &str) {
+        let mut nblogger = 0;
         for l in logs {
             if level > l.level {
                 continue;
             }
+            nblogger += 1;
             let line = self.frame(l, level, msg);
-            let ok = match &l.target {
-                LogTarget::Stdout => write_fd(1, line.as_bytes()),
-                LogTarget::Stderr => write_fd(2, line.as_bytes()),
+            let sent = match &l.target {
+                LogTarget::Stdout => self.write_fd(1, line.as_bytes()),
+                LogTarget::Stderr => self.write_fd(2, line.as_bytes()),
                 LogTarget::Udp(a) => {
                     let fd = if a.is_ipv4() { self.udp4 } else { self.udp6 };
                     let (ss, len) = crate::conn::sock::to_sockaddr(a);
@@ -187,9 +210,47 @@ impl Logger {
                 }
                 LogTarget::Unix(p) => send_unix(self.unix, p, line.as_bytes()),
             };
-            if !ok {
-                self.dropped += 1;
+            match sent {
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.dropped += 1,
+                Err(e) => {
+                    if !self.alerted {
+                        self.alerted = true;
+                        let m = format!(
+                            "sendmsg()/writev() failed in logger #{nblogger}: {} (errno={})",
+                            crate::cfg::parse::strerror(&e),
+                            e.raw_os_error().unwrap_or(0)
+                        );
+                        eprint_line(&crate::cfg::diag::format_line(
+                            crate::cfg::diag::Level::Alert,
+                            None,
+                            &m,
+                        ));
+                    }
+                }
             }
+        }
+    }
+
+    /// One write of `b` to fd@`fd` (1 or 2). The first call per fd sets
+    /// `O_NONBLOCK` on it unless it is a terminal, as HAProxy does, so that
+    /// a reader that stops reading costs lines (EAGAIN), never the loop.
+    /// Unlike HAProxy's `fcntl(fd, F_SETFL, O_NONBLOCK)`, the other status
+    /// flags are kept: HAProxy also clears `O_APPEND` of a `>>` redirection,
+    /// which lets concurrent writers of that file overwrite each other.
+    fn write_fd(&mut self, fd: RawFd, b: &[u8]) -> io::Result<usize> {
+        if let Some(ready) = self.fd_ready.get_mut(fd as usize)
+            && !*ready
+        {
+            *ready = true;
+            set_nonblock_unless_tty(fd);
+        }
+        // SAFETY: `b` is valid for reads of its length.
+        let n = unsafe { libc::write(fd, b.as_ptr() as *const libc::c_void, b.len()) };
+        if n < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(n as usize)
         }
     }
 
@@ -230,18 +291,42 @@ impl Logger {
     }
 }
 
-fn write_fd(fd: RawFd, b: &[u8]) -> bool {
-    // SAFETY: `b` is valid for reads of its length.
-    unsafe { libc::write(fd, b.as_ptr() as *const libc::c_void, b.len()) >= 0 }
+/// Sets `O_NONBLOCK` on `fd` (keeping its other status flags), unless it is
+/// a terminal: the terminal's file description is shared with the shell,
+/// which must not find it non-blocking.
+fn set_nonblock_unless_tty(fd: RawFd) {
+    // SAFETY: plain fcntl/isatty calls on a descriptor number; a closed fd
+    // only makes them fail, and the write that follows reports it.
+    unsafe {
+        if libc::isatty(fd) == 1 {
+            return;
+        }
+        let fl = libc::fcntl(fd, libc::F_GETFL);
+        if fl >= 0 && fl & libc::O_NONBLOCK == 0 {
+            libc::fcntl(fd, libc::F_SETFL, fl | libc::O_NONBLOCK);
+        }
+    }
 }
 
-fn send_unix(fd: RawFd, path: &std::path::Path, b: &[u8]) -> bool {
+/// Prints `line` and a newline on stderr, ignoring errors. For messages
+/// printed while the loop runs: stderr may be a log target, hence
+/// non-blocking, and `eprintln!` would panic on EAGAIN where HAProxy's
+/// stdio just loses the message.
+pub fn eprint_line(line: &str) {
+    use std::io::Write as _;
+    let mut e = io::stderr().lock();
+    let _ = e
+        .write_all(line.as_bytes())
+        .and_then(|_| e.write_all(b"\n"));
+}
+
+fn send_unix(fd: RawFd, path: &std::path::Path, b: &[u8]) -> io::Result<usize> {
     use std::os::unix::ffi::OsStrExt;
     // SAFETY: zeroed sockaddr_un is valid.
     let mut sun: libc::sockaddr_un = unsafe { std::mem::zeroed() };
     let p = path.as_os_str().as_bytes();
     if p.len() >= sun.sun_path.len() {
-        return false;
+        return Err(io::Error::from_raw_os_error(libc::ENAMETOOLONG));
     }
     sun.sun_family = libc::AF_UNIX as libc::sa_family_t;
     for (d, s) in sun.sun_path.iter_mut().zip(p) {
@@ -251,19 +336,30 @@ fn send_unix(fd: RawFd, path: &std::path::Path, b: &[u8]) -> bool {
     send_dgram(fd, b, &sun as *const _ as *const libc::sockaddr, len)
 }
 
-/// One non-blocking datagram to `addr`; false if the kernel refused it.
-fn send_dgram(fd: RawFd, b: &[u8], addr: *const libc::sockaddr, len: libc::socklen_t) -> bool {
+/// One non-blocking datagram to `addr`; the bytes sent, or why the kernel
+/// refused it (`WouldBlock` when the socket buffer is full).
+fn send_dgram(
+    fd: RawFd,
+    b: &[u8],
+    addr: *const libc::sockaddr,
+    len: libc::socklen_t,
+) -> io::Result<usize> {
     // SAFETY: `b` is readable for its length and `addr` points to a live
     // sockaddr of `len` bytes owned by the caller.
-    unsafe {
+    let n = unsafe {
         libc::sendto(
             fd,
             b.as_ptr() as *const libc::c_void,
             b.len(),
-            libc::MSG_DONTWAIT,
+            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
             addr,
             len,
-        ) >= 0
+        )
+    };
+    if n < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(n as usize)
     }
 }
 
