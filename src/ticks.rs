@@ -98,6 +98,13 @@ impl Clock {
         self.now = Self::abs_to_tick(self.now_abs);
     }
 
+    /// Sets the clock to `now_abs` milliseconds since start: for tests and
+    /// simulations that drive handlers through time without waiting.
+    pub fn jump_to(&mut self, now_abs: u64) {
+        self.now_abs = now_abs;
+        self.now = Self::abs_to_tick(now_abs);
+    }
+
     fn abs_to_tick(abs: u64) -> Tick {
         // Start a little before the wrap so that wrap handling is exercised early
         // in every long-running process, not only after 49 days.

@@ -564,7 +564,7 @@ impl Engine {
 
     /// Prints `msg` on stderr at `level` and sends it to the proxy's logs.
     fn check_report(&mut self, px: usize, level: Level, syslog_level: u8, msg: &str) {
-        eprintln!("{}", format_line(level, None, msg));
+        crate::log::eprint_line(&format_line(level, None, msg));
         let logs = self.proxies[px].logs.clone();
         self.logger.send(&logs, syslog_level, msg);
     }
@@ -595,14 +595,11 @@ impl Engine {
             let p = &self.proxies[px];
             let kind = if p.is_fe { "proxy" } else { "backend" };
             let name = p.name.clone();
-            eprintln!(
-                "{}",
-                format_line(
-                    Level::Alert,
-                    None,
-                    &format!("{kind} '{name}' has no server available!")
-                )
-            );
+            crate::log::eprint_line(&format_line(
+                Level::Alert,
+                None,
+                &format!("{kind} '{name}' has no server available!"),
+            ));
             let logs = self.proxies[px].logs.clone();
             self.logger
                 .send(&logs, 0, &format!("{kind} {name} has no server available!"));

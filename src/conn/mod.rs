@@ -440,6 +440,15 @@ impl Connection {
         fds.stop_send(self.fd);
     }
 
+    /// A write shutdown asked earlier but not finished (the data layer
+    /// would have blocked): tries again, now that the socket is writable.
+    #[inline]
+    pub fn finish_shutw(&mut self, fds: &mut FdTab) {
+        if self.flags.contains(CoFlags::SHW_ASKED) && !self.flags.contains(CoFlags::SOCK_WR_SH) {
+            self.shutw(fds);
+        }
+    }
+
     /// Stops reading: the data layer reads no more; the socket stays open
     /// (a read shutdown is never sent on TCP: the peer would not see it).
     pub fn shutr(&mut self, fds: &mut FdTab) {

@@ -27,6 +27,10 @@ pub fn conn_io(s: &mut Stream, side: Side, can_r: bool, can_w: bool, cx: &mut Si
         conn.check_connected(&mut cx.io.fds);
         return true;
     }
+    if can_w {
+        // A shutdown that the data layer could not finish earlier.
+        conn.finish_shutw(&mut cx.io.fds);
+    }
     let mut wake = false;
     if can_w {
         wake |= send(s, side, cx);
