@@ -28,11 +28,16 @@ T0=$(date +%s)
 MODE=${MODE:-concurrent}
 [[ $MODE == concurrent || $MODE == alternate ]] || { echo "MODE must be concurrent or alternate, not '$MODE'" >&2; exit 3; }
 QUICK=${QUICK:-0}
+# rounds: CONC_ROUNDS for the scenarios where both proxies run at once,
+# ALONE_ROUNDS for those run one proxy at a time (and direct), COUNT_ROUNDS for
+# syscalls and allocs; ROUNDS, when set, sets the first two
 if [[ $QUICK == 1 ]]; then
-    ROUNDS=${ROUNDS:-$([[ $MODE == concurrent ]] && echo 3 || echo 2)}; DUR=${DUR:-1}; CONN_DUR=${CONN_DUR:-1}; WARMUP=${WARMUP:-0}
+    CONC_ROUNDS=${CONC_ROUNDS:-${ROUNDS:-3}}; ALONE_ROUNDS=${ALONE_ROUNDS:-${ROUNDS:-2}}
+    DUR=${DUR:-1}; CONN_DUR=${CONN_DUR:-1}; WARMUP=${WARMUP:-0}
     COUNT_ROUNDS=${COUNT_ROUNDS:-1}; SYSCALL_CONNS=${SYSCALL_CONNS:-1000}
 else
-    ROUNDS=${ROUNDS:-$([[ $MODE == concurrent ]] && echo 5 || echo 3)}; DUR=${DUR:-5}; CONN_DUR=${CONN_DUR:-3}; WARMUP=${WARMUP:-1}
+    CONC_ROUNDS=${CONC_ROUNDS:-${ROUNDS:-5}}; ALONE_ROUNDS=${ALONE_ROUNDS:-${ROUNDS:-3}}
+    DUR=${DUR:-5}; CONN_DUR=${CONN_DUR:-3}; WARMUP=${WARMUP:-1}
     COUNT_ROUNDS=${COUNT_ROUNDS:-3}; SYSCALL_CONNS=${SYSCALL_CONNS:-2000}
 fi
 COUNT_WARMUP=${COUNT_WARMUP:-200}        # unmeasured connections before strace attaches
@@ -641,11 +646,12 @@ disturbed() {                   # SCENARIO WHO ROUND REDOS_SO_FAR: 0 = redo this
 log "workdir $WORK"
 log "HAProxy:    $PROXY_HAPROXY ($("$PROXY_HAPROXY" -v 2>/dev/null | head -n 1))"
 log "haproxy-rs: $PROXY_RS"
-log "mode $MODE${CONC_LIST:+ (both proxies at once in $CONC_LIST)}; scenarios $SCENARIOS; rounds $ROUNDS (syscalls, allocs: $COUNT_ROUNDS); bulk ${DUR}s; connrate ${CONN_DUR}s (+${WARMUP}s warm-up, wrk -c$WRK_CONNS); syscalls $SYSCALL_CONNS conns; allocs $ALLOC_N1 and $ALLOC_N2 conns; maxconn $MAXCONN_PLAIN (splice $MAXCONN_SPLICE); idle conns $MEM_CONNS; proxy CPU ${ON_PROXY_CPU[*]:-none}, load+backends ${ON_LOAD_CPU[*]:-none}; nofile $NOFILE"
+log "mode $MODE${CONC_LIST:+ (both proxies at once in $CONC_LIST)}; scenarios $SCENARIOS; rounds ${CONC_LIST:+$CONC_ROUNDS at once, }$ALONE_ROUNDS alone, $COUNT_ROUNDS for syscalls and allocs; bulk ${DUR}s; connrate ${CONN_DUR}s (+${WARMUP}s warm-up, wrk -c$WRK_CONNS); syscalls $SYSCALL_CONNS conns; allocs $ALLOC_N1 and $ALLOC_N2 conns; maxconn $MAXCONN_PLAIN (splice $MAXCONN_SPLICE); idle conns $MEM_CONNS; proxy CPU ${ON_PROXY_CPU[*]:-none}, load+backends ${ON_LOAD_CPU[*]:-none}; nofile $NOFILE"
 start_backends
 for scen in "${SCEN_LIST[@]}"; do
     log "$scen$(concurrent_scen "$scen" && echo ': both proxies at once')"
-    redos=0; nr=$ROUNDS
+    redos=0; nr=$ALONE_ROUNDS
+    concurrent_scen "$scen" && nr=$CONC_ROUNDS
     [[ $scen == syscalls || $scen == allocs ]] && nr=$COUNT_ROUNDS
     for ((r = 1; r <= nr; r++)); do
         if [[ $scen == direct ]]; then
