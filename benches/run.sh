@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # benches/run.sh - A/B benchmark of haproxy-rs against HAProxy 2.6.
 #
-#   bash benches/run.sh                      # full run (~5-7 min)
-#   QUICK=1 bash benches/run.sh              # smoke run (< 2 min)
+#   bash benches/run.sh                      # full run (~8-10 min)
+#   QUICK=1 bash benches/run.sh              # smoke run (~2-3 min)
 #   PROXY_RS=/usr/sbin/haproxy QUICK=1 bash benches/run.sh   # A/A check of the harness
+#   MODE=alternate bash benches/run.sh       # one proxy at a time everywhere
 #
 # Both proxies get the same generated config and are started as
-# "BIN -f CFG -db", one at a time, alternating the order each round; all
-# traffic is on 127.0.0.1.  See benches/README.md for scenarios and knobs.
+# "BIN -f CFG -db"; all traffic is on 127.0.0.1.  MODE=concurrent (default)
+# runs the two proxies AT THE SAME TIME, on the same proxy CPU, in the CPU-cost
+# scenarios (tcp_bulk*, tcp_splice*, tcp_connrate), each with its own load
+# generator and configs that differ only in ports: host noise then hits both
+# alike.  Everything else (and everything with MODE=alternate) runs one proxy
+# at a time, alternating the order each round.  syscalls and allocs count
+# system calls (strace) and heap allocations (valgrind) per proxied TCP
+# connection.  See benches/README.md for scenarios and knobs.
 # Exit status: 0 ok, 2 a proxy failed to start or died, 3 setup error,
 # 4 a load generator produced no result.
 set -u -o pipefail
@@ -18,13 +25,27 @@ LIB=$BENCH_DIR/lib
 T0=$(date +%s)
 
 # ------------------------------------------------------------------ settings
+MODE=${MODE:-concurrent}
+[[ $MODE == concurrent || $MODE == alternate ]] || { echo "MODE must be concurrent or alternate, not '$MODE'" >&2; exit 3; }
 QUICK=${QUICK:-0}
+# rounds: CONC_ROUNDS for the scenarios where both proxies run at once,
+# ALONE_ROUNDS for those run one proxy at a time (and direct), COUNT_ROUNDS for
+# syscalls and allocs; ROUNDS, when set, sets the first two
 if [[ $QUICK == 1 ]]; then
-    ROUNDS=${ROUNDS:-2}; DUR=${DUR:-1}; CONN_DUR=${CONN_DUR:-1}; WARMUP=${WARMUP:-0}
+    CONC_ROUNDS=${CONC_ROUNDS:-${ROUNDS:-3}}; ALONE_ROUNDS=${ALONE_ROUNDS:-${ROUNDS:-2}}
+    DUR=${DUR:-1}; CONN_DUR=${CONN_DUR:-1}; WARMUP=${WARMUP:-0}
+    COUNT_ROUNDS=${COUNT_ROUNDS:-1}; SYSCALL_CONNS=${SYSCALL_CONNS:-1000}
 else
-    ROUNDS=${ROUNDS:-3}; DUR=${DUR:-5}; CONN_DUR=${CONN_DUR:-3}; WARMUP=${WARMUP:-1}
+    CONC_ROUNDS=${CONC_ROUNDS:-${ROUNDS:-5}}; ALONE_ROUNDS=${ALONE_ROUNDS:-${ROUNDS:-3}}
+    DUR=${DUR:-5}; CONN_DUR=${CONN_DUR:-3}; WARMUP=${WARMUP:-1}
+    COUNT_ROUNDS=${COUNT_ROUNDS:-3}; SYSCALL_CONNS=${SYSCALL_CONNS:-2000}
 fi
-ALL_SCENARIOS=direct,tcp_bulk,tcp_bulk_p10,tcp_splice,tcp_splice_p10,tcp_splice_shared,tcp_splice_p10_shared,tcp_connrate,mem_idle
+COUNT_WARMUP=${COUNT_WARMUP:-200}        # unmeasured connections before strace attaches
+ALLOC_CONNS=${ALLOC_CONNS:-200,1200}     # the two runs of the allocs scenario
+IFS=, read -r ALLOC_N1 ALLOC_N2 <<< "$ALLOC_CONNS"
+[[ $ALLOC_N1 =~ ^[0-9]+$ && $ALLOC_N2 =~ ^[0-9]+$ ]] && ((ALLOC_N2 > ALLOC_N1)) ||
+    { echo "ALLOC_CONNS must be N1,N2 with N2 > N1, not '$ALLOC_CONNS'" >&2; exit 3; }
+ALL_SCENARIOS=direct,tcp_bulk,tcp_bulk_p10,tcp_splice,tcp_splice_p10,tcp_splice_shared,tcp_splice_p10_shared,tcp_connrate,mem_idle,syscalls,allocs
 SCENARIOS=${SCENARIOS:-$ALL_SCENARIOS}
 IFS=, read -r -a SCEN_LIST <<< "$SCENARIOS"
 for scen in "${SCEN_LIST[@]}"; do
@@ -46,25 +67,36 @@ P_PROXY=$PORT_BASE           # proxy frontend
 P_IPERF=$((PORT_BASE + 1))   # iperf3 -s backend
 P_NGINX=$((PORT_BASE + 2))   # nginx backend (100-byte file)
 P_HOLD=$((PORT_BASE + 3))    # idle-connection holding backend (python)
+P_PROXY_RS=$((PORT_BASE + 4))  # haproxy-rs frontend when both proxies run at once
+P_IPERF_RS=$((PORT_BASE + 5))  # its own iperf3 -s backend then (iperf3 -s serves one test at a time)
+
+# CPU-cost scenarios run with both proxies at once in MODE=concurrent
+concurrent_scen() { [[ $MODE == concurrent && ( $1 == tcp_bulk* || $1 == tcp_splice* || $1 == tcp_connrate ) ]]; }
+selected() { [[ ,$SCENARIOS, == *,$1,* ]]; }
 
 log() { printf '[%4ds] %s\n' $(($(date +%s) - T0)) "$*" >&2; }
 die() { local rc=$1; shift; log "ERROR: $*"; exit "$rc"; }
 
 # ---------------------------------------------------------------- tools
+TOOLS=(nginx wrk iperf3 python3 taskset) PKGS=(haproxy nginx-light wrk iperf3 python3)
+selected syscalls && { TOOLS+=(strace); PKGS+=(strace); }
+selected allocs && { TOOLS+=(valgrind); PKGS+=(valgrind); }
 need_install=0
-for c in nginx wrk iperf3 python3 taskset; do command -v "$c" >/dev/null || need_install=1; done
+for c in "${TOOLS[@]}"; do command -v "$c" >/dev/null || need_install=1; done
 [[ -x $PROXY_HAPROXY || $PROXY_HAPROXY != /usr/sbin/haproxy ]] || need_install=1
 if ((need_install)); then
-    log "installing missing tools: haproxy nginx-light wrk iperf3 python3"
-    [[ $(id -u) == 0 ]] || die 3 "missing tools and not root: apt-get install haproxy nginx-light wrk iperf3 python3"
+    log "installing missing tools: ${PKGS[*]}"
+    [[ $(id -u) == 0 ]] || die 3 "missing tools and not root: apt-get install ${PKGS[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    { apt-get update && apt-get install -y haproxy nginx-light wrk iperf3 python3; } >&2 ||
+    { apt-get update && apt-get install -y "${PKGS[@]}"; } >&2 ||
         die 3 "apt-get install failed"
 fi
-for c in nginx wrk iperf3 python3 taskset; do command -v "$c" >/dev/null || die 3 "missing command: $c"; done
+for c in "${TOOLS[@]}"; do command -v "$c" >/dev/null || die 3 "missing command: $c"; done
 
 if [[ -z $PROXY_RS ]]; then
-    PROXY_RS=$REPO/target/release/haproxy-rs
+    TARGET_DIR=${CARGO_TARGET_DIR:-target}
+    [[ $TARGET_DIR == /* ]] || TARGET_DIR=$REPO/$TARGET_DIR
+    PROXY_RS=$TARGET_DIR/release/haproxy-rs
     if [[ ${SKIP_BUILD:-0} != 1 ]]; then
         command -v cargo >/dev/null || PATH=$PATH:$HOME/.cargo/bin
         command -v cargo >/dev/null || die 3 "cargo not found (set PROXY_RS to a prebuilt binary, or install Rust)"
@@ -90,9 +122,11 @@ PINNED_PROXY=("${ON_PROXY_CPU[@]}") PINNED_LOAD=("${ON_LOAD_CPU[@]}")
 layout() {                      # pinned | shared: sets ON_*_CPU and the iperf3 server's affinity
     if [[ $1 == shared || $PINNED == 0 ]]; then ON_PROXY_CPU=(); ON_LOAD_CPU=()
     else ON_PROXY_CPU=("${PINNED_PROXY[@]}"); ON_LOAD_CPU=("${PINNED_LOAD[@]}"); fi
-    [[ -n ${IPERF_PID:-} && $PINNED == 1 ]] || return 0
-    local cpus=$LOAD_CPU; [[ $1 == shared ]] && cpus=0-$(($(nproc) - 1))
-    taskset -apc "$cpus" "$IPERF_PID" > /dev/null || die 3 "cannot set the CPU affinity of iperf3 -s"
+    [[ $PINNED == 1 ]] || return 0
+    local cpus=$LOAD_CPU pid; [[ $1 == shared ]] && cpus=0-$(($(nproc) - 1))
+    for pid in "${IPERF_PID[@]}"; do
+        taskset -apc "$cpus" "$pid" > /dev/null || die 3 "cannot set the CPU affinity of iperf3 -s"
+    done
 }
 
 # File descriptors: 10k idle proxied connections need 2 fds each in the proxy.
@@ -180,24 +214,31 @@ machine_ns() {                  # CPU ns used by everything we can see
     else awk -v t="$CLK_TCK" '/^cpu / { printf "%d\n", ($2 + $3 + $4 + $7 + $8) * 1e9 / t }' /proc/stat; fi
 }
 steal_ns() { awk -v t="$CLK_TCK" '/^cpu / { printf "%d\n", $9 * 1e9 / t }' /proc/stat; }
-proxy_pids() { [[ -n $PROXY_PID ]] && echo "$PROXY_PID" $(cat /proc/"$PROXY_PID"/task/*/children 2>/dev/null); }
-backend_pids() { echo "${BACKEND_PIDS[@]}" "$IPERF_PID"; }
-
-meas_begin() {
-    M_P0=$(cpu_ns $(proxy_pids)); M_B0=$(cpu_ns $(backend_pids))
-    M_M0=$(machine_ns); M_S0=$(steal_ns); M_T0=$(date +%s%N)
+proxy_pids() {                  # WHO: the proxy's pid and its children (none with -db)
+    local p=${PROXY_PID[$1]:-}
+    [[ -n $p ]] && echo "$p" $(cat /proc/"$p"/task/*/children 2>/dev/null)
 }
-meas_end() {                    # $1 = CPU seconds of the load generator -> M_CPU M_WALL M_BG M_STEAL
-    local t1 m1 s1 b1
+backend_pids() { echo "${BACKEND_PIDS[@]}" "${IPERF_PID[@]}"; }
+
+declare -A M_P0=() M_CPU=()
+M_WHO=()
+meas_begin() {                  # WHO... : the proxies measured in this run (none for direct)
+    local w; M_WHO=("$@")
+    for w in "$@"; do M_P0[$w]=$(cpu_ns $(proxy_pids "$w")); done
+    M_B0=$(cpu_ns $(backend_pids)); M_M0=$(machine_ns); M_S0=$(steal_ns); M_T0=$(date +%s%N)
+}
+meas_end() {                    # $1 = CPU seconds of the load generators -> M_CPU[WHO] M_WALL M_BG M_STEAL
+    local t1 m1 s1 b1 w p=0
     t1=$(date +%s%N); m1=$(machine_ns); s1=$(steal_ns); b1=$(cpu_ns $(backend_pids))
-    M_CPU=$(($(cpu_ns $(proxy_pids)) - M_P0)); M_WALL=$((t1 - M_T0))
-    M_PARTS="machine=$(((m1 - M_M0) / 1000000))ms proxy=$((M_CPU / 1000000))ms backends=$(((b1 - M_B0) / 1000000))ms loadgen=${1}s wall=$((M_WALL / 1000000))ms"
-    M_BG=$(awk -v m=$((m1 - M_M0)) -v p="$M_CPU" -v b=$((b1 - M_B0)) -v l="$1" -v w="$M_WALL" \
+    for w in "${M_WHO[@]}"; do M_CPU[$w]=$(($(cpu_ns $(proxy_pids "$w")) - M_P0[$w])); p=$((p + M_CPU[$w])); done
+    M_WALL=$((t1 - M_T0))
+    M_PARTS="machine=$(((m1 - M_M0) / 1000000))ms proxies=$((p / 1000000))ms backends=$(((b1 - M_B0) / 1000000))ms loadgen=${1}s wall=$((M_WALL / 1000000))ms"
+    M_BG=$(awk -v m=$((m1 - M_M0)) -v p="$p" -v b=$((b1 - M_B0)) -v l="$1" -v w="$M_WALL" \
         'BEGIN { x = m - p - b - l * 1e9; if (x < 0) x = 0; printf "%.1f", 100 * x / w }')
     M_STEAL=$(awk -v s=$((s1 - M_S0)) -v w="$M_WALL" -v n="$(nproc)" 'BEGIN { printf "%.1f", 100 * s / (w * n) }')
 }
 TIMEFORMAT='%3U %3S'
-loadgen_cpu() { awk '{ s += $1 + $2 } END { printf "%.3f", s + 0 }' "$1" 2>/dev/null || echo 0; }
+loadgen_cpu() { cat "$@" 2>/dev/null | awk '{ s += $1 + $2 } END { printf "%.3f", s + 0 }'; }
 
 PENDING=()                      # records of the current run, kept only if it was not disturbed
 rec() { PENDING+=("$(printf '%s\t%s\t%s\t%s\t%s' "$@")"); }
@@ -205,16 +246,19 @@ flush() { ((${#PENDING[@]})) && printf '%s\n' "${PENDING[@]}" >> "$RESULTS"; PEN
 
 # ---------------------------------------------------------------- backends
 declare -a BACKEND_PIDS=()
-IPERF_PID=""
-start_iperf_server() {
-    "${ON_LOAD_CPU[@]}" iperf3 -s -B 127.0.0.1 -p "$P_IPERF" > "$WORK/logs/iperf3-server.log" 2>&1 < /dev/null &
-    IPERF_PID=$!; PIDS+=("$IPERF_PID")
-    wait_listen "$P_IPERF" "$IPERF_PID" 10 || { cat "$WORK/logs/iperf3-server.log" >&2; die 3 "iperf3 server failed to start"; }
+declare -A IPERF_PID=()         # haproxy: iperf3 -s on P_IPERF (used by both proxies in alternate runs);
+                                # rs: iperf3 -s on P_IPERF_RS, for haproxy-rs in concurrent runs
+iperf_port() { if [[ $1 == rs ]]; then echo "$P_IPERF_RS"; else echo "$P_IPERF"; fi; }
+start_iperf_server() {          # haproxy | rs
+    local port; port=$(iperf_port "$1")
+    "${ON_LOAD_CPU[@]}" iperf3 -s -B 127.0.0.1 -p "$port" > "$WORK/logs/iperf3-server-$1.log" 2>&1 < /dev/null &
+    IPERF_PID[$1]=$!; PIDS+=("$!")
+    wait_listen "$port" "${IPERF_PID[$1]}" 10 || { cat "$WORK/logs/iperf3-server-$1.log" >&2; die 3 "iperf3 server failed to start"; }
 }
-restart_iperf_server() { stop_pid "$IPERF_PID"; wait_port_free "$P_IPERF"; start_iperf_server; }
+restart_iperf_server() { stop_pid "${IPERF_PID[$1]}"; wait_port_free "$(iperf_port "$1")"; start_iperf_server "$1"; }
 start_backends() {
     local p
-    for p in "$P_PROXY" "$P_IPERF" "$P_NGINX" "$P_HOLD"; do
+    for p in "$P_PROXY" "$P_IPERF" "$P_NGINX" "$P_HOLD" "$P_PROXY_RS" "$P_IPERF_RS"; do
         wait_port_free "$p" || die 3 "port $p is already in use on this machine (set PORT_BASE)"
     done
     cat > "$WORK/nginx/nginx.conf" <<EOF
@@ -243,19 +287,28 @@ EOF
     "${ON_LOAD_CPU[@]}" python3 "$LIB/hold_server.py" "$P_HOLD" 3600 > "$WORK/logs/hold-server.log" 2>&1 < /dev/null &
     HOLD_PID=$!; PIDS+=("$HOLD_PID")
     wait_listen "$P_HOLD" "$HOLD_PID" 10 || { cat "$WORK/logs/hold-server.log" >&2; die 3 "idle-connection backend failed to start"; }
-    start_iperf_server
+    start_iperf_server haproxy
+    [[ $MODE == concurrent ]] && start_iperf_server rs
     BACKEND_PIDS=("$ng" "$HOLD_PID")
 }
 
 # -------------------------------------------------------------- the proxies
-gen_cfg() {                     # SCENARIO -> path of its config
-    local scen=$1 backend_port=$P_IPERF splice="" maxconn=$MAXCONN_PLAIN
+CONC_NOW=0                      # 1 while both proxies run at once: haproxy-rs then has its own ports
+proxy_port() { if [[ $CONC_NOW == 1 && $1 == rs ]]; then echo "$P_PROXY_RS"; else echo "$P_PROXY"; fi; }
+# One config per scenario, the same file for both proxies when they run one
+# at a time; when they run at once, one file each, differing only in the
+# frontend port and, for iperf3, the backend port.  No "log" line anywhere:
+# logging is off.
+gen_cfg() {                     # SCENARIO WHO -> path of its config
+    local scen=$1 who=$2 name=$1 port backend_port=$P_IPERF splice="" maxconn=$MAXCONN_PLAIN
+    port=$(proxy_port "$who")
+    if ((CONC_NOW)); then name=$scen-$who; backend_port=$(iperf_port "$who"); fi
     case $scen in
-        tcp_connrate) backend_port=$P_NGINX ;;
+        tcp_connrate|syscalls|allocs) backend_port=$P_NGINX ;;
         mem_idle) backend_port=$P_HOLD ;;
         tcp_splice*) splice=$'\n    option splice-auto'; maxconn=$MAXCONN_SPLICE ;;
     esac
-    cat > "$WORK/cfg/$scen.cfg" <<EOF
+    cat > "$WORK/cfg/$name.cfg" <<EOF
 global
     maxconn $maxconn
     nbthread 1
@@ -267,116 +320,186 @@ defaults
     timeout server 30s$splice
 
 frontend fe
-    bind 127.0.0.1:$P_PROXY
+    bind 127.0.0.1:$port
     default_backend be
 
 backend be
     server s1 127.0.0.1:$backend_port
 EOF
-    echo "$WORK/cfg/$scen.cfg"
+    echo "$WORK/cfg/$name.cfg"
 }
 
-PROXY_PID=""
-start_proxy() {                 # WHO CFG LOGFILE
-    local who=$1 rc
-    wait_port_free "$P_PROXY" || die 3 "proxy port $P_PROXY still busy"
-    "${ON_PROXY_CPU[@]}" "${BIN[$who]}" -f "$2" -db > "$3" 2>&1 < /dev/null &
-    PROXY_PID=$!; PIDS+=("$PROXY_PID")
-    wait_listen "$P_PROXY" "$PROXY_PID" 10; rc=$?
+declare -A PROXY_PID=()
+PROXY_WRAP=()                   # command the proxy runs under (valgrind in the allocs scenario)
+start_proxy() {                 # WHO CFG LOGFILE [START_TIMEOUT_S]
+    local who=$1 port rc t=${4:-10}
+    port=$(proxy_port "$who")
+    wait_port_free "$port" || die 3 "proxy port $port still busy"
+    "${ON_PROXY_CPU[@]}" "${PROXY_WRAP[@]}" "${BIN[$who]}" -f "$2" -db > "$3" 2>&1 < /dev/null &
+    PROXY_PID[$who]=$!; PIDS+=("$!")
+    wait_listen "$port" "${PROXY_PID[$who]}" "$t"; rc=$?
     ((rc == 0)) && return 0
-    local why="not listening on 127.0.0.1:$P_PROXY after 10 s"
-    if ((rc == 1)); then reap "$PROXY_PID"; why="it exited with status $?"; fi
+    local why="not listening on 127.0.0.1:$port after $t s"
+    if ((rc == 1)); then reap "${PROXY_PID[$who]}"; why="it exited with status $?"; fi
     log "${NAME[$who]} (${BIN[$who]}) FAILED TO START: $why"
-    show_log "$2" "$3"
+    show_log "$who" "$2" "$3"
     abort 2
 }
-check_proxy() {                 # WHO LOGFILE: the proxy must have survived the load
-    kill -0 "$PROXY_PID" 2>/dev/null && return 0
-    reap "$PROXY_PID"
+check_proxy() {                 # WHO CFG LOGFILE: the proxy must have survived the load
+    kill -0 "${PROXY_PID[$1]}" 2>/dev/null && return 0
+    reap "${PROXY_PID[$1]}"
     log "${NAME[$1]} (${BIN[$1]}) DIED during the run (exit status $?)"
-    show_log "$WORK/cfg/$scen.cfg" "$2"
+    show_log "$1" "$2" "$3"
     abort 2
 }
-show_log() {                    # CFG LOGFILE
-    log "command: ${ON_PROXY_CPU[*]} ${BIN[$who]} -f $1 -db ; its stdout+stderr ($2):"
-    if [[ -s $2 ]]; then tail -n 30 "$2" | sed 's/^/    | /' >&2; else echo "    | (no output)" >&2; fi
+stop_proxy() { stop_pid "${PROXY_PID[$1]}"; PROXY_PID[$1]=""; }
+show_log() {                    # WHO CFG LOGFILE
+    log "command: ${ON_PROXY_CPU[*]} ${PROXY_WRAP[*]} ${BIN[$1]} -f $2 -db ; its stdout+stderr ($3):"
+    if [[ -s $3 ]]; then tail -n 30 "$3" | sed 's/^/    | /' >&2; else echo "    | (no output)" >&2; fi
 }
 abort() { flush; cleanup; summarize; exit "$1"; }
 
 # ----------------------------------------------------------- load generators
 LOAD_ERRORS=0
-run_iperf() {                   # PORT STREAMS OUT_JSON -> IPERF_BPS IPERF_BYTES (empty on failure)
-    local try
+target_port() {                 # LABEL: where its load generator connects
+    case $1 in
+        direct) echo "$P_IPERF" ;;
+        direct_b) echo "$P_IPERF_RS" ;;
+        *) proxy_port "$1" ;;
+    esac
+}
+iperf_server_of() {             # LABEL: which iperf3 -s its traffic ends at
+    if [[ $1 == direct_b || ($1 == rs && $CONC_NOW == 1) ]]; then echo rs; else echo haproxy; fi
+}
+declare -A IPERF_BPS=() IPERF_BYTES=()
+run_iperf() {                   # TAG STREAMS LABEL...: one iperf3 client per label, all at once
+    local tag=$1 streams=$2 try l res bad out; shift 2
+    local labels=("$@") pids=() times=() meas=()
+    for l in "${labels[@]}"; do [[ $l == direct* ]] || meas+=("$l"); done
     for try in 1 2; do
-        meas_begin
-        { time timeout $((DUR + 20)) "${ON_LOAD_CPU[@]}" iperf3 -c 127.0.0.1 -p "$1" -t "$DUR" -P "$2" -J \
-            --connect-timeout 3000 > "$3" 2> "$3.err" < /dev/null; } 2> "$3.time"
-        meas_end "$(loadgen_cpu "$3.time")"
-        read -r IPERF_BPS IPERF_BYTES < <(python3 -c '
+        pids=(); times=(); bad=()
+        meas_begin "${meas[@]}"
+        for l in "${labels[@]}"; do
+            out=$WORK/logs/$tag-$l.json
+            { time timeout $((DUR + 20)) "${ON_LOAD_CPU[@]}" iperf3 -c 127.0.0.1 -p "$(target_port "$l")" -t "$DUR" \
+                -P "$streams" -J --connect-timeout 3000 > "$out" 2> "$out.err" < /dev/null; } 2> "$out.time" &
+            pids+=("$!"); times+=("$out.time")
+        done
+        wait "${pids[@]}" 2>/dev/null
+        meas_end "$(loadgen_cpu "${times[@]}")"
+        for l in "${labels[@]}"; do
+            out=$WORK/logs/$tag-$l.json
+            res=$(python3 -c '
 import json, sys
 try:
     e = json.load(open(sys.argv[1]))["end"]["sum_received"]
-    print(e["bits_per_second"], e["bytes"])
+    if e["bytes"] > 0: print(e["bits_per_second"], e["bytes"])
 except Exception:
-    print("")' "$3")
-        [[ -n ${IPERF_BPS:-} && ${IPERF_BYTES:-0} != 0 ]] && return 0
-        log "iperf3 produced no result (try $try): $(grep -o '"error":[^}]*' "$3" | head -n 1; tail -n 2 "$3.err")"
-        restart_iperf_server
+    pass' "$out")
+            if [[ -n $res ]]; then IPERF_BPS[$l]=${res% *}; IPERF_BYTES[$l]=${res#* }; continue; fi
+            bad+=("$l")
+            log "iperf3 produced no result ($tag $l, try $try): $(grep -o '"error":[^}]*' "$out" | head -n 1; tail -n 2 "$out.err")"
+        done
+        ((${#bad[@]} == 0)) && return 0
+        for l in "${bad[@]}"; do restart_iperf_server "$(iperf_server_of "$l")"; done
     done
-    IPERF_BPS=""; IPERF_BYTES=""
     return 1
+}
+rec_iperf() {                   # SCENARIO WHO ROUND: figures of the last run_iperf for that proxy
+    rec "$1" Gbit_s "$2" "$3" "$(awk -v b="${IPERF_BPS[$2]}" 'BEGIN { printf "%.3f", b / 1e9 }')"
+    rec "$1" cpu_ms_per_GB "$2" "$3" "$(awk -v c="${M_CPU[$2]}" -v b="${IPERF_BYTES[$2]}" 'BEGIN { printf "%.2f", (c / 1e6) / (b / 1e9) }')"
+    rec "$1" proxy_cpu_pct "$2" "$3" "$(awk -v c="${M_CPU[$2]}" -v w="$M_WALL" 'BEGIN { printf "%.1f", 100 * c / w }')"
 }
 
 run_direct() {                  # ROUND STREAMS [shared]: iperf3 straight to the backend
-    local r=$1 p=$2 sfx=${3:+_$3}
+    local r=$1 p=$2 sfx=${3:+_$3} labels=(direct)
+    # in concurrent mode, two flows at once (one per iperf3 server), as when
+    # both proxies run: the figure is then the mean per flow
+    [[ $MODE == concurrent ]] && labels+=(direct_b)
     layout "${3:-pinned}"
-    run_iperf "$P_IPERF" "$p" "$WORK/logs/direct-p$p$sfx-r$r.json" || { LOAD_ERRORS=1; return; }
-    rec direct "Gbit_s_$p$sfx" direct "$r" "$(awk -v b="$IPERF_BPS" 'BEGIN { printf "%.3f", b / 1e9 }')"
+    run_iperf "direct-p$p$sfx-r$r" "$p" "${labels[@]}" || { LOAD_ERRORS=1; return; }
+    local sum=0 l
+    for l in "${labels[@]}"; do sum=$(awk -v s="$sum" -v b="${IPERF_BPS[$l]}" 'BEGIN { printf "%.0f", s + b }'); done
+    rec direct "Gbit_s_$p$sfx" direct "$r" "$(awk -v b="$sum" -v n=${#labels[@]} 'BEGIN { printf "%.3f", b / n / 1e9 }')"
 }
 
-run_proxied() {                 # SCENARIO WHO ROUND
+streams_of() { if [[ $1 == *_p10* ]]; then echo 10; else echo 1; fi; }
+
+run_proxied() {                 # SCENARIO WHO ROUND: one proxy alone
     local scen=$1 who=$2 r=$3 cfg plog
+    CONC_NOW=0
     if [[ $scen == *_shared ]]; then layout shared; else layout pinned; fi
-    cfg=$(gen_cfg "$scen")
+    cfg=$(gen_cfg "$scen" "$who")
     plog=$WORK/logs/$scen-$who-r$r.proxy.log
     start_proxy "$who" "$cfg" "$plog"
     case $scen in
         tcp_bulk*|tcp_splice*)
-            local streams=1; [[ $scen == *_p10* ]] && streams=10
-            if run_iperf "$P_PROXY" "$streams" "$WORK/logs/$scen-$who-r$r.json"; then
-                rec "$scen" Gbit_s "$who" "$r" "$(awk -v b="$IPERF_BPS" 'BEGIN { printf "%.3f", b / 1e9 }')"
-                rec "$scen" cpu_ms_per_GB "$who" "$r" "$(awk -v c="$M_CPU" -v b="$IPERF_BYTES" 'BEGIN { printf "%.2f", (c / 1e6) / (b / 1e9) }')"
-                rec "$scen" proxy_cpu_pct "$who" "$r" "$(awk -v c="$M_CPU" -v w="$M_WALL" 'BEGIN { printf "%.1f", 100 * c / w }')"
+            if run_iperf "$scen-r$r" "$(streams_of "$scen")" "$who"; then rec_iperf "$scen" "$who" "$r"; else LOAD_ERRORS=1; fi ;;
+        tcp_connrate) run_wrk "$scen" "$r" "$who" ;;
+        mem_idle) run_mem "$scen" "$who" "$r" ;;
+    esac
+    check_proxy "$who" "$cfg" "$plog"
+    stop_proxy "$who"
+}
+
+run_pair() {                    # SCENARIO ROUND WHO WHO: both proxies at once, same proxy CPU
+    local scen=$1 r=$2 who; shift 2
+    local whos=("$@"); local -A cfg=() plog=()
+    CONC_NOW=1
+    if [[ $scen == *_shared ]]; then layout shared; else layout pinned; fi
+    for who in "${whos[@]}"; do     # started in the round's order
+        cfg[$who]=$(gen_cfg "$scen" "$who")
+        plog[$who]=$WORK/logs/$scen-$who-r$r.proxy.log
+        start_proxy "$who" "${cfg[$who]}" "${plog[$who]}"
+    done
+    case $scen in
+        tcp_bulk*|tcp_splice*)
+            if run_iperf "$scen-r$r" "$(streams_of "$scen")" "${whos[@]}"; then
+                for who in "${whos[@]}"; do rec_iperf "$scen" "$who" "$r"; done
             else
                 LOAD_ERRORS=1
             fi ;;
-        tcp_connrate) run_wrk "$scen" "$who" "$r" ;;
-        mem_idle) run_mem "$scen" "$who" "$r" ;;
+        tcp_connrate) run_wrk "$scen" "$r" "${whos[@]}" ;;
     esac
-    check_proxy "$who" "$plog"
-    stop_pid "$PROXY_PID"; PROXY_PID=""
+    for who in "${whos[@]}"; do check_proxy "$who" "${cfg[$who]}" "${plog[$who]}"; done
+    for who in "${whos[@]}"; do stop_proxy "$who"; done
+    CONC_NOW=0
 }
 
-run_wrk() {                     # SCENARIO WHO ROUND: new TCP connection per request
-    local scen=$1 who=$2 r=$3 out=$WORK/logs/$1-$2-r$3.wrk res
-    local wrk=(timeout $((CONN_DUR + 15)) "${ON_LOAD_CPU[@]}" wrk -t1 -c"$WRK_CONNS" -H "Connection: close"
-               -s "$LIB/wrk_report.lua" "http://127.0.0.1:$P_PROXY/100b")
-    ((WARMUP > 0)) && "${wrk[@]}" -d"${WARMUP}s" > /dev/null 2>&1 < /dev/null
-    meas_begin
-    { time "${wrk[@]}" -d"${CONN_DUR}s" > "$out" 2>&1 < /dev/null; } 2> "$out.time"
-    meas_end "$(loadgen_cpu "$out.time")"
-    res=$(grep '^WRK_RESULT' "$out" | tail -n 1)
-    local _ req dur_us serr herr
-    read -r _ req dur_us serr herr <<< "$res"
-    if [[ -z $res || ${req:-0} == 0 ]]; then
-        log "wrk produced no result ($scen ${NAME[$who]} round $r): $(tail -n 3 "$out" | tr '\n' ' ')"
-        LOAD_ERRORS=1; return
+wrk_cmd() {                     # WHO SECONDS -> WRK: one new TCP connection per request
+    WRK=(timeout $(($2 + 15)) "${ON_LOAD_CPU[@]}" wrk -t1 -c"$WRK_CONNS" -d"${2}s" -H "Connection: close"
+         -s "$LIB/wrk_report.lua" "http://127.0.0.1:$(proxy_port "$1")/100b")
+}
+run_wrk() {                     # SCENARIO ROUND WHO...: one wrk per proxy, all at once
+    local scen=$1 r=$2 w out res pids=() times=(); shift 2
+    local whos=("$@")
+    if ((WARMUP > 0)); then
+        for w in "${whos[@]}"; do wrk_cmd "$w" "$WARMUP"; "${WRK[@]}" > /dev/null 2>&1 < /dev/null & pids+=("$!"); done
+        wait "${pids[@]}" 2>/dev/null; pids=()
     fi
-    ((serr + herr > req / 100)) && log "WARNING: $scen ${NAME[$who]}: $((serr + herr)) errors for $req requests"
-    rec "$scen" conn_s "$who" "$r" "$(awk -v n="$req" -v d="$dur_us" 'BEGIN { printf "%.1f", n / (d / 1e6) }')"
-    rec "$scen" cpu_us_per_conn "$who" "$r" "$(awk -v c="$M_CPU" -v n="$req" 'BEGIN { printf "%.2f", c / 1e3 / n }')"
-    rec "$scen" proxy_cpu_pct "$who" "$r" "$(awk -v c="$M_CPU" -v w="$M_WALL" 'BEGIN { printf "%.1f", 100 * c / w }')"
-    rec "$scen" errors "$who" "$r" $((serr + herr))
+    meas_begin "${whos[@]}"
+    for w in "${whos[@]}"; do
+        out=$WORK/logs/$scen-$w-r$r.wrk; wrk_cmd "$w" "$CONN_DUR"
+        { time "${WRK[@]}" > "$out" 2>&1 < /dev/null; } 2> "$out.time" &
+        pids+=("$!"); times+=("$out.time")
+    done
+    wait "${pids[@]}" 2>/dev/null
+    meas_end "$(loadgen_cpu "${times[@]}")"
+    for w in "${whos[@]}"; do
+        out=$WORK/logs/$scen-$w-r$r.wrk
+        res=$(grep '^WRK_RESULT' "$out" | tail -n 1)
+        local _ req dur_us serr herr
+        read -r _ req dur_us serr herr <<< "$res"
+        if [[ -z $res || ${req:-0} == 0 ]]; then
+            log "wrk produced no result ($scen ${NAME[$w]} round $r): $(tail -n 3 "$out" | tr '\n' ' ')"
+            LOAD_ERRORS=1; continue
+        fi
+        ((serr + herr > req / 100)) && log "WARNING: $scen ${NAME[$w]}: $((serr + herr)) errors for $req requests"
+        rec "$scen" conn_s "$w" "$r" "$(awk -v n="$req" -v d="$dur_us" 'BEGIN { printf "%.1f", n / (d / 1e6) }')"
+        rec "$scen" cpu_us_per_conn "$w" "$r" "$(awk -v c="${M_CPU[$w]}" -v n="$req" 'BEGIN { printf "%.2f", c / 1e3 / n }')"
+        rec "$scen" proxy_cpu_pct "$w" "$r" "$(awk -v c="${M_CPU[$w]}" -v w="$M_WALL" 'BEGIN { printf "%.1f", 100 * c / w }')"
+        rec "$scen" errors "$w" "$r" $((serr + herr))
+    done
 }
 
 run_mem() {                     # SCENARIO WHO ROUND: RSS idle and with MEM_CONNS idle proxied conns
@@ -384,7 +507,7 @@ run_mem() {                     # SCENARIO WHO ROUND: RSS idle and with MEM_CONN
     M_BG=0; M_STEAL=0           # not a timed load: no disturbance check
     hold0=$(nfds "$HOLD_PID")
     sleep 0.5
-    rss0=$(rss_kib "$PROXY_PID")
+    rss0=$(rss_kib "${PROXY_PID[$who]}")
     "${ON_LOAD_CPU[@]}" python3 "$LIB/idle_client.py" 127.0.0.1 "$P_PROXY" "$MEM_CONNS" 120 > "$out" 2>&1 < /dev/null &
     cpid=$!; PIDS+=("$cpid")
     for ((i = 0; i < 1300; i++)); do   # the client gives up after 60 s
@@ -400,8 +523,8 @@ run_mem() {                     # SCENARIO WHO ROUND: RSS idle and with MEM_CONN
         last=$held; sleep 0.1
     done
     sleep 0.5
-    rss1=$(rss_kib "$PROXY_PID"); held=$(($(nfds "$HOLD_PID") - hold0))
-    check_proxy "$who" "$WORK/logs/$scen-$who-r$r.proxy.log"
+    rss1=$(rss_kib "${PROXY_PID[$who]}"); held=$(($(nfds "$HOLD_PID") - hold0))
+    check_proxy "$who" "$WORK/cfg/$scen.cfg" "$WORK/logs/$scen-$who-r$r.proxy.log"
     stop_pid "$cpid"
     if ((held <= 0)) || [[ -z $rss0 || -z $rss1 ]]; then
         log "mem_idle: no idle connection reached the backend through ${NAME[$who]}: $(head -c 300 "$out")"
@@ -417,9 +540,92 @@ run_mem() {                     # SCENARIO WHO ROUND: RSS idle and with MEM_CONN
     for ((i = 0; i < 100; i++)); do (($(nfds "$HOLD_PID") <= hold0)) && break; sleep 0.1; done
 }
 
+seq_load() {                    # WHO N OUTFILE MAX_SECONDS: N sequential short connections through the proxy
+    "${ON_LOAD_CPU[@]}" python3 "$LIB/seq_client.py" 127.0.0.1 "$(proxy_port "$1")" "$2" "$4" > "$3" 2>&1 < /dev/null && return 0
+    log "seq_client: not every connection through ${NAME[$1]} got its reply: $(head -c 300 "$3")"
+    return 1
+}
+
+# syscalls: strace -c attached to the proxy only for the measured connections
+run_syscalls() {                # WHO ROUND
+    local who=$1 r=$2 cfg base=$WORK/logs/syscalls-$1-r$2 pid sp i ok=0
+    M_BG=0; M_STEAL=0           # a count, not a timed load: no disturbance check
+    CONC_NOW=0; layout pinned
+    cfg=$(gen_cfg syscalls "$who")
+    start_proxy "$who" "$cfg" "$base.proxy.log"
+    pid=${PROXY_PID[$who]}
+    if seq_load "$who" "$COUNT_WARMUP" "$base.warmup" 60; then
+        strace -f -c -o "$base.strace" -p "$pid" > "$base.strace.err" 2>&1 < /dev/null &
+        sp=$!; PIDS+=("$sp")
+        for ((i = 0; i < 200; i++)); do     # until strace is the proxy's tracer (10 s max)
+            [[ $(awk '/^TracerPid:/ { print $2 }' /proc/"$pid"/status 2>/dev/null) == "$sp" ]] && { ok=1; break; }
+            kill -0 "$sp" 2>/dev/null || break
+            sleep 0.05
+        done
+        if ((ok)); then
+            seq_load "$who" "$SYSCALL_CONNS" "$base.client" 120 || ok=0
+        else
+            log "strace could not attach to ${NAME[$who]} (pid $pid): $(head -c 300 "$base.strace.err")"
+        fi
+        stop_pid "$sp"          # SIGTERM: strace detaches and writes its -c table
+    fi
+    check_proxy "$who" "$cfg" "$base.proxy.log"
+    stop_proxy "$who"
+    if ((ok)) && [[ -s $base.strace ]]; then
+        # strace -c rows: % time, seconds, usecs/call, calls, [errors,] syscall
+        awk -v w="$who" -v r="$r" -v n="$SYSCALL_CONNS" '
+            $NF != "total" && $4 ~ /^[0-9]+$/ && (NF == 5 || NF == 6) {
+                printf "%s\t%s\t%s\t%d\t%d\t%d\n", w, r, $NF, $4, (NF == 6 ? $5 : 0), n; t += $4 }
+            END { printf "%.2f\n", t / n > "/dev/stderr" }' "$base.strace" >> "$WORK/syscalls.tsv" 2> "$base.total"
+        rec syscalls syscalls_per_conn "$who" "$r" "$(cat "$base.total")"
+    else
+        LOAD_ERRORS=1
+    fi
+}
+
+# allocs: valgrind memcheck's "total heap usage: N allocs" after a soft stop,
+# for ALLOC_N1 then ALLOC_N2 connections: start-up allocations cancel out
+run_allocs() {                  # WHO ROUND
+    local who=$1 r=$2 cfg n i pid rc base res counts=()
+    M_BG=0; M_STEAL=0
+    CONC_NOW=0; layout pinned
+    cfg=$(gen_cfg allocs "$who")
+    for n in "$ALLOC_N1" "$ALLOC_N2"; do
+        base=$WORK/logs/allocs-$who-r$r-n$n
+        PROXY_WRAP=(valgrind --tool=memcheck --leak-check=no --log-file="$base.valgrind")
+        start_proxy "$who" "$cfg" "$base.proxy.log" 60
+        pid=${PROXY_PID[$who]}
+        seq_load "$who" "$n" "$base.client" 120 || LOAD_ERRORS=1
+        check_proxy "$who" "$cfg" "$base.proxy.log"
+        kill -USR1 "$pid"       # soft stop: finish, exit 0; valgrind then prints its summary
+        for ((i = 0; i < 300; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        if kill -0 "$pid" 2>/dev/null; then
+            log "WARNING: ${NAME[$who]} under valgrind did not exit 30 s after SIGUSR1: stopping it"
+            stop_proxy "$who"; rc=killed
+        else
+            reap "$pid"; rc=$?; PROXY_PID[$who]=""
+        fi
+        PROXY_WRAP=()
+        res=$(sed -n 's/.*total heap usage: \([0-9,]*\) allocs, [0-9,]* frees, \([0-9,]*\) bytes allocated.*/\1 \2/p' \
+              "$base.valgrind" 2>/dev/null | tr -d , | tail -n 1)
+        if [[ -z $res ]]; then
+            log "allocs: no valgrind heap summary for ${NAME[$who]} ($n connections, exit status $rc): $(tail -n 3 "$base.valgrind" "$base.proxy.log" 2>/dev/null | tr '\n' ' ')"
+            LOAD_ERRORS=1; return
+        fi
+        counts+=("$res")
+    done
+    local a1 b1 a2 b2
+    read -r a1 b1 <<< "${counts[0]}"; read -r a2 b2 <<< "${counts[1]}"
+    rec allocs allocs_per_conn "$who" "$r" "$(awk -v a="$a1" -v b="$a2" -v n="$ALLOC_N1" -v m="$ALLOC_N2" 'BEGIN { printf "%.2f", (b - a) / (m - n) }')"
+    rec allocs alloc_bytes_per_conn "$who" "$r" "$(awk -v a="$b1" -v b="$b2" -v n="$ALLOC_N1" -v m="$ALLOC_N2" 'BEGIN { printf "%.1f", (b - a) / (m - n) }')"
+    rec allocs allocs_startup "$who" "$r" "$(awk -v a="$a1" -v b="$a2" -v n="$ALLOC_N1" -v m="$ALLOC_N2" 'BEGIN { printf "%.0f", a - n * (b - a) / (m - n) }')"
+}
+
 # -------------------------------------------------------------------- main
+CONC_LIST=""
+for scen in "${SCEN_LIST[@]}"; do concurrent_scen "$scen" && CONC_LIST+=${CONC_LIST:+,}$scen; done
 summarize() {
-    python3 "$LIB/summary.py" "$RESULTS" "$WORK/summary.tsv"
+    python3 "$LIB/summary.py" "$RESULTS" "$WORK/summary.tsv" "$MODE" "$CONC_LIST" "$WORK/syscalls.tsv"
     if [[ -s $WORK/disturbed.tsv ]]; then
         echo "disturbed runs (steal > $STEAL_MAX% or foreign CPU > $BG_MAX% of a core): $(wc -l < "$WORK/disturbed.tsv"), of which $KEPT_DISTURBED kept after $REDO_MAX redos per scenario (see $WORK/disturbed.tsv)"
         ((KEPT_DISTURBED)) && echo "WARNING: other processes competed for the CPUs during kept runs: treat the figures above as noisy"
@@ -440,20 +646,35 @@ disturbed() {                   # SCENARIO WHO ROUND REDOS_SO_FAR: 0 = redo this
 log "workdir $WORK"
 log "HAProxy:    $PROXY_HAPROXY ($("$PROXY_HAPROXY" -v 2>/dev/null | head -n 1))"
 log "haproxy-rs: $PROXY_RS"
-log "scenarios $SCENARIOS; rounds $ROUNDS; bulk ${DUR}s; connrate ${CONN_DUR}s (+${WARMUP}s warm-up, wrk -c$WRK_CONNS); maxconn $MAXCONN_PLAIN (splice $MAXCONN_SPLICE); idle conns $MEM_CONNS; proxy CPU ${ON_PROXY_CPU[*]:-none}, load+backends ${ON_LOAD_CPU[*]:-none}; nofile $NOFILE"
+log "mode $MODE${CONC_LIST:+ (both proxies at once in $CONC_LIST)}; scenarios $SCENARIOS; rounds ${CONC_LIST:+$CONC_ROUNDS at once, }$ALONE_ROUNDS alone, $COUNT_ROUNDS for syscalls and allocs; bulk ${DUR}s; connrate ${CONN_DUR}s (+${WARMUP}s warm-up, wrk -c$WRK_CONNS); syscalls $SYSCALL_CONNS conns; allocs $ALLOC_N1 and $ALLOC_N2 conns; maxconn $MAXCONN_PLAIN (splice $MAXCONN_SPLICE); idle conns $MEM_CONNS; proxy CPU ${ON_PROXY_CPU[*]:-none}, load+backends ${ON_LOAD_CPU[*]:-none}; nofile $NOFILE"
 start_backends
 for scen in "${SCEN_LIST[@]}"; do
-    log "$scen"
-    redos=0
-    for ((r = 1; r <= ROUNDS; r++)); do
+    log "$scen$(concurrent_scen "$scen" && echo ': both proxies at once')"
+    redos=0; nr=$ALONE_ROUNDS
+    concurrent_scen "$scen" && nr=$CONC_ROUNDS
+    [[ $scen == syscalls || $scen == allocs ]] && nr=$COUNT_ROUNDS
+    for ((r = 1; r <= nr; r++)); do
         if [[ $scen == direct ]]; then
             order=(direct:1 direct:10)
             [[ ,$SCENARIOS, == *_shared,* && $PINNED == 1 ]] && order+=(direct:1:shared direct:10:shared)
         elif ((r % 2)); then order=(haproxy rs)
         else order=(rs haproxy); fi
+        if concurrent_scen "$scen"; then
+            while :; do
+                run_pair "$scen" "$r" "${order[@]}"
+                if disturbed "$scen" both "$r" "$redos"; then PENDING=(); redos=$((redos + 1)); continue; fi
+                flush; break
+            done
+            continue
+        fi
         for who in "${order[@]}"; do
             while :; do
-                if [[ $who == direct:* ]]; then IFS=: read -r _d streams share <<< "$who"; run_direct "$r" "$streams" "$share"; else run_proxied "$scen" "$who" "$r"; fi
+                case $scen:$who in
+                    direct:*) IFS=: read -r _d streams share <<< "$who"; run_direct "$r" "$streams" "$share" ;;
+                    syscalls:*) run_syscalls "$who" "$r" ;;
+                    allocs:*) run_allocs "$who" "$r" ;;
+                    *) run_proxied "$scen" "$who" "$r" ;;
+                esac
                 if disturbed "$scen" "$who" "$r" "$redos"; then PENDING=(); redos=$((redos + 1)); continue; fi
                 flush; break
             done
