@@ -409,7 +409,7 @@ impl Engine {
                 if conn.out_hdr.is_some() {
                     conn.hs.insert(HsFlags::SEND_PROXY);
                 }
-                let cid = match self.io.conn_insert(conn) {
+                let cid = match self.io.conn_insert(conn, true) {
                     Ok(cid) => cid,
                     Err(errno) => {
                         self.check_done(px, srv, CheckStatus::L4Con, strerror(errno));

@@ -203,11 +203,20 @@ impl IoCtx {
     }
 
     /// Registers `conn` (its fd must be open and non-blocking) with the
-    /// poller. On failure the connection is closed and the errno returned.
-    pub fn conn_insert(&mut self, conn: Connection) -> Result<ConnId, i32> {
+    /// poller. `hear_writable`: report writability from the start (an
+    /// outgoing connection learns its connect result so); otherwise it is
+    /// asked for the first time a send blocks. On failure the connection is
+    /// closed and the errno returned.
+    pub fn conn_insert(&mut self, conn: Connection, hear_writable: bool) -> Result<ConnId, i32> {
         let fd = conn.fd;
         let cid = self.conns.insert(conn);
-        match self.fds.insert(fd, crate::fd::FdOwner::Conn(cid)) {
+        let owner = crate::fd::FdOwner::Conn(cid);
+        let r = if hear_writable {
+            self.fds.insert(fd, owner)
+        } else {
+            self.fds.insert_muted_w(fd, owner)
+        };
+        match r {
             Ok(()) => Ok(cid),
             Err(e) => {
                 if let Some(c) = self.conns.remove(cid) {
@@ -343,10 +352,12 @@ impl Connection {
         self.after_rcv(fds, x)
     }
 
-    /// Sends `buf`'s output bytes (consuming what went out).
-    pub fn snd_buf(&mut self, fds: &mut FdTab, buf: &mut Buffer) -> Xfer {
+    /// Sends `buf`'s output bytes (consuming what went out). `more`: more
+    /// data or a shutdown follows at once, so the last segment may wait for
+    /// it (MSG_MORE): data and FIN then share a segment.
+    pub fn snd_buf(&mut self, fds: &mut FdTab, buf: &mut Buffer, more: bool) -> Xfer {
         let x = match self.xprt {
-            Xprt::Raw => raw_sock::snd_buf(self.fd, buf, false),
+            Xprt::Raw => raw_sock::snd_buf(self.fd, buf, more),
         };
         self.after_snd(fds, x)
     }
@@ -537,7 +548,7 @@ mod tests {
             let mut buf = Buffer::new(65536);
             buf.put(&[7u8; 65536]);
             buf.advance(65536);
-            let x = c.snd_buf(&mut fds, &mut buf);
+            let x = c.snd_buf(&mut fds, &mut buf, false);
             total += x.n;
             last = x.stop;
             if last != Stop::Progress {
@@ -566,7 +577,7 @@ mod tests {
         let mut buf = Buffer::new(16);
         buf.put(b"x");
         buf.advance(1);
-        let x = c.snd_buf(&mut fds, &mut buf);
+        let x = c.snd_buf(&mut fds, &mut buf, false);
         assert!(matches!(x.stop, Stop::Error(libc::EPIPE)), "{x:?}");
         assert!(c.flags.contains(CoFlags::ERROR));
         assert_eq!(c.errno, libc::EPIPE);

@@ -127,7 +127,6 @@ impl Engine {
                 px.feconn_max = px.feconn_max.max(px.feconn);
                 px.cum_conn += 1;
             }
-            self.set_client_sockopts(fd, fe);
         }
         let mut conn = Connection::new(fd, ConnOwner::Listener(li));
         conn.peer = peer;
@@ -135,7 +134,7 @@ impl Engine {
         if accept_proxy {
             conn.hs.insert(HsFlags::ACCEPT_PROXY);
         }
-        let Ok(cid) = self.io.conn_insert(conn) else {
+        let Ok(cid) = self.io.conn_insert(conn, false) else {
             if counted {
                 self.session_uncount(li);
             }
@@ -163,21 +162,23 @@ impl Engine {
         self.stream_new(li, cid);
     }
 
-    /// TCP_NODELAY, keep-alive and buffer sizes on an accepted client socket.
-    fn set_client_sockopts(&self, fd: i32, fe: usize) {
+    /// TCP_NODELAY, keep-alive and buffer sizes for a frontend's clients,
+    /// set once on its listening socket: accepted sockets inherit them, which
+    /// saves the setsockopt() calls on every connection.
+    pub(crate) fn set_client_sockopts(&self, lfd: i32, fe: usize) {
         use crate::conn::sock::setsockopt_int;
-        let _ = setsockopt_int(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
+        let _ = setsockopt_int(lfd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
         if self
             .proxies
             .get(fe)
             .is_some_and(|p| p.opts.tcpka || p.opts.clitcpka)
         {
-            let _ = setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1);
+            let _ = setsockopt_int(lfd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1);
         }
         let t = self.io.tune;
         if t.rcvbuf_client > 0 {
             let _ = setsockopt_int(
-                fd,
+                lfd,
                 libc::SOL_SOCKET,
                 libc::SO_RCVBUF,
                 t.rcvbuf_client as i32,
@@ -185,7 +186,7 @@ impl Engine {
         }
         if t.sndbuf_client > 0 {
             let _ = setsockopt_int(
-                fd,
+                lfd,
                 libc::SOL_SOCKET,
                 libc::SO_SNDBUF,
                 t.sndbuf_client as i32,

@@ -206,7 +206,13 @@ impl Engine {
     /// Registers the bound listeners with the poller and starts accepting.
     pub fn start_listeners(&mut self) -> std::io::Result<()> {
         for i in 0..self.listeners.len() {
-            let fd = self.listeners[i].fd;
+            let l = &self.listeners[i];
+            let fd = l.fd;
+            if l.kind == crate::listener::LiKind::Proxy
+                && !matches!(l.addr, crate::listener::LiAddr::Unix(_))
+            {
+                self.set_client_sockopts(fd, l.fe);
+            }
             self.io.fds.insert(fd, FdOwner::Listener(i))?;
             self.io.fds.want_recv(fd);
             self.io.fds.may_recv(fd);

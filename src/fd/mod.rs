@@ -33,7 +33,7 @@ bitflags! {
     /// Per-fd state. WANT bits are set by the owner, READY bits by the
     /// poller (and cleared by the owner on EAGAIN).
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-    pub struct FdState: u8 {
+    pub struct FdState: u16 {
         const WANT_R  = 0x01;
         const WANT_W  = 0x02;
         const READY_R = 0x04;
@@ -47,14 +47,25 @@ bitflags! {
         const RDHUP   = 0x40;
         /// EPOLLIN is currently left out of the epoll registration.
         const MUTED_R = 0x80;
+        /// EPOLLOUT is left out of the epoll registration (until a send
+        /// blocks: sends are speculative, writability is rarely needed).
+        const MUTED_W = 0x100;
     }
 }
 
-/// Registration of a connection: both directions, edge-triggered.
-const EV_BOTH: u32 = (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
-/// Same with reading muted (see the module notes). EPOLLRDHUP stays so that
-/// a peer's shutdown is still seen.
-const EV_MUTED_R: u32 = (libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
+/// The epoll registration of a connection in state `st`: edge-triggered,
+/// both directions but those muted. EPOLLRDHUP always stays, so that a
+/// peer's shutdown is seen even while reading is muted.
+fn conn_events(st: FdState) -> u32 {
+    let mut ev = (libc::EPOLLRDHUP | libc::EPOLLET) as u32;
+    if !st.contains(FdState::MUTED_R) {
+        ev |= libc::EPOLLIN as u32;
+    }
+    if !st.contains(FdState::MUTED_W) {
+        ev |= libc::EPOLLOUT as u32;
+    }
+    ev
+}
 
 /// Who to call when the fd has something to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -104,19 +115,28 @@ impl FdTab {
     /// reading only for listeners and the signal fd, both directions for
     /// connections. Readiness is then remembered in the READY bits.
     pub fn insert(&mut self, fd: RawFd, owner: FdOwner) -> std::io::Result<()> {
+        self.insert_with(fd, owner, FdState::empty())
+    }
+
+    /// Registers a connection that does not need to hear about writability
+    /// yet (an accepted one: it is written speculatively, and `want_send`
+    /// adds EPOLLOUT the first time a send blocks). This spares an event
+    /// for every ACK that frees room in its socket.
+    pub fn insert_muted_w(&mut self, fd: RawFd, owner: FdOwner) -> std::io::Result<()> {
+        self.insert_with(fd, owner, FdState::MUTED_W)
+    }
+
+    fn insert_with(&mut self, fd: RawFd, owner: FdOwner, st: FdState) -> std::io::Result<()> {
         let idx = fd as usize;
         if idx >= self.entries.len() {
             self.entries.resize(idx + 64, FdEntry::default());
         }
         let ev = match owner {
-            FdOwner::Conn(_) => EV_BOTH,
+            FdOwner::Conn(_) => conn_events(st),
             _ => (libc::EPOLLIN | libc::EPOLLET) as u32,
         };
         sys::epoll_add(self.epfd, fd, ev)?;
-        self.entries[idx] = FdEntry {
-            owner,
-            state: FdState::empty(),
-        };
+        self.entries[idx] = FdEntry { owner, state: st };
         self.used += 1;
         Ok(())
     }
@@ -171,7 +191,9 @@ impl FdTab {
             st.insert(FdState::WANT_R);
             // Unmuting makes the kernel re-check readiness and report an
             // edge if data is waiting, so nothing that arrived is missed.
-            if st.contains(FdState::MUTED_R) && sys::epoll_mod(epfd, fd, EV_BOTH).is_ok() {
+            if st.contains(FdState::MUTED_R)
+                && sys::epoll_mod(epfd, fd, conn_events(*st - FdState::MUTED_R)).is_ok()
+            {
                 st.remove(FdState::MUTED_R);
             }
         }
@@ -181,8 +203,16 @@ impl FdTab {
     /// The owner wants to write (speculative write if known writable).
     #[inline]
     pub fn want_send(&mut self, fd: RawFd) {
+        let epfd = self.epfd;
         if let Some(st) = self.state_mut(fd) {
             st.insert(FdState::WANT_W);
+            // As for reading: the kernel reports writability at once if
+            // there is room by now.
+            if st.contains(FdState::MUTED_W)
+                && sys::epoll_mod(epfd, fd, conn_events(*st - FdState::MUTED_W)).is_ok()
+            {
+                st.remove(FdState::MUTED_W);
+            }
         }
         self.update_active(fd);
     }
@@ -298,7 +328,7 @@ impl FdTab {
                         FdState::WANT_R | FdState::MUTED_R | FdState::RDHUP | FdState::ERR,
                     )
                     && matches!(e.owner, FdOwner::Conn(_))
-                    && sys::epoll_mod(epfd, fd, EV_MUTED_R).is_ok()
+                    && sys::epoll_mod(epfd, fd, conn_events(*st | FdState::MUTED_R)).is_ok()
                 {
                     st.insert(FdState::MUTED_R);
                 }

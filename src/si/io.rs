@@ -228,6 +228,11 @@ impl StreamInterface {
             conn.stop_send(&mut io.fds);
             return Sent::default();
         }
+        // The producer is done and nothing analyses this channel: the
+        // output is shut as soon as it is empty (HAProxy's CF_AUTO_CLOSE),
+        // so the last bytes go with MSG_MORE and the FIN right behind them,
+        // in one segment.
+        let auto_close = oc.flags.contains(CfFlags::SHUTR) && oc.analysers.is_empty();
         let mut sent = 0usize;
         let mut stop = Stop::Progress;
         if let Some(p) = oc.pipe.as_mut()
@@ -243,7 +248,7 @@ impl StreamInterface {
             && let Some(b) = oc.buf.as_mut()
             && b.output() > 0
         {
-            let x = conn.snd_buf(&mut io.fds, b);
+            let x = conn.snd_buf(&mut io.fds, b, auto_close);
             sent += x.n;
             stop = x.stop;
         }
@@ -273,7 +278,8 @@ impl StreamInterface {
             conn.stop_send(&mut io.fds);
             oc.wex = ETERNITY;
             oc.release_empty(&mut io.bufs, &mut io.pipes);
-            if oc.flags.contains(CfFlags::SHUTW_NOW) && oc.is_empty() {
+            if (auto_close || oc.flags.contains(CfFlags::SHUTW_NOW)) && oc.is_empty() {
+                oc.flags.insert(CfFlags::SHUTW_NOW);
                 self.shutw(ic, oc, cx);
                 wake = true;
             }
@@ -450,7 +456,7 @@ mod tests {
                 side: Side::Front,
             },
         );
-        let cid = io.conn_insert(conn).expect("insert");
+        let cid = io.conn_insert(conn, false).expect("insert");
         let mut si = StreamInterface::new(0, SiState::Ini);
         si.set_state(SiState::Est);
         si.end = End::Conn(cid);

@@ -266,7 +266,7 @@ fn back_handle_st_ass(s: &mut Stream, cx: &mut StreamCtx) {
             if !connected {
                 conn.flags.insert(CoFlags::WAIT_L4_CONN);
             }
-            match cx.io.conn_insert(conn) {
+            match cx.io.conn_insert(conn, true) {
                 Ok(cid) => {
                     // Wait for writability (the connection's result);
                     // reading is enabled once established.
@@ -625,7 +625,11 @@ mod tests {
         let mut s = w.stream(1, SiState::Ini);
         s.req.flags.remove(CfFlags::AUTO_CONNECT);
         update_back_si(&mut s, &mut w.cx());
-        assert_eq!(s.si[1].state(), SiState::Ini, "waits while the client is there");
+        assert_eq!(
+            s.si[1].state(),
+            SiState::Ini,
+            "waits while the client is there"
+        );
         s.si[0].set_state(SiState::Clo);
         update_back_si(&mut s, &mut w.cx());
         assert_eq!(s.si[1].state(), SiState::Clo);
@@ -758,7 +762,11 @@ mod tests {
         assert!(s.flags.contains(SfFlags::BE_ASSIGNED));
         assert_eq!(w.proxies[0].beconn, 1);
         let cid = s.si[1].conn().expect("connection");
-        assert!(w.io.conns.get(cid).is_some_and(|c| c.peer == l.local_addr().ok()));
+        assert!(
+            w.io.conns
+                .get(cid)
+                .is_some_and(|c| c.peer == l.local_addr().ok())
+        );
         super::super::close_side(&mut s, Side::Back, true, &mut w.cx());
     }
 
@@ -777,7 +785,10 @@ mod tests {
         update_back_si(&mut s, &mut w.cx());
         assert_eq!(s.si[1].state(), SiState::Est);
         assert_eq!(s.t_connect, Some(10_000));
-        assert_eq!((s.req.rto, s.res.wto, s.res.rto, s.req.wto), (7000, 7000, 9000, 9000));
+        assert_eq!(
+            (s.req.rto, s.res.wto, s.res.rto, s.req.wto),
+            (7000, 7000, 9000, 9000)
+        );
         assert_eq!(s.res.rex, w.clock.now.wrapping_add(9000));
         assert_eq!(s.si[1].exp, crate::ticks::ETERNITY);
     }
@@ -819,7 +830,11 @@ mod tests {
         s.si[1].flags.insert(SiFlags::ERR);
         update_back_si(&mut s, &mut w.cx());
         assert_eq!(s.si[1].state(), SiState::Tar);
-        assert_eq!(s.si[1].exp, w.clock.now.wrapping_add(1000), "min(1s, timeout connect)");
+        assert_eq!(
+            s.si[1].exp,
+            w.clock.now.wrapping_add(1000),
+            "min(1s, timeout connect)"
+        );
         assert_eq!((s.retries_done, s.si[1].conn_retries), (1, 1));
         assert_eq!(w.proxies[0].servers[1].failed_conns, 1);
         update_back_si(&mut s, &mut w.cx());
@@ -851,7 +866,11 @@ mod tests {
         assert!(s.flags.contains(SfFlags::REDISP));
         assert_eq!(w.proxies[0].servers[0].cur_sess, 0);
         update_back_si(&mut s, &mut w.cx());
-        assert_eq!(s.target, Target::Server(1), "the previous server is avoided");
+        assert_eq!(
+            s.target,
+            Target::Server(1),
+            "the previous server is avoided"
+        );
         assert_eq!(w.proxies[0].servers[1].redispatches, 1);
     }
 
