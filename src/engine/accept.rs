@@ -141,9 +141,11 @@ impl Engine {
             return;
         };
         if let Some(c) = self.io.conns.get(cid) {
+            // No speculative first read: a client usually sends its first
+            // bytes after its connect() returns, i.e. just after we accept,
+            // so such a read mostly fails with EAGAIN. The registration
+            // reports data that is already there at the next poll.
             c.want_recv(&mut self.io.fds);
-            // Speculative first read: the client often sent data already.
-            self.io.fds.may_recv(fd);
         }
         if accept_proxy {
             // The handshakes are bounded by `timeout client`; the stream is

@@ -34,8 +34,11 @@ pub struct Recv {
     pub n: usize,
     /// The socket may have more and there was room: another round may help.
     pub more: bool,
-    /// Something the stream must look at: read0, error, or input the
-    /// analysers have not released.
+    /// The peer shut its side (this read's input channel is now SHUTR).
+    pub read0: bool,
+    /// Something the stream must look at: an error, or input the analysers
+    /// have not released. (What a read0 needs is decided by the caller,
+    /// once the other side had its chance to forward the shutdown.)
     pub wake: bool,
 }
 
@@ -44,7 +47,8 @@ pub struct Recv {
 pub struct Sent {
     /// Bytes sent.
     pub n: usize,
-    /// Something the stream must look at: an error or a finished shutdown.
+    /// Something the stream must look at: an error, or a shutdown that
+    /// left this side done both ways (to be closed and detached).
     pub wake: bool,
 }
 
@@ -139,6 +143,7 @@ impl StreamInterface {
         let mut r = Recv {
             n: x.n,
             more: false,
+            read0: false,
             wake: false,
         };
         match x.stop {
@@ -151,7 +156,7 @@ impl StreamInterface {
             Stop::Read0 => {
                 ic.flags.insert(CfFlags::READ_NULL | CfFlags::SHUTR);
                 ic.rex = ETERNITY;
-                r.wake = true;
+                r.read0 = true;
             }
             Stop::Progress => {
                 if ic.buf.as_ref().is_some_and(|b| b.room() == 0) {
@@ -281,7 +286,9 @@ impl StreamInterface {
             if (auto_close || oc.flags.contains(CfFlags::SHUTW_NOW)) && oc.is_empty() {
                 oc.flags.insert(CfFlags::SHUTW_NOW);
                 self.shutw(ic, oc, cx);
-                wake = true;
+                // Only a side now done both ways needs the stream (to close
+                // it); a half-close is complete as it is.
+                wake = ic.flags.contains(CfFlags::SHUTR);
             }
         }
         Sent { n: sent, wake }
@@ -536,7 +543,11 @@ mod tests {
         oc.buf = Some(b);
         oc.flags.insert(CfFlags::SHUTW_NOW);
         let s = si.conn_send(&mut ic, &mut oc, &mut cx);
-        assert_eq!(s, Sent { n: 5, wake: true });
+        assert_eq!(
+            s,
+            Sent { n: 5, wake: false },
+            "a half-close needs no stream run"
+        );
         assert!(oc.flags.contains(CfFlags::SHUTW));
         assert!(oc.buf.is_none(), "empty buffer released");
         assert_eq!(cx.io.bufs.used, 0);

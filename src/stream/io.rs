@@ -6,6 +6,7 @@
 //! shutdown done, a connection result, input to analyse).
 
 use super::Stream;
+use crate::channel::CfFlags;
 use crate::conn::Side;
 use crate::si::SiCtx;
 
@@ -65,13 +66,22 @@ pub fn recv(s: &mut Stream, side: Side, cx: &mut SiCtx) -> bool {
         let peer_splice = other.can_splice(cx);
         let r = si.conn_recv(ic, peer_splice, cx);
         wake |= r.wake;
-        // Forward what we got right away.
-        if r.n > 0 && ic.has_output() {
+        // Forward what we got right away, and the shutdown with it: the
+        // other side shuts its output itself once it is empty.
+        if (r.n > 0 && ic.has_output()) || r.read0 {
             let sent = other.chk_snd(oc, ic, cx);
             wake |= sent.wake;
             if sent.n > 0 {
                 si.chk_rcv(ic, cx);
             }
+        }
+        if r.read0 {
+            // The stream must look if this side is now done both ways, if
+            // analysers must see the end, or if the shutdown could not be
+            // passed on yet (the other side is not connected, or blocked).
+            wake |= oc.flags.contains(CfFlags::SHUTW)
+                || !ic.analysers.is_empty()
+                || !ic.flags.contains(CfFlags::SHUTW);
         }
         // Still full after forwarding: stop until the consumer makes room.
         let settled = si.recv_settle(ic, cx);

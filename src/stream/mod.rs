@@ -476,6 +476,13 @@ fn update_both(s: &mut Stream, cx: &mut StreamCtx) {
 /// goes to the other side and the other direction goes on
 /// (configuration.txt 4.2, timeout client / timeout server).
 fn check_front_side(s: &mut Stream, cx: &mut StreamCtx) {
+    // Nothing to look at in the common case: no error, no timeout.
+    let events = CfFlags::READ_TIMEOUT | CfFlags::WRITE_TIMEOUT;
+    if !(s.req.flags | s.res.flags).intersects(events)
+        && !(s.si[0].flags | s.si[1].flags).contains(SiFlags::ERR)
+    {
+        return;
+    }
     let front_est = s.si[0].state() == SiState::Est;
     let back_est = s.si[1].state() == SiState::Est;
     if !front_est && !back_est {
@@ -567,6 +574,14 @@ pub fn abort_stream(s: &mut Stream, cx: &mut StreamCtx) {
 ///   => the input stops too;
 /// - a side whose input and output are both shut is closed.
 fn propagate_shutdowns(s: &mut Stream, cx: &mut StreamCtx) {
+    // Nothing shut or to shut, both ends alive: nothing to propagate.
+    let shut = CfFlags::SHUTR | CfFlags::SHUTW | CfFlags::SHUTR_NOW | CfFlags::SHUTW_NOW;
+    if !(s.req.flags | s.res.flags).intersects(shut)
+        && s.si[0].state() != SiState::Clo
+        && s.si[1].state() != SiState::Clo
+    {
+        return;
+    }
     let task = s.task;
     let back_est = s.si[1].state() == SiState::Est;
     for c in [&mut s.req, &mut s.res] {
