@@ -191,3 +191,176 @@ impl Engine {
         s.note_timers(&mut self.sched, &self.clock);
     }
 }
+
+/// The CLI applet on a hand-built stream, without sockets: the request
+/// channel is filled by hand as a client connection would, the applet task
+/// is run, and the response channel is read back.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::applet::AppletKind;
+    use crate::arena::StreamId;
+    use crate::channel::AnFlags;
+    use crate::si::{End, SiState};
+    use crate::stream::{Stream, Target};
+    use crate::task::TaskKind;
+
+    /// An engine for `listen l` with one server `s1` (weight 3), and a CLI
+    /// stream on it whose client end is absent (End::None: nothing is sent,
+    /// the response channel keeps what the applet wrote).
+    fn setup(level: CliLevel) -> (Engine, StreamId) {
+        let env = |_: &str| None;
+        let mut p = crate::cfg::parse::Parser::new(&env);
+        p.parse_text(
+            "defaults\n mode tcp\n timeout client 5s\n timeout connect 1s\n timeout server 5s\n\
+             listen l\n bind 127.0.0.1:1\n server s1 127.0.0.1:9 weight 3\n",
+            "t.cfg",
+        );
+        p.check();
+        assert_eq!(p.diags.alerts(), 0);
+        let mut e = Engine::new(&p.cfg, 100, 0, true).expect("engine");
+        let sid = e.streams.next_id();
+        let task = e.sched.create(TaskKind::Stream(sid));
+        let target = Target::Applet(AppletKind::Cli(level));
+        let s = Stream::new(sid, task, e.cli_fe, 0, target, AnFlags::empty());
+        e.streams.insert(s);
+        e.cli_streams += 1;
+        // First run: the back SI gets its applet (REQ -> EST).
+        e.process_stream(sid);
+        (e, sid)
+    }
+
+    /// Appends `bytes` to the request as a client read would (all output:
+    /// nothing analyses a CLI request), and passes them on to the applet
+    /// as the read callback does (`chk_snd` on the back SI).
+    fn client_sends(e: &mut Engine, sid: StreamId, bytes: &[u8]) {
+        let Some(s) = e.streams.get_mut(sid) else {
+            panic!("stream {sid} is gone");
+        };
+        s.req.put_input(&mut e.io.bufs, bytes);
+        s.req.forward_input();
+        let task = s.task;
+        let mut cx = crate::si::SiCtx {
+            io: &mut e.io,
+            sched: &mut e.sched,
+            now: e.clock.now,
+            task,
+        };
+        let (back, _, ic, oc) = s.split(crate::conn::Side::Back);
+        back.chk_snd(ic, oc, &mut cx);
+    }
+
+    /// Runs every runnable task once.
+    fn run_tasks(e: &mut Engine) {
+        while let Some((tid, kind)) = e.sched.pop_runnable() {
+            match kind {
+                TaskKind::Stream(sid) => e.process_stream(sid),
+                TaskKind::Applet(aid) => e.applet_run(aid),
+                TaskKind::Stopper | TaskKind::Check(..) | TaskKind::Handshake(_) => {
+                    e.sched.destroy(tid)
+                }
+            }
+        }
+    }
+
+    /// Takes what the applet wrote to the response so far.
+    fn reply(e: &mut Engine, sid: StreamId) -> String {
+        let s = e.streams.get_mut(sid).expect("stream");
+        let mut out = Vec::new();
+        let n = s.res.out_len();
+        s.res.take_out(n, &mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[test]
+    fn the_stream_attaches_the_cli_applet() {
+        let (e, sid) = setup(CliLevel::Admin);
+        let s = e.streams.get(sid).expect("stream");
+        assert_eq!(s.si[1].state(), SiState::Est);
+        assert!(matches!(s.si[1].end, End::Applet { .. }));
+        assert_eq!(e.applets.len(), 1);
+    }
+
+    #[test]
+    fn one_shot_command_replies_then_finishes() {
+        let (mut e, sid) = setup(CliLevel::Admin);
+        client_sends(&mut e, sid, b"get weight l/s1\n");
+        run_tasks(&mut e);
+        assert_eq!(reply(&mut e, sid), "3 (initial 3)\n\n");
+        let s = e.streams.get(sid).expect("stream");
+        assert!(s.res.flags.contains(CfFlags::SHUTR), "no more output");
+        assert!(s.req.flags.contains(CfFlags::SHUTW), "no more input read");
+    }
+
+    #[test]
+    fn a_line_split_across_reads_runs_once_complete() {
+        let (mut e, sid) = setup(CliLevel::Admin);
+        client_sends(&mut e, sid, b"get wei");
+        run_tasks(&mut e);
+        assert_eq!(reply(&mut e, sid), "");
+        client_sends(&mut e, sid, b"ght l/s1\r\n");
+        run_tasks(&mut e);
+        assert_eq!(reply(&mut e, sid), "3 (initial 3)\n\n");
+    }
+
+    #[test]
+    fn interactive_mode_prompts_and_levels_are_enforced() {
+        let (mut e, sid) = setup(CliLevel::Operator);
+        client_sends(&mut e, sid, b"prompt\nset weight l/s1 7\nget weight l/s1\n");
+        run_tasks(&mut e);
+        assert_eq!(
+            reply(&mut e, sid),
+            "\n> Permission denied\n\n> 3 (initial 3)\n\n> "
+        );
+        let s = e.streams.get(sid).expect("stream");
+        assert!(!s.res.flags.contains(CfFlags::SHUTR), "session stays open");
+        client_sends(&mut e, sid, b"quit\n");
+        run_tasks(&mut e);
+        // Nothing left to send: both sides are done and the stream is freed
+        // with its applet.
+        assert!(!e.streams.contains(sid));
+        assert!(e.applets.is_empty());
+        assert_eq!(e.cli_streams, 0);
+    }
+
+    #[test]
+    fn a_reply_larger_than_the_buffer_waits_for_room() {
+        let (mut e, sid) = setup(CliLevel::Admin);
+        let line = format!("{}\n", ["help"; 30].join(";"));
+        client_sends(&mut e, sid, line.as_bytes());
+        run_tasks(&mut e);
+        let first = reply(&mut e, sid);
+        let bufsize = e.io.bufs.buf_size();
+        assert_eq!(first.len(), bufsize, "the applet fills the buffer");
+        let s = e.streams.get(sid).expect("stream");
+        assert!(s.si[1].flags.contains(crate::si::SiFlags::WAIT_ROOM));
+        assert!(!s.res.flags.contains(CfFlags::SHUTR), "not done yet");
+        // The client side made room: the applet is woken and goes on.
+        let s = e.streams.get_mut(sid).expect("stream");
+        let task = s.task;
+        let mut cx = crate::si::SiCtx {
+            io: &mut e.io,
+            sched: &mut e.sched,
+            now: e.clock.now,
+            task,
+        };
+        s.si[1].chk_rcv(&mut s.res, &mut cx);
+        run_tasks(&mut e);
+        let rest = reply(&mut e, sid);
+        let help = e.cli_execute("help", CliLevel::Admin);
+        assert_eq!(first.len() + rest.len(), 30 * help.len());
+        assert!(rest.ends_with(&help));
+    }
+
+    #[test]
+    fn a_full_buffer_without_line_end_ends_the_session_without_reply() {
+        let (mut e, sid) = setup(CliLevel::Admin);
+        let size = e.io.bufs.buf_size();
+        client_sends(&mut e, sid, &vec![b'x'; size]);
+        run_tasks(&mut e);
+        // No reply, the line dropped: the stream ends with its applet.
+        assert!(!e.streams.contains(sid));
+        assert!(e.applets.is_empty());
+        assert_eq!((e.io.bufs.used, e.cli_streams), (0, 0));
+    }
+}
