@@ -808,3 +808,41 @@ fn tune_buffers_of_2gb_and_more_ask_the_kernel_maximum_not_a_wrapped_int() {
         }
     }
 }
+
+/// `tune.maxrewrite` as HAProxy 2.6 checks it (`haproxy -c`): any value
+/// atol() reads as 0 or more is valid (it is later capped at half a
+/// buffer); a negative, missing or extra argument is an alert.
+#[test]
+fn tune_maxrewrite_is_checked_like_haproxy() {
+    let d = TempDir::new("cc-maxrewrite");
+    let port = free_port();
+    let body = |arg: &str| {
+        format!(
+            "global\n  tune.maxrewrite {arg}\n{DEFAULTS}listen l\n  bind 127.0.0.1:{port}\n  server s 127.0.0.1:9\n"
+        )
+    };
+    for v in ["1024", "0", "100000", "abc", "2048"] {
+        let f = d.write("mr.cfg", &body(v));
+        let (rs, reference) = check_both(&f, &[]);
+        assert_eq!(rs.0, 0, "{v}: stderr: {}", rs.2);
+        assert_eq!(rs.1, "Configuration file is valid\n", "{v}");
+        assert_same_as_haproxy(&rs, &reference);
+    }
+    let fs = d.path().join("mr.cfg");
+    let fs = fs.to_str().expect("utf-8 path");
+    for (arg, msg) in [
+        ("-1", "'tune.maxrewrite' expects a positive integer argument."),
+        ("", "'tune.maxrewrite' expects an integer argument."),
+        ("5 6", "'tune.maxrewrite' cannot handle unexpected argument '6'."),
+    ] {
+        let f = d.write("mr.cfg", &body(arg));
+        let (rs, reference) = check_both(&f, &[]);
+        assert_eq!(rs.0, 1, "'{arg}': stderr: {}", rs.2);
+        assert_eq!(
+            alerts(&rs.2).first().cloned(),
+            Some(format!("[ALERT]    (PID) : config : parsing [{fs}:2] : {msg}")),
+            "'{arg}'"
+        );
+        assert_same_as_haproxy(&rs, &reference);
+    }
+}

@@ -278,6 +278,9 @@ pub struct GlobalCfg {
     pub nosplice: bool,
     pub tune_bufsize: usize,
     pub tune_maxaccept: i32,
+    /// `tune.maxrewrite`: room kept free in a buffer under analysis (None:
+    /// HAProxy's default, 1024).
+    pub tune_maxrewrite: Option<usize>,
     pub tune_pipesize: usize,
     pub tune_rcvbuf_client: usize,
     pub tune_rcvbuf_server: usize,
@@ -313,6 +316,7 @@ impl Default for GlobalCfg {
             nosplice: false,
             tune_bufsize: 16384,
             tune_maxaccept: 64,
+            tune_maxrewrite: None,
             tune_pipesize: 0,
             tune_rcvbuf_client: 0,
             tune_rcvbuf_server: 0,

@@ -51,6 +51,7 @@ const GLOBAL_KEYWORDS: &[&str] = &[
     "nosplice",
     "tune.bufsize",
     "tune.maxaccept",
+    "tune.maxrewrite",
     "tune.pipesize",
     "tune.rcvbuf.client",
     "tune.rcvbuf.server",
@@ -525,6 +526,20 @@ impl<'e> Parser<'e> {
                     Ok(v) if (1024..=(1 << 30)).contains(&v) => g.tune_bufsize = v as usize,
                     Ok(_) => self.diags.alert(file, line, format!("'{kw}' expects a positive integer argument between 1024 and 1073741824.")),
                     Err(e) => self.diags.alert(file, line, format!("'{kw}' {e}")),
+                }
+            }
+            "tune.maxrewrite" => {
+                // configuration.txt 3.2: read through atol(); only a missing,
+                // negative or extra argument is refused.
+                if let Some(extra) = w.get(2) {
+                    return self.diags.alert(file, line, format!("'{kw}' cannot handle unexpected argument '{extra}'."));
+                }
+                let Some(a) = arg.filter(|a| !a.is_empty()) else {
+                    return self.diags.alert(file, line, format!("'{kw}' expects an integer argument."));
+                };
+                match usize::try_from(parse_size_atol(a)) {
+                    Ok(v) => g.tune_maxrewrite = Some(v),
+                    Err(_) => self.diags.alert(file, line, format!("'{kw}' expects a positive integer argument.")),
                 }
             }
             "tune.pipesize" | "tune.rcvbuf.client" | "tune.rcvbuf.server" | "tune.sndbuf.client" | "tune.sndbuf.server" => {

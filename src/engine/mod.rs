@@ -154,7 +154,11 @@ impl Engine {
         };
         let mut io = IoCtx::new(
             g.tune_bufsize,
-            DEFAULT_MAXREWRITE.min(g.tune_bufsize / 2),
+            // Readjusted to half a buffer when larger (configuration.txt
+            // 3.2, tune.maxrewrite).
+            g.tune_maxrewrite
+                .unwrap_or(DEFAULT_MAXREWRITE)
+                .min(g.tune_bufsize / 2),
             maxpipes,
             pipesize,
             !nosplice && !g.nosplice,
