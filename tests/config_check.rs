@@ -831,16 +831,24 @@ fn tune_maxrewrite_is_checked_like_haproxy() {
     let fs = d.path().join("mr.cfg");
     let fs = fs.to_str().expect("utf-8 path");
     for (arg, msg) in [
-        ("-1", "'tune.maxrewrite' expects a positive integer argument."),
+        (
+            "-1",
+            "'tune.maxrewrite' expects a positive integer argument.",
+        ),
         ("", "'tune.maxrewrite' expects an integer argument."),
-        ("5 6", "'tune.maxrewrite' cannot handle unexpected argument '6'."),
+        (
+            "5 6",
+            "'tune.maxrewrite' cannot handle unexpected argument '6'.",
+        ),
     ] {
         let f = d.write("mr.cfg", &body(arg));
         let (rs, reference) = check_both(&f, &[]);
         assert_eq!(rs.0, 1, "'{arg}': stderr: {}", rs.2);
         assert_eq!(
             alerts(&rs.2).first().cloned(),
-            Some(format!("[ALERT]    (PID) : config : parsing [{fs}:2] : {msg}")),
+            Some(format!(
+                "[ALERT]    (PID) : config : parsing [{fs}:2] : {msg}"
+            )),
             "'{arg}'"
         );
         assert_same_as_haproxy(&rs, &reference);

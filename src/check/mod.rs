@@ -286,7 +286,60 @@ fn unclean_errno(e: i32) -> bool {
         && e != libc::EALREADY
 }
 
+/// The arenas the checks touch: the connection layer, the scheduler, the
+/// clock, the proxies (server states), the queue entries (a server coming
+/// UP takes queued streams) and the logger.
+pub struct CheckCtx<'a> {
+    pub io: &'a mut crate::conn::IoCtx,
+    pub sched: &'a mut crate::task::Scheduler,
+    pub clock: &'a crate::ticks::Clock,
+    pub proxies: &'a mut [crate::proxy::Proxy],
+    pub pends: &'a mut crate::arena::Arena<crate::arena::PendId, crate::stream::queue::PendConn>,
+    pub logger: &'a mut crate::log::Logger,
+}
+
 impl Engine {
+    /// The checks' context over the engine's arenas.
+    pub fn check_ctx(&mut self) -> CheckCtx<'_> {
+        CheckCtx {
+            io: &mut self.io,
+            sched: &mut self.sched,
+            clock: &self.clock,
+            proxies: &mut self.proxies,
+            pends: &mut self.pends,
+            logger: &mut self.logger,
+        }
+    }
+
+    /// Creates the check tasks (see [`CheckCtx::checks_start`]).
+    pub fn checks_start(&mut self) {
+        self.check_ctx().checks_start();
+    }
+
+    /// The check task (see [`CheckCtx::process_check`]).
+    pub fn process_check(&mut self, tid: TaskId, px: usize, srv: usize) {
+        self.check_ctx().process_check(tid, px, srv);
+    }
+
+    /// I/O callback of a check connection (see [`CheckCtx::check_conn_io`]).
+    pub fn check_conn_io(&mut self, cid: ConnId, can_r: bool, can_w: bool) {
+        self.check_ctx().check_conn_io(cid, can_r, can_w);
+    }
+}
+
+impl CheckCtx<'_> {
+    /// Hands free slots of a server that came UP to queued streams.
+    fn dequeue(&mut self, px: usize, srv: usize) {
+        crate::stream::queue::dequeue(
+            self.pends,
+            self.proxies,
+            self.sched,
+            px,
+            srv,
+            self.clock.now_abs,
+        );
+    }
+
     /// Creates one check task per checked server. First runs are spread
     /// over the smallest interval of at least 1 s (checks with a shorter
     /// interval all start at once), as HAProxy's `start_checks` does.
@@ -639,6 +692,128 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::arena::Arena;
+    use crate::cfg::model::{Cap, DefaultServer, ProxyCfg};
+    use crate::conn::IoCtx;
+    use crate::log::Logger;
+    use crate::proxy::Proxy;
+    use crate::task::Scheduler;
+    use crate::ticks::Clock;
+
+    /// The arenas a check touches, built by hand: backend `b` (index 0)
+    /// with one checked server `s` (rise 2, fall 1, inter 2 s).
+    struct World {
+        io: IoCtx,
+        sched: Scheduler,
+        clock: Clock,
+        proxies: Vec<Proxy>,
+        pends: Arena<crate::arena::PendId, crate::stream::queue::PendConn>,
+        logger: Logger,
+    }
+
+    fn world() -> World {
+        let d = DefaultServer {
+            check: true,
+            fall: 1,
+            ..DefaultServer::default()
+        };
+        let addr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+        let cfg = ProxyCfg {
+            name: "b".into(),
+            cap: Cap {
+                fe: false,
+                be: true,
+            },
+            servers: vec![ServerCfg::new("s".into(), addr, Some(9), &d, None, 1)],
+            ..Default::default()
+        };
+        let mut clock = Clock::new();
+        clock.jump_to(50_000);
+        World {
+            io: IoCtx::new(1024, 64, 1, 65536, false).expect("io"),
+            sched: Scheduler::new(),
+            clock,
+            proxies: vec![Proxy::from_cfg(&cfg, 1, &[], 0)],
+            pends: Arena::with_capacity(1),
+            logger: Logger::new("haproxy", None),
+        }
+    }
+
+    impl World {
+        fn cx(&mut self) -> CheckCtx<'_> {
+            CheckCtx {
+                io: &mut self.io,
+                sched: &mut self.sched,
+                clock: &self.clock,
+                proxies: &mut self.proxies,
+                pends: &mut self.pends,
+                logger: &mut self.logger,
+            }
+        }
+
+        fn check(&mut self) -> &mut CheckState {
+            self.proxies[0].servers[0].check.as_mut().expect("checked")
+        }
+
+        /// A check in progress on a fake connection (no socket).
+        fn in_progress(&mut self, started: u64, expire: u64) -> ConnId {
+            let c = Connection::new(-1, ConnOwner::Check { px: 0, srv: 0 });
+            let cid = self.io.conns.insert(c);
+            let ck = self.check();
+            ck.conn = Some(cid);
+            ck.started = started;
+            ck.expire = expire;
+            cid
+        }
+    }
+
+    #[test]
+    fn an_expired_check_is_l4tout_and_takes_the_server_down() {
+        let mut w = world();
+        let tid = w.sched.create(TaskKind::Check(0, 0));
+        w.check().task = Some(tid);
+        w.in_progress(48_000, 50_000);
+        w.cx().process_check(tid, 0, 0);
+        let ck = w.check();
+        assert_eq!(ck.status, CheckStatus::L4Tout);
+        assert_eq!(ck.duration, Some(2000));
+        assert!(ck.conn.is_none());
+        assert_eq!((ck.failed, ck.down_trans), (1, 1));
+        // Fully DOWN: the next check comes `inter` later.
+        assert_eq!(ck.next, 52_000);
+        assert_eq!(w.proxies[0].servers[0].state, SrvState::Down);
+        assert!(w.io.conns.is_empty(), "the check connection was closed");
+        assert_eq!(w.sched.next_expiry(50_000), Some(2000));
+    }
+
+    #[test]
+    fn a_check_in_progress_before_its_expiry_waits() {
+        let mut w = world();
+        let tid = w.sched.create(TaskKind::Check(0, 0));
+        w.in_progress(49_000, 51_000);
+        w.cx().process_check(tid, 0, 0);
+        assert!(w.check().conn.is_some());
+        assert_eq!(w.check().status, CheckStatus::Ini);
+        assert_eq!(w.sched.next_expiry(50_000), Some(1000));
+    }
+
+    #[test]
+    fn a_server_in_maintenance_is_not_checked() {
+        let mut w = world();
+        let tid = w.sched.create(TaskKind::Check(0, 0));
+        w.proxies[0].servers[0].state = SrvState::Maint;
+        w.in_progress(49_000, 51_000);
+        w.cx().process_check(tid, 0, 0);
+        let ck = w.check();
+        assert!(ck.paused && ck.conn.is_none());
+        assert_eq!(
+            ck.status,
+            CheckStatus::Ini,
+            "an abandoned check has no result"
+        );
+        assert!(w.io.conns.is_empty());
+        assert_eq!(w.sched.next_expiry(50_000), Some(2000));
+    }
 
     /// Feeds results to a counter, applying transitions to a server state.
     fn run(h: &mut Health, up: &mut bool, results: &[bool]) -> Vec<Transition> {
