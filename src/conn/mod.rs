@@ -427,6 +427,9 @@ impl Connection {
         };
         if err == 0 {
             self.flags.remove(CoFlags::WAIT_L4_CONN);
+            // Writability was only wanted for the result; the first send is
+            // speculative and asks again if the socket is full.
+            fds.stop_send(self.fd);
             true
         } else {
             self.set_error(fds, err);

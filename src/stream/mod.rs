@@ -354,6 +354,7 @@ pub fn step(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     }
     let mut loops = 0;
     let mut analysed = false;
+    let mut before = s.fingerprint();
     loop {
         loops += 1;
         if loops > MAX_LOOPS {
@@ -366,16 +367,17 @@ pub fn step(s: &mut Stream, cx: &mut StreamCtx) -> bool {
             abort_stream(s, cx);
             break;
         }
-        let before = s.fingerprint();
         if !s.req.analysers.is_empty() {
             analysed |= run_req_analysers(s, cx);
         }
         check_front_side(s, cx);
         backend::update_back_si(s, cx);
         propagate_shutdowns(s, cx);
-        if s.fingerprint() == before {
+        let after = s.fingerprint();
+        if after == before {
             break;
         }
+        before = after;
     }
     if analysed {
         update_both(s, cx);
