@@ -470,3 +470,20 @@ fn set_weight_replies_and_results_match_haproxy_without_overflow() {
         assert_eq!(got, reference, "haproxy-rs and HAProxy 2.6 transcripts");
     }
 }
+
+/// More lines in one buffer than the applet answers in one run: it runs
+/// again on its own until every line is answered.
+#[test]
+fn thousands_of_lines_in_one_buffer_are_all_answered() {
+    let c = start(1, "10s");
+    let mut s = unix(&c.sock);
+    s.write_all(b"prompt\n").unwrap();
+    assert_eq!(read_until(&mut s, "> "), "\n> ");
+    // 10,000 empty lines fit in one 16 KiB buffer; each gets a prompt.
+    s.write_all(&vec![b'\n'; 10_000]).unwrap();
+    let want = "> ".repeat(10_000);
+    let got = read_until(&mut s, &want);
+    assert_eq!(got.len(), want.len(), "answered {} lines", got.len() / 2);
+    s.write_all(b"get weight l/s1\n").unwrap();
+    assert_eq!(read_until(&mut s, "> "), "1 (initial 1)\n\n> ");
+}

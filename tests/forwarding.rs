@@ -752,3 +752,48 @@ fn blocked_stream_sleeps_while_its_client_trickles_data() {
 fn blocked_spliced_stream_sleeps_while_its_client_trickles_data() {
     blocked_reader_is_not_woken_by_each_segment("    option splice-request\n");
 }
+
+/// With `option nolinger`, a side done both ways is closed with a reset.
+/// The server's last bytes, which go out just before the client side is
+/// closed that way (the client had already half-closed), must still reach
+/// the client: the reply is not held back to share a segment with a FIN
+/// that a reset replaces.
+#[test]
+fn nolinger_reply_after_client_half_close_is_delivered_before_the_reset() {
+    let be = Backend::start(|mut c| {
+        let mut n = 0usize;
+        let mut buf = vec![0u8; 65536];
+        loop {
+            match c.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(k) => n += k,
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        let _ = c.write_all(format!("got {n} bytes").as_bytes());
+    });
+    let port = free_port();
+    let cfg = config(&format!(
+        "listen fwd\n    bind 127.0.0.1:{port}\n    option nolinger\n    server s1 127.0.0.1:{}\n",
+        be.port
+    ));
+    let _p = Proxy::start(&cfg, &[port]);
+    for i in 0..20 {
+        let mut c = connect(port);
+        c.write_all(&payload(1000, i)).expect("write");
+        c.shutdown(Shutdown::Write).expect("shutdown write");
+        let mut got = Vec::new();
+        let mut buf = [0u8; 64];
+        loop {
+            match c.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            "got 1000 bytes",
+            "connection {i}"
+        );
+    }
+}

@@ -1108,3 +1108,36 @@ fn bad_header_flood_leaves_good_transfer_and_no_fd() {
     let (_, got) = echo_through(port, &[v1("192.0.2.98:40098", "198.51.100.1:80")], b"after");
     assert_eq!(got, b"after");
 }
+
+/// A soft stop waits for connections still waiting for their PROXY header
+/// (HAProxy counts them as jobs): the header that comes after SIGUSR1 is
+/// served, then the process leaves. Checked on HAProxy 2.6 too when it is
+/// installed.
+#[test]
+fn soft_stop_waits_for_a_connection_still_sending_its_header() {
+    let be = Backend::echo();
+    let port = free_port();
+    let cfg = config("5s", "", &listen_fe(port, "accept-proxy", be.port, ""));
+    let mut programs = vec![common::bin()];
+    programs.extend(reference());
+    for program in programs {
+        let mut p = start(program, &cfg, port);
+        let mut c = connect(port);
+        // Let the proxy accept it (no byte sent yet), then ask for a soft stop.
+        std::thread::sleep(Duration::from_millis(200));
+        p.signal(libc::SIGUSR1);
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(
+            p.child.try_wait().ok().flatten().is_none(),
+            "{program}: left with a connection in its handshake"
+        );
+        c.write_all(&cat(&v1("10.0.0.1:1000", "10.0.0.2:80"), b"hello"))
+            .expect("header");
+        c.shutdown(Shutdown::Write).expect("shutdown");
+        let mut got = Vec::new();
+        c.read_to_end(&mut got).expect("echo");
+        assert_eq!(got, b"hello", "{program}");
+        let st = p.wait_exit(Duration::from_secs(5));
+        assert_eq!(st.and_then(|s| s.code()), Some(0), "{program}: {st:?}");
+    }
+}

@@ -29,6 +29,9 @@ use crate::channel::CfFlags;
 use crate::conn::Side;
 use crate::engine::Engine;
 
+/// Lines one run of the applet may answer before it yields to the loop.
+const MAX_LINES_PER_RUN: usize = 1024;
+
 /// The CLI applet's state.
 #[derive(Debug)]
 pub struct CliApplet {
@@ -95,15 +98,18 @@ impl Engine {
             return;
         };
         let mut consumed = false;
-        // Each round either waits, finishes, or runs one line: bounded by
-        // the lines a buffer can hold.
-        for _ in 0..4096 {
+        let mut settled = false;
+        // Each round either waits, finishes, or runs one line. The rounds
+        // are bounded so that one busy session cannot hold the loop; if the
+        // bound is reached, the applet runs again next turn.
+        for _ in 0..MAX_LINES_PER_RUN {
             let (Some(a), Some(s)) = (self.applets.get_mut(aid), self.streams.get_mut(sid)) else {
                 return;
             };
             let AppletState::Cli(cli) = &mut a.state;
             if cli.out_pos < cli.out.len() {
                 if !applet::put_reply(s, &mut self.io.bufs, &cli.out, &mut cli.out_pos) {
+                    settled = true;
                     break;
                 }
                 cli.out.clear();
@@ -112,14 +118,20 @@ impl Engine {
             if cli.closing {
                 applet::finish(s, &mut self.io.bufs, &mut self.io.pipes);
                 self.sched.wakeup(s.task);
+                settled = true;
                 break;
             }
             let line = match next_line(&mut s.req) {
                 Input::Line(l) => {
                     consumed = true;
+                    // An idle session holds no buffer.
+                    s.req.release_empty(&mut self.io.bufs, &mut self.io.pipes);
                     l
                 }
-                Input::Wait => break,
+                Input::Wait => {
+                    settled = true;
+                    break;
+                }
                 Input::End => {
                     cli.closing = true;
                     continue;
@@ -143,6 +155,9 @@ impl Engine {
                 // One-shot mode answers one line; `quit` ends the session.
                 cli.closing = true;
             }
+        }
+        if !settled && let Some(a) = self.applets.get(aid) {
+            self.sched.wakeup(a.task);
         }
         self.applet_notify(sid, consumed);
     }

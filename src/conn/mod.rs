@@ -375,7 +375,9 @@ impl Connection {
     /// would return 0, so it is taken now and the syscall saved.
     fn after_rcv(&mut self, fds: &mut FdTab, mut x: Xfer) -> Xfer {
         match x.stop {
-            Stop::BlockedRead if fds.rdhup(self.fd) => {
+            // Not after an error report (a reset also sets RDHUP): the next
+            // read returns the errno, which must not pass for a clean close.
+            Stop::BlockedRead if fds.rdhup(self.fd) && !fds.err(self.fd) => {
                 x.stop = Stop::Read0;
                 self.read0(fds);
             }

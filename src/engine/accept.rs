@@ -159,6 +159,7 @@ impl Engine {
             if let Some(c) = self.io.conns.get_mut(cid) {
                 c.hs_task = Some(t);
             }
+            self.handshakes += 1;
             return;
         }
         self.stream_new(li, cid);
@@ -221,6 +222,7 @@ impl Engine {
                 if let Some(t) = conn.hs_task.take() {
                     self.sched.destroy(t);
                 }
+                self.handshakes = self.handshakes.saturating_sub(1);
                 self.stream_new(li, cid);
             }
             handshake::HsStep::Wait => {}
@@ -252,6 +254,7 @@ impl Engine {
         if let Some(t) = conn.hs_task.take() {
             self.sched.destroy(t);
         }
+        self.handshakes = self.handshakes.saturating_sub(1);
         let (peer, date) = (conn.peer, conn.accept_date);
         if let Some(l) = self.listeners.get(li) {
             let bind = l.name.clone().unwrap_or_else(|| l.bind_id.to_string());

@@ -89,6 +89,9 @@ pub struct Engine {
     /// Streams of the stats sockets (they do not keep a stopping process
     /// alive).
     pub cli_streams: usize,
+    /// Accepted connections still running their handshake handlers (they
+    /// keep a stopping process alive, as HAProxy's embryonic sessions do).
+    pub handshakes: usize,
     /// SIGUSR1 received, soft stop waiting for `grace` to elapse.
     pub grace_pending: bool,
     pub signal_fd: RawFd,
@@ -198,6 +201,7 @@ impl Engine {
             debug: false,
             stream_seq: 0,
             cli_streams: 0,
+            handshakes: 0,
             listeners_full: false,
             next_resume: 0,
             signal_fd: -1,
@@ -226,7 +230,7 @@ impl Engine {
 
     /// True while something keeps the process alive.
     fn has_jobs(&self) -> bool {
-        !self.stopping || self.streams.len() > self.cli_streams
+        !self.stopping || self.streams.len() > self.cli_streams || self.handshakes > 0
     }
 
     /// Runs the event loop until a stop completes.

@@ -50,6 +50,9 @@ bitflags! {
         /// EPOLLOUT is left out of the epoll registration (until a send
         /// blocks: sends are speculative, writability is rarely needed).
         const MUTED_W = 0x100;
+        /// The kernel reported an error (EPOLLERR, e.g. a reset), not just
+        /// a hang-up.
+        const SOCK_ERR = 0x200;
     }
 }
 
@@ -287,6 +290,14 @@ impl FdTab {
             .is_some_and(|e| e.state.contains(FdState::RDHUP))
     }
 
+    /// True once the kernel reported an error (EPOLLERR) on `fd`.
+    #[inline]
+    pub fn err(&self, fd: RawFd) -> bool {
+        self.entries
+            .get(fd as usize)
+            .is_some_and(|e| e.state.contains(FdState::SOCK_ERR))
+    }
+
     /// True when a write may be tried now.
     #[inline]
     pub fn send_ready(&self, fd: RawFd) -> bool {
@@ -321,6 +332,9 @@ impl FdTab {
                 }
                 if bits & (libc::EPOLLERR | libc::EPOLLHUP) as u32 != 0 {
                     st.insert(FdState::ERR | FdState::READY_R | FdState::READY_W);
+                }
+                if bits & libc::EPOLLERR as u32 != 0 {
+                    st.insert(FdState::SOCK_ERR);
                 }
                 // Input nobody wants right now: mute it until wanted again.
                 if bits & libc::EPOLLIN as u32 != 0

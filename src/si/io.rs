@@ -113,6 +113,9 @@ impl StreamInterface {
                 block_on_room(ic);
                 conn.stop_recv(&mut io.fds);
             }
+            // A pipe taken for a splice that found nothing goes back at once:
+            // idle channels hold no pipe.
+            ic.release_empty(&mut io.bufs, &mut io.pipes);
             x
         } else {
             if ic.buf.is_none() {
@@ -182,8 +185,7 @@ impl StreamInterface {
         if !ic.flags.contains(CfFlags::FULL) {
             return true;
         }
-        let full = ic.buf.as_ref().is_some_and(|b| b.room() == 0) || ic.pipe_len() > 0;
-        if full {
+        if !may_read(ic, cx.io.maxrewrite) {
             if let Some(c) = self.conn().and_then(|c| cx.io.conns.get(c)) {
                 c.stop_recv(&mut cx.io.fds);
             }
@@ -238,6 +240,12 @@ impl StreamInterface {
         // so the last bytes go with MSG_MORE and the FIN right behind them,
         // in one segment.
         let auto_close = oc.flags.contains(CfFlags::SHUTR) && oc.analysers.is_empty();
+        // MSG_MORE only when the FIN goes right behind: not while input waits
+        // in the buffer, and not when the close will be a reset (`nolinger`
+        // with the input shut), which would drop the corked tail.
+        let more = auto_close
+            && oc.in_len() == 0
+            && !(self.flags.contains(SiFlags::NOLINGER) && ic.flags.contains(CfFlags::SHUTR));
         let mut sent = 0usize;
         let mut stop = Stop::Progress;
         if let Some(p) = oc.pipe.as_mut()
@@ -253,7 +261,7 @@ impl StreamInterface {
             && let Some(b) = oc.buf.as_mut()
             && b.output() > 0
         {
-            let x = conn.snd_buf(&mut io.fds, b, auto_close);
+            let x = conn.snd_buf(&mut io.fds, b, more);
             sent += x.n;
             stop = x.stop;
         }
@@ -345,9 +353,7 @@ impl StreamInterface {
         if self.state != SiState::Est {
             return Sent::default();
         }
-        if ic.flags.contains(CfFlags::FULL)
-            && (ic.pipe_len() > 0 || ic.recv_room(cx.io.maxrewrite) > 0)
-        {
+        if ic.flags.contains(CfFlags::FULL) && may_read(ic, cx.io.maxrewrite) {
             self.chk_rcv(ic, cx);
         }
         if oc.has_output() {
@@ -426,6 +432,15 @@ impl StreamInterface {
             .and_then(|c| cx.io.conns.get(c))
             .is_some_and(|c| !c.flags.intersects(CoFlags::WAIT_L4_CONN | CoFlags::ERROR))
     }
+}
+
+/// True when a read could add bytes to `ic` now: its pipe is drained and
+/// its buffer (if it has one) has room beyond the rewrite reserve. The same
+/// test decides when a producer stops on a full channel and when it may go
+/// on.
+#[inline]
+fn may_read(ic: &Channel, maxrewrite: usize) -> bool {
+    ic.pipe_len() == 0 && (ic.buf.is_none() || ic.recv_room(maxrewrite) > 0)
 }
 
 /// The producer stops on a full channel: blocked on room, not idle, so the
@@ -577,6 +592,67 @@ mod tests {
         assert!(si.conn().is_some(), "output still open");
         si.shutw(&mut ic, &mut oc, &mut cx);
         assert_eq!(si.end, End::None);
+    }
+
+    #[test]
+    fn input_under_analysis_keeps_the_rewrite_reserve_until_an_analyser_makes_room() {
+        let (mut io, mut sched, task, mut si, mut peer) = setup();
+        let mut cx = ctx(&mut io, &mut sched, task);
+        // 64-byte buffers, 16 bytes of reserve; nothing may be forwarded.
+        let mut ic = Channel::new();
+        ic.to_forward = 0;
+        peer.write_all(&[b'h'; 100]).expect("write");
+        let r = si.conn_recv(&mut ic, true, &mut cx);
+        assert_eq!(r.n, 48, "64 - the 16-byte reserve");
+        assert!(r.wake, "the analysers must look");
+        // The next read finds no room left but the reserve: blocked.
+        si.conn_recv(&mut ic, true, &mut cx);
+        assert!(ic.flags.contains(CfFlags::FULL));
+        assert!(
+            !si.recv_settle(&mut ic, &mut cx),
+            "still blocked on the reserve"
+        );
+        assert!(ic.flags.contains(CfFlags::FULL));
+        let fd = cx.io.conns.get(si.conn().expect("conn")).expect("live").fd;
+        assert!(
+            !cx.io
+                .fds
+                .get(fd)
+                .expect("fd")
+                .state
+                .contains(crate::fd::FdState::WANT_R)
+        );
+        // An analyser forwards some: `update` lets the producer read again.
+        ic.forward(20);
+        if let Some(b) = ic.buf.as_mut() {
+            b.consume(20);
+        }
+        let mut oc = Channel::new();
+        si.update(&mut ic, &mut oc, &mut cx);
+        assert!(!ic.flags.contains(CfFlags::FULL));
+        assert!(
+            cx.io
+                .fds
+                .get(fd)
+                .expect("fd")
+                .state
+                .contains(crate::fd::FdState::WANT_R)
+        );
+    }
+
+    #[test]
+    fn a_splice_that_finds_nothing_gives_its_pipe_back() {
+        let (mut io, mut sched, task, mut si, _peer) = setup();
+        let mut cx = ctx(&mut io, &mut sched, task);
+        let mut ic = Channel::new();
+        ic.splice = SpliceMode::Always;
+        let r = si.conn_recv(&mut ic, true, &mut cx);
+        assert_eq!(r.n, 0);
+        assert!(
+            ic.pipe.is_none(),
+            "an empty pipe stays with an idle channel"
+        );
+        assert_eq!(cx.io.pipes.used, 0);
     }
 
     #[test]

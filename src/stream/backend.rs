@@ -456,7 +456,7 @@ fn back_handle_st_cer(s: &mut Stream, cx: &mut StreamCtx) {
     if redisp {
         // Another server: no reason to wait before trying it.
         s.si[1].set_state(SiState::Req);
-    } else if async_err || err == ErrType::ConnErr {
+    } else if async_err || err == ErrType::ConnErr || err == ErrType::ConnOther {
         // Retrying at once would likely fail the same way: pause
         // min(1s, timeout connect) first.
         let delay = if cto != 0 && cto < 1000 { cto } else { 1000 };
@@ -843,6 +843,16 @@ mod tests {
         update_back_si(&mut s, &mut w.cx());
         assert_eq!(s.si[1].state(), SiState::Ass);
         assert_eq!(s.target, Target::Server(1));
+    }
+
+    #[test]
+    fn cer_after_a_local_resource_failure_waits_too() {
+        let mut w = world(&[0], false);
+        let mut s = w.stream(0, SiState::Cer);
+        w.assign(&mut s, 0);
+        s.si[1].err_type = ErrType::ConnOther;
+        update_back_si(&mut s, &mut w.cx());
+        assert_eq!(s.si[1].state(), SiState::Tar, "no busy retry loop");
     }
 
     #[test]

@@ -331,8 +331,10 @@ impl Stream {
 }
 
 /// How many state-machine rounds one `step` may run before the stream is
-/// considered stuck and ended with an internal error.
-const MAX_LOOPS: u32 = 100;
+/// considered stuck and ended with an internal error. A round is one state
+/// change; immediate connection failures with many `retries` and
+/// redispatch take three per retry.
+const MAX_LOOPS: u32 = 1000;
 
 /// The stream task's body. Runs until the stream's state is stable;
 /// returns true when both ends are closed (the caller logs and frees it),
