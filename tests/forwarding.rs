@@ -797,3 +797,37 @@ fn nolinger_reply_after_client_half_close_is_delivered_before_the_reset() {
         );
     }
 }
+
+/// TCP_NODELAY is on for both sockets of a stream, as HAProxy sets it: the
+/// client one from the start (inherited from the listener), the server one
+/// by the time a second send could be held back by Nagle's algorithm.
+/// Checked on HAProxy 2.6 too when it is installed.
+#[test]
+fn both_sides_run_without_nagle_once_it_could_matter() {
+    let be = Backend::echo();
+    let mut programs = vec![common::bin().to_string()];
+    if common::have_haproxy() {
+        programs.push(common::HAPROXY.to_string());
+    }
+    for program in programs {
+        let port = free_port();
+        let p = Proxy::start_program(&program, &listen_one(port, be.port), &[port], &["-db"]);
+        let mut c = connect(port);
+        let cport = c.local_addr().expect("addr").port();
+        for (i, msg) in [&b"first"[..], b"second", b"third"].iter().enumerate() {
+            c.write_all(msg).expect("write");
+            let mut got = vec![0u8; msg.len()];
+            c.read_exact(&mut got).expect("echo");
+            assert_eq!(&got, msg, "{program}: message {i}");
+        }
+        let nodelay = |lport, rport| {
+            common::peer_sockopt(p.pid(), lport, rport, libc::IPPROTO_TCP, libc::TCP_NODELAY)
+        };
+        let Some(client_side) = nodelay(Some(port), cport) else {
+            eprintln!("note: pidfd_getfd unavailable, skipping");
+            return;
+        };
+        assert_eq!(client_side, 1, "{program}: client side");
+        assert_eq!(nodelay(None, be.port), Some(1), "{program}: server side");
+    }
+}

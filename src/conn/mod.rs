@@ -70,6 +70,12 @@ bitflags! {
         const SHW_ASKED    = 0x0000_0200;
         /// A read shutdown was asked.
         const SHR_ASKED    = 0x0000_0400;
+        // set by the ctrl layer on outgoing connections
+        /// TCP_NODELAY is still to be set, before the first send Nagle's
+        /// algorithm could hold back (see `snd_buf`).
+        const NODELAY_LATE = 0x0000_1000;
+        /// Some data was sent on this connection.
+        const SENT         = 0x0000_2000;
     }
 }
 
@@ -148,6 +154,10 @@ pub struct Xfer {
     pub n: usize,
     pub stop: Stop,
 }
+
+/// The largest send that always fits in one TCP segment (the minimum MSS,
+/// RFC 1122): with nothing in flight, Nagle's algorithm never holds it.
+const SMALL_SEND: usize = 536;
 
 /// Socket buffer sizes from `global` (`tune.rcvbuf.*`, `tune.sndbuf.*`;
 /// 0 = the kernel's default).
@@ -356,6 +366,7 @@ impl Connection {
     /// data or a shutdown follows at once, so the last segment may wait for
     /// it (MSG_MORE): data and FIN then share a segment.
     pub fn snd_buf(&mut self, fds: &mut FdTab, buf: &mut Buffer, more: bool) -> Xfer {
+        self.nodelay_before_send(buf.output());
         let x = match self.xprt {
             Xprt::Raw => raw_sock::snd_buf(self.fd, buf, more),
         };
@@ -364,6 +375,7 @@ impl Connection {
 
     /// Splices `pipe`'s bytes to the socket.
     pub fn snd_pipe(&mut self, fds: &mut FdTab, pipe: &mut Pipe) -> Xfer {
+        self.nodelay_before_send(pipe.data);
         let x = match self.xprt {
             Xprt::Raw => raw_sock::snd_pipe(self.fd, pipe),
         };
@@ -395,8 +407,26 @@ impl Connection {
         fds.stop_recv(self.fd);
     }
 
+    /// TCP_NODELAY is set on outgoing connections as HAProxy does, but only
+    /// right before the first send Nagle's algorithm could delay: a first
+    /// send that fits in the smallest segment goes out at once anyway
+    /// (nothing is in flight yet). A request/response connection then
+    /// never needs the setsockopt().
+    #[inline]
+    fn nodelay_before_send(&mut self, len: usize) {
+        if self.flags.contains(CoFlags::NODELAY_LATE)
+            && (self.flags.contains(CoFlags::SENT) || len > SMALL_SEND)
+        {
+            self.flags.remove(CoFlags::NODELAY_LATE);
+            let _ = sock::setsockopt_int(self.fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
+        }
+    }
+
     /// Readiness and flags after a send.
     fn after_snd(&mut self, fds: &mut FdTab, x: Xfer) -> Xfer {
+        if x.n > 0 {
+            self.flags.insert(CoFlags::SENT);
+        }
         match x.stop {
             Stop::BlockedWrite => {
                 fds.cant_send(self.fd);

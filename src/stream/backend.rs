@@ -260,7 +260,13 @@ fn back_handle_st_ass(s: &mut Stream, cx: &mut StreamCtx) {
                 conn.out_hdr = Some(crate::conn::proxy_hdr::encode_v1(s.cli_addr, s.frt_addr));
             }
             if conn.out_hdr.is_some() {
+                // The header goes first with MSG_MORE and the data right
+                // after: TCP_NODELAY set between them would split them.
                 conn.hs.insert(HsFlags::SEND_PROXY);
+                let _ =
+                    crate::conn::sock::setsockopt_int(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
+            } else {
+                conn.flags.insert(CoFlags::NODELAY_LATE);
             }
             conn.peer = Some(addr);
             if !connected {
@@ -303,11 +309,11 @@ fn back_handle_st_ass(s: &mut Stream, cx: &mut StreamCtx) {
     }
 }
 
-/// TCP_NODELAY, and the keep-alive and buffer sizes the configuration asks
-/// for, on a new server socket.
+/// The keep-alive and buffer sizes the configuration asks for on a new
+/// server socket (TCP_NODELAY comes with the first send that needs it, see
+/// `Connection::snd_buf`).
 fn set_server_sockopts(fd: i32, keepalive: bool, tune: crate::conn::SockTune) {
     use crate::conn::sock::setsockopt_int;
-    let _ = setsockopt_int(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
     if keepalive {
         let _ = setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1);
     }

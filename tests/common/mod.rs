@@ -652,3 +652,62 @@ impl Drop for Blackhole {
         unsafe { libc::close(self.fd) };
     }
 }
+
+/// An integer socket option (`getsockopt(level, opt)`) of the socket that
+/// process `pid` holds for the established TCP connection whose ports
+/// match: local `lport` (None: any) and remote `rport`. The socket is found
+/// through /proc/net/tcp and /proc/PID/fd, then duplicated with
+/// pidfd_getfd(2). None when no such socket exists, or when this kernel or
+/// sandbox does not allow pidfd_getfd.
+pub fn peer_sockopt(
+    pid: i32,
+    lport: Option<u16>,
+    rport: u16,
+    level: libc::c_int,
+    opt: libc::c_int,
+) -> Option<i32> {
+    let tab = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    let inodes: Vec<String> = tab
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let lp = u16::from_str_radix(f.get(1)?.rsplit(':').next()?, 16).ok()?;
+            let rp = u16::from_str_radix(f.get(2)?.rsplit(':').next()?, 16).ok()?;
+            (lport.is_none_or(|p| p == lp) && rp == rport && *f.get(3)? == "01")
+                .then(|| format!("socket:[{}]", f.get(9).copied().unwrap_or("")))
+        })
+        .collect();
+    let target: i32 = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .ok()?
+        .filter_map(|e| e.ok())
+        .find(|e| {
+            std::fs::read_link(e.path())
+                .is_ok_and(|t| inodes.iter().any(|i| t.as_os_str() == i.as_str()))
+        })
+        .and_then(|e| e.file_name().to_str()?.parse().ok())?;
+    // SAFETY: plain syscalls; the fds they return are ours and closed below,
+    // getsockopt writes one int into a variable of that size.
+    unsafe {
+        let pidfd = libc::syscall(libc::SYS_pidfd_open, pid, 0) as i32;
+        if pidfd < 0 {
+            return None;
+        }
+        let fd = libc::syscall(libc::SYS_pidfd_getfd, pidfd, target, 0) as i32;
+        libc::close(pidfd);
+        if fd < 0 {
+            return None;
+        }
+        let mut v: libc::c_int = 0;
+        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        let r = libc::getsockopt(
+            fd,
+            level,
+            opt,
+            &mut v as *mut libc::c_int as *mut libc::c_void,
+            &mut len,
+        );
+        libc::close(fd);
+        (r == 0).then_some(v)
+    }
+}
