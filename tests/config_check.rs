@@ -697,53 +697,8 @@ fn tune_sizes_of_2gb_and_more_are_checked_like_haproxy() {
 /// None when this kernel or sandbox does not allow pidfd_getfd.
 fn proxy_side_bufs(pid: i32, port: u16, c: &std::net::TcpStream) -> Option<(i32, i32)> {
     let cport = c.local_addr().expect("client address").port();
-    let tab = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
-    let inode = tab
-        .lines()
-        .skip(1)
-        .find_map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            let lport = u16::from_str_radix(f.get(1)?.rsplit(':').next()?, 16).ok()?;
-            let rport = u16::from_str_radix(f.get(2)?.rsplit(':').next()?, 16).ok()?;
-            (lport == port && rport == cport && *f.get(3)? == "01")
-                .then(|| format!("socket:[{}]", f.get(9).copied().unwrap_or("")))
-        })
-        .expect("the proxy's socket for our connection in /proc/net/tcp");
-    let target: i32 = std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .expect("/proc/PID/fd")
-        .filter_map(|e| e.ok())
-        .find(|e| std::fs::read_link(e.path()).is_ok_and(|t| t.as_os_str() == inode.as_str()))
-        .and_then(|e| e.file_name().to_str()?.parse().ok())
-        .expect("the proxy's fd for our connection");
-    // SAFETY: plain syscalls; the fds they return are ours and closed below,
-    // getsockopt writes one int into a variable of that size.
-    unsafe {
-        let pidfd = libc::syscall(libc::SYS_pidfd_open, pid, 0) as i32;
-        if pidfd < 0 {
-            return None;
-        }
-        let fd = libc::syscall(libc::SYS_pidfd_getfd, pidfd, target, 0) as i32;
-        libc::close(pidfd);
-        if fd < 0 {
-            return None;
-        }
-        let get = |opt| {
-            let mut v: libc::c_int = 0;
-            let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-            let r = libc::getsockopt(
-                fd,
-                libc::SOL_SOCKET,
-                opt,
-                &mut v as *mut libc::c_int as *mut libc::c_void,
-                &mut len,
-            );
-            assert_eq!(r, 0, "getsockopt");
-            v
-        };
-        let bufs = (get(libc::SO_RCVBUF), get(libc::SO_SNDBUF));
-        libc::close(fd);
-        Some(bufs)
-    }
+    let get = |opt| common::peer_sockopt(pid, Some(port), cport, libc::SOL_SOCKET, opt);
+    Some((get(libc::SO_RCVBUF)?, get(libc::SO_SNDBUF)?))
 }
 
 /// `(SO_RCVBUF, SO_SNDBUF)` of the client-side socket of `program` started

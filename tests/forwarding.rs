@@ -36,6 +36,23 @@ fn connect(port: u16) -> TcpStream {
     c
 }
 
+/// A server that reads each connection to EOF, waits `delay_ms`, then
+/// answers `got <n> bytes` and closes.
+fn counting_backend(delay_ms: u64) -> Backend {
+    Backend::start(move |mut c| {
+        let mut n = 0usize;
+        let mut buf = vec![0u8; 65536];
+        loop {
+            match c.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(k) => n += k,
+            }
+        }
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = c.write_all(format!("got {n} bytes").as_bytes());
+    })
+}
+
 /// Sends `data` from a writer thread (then shuts the write side) while this
 /// thread reads everything back until EOF.
 fn echo_through(port: u16, data: &[u8]) -> (u16, Vec<u8>) {
@@ -283,18 +300,7 @@ fn hundred_megabyte_stream_is_byte_exact_with_splice_auto() {
 #[test]
 fn client_half_close_still_receives_server_reply_sent_after_eof() {
     // The server reads to EOF, waits a bit, then answers and closes.
-    let be = Backend::start(|mut c| {
-        let mut n = 0usize;
-        let mut buf = vec![0u8; 65536];
-        loop {
-            match c.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(k) => n += k,
-            }
-        }
-        std::thread::sleep(Duration::from_millis(300));
-        let _ = c.write_all(format!("got {n} bytes").as_bytes());
-    });
+    let be = counting_backend(300);
     let port = free_port();
     let p = Proxy::start_under_test(&listen_one(port, be.port), &[port]);
     let mut c = connect(port);
@@ -760,18 +766,7 @@ fn blocked_spliced_stream_sleeps_while_its_client_trickles_data() {
 /// that a reset replaces.
 #[test]
 fn nolinger_reply_after_client_half_close_is_delivered_before_the_reset() {
-    let be = Backend::start(|mut c| {
-        let mut n = 0usize;
-        let mut buf = vec![0u8; 65536];
-        loop {
-            match c.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(k) => n += k,
-            }
-        }
-        std::thread::sleep(Duration::from_millis(50));
-        let _ = c.write_all(format!("got {n} bytes").as_bytes());
-    });
+    let be = counting_backend(50);
     let port = free_port();
     let cfg = config(&format!(
         "listen fwd\n    bind 127.0.0.1:{port}\n    option nolinger\n    server s1 127.0.0.1:{}\n",

@@ -188,12 +188,7 @@ impl Engine {
             return;
         };
         let task = s.task;
-        let mut cx = crate::si::SiCtx {
-            io: &mut self.io,
-            sched: &mut self.sched,
-            now: self.clock.now,
-            task,
-        };
+        let mut cx = crate::si::SiCtx::new(&mut self.io, &mut self.sched, self.clock.now, task);
         let (front, _, ic, oc) = s.split(Side::Front);
         if front.state() == crate::si::SiState::Est {
             if consumed {
@@ -255,12 +250,7 @@ mod tests {
         s.req.put_input(&mut e.io.bufs, bytes);
         s.req.forward_input();
         let task = s.task;
-        let mut cx = crate::si::SiCtx {
-            io: &mut e.io,
-            sched: &mut e.sched,
-            now: e.clock.now,
-            task,
-        };
+        let mut cx = crate::si::SiCtx::new(&mut e.io, &mut e.sched, e.clock.now, task);
         let (back, _, ic, oc) = s.split(crate::conn::Side::Back);
         back.chk_snd(ic, oc, &mut cx);
     }
@@ -353,12 +343,7 @@ mod tests {
         // The client side made room: the applet is woken and goes on.
         let s = e.streams.get_mut(sid).expect("stream");
         let task = s.task;
-        let mut cx = crate::si::SiCtx {
-            io: &mut e.io,
-            sched: &mut e.sched,
-            now: e.clock.now,
-            task,
-        };
+        let mut cx = crate::si::SiCtx::new(&mut e.io, &mut e.sched, e.clock.now, task);
         s.si[1].chk_rcv(&mut s.res, &mut cx);
         run_tasks(&mut e);
         let rest = reply(&mut e, sid);

@@ -523,21 +523,7 @@ mod tests {
     use super::*;
     use crate::arena::Id;
     use crate::fd::FdOwner;
-
-    fn socketpair() -> (RawFd, RawFd) {
-        let mut sv = [0; 2];
-        // SAFETY: `sv` is a valid 2-element array for the kernel to fill.
-        let r = unsafe {
-            libc::socketpair(
-                libc::AF_UNIX,
-                libc::SOCK_STREAM | libc::SOCK_NONBLOCK,
-                0,
-                sv.as_mut_ptr(),
-            )
-        };
-        assert_eq!(r, 0, "socketpair");
-        (sv[0], sv[1])
-    }
+    use crate::fd::sys::socketpair;
 
     #[test]
     fn receive_results_become_poller_state() {

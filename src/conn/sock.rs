@@ -99,6 +99,17 @@ pub fn setsockopt_int(
     .map(|_| ())
 }
 
+/// Sets SO_RCVBUF and SO_SNDBUF when asked (0 = keep the kernel's);
+/// failures are ignored as HAProxy ignores them.
+pub fn set_buffer_sizes(fd: RawFd, rcvbuf: usize, sndbuf: usize) {
+    if rcvbuf > 0 {
+        let _ = setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, rcvbuf as i32);
+    }
+    if sndbuf > 0 {
+        let _ = setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUF, sndbuf as i32);
+    }
+}
+
 /// Creates, binds and listens on a TCP socket.
 pub fn tcp_listen(
     addr: &SocketAddr,

@@ -179,22 +179,7 @@ impl Engine {
             let _ = setsockopt_int(lfd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1);
         }
         let t = self.io.tune;
-        if t.rcvbuf_client > 0 {
-            let _ = setsockopt_int(
-                lfd,
-                libc::SOL_SOCKET,
-                libc::SO_RCVBUF,
-                t.rcvbuf_client as i32,
-            );
-        }
-        if t.sndbuf_client > 0 {
-            let _ = setsockopt_int(
-                lfd,
-                libc::SOL_SOCKET,
-                libc::SO_SNDBUF,
-                t.sndbuf_client as i32,
-            );
-        }
+        crate::conn::sock::set_buffer_sizes(lfd, t.rcvbuf_client, t.sndbuf_client);
     }
 
     /// Undoes the connection counts of an accepted connection that never

@@ -307,12 +307,8 @@ impl Engine {
                 let Some(s) = self.streams.get_mut(sid) else {
                     return;
                 };
-                let mut cx = crate::si::SiCtx {
-                    io: &mut self.io,
-                    sched: &mut self.sched,
-                    now: self.clock.now,
-                    task: s.task,
-                };
+                let mut cx =
+                    crate::si::SiCtx::new(&mut self.io, &mut self.sched, self.clock.now, s.task);
                 if crate::stream::io::conn_io(s, side, can_r, can_w, &mut cx) {
                     self.sched.wakeup(s.task);
                 }

@@ -406,23 +406,9 @@ impl Drop for FdTab {
 
 #[cfg(test)]
 mod tests {
+    use super::sys::socketpair;
     use super::*;
     use crate::arena::{ConnId, Id};
-
-    fn socketpair() -> (RawFd, RawFd) {
-        let mut sv = [0; 2];
-        // SAFETY: `sv` is a valid 2-element array for the kernel to fill.
-        let r = unsafe {
-            libc::socketpair(
-                libc::AF_UNIX,
-                libc::SOCK_STREAM | libc::SOCK_NONBLOCK,
-                0,
-                sv.as_mut_ptr(),
-            )
-        };
-        assert_eq!(r, 0, "socketpair");
-        (sv[0], sv[1])
-    }
 
     fn send(fd: RawFd, data: &[u8]) {
         // SAFETY: `data` is a valid readable slice.

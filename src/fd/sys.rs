@@ -56,3 +56,21 @@ pub fn close(fd: RawFd) {
     // SAFETY: the caller owns `fd` and never uses it again.
     unsafe { libc::close(fd) };
 }
+
+/// A connected pair of non-blocking UNIX stream sockets, for tests of the
+/// layers that poll or read sockets.
+#[cfg(test)]
+pub fn socketpair() -> (RawFd, RawFd) {
+    let mut sv = [0; 2];
+    // SAFETY: `sv` is a valid 2-element array for the kernel to fill.
+    let r = unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_STREAM | libc::SOCK_NONBLOCK,
+            0,
+            sv.as_mut_ptr(),
+        )
+    };
+    assert_eq!(r, 0, "socketpair");
+    (sv[0], sv[1])
+}

@@ -488,12 +488,7 @@ mod tests {
     }
 
     fn ctx<'a>(io: &'a mut IoCtx, sched: &'a mut Scheduler, task: TaskId) -> SiCtx<'a> {
-        SiCtx {
-            io,
-            sched,
-            now: 1000,
-            task,
-        }
+        SiCtx::new(io, sched, 1000, task)
     }
 
     #[test]

@@ -172,6 +172,19 @@ pub struct SiCtx<'a> {
     pub task: TaskId,
 }
 
+impl<'a> SiCtx<'a> {
+    /// The context for the stream whose task is `task`, at time `now`.
+    #[inline]
+    pub fn new(io: &'a mut IoCtx, sched: &'a mut Scheduler, now: Tick, task: TaskId) -> Self {
+        SiCtx {
+            io,
+            sched,
+            now,
+            task,
+        }
+    }
+}
+
 /// One end of a stream.
 #[derive(Debug)]
 pub struct StreamInterface {

@@ -317,22 +317,7 @@ fn set_server_sockopts(fd: i32, keepalive: bool, tune: crate::conn::SockTune) {
     if keepalive {
         let _ = setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1);
     }
-    if tune.rcvbuf_server > 0 {
-        let _ = setsockopt_int(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_RCVBUF,
-            tune.rcvbuf_server as i32,
-        );
-    }
-    if tune.sndbuf_server > 0 {
-        let _ = setsockopt_int(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_SNDBUF,
-            tune.sndbuf_server as i32,
-        );
-    }
+    crate::conn::sock::set_buffer_sizes(fd, tune.rcvbuf_server, tune.sndbuf_server);
 }
 
 /// CON -> EST (connected), CER (error or `timeout connect`), CLO (the

@@ -147,12 +147,7 @@ impl StreamCtx<'_> {
     /// The SI verbs' context for the stream whose task is `task`.
     #[inline]
     pub fn si(&mut self, task: TaskId) -> SiCtx<'_> {
-        SiCtx {
-            io: self.io,
-            sched: self.sched,
-            now: self.clock.now,
-            task,
-        }
+        SiCtx::new(self.io, self.sched, self.clock.now, task)
     }
 }
 
