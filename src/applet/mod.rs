@@ -24,6 +24,8 @@ use crate::arena::{StreamId, TaskId};
 use crate::cfg::model::CliLevel;
 use crate::channel::CfFlags;
 use crate::cli::CliApplet;
+use crate::conn::Side;
+use crate::engine::Engine;
 use crate::stream::Stream;
 
 pub use crate::arena::AppletId;
@@ -93,4 +95,26 @@ pub fn finish(
     s.req.drop_data(bufs, pipes);
     s.req.flags.insert(CfFlags::SHUTW);
     s.res.flags.insert(CfFlags::SHUTR | CfFlags::READ_NULL);
+}
+
+impl Engine {
+    /// After an applet ran: the client side sends what it produced, and
+    /// reads again if the applet made room in a full request channel.
+    pub fn applet_notify(&mut self, sid: StreamId, consumed: bool) {
+        let Some(s) = self.streams.get_mut(sid) else {
+            return;
+        };
+        let task = s.task;
+        let mut cx = crate::si::SiCtx::new(&mut self.io, &mut self.sched, self.clock.now, task);
+        let (front, _, ic, oc) = s.split(Side::Front);
+        if front.state() == crate::si::SiState::Est {
+            if consumed {
+                front.chk_rcv(ic, &mut cx);
+            }
+            if oc.has_output() && crate::stream::io::send(s, Side::Front, &mut cx) {
+                cx.sched.wakeup(task);
+            }
+        }
+        s.note_timers(&mut self.sched, &self.clock);
+    }
 }

@@ -77,8 +77,9 @@ bitflags! {
 }
 
 /// When a channel's producer may use splice(2) (configuration.txt 4.2,
-/// option splice-*).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// option splice-*). Ordered from the weakest to the strongest, so that the
+/// mode a stream gets from its frontend and backend is their `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum SpliceMode {
     /// Never: data goes through buffers.
     #[default]

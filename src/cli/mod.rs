@@ -26,7 +26,6 @@ pub mod commands;
 use crate::applet::{self, AppletId, AppletState};
 use crate::cfg::model::CliLevel;
 use crate::channel::CfFlags;
-use crate::conn::Side;
 use crate::engine::Engine;
 
 /// Lines one run of the applet may answer before it yields to the loop.
@@ -179,26 +178,6 @@ impl Engine {
             }
         }
         (out, quit, prompt)
-    }
-
-    /// After an applet ran: the client side sends what it produced, and
-    /// reads again if the applet made room in a full request channel.
-    pub fn applet_notify(&mut self, sid: crate::stream::StreamId, consumed: bool) {
-        let Some(s) = self.streams.get_mut(sid) else {
-            return;
-        };
-        let task = s.task;
-        let mut cx = crate::si::SiCtx::new(&mut self.io, &mut self.sched, self.clock.now, task);
-        let (front, _, ic, oc) = s.split(Side::Front);
-        if front.state() == crate::si::SiState::Est {
-            if consumed {
-                front.chk_rcv(ic, &mut cx);
-            }
-            if oc.has_output() && crate::stream::io::send(s, Side::Front, &mut cx) {
-                cx.sched.wakeup(task);
-            }
-        }
-        s.note_timers(&mut self.sched, &self.clock);
     }
 }
 

@@ -248,8 +248,7 @@ impl Engine {
                 && !(err.is_empty() && px.opts.dontlognull)
             {
                 let line = crate::log::format_error(peer, date, &px.name, &bind, err.message());
-                let logs = px.logs.clone();
-                self.logger.send(&logs, 6, &line);
+                self.logger.send(&px.logs, 6, &line);
             }
         }
         let counted = self
@@ -297,12 +296,8 @@ impl Engine {
         };
         if default_log {
             let msg = format_connect(peer, local, &fe_px.name);
-            let logs = fe_px.logs.clone();
-            self.logger.send(&logs, 6, &msg);
+            self.logger.send(&fe_px.logs, 6, &msg);
         }
-        let Some(fe_px) = self.proxies.get(fe) else {
-            return;
-        };
         let sid: StreamId = self.streams.next_id();
         let task = self.sched.create(TaskKind::Stream(sid));
         let mut s = Stream::new(sid, task, fe, li, target, ana);
@@ -404,8 +399,7 @@ impl Engine {
             let dontlog = fe.opts.dontlognull && s.req.total == 0;
             if fe.opts.tcplog && !fe.logs.is_empty() && !dontlog {
                 let line = self.tcplog_line(&s, now_abs);
-                let logs = fe.logs.clone();
-                self.logger.send(&logs, 6, &line);
+                self.logger.send(&fe.logs, 6, &line);
             }
         }
         self.actconn = self.actconn.saturating_sub(1);

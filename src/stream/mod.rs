@@ -425,7 +425,7 @@ pub fn set_backend(s: &mut Stream, be: usize, proxies: &[Proxy]) {
         Some(p) if p.opts.splice_auto => SpliceMode::Auto,
         _ => SpliceMode::Off,
     };
-    let pick = |f: fn(&Proxy) -> bool| mode(fep, f).max_with(mode(bep, f));
+    let pick = |f: fn(&Proxy) -> bool| mode(fep, f).max(mode(bep, f));
     s.req.splice = pick(|p| p.opts.splice_request);
     s.res.splice = pick(|p| p.opts.splice_response);
     if let Some(p) = bep {
@@ -433,21 +433,6 @@ pub fn set_backend(s: &mut Stream, be: usize, proxies: &[Proxy]) {
         s.si[1].fin_to = p.timeouts.server_fin;
         if p.opts.nolinger {
             s.si[1].flags.insert(SiFlags::NOLINGER);
-        }
-    }
-}
-
-trait SpliceMax {
-    fn max_with(self, o: Self) -> Self;
-}
-
-impl SpliceMax for SpliceMode {
-    /// The stronger of two modes: Always > Auto > Off.
-    fn max_with(self, o: Self) -> Self {
-        match (self, o) {
-            (SpliceMode::Always, _) | (_, SpliceMode::Always) => SpliceMode::Always,
-            (SpliceMode::Auto, _) | (_, SpliceMode::Auto) => SpliceMode::Auto,
-            _ => SpliceMode::Off,
         }
     }
 }
