@@ -176,6 +176,60 @@ impl Buffer {
         n1 + n2
     }
 
+    /// Makes the stored bytes one contiguous run starting at the area's
+    /// start (HAProxy's `b_slow_realign`). Only analysers that parse input
+    /// in place need it, and only when the data wraps: a cost paid rarely.
+    pub fn realign(&mut self) {
+        if self.head != 0 {
+            self.area.rotate_left(self.head);
+            self.head = 0;
+        }
+    }
+
+    /// The input as one contiguous slice, realigning first if it wraps.
+    pub fn in_contig(&mut self) -> &[u8] {
+        if self.head + self.len > self.area.len() {
+            self.realign();
+        }
+        let start = self.head + self.out;
+        self.area.get(start..self.head + self.len).unwrap_or(&[])
+    }
+
+    /// The input as one contiguous mutable slice (realigning if it wraps).
+    pub fn in_contig_mut(&mut self) -> &mut [u8] {
+        if self.head + self.len > self.area.len() {
+            self.realign();
+        }
+        let start = self.head + self.out;
+        let end = self.head + self.len;
+        self.area.get_mut(start..end).unwrap_or(&mut [])
+    }
+
+    /// Replaces `del` input bytes at offset `off` of the input by `ins`,
+    /// shifting what follows (header rewriting in place, HAProxy's
+    /// `b_rep_blk`). Returns false, changing nothing, when the result would
+    /// not fit or the range is outside the input.
+    pub fn replace_input(&mut self, off: usize, del: usize, ins: &[u8]) -> bool {
+        let input = self.input();
+        if off.checked_add(del).is_none_or(|e| e > input) {
+            return false;
+        }
+        let new_len = self.len - del + ins.len();
+        if new_len > self.area.len() {
+            return false;
+        }
+        if self.head + self.len > self.area.len() || self.head + new_len > self.area.len() {
+            self.realign();
+        }
+        let at = self.head + self.out + off;
+        let tail_from = at + del;
+        let tail_end = self.head + self.len;
+        self.area.copy_within(tail_from..tail_end, at + ins.len());
+        self.area[at..at + ins.len()].copy_from_slice(ins);
+        self.len = new_len;
+        true
+    }
+
     /// Empties the buffer.
     pub fn reset(&mut self) {
         self.head = 0;
@@ -325,6 +379,46 @@ mod tests {
         assert_eq!(cat(b.in_data()), b"help\n");
         b.consume_input(99);
         assert!(b.is_empty());
+    }
+
+    #[test]
+    fn realign_makes_wrapped_input_contiguous() {
+        let mut b = Buffer::new(8);
+        b.put(b"123456");
+        b.advance(6);
+        b.consume(5);
+        b.put(b"abcdef"); // "6" output, "abcdef" input, wrapped
+        assert_eq!(b.in_contig(), b"abcdef");
+        assert_eq!(cat(b.out_data()), b"6");
+        b.in_contig_mut()[0] = b'A';
+        assert_eq!(cat(b.in_data()), b"Abcdef");
+    }
+
+    #[test]
+    fn replace_input_grows_shrinks_and_refuses_overflow() {
+        let mut b = Buffer::new(16);
+        b.put(b"ab");
+        b.advance(2);
+        b.put(b"Host: x\r\n");
+        assert!(b.replace_input(6, 1, b"example"));
+        assert_eq!(cat(b.in_data()), b"Host: example\r\n");
+        assert_eq!(cat(b.out_data()), b"ab");
+        assert!(b.replace_input(0, 6, b""));
+        assert_eq!(cat(b.in_data()), b"example\r\n");
+        assert!(!b.replace_input(0, 0, &[b'x'; 8]));
+        assert!(!b.replace_input(5, 9, b""));
+        assert_eq!(cat(b.in_data()), b"example\r\n");
+        // Wrapped data is realigned before the shift.
+        let mut w = Buffer::new(8);
+        w.put(b"123456");
+        w.advance(6);
+        w.consume(6);
+        w.put(b"abcd");
+        w.advance(1);
+        w.consume(1);
+        w.put(b"efg");
+        assert!(w.replace_input(1, 1, b"XY"));
+        assert_eq!(cat(w.in_data()), b"bXYdefg");
     }
 
     #[test]

@@ -61,6 +61,9 @@ bitflags! {
         const FULL          = 0x0004_0000;
         /// Reads fill whole buffers: a bulk transfer (splice-auto kicks in).
         const STREAMER      = 0x0008_0000;
+        /// The read timeout does not apply (set by the stream: an HTTP
+        /// client waiting for its response is not idle).
+        const READ_NOEXP    = 0x0010_0000;
     }
 }
 
@@ -73,6 +76,25 @@ bitflags! {
         /// Request: pick the backend (`use_backend`, `default_backend`) and
         /// set the stream up for it (configuration.txt 4.2, use_backend).
         const REQ_SWITCHING_RULES = 0x0000_0100;
+        /// Request: wait for a complete HTTP request head and parse it
+        /// (`timeout http-request`, 400/408).
+        const REQ_WAIT_HTTP       = 0x0000_0002;
+        /// Request: the frontend's HTTP processing (`monitor-uri`,
+        /// `http-request` rules).
+        const REQ_HTTP_PROCESS_FE = 0x0000_0010;
+        /// Request: the backend's HTTP processing (its `http-request`
+        /// rules, `forwardfor`, `originalto`, connection header).
+        const REQ_HTTP_PROCESS_BE = 0x0000_0200;
+        /// Request: forward the head, then the body by its framing.
+        const REQ_HTTP_XFER_BODY  = 0x0001_0000;
+        /// Response: wait for a complete HTTP response head (`timeout
+        /// server`, 502/504); interim 1xx responses are forwarded.
+        const RES_WAIT_HTTP       = 0x0002_0000;
+        /// Response: `http-response` rules, connection header, counters.
+        const RES_HTTP_PROCESS    = 0x0004_0000;
+        /// Response: forward the head, then the body by its framing; ends
+        /// the transaction.
+        const RES_HTTP_XFER_BODY  = 0x0008_0000;
     }
 }
 
@@ -112,6 +134,9 @@ pub struct Channel {
     pub rto: u32,
     /// Write timeout in ms (0 = none).
     pub wto: u32,
+    /// Expiry of the analyser waiting on this channel (`timeout
+    /// http-request`, `http-keep-alive`).
+    pub analyse_exp: Tick,
     /// Total bytes that entered the channel.
     pub total: u64,
     /// Bytes that went through the pipe (spliced).
@@ -132,6 +157,7 @@ impl Channel {
             wex: ETERNITY,
             rto: 0,
             wto: 0,
+            analyse_exp: ETERNITY,
             total: 0,
             spliced: 0,
         }

@@ -326,6 +326,11 @@ impl Engine {
                 c[32] = "0".into();
                 c[75] = mode.into();
                 c[79] = p.cum_conn.to_string();
+                if p.mode == crate::cfg::model::Mode::Http {
+                    http_cols(&mut c, &p.http_stats);
+                    c[12] = p.http_stats.failed_req.to_string();
+                    c[80] = p.http_stats.intercepted.to_string();
+                }
                 o += &c.join(",");
                 o += ",\n";
             }
@@ -368,6 +373,9 @@ impl Engine {
                     c[73] = s.addr.to_string();
                     c[75] = mode.into();
                     c[99] = s.iweight.to_string();
+                    if p.mode == crate::cfg::model::Mode::Http {
+                        http_cols(&mut c, &s.http_stats);
+                    }
                     o += &c.join(",");
                     o += ",\n";
                 }
@@ -411,6 +419,10 @@ impl Engine {
                 c[28] = "0".into();
                 c[32] = "1".into();
                 c[75] = mode.into();
+                if p.mode == crate::cfg::model::Mode::Http {
+                    http_cols(&mut c, &p.be_http_stats);
+                    c[14] = p.be_http_stats.failed_resp.to_string();
+                }
                 c[76] = match p.balance {
                     crate::cfg::model::Balance::RoundRobin => "roundrobin",
                     crate::cfg::model::Balance::StaticRr => "static-rr",
@@ -425,6 +437,19 @@ impl Engine {
         }
         o.push('\n');
         o
+    }
+}
+
+/// The HTTP columns of a `show stat` row: hrsp_1xx .. hrsp_other
+/// (39..44) and req_tot (48).
+fn http_cols(c: &mut [String], st: &crate::http::HttpStats) {
+    for (i, n) in st.hrsp.iter().enumerate() {
+        if let Some(cell) = c.get_mut(39 + i) {
+            *cell = n.to_string();
+        }
+    }
+    if let Some(cell) = c.get_mut(48) {
+        *cell = st.req_tot.to_string();
     }
 }
 

@@ -283,7 +283,8 @@ impl Engine {
         let cli_to = fe_px.timeouts.client;
         // The local address costs a syscall: only when a log or a server
         // without explicit address/port needs it.
-        let default_log = !fe_px.opts.tcplog && !fe_px.logs.is_empty();
+        let default_log =
+            !fe_px.opts.tcplog && fe_px.http.httplog.is_none() && !fe_px.logs.is_empty();
         let need_dst = default_log
             || fe_px
                 .default_backend
@@ -301,6 +302,11 @@ impl Engine {
         let sid: StreamId = self.streams.next_id();
         let task = self.sched.create(TaskKind::Stream(sid));
         let mut s = Stream::new(sid, task, fe, li, target, ana);
+        if fe_px.mode == crate::cfg::model::Mode::Http && kind == LiKind::Proxy {
+            let mut txn = crate::http::txn::HttpTxn::default();
+            txn.times.idle_start = self.clock.now_abs;
+            s.txn = Some(txn);
+        }
         s.req.rto = cli_to;
         s.req.rex = tick_add_ifset(self.clock.now, cli_to);
         s.si[0].end = End::Conn(cid);
@@ -395,7 +401,14 @@ impl Engine {
             fe.bytes_out += s.res.total;
         }
         // Log before the counters drop, as HAProxy logs the counts it saw.
-        if let Some(fe) = self.proxies.get(s.fe) {
+        // An HTTP stream logs the transaction it was in, if any (a
+        // keep-alive connection closed between requests logs nothing).
+        if s.txn.is_some() {
+            let (_, mut cx) = self.stream_ctx();
+            crate::http::log::log_txn(&mut s, &mut cx);
+        } else if let Some(fe) = self.proxies.get(s.fe)
+            && s.txn.is_none()
+        {
             let dontlog = fe.opts.dontlognull && s.req.total == 0;
             if fe.opts.tcplog && !fe.logs.is_empty() && !dontlog {
                 let line = self.tcplog_line(&s, now_abs);

@@ -101,6 +101,8 @@ pub struct Engine {
     pub start_time: i64,
     /// Scratch list for the active fds of a turn.
     active: Vec<RawFd>,
+    /// The HTTP analysers' scratch space.
+    pub http: crate::http::HttpScratch,
 }
 
 impl Engine {
@@ -208,6 +210,7 @@ impl Engine {
             global_logs: g.logs.clone(),
             start_time: crate::log::wall_now().0,
             active: Vec::with_capacity(256),
+            http: crate::http::HttpScratch::new(cfg.global.tune_http_maxhdr),
         })
     }
 
@@ -376,6 +379,9 @@ impl Engine {
                 proxies: &mut self.proxies,
                 pends: &mut self.pends,
                 applets: &mut self.applets,
+                http: &mut self.http,
+                logger: &mut self.logger,
+                actconn: self.actconn,
             },
         )
     }

@@ -78,7 +78,7 @@ fn push_addr(out: &mut String, a: Option<SocketAddr>) {
 }
 
 /// Appends ` [dd/Mmm/yyyy:HH:MM:SS.mmm]`, HAProxy's accept date (local time).
-fn push_date(out: &mut String, date: (i64, u32)) {
+pub fn push_date(out: &mut String, date: (i64, u32)) {
     let tm = local_tm(date.0);
     let _ = write!(
         out,
@@ -90,6 +90,26 @@ fn push_date(out: &mut String, date: (i64, u32)) {
         tm.tm_min,
         tm.tm_sec,
         date.1
+    );
+}
+
+/// Appends `dd/Mmm/yyyy:HH:MM:SS +zzzz` (local time), the Common Log
+/// Format date.
+pub fn push_clf_date(out: &mut String, secs: i64) {
+    let tm = local_tm(secs);
+    let off = tm.tm_gmtoff / 60;
+    let _ = write!(
+        out,
+        "{:02}/{}/{:04}:{:02}:{:02}:{:02} {}{:02}{:02}",
+        tm.tm_mday,
+        MONTHS.get(tm.tm_mon as usize).unwrap_or(&"Jan"),
+        tm.tm_year + 1900,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec,
+        if off < 0 { '-' } else { '+' },
+        off.abs() / 60,
+        off.abs() % 60
     );
 }
 

@@ -53,6 +53,8 @@ pub struct Server {
     pub send_proxy_v2: bool,
     /// Health-check state (servers with `check`).
     pub check: Option<crate::check::CheckState>,
+    /// HTTP responses by class (`show stat` hrsp_*).
+    pub http_stats: crate::http::HttpStats,
 }
 
 impl Server {
@@ -114,6 +116,15 @@ pub struct Proxy {
     /// Some server has no port or no address: connections need the client's
     /// destination address.
     pub uses_dst: bool,
+    /// HTTP settings (`mode http`).
+    pub http: crate::cfg::model::HttpCfg,
+    /// HTTP counters of the frontend role (`show stat` req_tot, hrsp_*, ...).
+    pub http_stats: crate::http::HttpStats,
+    /// HTTP counters of the backend role (a `listen` has both rows).
+    pub be_http_stats: crate::http::HttpStats,
+    /// Error messages by status, loaded from `errorfile`, `errorloc*` and
+    /// `errorfiles` at start-up.
+    pub errmsgs: Vec<(u16, Box<[u8]>)>,
 }
 
 impl Proxy {
@@ -155,6 +166,7 @@ impl Proxy {
                 send_proxy: s.send_proxy,
                 send_proxy_v2: s.send_proxy_v2,
                 check: crate::check::CheckState::from_cfg(s),
+                http_stats: Default::default(),
             })
             .collect();
         Proxy {
@@ -175,10 +187,10 @@ impl Proxy {
             default_backend: None,
             servers,
             queue: VecDeque::new(),
-            fe_req_ana: if c.cap.fe {
-                crate::channel::AnFlags::REQ_SWITCHING_RULES
-            } else {
-                crate::channel::AnFlags::empty()
+            fe_req_ana: match (c.cap.fe, c.mode) {
+                (true, Mode::Http) => crate::http::ana::FE_REQ_ANA,
+                (true, Mode::Tcp) => crate::channel::AnFlags::REQ_SWITCHING_RULES,
+                (false, _) => crate::channel::AnFlags::empty(),
             },
             internal: false,
             logs,
@@ -197,7 +209,19 @@ impl Proxy {
             uses_dst: c.servers.iter().any(|s| {
                 s.port.is_none() || s.addr.is_unspecified() || s.send_proxy || s.send_proxy_v2
             }),
+            http: c.http.clone(),
+            http_stats: Default::default(),
+            be_http_stats: Default::default(),
+            errmsgs: Vec::new(),
         }
+    }
+
+    /// The error message configured for `status`, if any.
+    pub fn http_errmsg(&self, status: u16) -> Option<&[u8]> {
+        self.errmsgs
+            .iter()
+            .find(|(st, _)| *st == status)
+            .map(|(_, m)| &m[..])
     }
 
     /// The internal frontend of the stats sockets (HAProxy's `GLOBAL`

@@ -170,8 +170,10 @@ impl StreamInterface {
             Stop::PipeFull | Stop::BlockedWrite => r.more = x.n > 0,
             Stop::BlockedRead => {}
         }
-        // Input the analysers have not released yet: they must look at it.
-        if ic.in_len() > 0 {
+        // Input the analysers have not released yet: they must look at it;
+        // and so must they when the bytes they released are all in (an HTTP
+        // body or chunk ends here).
+        if ic.in_len() > 0 || (x.n > 0 && ic.to_forward == 0 && !ic.analysers.is_empty()) {
             r.wake = true;
         }
         r

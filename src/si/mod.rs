@@ -103,6 +103,7 @@ impl SiState {
                 | (Est, Dis)
                 | (Est, Clo)
                 | (Dis, Clo)
+                | (Clo, Ini)
         )
     }
 }
@@ -215,6 +216,31 @@ impl StreamInterface {
             end: End::None,
             fin_to: 0,
             idx,
+        }
+    }
+
+    /// CLO -> INI: a closed back SI made ready for the next HTTP request of
+    /// a keep-alive client (the next request connects again). Keeps the
+    /// `nolinger` and `fin_to` settings of the backend.
+    pub fn reset_closed(&mut self, retries: u32) {
+        self.set_state(SiState::Ini);
+        self.flags &= SiFlags::NOLINGER;
+        self.err_type = ErrType::None;
+        self.conn_retries = retries;
+        self.exp = ETERNITY;
+        self.end = End::None;
+    }
+
+    /// Any state -> CLO by allowed edges (EST goes through DIS): a back SI
+    /// abandoned before or during its connection.
+    pub fn force_closed(&mut self) {
+        match self.state {
+            SiState::Clo => {}
+            SiState::Est => {
+                self.set_state(SiState::Dis);
+                self.set_state(SiState::Clo);
+            }
+            _ => self.set_state(SiState::Clo),
         }
     }
 

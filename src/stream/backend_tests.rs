@@ -20,6 +20,8 @@ struct World {
     proxies: Vec<Proxy>,
     pends: Arena<PendId, PendConn>,
     applets: Arena<AppletId, Applet>,
+    http: crate::http::HttpScratch,
+    logger: crate::log::Logger,
 }
 
 /// A `listen` proxy (index 0) whose servers have these maxconns
@@ -64,6 +66,8 @@ fn world(maxconns: &[u32], redispatch: bool) -> World {
         proxies: vec![px],
         pends: Arena::with_capacity(4),
         applets: Arena::with_capacity(4),
+        http: crate::http::HttpScratch::new(101),
+        logger: crate::log::Logger::new("test", None),
     }
 }
 
@@ -76,6 +80,9 @@ impl World {
             proxies: &mut self.proxies,
             pends: &mut self.pends,
             applets: &mut self.applets,
+            http: &mut self.http,
+            logger: &mut self.logger,
+            actconn: 0,
         }
     }
 

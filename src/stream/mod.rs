@@ -56,10 +56,16 @@ bitflags! {
 pub enum Finst {
     #[default]
     None,
+    /// Waiting for the client's request (HTTP).
+    Request,
     Queue,
     Connect,
+    /// Waiting for the server's response headers (HTTP).
+    Header,
     Data,
     Last,
+    /// Held by `http-request tarpit`.
+    Tarpit,
 }
 
 impl Finst {
@@ -67,7 +73,10 @@ impl Finst {
     pub fn ch(self) -> char {
         match self {
             Finst::None => '-',
+            Finst::Request => 'R',
             Finst::Queue => 'Q',
+            Finst::Header => 'H',
+            Finst::Tarpit => 'T',
             Finst::Connect => 'C',
             Finst::Data => 'D',
             Finst::Last => 'L',
@@ -131,6 +140,8 @@ pub struct Stream {
     pub uniq_id: u32,
     /// Client and server fds, kept for the `-d` event lines.
     pub dbg_fds: (i32, i32),
+    /// The HTTP transaction (streams of `mode http` frontends).
+    pub txn: Option<crate::http::txn::HttpTxn>,
 }
 
 /// The arenas a stream's handlers may touch.
@@ -141,6 +152,12 @@ pub struct StreamCtx<'a> {
     pub proxies: &'a mut [Proxy],
     pub pends: &'a mut Arena<PendId, PendConn>,
     pub applets: &'a mut Arena<AppletId, Applet>,
+    /// HTTP analysers' scratch space.
+    pub http: &'a mut crate::http::HttpScratch,
+    /// Traffic logs (HTTP logs one line per transaction).
+    pub logger: &'a mut crate::log::Logger,
+    /// Process-wide current connections (`%ac` in the logs).
+    pub actconn: u32,
 }
 
 impl StreamCtx<'_> {
@@ -165,7 +182,10 @@ impl Stream {
         fe_ana: AnFlags,
     ) -> Self {
         let mut req = Channel::new();
-        req.flags.insert(CfFlags::AUTO_CONNECT);
+        // An HTTP stream connects once its request is analysed.
+        if !fe_ana.contains(AnFlags::REQ_WAIT_HTTP) {
+            req.flags.insert(CfFlags::AUTO_CONNECT);
+        }
         req.analysers = fe_ana;
         if !fe_ana.is_empty() {
             req.to_forward = 0;
@@ -201,6 +221,7 @@ impl Stream {
             calls: 0,
             uniq_id: 0,
             dbg_fds: (-1, -1),
+            txn: None,
         }
     }
 
@@ -286,11 +307,17 @@ impl Stream {
 
     /// The earliest of the channels' and the back SI's dates.
     pub fn next_expiry(&self) -> Tick {
+        // A client waiting for its HTTP response is not idle.
+        let req_rex = if self.req.flags.contains(CfFlags::READ_NOEXP) {
+            ETERNITY
+        } else {
+            self.req.rex
+        };
         let exp = tick_first(
-            tick_first(self.req.rex, self.req.wex),
+            tick_first(req_rex, self.req.wex),
             tick_first(self.res.rex, self.res.wex),
         );
-        tick_first(exp, self.si[1].exp)
+        tick_first(tick_first(exp, self.si[1].exp), self.req.analyse_exp)
     }
 
     /// Re-arms the task timer when the I/O layer set a date earlier than
@@ -340,7 +367,7 @@ pub fn step(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     backend::take_grant(s, cx);
     // 1. Timers become flags.
     for c in [&mut s.req, &mut s.res] {
-        if !c.flags.contains(CfFlags::SHUTR) && tick_is_expired(c.rex, now) {
+        if !c.flags.intersects(CfFlags::SHUTR | CfFlags::READ_NOEXP) && tick_is_expired(c.rex, now) {
             c.flags.insert(CfFlags::READ_TIMEOUT);
             c.rex = ETERNITY;
         }
@@ -367,8 +394,15 @@ pub fn step(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         if !s.req.analysers.is_empty() {
             analysed |= run_req_analysers(s, cx);
         }
+        if !s.res.analysers.is_empty() {
+            analysed |= run_res_analysers(s, cx);
+        }
         check_front_side(s, cx);
         backend::update_back_si(s, cx);
+        if s.txn.is_some() && s.si[1].state() == SiState::Clo {
+            crate::http::ana_res::on_server_gone(s, cx);
+            analysed = true;
+        }
         propagate_shutdowns(s, cx);
         let after = s.fingerprint();
         if after == before {
@@ -391,16 +425,52 @@ pub fn step(s: &mut Stream, cx: &mut StreamCtx) -> bool {
 /// Runs the request analysers in bit order. Returns true when one of them
 /// finished (the channel's forwarding may have changed).
 fn run_req_analysers(s: &mut Stream, cx: &mut StreamCtx) -> bool {
+    use crate::http::ana;
     let mut progressed = false;
-    if s.req.analysers.contains(AnFlags::REQ_SWITCHING_RULES) {
-        process_switching_rules(s, cx);
+    if s.req.analysers.contains(AnFlags::REQ_WAIT_HTTP) {
+        if !ana::wait_for_request(s, cx) {
+            return false;
+        }
         progressed = true;
     }
+    if s.req.analysers.contains(AnFlags::REQ_HTTP_PROCESS_FE) && !ana::process_fe(s, cx) {
+        return true;
+    }
+    if s.req.analysers.contains(AnFlags::REQ_SWITCHING_RULES) {
+        let old_be = s.be;
+        process_switching_rules(s, cx);
+        if s.txn.is_some() {
+            ana::on_backend_set(s, cx, old_be);
+        }
+        progressed = true;
+    }
+    if s.req.analysers.contains(AnFlags::REQ_HTTP_PROCESS_BE) && !ana::process_be(s, cx) {
+        return true;
+    }
+    if s.req.analysers.contains(AnFlags::REQ_HTTP_XFER_BODY) {
+        progressed |= ana::xfer_req_body(s, cx);
+    }
     // No analyser left: TCP forwards everything from now on.
-    if s.req.analysers.is_empty() && s.req.to_forward != FORWARD_INFINITE {
+    if s.txn.is_none() && s.req.analysers.is_empty() && s.req.to_forward != FORWARD_INFINITE {
         s.req.forward_forever();
     }
     progressed
+}
+
+/// Runs the response analysers (HTTP) in bit order. Returns true when one
+/// of them scheduled data or finished.
+fn run_res_analysers(s: &mut Stream, cx: &mut StreamCtx) -> bool {
+    use crate::http::ana_res;
+    if s.res.analysers.contains(AnFlags::RES_WAIT_HTTP) && !ana_res::wait_for_response(s, cx) {
+        return s.res.analysers.is_empty();
+    }
+    if s.res.analysers.contains(AnFlags::RES_HTTP_PROCESS) && !ana_res::process_res(s, cx) {
+        return true;
+    }
+    if s.res.analysers.contains(AnFlags::RES_HTTP_XFER_BODY) {
+        return ana_res::xfer_res_body(s, cx);
+    }
+    false
 }
 
 /// AN_REQ_SWITCHING_RULES: picks the backend (the frontend's default one:

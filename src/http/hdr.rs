@@ -1,0 +1,216 @@
+//! Header edits in place on a message head held in a channel buffer's input.
+//!
+//! The head is parsed once into the caller's header table; each edit
+//! shifts the bytes after it (`Buffer::replace_input`) and re-parses, so the
+//! table always matches the buffer. Edits are rare (configured actions,
+//! `forwardfor`, a `Content-Length` dropped for `Transfer-Encoding`): the
+//! common path only parses.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use super::parse::{self, Hdr, Head, Kind, ParseError, ParseOpts};
+use crate::buf::Buffer;
+
+/// A head under edit: the buffer whose input starts with it, its parse,
+/// and the header table.
+pub struct HeadEdit<'a> {
+    pub buf: &'a mut Buffer,
+    pub head: Head,
+    pub hdrs: &'a mut Vec<Hdr>,
+    pub kind: Kind,
+    pub opts: ParseOpts,
+}
+
+/// Why an edit could not be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditError {
+    /// No room left in the buffer (HAProxy answers 500 then, or 502 for a
+    /// response: "rewrite failed").
+    NoRoom,
+    /// The edited head no longer parses (a bad value from the config).
+    Invalid(ParseError),
+}
+
+impl HeadEdit<'_> {
+    /// The head's bytes.
+    pub fn bytes(&mut self) -> &[u8] {
+        let len = self.head.len;
+        self.buf.in_contig().get(..len).unwrap_or(&[])
+    }
+
+    /// True when header `i`'s name equals `name` (case-insensitive).
+    pub fn name_is(&mut self, i: usize, name: &[u8]) -> bool {
+        let Some(h) = self.hdrs.get(i).copied() else {
+            return false;
+        };
+        h.name.get(self.bytes()).eq_ignore_ascii_case(name)
+    }
+
+    /// Indexes of the headers named `name`.
+    pub fn find(&mut self, name: &[u8], out: &mut Vec<usize>) {
+        out.clear();
+        for i in 0..self.hdrs.len() {
+            if self.name_is(i, name) {
+                out.push(i);
+            }
+        }
+    }
+
+    /// The value of the first header named `name`.
+    pub fn value(&mut self, name: &[u8]) -> Option<Vec<u8>> {
+        for i in 0..self.hdrs.len() {
+            if self.name_is(i, name) {
+                let h = self.hdrs.get(i).copied()?;
+                return Some(h.value.get(self.bytes()).to_vec());
+            }
+        }
+        None
+    }
+
+    fn reparse(&mut self) -> Result<(), EditError> {
+        let mut scanned = 0;
+        let data = self.buf.in_contig();
+        let Some(len) = parse::head_end(data, &mut scanned) else {
+            return Err(EditError::Invalid(ParseError {
+                pos: data.len(),
+                why: "head end lost after edit",
+            }));
+        };
+        let data = data.get(..len).unwrap_or(&[]);
+        self.head =
+            parse::parse_head(data, self.kind, &self.opts, self.hdrs).map_err(EditError::Invalid)?;
+        Ok(())
+    }
+
+    /// Replaces `span` of the head by `ins` and re-parses.
+    pub fn replace(&mut self, off: usize, del: usize, ins: &[u8]) -> Result<(), EditError> {
+        if !self.buf.replace_input(off, del, ins) {
+            return Err(EditError::NoRoom);
+        }
+        self.reparse()
+    }
+
+    /// Deletes every header named `name`; returns how many.
+    pub fn del(&mut self, name: &[u8]) -> Result<usize, EditError> {
+        let mut n = 0;
+        let mut i = self.hdrs.len();
+        while i > 0 {
+            i -= 1;
+            if self.name_is(i, name) {
+                let Some(h) = self.hdrs.get(i).copied() else {
+                    break;
+                };
+                if !self.buf.replace_input(h.line.off as usize, h.line.len as usize, b"") {
+                    return Err(EditError::NoRoom);
+                }
+                n += 1;
+            }
+        }
+        if n > 0 {
+            self.reparse()?;
+        }
+        Ok(n)
+    }
+
+    /// Appends `name: value` as the last header.
+    pub fn add(&mut self, name: &[u8], value: &[u8]) -> Result<(), EditError> {
+        // Insert before the empty line, with the line end the head uses.
+        let bytes = self.bytes();
+        let crlf = bytes.ends_with(b"\r\n");
+        let at = self.head.len - if crlf { 2 } else { 1 };
+        let mut line = Vec::with_capacity(name.len() + value.len() + 4);
+        line.extend_from_slice(name);
+        line.extend_from_slice(b": ");
+        line.extend_from_slice(value);
+        line.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
+        self.replace(at, 0, &line)
+    }
+
+    /// Deletes every `name` header, then adds one with `value`.
+    pub fn set(&mut self, name: &[u8], value: &[u8]) -> Result<(), EditError> {
+        self.del(name)?;
+        self.add(name, value)
+    }
+
+    /// Replaces the request URI (start line) by `uri`.
+    pub fn set_uri(&mut self, uri: &[u8]) -> Result<(), EditError> {
+        let u = self.head.uri;
+        self.replace(u.off as usize, u.len as usize, uri)
+    }
+
+    /// Replaces the request method by `meth`.
+    pub fn set_method(&mut self, meth: &[u8]) -> Result<(), EditError> {
+        let m = self.head.meth;
+        self.replace(m.off as usize, m.len as usize, meth)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::parse::Method;
+
+    fn edit_on(buf: &mut Buffer, hdrs: &mut Vec<Hdr>) -> Option<(Head, ParseOpts)> {
+        let opts = ParseOpts {
+            maxhdr: 101,
+            accept_invalid: false,
+            req_method: Method::Get,
+        };
+        let mut sc = 0;
+        let data = buf.in_contig();
+        let len = parse::head_end(data, &mut sc)?;
+        let head = parse::parse_head(data.get(..len)?, Kind::Request, &opts, hdrs).ok()?;
+        Some((head, opts))
+    }
+
+    fn text(b: &Buffer) -> String {
+        let (x, y) = b.in_data();
+        String::from_utf8_lossy(&[x, y].concat()).into_owned()
+    }
+
+    #[test]
+    fn add_set_del_keep_the_table_in_step() {
+        let mut buf = Buffer::new(256);
+        buf.put(b"GET /a HTTP/1.1\r\nHost: x\r\nA: 1\r\nA: 2\r\n\r\nBODY");
+        let mut hdrs = Vec::new();
+        let Some((head, opts)) = edit_on(&mut buf, &mut hdrs) else {
+            panic!("head did not parse");
+        };
+        let mut e = HeadEdit {
+            buf: &mut buf,
+            head,
+            hdrs: &mut hdrs,
+            kind: Kind::Request,
+            opts,
+        };
+        assert_eq!(e.del(b"a"), Ok(2));
+        assert_eq!(e.hdrs.len(), 1);
+        assert_eq!(e.add(b"X-Forwarded-For", b"127.0.0.1"), Ok(()));
+        assert_eq!(e.set(b"host", b"example"), Ok(()));
+        assert_eq!(e.value(b"HOST"), Some(b"example".to_vec()));
+        assert_eq!(e.set_uri(b"/new?q"), Ok(()));
+        assert_eq!(e.set_method(b"POST"), Ok(()));
+        assert_eq!(
+            text(&buf),
+            "POST /new?q HTTP/1.1\r\nX-Forwarded-For: 127.0.0.1\r\nhost: example\r\n\r\nBODY"
+        );
+    }
+
+    #[test]
+    fn an_edit_that_does_not_fit_changes_nothing() {
+        let mut buf = Buffer::new(48);
+        buf.put(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        let mut hdrs = Vec::new();
+        let Some((head, opts)) = edit_on(&mut buf, &mut hdrs) else {
+            panic!("head did not parse");
+        };
+        let mut e = HeadEdit {
+            buf: &mut buf,
+            head,
+            hdrs: &mut hdrs,
+            kind: Kind::Request,
+            opts,
+        };
+        assert_eq!(e.add(b"X-Long", &[b'v'; 40]), Err(EditError::NoRoom));
+        assert_eq!(text(&buf), "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+}

@@ -1,0 +1,249 @@
+//! Responses made by the proxy itself (errors, `monitor-uri`, `return`,
+//! `redirect`), and the transitions around a transaction's server side:
+//! closing the server connection, and getting the stream ready for the
+//! next request of a keep-alive client.
+//!
+//! A reply replaces whatever the response channel held and drops the
+//! request (HAProxy's `http_reply_and_close`); the client connection is
+//! closed after it, or kept for the next request where HAProxy 2.6 keeps
+//! it (see `After`).
+
+use super::ana::FE_REQ_ANA;
+use super::parse::{Framing, MsgFlags};
+use super::txn::TxnFlags;
+use crate::channel::{AnFlags, CfFlags};
+use crate::conn::Side;
+use crate::si::SiState;
+use crate::stream::{Finst, SfFlags, Stream, StreamCtx, backend, close_side};
+use crate::ticks::{ETERNITY, tick_add_ifset};
+
+/// How the client connection goes on after a reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    /// Closed once the reply is sent.
+    Close,
+    /// Kept for the next request when the request was complete (else
+    /// closed), as HAProxy 2.6 does after 502, 503, `deny` and
+    /// `monitor-uri`.
+    KeepAlive,
+}
+
+/// Answers `status` with the backend's (else the frontend's) `errorfile`
+/// for it, or HAProxy's built-in message, as a stream does: the client
+/// connection stays open except after 504 (HAProxy 2.6 closes it).
+pub fn reply_error(s: &mut Stream, cx: &mut StreamCtx, status: u16) {
+    let builtin = match status {
+        400 => super::errors::STREAM_400,
+        408 => super::errors::STREAM_408,
+        _ => super::errors::builtin_or_500(status),
+    };
+    let after = if status == 504 { After::Close } else { After::KeepAlive };
+    reply_configured(s, cx, status, builtin, after);
+}
+
+/// 400 or 408 from the HTTP/1 layer (an invalid or incomplete request):
+/// HAProxy's raw message (an `errorfile` replaces it), then close.
+pub fn reply_raw(s: &mut Stream, cx: &mut StreamCtx, status: u16) {
+    reply_configured(s, cx, status, super::errors::builtin_or_500(status), After::Close);
+}
+
+fn reply_configured(s: &mut Stream, cx: &mut StreamCtx, status: u16, dflt: &[u8], after: After) {
+    let msg = [s.be, Some(s.fe)]
+        .into_iter()
+        .flatten()
+        .filter_map(|p| cx.proxies.get(p))
+        .find_map(|p| p.http_errmsg(status));
+    // Copied out of the proxy first: the reply goes into a channel while
+    // the proxies are borrowed by the counters.
+    let mut tmp = std::mem::take(&mut cx.http.reply);
+    tmp.clear();
+    tmp.extend_from_slice(msg.unwrap_or(dflt));
+    reply_msg(s, cx, status, &tmp, after);
+    cx.http.reply = tmp;
+}
+
+/// Sends `msg` (a complete response with status `status`) to the client
+/// instead of anything else. The request is dropped; the client
+/// connection is closed after the reply, or (`KeepAlive`, when the
+/// request had no body left to read) the transaction ends and the next
+/// request is awaited.
+pub fn reply_msg(s: &mut Stream, cx: &mut StreamCtx, status: u16, msg: &[u8], after: After) {
+    let Some(txn) = s.txn.as_mut() else { return };
+    txn.status = status;
+    txn.flags.insert(TxnFlags::REPLIED);
+    let body_left = match txn.req.framing {
+        None => txn.req.head_len == 0,
+        Some(Framing::Length(n)) => n > 0,
+        Some(Framing::Chunked | Framing::UntilClose | Framing::Tunnel) => true,
+        Some(Framing::None) => false,
+    };
+    let close = after == After::Close
+        || txn.flags.contains(TxnFlags::CLI_CLOSE)
+        || body_left
+        || s.req.flags.intersects(CfFlags::SHUTR | CfFlags::READ_ERROR);
+    let ver11 = txn.req.flags.contains(MsgFlags::VER_11);
+    let head_len = txn.req.head_len;
+    let req_sent = txn.flags.contains(TxnFlags::REQ_SENT);
+    if close {
+        txn.flags.insert(TxnFlags::CLI_CLOSE);
+    }
+    let class = (status / 100) as usize;
+    if let Some(fe) = cx.proxies.get_mut(s.fe) {
+        fe.http_stats.count_status(class);
+    }
+    // A request that reached its backend counts there too (503, 502, 504).
+    if req_sent && let Some(be) = s.be.and_then(|b| cx.proxies.get_mut(b)) {
+        be.be_http_stats.count_status(class);
+    }
+    s.res.analysers = AnFlags::empty();
+    s.res.drop_data(&mut cx.io.bufs, &mut cx.io.pipes);
+    s.res.to_forward = 0;
+    s.res.flags.remove(CfFlags::READ_TIMEOUT);
+    let n = put_reply(s, cx, msg, close, ver11);
+    s.res.forward(n as u64);
+    s.res.total += n as u64;
+    if close {
+        stop_request(s, cx);
+        s.res.shutw_now();
+        return;
+    }
+    // Keep-alive: the request leaves the buffer, what follows it stays.
+    if let Some(b) = s.req.buf.as_mut() {
+        if req_sent {
+            let out = b.output();
+            b.consume(out);
+        } else {
+            b.replace_input(0, head_len.min(b.input()), b"");
+        }
+    }
+    s.req.release_empty(&mut cx.io.bufs, &mut cx.io.pipes);
+    super::log::log_txn(s, cx);
+    if s.si[1].state() != SiState::Est {
+        // Nothing was sent to a server: the next request connects again.
+        backend::queue_leave(s, cx);
+        backend::release_server(s, cx);
+        if !matches!(s.si[1].state(), SiState::Ini | SiState::Clo) {
+            close_side(s, Side::Back, true, cx);
+            s.si[1].force_closed();
+        }
+    }
+    next_request(s, cx);
+}
+
+/// Puts `msg` in the response channel with the connection header the
+/// client needs (HAProxy's H1 encoder adds `connection: close` when the
+/// connection closes, `connection: keep-alive` for an HTTP/1.0 client
+/// kept open). A message that already says so is sent as is.
+fn put_reply(s: &mut Stream, cx: &mut StreamCtx, msg: &[u8], close: bool, ver11: bool) -> usize {
+    let has_conn = memchr::memmem::find(msg, b"\nconnection:").is_some()
+        || memchr::memmem::find(msg, b"\nConnection:").is_some();
+    let add: &[u8] = match (has_conn, close, ver11) {
+        (true, _, _) => b"",
+        (false, true, _) => b"connection: close\r\n",
+        (false, false, false) => b"connection: keep-alive\r\n",
+        (false, false, true) => b"",
+    };
+    let split = if add.is_empty() {
+        None
+    } else {
+        memchr::memmem::find(msg, b"\r\n\r\n").map(|i| i + 2)
+    };
+    match split {
+        Some(at) => {
+            let (head, body) = msg.split_at(at);
+            let mut n = s.res.put_input(&mut cx.io.bufs, head);
+            n += s.res.put_input(&mut cx.io.bufs, add);
+            n + s.res.put_input(&mut cx.io.bufs, body)
+        }
+        None => s.res.put_input(&mut cx.io.bufs, msg),
+    }
+}
+
+/// The request goes nowhere: drop it, stop reading the client, do not
+/// connect.
+fn stop_request(s: &mut Stream, cx: &mut StreamCtx) {
+    s.req.analysers = AnFlags::empty();
+    s.req.analyse_exp = ETERNITY;
+    s.req.flags.remove(CfFlags::AUTO_CONNECT | CfFlags::READ_TIMEOUT);
+    if s.si[1].state() != SiState::Est {
+        s.req.drop_data(&mut cx.io.bufs, &mut cx.io.pipes);
+    }
+    s.req.to_forward = 0;
+    s.req.shutr_now();
+}
+
+/// The `monitor-uri` answer (configuration.txt 4.2, monitor-uri): 200, or
+/// 503 when a `monitor fail` condition matches (conditions come with the
+/// rules engine).
+pub fn monitor_reply(s: &mut Stream, cx: &mut StreamCtx) {
+    if let Some(fe) = cx.proxies.get_mut(s.fe) {
+        fe.http_stats.intercepted += 1;
+    }
+    if let Some(txn) = s.txn.as_mut() {
+        // Not logged (HAProxy does not log monitor requests).
+        txn.flags.insert(TxnFlags::LOGGED);
+    }
+    reply_msg(s, cx, 200, super::errors::BUILTIN_200, After::KeepAlive);
+}
+
+/// Closes the server connection of the current transaction (reset on
+/// `abort`), releases its server slot, and leaves the back SI closed.
+pub fn close_server(s: &mut Stream, cx: &mut StreamCtx, abort: bool) {
+    if s.si[1].state() == SiState::Est {
+        close_side(s, Side::Back, abort, cx);
+        s.si[1].set_state(SiState::Dis);
+        s.si[1].set_state(SiState::Clo);
+    }
+    backend::release_server(s, cx);
+    s.res.flags.insert(CfFlags::SHUTR);
+    s.res.rex = ETERNITY;
+    s.req.flags.insert(CfFlags::SHUTW);
+    s.req.wex = ETERNITY;
+}
+
+/// Gets the stream ready for the next request of a keep-alive client:
+/// the transaction and the per-request stream fields are reset, the back
+/// SI goes back to INI if its connection was closed (the next request
+/// connects again), and the request analysers start over on whatever the
+/// client already sent (pipelining).
+pub fn next_request(s: &mut Stream, cx: &mut StreamCtx) {
+    let now_abs = cx.clock.now_abs;
+    if let Some(txn) = s.txn.as_mut() {
+        txn.req_base = s.req.total;
+        txn.res_base = s.res.total;
+        txn.reset(now_abs);
+    }
+    if s.si[1].state() == SiState::Clo {
+        let retries = s.be.and_then(|b| cx.proxies.get(b)).map_or(0, |p| p.retries);
+        s.si[1].reset_closed(retries);
+        s.req.flags.remove(
+            CfFlags::SHUTW | CfFlags::SHUTW_NOW | CfFlags::WRITE_ERROR | CfFlags::WRITE_TIMEOUT,
+        );
+        s.res.flags.remove(
+            CfFlags::SHUTR
+                | CfFlags::SHUTR_NOW
+                | CfFlags::READ_NULL
+                | CfFlags::READ_ERROR
+                | CfFlags::READ_TIMEOUT
+                | CfFlags::FULL
+                | CfFlags::STREAMER,
+        );
+        s.res.rex = ETERNITY;
+        s.req.wex = ETERNITY;
+        s.t_connect = None;
+        s.flags.remove(SfFlags::REDISP);
+    }
+    s.t_queue = None;
+    s.t_dequeue = None;
+    s.queue_pos = (0, 0);
+    s.retries_done = 0;
+    s.err = '-';
+    s.finst = Finst::None;
+    s.req.flags.remove(CfFlags::AUTO_CONNECT | CfFlags::READ_NOEXP);
+    s.req.analysers = FE_REQ_ANA;
+    s.req.to_forward = 0;
+    s.req.analyse_exp = ETERNITY;
+    s.req.rex = tick_add_ifset(cx.clock.now, s.req.rto);
+    s.res.analysers = AnFlags::empty();
+    s.res.to_forward = 0;
+}

@@ -1,0 +1,157 @@
+//! The HTTP transaction of a stream: one request and its response, and what
+//! the analysers remember about them between wake-ups.
+//!
+//! A stream in an HTTP proxy carries one `HttpTxn`, reset (not reallocated)
+//! for each request of a keep-alive connection. Each direction has an
+//! `HttpMsg` whose state says where the analysers are in the message:
+//!
+//! ```text
+//!   Head --complete head--> Body (length) ------------------> Done
+//!    |                   \-> ChunkSize <-> ChunkData/ChunkCrlf -> Trailers -> Done
+//!    |                   \-> UntilClose (response only) --read0--> Done
+//!    |                   \-> Tunnel (101, CONNECT 2xx: bytes both ways until close)
+//!    \--parse error / timeout--> Error
+//! ```
+//!
+//! Header positions are not kept: the analysers parse the head once, act
+//! on it, then forward it; only the body framing and the log fields stay.
+
+use super::parse::{Framing, Method, MsgFlags};
+use bitflags::bitflags;
+
+/// Where the analysers are in one message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MsgState {
+    /// Waiting for (or parsing) the start line and headers.
+    #[default]
+    Head,
+    /// Body of known length: `left` bytes still to schedule.
+    Body,
+    /// Before a chunk-size line.
+    ChunkSize,
+    /// Inside chunk data: `left` bytes still to schedule.
+    ChunkData,
+    /// The CRLF after chunk data.
+    ChunkCrlf,
+    /// Trailer fields after the last chunk.
+    Trailers,
+    /// Body delimited by the server closing (response only).
+    UntilClose,
+    /// The whole message was scheduled for forwarding.
+    Done,
+    /// Both directions carry opaque bytes until close (101, CONNECT).
+    Tunnel,
+    /// The message was rejected; an error reply (if any) is on its way.
+    Error,
+}
+
+/// One direction's message.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HttpMsg {
+    pub state: MsgState,
+    /// Input bytes already scanned for the end of the head.
+    pub scanned: usize,
+    pub framing: Option<Framing>,
+    pub flags: MsgFlags,
+    /// Body bytes (or current chunk bytes) still to schedule.
+    pub left: u64,
+    /// Bytes of the head (start line, headers, empty line) as forwarded.
+    pub head_len: usize,
+}
+
+impl HttpMsg {
+    /// True once the whole message was scheduled (or turned into a tunnel).
+    pub fn finished(&self) -> bool {
+        matches!(self.state, MsgState::Done | MsgState::Tunnel)
+    }
+}
+
+bitflags! {
+    /// Transaction flags (HAProxy's TX_*).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub struct TxnFlags: u32 {
+        /// The client connection closes after this transaction.
+        const CLI_CLOSE   = 0x0001;
+        /// The server connection closes after this transaction.
+        const SRV_CLOSE   = 0x0002;
+        /// The proxy produced the response (error, redirect, return).
+        const REPLIED     = 0x0004;
+        /// Not the first request of the connection (keep-alive).
+        const NOT_FIRST   = 0x0008;
+        /// The request head was forwarded to the server.
+        const REQ_SENT    = 0x0010;
+        /// The response head was parsed (status known).
+        const RES_HEAD    = 0x0020;
+        /// `http-request deny` / `tarpit` counted this request as denied.
+        const DENIED      = 0x0040;
+        /// A keep-alive transaction waits for its first request byte.
+        const IDLE        = 0x0080;
+        /// The transaction's log line was emitted (or not wanted).
+        const LOGGED      = 0x0100;
+    }
+}
+
+/// Timers of one transaction for the logs, in absolute ms.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TxnTimes {
+    /// Start of the idle wait before this request (accept or end of the
+    /// previous transaction).
+    pub idle_start: u64,
+    /// First byte of the request seen.
+    pub req_start: Option<u64>,
+    /// Complete request head received.
+    pub req_head: Option<u64>,
+    /// Request head handed to the server side.
+    pub req_sent: Option<u64>,
+    /// Complete response head received.
+    pub res_head: Option<u64>,
+    /// Wall-clock date of the request's start (`%tr`).
+    pub req_date: (i64, u32),
+}
+
+/// A stream's HTTP transaction.
+#[derive(Debug, Default)]
+pub struct HttpTxn {
+    pub req: HttpMsg,
+    pub res: HttpMsg,
+    pub flags: TxnFlags,
+    pub meth: Option<Method>,
+    /// Response status (from the server, or the one the proxy replied).
+    pub status: u16,
+    /// The request line as logged (`%r`), kept across requests so that
+    /// its capacity is allocated once per connection, only when logging.
+    pub uri: Vec<u8>,
+    /// Captured request and response header values (`capture request /
+    /// response header`), in declaration order.
+    pub req_caps: Vec<Option<Vec<u8>>>,
+    pub res_caps: Vec<Option<Vec<u8>>>,
+    pub times: TxnTimes,
+    /// Response bytes delivered for this transaction's earlier ones (the
+    /// response channel counts the whole connection).
+    pub res_base: u64,
+    /// Request bytes of the earlier transactions.
+    pub req_base: u64,
+}
+
+impl HttpTxn {
+    /// Resets for the next request of a keep-alive connection, keeping the
+    /// capture areas (no allocation per request).
+    pub fn reset(&mut self, now_abs: u64) {
+        self.req = HttpMsg::default();
+        self.res = HttpMsg::default();
+        self.flags = TxnFlags::NOT_FIRST | TxnFlags::IDLE;
+        self.meth = None;
+        self.status = 0;
+        self.uri.clear();
+        for c in self.req_caps.iter_mut().chain(self.res_caps.iter_mut()) {
+            if let Some(v) = c.as_mut() {
+                v.clear();
+            }
+            *c = None;
+        }
+        self.times = TxnTimes {
+            idle_start: now_abs,
+            ..Default::default()
+        };
+    }
+}
