@@ -1,5 +1,8 @@
 //! Configuration: tokenizer, units, sections and keywords, diagnostics.
 pub mod diag;
+pub mod http_kw;
+pub mod http_model;
+pub mod http_rules;
 pub mod model;
 pub mod parse;
 pub mod suggest;
