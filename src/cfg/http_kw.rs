@@ -1,7 +1,7 @@
 //! HTTP keywords: those of proxies (configuration.txt 4.2), the
 //! `http-errors` sections (3.8), `pool-max-conn` / `pool-purge-delay` on
-//! server lines (5.2), `tune.http.maxhdr` (3.2), and the post-parse checks
-//! that go with them. `parse.rs` calls in here and keeps the rest.
+//! server lines (5.2) and `tune.http.maxhdr` (3.2). `parse.rs` calls in
+//! here and keeps the rest.
 //!
 //! Diagnostics are HAProxy 2.6's, checked with `haproxy -c`. As there:
 //! * a keyword or option used in a proxy without the capability it needs
@@ -10,18 +10,18 @@
 //! * `option httplog`, `option tcplog` and `log-format` set one log
 //!   format: the last one wins, and in a `defaults` section a second one
 //!   warns that it overrides the first;
-//! * HTTP settings in a `mode tcp` proxy are warned about after parsing
-//!   (`check_proxy_post`), and `option httplog` falls back to `option
-//!   tcplog` (`check_proxy_pre`).
+//! * HTTP settings in a `mode tcp` proxy are warned about after parsing,
+//!   and `option httplog` falls back to `option tcplog` (`http_post`).
 //!
 //! `http-request` / `http-response` / `http-error` lines are parsed by
-//! `http_rules`.
+//! `http_rules`; the post-parse checks are in `http_post`.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use super::diag::{Diags, Level};
+use super::diag::Diags;
 use super::http_model::*;
-use super::http_rules::{self, HANDLED_CODES, RuleDir, atol, check_errorfile, px_kind};
-use super::model::{Cap, Config, DefaultServer, GlobalCfg, Mode, ProxyCfg};
+use super::http_rules::{self, HANDLED_CODES, RuleDir, atol};
+use super::http_syntax::check_errorfile;
+use super::model::{Cap, Config, DefaultServer, GlobalCfg, ProxyCfg};
 use super::units::{TimeError, parse_ipv4_loose, parse_time};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
 use std::path::PathBuf;
@@ -103,7 +103,7 @@ impl HttpParseState {
 
 /// Which proxies an option or keyword is meant for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum OptCap {
+pub(super) enum OptCap {
     Fe,
     Be,
     Both,
@@ -111,10 +111,10 @@ enum OptCap {
 
 /// A boolean HTTP option: name, capability, whether a `mode tcp` proxy
 /// gets a post-parse warning for it, and its field.
-type BoolOpt = (&'static str, OptCap, bool, fn(&mut HttpCfg) -> &mut bool);
+pub(super) type BoolOpt = (&'static str, OptCap, bool, fn(&mut HttpCfg) -> &mut bool);
 
 /// The boolean options, in the order HAProxy checks them.
-const BOOL_OPTS: &[BoolOpt] = &[
+pub(super) const BOOL_OPTS: &[BoolOpt] = &[
     ("abortonclose", OptCap::Be, false, |h| &mut h.abortonclose),
     ("dontlog-normal", OptCap::Fe, false, |h| {
         &mut h.dontlog_normal
@@ -285,7 +285,7 @@ impl LogFmt {
 }
 
 /// The log format statement in force in `px`, if any.
-fn current_log_format(px: &ProxyCfg) -> Option<&'static str> {
+pub(super) fn current_log_format(px: &ProxyCfg) -> Option<&'static str> {
     if px.http.log_format.is_some() {
         Some("log-format")
     } else if let Some(clf) = px.http.httplog {
@@ -654,8 +654,8 @@ fn errorfile(d: &mut Diags, px: &mut ProxyCfg, w: &[String], file: &str, line: u
     px.http.conf.errorfiles.push(None);
 }
 
-/// `errorfiles <name> [<code> ...]`: resolved by `check_errors` once every
-/// `http-errors` section is known.
+/// `errorfiles <name> [<code> ...]`: resolved by `http_post::check_errors`
+/// once every `http-errors` section is known.
 fn errorfiles(d: &mut Diags, px: &mut ProxyCfg, w: &[String], file: &str, line: usize) {
     let Some(name) = arg(w, 1) else {
         d.alert(file, line, "errorfiles : expects <name> as argument.");
@@ -827,199 +827,6 @@ pub fn global_kw(g: &mut GlobalCfg, d: &mut Diags, w: &[String], file: &str, lin
     true
 }
 
-/// The alert for a frontend `fe` switching to backend `be` of another mode
-/// (`what`: "as its default backend" or "in a 'use_backend' rule"), None
-/// when the modes match. HAProxy 2.6 upgrades a TCP stream to HTTP for an
-/// HTTP backend; haproxy-rs does not do that yet.
-pub fn switch_mode_alert(fe: &ProxyCfg, be: &ProxyCfg, what: &str) -> Option<String> {
-    match (fe.mode, be.mode) {
-        (Mode::Http, Mode::Tcp) => Some(format!(
-            "http {} '{}' ({}:{}) tries to use incompatible tcp backend '{}' ({}:{}) {what} (see 'mode').",
-            px_kind(fe),
-            fe.name,
-            fe.file,
-            fe.line,
-            be.name,
-            be.file,
-            be.line
-        )),
-        (Mode::Tcp, Mode::Http) => Some(format!(
-            "tcp {} '{}' uses http backend '{}' {what}: the implicit upgrade to HTTP is valid in HAProxy 2.6 but not supported yet by haproxy-rs",
-            px_kind(fe),
-            fe.name,
-            be.name
-        )),
-        _ => None,
-    }
-}
-
-/// Post-parse checks run first on each enabled proxy: `monitor-uri` and
-/// `option httplog` need `mode http` (httplog then falls back to tcplog).
-pub fn check_proxy_pre(px: &mut ProxyCfg, d: &mut Diags) {
-    if px.mode != Mode::Tcp {
-        return;
-    }
-    let who = format!("{} '{}'", px_kind(px), px.name);
-    if px.http.monitor_uri.is_some() {
-        d.global(
-            Level::Warning,
-            format!("monitor-uri will be ignored for {who} (needs 'mode http')."),
-        );
-    }
-    if px.cap.fe && px.http.httplog.is_some() {
-        let msg = format!(
-            "'option httplog' not usable with {who} (needs 'mode http'). Falling back to 'option tcplog'."
-        );
-        match &px.http.conf.log_format {
-            Some((f, l)) => d.warn(f, *l, msg),
-            None => d.global(Level::Warning, msg),
-        }
-        px.http.httplog = None;
-        px.opts.tcplog = true;
-    }
-}
-
-/// Post-parse checks run last on each enabled proxy: the cookie capture
-/// length, a log format with nowhere to log, and HTTP settings that a
-/// `mode tcp` proxy ignores (warnings, in HAProxy's order).
-pub fn check_proxy_post(px: &mut ProxyCfg, global: &GlobalCfg, d: &mut Diags) {
-    let who = format!("{} '{}'", px_kind(px), px.name);
-    let mut warn = |m: String| d.global(Level::Warning, m);
-    if let Some(c) = px.http.cookie_capture.as_mut().filter(|c| c.len > 63) {
-        warn(format!("truncating capture length to 63 bytes for {who}."));
-        c.len = 63;
-    }
-    let logs = !px.logs.is_empty() || px.log_global && !global.logs.is_empty();
-    if px.cap.fe && current_log_format(px).is_some() && !logs {
-        warn(format!(
-            "log format ignored for {who} since it has no log address."
-        ));
-    }
-    if px.mode != Mode::Tcp {
-        return;
-    }
-    let h = &px.http;
-    if h.cookie_capture.is_some() {
-        warn(format!(
-            "'capture' statement ignored for {who} as it requires HTTP mode."
-        ));
-    }
-    if !h.req_rules.is_empty() || h.wait_for_body.is_some() {
-        warn(format!(
-            "'http-request' rules ignored for {who} as they require HTTP mode."
-        ));
-    }
-    if !h.res_rules.is_empty() {
-        warn(format!(
-            "'http-response' rules ignored for {who} as they require HTTP mode."
-        ));
-    }
-    for (set, name) in [
-        (h.forwardfor.is_some(), "forwardfor"),
-        (h.originalto.is_some(), "originalto"),
-    ] {
-        if set {
-            warn(format!(
-                "'option {name}' ignored for {who} as it requires HTTP mode."
-            ));
-        }
-    }
-    let cap = (px.cap.fe, px.cap.be);
-    for &(name, c, warns, field) in BOOL_OPTS {
-        let in_cap = match c {
-            OptCap::Fe => cap.0,
-            OptCap::Be => cap.1,
-            OptCap::Both => true,
-        };
-        if warns && in_cap && *field(&mut px.http) {
-            warn(format!(
-                "'option {name}' ignored for {who} as it requires HTTP mode."
-            ));
-        }
-    }
-}
-
-/// Post-parse checks of the error files of every enabled proxy, once all
-/// `http-errors` sections are known: replies that name a section, then
-/// `errorfiles` lines, which are replaced by the section's files (see the
-/// invariants in `http_model`).
-pub fn check_errors(cfg: &mut Config, d: &mut Diags) {
-    let Config {
-        proxies,
-        http_errors,
-        ..
-    } = cfg;
-    let section = |name: &str| http_errors.iter().find(|(n, _)| n == name).map(|(_, f)| f);
-    for px in proxies.iter_mut().filter(|p| !p.disabled) {
-        let h = &mut px.http;
-        let replies = h
-            .req_rules
-            .iter()
-            .chain(&h.res_rules)
-            .filter_map(|a| match a {
-                HttpAction::Return {
-                    status,
-                    body: ReturnBody::ErrorFiles(n),
-                    ..
-                } => Some((*status, n)),
-                _ => None,
-            });
-        for (status, name) in replies {
-            match section(name) {
-                None => d.global(
-                    Level::Alert,
-                    format!(
-                        "Proxy '{}': unknown http-errors section '{name}' referenced by an http reply .",
-                        px.name
-                    ),
-                ),
-                Some(files) if !files.iter().any(|(c, _)| *c == status) => d.global(
-                    Level::Warning,
-                    format!(
-                        "Proxy '{}': status '{status}' referenced by an http reply not declared in http-errors section '{name}'.",
-                        px.name
-                    ),
-                ),
-                Some(_) => {}
-            }
-        }
-        let old = std::mem::take(&mut h.errorfiles);
-        let places = std::mem::take(&mut h.conf.errorfiles);
-        let mut reported: Option<(String, usize)> = None;
-        for (k, (code, src)) in old.into_iter().enumerate() {
-            let ErrorSource::Section(name) = src else {
-                h.errorfiles.push((code, src));
-                continue;
-            };
-            let at = places.get(k).cloned().flatten().unwrap_or_default();
-            let place = format!("{}:{}", at.0, at.1);
-            match section(&name) {
-                None if reported.as_ref() != Some(&at) => {
-                    d.global(
-                        Level::Alert,
-                        format!(
-                            "proxy '{}': unknown http-errors section '{name}' (at {place}).",
-                            px.name
-                        ),
-                    );
-                    reported = Some(at);
-                }
-                None => {}
-                Some(files) if code == 0 => h
-                    .errorfiles
-                    .extend(files.iter().map(|(c, p)| (*c, ErrorSource::File(p.clone())))),
-                Some(files) => match files.iter().rev().find(|(c, _)| *c == code) {
-                    Some((c, p)) => h.errorfiles.push((*c, ErrorSource::File(p.clone()))),
-                    None => d.global(
-                        Level::Warning,
-                        format!(
-                            "config: proxy '{}' : status '{code}' not declared in http-errors section '{name}' (at {place}).",
-                            px.name
-                        ),
-                    ),
-                },
-            }
-        }
-        h.conf.errorfiles = vec![None; h.errorfiles.len()];
-    }
-}
+#[cfg(test)]
+#[path = "http_kw_tests.rs"]
+pub(crate) mod tests;

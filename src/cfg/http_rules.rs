@@ -14,11 +14,12 @@
 //! Log-format strings (header values, redirect targets, `lf-string`) are
 //! kept raw; they are not checked here (HAProxy 2.6 refuses a bad `%[...]`
 //! expression at parse time, haproxy-rs will when the analysers evaluate
-//! them). Regexes get a structural check only (see [`check_regex`]).
+//! them). Regexes get a structural check only (see `http_syntax`).
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use super::diag::Diags;
 use super::http_model::*;
+use super::http_syntax::{check_errorfile, check_regex};
 use super::model::ProxyCfg;
 use super::suggest::did_you_mean;
 use super::units::{TimeError, parse_size, parse_time};
@@ -32,132 +33,42 @@ pub const HANDLED_CODES: &[u16] = &[
 
 /// Every `http-request` action of HAProxy 2.6 (as its own alert lists them;
 /// `(*)` marks a prefix: `set-var(txn.x)`, `track-sc0`).
+#[rustfmt::skip]
 const REQ_ACTIONS_26: &[&str] = &[
-    "wait-for-handshake",
-    "ot-group",
-    "set-log-level",
-    "set-nice",
-    "use-service",
-    "sc-inc-gpc(*)",
-    "sc-inc-gpc0(*)",
-    "sc-inc-gpc1(*)",
-    "sc-set-gpt(*)",
-    "sc-set-gpt0(*)",
-    "send-spoe-group",
-    "do-resolve(*)",
-    "cache-use",
-    "add-acl(*)",
-    "add-header",
-    "allow",
-    "auth",
-    "capture",
-    "del-acl(*)",
-    "del-header",
-    "del-map(*)",
-    "deny",
-    "disable-l7-retry",
-    "early-hint",
-    "normalize-uri",
-    "redirect",
-    "reject",
-    "replace-header",
-    "replace-path",
-    "replace-pathq",
-    "replace-uri",
-    "replace-value",
-    "return",
-    "set-header",
-    "set-map(*)",
-    "set-method",
-    "set-path",
-    "set-pathq",
-    "set-query",
-    "set-uri",
-    "strict-mode",
-    "tarpit",
-    "track-sc(*)",
-    "set-timeout",
-    "wait-for-body",
-    "set-var-fmt(*)",
-    "set-var(*)",
-    "unset-var(*)",
-    "set-dst",
-    "set-dst-port",
-    "set-mark",
-    "set-src",
-    "set-src-port",
-    "set-tos",
-    "silent-drop",
-    "set-priority-class",
+    "wait-for-handshake", "ot-group", "set-log-level", "set-nice", "use-service", "sc-inc-gpc(*)",
+    "sc-inc-gpc0(*)", "sc-inc-gpc1(*)", "sc-set-gpt(*)", "sc-set-gpt0(*)", "send-spoe-group",
+    "do-resolve(*)", "cache-use", "add-acl(*)", "add-header", "allow", "auth", "capture",
+    "del-acl(*)", "del-header", "del-map(*)", "deny", "disable-l7-retry", "early-hint",
+    "normalize-uri", "redirect", "reject", "replace-header", "replace-path", "replace-pathq",
+    "replace-uri", "replace-value", "return", "set-header", "set-map(*)", "set-method", "set-path",
+    "set-pathq", "set-query", "set-uri", "strict-mode", "tarpit", "track-sc(*)", "set-timeout",
+    "wait-for-body", "set-var-fmt(*)", "set-var(*)", "unset-var(*)", "set-dst", "set-dst-port",
+    "set-mark", "set-src", "set-src-port", "set-tos", "silent-drop", "set-priority-class",
     "set-priority-offset",
 ];
 
 /// Every `http-response` action of HAProxy 2.6.
+#[rustfmt::skip]
 const RES_ACTIONS_26: &[&str] = &[
-    "ot-group",
-    "set-log-level",
-    "set-nice",
-    "sc-inc-gpc(*)",
-    "sc-inc-gpc0(*)",
-    "sc-inc-gpc1(*)",
-    "sc-set-gpt(*)",
-    "sc-set-gpt0(*)",
-    "send-spoe-group",
-    "cache-store",
-    "add-acl(*)",
-    "add-header",
-    "allow",
-    "capture",
-    "del-acl(*)",
-    "del-header",
-    "del-map(*)",
-    "deny",
-    "redirect",
-    "replace-header",
-    "replace-value",
-    "return",
-    "set-header",
-    "set-map(*)",
-    "set-status",
-    "strict-mode",
-    "track-sc(*)",
-    "wait-for-body",
-    "set-var-fmt(*)",
-    "set-var(*)",
-    "unset-var(*)",
-    "set-mark",
-    "set-tos",
-    "silent-drop",
+    "ot-group", "set-log-level", "set-nice", "sc-inc-gpc(*)", "sc-inc-gpc0(*)", "sc-inc-gpc1(*)",
+    "sc-set-gpt(*)", "sc-set-gpt0(*)", "send-spoe-group", "cache-store", "add-acl(*)",
+    "add-header", "allow", "capture", "del-acl(*)", "del-header", "del-map(*)", "deny", "redirect",
+    "replace-header", "replace-value", "return", "set-header", "set-map(*)", "set-status",
+    "strict-mode", "track-sc(*)", "wait-for-body", "set-var-fmt(*)", "set-var(*)", "unset-var(*)",
+    "set-mark", "set-tos", "silent-drop",
 ];
 
 /// The actions haproxy-rs implements.
+#[rustfmt::skip]
 const REQ_ACTIONS_RS: &[&str] = &[
-    "set-header",
-    "add-header",
-    "del-header",
-    "replace-header",
-    "replace-value",
-    "set-path",
-    "set-query",
-    "set-uri",
-    "set-method",
-    "redirect",
-    "return",
-    "deny",
-    "allow",
-    "tarpit",
+    "set-header", "add-header", "del-header", "replace-header", "replace-value", "set-path",
+    "set-query", "set-uri", "set-method", "redirect", "return", "deny", "allow", "tarpit",
     "wait-for-body",
 ];
+#[rustfmt::skip]
 const RES_ACTIONS_RS: &[&str] = &[
-    "set-header",
-    "add-header",
-    "del-header",
-    "replace-header",
-    "replace-value",
-    "redirect",
-    "return",
-    "deny",
-    "allow",
+    "set-header", "add-header", "del-header", "replace-header", "replace-value", "redirect",
+    "return", "deny", "allow",
 ];
 
 /// Which rule list a line feeds.
@@ -311,6 +222,7 @@ pub fn parse_rule(
             return;
         }
     };
+    // None: no condition; Some(b): `if|unless TRUE|FALSE`, resolved to b.
     let rest = w.get(next..).unwrap_or_default();
     let applies = match rest {
         [] => None,
@@ -853,180 +765,6 @@ pub fn parse_http_error(d: &mut Diags, px: &mut ProxyCfg, w: &[String], file: &s
     px.http.conf.errorfiles.push(at);
 }
 
-/// Reads the error file `path` and checks that it starts like an HTTP
-/// response (an empty file is accepted: no response). The error is
-/// HAProxy's text.
-pub fn check_errorfile(path: &str) -> Result<(), String> {
-    let bytes = std::fs::read(path).map_err(|_| format!("error opening file '{path}'."))?;
-    if bytes.is_empty() {
-        return Ok(());
-    }
-    check_response_head(&bytes)
-        .map_err(|off| format!("'{path}': unable to parse headers (error offset: {off})"))
-}
-
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
-
-/// Checks the head of an HTTP/1 response in `b` (start line, header
-/// lines, the empty line). The error is the offset of the first byte that
-/// does not fit, or -2 when the head is incomplete, as HAProxy reports
-/// them. This is close to, not exactly, HAProxy 2.6's parser: the version
-/// must start with `H`, the status with a digit, header names are tokens
-/// and a `Content-Length` is digits.
-fn check_response_head(b: &[u8]) -> Result<(), i64> {
-    let at = |i: usize| b.get(i).copied();
-    let mut i = 0;
-    while matches!(at(i), Some(b'\r' | b'\n')) {
-        i += 1;
-    }
-    match at(i) {
-        None => return Err(-2),
-        Some(b'H') => {}
-        Some(_) => return Err(i as i64),
-    }
-    while let Some(c) = at(i).filter(|&c| c != b' ') {
-        if c == b'\n' {
-            return Err(i as i64);
-        }
-        i += 1;
-    }
-    while at(i) == Some(b' ') {
-        i += 1;
-    }
-    match at(i) {
-        None => return Err(-2),
-        Some(c) if c.is_ascii_digit() => {}
-        Some(_) => return Err(i as i64),
-    }
-    // Rest of the start line.
-    i = match b.iter().skip(i).position(|&c| c == b'\n') {
-        Some(p) => i + p + 1,
-        None => return Err(-2),
-    };
-    loop {
-        match (at(i), at(i + 1)) {
-            (Some(b'\n'), _) | (Some(b'\r'), Some(b'\n')) => return Ok(()),
-            (None, _) | (Some(b'\r'), None) => return Err(-2),
-            _ => {}
-        }
-        let start = i;
-        while let Some(c) = at(i).filter(|&c| c != b':') {
-            if !is_tchar(c) {
-                return Err(if c == b'\n' || c == b'\r' && at(i + 1).is_none() {
-                    -2
-                } else {
-                    i as i64
-                });
-            }
-            i += 1;
-        }
-        if at(i).is_none() {
-            return Err(-2);
-        }
-        if i == start {
-            return Err(i as i64);
-        }
-        let name = b.get(start..i).unwrap_or_default();
-        i += 1;
-        while matches!(at(i), Some(b' ' | b'\t')) {
-            i += 1;
-        }
-        let value_start = i;
-        let eol = match b.iter().skip(i).position(|&c| c == b'\n') {
-            Some(p) => i + p,
-            None => return Err(-2),
-        };
-        if name.eq_ignore_ascii_case(b"content-length") {
-            let v = b.get(value_start..eol).unwrap_or_default();
-            let v = v.strip_suffix(b"\r").unwrap_or(v);
-            let v = v.trim_ascii_end();
-            if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
-                return Err(value_start as i64);
-            }
-        }
-        i = eol + 1;
-    }
-}
-
-/// Structural check of a regex the way PCRE2 reports the commonest
-/// mistakes (unbalanced parentheses or brackets, a trailing backslash, a
-/// quantifier with nothing to repeat). Other errors are found when the
-/// analysers compile it. The error is HAProxy's message.
-pub fn check_regex(re: &str) -> Result<(), String> {
-    let err = |msg: &str, off: usize| {
-        Err(format!(
-            "regex '{re}' is invalid (error={msg}, erroffset={off})"
-        ))
-    };
-    let b = re.as_bytes();
-    let mut depth = 0usize;
-    let mut i = 0;
-    // Whether the previous item can be repeated.
-    let mut repeatable = false;
-    while let Some(&c) = b.get(i) {
-        match c {
-            b'\\' => {
-                if b.get(i + 1).is_none() {
-                    return err("\\ at end of pattern", b.len());
-                }
-                i += 2;
-                repeatable = true;
-                continue;
-            }
-            b'[' => {
-                let mut j = i + 1;
-                if b.get(j) == Some(&b'^') {
-                    j += 1;
-                }
-                if b.get(j) == Some(&b']') {
-                    j += 1;
-                }
-                loop {
-                    match b.get(j) {
-                        None => return err("missing terminating ] for character class", b.len()),
-                        Some(b'\\') => j += 2,
-                        Some(b']') => break,
-                        Some(_) => j += 1,
-                    }
-                }
-                i = j + 1;
-                repeatable = true;
-                continue;
-            }
-            b'(' => {
-                depth += 1;
-                repeatable = false;
-                // `(?`, `(*` open a group kind, not a quantifier.
-                if matches!(b.get(i + 1), Some(b'?' | b'*')) {
-                    i += 1;
-                }
-            }
-            b')' => {
-                if depth == 0 {
-                    return err("unmatched closing parenthesis", i);
-                }
-                depth -= 1;
-                repeatable = true;
-            }
-            b'|' => repeatable = false,
-            b'*' | b'+' | b'?' => {
-                if !repeatable {
-                    return err("quantifier does not follow a repeatable item", i);
-                }
-                // A quantifier may take one `?` or `+` modifier.
-                if matches!(b.get(i + 1), Some(b'?' | b'+')) {
-                    i += 1;
-                }
-                repeatable = false;
-            }
-            _ => repeatable = true,
-        }
-        i += 1;
-    }
-    if depth > 0 {
-        return err("missing closing parenthesis", b.len());
-    }
-    Ok(())
-}
+#[cfg(test)]
+#[path = "http_rules_tests.rs"]
+mod tests;

@@ -2,7 +2,9 @@
 pub mod diag;
 pub mod http_kw;
 pub mod http_model;
+pub mod http_post;
 pub mod http_rules;
+pub mod http_syntax;
 pub mod model;
 pub mod parse;
 pub mod suggest;

@@ -10,6 +10,7 @@
 
 use super::diag::{Diags, Level};
 use super::http_kw::{self, HttpParseState};
+use super::http_post;
 use super::model::*;
 use super::suggest::did_you_mean;
 use super::tokenizer::tokenize;
@@ -1476,12 +1477,12 @@ impl<'e> Parser<'e> {
     }
 
     /// Post-parse checks: references, missing timeouts, listeners, HTTP
-    /// settings (see `http_kw`), in HAProxy's order for each proxy.
+    /// settings (see `http_post`), in HAProxy's order for each proxy.
     pub fn check(&mut self) {
         let n = self.cfg.proxies.len();
         for i in 0..n {
             if let Some(px) = self.cfg.proxies.get_mut(i).filter(|p| !p.disabled) {
-                http_kw::check_proxy_pre(px, &mut self.diags);
+                http_post::check_proxy_pre(px, &mut self.diags);
             }
             let Some(px) = self.cfg.proxies.get(i) else {
                 continue;
@@ -1500,6 +1501,14 @@ impl<'e> Parser<'e> {
             for (b, _) in &px.use_backends {
                 refs.push(("use_backend", b.clone()));
             }
+            if px.cap.fe
+                && !px.cap.be
+                && px.default_backend.is_none()
+                && px.use_backends.is_empty()
+                && !px.binds.is_empty()
+            {
+                // HAProxy accepts it; connections are then closed with no backend.
+            }
             for (what, b) in refs {
                 match self
                     .cfg
@@ -1516,11 +1525,18 @@ impl<'e> Parser<'e> {
                         } else {
                             "in a 'use_backend' rule"
                         };
-                        if let Some(msg) = http_kw::switch_mode_alert(px, be, how) {
+                        if let Some(msg) = http_post::switch_mode_alert(px, be, how) {
                             self.diags.global(Level::Alert, msg);
                         }
                     }
                 }
+            }
+            if px.cap.fe
+                && px.cap.be
+                && (px.default_backend.is_some() || !px.use_backends.is_empty())
+                && !px.servers.is_empty()
+            {
+                // listen with servers and switching rules: both are valid.
             }
             let t = px.timeouts;
             if px.cap.fe && t.client == 0 || px.cap.be && (t.connect == 0 || t.server == 0) {
@@ -1533,7 +1549,7 @@ impl<'e> Parser<'e> {
                 );
             }
             if let Some(px) = self.cfg.proxies.get_mut(i) {
-                http_kw::check_proxy_post(px, &self.cfg.global, &mut self.diags);
+                http_post::check_proxy_post(px, &self.cfg.global, &mut self.diags);
             }
         }
         for px in &self.cfg.proxies {
@@ -1557,7 +1573,7 @@ impl<'e> Parser<'e> {
                 );
             }
         }
-        http_kw::check_errors(&mut self.cfg, &mut self.diags);
+        http_post::check_errors(&mut self.cfg, &mut self.diags);
         if self.cfg.global.nbthread == 0 {
             self.cfg.global.nbthread = 1;
         }
