@@ -23,6 +23,18 @@ impl Level {
     }
 }
 
+/// How the `file:line` of a diagnostic is printed; HAProxy uses all three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PlaceStyle {
+    /// `parsing [file:line] : msg`
+    #[default]
+    Parsing,
+    /// `parsing [file:line]: msg`
+    ParsingTight,
+    /// `[file:line] : msg` (server line errors)
+    Bare,
+}
+
 /// One diagnostic.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diag {
@@ -30,6 +42,8 @@ pub struct Diag {
     /// `file:line` when the message is about a config line.
     pub place: Option<(String, usize)>,
     pub msg: String,
+    /// How `place` is printed.
+    pub style: PlaceStyle,
 }
 
 /// Formats a message line for stderr: `[LABEL] (pid) : ctx : text`.
@@ -47,7 +61,11 @@ impl Diag {
     /// The line as printed on stderr.
     pub fn render(&self) -> String {
         let text = match &self.place {
-            Some((f, l)) => format!("parsing [{f}:{l}] : {}", self.msg),
+            Some((f, l)) => match self.style {
+                PlaceStyle::Parsing => format!("parsing [{f}:{l}] : {}", self.msg),
+                PlaceStyle::ParsingTight => format!("parsing [{f}:{l}]: {}", self.msg),
+                PlaceStyle::Bare => format!("[{f}:{l}] : {}", self.msg),
+            },
             None => self.msg.clone(),
         };
         format_line(self.level, Some("config"), &text)
@@ -67,6 +85,7 @@ impl Diags {
             level: Level::Alert,
             place: Some((file.to_string(), line)),
             msg: msg.into(),
+            style: PlaceStyle::Parsing,
         });
     }
 
@@ -76,6 +95,37 @@ impl Diags {
             level: Level::Warning,
             place: Some((file.to_string(), line)),
             msg: msg.into(),
+            style: PlaceStyle::Parsing,
+        });
+    }
+
+    /// Records an alert at `file:line`, printed `parsing [file:line]: msg`.
+    pub fn alert_tight(&mut self, file: &str, line: usize, msg: impl Into<String>) {
+        self.list.push(Diag {
+            level: Level::Alert,
+            place: Some((file.to_string(), line)),
+            msg: msg.into(),
+            style: PlaceStyle::ParsingTight,
+        });
+    }
+
+    /// Records a warning at `file:line`, printed `parsing [file:line]: msg`.
+    pub fn warn_tight(&mut self, file: &str, line: usize, msg: impl Into<String>) {
+        self.list.push(Diag {
+            level: Level::Warning,
+            place: Some((file.to_string(), line)),
+            msg: msg.into(),
+            style: PlaceStyle::ParsingTight,
+        });
+    }
+
+    /// Records an alert at `file:line`, printed `[file:line] : msg`.
+    pub fn alert_bare(&mut self, file: &str, line: usize, msg: impl Into<String>) {
+        self.list.push(Diag {
+            level: Level::Alert,
+            place: Some((file.to_string(), line)),
+            msg: msg.into(),
+            style: PlaceStyle::Bare,
         });
     }
 
@@ -85,6 +135,7 @@ impl Diags {
             level,
             place: None,
             msg: msg.into(),
+            style: PlaceStyle::Parsing,
         });
     }
 
@@ -118,6 +169,11 @@ mod tests {
             format!(
                 "[ALERT]    ({pid}) : config : parsing [h.cfg:12] : unknown keyword 'foo' in 'global' section"
             )
+        );
+        d.warn_tight("h.cfg", 3, "previous rule is final.");
+        assert_eq!(
+            d.list[1].render(),
+            format!("[WARNING]  ({pid}) : config : parsing [h.cfg:3]: previous rule is final.")
         );
         assert!(format_line(Level::Warning, None, "x").starts_with("[WARNING]  ("));
         assert!(format_line(Level::Notice, None, "x").starts_with("[NOTICE]   ("));

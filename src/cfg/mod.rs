@@ -1,5 +1,10 @@
 //! Configuration: tokenizer, units, sections and keywords, diagnostics.
 pub mod diag;
+pub mod http_kw;
+pub mod http_model;
+pub mod http_post;
+pub mod http_rules;
+pub mod http_syntax;
 pub mod model;
 pub mod parse;
 pub mod suggest;

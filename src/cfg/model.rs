@@ -1,6 +1,7 @@
 //! The typed configuration produced by the parser and consumed at start-up.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+pub use super::http_model::*;
 use super::units::BindAddr;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -35,6 +36,10 @@ pub struct Timeouts {
     pub client_fin: u32,
     pub server_fin: u32,
     pub check: u32,
+    /// `timeout http-request`: the whole request head must arrive within it.
+    pub http_request: u32,
+    /// `timeout http-keep-alive`: idle time allowed between two requests.
+    pub http_keep_alive: u32,
 }
 
 /// Proxy options (`option ...`).
@@ -130,6 +135,10 @@ pub struct ServerCfg {
     pub check_port: Option<u16>,
     pub send_proxy: bool,
     pub send_proxy_v2: bool,
+    /// `pool-max-conn`: most idle connections kept for reuse (-1: no limit).
+    pub pool_max_conn: i32,
+    /// `pool-purge-delay` in ms: how often idle connections are purged.
+    pub pool_purge_delay: u32,
     pub id: Option<u32>,
     pub line: usize,
 }
@@ -163,6 +172,8 @@ impl ServerCfg {
             check_port: d.check_port,
             send_proxy: d.send_proxy,
             send_proxy_v2: d.send_proxy_v2,
+            pool_max_conn: d.pool_max_conn,
+            pool_purge_delay: d.pool_purge_delay,
             id,
             line,
         }
@@ -186,6 +197,8 @@ pub struct DefaultServer {
     pub backup: bool,
     pub disabled: bool,
     pub check_port: Option<u16>,
+    pub pool_max_conn: i32,
+    pub pool_purge_delay: u32,
 }
 
 impl Default for DefaultServer {
@@ -205,6 +218,8 @@ impl Default for DefaultServer {
             backup: false,
             disabled: false,
             check_port: None,
+            pool_max_conn: -1,
+            pool_purge_delay: 5000,
         }
     }
 }
@@ -243,6 +258,8 @@ pub struct ProxyCfg {
     pub id: Option<u32>,
     pub description: Option<String>,
     pub fullconn: u32,
+    /// The HTTP settings (`mode http`); inherited from `defaults` like the rest.
+    pub http: HttpCfg,
 }
 
 /// Access level of a stats socket (management.txt 9.3).
@@ -300,6 +317,8 @@ pub struct GlobalCfg {
     pub ulimit_n: u64,
     /// `stats timeout` (ms), idle timeout of CLI sessions.
     pub stats_timeout: u32,
+    /// `tune.http.maxhdr`: most header lines in one HTTP message (1..=32767).
+    pub tune_http_maxhdr: usize,
 }
 
 impl Default for GlobalCfg {
@@ -334,6 +353,7 @@ impl Default for GlobalCfg {
             stats_sockets: Vec::new(),
             ulimit_n: 0,
             stats_timeout: 10_000,
+            tune_http_maxhdr: 101,
         }
     }
 }
@@ -344,6 +364,9 @@ pub struct Config {
     pub global: GlobalCfg,
     /// Frontends, backends and listens in file order.
     pub proxies: Vec<ProxyCfg>,
+    /// `http-errors <name>` sections in file order, each with its
+    /// `errorfile <code> <file>` lines (configuration.txt 3.8).
+    pub http_errors: Vec<(String, Vec<(u16, PathBuf)>)>,
 }
 
 impl Config {

@@ -9,6 +9,8 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use super::diag::{Diags, Level};
+use super::http_kw::{self, HttpParseState};
+use super::http_post;
 use super::model::*;
 use super::suggest::did_you_mean;
 use super::tokenizer::tokenize;
@@ -27,7 +29,6 @@ const UNSUPPORTED_SECTIONS: &[&str] = &[
     "resolvers",
     "mailers",
     "program",
-    "http-errors",
     "ring",
     "cache",
     "fcgi-app",
@@ -71,6 +72,7 @@ const GLOBAL_KEYWORDS: &[&str] = &[
     "description",
     "master-worker",
     "ulimit-n",
+    "tune.http.maxhdr",
 ];
 
 const PROXY_KEYWORDS: &[&str] = &[
@@ -94,6 +96,18 @@ const PROXY_KEYWORDS: &[&str] = &[
     "fullconn",
     "hash-type",
     "no",
+    "monitor-uri",
+    "http-reuse",
+    "capture",
+    "errorfile",
+    "errorfiles",
+    "errorloc",
+    "errorloc302",
+    "errorloc303",
+    "http-error",
+    "http-request",
+    "http-response",
+    "log-format",
 ];
 
 const OPTIONS: &[&str] = &[
@@ -108,6 +122,19 @@ const OPTIONS: &[&str] = &[
     "clitcpka",
     "srvtcpka",
     "nolinger",
+    "httplog",
+    "forwardfor",
+    "originalto",
+    "http-keep-alive",
+    "http-server-close",
+    "httpclose",
+    "http-pretend-keepalive",
+    "http-buffer-request",
+    "http-ignore-probes",
+    "dontlog-normal",
+    "abortonclose",
+    "accept-invalid-http-request",
+    "accept-invalid-http-response",
 ];
 
 const TIMEOUTS: &[&str] = &[
@@ -119,6 +146,8 @@ const TIMEOUTS: &[&str] = &[
     "client-fin",
     "server-fin",
     "check",
+    "http-request",
+    "http-keep-alive",
 ];
 
 /// Where the parser is.
@@ -129,6 +158,8 @@ enum Section {
     Defaults(usize),
     /// Index into `Config::proxies`.
     Proxy(usize),
+    /// Index into `Config::http_errors`.
+    HttpErrors(usize),
     /// A section we skip (after one alert).
     Skipped,
 }
@@ -144,6 +175,8 @@ pub struct Parser<'e> {
     /// Resolve host names in server addresses (`-dr` turns failures into warnings).
     pub resolve: bool,
     pub ignore_resolve_errors: bool,
+    /// What the HTTP keywords remember across lines.
+    http: HttpParseState,
 }
 
 /// Parses `files` in order and checks the result.
@@ -290,6 +323,7 @@ impl<'e> Parser<'e> {
             env,
             resolve: true,
             ignore_resolve_errors: false,
+            http: HttpParseState::default(),
         }
     }
 
@@ -323,6 +357,18 @@ impl<'e> Parser<'e> {
                 self.open_proxy(kw, w, file, line);
                 return;
             }
+            "http-errors" => {
+                let opened = http_kw::open_http_errors(
+                    &mut self.http,
+                    &mut self.cfg,
+                    &mut self.diags,
+                    w,
+                    file,
+                    line,
+                );
+                self.section = opened.map_or(Section::Skipped, Section::HttpErrors);
+                return;
+            }
             _ => {}
         }
         if UNSUPPORTED_SECTIONS.contains(&kw) {
@@ -344,6 +390,9 @@ impl<'e> Parser<'e> {
             ),
             Section::Skipped => {}
             Section::Global => self.global_kw(w, file, line),
+            Section::HttpErrors(i) => {
+                http_kw::http_errors_kw(&mut self.cfg, i, &mut self.diags, w, file, line)
+            }
             Section::Defaults(i) => {
                 if let Some(slot) = self.defaults.get_mut(i) {
                     let mut px = std::mem::take(slot);
@@ -397,8 +446,13 @@ impl<'e> Parser<'e> {
             self.diags
                 .alert(file, line, format!("'{kind}' : missing name for proxy."));
         }
+        let base_idx = match from {
+            Some(f) => self.defaults.iter().rposition(|d| d.name == f),
+            None if kind == "defaults" => None,
+            None => self.defaults.len().checked_sub(1),
+        };
         let base = match from {
-            Some(f) => match self.defaults.iter().rev().find(|d| d.name == f) {
+            Some(f) => match base_idx.and_then(|i| self.defaults.get(i)) {
                 Some(d) => d.clone(),
                 None => {
                     self.diags.alert(
@@ -438,6 +492,12 @@ impl<'e> Parser<'e> {
             "listen" => Cap { fe: true, be: true },
             _ => Cap::default(),
         };
+        self.http.section_opened();
+        if kind != "defaults" {
+            let (d, defaults) = (&mut self.diags, &self.defaults);
+            self.http
+                .inherit(d, defaults, base_idx, &mut px, file, line);
+        }
         if kind == "defaults" {
             self.defaults.push(px);
             self.section = Section::Defaults(self.defaults.len() - 1);
@@ -490,6 +550,9 @@ impl<'e> Parser<'e> {
         let kw = w.first().map_or("", String::as_str);
         let arg = w.get(1).map(|s| s.as_str());
         let g = &mut self.cfg.global;
+        if http_kw::global_kw(g, &mut self.diags, w, file, line) {
+            return;
+        }
         let need = |d: &mut Diags, what: &str| {
             d.alert(file, line, format!("'{kw}' expects {what} as an argument."))
         };
@@ -821,10 +884,13 @@ impl<'e> Parser<'e> {
             px.kind
         };
         let is_def = section == "defaults";
+        if http_kw::proxy_kw(&mut self.http, &mut self.diags, px, w, file, line) {
+            return;
+        }
         match kw {
             "mode" => match arg {
                 Some("tcp") => px.mode = Mode::Tcp,
-                Some("http") => self.diags.alert(file, line, "'mode http' is valid in HAProxy 2.6 but not supported yet by haproxy-rs (only 'mode tcp')"),
+                Some("http") => px.mode = Mode::Http,
                 Some("health") => self.diags.alert(file, line, "'mode health' doesn't exist anymore. Please use 'http-request return status 200' instead."),
                 _ => self.diags.alert(file, line, format!("unknown proxy mode '{}'.", arg.unwrap_or(""))),
             },
@@ -901,6 +967,8 @@ impl<'e> Parser<'e> {
                     "tunnel" => t.tunnel = ms,
                     "client-fin" => t.client_fin = ms,
                     "server-fin" => t.server_fin = ms,
+                    "http-request" => t.http_request = ms,
+                    "http-keep-alive" => t.http_keep_alive = ms,
                     _ => t.check = ms,
                 }
             }
@@ -1240,11 +1308,13 @@ impl<'e> Parser<'e> {
                     match v.parse::<u64>() {
                         Ok(n) if n <= 256 => d.weight = n as u32,
                         _ => {
-                            self.diags.list.push(super::diag::Diag {
-                                level: Level::Alert,
-                                place: None,
-                                msg: format!("[{file}:{line}] : {ctx} : weight of server {name} is not within 0 and 256 ({v})."),
-                            });
+                            self.diags.alert_bare(
+                                file,
+                                line,
+                                format!(
+                                    "{ctx} : weight of server {name} is not within 0 and 256 ({v})."
+                                ),
+                            );
                             return;
                         }
                     }
@@ -1279,6 +1349,21 @@ impl<'e> Parser<'e> {
                 "send-proxy" => d.send_proxy = true,
                 "send-proxy-v2" => d.send_proxy_v2 = true,
                 "no-send-proxy" => d.send_proxy = false,
+                "pool-max-conn" | "pool-purge-delay" => {
+                    idx += 1;
+                    let ctx = (!is_default).then_some(ctx.as_str());
+                    if !http_kw::server_kw(
+                        &mut self.diags,
+                        &mut d,
+                        ctx,
+                        o,
+                        val.as_deref(),
+                        file,
+                        line,
+                    ) {
+                        return;
+                    }
+                }
                 "init-addr" | "resolvers" | "resolve-prefer" | "cookie" | "observe"
                 | "on-error" | "error-limit" => {
                     idx += 1;
@@ -1310,8 +1395,6 @@ impl<'e> Parser<'e> {
                         "maxconn",
                         "proto",
                         "namespace",
-                        "pool-max-conn",
-                        "pool-purge-delay",
                         "tfo",
                         "usesrc",
                         "check-send-proxy",
@@ -1366,11 +1449,7 @@ impl<'e> Parser<'e> {
                         if let Some(s) = did_you_mean(other, &cands) {
                             msg.push_str(&format!("; did you mean '{s}' maybe ?"));
                         }
-                        self.diags.list.push(super::diag::Diag {
-                            level: Level::Alert,
-                            place: None,
-                            msg: format!("[{file}:{line}] : {msg}"),
-                        });
+                        self.diags.alert_bare(file, line, msg);
                     }
                     return;
                 }
@@ -1397,10 +1476,14 @@ impl<'e> Parser<'e> {
         px.servers.push(srv);
     }
 
-    /// Post-parse checks: references, missing timeouts, listeners.
+    /// Post-parse checks: references, missing timeouts, listeners, HTTP
+    /// settings (see `http_post`), in HAProxy's order for each proxy.
     pub fn check(&mut self) {
         let n = self.cfg.proxies.len();
         for i in 0..n {
+            if let Some(px) = self.cfg.proxies.get_mut(i).filter(|p| !p.disabled) {
+                http_post::check_proxy_pre(px, &mut self.diags);
+            }
             let Some(px) = self.cfg.proxies.get(i) else {
                 continue;
             };
@@ -1410,18 +1493,6 @@ impl<'e> Parser<'e> {
             }
             if px.cap.fe && px.binds.is_empty() {
                 self.diags.global(Level::Warning, format!("{kind} '{name}' has no 'bind' directive. Please declare it as a backend if this was intended."));
-            }
-            let t = px.timeouts;
-            if px.mode == Mode::Tcp
-                && (px.cap.fe && t.client == 0 || px.cap.be && (t.connect == 0 || t.server == 0))
-            {
-                self.diags.global(
-                    Level::Warning,
-                    format!(
-                        "missing timeouts for {} '{name}'.\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'."
-                        , if kind == "listen" { "proxy" } else { kind }
-                    ),
-                );
             }
             let mut refs: Vec<(&str, String)> = Vec::new();
             if let Some((b, _)) = &px.default_backend {
@@ -1439,13 +1510,25 @@ impl<'e> Parser<'e> {
                 // HAProxy accepts it; connections are then closed with no backend.
             }
             for (what, b) in refs {
-                match self.cfg.find_backend(&b) {
-                    None => self.diags.global(Level::Alert, format!("Proxy '{name}': unable to find required {what}: '{b}'.")),
-                    Some(j) if self.cfg.proxies.get(j).map(|p| p.mode) != self.cfg.proxies.get(i).map(|p| p.mode) => self.diags.global(
+                match self
+                    .cfg
+                    .find_backend(&b)
+                    .and_then(|j| self.cfg.proxies.get(j))
+                {
+                    None => self.diags.global(
                         Level::Alert,
-                        format!("{kind} '{name}' : can't switch to backend '{b}' with a different mode."),
+                        format!("Proxy '{name}': unable to find required {what}: '{b}'."),
                     ),
-                    Some(_) => {}
+                    Some(be) => {
+                        let how = if what == "default_backend" {
+                            "as its default backend"
+                        } else {
+                            "in a 'use_backend' rule"
+                        };
+                        if let Some(msg) = http_post::switch_mode_alert(px, be, how) {
+                            self.diags.global(Level::Alert, msg);
+                        }
+                    }
                 }
             }
             if px.cap.fe
@@ -1454,6 +1537,19 @@ impl<'e> Parser<'e> {
                 && !px.servers.is_empty()
             {
                 // listen with servers and switching rules: both are valid.
+            }
+            let t = px.timeouts;
+            if px.cap.fe && t.client == 0 || px.cap.be && (t.connect == 0 || t.server == 0) {
+                self.diags.global(
+                    Level::Warning,
+                    format!(
+                        "missing timeouts for {} '{name}'.\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'."
+                        , if kind == "listen" { "proxy" } else { kind }
+                    ),
+                );
+            }
+            if let Some(px) = self.cfg.proxies.get_mut(i) {
+                http_post::check_proxy_post(px, &self.cfg.global, &mut self.diags);
             }
         }
         for px in &self.cfg.proxies {
@@ -1477,6 +1573,7 @@ impl<'e> Parser<'e> {
                 );
             }
         }
+        http_post::check_errors(&mut self.cfg, &mut self.diags);
         if self.cfg.global.nbthread == 0 {
             self.cfg.global.nbthread = 1;
         }
@@ -1619,14 +1716,12 @@ mod tests {
 
     #[test]
     fn unimplemented_haproxy_keyword_is_named() {
-        let (_, d) = parse("backend b\n  http-request deny\n  option httpchk\n");
+        // `http-request deny` is parsed since `mode http`; `set-var` is not.
+        let (_, d) = parse("backend b\n  http-request set-var(txn.x) str(a)\n  option httpchk\n");
         assert_eq!(d.alerts(), 2);
-        assert!(
-            d.list[0]
-                .msg
-                .contains("'http-request' is a valid HAProxy 2.6 keyword"),
-            "{:?}",
-            d.list
+        assert_eq!(
+            d.list[0].msg,
+            "'http-request set-var' is valid in HAProxy 2.6 but not supported yet by haproxy-rs",
         );
         assert!(d.list[1].msg.contains("'option httpchk'"), "{:?}", d.list);
     }

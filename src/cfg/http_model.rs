@@ -1,0 +1,257 @@
+//! The HTTP part of the typed configuration: what `mode http` proxies read
+//! (configuration.txt 4 and 4.2). Produced by `http_kw` / `http_rules`,
+//! re-exported by `model`, consumed by the HTTP analysers.
+//!
+//! Invariants after `Parser::check`:
+//! * `HttpCfg::errorfiles` holds no `ErrorSource::Section`: each `errorfiles
+//!   <name> [<code> ...]` was expanded into `File` entries from its
+//!   `http-errors` section, in place. Later entries win for a given code.
+//! * `req_rules` / `res_rules` hold only rules that always apply: a rule
+//!   with `if FALSE` / `unless TRUE` was dropped at parse time.
+//! * Strings that HAProxy evaluates as log-format (header values, redirect
+//!   targets, `lf-string`, `log-format`) are kept raw, as written after the
+//!   tokenizer's quoting and escaping.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+/// How client and server connections live across transactions
+/// (configuration.txt 4, "option http-keep-alive / http-server-close /
+/// httpclose"). The last of the three options wins; `no option X` goes back
+/// to `KeepAlive` only when X is the current mode, as HAProxy 2.6 does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HttpConnMode {
+    #[default]
+    KeepAlive,
+    ServerClose,
+    Close,
+}
+
+/// `http-reuse { never | safe | aggressive | always }`, default `safe`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HttpReuse {
+    Never,
+    #[default]
+    Safe,
+    Aggressive,
+    Always,
+}
+
+/// `option forwardfor [except <net>] [header <name>] [if-none]`.
+#[derive(Debug, Clone)]
+pub struct ForwardFor {
+    /// Source network for which no header is added (address, prefix length).
+    pub except: Option<(IpAddr, u8)>,
+    pub header: String,
+    /// Add the header only when the request has none.
+    pub if_none: bool,
+}
+
+impl Default for ForwardFor {
+    fn default() -> Self {
+        ForwardFor {
+            except: None,
+            header: "X-Forwarded-For".to_string(),
+            if_none: false,
+        }
+    }
+}
+
+/// `option originalto [except <net>] [header <name>]`.
+#[derive(Debug, Clone)]
+pub struct OriginalTo {
+    /// Destination network for which no header is added.
+    pub except: Option<(IpAddr, u8)>,
+    pub header: String,
+}
+
+impl Default for OriginalTo {
+    fn default() -> Self {
+        OriginalTo {
+            except: None,
+            header: "X-Original-To".to_string(),
+        }
+    }
+}
+
+/// `capture request|response header <name> len <n>` and `capture cookie`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capture {
+    pub name: String,
+    /// Most bytes kept (a cookie capture is cut to 63 by the checks).
+    pub len: usize,
+}
+
+/// Where an error response comes from (`errorfile`, `errorloc*`,
+/// `errorfiles`, `http-error`).
+#[derive(Debug, Clone)]
+pub enum ErrorSource {
+    /// `errorfile <code> <file>`: a full HTTP response, checked at parse time.
+    File(PathBuf),
+    /// `errorloc` / `errorloc302 <code> <url>`: a 302 to the URL.
+    Loc302(String),
+    /// `errorloc303 <code> <url>`: a 303 to the URL.
+    Loc303(String),
+    /// `errorfiles <name> [<code> ...]` before `check` expands it (code 0 in
+    /// the list means "every code of the section").
+    Section(String),
+    /// `http-error status <code> [content-type <t>] [<body>] [hdr <n> <v>]*`:
+    /// a reply built like `http-request return`.
+    Reply {
+        content_type: Option<String>,
+        body: ReturnBody,
+        hdrs: Vec<(String, String)>,
+    },
+}
+
+/// The kind of an `http-request redirect` (configuration.txt 4.2, redirect).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedirectKind {
+    Location,
+    Prefix,
+    Scheme,
+}
+
+/// The payload of a `return` reply (or of an `http-error`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReturnBody {
+    /// No payload: an empty response with the status only.
+    None,
+    /// `string <str>`: raw payload.
+    String(String),
+    /// `file <file>`: raw payload read from the file (checked readable).
+    File(PathBuf),
+    /// `errorfile <file>`: a full HTTP response (checked at parse time).
+    ErrorFile(PathBuf),
+    /// `lf-string <fmt>`: payload evaluated as a log-format string.
+    LfString(String),
+    /// `lf-file <file>`: the file's content evaluated as a log-format string.
+    LfFile(PathBuf),
+    /// `errorfiles <name>`: the response for the status from that
+    /// `http-errors` section (kept by name; see `Config::http_errors`).
+    ErrorFiles(String),
+    /// `default-errorfiles`: the proxy's own error response for the status.
+    DefaultErrorFiles,
+}
+
+/// One `http-request` / `http-response` rule (configuration.txt 4.2).
+/// Conditions are not kept: only unconditional rules reach the model (see
+/// the module invariants). The ACL work will add a condition beside it.
+#[derive(Debug, Clone)]
+pub enum HttpAction {
+    SetHeader {
+        name: String,
+        value: String,
+    },
+    AddHeader {
+        name: String,
+        value: String,
+    },
+    /// Exact (case-insensitive) name match only: `-m str` or no `-m`.
+    DelHeader {
+        name: String,
+    },
+    ReplaceHeader {
+        name: String,
+        regex: String,
+        replace: String,
+    },
+    ReplaceValue {
+        name: String,
+        regex: String,
+        replace: String,
+    },
+    SetPath(String),
+    SetQuery(String),
+    SetUri(String),
+    SetMethod(String),
+    Redirect {
+        kind: RedirectKind,
+        target: String,
+        /// 301, 302 (default), 303, 307 or 308.
+        code: u16,
+        drop_query: bool,
+        append_slash: bool,
+    },
+    Return {
+        /// 200..=599, default 200.
+        status: u16,
+        content_type: Option<String>,
+        body: ReturnBody,
+        hdrs: Vec<(String, String)>,
+    },
+    /// Default 403 for `http-request`, 502 for `http-response` (as 2.6).
+    Deny {
+        status: u16,
+    },
+    Allow,
+    /// Default 500.
+    Tarpit {
+        status: u16,
+    },
+}
+
+impl HttpAction {
+    /// Whether no later rule of the same list is evaluated after this one.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            HttpAction::Redirect { .. }
+                | HttpAction::Return { .. }
+                | HttpAction::Deny { .. }
+                | HttpAction::Allow
+                | HttpAction::Tarpit { .. }
+        )
+    }
+}
+
+/// The HTTP settings of a proxy.
+#[derive(Debug, Clone, Default)]
+pub struct HttpCfg {
+    pub conn_mode: HttpConnMode,
+    pub pretend_keepalive: bool,
+    /// `Some(false)`: `option httplog`; `Some(true)`: `option httplog clf`.
+    /// At most one of `httplog`, `log_format` and `ProxyOpts::tcplog` is set.
+    pub httplog: Option<bool>,
+    pub forwardfor: Option<ForwardFor>,
+    pub originalto: Option<OriginalTo>,
+    pub abortonclose: bool,
+    /// `option http-buffer-request`.
+    pub buffer_request: bool,
+    pub ignore_probes: bool,
+    pub dontlog_normal: bool,
+    pub accept_invalid_req: bool,
+    pub accept_invalid_res: bool,
+    pub reuse: HttpReuse,
+    pub monitor_uri: Option<String>,
+    /// `capture request header <name> len <n>`, in order.
+    pub req_captures: Vec<Capture>,
+    pub res_captures: Vec<Capture>,
+    /// `capture cookie <name> len <n>` (the last one wins).
+    pub cookie_capture: Option<Capture>,
+    /// In order; for one code the last entry wins.
+    pub errorfiles: Vec<(u16, ErrorSource)>,
+    /// `http-request` rules, in order (those of the `defaults` section first).
+    pub req_rules: Vec<HttpAction>,
+    /// `http-response` rules, in order.
+    pub res_rules: Vec<HttpAction>,
+    /// `log-format <string>`, raw.
+    pub log_format: Option<String>,
+    /// `http-request wait-for-body time <t> [at-least <n>]`: (ms, bytes).
+    pub wait_for_body: Option<(u32, Option<u64>)>,
+    /// Where some of the above were written (HAProxy's `px->conf`).
+    pub conf: HttpConfPlaces,
+}
+
+/// Where some HTTP settings were written, for the post-parse diagnostics
+/// that cite a `file:line`. Copied from `defaults` with the settings.
+#[derive(Debug, Clone, Default)]
+pub struct HttpConfPlaces {
+    /// The log format in force: `option httplog`, `option tcplog` or
+    /// `log-format`.
+    pub log_format: Option<(String, usize)>,
+    /// One entry per `HttpCfg::errorfiles` entry (same index): the
+    /// `errorfiles` line of a `Section` entry, None for the others.
+    pub errorfiles: Vec<Option<(String, usize)>>,
+}

@@ -1,0 +1,770 @@
+//! `http-request` / `http-response` rules, `http-error`, and the replies and
+//! error files they share (configuration.txt 4.2 "http-request",
+//! "http-response", "http-error"; 3.8 "HTTP-errors").
+//!
+//! A rule line is `<http-request|http-response> <action> [args] [if|unless
+//! <cond>]`. The action is looked up first: unknown to HAProxy 2.6 gives its
+//! "expects ... but got" alert; known to 2.6 but not implemented gives the
+//! haproxy-rs "not supported yet" alert. The action then reads its
+//! arguments, and whatever follows must be a condition. Conditions are
+//! evaluated by the HTTP analysers once ACLs exist; until then only `if` /
+//! `unless` followed by exactly `TRUE` or `FALSE` is accepted and resolved
+//! here (a rule that never applies is dropped, as `use_backend` does).
+//!
+//! Log-format strings (header values, redirect targets, `lf-string`) are
+//! kept raw; they are not checked here (HAProxy 2.6 refuses a bad `%[...]`
+//! expression at parse time, haproxy-rs will when the analysers evaluate
+//! them). Regexes get a structural check only (see `http_syntax`).
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use super::diag::Diags;
+use super::http_model::*;
+use super::http_syntax::{check_errorfile, check_regex};
+use super::model::ProxyCfg;
+use super::suggest::did_you_mean;
+use super::units::{TimeError, parse_size, parse_time};
+use std::path::PathBuf;
+
+/// Status codes HAProxy 2.6 has a built-in error message for: the only
+/// ones `errorfile`, `errorloc`, `errorfiles` and `http-error` accept.
+pub const HANDLED_CODES: &[u16] = &[
+    200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 421, 422, 425, 429, 500, 501, 502, 503, 504,
+];
+
+/// Every `http-request` action of HAProxy 2.6 (as its own alert lists them;
+/// `(*)` marks a prefix: `set-var(txn.x)`, `track-sc0`).
+#[rustfmt::skip]
+const REQ_ACTIONS_26: &[&str] = &[
+    "wait-for-handshake", "ot-group", "set-log-level", "set-nice", "use-service", "sc-inc-gpc(*)",
+    "sc-inc-gpc0(*)", "sc-inc-gpc1(*)", "sc-set-gpt(*)", "sc-set-gpt0(*)", "send-spoe-group",
+    "do-resolve(*)", "cache-use", "add-acl(*)", "add-header", "allow", "auth", "capture",
+    "del-acl(*)", "del-header", "del-map(*)", "deny", "disable-l7-retry", "early-hint",
+    "normalize-uri", "redirect", "reject", "replace-header", "replace-path", "replace-pathq",
+    "replace-uri", "replace-value", "return", "set-header", "set-map(*)", "set-method", "set-path",
+    "set-pathq", "set-query", "set-uri", "strict-mode", "tarpit", "track-sc(*)", "set-timeout",
+    "wait-for-body", "set-var-fmt(*)", "set-var(*)", "unset-var(*)", "set-dst", "set-dst-port",
+    "set-mark", "set-src", "set-src-port", "set-tos", "silent-drop", "set-priority-class",
+    "set-priority-offset",
+];
+
+/// Every `http-response` action of HAProxy 2.6.
+#[rustfmt::skip]
+const RES_ACTIONS_26: &[&str] = &[
+    "ot-group", "set-log-level", "set-nice", "sc-inc-gpc(*)", "sc-inc-gpc0(*)", "sc-inc-gpc1(*)",
+    "sc-set-gpt(*)", "sc-set-gpt0(*)", "send-spoe-group", "cache-store", "add-acl(*)",
+    "add-header", "allow", "capture", "del-acl(*)", "del-header", "del-map(*)", "deny", "redirect",
+    "replace-header", "replace-value", "return", "set-header", "set-map(*)", "set-status",
+    "strict-mode", "track-sc(*)", "wait-for-body", "set-var-fmt(*)", "set-var(*)", "unset-var(*)",
+    "set-mark", "set-tos", "silent-drop",
+];
+
+/// The actions haproxy-rs implements.
+#[rustfmt::skip]
+const REQ_ACTIONS_RS: &[&str] = &[
+    "set-header", "add-header", "del-header", "replace-header", "replace-value", "set-path",
+    "set-query", "set-uri", "set-method", "redirect", "return", "deny", "allow", "tarpit",
+    "wait-for-body",
+];
+#[rustfmt::skip]
+const RES_ACTIONS_RS: &[&str] = &[
+    "set-header", "add-header", "del-header", "replace-header", "replace-value", "redirect",
+    "return", "deny", "allow",
+];
+
+/// Which rule list a line feeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleDir {
+    Req,
+    Res,
+}
+
+impl RuleDir {
+    /// The keyword: `http-request` or `http-response`.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            RuleDir::Req => "http-request",
+            RuleDir::Res => "http-response",
+        }
+    }
+}
+
+/// Why an action's arguments were refused.
+enum ArgErr {
+    /// HAProxy 2.6 refuses them too: its message, without the context.
+    Invalid(String),
+    /// Valid in 2.6, not implemented: the complete haproxy-rs message.
+    Unsupported(String),
+}
+
+/// What a rule line turned into.
+enum Parsed {
+    Action(HttpAction),
+    WaitForBody(u32, Option<u64>),
+}
+
+/// How a proxy is named in messages: `frontend`, `backend`, `defaults`, and
+/// `proxy` for a `listen` section (HAProxy's `proxy_type_str`).
+pub fn px_kind(px: &ProxyCfg) -> &'static str {
+    match px.kind {
+        "listen" => "proxy",
+        "" => "defaults",
+        k => k,
+    }
+}
+
+/// C's `atol()` on a word: optional blanks and sign, then digits; what
+/// follows is ignored, no digit reads 0. Saturates at the `i64` bounds.
+pub fn atol(s: &str) -> i64 {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    let (neg, t) = match t.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let v = t.bytes().take_while(u8::is_ascii_digit).fold(0i64, |v, b| {
+        v.saturating_mul(10).saturating_add(i64::from(b - b'0'))
+    });
+    if neg { -v } else { v }
+}
+
+/// A word that is present and not empty (HAProxy treats `""` as missing).
+fn arg(w: &[String], i: usize) -> Option<&str> {
+    w.get(i).map(String::as_str).filter(|s| !s.is_empty())
+}
+
+fn is_cond(w: Option<&String>) -> bool {
+    matches!(w.map(String::as_str), Some("if" | "unless"))
+}
+
+/// Whether `word` names an action of `list` (exactly, or by the prefix of a
+/// `(*)` entry).
+fn in_list(list: &[&str], word: &str) -> bool {
+    list.iter().any(|k| match k.strip_suffix("(*)") {
+        Some(prefix) => word.starts_with(prefix),
+        None => *k == word,
+    })
+}
+
+/// Parses one `http-request` / `http-response` line of `px` into its rule
+/// list (or `wait_for_body`). `prev_final` says whether the previous rule
+/// of this list in this section is final with no condition; it is updated.
+/// Every problem is reported in `d`; a refused line changes nothing.
+pub fn parse_rule(
+    dir: RuleDir,
+    prev_final: &mut bool,
+    d: &mut Diags,
+    px: &mut ProxyCfg,
+    w: &[String],
+    file: &str,
+    line: usize,
+) {
+    let kw = dir.keyword();
+    if px.kind == "defaults" && px.name.is_empty() {
+        d.alert(
+            file,
+            line,
+            format!("'{kw}' not allowed in anonymous 'defaults' section."),
+        );
+        return;
+    }
+    let (all, ours) = match dir {
+        RuleDir::Req => (REQ_ACTIONS_26, REQ_ACTIONS_RS),
+        RuleDir::Res => (RES_ACTIONS_26, RES_ACTIONS_RS),
+    };
+    let action = w.get(1).map_or("", String::as_str);
+    if !in_list(all, action) {
+        let list: Vec<String> = all.iter().map(|a| format!("'{a}', ")).collect();
+        let mut msg = if action.is_empty() {
+            format!(
+                "'{kw}' expects {}but got '' (missing argument).",
+                list.concat()
+            )
+        } else {
+            format!("'{kw}' expects {}but got '{action}'.", list.concat())
+        };
+        let names: Vec<&str> = all
+            .iter()
+            .map(|a| a.strip_suffix("(*)").unwrap_or(a))
+            .collect();
+        if !action.is_empty()
+            && let Some(s) = did_you_mean(action, &names)
+        {
+            msg.push_str(&format!(" Did you mean '{s}' maybe ?"));
+        }
+        d.alert_tight(file, line, msg);
+        return;
+    }
+    if !ours.contains(&action) {
+        let name = action.split('(').next().unwrap_or(action);
+        d.alert(
+            file,
+            line,
+            format!("'{kw} {name}' is valid in HAProxy 2.6 but not supported yet by haproxy-rs"),
+        );
+        return;
+    }
+    let mut warnings = Vec::new();
+    let (parsed, next) = match parse_action(dir, action, w, &mut warnings) {
+        Ok(x) => x,
+        Err(ArgErr::Invalid(m)) => {
+            d.alert(
+                file,
+                line,
+                format!(
+                    "error detected in {} '{}' while parsing '{kw} {action}' rule : {m}.",
+                    px_kind(px),
+                    px.name
+                ),
+            );
+            return;
+        }
+        Err(ArgErr::Unsupported(m)) => {
+            d.alert(file, line, m);
+            return;
+        }
+    };
+    // None: no condition; Some(b): `if|unless TRUE|FALSE`, resolved to b.
+    let rest = w.get(next..).unwrap_or_default();
+    let applies = match rest {
+        [] => None,
+        [c, v] if is_cond(Some(c)) && matches!(v.as_str(), "TRUE" | "FALSE") => {
+            Some((c == "if") == (v == "TRUE"))
+        }
+        [c, ..] if is_cond(Some(c)) => {
+            d.alert(
+                file,
+                line,
+                format!("'{kw} {action}' with ACL conditions is valid in HAProxy 2.6 but not supported yet by haproxy-rs (only 'if TRUE'/'if FALSE'/'unless TRUE'/'unless FALSE')"),
+            );
+            return;
+        }
+        [other, ..] => {
+            d.alert_tight(
+                file,
+                line,
+                format!("'{kw} {action}' expects either 'if' or 'unless' followed by a condition but found '{other}'."),
+            );
+            return;
+        }
+    };
+    for m in warnings {
+        d.warn(file, line, m);
+    }
+    if *prev_final {
+        d.warn_tight(
+            file,
+            line,
+            format!(
+                "previous '{kw}' action is final and has no condition attached, further entries are NOOP."
+            ),
+        );
+    }
+    let h = &mut px.http;
+    match parsed {
+        Parsed::Action(a) => {
+            *prev_final = applies.is_none() && a.is_final();
+            if applies != Some(false) {
+                match dir {
+                    RuleDir::Req => h.req_rules.push(a),
+                    RuleDir::Res => h.res_rules.push(a),
+                }
+            }
+        }
+        Parsed::WaitForBody(ms, at_least) => {
+            *prev_final = false;
+            if applies != Some(false) {
+                h.wait_for_body = Some((ms, at_least));
+            }
+        }
+    }
+}
+
+/// Reads the arguments of `action` (from word 2); returns what it built
+/// and the index of the first word after them.
+fn parse_action(
+    dir: RuleDir,
+    action: &str,
+    w: &[String],
+    warnings: &mut Vec<String>,
+) -> Result<(Parsed, usize), ArgErr> {
+    let inv = |m: &str| ArgErr::Invalid(m.to_string());
+    let (parsed, next) = match action {
+        "set-header" | "add-header" => {
+            let (Some(name), Some(value)) = (arg(w, 2), arg(w, 3)) else {
+                return Err(inv("expects exactly 2 arguments"));
+            };
+            let (name, value) = (name.to_string(), value.to_string());
+            let a = if action == "set-header" {
+                HttpAction::SetHeader { name, value }
+            } else {
+                HttpAction::AddHeader { name, value }
+            };
+            (Parsed::Action(a), 4)
+        }
+        "del-header" => {
+            let Some(name) = arg(w, 2) else {
+                return Err(inv("expects at least 1 argument"));
+            };
+            let mut next = 3;
+            if w.get(3).map(String::as_str) == Some("-m") {
+                let Some(meth) = arg(w, 4) else {
+                    return Err(inv("-m flag expects exactly 1 argument"));
+                };
+                match meth {
+                    "str" => {}
+                    "beg" | "end" | "sub" | "reg" => {
+                        return Err(ArgErr::Unsupported(format!(
+                            "'{} del-header -m {meth}' is valid in HAProxy 2.6 but not supported yet by haproxy-rs (only '-m str')",
+                            dir.keyword()
+                        )));
+                    }
+                    _ => {
+                        return Err(ArgErr::Invalid(format!(
+                            "-m with unsupported matching method '{meth}'"
+                        )));
+                    }
+                }
+                next = 5;
+            }
+            let a = HttpAction::DelHeader {
+                name: name.to_string(),
+            };
+            (Parsed::Action(a), next)
+        }
+        "replace-header" | "replace-value" => {
+            let (Some(name), Some(regex), Some(replace)) = (arg(w, 2), arg(w, 3), arg(w, 4)) else {
+                return Err(inv("expects exactly 3 arguments"));
+            };
+            check_regex(regex).map_err(ArgErr::Invalid)?;
+            let (name, regex, replace) = (name.to_string(), regex.to_string(), replace.to_string());
+            let a = if action == "replace-header" {
+                HttpAction::ReplaceHeader {
+                    name,
+                    regex,
+                    replace,
+                }
+            } else {
+                HttpAction::ReplaceValue {
+                    name,
+                    regex,
+                    replace,
+                }
+            };
+            (Parsed::Action(a), 5)
+        }
+        "set-path" | "set-query" | "set-uri" | "set-method" => {
+            // The format is the one word before the condition.
+            let n = w.iter().skip(2).take_while(|x| !is_cond(Some(x))).count();
+            let Some(fmt) = arg(w, 2).filter(|_| n == 1) else {
+                return Err(inv("expects exactly 1 argument <format>"));
+            };
+            let fmt = fmt.to_string();
+            let a = match action {
+                "set-path" => HttpAction::SetPath(fmt),
+                "set-query" => HttpAction::SetQuery(fmt),
+                "set-uri" => HttpAction::SetUri(fmt),
+                _ => HttpAction::SetMethod(fmt),
+            };
+            (Parsed::Action(a), 3)
+        }
+        "redirect" => return parse_redirect(dir, w),
+        "allow" => (Parsed::Action(HttpAction::Allow), 2),
+        "return" | "deny" | "tarpit" => {
+            let default = match (action, dir) {
+                ("return", _) => 200,
+                ("tarpit", _) => 500,
+                (_, RuleDir::Req) => 403,
+                (_, RuleDir::Res) => 502,
+            };
+            let deny_like = action != "return";
+            let (r, next) = parse_reply(w, 2, default, deny_like).map_err(ArgErr::Invalid)?;
+            if deny_like {
+                if let Some(k) = r.custom() {
+                    return Err(ArgErr::Unsupported(format!(
+                        "'{} {action}' with a custom reply ('{k}') is valid in HAProxy 2.6 but not supported yet by haproxy-rs (only [deny_status <code>] [default-errorfiles])",
+                        dir.keyword()
+                    )));
+                }
+                let a = if action == "deny" {
+                    HttpAction::Deny { status: r.status }
+                } else {
+                    HttpAction::Tarpit { status: r.status }
+                };
+                (Parsed::Action(a), next)
+            } else {
+                warnings.extend(r.warnings);
+                let a = HttpAction::Return {
+                    status: r.status,
+                    content_type: r.content_type,
+                    body: r.body,
+                    hdrs: r.hdrs,
+                };
+                (Parsed::Action(a), next)
+            }
+        }
+        _ => return parse_wait_for_body(w),
+    };
+    Ok((parsed, next))
+}
+
+/// `redirect {location|prefix|scheme} <target> [code <n>] [drop-query]
+/// [append-slash]` (configuration.txt 4.2, redirect).
+fn parse_redirect(dir: RuleDir, w: &[String]) -> Result<(Parsed, usize), ArgErr> {
+    let mut i = 2;
+    let mut target: Option<(RedirectKind, String)> = None;
+    let mut code = 302;
+    let (mut drop_query, mut append_slash) = (false, false);
+    while let Some(a) = w.get(i).filter(|x| !is_cond(Some(x))) {
+        let a = a.as_str();
+        match a {
+            "location" | "prefix" | "scheme" | "code" | "set-cookie" | "clear-cookie" => {
+                let Some(v) = arg(w, i + 1) else {
+                    return Err(ArgErr::Invalid(format!("missing argument for '{a}'")));
+                };
+                match a {
+                    "location" => target = Some((RedirectKind::Location, v.to_string())),
+                    "prefix" => target = Some((RedirectKind::Prefix, v.to_string())),
+                    "scheme" => target = Some((RedirectKind::Scheme, v.to_string())),
+                    "code" => {
+                        code = match atol(v) {
+                            c @ (301 | 302 | 303 | 307 | 308) => c as u16,
+                            _ => {
+                                return Err(ArgErr::Invalid(format!(
+                                    "'code': unsupported HTTP code '{v}' (must be one of 301, 302, 303, 307 or 308)"
+                                )));
+                            }
+                        }
+                    }
+                    _ => return Err(redirect_unsupported(dir, a)),
+                }
+                i += 2;
+            }
+            "drop-query" => {
+                drop_query = true;
+                i += 1;
+            }
+            "append-slash" => {
+                append_slash = true;
+                i += 1;
+            }
+            "ignore-empty" => return Err(redirect_unsupported(dir, a)),
+            other => {
+                return Err(ArgErr::Invalid(format!(
+                    "expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query', 'ignore-empty' or 'append-slash' (was '{other}')"
+                )));
+            }
+        }
+    }
+    let Some((kind, target)) = target else {
+        return Err(ArgErr::Invalid(
+            "redirection type expected ('prefix', 'location', or 'scheme')".to_string(),
+        ));
+    };
+    if dir == RuleDir::Res && kind != RedirectKind::Location {
+        return Err(ArgErr::Invalid(
+            "response only supports redirect type 'location'".to_string(),
+        ));
+    }
+    let a = HttpAction::Redirect {
+        kind,
+        target,
+        code,
+        drop_query,
+        append_slash,
+    };
+    Ok((Parsed::Action(a), i))
+}
+
+fn redirect_unsupported(dir: RuleDir, opt: &str) -> ArgErr {
+    ArgErr::Unsupported(format!(
+        "'{} redirect' option '{opt}' is valid in HAProxy 2.6 but not supported yet by haproxy-rs",
+        dir.keyword()
+    ))
+}
+
+/// `wait-for-body time <time> [at-least <bytes>]`.
+fn parse_wait_for_body(w: &[String]) -> Result<(Parsed, usize), ArgErr> {
+    let mut i = 2;
+    let (mut time, mut at_least) = (None, None);
+    loop {
+        match w.get(i).map(String::as_str) {
+            Some("time") => {
+                let Some(v) = arg(w, i + 1) else {
+                    return Err(ArgErr::Invalid("missing argument for 'time'".into()));
+                };
+                time = Some(match parse_time(v, 1) {
+                    Ok((ms, _)) => ms,
+                    Err(TimeError::Overflow) => {
+                        return Err(ArgErr::Invalid(
+                            "time overflow (maximum value is 2147483647 ms or ~24.8 days)".into(),
+                        ));
+                    }
+                    Err(e) => return Err(ArgErr::Invalid(e.to_string())),
+                });
+            }
+            Some("at-least") => {
+                let Some(v) = arg(w, i + 1) else {
+                    return Err(ArgErr::Invalid("missing argument for 'at-least'".into()));
+                };
+                // 0 means "no minimum", as no `at-least` at all.
+                at_least = Some(parse_size(v).map_err(ArgErr::Invalid)?).filter(|&n| n > 0);
+            }
+            _ => break,
+        }
+        i += 2;
+    }
+    let Some(ms) = time else {
+        return Err(ArgErr::Invalid(
+            "expects time <time> [ at-least <bytes> ]".into(),
+        ));
+    };
+    Ok((Parsed::WaitForBody(ms, at_least), i))
+}
+
+/// A parsed reply: `[status <code>] [content-type <type>] [<body>]
+/// [hdr <name> <fmt>]*` (configuration.txt 4.2, http-request return).
+pub struct Reply {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: ReturnBody,
+    pub hdrs: Vec<(String, String)>,
+    /// HAProxy's warnings about ignored parts (already removed above).
+    pub warnings: Vec<String>,
+    /// An argument that makes a `deny` / `tarpit` reply more than "the
+    /// error file for a status" (see [`Reply::custom`]).
+    custom: Option<String>,
+}
+
+impl Reply {
+    /// For `deny` / `tarpit`: None when the reply is the proxy's error file
+    /// for the status (no argument, `deny_status <code>`,
+    /// `default-errorfiles`); else the first argument that customizes it.
+    /// `status <code>` alone customizes it: HAProxy 2.6 then sends an empty
+    /// response, not the error file.
+    pub fn custom(&self) -> Option<&str> {
+        self.custom.as_deref()
+    }
+}
+
+/// Reads a reply from word `i`; `deny_like` accepts `deny_status` and
+/// implies `default-errorfiles` as `deny` / `tarpit` do. Stops at the first
+/// word that is not a reply argument and returns its index. An error is
+/// HAProxy's message without context and final period.
+pub fn parse_reply(
+    w: &[String],
+    mut i: usize,
+    default_status: u16,
+    deny_like: bool,
+) -> Result<(Reply, usize), String> {
+    let mut status = (default_status, false);
+    let mut content_type = None;
+    let mut body_kw: Option<(&str, String)> = None;
+    let mut hdrs = Vec::new();
+    let mut plain_status = false;
+    while let Some(a) = w.get(i).map(String::as_str) {
+        match a {
+            "status" | "deny_status" if a == "status" || deny_like => {
+                let Some(v) = arg(w, i + 1) else {
+                    return Err("'status' expects <status_code> as argument".into());
+                };
+                let code = atol(v);
+                if !(200..=599).contains(&code) {
+                    return Err(format!("Unexpected status code '{code}'"));
+                }
+                status = (code as u16, true);
+                plain_status |= a == "status";
+                i += 2;
+            }
+            "content-type" => {
+                let Some(v) = arg(w, i + 1) else {
+                    return Err("'content-type' expects <ctype> as argument".into());
+                };
+                content_type = Some(v.to_string());
+                i += 2;
+            }
+            "default-errorfiles" | "errorfile" | "errorfiles" | "file" | "lf-file" | "string"
+            | "lf-string" => {
+                if let Some((prev, _)) = &body_kw {
+                    return Err(format!(
+                        "unexpected '{a}' argument, '{prev}' already defined"
+                    ));
+                }
+                if a == "default-errorfiles" {
+                    body_kw = Some((a, String::new()));
+                    i += 1;
+                    continue;
+                }
+                let Some(v) = arg(w, i + 1) else {
+                    let what = match a {
+                        "errorfiles" => "name",
+                        "file" | "lf-file" => "file",
+                        "string" => "str",
+                        _ => "fmt",
+                    };
+                    return Err(format!("'{a}' expects <{what}> as argument"));
+                };
+                body_kw = Some((a, v.to_string()));
+                i += 2;
+            }
+            "hdr" => {
+                let (Some(n), Some(v)) = (arg(w, i + 1), arg(w, i + 2)) else {
+                    return Err("'hdr' expects <name> and <value> as arguments".into());
+                };
+                hdrs.push((n.to_string(), v.to_string()));
+                i += 3;
+            }
+            _ => break,
+        }
+    }
+    // What makes a deny-like reply more than the error file for a status.
+    let custom = if content_type.is_some() {
+        Some("content-type".to_string())
+    } else if !hdrs.is_empty() {
+        Some("hdr".to_string())
+    } else {
+        match &body_kw {
+            Some(("default-errorfiles", _)) => None,
+            Some((k, _)) => Some(k.to_string()),
+            None if plain_status => Some("status".to_string()),
+            None => None,
+        }
+    };
+    // What the payload is, and whether it is empty.
+    let (body, empty) = match body_kw {
+        None if deny_like && custom.is_none() => (ReturnBody::DefaultErrorFiles, true),
+        None => (ReturnBody::None, true),
+        Some(("default-errorfiles", _)) => {
+            if status.1 && !HANDLED_CODES.contains(&status.0) {
+                return Err(format!(
+                    "status code '{}' not handled by default with 'default-errorfiles' argument.",
+                    status.0
+                ));
+            }
+            (ReturnBody::DefaultErrorFiles, true)
+        }
+        Some(("errorfile", f)) => {
+            check_errorfile(&f)?;
+            (ReturnBody::ErrorFile(PathBuf::from(f)), true)
+        }
+        Some(("errorfiles", n)) => (ReturnBody::ErrorFiles(n), true),
+        Some((k @ ("file" | "lf-file"), f)) => {
+            let len = std::fs::read(&f)
+                .map_err(|_| format!("error opening file '{f}'"))?
+                .len();
+            let p = PathBuf::from(f);
+            let b = if k == "file" {
+                ReturnBody::File(p)
+            } else {
+                ReturnBody::LfFile(p)
+            };
+            (b, len == 0)
+        }
+        Some(("string", s)) => (ReturnBody::String(s), false),
+        Some((_, s)) => (ReturnBody::LfString(s), false),
+    };
+    let errorfile_like = matches!(
+        body,
+        ReturnBody::ErrorFile(_) | ReturnBody::ErrorFiles(_) | ReturnBody::DefaultErrorFiles
+    );
+    let mut warnings = Vec::new();
+    if !errorfile_like && !empty {
+        if content_type.is_none() {
+            return Err(
+                "a content type must be defined when non-empty payload is configured".into(),
+            );
+        }
+        if matches!(status.0, 204 | 304) {
+            return Err(format!("No body expected for {} responses", status.0));
+        }
+    }
+    if let Some(t) = &content_type {
+        let why = match &body {
+            _ if errorfile_like => Some("when used with an erorrfile"),
+            ReturnBody::None => Some("because neither errorfile nor payload defined"),
+            ReturnBody::File(_) if empty => Some("when used with an empty payload"),
+            _ => None,
+        };
+        if let Some(why) = why {
+            warnings.push(format!(
+                "content-type '{t}' ignored by the http reply {why}."
+            ));
+            content_type = None;
+        }
+    }
+    if errorfile_like && !hdrs.is_empty() {
+        warnings
+            .push("hdr parameters ignored by the http reply when used with an erorrfile.".into());
+        hdrs.clear();
+    }
+    hdrs.retain(|(n, _)| {
+        let ignored = ["content-length", "transfer-encoding", "content-type"]
+            .iter()
+            .any(|x| n.eq_ignore_ascii_case(x));
+        if ignored {
+            warnings.push(format!("header '{n}' always ignored by the http reply."));
+        }
+        !ignored
+    });
+    let r = Reply {
+        status: status.0,
+        content_type,
+        body,
+        hdrs,
+        warnings,
+        custom,
+    };
+    Ok((r, i))
+}
+
+/// `http-error status <code> [content-type <t>] [<body>] [hdr <n> <v>]*`
+/// (configuration.txt 4.2): appends `(code, ErrorSource::Reply)` to the
+/// proxy's error files.
+pub fn parse_http_error(d: &mut Diags, px: &mut ProxyCfg, w: &[String], file: &str, line: usize) {
+    if w.get(1).map(String::as_str) != Some("status") {
+        d.alert(
+            file,
+            line,
+            "http-error : expects at least a <status> as arguments.\n",
+        );
+        return;
+    }
+    let (r, next) = match parse_reply(w, 1, 200, false) {
+        Ok(x) => x,
+        Err(m) => {
+            d.alert(file, line, format!("http-error : {m}"));
+            return;
+        }
+    };
+    if let Some(x) = w.get(next) {
+        d.alert(file, line, format!("http-error : unknown keyword '{x}'."));
+        return;
+    }
+    if !HANDLED_CODES.contains(&r.status) {
+        d.alert(
+            file,
+            line,
+            format!("http-error: status code '{}' not handled.", r.status),
+        );
+        return;
+    }
+    for m in r.warnings {
+        d.warn(file, line, m);
+    }
+    // `errorfiles <name>` here is the `errorfiles <name> <status>` line.
+    let (src, at) = match r.body {
+        ReturnBody::ErrorFiles(n) => (ErrorSource::Section(n), Some((file.to_string(), line))),
+        body => {
+            let src = ErrorSource::Reply {
+                content_type: r.content_type,
+                body,
+                hdrs: r.hdrs,
+            };
+            (src, None)
+        }
+    };
+    px.http.errorfiles.push((r.status, src));
+    px.http.conf.errorfiles.push(at);
+}
+
+#[cfg(test)]
+#[path = "http_rules_tests.rs"]
+mod tests;
