@@ -124,10 +124,23 @@ pub fn build(s: &mut Stream, cx: &mut StreamCtx, rule: &HttpAction, opts: ParseO
         } => {
             let body: Vec<u8> = match body {
                 ReturnBody::None => Vec::new(),
-                ReturnBody::String(t) => t.as_bytes().to_vec(),
-                ReturnBody::File(p) => std::fs::read(p).unwrap_or_default(),
-                ReturnBody::ErrorFile => {
-                    return super::errors::builtin_or_500(*status).to_vec();
+                // Log-format strings are sent as written until the rules
+                // engine evaluates their `%[...]` expressions.
+                ReturnBody::String(t) | ReturnBody::LfString(t) => t.as_bytes().to_vec(),
+                ReturnBody::File(p) | ReturnBody::LfFile(p) => std::fs::read(p).unwrap_or_default(),
+                ReturnBody::ErrorFile(p) => {
+                    return std::fs::read(p)
+                        .unwrap_or_else(|_| super::errors::builtin_or_500(*status).to_vec());
+                }
+                ReturnBody::ErrorFiles(_) | ReturnBody::DefaultErrorFiles => {
+                    let own = [s.be, Some(s.fe)]
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|p| cx.proxies.get(p))
+                        .find_map(|p| p.http_errmsg(*status));
+                    return own
+                        .unwrap_or(super::errors::builtin_or_500(*status))
+                        .to_vec();
                 }
             };
             let mut out = format!("HTTP/1.1 {} {}\r\n", status, reason(*status)).into_bytes();

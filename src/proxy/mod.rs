@@ -71,6 +71,27 @@ impl Server {
     }
 }
 
+/// The error messages of `errorfile`, `errorloc*` and `errorfiles`
+/// (already expanded and checked by the configuration), by status; a later
+/// entry for a status wins, as in HAProxy.
+fn load_errmsgs(list: &[(u16, crate::cfg::model::ErrorSource)]) -> Vec<(u16, Box<[u8]>)> {
+    use crate::cfg::model::ErrorSource;
+    let mut out: Vec<(u16, Box<[u8]>)> = Vec::new();
+    for (status, src) in list {
+        let msg: Option<Box<[u8]>> = match src {
+            ErrorSource::File(p) => p.to_str().and_then(|p| crate::http::errors::load_errorfile(p).ok()),
+            ErrorSource::Loc302(u) => Some(crate::http::errors::errorloc(302, u).into()),
+            ErrorSource::Loc303(u) => Some(crate::http::errors::errorloc(303, u).into()),
+            ErrorSource::Reply { .. } | ErrorSource::Section(_) => None,
+        };
+        if let Some(m) = msg {
+            out.retain(|(st, _)| st != status);
+            out.push((*status, m));
+        }
+    }
+    out
+}
+
 /// A proxy at run time.
 #[derive(Debug)]
 pub struct Proxy {
@@ -212,7 +233,7 @@ impl Proxy {
             http: c.http.clone(),
             http_stats: Default::default(),
             be_http_stats: Default::default(),
-            errmsgs: Vec::new(),
+            errmsgs: load_errmsgs(&c.http.errorfiles),
         }
     }
 
