@@ -25,6 +25,7 @@ pub mod cli;
 pub mod conn;
 pub mod engine;
 pub mod fd;
+pub mod http;
 pub mod listener;
 pub mod log;
 pub mod process;

@@ -1,4 +1,6 @@
-//! HTTP/1.x: the sans-IO message parser (`parse`), and the analysers that
+//! HTTP/1.x: the sans-IO message parser (`parse`, `framing`, `chunk`; the
+//! request-smuggling cases checked against HAProxy 2.6 in `corpus`), and the
+//! analysers that
 //! run it over a stream's channels (`ana` for requests, `ana_res` for
 //! responses), with the proxy's own replies (`reply`, `errors`,
 //! `redirect`), the header actions (`rules`, `hdr`), the transaction state
@@ -10,7 +12,10 @@
 
 pub mod ana;
 pub mod ana_res;
+pub mod chunk;
+pub mod corpus;
 pub mod errors;
+pub mod framing;
 pub mod hdr;
 pub mod log;
 pub mod parse;
