@@ -243,14 +243,17 @@ fn on_request_head(s: &mut Stream, cx: &mut StreamCtx, head: parse::Head, opts: 
 pub fn process_fe(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     s.req.analysers.remove(AnFlags::REQ_HTTP_PROCESS_FE);
     let opts = req_opts(s, cx);
-    let Some(fe) = cx.proxies.get(s.fe) else {
-        return true;
-    };
-    if let Some(m) = fe.http.monitor_uri.as_deref()
-        && request_uri(s, cx, opts).as_deref() == Some(m.as_bytes())
-    {
-        reply::monitor_reply(s, cx);
-        return false;
+    let monitor = cx
+        .proxies
+        .get(s.fe)
+        .is_some_and(|p| p.http.monitor_uri.is_some());
+    if monitor {
+        let uri = request_uri(s, cx, opts);
+        let m = cx.proxies.get(s.fe).and_then(|p| p.http.monitor_uri.as_deref());
+        if uri.is_some() && uri.as_deref() == m.map(str::as_bytes) {
+            reply::monitor_reply(s, cx);
+            return false;
+        }
     }
     super::rules::run_req_rules(s, cx, s.fe, opts)
 }

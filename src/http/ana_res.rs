@@ -222,14 +222,15 @@ pub fn process_res(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     };
     // What the client is told (HAProxy 2.6's H1 encoder): `connection:
     // close` when its connection closes after an HTTP/1.1 response
-    // (implicit in 1.0), `connection: keep-alive` to an HTTP/1.0 client
-    // kept open; the server's own tokens are not forwarded.
+    // (implicit in 1.0), `connection: keep-alive` when it stays open and
+    // the request or the response is HTTP/1.0; the server's own tokens are
+    // not forwarded.
     let res_11 = f.contains(MsgFlags::VER_11);
     let want: Option<&[u8]> = match (cli_close, res_11, req_11) {
         (true, true, _) => Some(b"close"),
         (true, false, _) => None,
-        (false, _, false) => Some(b"keep-alive"),
-        (false, _, true) => None,
+        (false, true, true) => None,
+        (false, _, _) => Some(b"keep-alive"),
     };
     let has_tokens = f.intersects(MsgFlags::CONN_CLOSE | MsgFlags::CONN_KEEP_ALIVE);
     let r = if f.contains(MsgFlags::CONN_UPGRADE) || (want.is_none() && !has_tokens) {
@@ -313,8 +314,8 @@ pub fn xfer_res_body(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     }
     // The server closed in the middle of a delimited body: `SD`.
     if s.res.flags.contains(CfFlags::SHUTR) && s.res.in_len() == 0 && s.res.to_forward > 0 {
-        s.set_term('S', Finst::Data);
         txn.flags.insert(TxnFlags::CLI_CLOSE | TxnFlags::SRV_CLOSE);
+        s.set_term('S', Finst::Data);
         s.res.analysers = AnFlags::empty();
         s.req.analysers = AnFlags::empty();
         s.res.shutw_now();

@@ -141,7 +141,8 @@ fn apply(
             replace,
         } => super::redirect::replace_values(&mut e, name, regex, replace, false)?,
         HttpAction::SetPath(p) => {
-            let uri = e.head.uri.get(e.bytes()).to_vec();
+            let u = e.head.uri;
+            let uri = u.get(e.bytes()).to_vec();
             let (path, rest) = super::redirect::split_path(&uri);
             let mut new = Vec::with_capacity(uri.len() + p.len());
             new.extend_from_slice(&uri[..uri.len() - path.len() - rest.len()]);
@@ -150,7 +151,8 @@ fn apply(
             e.set_uri(&new)?;
         }
         HttpAction::SetQuery(q) => {
-            let uri = e.head.uri.get(e.bytes()).to_vec();
+            let u = e.head.uri;
+            let uri = u.get(e.bytes()).to_vec();
             let end = memchr::memchr(b'?', &uri).unwrap_or(uri.len());
             let mut new = uri[..end].to_vec();
             if !q.is_empty() {
