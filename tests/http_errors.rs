@@ -84,7 +84,11 @@ fn assert_closed(c: &mut Client, what: &str) {
 fn assert_kept_alive(c: &mut Client, req: &[u8], status: u16, what: &str) {
     c.send(req);
     match c.try_response() {
-        Ok(r) => assert_eq!(r.status(), status, "{what}: next request on the same connection"),
+        Ok(r) => assert_eq!(
+            r.status(),
+            status,
+            "{what}: next request on the same connection"
+        ),
         Err(f) => panic!(
             "{what}: connection not kept alive (closed: {}, got b\"{}\")",
             f.closed,
@@ -171,6 +175,26 @@ fn server_closing_without_response_gets_502_and_keeps_the_client_open() {
         ["f b/s T/T/T/-1/T 502 209 - - SH-- 1/1/0/0/0 0/0 \"GET /close HTTP/1.1\""]
     );
     assert_kept_alive(&mut c, GET, 200, "502 SH");
+}
+
+#[test]
+fn server_reset_without_response_gets_502_and_keeps_the_client_open() {
+    let o = Origin::start(|s| {
+        if s.target() == "/rst" {
+            Reply::reset()
+        } else {
+            Reply::ok(b"ok")
+        }
+    });
+    let (p, port) = start(o.port(), "", "", "");
+    let mut c = Client::connect(port);
+    let r = c.exchange(b"GET /rst HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_bytes(&r.raw, BUILTIN_502, "502");
+    assert_eq!(
+        masked_logs(&p, 1),
+        ["f b/s T/T/T/-1/T 502 209 - - SH-- 1/1/0/0/0 0/0 \"GET /rst HTTP/1.1\""]
+    );
+    assert_kept_alive(&mut c, GET, 200, "502 after a reset");
 }
 
 #[test]
@@ -374,7 +398,8 @@ fn errorloc302_503_sends_a_redirect() {
 fn http_errors_section_applies_through_errorfiles() {
     let o = Origin::ok();
     let dir = TempDir::new("httperrs");
-    let f403: &[u8] = b"HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: 3\r\n\r\nno\n";
+    let f403: &[u8] =
+        b"HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: 3\r\n\r\nno\n";
     let f503: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: 5\r\n\r\nbusy\n";
     let p403 = dir.write("403.http", std::str::from_utf8(f403).unwrap());
     let p503 = dir.write("503.http", std::str::from_utf8(f503).unwrap());

@@ -71,10 +71,9 @@ impl Head {
 
     /// True when some `Connection` value holds `token`.
     pub fn conn_has(&self, token: &str) -> bool {
-        self.all("connection").iter().any(|v| {
-            v.split(',')
-                .any(|t| t.trim().eq_ignore_ascii_case(token))
-        })
+        self.all("connection")
+            .iter()
+            .any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
     }
 
     /// True when the last `Transfer-Encoding` coding is chunked.
@@ -322,7 +321,7 @@ impl Reply {
         self.close = true;
         self
     }
-    pub fn as_is(mut self) -> Reply {
+    pub fn unframed(mut self) -> Reply {
         self.framing = Framing::AsIs;
         self
     }
@@ -510,7 +509,7 @@ fn serve(
         if send_continue
             && head
                 .get("expect")
-            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
+                .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
             && c.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err()
         {
             return;
@@ -678,7 +677,9 @@ impl Client {
         if self.eof {
             return false;
         }
-        self.s.set_read_timeout(Some(t.max(Duration::from_millis(1)))).ok();
+        self.s
+            .set_read_timeout(Some(t.max(Duration::from_millis(1))))
+            .ok();
         let mut tmp = vec![0u8; 65536];
         let r = self.s.read(&mut tmp);
         self.s.set_read_timeout(Some(READ_TIMEOUT)).ok();
@@ -699,8 +700,15 @@ impl Client {
         }
     }
 
-    /// Reads one response (to a request that was not HEAD) within `t`.
-    pub fn try_response_within(&mut self, head_req: bool, t: Duration) -> Result<Response, ReadFail> {
+    /// Reads one response within `t`. Its body is delimited by
+    /// chunked encoding, content-length or the close, except when
+    /// `no_body` (the answer to HEAD, or a 2xx to CONNECT) and for 1xx, 204
+    /// and 304, which have none.
+    pub fn try_response_within(
+        &mut self,
+        no_body: bool,
+        t: Duration,
+    ) -> Result<Response, ReadFail> {
         let end = Instant::now() + t;
         let fail = |me: &mut Client| ReadFail {
             partial: me.buf.clone(),
@@ -711,15 +719,13 @@ impl Client {
                 break e;
             }
             let left = end.saturating_duration_since(Instant::now());
-            if left.is_zero() || !self.more(left) {
-                if self.eof || left.is_zero() {
-                    return Err(fail(self));
-                }
+            if !self.more(left) && (self.eof || left.is_zero()) {
+                return Err(fail(self));
             }
         };
         let head = parse_head(&self.buf[..hend]);
         let status: u16 = head.token(1).parse().unwrap_or(0);
-        let bodyless = head_req || (100..200).contains(&status) || status == 204 || status == 304;
+        let bodyless = no_body || (100..200).contains(&status) || status == 204 || status == 304;
         let (end_pos, body) = if bodyless {
             (hend, Vec::new())
         } else if head.chunked() {
@@ -770,18 +776,26 @@ impl Client {
             Ok(r) => r,
             Err(f) => panic!(
                 "no complete response ({}); got b\"{}\"",
-                if f.closed { "connection closed" } else { "timeout" },
+                if f.closed {
+                    "connection closed"
+                } else {
+                    "timeout"
+                },
                 show(&f.partial)
             ),
         }
     }
 
-    /// Reads one response to a HEAD request (no body); panics after 5 s.
+    /// Reads one response without a body (to HEAD, or a 2xx to CONNECT);
+    /// panics after 5 s.
     #[track_caller]
     pub fn head_response(&mut self) -> Response {
         match self.try_response_within(true, READ_TIMEOUT) {
             Ok(r) => r,
-            Err(f) => panic!("no complete response to HEAD; got b\"{}\"", show(&f.partial)),
+            Err(f) => panic!(
+                "no complete response to HEAD; got b\"{}\"",
+                show(&f.partial)
+            ),
         }
     }
 
@@ -899,7 +913,13 @@ impl HttpLog {
         let (_, after_date) = self.raw.split_once("] ").unwrap_or(("", &self.raw));
         let f: Vec<&str> = after_date.splitn(4, ' ').collect();
         // f[0] frontend, f[1] backend/server, f[2] timers, f[3] the rest.
-        format!("{} {} {} {}", f[0], f[1], t.join("/"), f.get(3).unwrap_or(&""))
+        format!(
+            "{} {} {} {}",
+            f[0],
+            f[1],
+            t.join("/"),
+            f.get(3).unwrap_or(&"")
+        )
     }
 }
 
