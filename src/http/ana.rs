@@ -226,6 +226,9 @@ fn on_request_head(s: &mut Stream, cx: &mut StreamCtx, head: parse::Head, opts: 
         // connection closes (HAProxy 2.6).
         txn.flags.insert(TxnFlags::CLI_CLOSE);
     }
+    if e.head.flags.contains(MsgFlags::ABS_URI) || e.head.method == Method::Connect {
+        let _ = normalize_default_port(&mut e);
+    }
     let client_close = e.head.flags.contains(MsgFlags::CONN_CLOSE)
         || (!e.head.flags.contains(MsgFlags::VER_11)
             && !e.head.flags.contains(MsgFlags::CONN_KEEP_ALIVE));
@@ -236,6 +239,50 @@ fn on_request_head(s: &mut Stream, cx: &mut StreamCtx, head: parse::Head, opts: 
     if let Some(fe) = cx.proxies.get_mut(s.fe) {
         fe.http_stats.req_tot += 1;
     }
+}
+
+/// HAProxy 2.6 drops the scheme's default port from an absolute URI's
+/// authority and from the Host header (`http://h:80/` -> `http://h/`,
+/// `Host: h:80` -> `Host: h`); for CONNECT, from the Host header. Only these
+/// forms are touched: an origin-form request keeps its Host as sent.
+fn normalize_default_port(e: &mut HeadEdit) -> Result<(), super::hdr::EditError> {
+    let u = e.head.uri;
+    let uri = u.get(e.bytes()).to_vec();
+    let port: &[u8] = if e.head.method == Method::Connect {
+        if uri.ends_with(b":80") { b":80" } else { b":443" }
+    } else if uri.len() >= 7 && uri[..7].eq_ignore_ascii_case(b"http://") {
+        b":80"
+    } else if uri.len() >= 8 && uri[..8].eq_ignore_ascii_case(b"https://") {
+        b":443"
+    } else {
+        return Ok(());
+    };
+    if e.head.method != Method::Connect {
+        let auth_start = memchr::memmem::find(&uri, b"://").map_or(0, |i| i + 3);
+        let auth_end = uri[auth_start..]
+            .iter()
+            .position(|&c| c == b'/' || c == b'?')
+            .map_or(uri.len(), |p| auth_start + p);
+        if uri[auth_start..auth_end].ends_with(port) {
+            let off = u.off as usize + auth_end - port.len();
+            e.replace(off, port.len(), b"")?;
+        }
+    }
+    // The Host value is cut in place (its position is kept).
+    for i in 0..e.hdrs.len() {
+        if !e.name_is(i, b"host") {
+            continue;
+        }
+        let Some(h) = e.hdrs.get(i).copied() else {
+            break;
+        };
+        if h.value.get(e.bytes()).ends_with(port) {
+            let off = h.value.end() - port.len();
+            e.replace(off, port.len(), b"")?;
+        }
+        break;
+    }
+    Ok(())
 }
 
 /// REQ_HTTP_PROCESS_FE: `monitor-uri`, then the frontend's `http-request`
@@ -317,6 +364,13 @@ pub fn process_be(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     };
     let has_tokens = f.intersects(MsgFlags::CONN_CLOSE | MsgFlags::CONN_KEEP_ALIVE);
     let conn_edit = !f.contains(MsgFlags::CONN_UPGRADE) && (conn_want.is_some() || has_tokens);
+    // The destination address costs a syscall: only when it is needed.
+    if ot.is_some()
+        && s.frt_addr.is_none()
+        && let Some(c) = s.si[0].conn().and_then(|c| cx.io.conns.get(c))
+    {
+        s.frt_addr = crate::conn::sock::local_addr(c.fd);
+    }
     if ff.is_some() || ot.is_some() || conn_edit {
         let Some(b) = s.req.buf.as_mut() else {
             return true;
@@ -418,37 +472,18 @@ pub fn in_net(ip: std::net::IpAddr, net: std::net::IpAddr, bits: u8) -> bool {
 /// transaction (the response side ends it). Returns true when it
 /// scheduled something.
 pub fn xfer_req_body(s: &mut Stream, cx: &mut StreamCtx) -> bool {
-    let now_abs = cx.clock.now_abs;
-    let Some(txn) = s.txn.as_mut() else {
+    let Some(sent) = s.txn.as_ref().map(|t| t.flags.contains(TxnFlags::REQ_SENT)) else {
         s.req.analysers.remove(AnFlags::REQ_HTTP_XFER_BODY);
         return false;
     };
     let mut progressed = false;
-    if !txn.flags.contains(TxnFlags::REQ_SENT) {
-        txn.flags.insert(TxnFlags::REQ_SENT);
-        txn.times.req_sent = Some(now_abs);
-        if let Some(be) = s.be.and_then(|b| cx.proxies.get_mut(b)) {
-            be.be_http_stats.req_tot += 1;
-        }
-        s.req.forward(txn.req.head_len as u64);
-        txn.req.state = match txn.req.framing {
-            Some(Framing::Length(n)) if n > 0 => {
-                s.req.forward(n);
-                MsgState::Body
-            }
-            Some(Framing::Chunked) => MsgState::ChunkSize,
-            _ => MsgState::Done,
-        };
-        s.req.flags.insert(CfFlags::AUTO_CONNECT);
-        // The response is analysed from its first byte.
-        s.res.analysers = RES_ANA;
-        s.res.to_forward = 0;
-        if s.si[1].state() == crate::si::SiState::Est {
-            // A kept server connection: the response timeout starts now.
-            s.res.rex = tick_add_ifset(cx.clock.now, s.res.rto);
-        }
+    if !sent {
+        start_request(s, cx);
         progressed = true;
     }
+    let Some(txn) = s.txn.as_mut() else {
+        return progressed;
+    };
     let before = s.req.out_len();
     match xfer_body(&mut s.req, &mut txn.req) {
         Ok(_) => {}
@@ -473,6 +508,37 @@ pub fn xfer_req_body(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         s.set_term('C', Finst::Data);
     }
     progressed
+}
+
+/// The request head is complete and processed: schedule it, then its
+/// body as far as its framing says, let the back side connect (or reuse
+/// the kept connection), and start analysing the response.
+fn start_request(s: &mut Stream, cx: &mut StreamCtx) {
+    let now_abs = cx.clock.now_abs;
+    if let Some(be) = s.be.and_then(|b| cx.proxies.get_mut(b)) {
+        be.be_http_stats.req_tot += 1;
+    }
+    let Some(txn) = s.txn.as_mut() else { return };
+    txn.flags.insert(TxnFlags::REQ_SENT);
+    txn.times.req_sent = Some(now_abs);
+    s.req.forward(txn.req.head_len as u64);
+    txn.req.state = match txn.req.framing {
+        Some(Framing::Length(n)) if n > 0 => {
+            s.req.forward(n);
+            MsgState::Body
+        }
+        Some(Framing::Chunked) => MsgState::ChunkSize,
+        _ => MsgState::Done,
+    };
+    s.req.flags.insert(CfFlags::AUTO_CONNECT);
+    // The response is analysed from its first byte.
+    s.res.analysers = RES_ANA;
+    s.res.to_forward = 0;
+    if s.si[1].state() == crate::si::SiState::Est {
+        reply::reacquire_backend(s, cx);
+        // A kept server connection: the response timeout starts now.
+        s.res.rex = tick_add_ifset(cx.clock.now, s.res.rto);
+    }
 }
 
 /// Schedules what `msg`'s framing allows of `c`'s input, walking chunk

@@ -123,6 +123,12 @@ fn on_response_head(s: &mut Stream, cx: &mut StreamCtx, head: parse::Head, opts:
     let Some(b) = s.res.buf.as_mut() else { return };
     txn.times.res_head = Some(now_abs);
     parse::lowercase_names(b.in_contig_mut(), &cx.http.hdrs);
+    txn.res_head_wire = head.len as u64;
+    txn.res_head_htx = parse::htx_head_size(
+        b.in_contig().get(..head.len).unwrap_or(&[]),
+        &head,
+        &cx.http.hdrs,
+    );
     txn.status = head.status;
     txn.flags.insert(TxnFlags::RES_HEAD);
     txn.res.flags = head.flags;
@@ -335,6 +341,7 @@ pub fn end_txn(s: &mut Stream, cx: &mut StreamCtx) {
         || s.req.flags.intersects(CfFlags::SHUTR | CfFlags::READ_ERROR)
         || s.si[0].state() != SiState::Est;
     let srv_close = cli_close || txn.flags.contains(TxnFlags::SRV_CLOSE);
+    reply::release_backend(s, cx);
     super::log::log_txn(s, cx);
     s.res.analysers = AnFlags::empty();
     s.req.analysers = AnFlags::empty();

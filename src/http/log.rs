@@ -267,7 +267,9 @@ pub fn log_txn(s: &mut Stream, cx: &mut StreamCtx) {
         } else {
             i32::from(txn.status)
         },
-        bytes: s.res.total.saturating_sub(txn.res_base),
+        // HAProxy counts the head as its internal message, not as received.
+        bytes: (s.res.total.saturating_sub(txn.res_base) + txn.res_head_htx)
+            .saturating_sub(txn.res_head_wire),
         term: [s.err, s.finst.ch()],
         actconn: cx.actconn,
         feconn: fe.feconn,

@@ -709,6 +709,27 @@ fn finish(
     sem.header(b, kind, p.name.get(b), hdr.value)
 }
 
+/// The size HAProxy 2.6 gives a message head in its internal form, which is
+/// what its logs (`%B`) and byte counters count: 20 bytes, the start line's
+/// three words, each header's name and value, and 1, whatever the spacing
+/// and line ends on the wire. `block` is the head's bytes.
+pub fn htx_head_size(block: &[u8], head: &Head, hdrs: &[Hdr]) -> u64 {
+    let line = head.start_line.get(block);
+    let words: usize = line
+        .split(|&c| c == b' ' || c == b'\t')
+        .filter(|w| !w.is_empty())
+        .take(2)
+        .map(<[u8]>::len)
+        .sum();
+    // The third word (reason or version) runs to the end of the line.
+    let third = line
+        .splitn(3, |&c| c == b' ' || c == b'\t')
+        .nth(2)
+        .map_or(0, |r| r.len());
+    let fields: usize = hdrs.iter().map(|h| (h.name.len + h.value.len) as usize).sum();
+    (20 + words + third + fields + 1) as u64
+}
+
 /// Lowercases every header name in place (2.6 emits HTTP/1 header names in
 /// lower case). Spans outside `buf` are skipped.
 pub fn lowercase_names(buf: &mut [u8], hdrs: &[Hdr]) {

@@ -38,16 +38,24 @@ pub fn reply_error(s: &mut Stream, cx: &mut StreamCtx, status: u16) {
         _ => super::errors::builtin_or_500(status),
     };
     let after = if status == 504 { After::Close } else { After::KeepAlive };
-    reply_configured(s, cx, status, builtin, after);
+    reply_configured(s, cx, status, builtin, after, true);
 }
 
 /// 400 or 408 from the HTTP/1 layer (an invalid or incomplete request):
 /// HAProxy's raw message (an `errorfile` replaces it), then close.
 pub fn reply_raw(s: &mut Stream, cx: &mut StreamCtx, status: u16) {
-    reply_configured(s, cx, status, super::errors::builtin_or_500(status), After::Close);
+    // The HTTP/1 layer writes it, not the stream: the log counts 0 bytes.
+    reply_configured(s, cx, status, super::errors::builtin_or_500(status), After::Close, false);
 }
 
-fn reply_configured(s: &mut Stream, cx: &mut StreamCtx, status: u16, dflt: &[u8], after: After) {
+fn reply_configured(
+    s: &mut Stream,
+    cx: &mut StreamCtx,
+    status: u16,
+    dflt: &[u8],
+    after: After,
+    counted: bool,
+) {
     let msg = [s.be, Some(s.fe)]
         .into_iter()
         .flatten()
@@ -59,6 +67,9 @@ fn reply_configured(s: &mut Stream, cx: &mut StreamCtx, status: u16, dflt: &[u8]
     tmp.clear();
     tmp.extend_from_slice(msg.unwrap_or(dflt));
     reply_msg(s, cx, status, &tmp, after);
+    if !counted {
+        s.res.total = s.res.total.saturating_sub(msg_size(&tmp, &mut cx.http.hdrs));
+    }
     cx.http.reply = tmp;
 }
 
@@ -101,7 +112,12 @@ pub fn reply_msg(s: &mut Stream, cx: &mut StreamCtx, status: u16, msg: &[u8], af
     s.res.flags.remove(CfFlags::READ_TIMEOUT);
     let n = put_reply(s, cx, msg, close, ver11);
     s.res.forward(n as u64);
-    s.res.total += n as u64;
+    // Counted as HAProxy counts it: the message's internal size.
+    s.res.total += msg_size(msg, &mut cx.http.hdrs);
+    if let Some(txn) = s.txn.as_mut() {
+        txn.res_head_wire = 0;
+        txn.res_head_htx = 0;
+    }
     if close {
         stop_request(s, cx);
         s.res.shutw_now();
@@ -117,6 +133,7 @@ pub fn reply_msg(s: &mut Stream, cx: &mut StreamCtx, status: u16, msg: &[u8], af
         }
     }
     s.req.release_empty(&mut cx.io.bufs, &mut cx.io.pipes);
+    release_backend(s, cx);
     super::log::log_txn(s, cx);
     if s.si[1].state() != SiState::Est {
         // Nothing was sent to a server: the next request connects again.
@@ -128,6 +145,21 @@ pub fn reply_msg(s: &mut Stream, cx: &mut StreamCtx, status: u16, msg: &[u8], af
         }
     }
     next_request(s, cx);
+}
+
+/// A reply's size as HAProxy 2.6 counts it (`%B`, bytes out): its head in
+/// internal form plus its body.
+fn msg_size(msg: &[u8], hdrs: &mut Vec<super::parse::Hdr>) -> u64 {
+    use super::parse::{self, Kind, ParseOpts};
+    let mut sc = 0;
+    let Some(len) = parse::head_end(msg, &mut sc) else {
+        return msg.len() as u64;
+    };
+    let block = msg.get(..len).unwrap_or(&[]);
+    match parse::parse_head(block, Kind::Response, &ParseOpts::default(), hdrs) {
+        Ok(head) => parse::htx_head_size(block, &head, hdrs) + (msg.len() - len) as u64,
+        Err(_) => msg.len() as u64,
+    }
 }
 
 /// Puts `msg` in the response channel with the connection header the
@@ -184,6 +216,45 @@ pub fn monitor_reply(s: &mut Stream, cx: &mut StreamCtx) {
         txn.flags.insert(TxnFlags::LOGGED);
     }
     reply_msg(s, cx, 200, super::errors::BUILTIN_200, After::KeepAlive);
+}
+
+/// At the end of a transaction, before its log line: the stream leaves its
+/// backend and server counts (`%bc`, `%sc`, the server's slot, which may
+/// go to a queued stream), as HAProxy 2.6 does per request. A server
+/// connection kept for the next request does not hold a slot.
+pub fn release_backend(s: &mut Stream, cx: &mut StreamCtx) {
+    if s.flags.contains(SfFlags::BE_ASSIGNED) {
+        s.flags.remove(SfFlags::BE_ASSIGNED);
+        if let Some(px) = s.be.and_then(|b| cx.proxies.get_mut(b)) {
+            px.beconn = px.beconn.saturating_sub(1);
+        }
+    }
+    backend::release_server(s, cx);
+}
+
+/// A request about to use the server connection kept from the previous
+/// one takes that server's slot and the backend count again.
+pub fn reacquire_backend(s: &mut Stream, cx: &mut StreamCtx) {
+    let (Some(be), Some(i)) = (s.be, s.last_srv) else {
+        return;
+    };
+    let Some(px) = cx.proxies.get_mut(be) else {
+        return;
+    };
+    if !s.flags.contains(SfFlags::BE_ASSIGNED) {
+        s.flags.insert(SfFlags::BE_ASSIGNED);
+        px.beconn += 1;
+        px.cum_beconn += 1;
+    }
+    if s.srv().is_none()
+        && let Some(srv) = px.servers.get_mut(i)
+    {
+        srv.cur_sess += 1;
+        srv.max_sess = srv.max_sess.max(srv.cur_sess);
+        srv.cum_sess += 1;
+        s.target = crate::stream::Target::Server(i);
+        s.flags.insert(SfFlags::ASSIGNED | SfFlags::CURR_SESS);
+    }
 }
 
 /// Closes the server connection of the current transaction (reset on

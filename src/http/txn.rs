@@ -131,6 +131,10 @@ pub struct HttpTxn {
     pub res_base: u64,
     /// Request bytes of the earlier transactions.
     pub req_base: u64,
+    /// The response head as received (bytes) and as HAProxy 2.6 counts it
+    /// in `%B` (its internal message size, see `htx_head_size`).
+    pub res_head_wire: u64,
+    pub res_head_htx: u64,
 }
 
 impl HttpTxn {
@@ -149,6 +153,8 @@ impl HttpTxn {
             }
             *c = None;
         }
+        self.res_head_wire = 0;
+        self.res_head_htx = 0;
         self.times = TxnTimes {
             idle_start: now_abs,
             ..Default::default()

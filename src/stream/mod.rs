@@ -425,6 +425,18 @@ pub fn step(s: &mut Stream, cx: &mut StreamCtx) -> bool {
 /// Runs the request analysers in bit order. Returns true when one of them
 /// finished (the channel's forwarding may have changed).
 fn run_req_analysers(s: &mut Stream, cx: &mut StreamCtx) -> bool {
+    let before = analysis_mark(s);
+    let progressed = req_analysers(s, cx);
+    progressed || before != analysis_mark(s)
+}
+
+/// What an analyser that made progress changes: the analysers left, or the
+/// output scheduled on either channel (to be sent by `update_both`).
+fn analysis_mark(s: &Stream) -> (AnFlags, AnFlags, usize, usize) {
+    (s.req.analysers, s.res.analysers, s.req.out_len(), s.res.out_len())
+}
+
+fn req_analysers(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     use crate::http::ana;
     let mut progressed = false;
     if s.req.analysers.contains(AnFlags::REQ_WAIT_HTTP) {
@@ -460,6 +472,12 @@ fn run_req_analysers(s: &mut Stream, cx: &mut StreamCtx) -> bool {
 /// Runs the response analysers (HTTP) in bit order. Returns true when one
 /// of them scheduled data or finished.
 fn run_res_analysers(s: &mut Stream, cx: &mut StreamCtx) -> bool {
+    let before = analysis_mark(s);
+    let progressed = res_analysers(s, cx);
+    progressed || before != analysis_mark(s)
+}
+
+fn res_analysers(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     use crate::http::ana_res;
     if s.res.analysers.contains(AnFlags::RES_WAIT_HTTP) && !ana_res::wait_for_response(s, cx) {
         return s.res.analysers.is_empty();
