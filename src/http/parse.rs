@@ -734,4 +734,4 @@ pub fn unfold(buf: &mut [u8], hdrs: &[Hdr]) {
 
 #[cfg(test)]
 #[path = "parse_tests.rs"]
-mod tests;
+pub(crate) mod tests;
