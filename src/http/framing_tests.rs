@@ -134,6 +134,21 @@ fn transfer_encoding_wins_over_content_length() {
 }
 
 #[test]
+fn content_length_is_checked_even_with_transfer_encoding() {
+    let te = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n";
+    assert_eq!(
+        req_pos(format!("{te}Content-Length: abc\r\n\r\n").as_bytes()),
+        61
+    );
+    assert_eq!(
+        req_pos(b"POST / HTTP/1.1\r\nContent-Length: abc\r\nTransfer-Encoding: chunked\r\n\r\n"),
+        33
+    );
+    let b = format!("{te}Content-Length: 1\r\nContent-Length: 2\r\n\r\n");
+    assert_eq!(req_pos(b.as_bytes()), 80);
+}
+
+#[test]
 fn request_transfer_encoding_errors() {
     let te = |v: &str| {
         let b = format!("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: {v}\r\n\r\n");
