@@ -99,6 +99,12 @@ pub const SMUGGLING_CASES: &[(&str, &[u8], Expect)] = &[
            hello", Expect::Reject400),
     ("cl_2_pow_63", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 9223372036854775808\r\n\r\n\
            hello", Expect::Reject400),
+    ("te_then_invalid_cl", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\
+           Content-Length: abc\r\n\r\n5\r\nhello\r\n0\r\n\r\n", Expect::Reject400),
+    ("te_then_conflicting_cl", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\
+           Content-Length: 1\r\nContent-Length: 2\r\n\r\n5\r\nhello\r\n0\r\n\r\n", Expect::Reject400),
+    ("cl_long_leading_zeros", b"POST / HTTP/1.1\r\nHost: a\r\n\
+           Content-Length: 00000000000000000000000000000000000000005\r\n\r\nhello", Expect::Forward),
     ("cl_space_before_colon", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length : 5\r\n\r\nhello", Expect::Reject400),
     ("cl_trailing_space", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5 \r\n\r\nhello", Expect::Forward),
     ("bare_lf_line_ends", b"POST / HTTP/1.1\nHost: a\nContent-Length: 5\n\nhello", Expect::Forward),
@@ -233,6 +239,8 @@ pub const HAPROXY_ERROR_POS: &[(&str, usize)] = &[
     ("cl_trailing_comma", 42),
     ("cl_overflow_20_digits", 42),
     ("cl_2_pow_63", 42),
+    ("te_then_invalid_cl", 70),
+    ("te_then_conflicting_cl", 89),
     ("cl_space_before_colon", 40),
     ("bare_cr_in_value", 32),
     ("bare_cr_request_line", 15),

@@ -313,3 +313,7 @@ fn check_authority(
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "framing_tests.rs"]
+mod tests;

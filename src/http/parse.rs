@@ -48,6 +48,7 @@
 //! | Content-Length duplicates or list with equal values (`5, 5`, `05`+`5`) | one `content-length: <first>` forwarded | |
 //! | Content-Length differing values | reject (value of the 2nd) | same |
 //! | Transfer-Encoding + Content-Length | TE wins, every CL line dropped | |
+//! | ... with an invalid or conflicting Content-Length | reject (CL value) | same |
 //! | request TE: `chunked` twice, or a coding after `chunked` | 400 (value) | same |
 //! | request TE without `chunked` (`xchunked`, `gzip`, `""`, `chunked;q=1`) | 400 (end) | same |
 //! | request TE with codings before `chunked` (`gzip, chunked`, `,chunked`) | 422 (end) | same |
@@ -755,4 +756,4 @@ pub fn unfold(buf: &mut [u8], hdrs: &[Hdr]) {
 
 #[cfg(test)]
 #[path = "parse_tests.rs"]
-mod tests;
+pub(crate) mod tests;
