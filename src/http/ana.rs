@@ -94,14 +94,14 @@ pub fn wait_for_request(s: &mut Stream, cx: &mut StreamCtx) -> bool {
                 }
                 Err(e) => {
                     log::debug!("stream {}: bad request at {}: {}", s.uniq_id, e.pos, e.why);
-                    bad_request(s, cx, 'P');
+                    bad_request(s, cx, e.status(Kind::Request));
                     false
                 }
             };
         }
         // No room left for the rest of the head: too large.
         if in_len >= size.saturating_sub(maxrewrite) {
-            bad_request(s, cx, 'P');
+            bad_request(s, cx, 400);
             return false;
         }
     }
@@ -165,13 +165,14 @@ fn close_idle(s: &mut Stream) {
     s.res.shutw_now();
 }
 
-/// 400 Bad Request (`PR--` for a parse error) and close.
-fn bad_request(s: &mut Stream, cx: &mut StreamCtx, err: char) {
-    s.set_term(err, Finst::Request);
+/// An invalid request: HAProxy's raw 400 (422 for codings before
+/// `chunked`), `PR--`, and close.
+fn bad_request(s: &mut Stream, cx: &mut StreamCtx, status: u16) {
+    s.set_term('P', Finst::Request);
     if let Some(fe) = cx.proxies.get_mut(s.fe) {
         fe.http_stats.failed_req += 1;
     }
-    reply::reply_raw(s, cx, 400);
+    reply::reply_raw(s, cx, status);
 }
 
 /// A complete head was parsed: remember its framing and connection
@@ -192,6 +193,9 @@ fn on_request_head(s: &mut Stream, cx: &mut StreamCtx, head: parse::Head, opts: 
     // HAProxy 2.6 emits every header name in lower case: done in place, the
     // only normalisation applied to every message (spacing is kept).
     parse::lowercase_names(b.in_contig_mut(), &cx.http.hdrs);
+    if head.flags.contains(MsgFlags::OBS_FOLD) {
+        parse::unfold(b.in_contig_mut(), &cx.http.hdrs);
+    }
     txn.meth = Some(head.method);
     txn.req.flags = head.flags;
     txn.req.framing = Some(head.framing);
@@ -220,8 +224,8 @@ fn on_request_head(s: &mut Stream, cx: &mut StreamCtx, head: parse::Head, opts: 
             }
         }
     }
-    if e.head.flags.contains(MsgFlags::CL_DROP) {
-        let _ = e.del(b"content-length");
+    let _ = normalize_head(&mut e);
+    if e.head.flags.contains(MsgFlags::CL_DROP) && e.head.flags.contains(MsgFlags::TE_CHUNKED) {
         // A request that had both lengths is served, then the client
         // connection closes (HAProxy 2.6).
         txn.flags.insert(TxnFlags::CLI_CLOSE);
@@ -239,6 +243,37 @@ fn on_request_head(s: &mut Stream, cx: &mut StreamCtx, head: parse::Head, opts: 
     if let Some(fe) = cx.proxies.get_mut(s.fe) {
         fe.http_stats.req_tot += 1;
     }
+}
+
+/// What HAProxy 2.6 removes from a head before forwarding it: the empty
+/// lines before the start line, every `Content-Length` that framing
+/// overrides (`CL_DROP`) or all but the first of equal ones (`CL_MULTI`),
+/// and `Transfer-Encoding` where there is no body (`TE_DROP`).
+pub fn normalize_head(e: &mut HeadEdit) -> Result<(), super::hdr::EditError> {
+    let lead = e.head.start_line.off as usize;
+    if lead > 0 {
+        e.replace(0, lead, b"")?;
+    }
+    let f = e.head.flags;
+    if f.contains(MsgFlags::CL_DROP) {
+        e.del(b"content-length")?;
+    } else if f.contains(MsgFlags::CL_MULTI)
+        && let Framing::Length(n) = e.head.framing
+    {
+        // One line with the first value as written (leading zeros kept).
+        let first = e.value(b"content-length").unwrap_or_default();
+        let first = first
+            .split(|&c| c == b',')
+            .next()
+            .map(|v| v.trim_ascii().to_vec())
+            .unwrap_or_else(|| n.to_string().into_bytes());
+        e.del(b"content-length")?;
+        e.add(b"content-length", &first)?;
+    }
+    if f.contains(MsgFlags::TE_DROP) {
+        e.del(b"transfer-encoding")?;
+    }
+    Ok(())
 }
 
 /// HAProxy 2.6 drops the scheme's default port from an absolute URI's

@@ -69,6 +69,14 @@ pub fn wait_for_response(s: &mut Stream, cx: &mut StreamCtx) -> bool {
                 return false;
             }
         };
+        // A 101 only switches protocols that the request asked to switch.
+        if head.status == 101
+            && !(head.flags.contains(MsgFlags::CONN_UPGRADE)
+                && txn.req.flags.contains(MsgFlags::CONN_UPGRADE))
+        {
+            bad_response(s, cx);
+            return false;
+        }
         if (100..200).contains(&head.status) && head.status != 101 {
             // Interim response: forwarded as is, the final one follows.
             s.res.forward(head.len as u64);
@@ -123,6 +131,9 @@ fn on_response_head(s: &mut Stream, cx: &mut StreamCtx, head: parse::Head, opts:
     let Some(b) = s.res.buf.as_mut() else { return };
     txn.times.res_head = Some(now_abs);
     parse::lowercase_names(b.in_contig_mut(), &cx.http.hdrs);
+    if head.flags.contains(MsgFlags::OBS_FOLD) {
+        parse::unfold(b.in_contig_mut(), &cx.http.hdrs);
+    }
     txn.res_head_wire = head.len as u64;
     txn.res_head_htx = parse::htx_head_size(
         b.in_contig().get(..head.len).unwrap_or(&[]),
@@ -152,9 +163,7 @@ fn on_response_head(s: &mut Stream, cx: &mut StreamCtx, head: parse::Head, opts:
             }
         }
     }
-    if e.head.flags.contains(MsgFlags::CL_DROP) {
-        let _ = e.del(b"content-length");
-    }
+    let _ = super::ana::normalize_head(&mut e);
     let f = e.head.flags;
     // The server closes after this response: its connection cannot be kept.
     if f.contains(MsgFlags::CONN_CLOSE)

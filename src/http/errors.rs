@@ -50,6 +50,10 @@ pub const BUILTIN_502: &[u8] = b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 107
 pub const BUILTIN_503: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 107\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n";
 pub const BUILTIN_504: &[u8] = b"HTTP/1.1 504 Gateway Time-out\r\ncontent-length: 92\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>504 Gateway Time-out</h1>\nThe server didn't respond in time.\n</body></html>\n";
 
+/// 422 as the HTTP/1 layer sends it for a request `Transfer-Encoding` with
+/// codings before `chunked` (raw form, then close), captured from 2.6.12.
+pub const RAW_422: &[u8] = b"HTTP/1.1 422 Unprocessable Content\r\nContent-length: 116\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>422 Unprocessable Content</h1>\nThe server cannot process the contained instructions.\n</body></html>\n";
+
 /// Status codes HAProxy 2.6 has a built-in message for; `errorfile` and
 /// `errorloc*` accept exactly these (others: "status code 'N' not handled.").
 pub const HANDLED_CODES: [u16; 17] = [

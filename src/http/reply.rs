@@ -45,7 +45,12 @@ pub fn reply_error(s: &mut Stream, cx: &mut StreamCtx, status: u16) {
 /// HAProxy's raw message (an `errorfile` replaces it), then close.
 pub fn reply_raw(s: &mut Stream, cx: &mut StreamCtx, status: u16) {
     // The HTTP/1 layer writes it, not the stream: the log counts 0 bytes.
-    reply_configured(s, cx, status, super::errors::builtin_or_500(status), After::Close, false);
+    let msg = if status == 422 {
+        super::errors::RAW_422
+    } else {
+        super::errors::builtin_or_500(status)
+    };
+    reply_configured(s, cx, status, msg, After::Close, false);
 }
 
 fn reply_configured(
