@@ -21,6 +21,7 @@ mod http_common;
 use common::{Proxy, TempDir, free_port, payload};
 use http_common::{
     Client, HttpLog, Origin, Reply, assert_bytes, chunk, fe_be, http_config, http_logs, show,
+    start_fronts,
 };
 use std::io::{Read, Write};
 use std::net::Shutdown;
@@ -672,23 +673,32 @@ fn monitor_uri_answers_exact_bytes_without_contacting_the_backend() {
 #[test]
 fn http_request_deny_sends_403_and_keeps_the_connection() {
     let o = Origin::ok();
-    let (p, port) = start(o.port(), "", "  http-request deny if { path /deny }\n", "");
-    let mut c = Client::connect(port);
-    let r = c.exchange(b"GET /deny HTTP/1.1\r\nHost: x\r\n\r\n");
-    assert_bytes(
-        &r.raw,
-        b"HTTP/1.1 403 Forbidden\r\ncontent-length: 93\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>403 Forbidden</h1>\nRequest forbidden by administrative rules.\n</body></html>\n",
-        "deny",
+    // `fdeny` denies every request, `f` forwards them.
+    let (p, ports) = start_fronts(
+        &[("fdeny", "  http-request deny\n", "b"), ("f", "", "b")],
+        &format!("backend b\n  server s 127.0.0.1:{}\n", o.port()),
     );
+    let mut c = Client::connect(ports[0]);
+    let req: &[u8] = b"GET /deny HTTP/1.1\r\nHost: x\r\n\r\n";
+    let forbidden: &[u8] = b"HTTP/1.1 403 Forbidden\r\ncontent-length: 93\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>403 Forbidden</h1>\nRequest forbidden by administrative rules.\n</body></html>\n";
+    let r = c.exchange(req);
+    assert_bytes(&r.raw, forbidden, "deny");
+    // The connection is kept: the next request on it is denied the same way.
+    let r = c.exchange(req);
+    assert_bytes(&r.raw, forbidden, "deny on the kept connection");
+    let l = masked_logs(&p, 2);
+    assert_eq!(
+        l,
+        ["fdeny fdeny/<NOSRV> T/-1/-1/-1/T 403 192 - - PR-- 1/1/0/0/0 0/0 \"GET /deny HTTP/1.1\"";
+            2]
+    );
+    assert_eq!(o.accepted(), 0, "backend contacted for a denied request");
+    // The same proxy forwards through the frontend without the rule.
+    let mut c = Client::connect(ports[1]);
     let r = c.exchange(b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_eq!(r.body, b"ok");
     assert_eq!(o.wait_requests(1, T).len(), 1);
     assert_eq!(o.requests()[0].target(), "/ok");
-    let l = masked_logs(&p, 2);
-    assert_eq!(
-        l[0],
-        "f f/<NOSRV> T/-1/-1/-1/T 403 192 - - PR-- 1/1/0/0/0 0/0 \"GET /deny HTTP/1.1\""
-    );
 }
 
 #[test]
@@ -697,7 +707,7 @@ fn http_request_return_sends_exact_bytes() {
     let (p, port) = start(
         o.port(),
         "",
-        "  http-request return status 200 content-type text/plain string hello if { path /ret }\n",
+        "  http-request return status 200 content-type text/plain string hello\n",
         "",
     );
     let mut c = Client::connect(port);
@@ -743,29 +753,23 @@ fn http_request_return_sends_exact_bytes() {
 #[test]
 fn http_request_redirect_location_301_and_prefix_send_exact_bytes() {
     let o = Origin::ok();
+    // One proxy per rule, so that each one's log lines count only its own
+    // connections.
     let (p, port) = start(
         o.port(),
         "",
-        "  http-request redirect location /x code 301 if { path /loc }\n  \
-         http-request redirect prefix /p if { path_beg /pre }\n",
+        "  http-request redirect location /x code 301\n",
         "",
     );
+    let loc: &[u8] = b"HTTP/1.1 301 Moved Permanently\r\ncontent-length: 0\r\nlocation: /x\r\n\r\n";
     let mut c = Client::connect(port);
     let r = c.exchange(b"GET /loc HTTP/1.1\r\nHost: x\r\n\r\n");
     // No cache-control with code 301.
-    assert_bytes(
-        &r.raw,
-        b"HTTP/1.1 301 Moved Permanently\r\ncontent-length: 0\r\nlocation: /x\r\n\r\n",
-        "redirect location",
-    );
+    assert_bytes(&r.raw, loc, "redirect location");
     logs(&p, 1);
-    let r = c.exchange(b"GET /pre/a?b=1 HTTP/1.1\r\nHost: x\r\n\r\n");
-    // With the default 302: cache-control after location.
-    assert_bytes(
-        &r.raw,
-        b"HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /p/pre/a?b=1\r\ncache-control: no-cache\r\n\r\n",
-        "redirect prefix",
-    );
+    // The connection is kept after the redirect.
+    let r = c.exchange(b"GET /loc HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_bytes(&r.raw, loc, "redirect location on the kept connection");
     logs(&p, 2);
     let mut c2 = Client::connect(port);
     c2.send(b"GET /loc HTTP/1.0\r\n\r\n");
@@ -774,15 +778,30 @@ fn http_request_redirect_location_301_and_prefix_send_exact_bytes() {
         b"HTTP/1.1 301 Moved Permanently\r\ncontent-length: 0\r\nlocation: /x\r\nconnection: close\r\n\r\n",
         "redirect to HTTP/1.0",
     );
-    assert_eq!(o.accepted(), 0);
     let l = masked_logs(&p, 3);
     assert_eq!(
         l,
         [
             "f f/<NOSRV> T/-1/-1/-1/T 301 74 - - LR-- 1/1/0/0/0 0/0 \"GET /loc HTTP/1.1\"",
-            "f f/<NOSRV> T/-1/-1/-1/T 302 93 - - LR-- 1/1/0/0/0 0/0 \"GET /pre/a?b=1 HTTP/1.1\"",
+            "f f/<NOSRV> T/-1/-1/-1/T 301 74 - - LR-- 1/1/0/0/0 0/0 \"GET /loc HTTP/1.1\"",
             "f f/<NOSRV> T/-1/-1/-1/T 301 74 - - LR-- 2/2/0/0/0 0/0 \"GET /loc HTTP/1.0\"",
         ]
+    );
+
+    let (p, port) = start(o.port(), "", "  http-request redirect prefix /p\n", "");
+    // With the default 302: cache-control after location.
+    let pre: &[u8] = b"HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /p/pre/a?b=1\r\ncache-control: no-cache\r\n\r\n";
+    let mut c = Client::connect(port);
+    let r = c.exchange(b"GET /pre/a?b=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_bytes(&r.raw, pre, "redirect prefix");
+    logs(&p, 1);
+    let r = c.exchange(b"GET /pre/a?b=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_bytes(&r.raw, pre, "redirect prefix on the kept connection");
+    assert_eq!(o.accepted(), 0);
+    let l = masked_logs(&p, 2);
+    assert_eq!(
+        l,
+        ["f f/<NOSRV> T/-1/-1/-1/T 302 93 - - LR-- 1/1/0/0/0 0/0 \"GET /pre/a?b=1 HTTP/1.1\""; 2]
     );
 }
 
@@ -811,43 +830,61 @@ fn http_request_header_rules_set_add_and_delete() {
 #[test]
 fn http_request_set_path_query_uri_and_method() {
     let o = Origin::ok();
-    let (_p, port) = start(
-        o.port(),
-        "",
-        "  http-request set-path /new if { path_beg /sp }\n  \
-         http-request set-query a=1&b=2 if { path_beg /sq }\n  \
-         http-request set-uri /u?x=y if { path_beg /su }\n  \
-         http-request set-method PUT if { path_beg /sm }\n",
-        "",
-    );
-    let cases: [(&[u8], &[u8]); 5] = [
+    // One frontend per rule; each frontend's requests go on one connection.
+    type Case = (&'static [u8], &'static [u8]);
+    let fronts: [(&str, &str, &[Case]); 4] = [
         (
-            b"GET /sp/old?k=v HTTP/1.1\r\nHost: x\r\n\r\n",
-            b"GET /new?k=v HTTP/1.1\r\nhost: x\r\n\r\n",
+            "fsp",
+            "  http-request set-path /new\n",
+            &[(
+                b"GET /sp/old?k=v HTTP/1.1\r\nHost: x\r\n\r\n",
+                b"GET /new?k=v HTTP/1.1\r\nhost: x\r\n\r\n",
+            )],
         ),
         (
-            b"GET /sq?k=v HTTP/1.1\r\nHost: x\r\n\r\n",
-            b"GET /sq?a=1&b=2 HTTP/1.1\r\nhost: x\r\n\r\n",
+            "fsq",
+            "  http-request set-query a=1&b=2\n",
+            &[
+                (
+                    b"GET /sq?k=v HTTP/1.1\r\nHost: x\r\n\r\n",
+                    b"GET /sq?a=1&b=2 HTTP/1.1\r\nhost: x\r\n\r\n",
+                ),
+                (
+                    b"GET /sq HTTP/1.1\r\nHost: x\r\n\r\n",
+                    b"GET /sq?a=1&b=2 HTTP/1.1\r\nhost: x\r\n\r\n",
+                ),
+            ],
         ),
         (
-            b"GET /sq HTTP/1.1\r\nHost: x\r\n\r\n",
-            b"GET /sq?a=1&b=2 HTTP/1.1\r\nhost: x\r\n\r\n",
+            "fsu",
+            "  http-request set-uri /u?x=y\n",
+            &[(
+                b"GET /su/zz?k=v HTTP/1.1\r\nHost: x\r\n\r\n",
+                b"GET /u?x=y HTTP/1.1\r\nhost: x\r\n\r\n",
+            )],
         ),
         (
-            b"GET /su/zz?k=v HTTP/1.1\r\nHost: x\r\n\r\n",
-            b"GET /u?x=y HTTP/1.1\r\nhost: x\r\n\r\n",
-        ),
-        (
-            b"GET /sm HTTP/1.1\r\nHost: x\r\n\r\n",
-            b"PUT /sm HTTP/1.1\r\nhost: x\r\n\r\n",
+            "fsm",
+            "  http-request set-method PUT\n",
+            &[(
+                b"GET /sm HTTP/1.1\r\nHost: x\r\n\r\n",
+                b"PUT /sm HTTP/1.1\r\nhost: x\r\n\r\n",
+            )],
         ),
     ];
-    let mut c = Client::connect(port);
-    for (req, want) in cases {
-        o.clear();
-        assert_eq!(c.exchange(req).status(), 200, "{}", show(req));
-        let seen = o.wait_requests(1, T);
-        assert_bytes(&seen[0].raw, want, &show(req));
+    let (_p, ports) = start_fronts(
+        &fronts.map(|(name, rule, _)| (name, rule, "b")),
+        &format!("backend b\n  server s 127.0.0.1:{}\n", o.port()),
+    );
+    for ((name, _, cases), port) in fronts.iter().zip(ports) {
+        let mut c = Client::connect(port);
+        for (req, want) in cases.iter() {
+            o.clear();
+            let what = format!("{name}: {}", show(req));
+            assert_eq!(c.exchange(req).status(), 200, "{what}");
+            let seen = o.wait_requests(1, T);
+            assert_bytes(&seen[0].raw, want, &what);
+        }
     }
 }
 
@@ -1057,20 +1094,26 @@ fn show_stat_counts_http_requests_and_status_classes() {
     });
     let dir = TempDir::new("httpstat");
     let sock = dir.path().join("s");
-    let port = free_port();
+    let (port, pnone) = (free_port(), free_port());
     let cfg = format!(
         "global\n  maxconn 1000\n  log stdout format raw local0\n  stats socket {} level admin\n\n\
          defaults\n  mode http\n  log global\n  option httplog\n  timeout client 5s\n  \
          timeout server 5s\n  timeout connect 2s\n\n\
-         frontend f\n  bind 127.0.0.1:{port}\n  use_backend bnone if {{ path /none }}\n  default_backend b\n\n\
+         frontend f\n  bind 127.0.0.1:{port}\n  default_backend b\n\n\
+         frontend fnone\n  bind 127.0.0.1:{pnone}\n  default_backend bnone\n\n\
          backend b\n  server s 127.0.0.1:{}\n\n\
          backend bnone\n  server s 127.0.0.1:{} disabled\n",
         sock.display(),
         o.port(),
         o.port()
     );
-    let p = Proxy::start_under_test(&cfg, &[port]);
-    for (path, status) in [("/ok", 200), ("/404", 404), ("/none", 503)] {
+    let p = Proxy::start_under_test(&cfg, &[port, pnone]);
+    // `fnone` leads to `bnone`, whose only server is disabled.
+    for (port, path, status) in [
+        (port, "/ok", 200),
+        (port, "/404", 404),
+        (pnone, "/none", 503),
+    ] {
         let mut c = Client::connect(port);
         let r = c.exchange(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
         assert_eq!(r.status(), status);
@@ -1096,16 +1139,17 @@ fn show_stat_counts_http_requests_and_status_classes() {
             .unwrap_or_else(|| panic!("no row {px}/{sv}:\n{csv}"))
     };
     let get = |r: &Vec<String>, name: &str| r[col(name)].clone();
-    let fe = row("f", "FRONTEND");
-    for (k, v) in [
-        ("req_tot", "3"),
-        ("hrsp_2xx", "1"),
-        ("hrsp_4xx", "1"),
-        ("hrsp_5xx", "1"),
-        ("stot", "3"),
-        ("conn_tot", "3"),
+    for (fe, counts) in [
+        ("f", ["2", "1", "1", "0", "2", "2"]),
+        ("fnone", ["1", "0", "0", "1", "1", "1"]),
     ] {
-        assert_eq!(get(&fe, k), v, "FRONTEND {k}");
+        let r = row(fe, "FRONTEND");
+        let names = [
+            "req_tot", "hrsp_2xx", "hrsp_4xx", "hrsp_5xx", "stot", "conn_tot",
+        ];
+        for (k, v) in names.into_iter().zip(counts) {
+            assert_eq!(get(&r, k), v, "{fe}/FRONTEND {k}");
+        }
     }
     for (px, sv) in [("b", "BACKEND"), ("b", "s")] {
         let r = row(px, sv);

@@ -18,7 +18,9 @@ mod common;
 mod http_common;
 
 use common::{Proxy, TempDir, free_port};
-use http_common::{Client, HttpLog, Origin, Reply, assert_bytes, fe_be, http_config, http_logs};
+use http_common::{
+    Client, HttpLog, Origin, Reply, assert_bytes, fe_be, http_config, http_logs, start_fronts,
+};
 use std::time::{Duration, Instant};
 
 // ------------------------------------------------------ HAProxy's bytes --
@@ -95,6 +97,19 @@ fn assert_kept_alive(c: &mut Client, req: &[u8], status: u16, what: &str) {
             http_common::show(&f.partial)
         ),
     }
+}
+
+/// `backend b` with `server s` on `srv`.
+fn backend_b(srv: u16) -> String {
+    format!("backend b\n  server s 127.0.0.1:{srv}\n")
+}
+
+/// Asserts that a frontend leading to `backend b` (see [`backend_b`])
+/// forwards `GET /` and gets 200.
+#[track_caller]
+fn assert_forwards(port: u16, what: &str) {
+    let r = Client::connect(port).exchange(GET);
+    assert_eq!(r.status(), 200, "{what}: another frontend forwards");
 }
 
 // ------------------------------------------------------------------ tests --
@@ -200,24 +215,20 @@ fn server_reset_without_response_gets_502_and_keeps_the_client_open() {
 #[test]
 fn backend_without_server_gets_503_and_keeps_the_client_open() {
     let o = Origin::ok();
-    let port = free_port();
-    let cfg = http_config(
-        "",
-        &format!(
-            "frontend f\n  bind 127.0.0.1:{port}\n  use_backend bnone if {{ path /none }}\n  \
-             default_backend b\n\nbackend bnone\n\nbackend b\n  server s 127.0.0.1:{}\n",
-            o.port()
-        ),
+    let (p, ports) = start_fronts(
+        &[("fnone", "", "bnone"), ("f", "", "b")],
+        &format!("backend bnone\n\n{}", backend_b(o.port())),
     );
-    let p = Proxy::start_under_test(&cfg, &[port]);
-    let mut c = Client::connect(port);
+    let mut c = Client::connect(ports[0]);
     let r = c.exchange(b"GET /none HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_bytes(&r.raw, BUILTIN_503, "503");
     assert_eq!(
         masked_logs(&p, 1),
-        ["f bnone/<NOSRV> T/-1/-1/-1/T 503 217 - - SC-- 1/1/0/0/0 0/0 \"GET /none HTTP/1.1\""]
+        ["fnone bnone/<NOSRV> T/-1/-1/-1/T 503 217 - - SC-- 1/1/0/0/0 0/0 \"GET /none HTTP/1.1\""]
     );
-    assert_kept_alive(&mut c, GET, 200, "503");
+    assert_kept_alive(&mut c, GET, 503, "503");
+    assert_eq!(o.accepted(), 0);
+    assert_forwards(ports[1], "503");
 }
 
 #[test]
@@ -270,15 +281,20 @@ fn server_timeout_gets_504_and_keeps_the_client_open() {
 #[test]
 fn deny_gets_403_and_keeps_the_client_open() {
     let o = Origin::ok();
-    let (p, port) = start(o.port(), "", "  http-request deny if { path /deny }\n", "");
-    let mut c = Client::connect(port);
+    let (p, ports) = start_fronts(
+        &[("fdeny", "  http-request deny\n", "b"), ("f", "", "b")],
+        &backend_b(o.port()),
+    );
+    let mut c = Client::connect(ports[0]);
     let r = c.exchange(b"GET /deny HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_bytes(&r.raw, BUILTIN_403, "403");
-    assert_kept_alive(&mut c, GET, 200, "403");
+    assert_kept_alive(&mut c, GET, 403, "403");
     assert_eq!(
         masked_logs(&p, 1)[0],
-        "f f/<NOSRV> T/-1/-1/-1/T 403 192 - - PR-- 1/1/0/0/0 0/0 \"GET /deny HTTP/1.1\""
+        "fdeny fdeny/<NOSRV> T/-1/-1/-1/T 403 192 - - PR-- 1/1/0/0/0 0/0 \"GET /deny HTTP/1.1\""
     );
+    assert_eq!(o.accepted(), 0);
+    assert_forwards(ports[1], "403");
 }
 
 #[test]
@@ -296,33 +312,45 @@ fn deny_status_sends_each_builtin_message() {
         (400, STREAM_400, false),
         (408, STREAM_408, false),
     ];
-    let rules: String = codes
+    // Frontend `d<status>` denies every request with that status; `f`
+    // forwards.
+    let names: Vec<String> = codes.iter().map(|(s, _, _)| format!("d{s}")).collect();
+    let rules: Vec<String> = codes
         .iter()
-        .map(|(s, _, _)| format!("  http-request deny deny_status {s} if {{ path /d{s} }}\n"))
+        .map(|(s, _, _)| format!("  http-request deny deny_status {s}\n"))
         .collect();
-    let (p, port) = start(o.port(), "", &rules, "");
+    let mut fronts: Vec<(&str, &str, &str)> = names
+        .iter()
+        .zip(&rules)
+        .map(|(n, r)| (n.as_str(), r.as_str(), "b"))
+        .collect();
+    fronts.push(("f", "", "b"));
+    let (p, ports) = start_fronts(&fronts, &backend_b(o.port()));
     let mut lines = 0;
-    for (status, want, open) in codes {
+    for ((status, want, open), port) in codes.into_iter().zip(ports.iter().copied()) {
         let mut c = Client::connect(port);
         let r = c.exchange(format!("GET /d{status} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
         assert_bytes(&r.raw, want, &format!("deny_status {status}"));
         lines += 1;
         let l = masked_logs(&p, lines);
         assert!(
-            l[lines - 1].starts_with(&format!("f f/<NOSRV> T/-1/-1/-1/T {status} "))
-                && l[lines - 1].contains(" - - PR-- ")
+            l[lines - 1].starts_with(&format!(
+                "d{status} d{status}/<NOSRV> T/-1/-1/-1/T {status} "
+            )) && l[lines - 1].contains(" - - PR-- ")
                 && l[lines - 1].ends_with(&format!(" 0/0 \"GET /d{status} HTTP/1.1\"")),
             "{}",
             l[lines - 1]
         );
         if open {
-            assert_kept_alive(&mut c, GET, 200, &format!("deny_status {status}"));
+            assert_kept_alive(&mut c, GET, status, &format!("deny_status {status}"));
             lines += 1;
             masked_logs(&p, lines);
         } else {
             assert_closed(&mut c, &format!("deny_status {status}"));
         }
     }
+    assert_eq!(o.accepted(), 0);
+    assert_forwards(ports[codes.len()], "deny_status");
 }
 
 #[test]
@@ -333,25 +361,21 @@ fn errorfile_503_is_sent_from_the_file() {
     // space after the colon, content-length), so that it goes out as is.
     let body: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncache-control: no-cache\r\ncontent-type: text/plain\r\ncontent-length: 6\r\n\r\nsorry\n";
     let f = dir.write("503.http", std::str::from_utf8(body).unwrap());
-    let port = free_port();
-    let cfg = http_config(
-        "",
+    let (p, ports) = start_fronts(
+        &[("fnone", "", "bnone"), ("f", "", "b")],
         &format!(
-            "frontend f\n  bind 127.0.0.1:{port}\n  use_backend bnone if {{ path /none }}\n  \
-             default_backend b\n\nbackend bnone\n  errorfile 503 {}\n  server s 127.0.0.1:{} disabled\n\n\
-             backend b\n  server s 127.0.0.1:{}\n",
+            "backend bnone\n  errorfile 503 {}\n  server s 127.0.0.1:{} disabled\n\n{}",
             f.display(),
             o.port(),
-            o.port()
+            backend_b(o.port())
         ),
     );
-    let p = Proxy::start_under_test(&cfg, &[port]);
-    let mut c = Client::connect(port);
+    let mut c = Client::connect(ports[0]);
     let r = c.exchange(b"GET /none HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_bytes(&r.raw, body, "errorfile 503");
-    assert_kept_alive(&mut c, GET, 200, "errorfile 503");
+    assert_kept_alive(&mut c, GET, 503, "errorfile 503");
     // An HTTP/1.0 client gets connection: close after the file's headers.
-    let mut c = Client::connect(port);
+    let mut c = Client::connect(ports[0]);
     c.send(b"GET /none HTTP/1.0\r\n\r\n");
     assert_bytes(
         &c.read_to_close(),
@@ -361,8 +385,10 @@ fn errorfile_503_is_sent_from_the_file() {
     let l = masked_logs(&p, 3);
     assert_eq!(
         l[0],
-        "f bnone/<NOSRV> T/-1/-1/-1/T 503 115 - - SC-- 1/1/0/0/0 0/0 \"GET /none HTTP/1.1\""
+        "fnone bnone/<NOSRV> T/-1/-1/-1/T 503 115 - - SC-- 1/1/0/0/0 0/0 \"GET /none HTTP/1.1\""
     );
+    assert_eq!(o.accepted(), 0);
+    assert_forwards(ports[1], "errorfile 503");
 }
 
 #[test]
@@ -407,38 +433,46 @@ fn http_errors_section_applies_through_errorfiles() {
         "503b.http",
         "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 4\r\n\r\nown\n",
     );
-    let port = free_port();
-    // The frontend's errorfiles serve its own deny and, for a backend with
-    // no message of its own, the backend's 503 too; a backend's own
-    // errorfiles win over the frontend's.
-    let cfg = http_config(
-        "",
+    // Every frontend uses the `site` errorfiles. They serve the frontend's
+    // own deny (`fdeny`) and, for a backend with no message of its own, the
+    // backend's 503 too (`fnone`); a backend's own errorfiles win over the
+    // frontend's (`fown`).
+    let site = "  errorfiles site\n";
+    let (_p, ports) = start_fronts(
+        &[
+            ("fdeny", &format!("{site}  http-request deny\n"), "b"),
+            ("fnone", site, "bnone"),
+            ("fown", site, "bown"),
+            ("f", site, "b"),
+        ],
         &format!(
             "http-errors site\n  errorfile 403 {p403}\n  errorfile 503 {p503}\n\n\
              http-errors other\n  errorfile 503 {own}\n\n\
-             frontend f\n  bind 127.0.0.1:{port}\n  errorfiles site\n  \
-             http-request deny if {{ path /deny }}\n  use_backend bnone if {{ path /none }}\n  \
-             use_backend bown if {{ path /own }}\n  default_backend b\n\n\
              backend bnone\n  server s 127.0.0.1:{srv} disabled\n\n\
-             backend bown\n  errorfiles other\n  server s 127.0.0.1:{srv} disabled\n\n\
-             backend b\n  server s 127.0.0.1:{srv}\n",
+             backend bown\n  errorfiles other\n  server s 127.0.0.1:{srv} disabled\n\n{b}",
             p403 = p403.display(),
             p503 = p503.display(),
             own = own.display(),
-            srv = o.port()
+            srv = o.port(),
+            b = backend_b(o.port()),
         ),
     );
-    let _p = Proxy::start_under_test(&cfg, &[port]);
-    let mut c = Client::connect(port);
+    let mut c = Client::connect(ports[0]);
     let r = c.exchange(b"GET /deny HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_bytes(&r.raw, f403, "403 from http-errors");
+    assert_kept_alive(&mut c, GET, 403, "errorfiles 403");
+    let mut c = Client::connect(ports[1]);
     let r = c.exchange(b"GET /none HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_bytes(&r.raw, f503, "503 from the frontend's http-errors");
+    assert_kept_alive(&mut c, GET, 503, "frontend's errorfiles 503");
+    let mut c = Client::connect(ports[2]);
     let r = c.exchange(b"GET /own HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_bytes(
         &r.raw,
         b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 4\r\n\r\nown\n",
         "503 from the backend's own errorfile",
     );
-    assert_kept_alive(&mut c, GET, 200, "errorfiles");
+    assert_kept_alive(&mut c, GET, 503, "backend's errorfiles 503");
+    assert_eq!(o.accepted(), 0);
+    assert_forwards(ports[3], "errorfiles");
 }

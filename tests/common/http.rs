@@ -10,7 +10,7 @@
 //! default), the origin's reads time out after 10 s.
 #![allow(dead_code)]
 
-use crate::common::{Backend, set_linger0};
+use crate::common::{Backend, Proxy, free_port, set_linger0};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -37,6 +37,32 @@ pub fn fe_be(port: u16, srv: u16, fe_extra: &str, be_extra: &str) -> String {
     format!(
         "frontend f\n  bind 127.0.0.1:{port}\n{fe_extra}  default_backend b\n\n\
          backend b\n{be_extra}  server s 127.0.0.1:{srv}\n"
+    )
+}
+
+/// `frontend name` on `port` with `extra` lines (each ending with `\n`),
+/// whose `default_backend` is `backend`; ends with a blank line. Tests that
+/// need several behaviours give each its own frontend, since the proxies
+/// under test need not support ACL conditions.
+pub fn frontend(name: &str, port: u16, extra: &str, backend: &str) -> String {
+    format!("frontend {name}\n  bind 127.0.0.1:{port}\n{extra}  default_backend {backend}\n\n")
+}
+
+/// Starts the proxy under test ([`Proxy::start_under_test`]) on the
+/// [`http_config`] prelude (no `defaults` extra) with one [`frontend`] per
+/// `(name, extra lines, default backend)` of `fronts`, each on its own free
+/// port, followed by `backends`; returns the ports in the order of `fronts`.
+pub fn start_fronts(fronts: &[(&str, &str, &str)], backends: &str) -> (Proxy, Vec<u16>) {
+    let ports: Vec<u16> = fronts.iter().map(|_| free_port()).collect();
+    let mut body: String = fronts
+        .iter()
+        .zip(&ports)
+        .map(|((name, extra, be), port)| frontend(name, *port, extra, be))
+        .collect();
+    body.push_str(backends);
+    (
+        Proxy::start_under_test(&http_config("", &body), &ports),
+        ports,
     )
 }
 
