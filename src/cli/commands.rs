@@ -391,11 +391,7 @@ impl Engine {
                 c[7] = p.cum_beconn.to_string();
                 c[8] = p.bytes_in.to_string();
                 c[9] = p.bytes_out.to_string();
-                c[13] = p
-                    .servers
-                    .iter()
-                    .map(|s| s.failed_conns)
-                    .sum::<u64>()
+                c[13] = (p.failed_conns + p.servers.iter().map(|s| s.failed_conns).sum::<u64>())
                     .to_string();
                 c[15] = p.servers.iter().map(|s| s.retries).sum::<u64>().to_string();
                 c[16] = p
@@ -417,6 +413,7 @@ impl Engine {
                 c[26] = pid.to_string();
                 c[27] = p.id.to_string();
                 c[28] = "0".into();
+                c[30] = p.servers.iter().map(|s| s.cum_sess).sum::<u64>().to_string();
                 c[32] = "1".into();
                 c[75] = mode.into();
                 if p.mode == crate::cfg::model::Mode::Http {

@@ -569,8 +569,9 @@ fn start_request(s: &mut Stream, cx: &mut StreamCtx) {
     // The response is analysed from its first byte.
     s.res.analysers = RES_ANA;
     s.res.to_forward = 0;
+    reply::assign_backend(s, cx);
     if s.si[1].state() == crate::si::SiState::Est {
-        reply::reacquire_backend(s, cx);
+        reply::reacquire_server(s, cx);
         // A kept server connection: the response timeout starts now.
         s.res.rex = tick_add_ifset(cx.clock.now, s.res.rto);
     }

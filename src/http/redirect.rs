@@ -113,7 +113,12 @@ pub fn build(s: &mut Stream, cx: &mut StreamCtx, rule: &HttpAction, opts: ParseO
                     .as_bytes(),
             );
             out.extend_from_slice(&loc);
-            out.extend_from_slice(b"\r\ncache-control: no-cache\r\n\r\n");
+            // Temporary redirects are not to be cached (HAProxy 2.6 says so
+            // for 302 and 303, not for permanent ones).
+            if matches!(code, 302 | 303) {
+                out.extend_from_slice(b"\r\ncache-control: no-cache");
+            }
+            out.extend_from_slice(b"\r\n\r\n");
             out
         }
         HttpAction::Return {
@@ -143,14 +148,19 @@ pub fn build(s: &mut Stream, cx: &mut StreamCtx, rule: &HttpAction, opts: ParseO
                         .to_vec();
                 }
             };
-            let mut out = format!("HTTP/1.1 {} {}\r\n", status, reason(*status)).into_bytes();
-            for (n, v) in hdrs {
-                out.extend_from_slice(format!("{n}: {v}\r\n").as_bytes());
-            }
+            let mut out = format!(
+                "HTTP/1.1 {} {}\r\ncontent-length: {}\r\n",
+                status,
+                reason(*status),
+                body.len()
+            )
+            .into_bytes();
             if let Some(ct) = content_type {
                 out.extend_from_slice(format!("content-type: {ct}\r\n").as_bytes());
             }
-            out.extend_from_slice(format!("content-length: {}\r\n", body.len()).as_bytes());
+            for (n, v) in hdrs {
+                out.extend_from_slice(format!("{}: {v}\r\n", n.to_ascii_lowercase()).as_bytes());
+            }
             out.extend_from_slice(b"\r\n");
             out.extend_from_slice(&body);
             out

@@ -30,14 +30,18 @@ pub enum After {
 
 /// Answers `status` with the backend's (else the frontend's) `errorfile`
 /// for it, or HAProxy's built-in message, as a stream does: the client
-/// connection stays open except after 504 (HAProxy 2.6 closes it).
+/// connection stays open, except after 400 and 408 whose messages close it.
 pub fn reply_error(s: &mut Stream, cx: &mut StreamCtx, status: u16) {
     let builtin = match status {
         400 => super::errors::STREAM_400,
         408 => super::errors::STREAM_408,
         _ => super::errors::builtin_or_500(status),
     };
-    let after = if status == 504 { After::Close } else { After::KeepAlive };
+    let after = if matches!(status, 400 | 408) {
+        After::Close
+    } else {
+        After::KeepAlive
+    };
     reply_configured(s, cx, status, builtin, after, true);
 }
 
@@ -98,6 +102,12 @@ pub fn reply_msg(s: &mut Stream, cx: &mut StreamCtx, status: u16, msg: &[u8], af
         || body_left
         || s.req.flags.intersects(CfFlags::SHUTR | CfFlags::READ_ERROR);
     let ver11 = txn.req.flags.contains(MsgFlags::VER_11);
+    // A response to HEAD has no body on the wire (nor in the counters).
+    let msg = if txn.meth == Some(super::parse::Method::Head) {
+        memchr::memmem::find(msg, b"\r\n\r\n").map_or(msg, |i| msg.get(..i + 4).unwrap_or(msg))
+    } else {
+        msg
+    };
     let head_len = txn.req.head_len;
     let req_sent = txn.flags.contains(TxnFlags::REQ_SENT);
     if close {
@@ -117,11 +127,13 @@ pub fn reply_msg(s: &mut Stream, cx: &mut StreamCtx, status: u16, msg: &[u8], af
     s.res.flags.remove(CfFlags::READ_TIMEOUT);
     let n = put_reply(s, cx, msg, close, ver11);
     s.res.forward(n as u64);
-    // Counted as HAProxy counts it: the message's internal size.
-    s.res.total += msg_size(msg, &mut cx.http.hdrs);
+    // Counted as HAProxy counts it: the message's internal size, and only
+    // it (what the server sent before is dropped).
+    let size = msg_size(msg, &mut cx.http.hdrs);
     if let Some(txn) = s.txn.as_mut() {
         txn.res_head_wire = 0;
         txn.res_head_htx = 0;
+        s.res.total = txn.res_base + size;
     }
     if close {
         stop_request(s, cx);
@@ -237,20 +249,29 @@ pub fn release_backend(s: &mut Stream, cx: &mut StreamCtx) {
     backend::release_server(s, cx);
 }
 
+/// A request handed to its backend counts there (`%bc`, the BACKEND row's
+/// `scur` and `stot`), whether or not a server takes it, as HAProxy counts
+/// each HTTP request as a stream of its backend.
+pub fn assign_backend(s: &mut Stream, cx: &mut StreamCtx) {
+    if s.flags.contains(SfFlags::BE_ASSIGNED) {
+        return;
+    }
+    if let Some(px) = s.be.and_then(|b| cx.proxies.get_mut(b)) {
+        s.flags.insert(SfFlags::BE_ASSIGNED);
+        px.beconn += 1;
+        px.cum_beconn += 1;
+    }
+}
+
 /// A request about to use the server connection kept from the previous
-/// one takes that server's slot and the backend count again.
-pub fn reacquire_backend(s: &mut Stream, cx: &mut StreamCtx) {
+/// one takes that server's slot again.
+pub fn reacquire_server(s: &mut Stream, cx: &mut StreamCtx) {
     let (Some(be), Some(i)) = (s.be, s.last_srv) else {
         return;
     };
     let Some(px) = cx.proxies.get_mut(be) else {
         return;
     };
-    if !s.flags.contains(SfFlags::BE_ASSIGNED) {
-        s.flags.insert(SfFlags::BE_ASSIGNED);
-        px.beconn += 1;
-        px.cum_beconn += 1;
-    }
     if s.srv().is_none()
         && let Some(srv) = px.servers.get_mut(i)
     {

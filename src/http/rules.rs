@@ -94,7 +94,15 @@ fn apply(
         HttpAction::Redirect { .. } | HttpAction::Return { .. } => {
             let msg = super::redirect::build(s, cx, rule, opts);
             let status = super::redirect::status_of(rule);
-            s.set_term('P', Finst::Request);
+            // Answered locally: `LR` (or `LH` on a response).
+            s.set_term(
+                'L',
+                if kind == Kind::Request {
+                    Finst::Request
+                } else {
+                    Finst::Header
+                },
+            );
             if kind == Kind::Response {
                 reply::close_server(s, cx, false);
             }

@@ -128,6 +128,9 @@ pub struct Proxy {
     pub bytes_in: u64,
     pub bytes_out: u64,
     pub denied: u64,
+    /// Streams that found no server to connect to (`econ` of the BACKEND
+    /// row, with its servers' connection errors).
+    pub failed_conns: u64,
     /// Listener indexes of this frontend.
     pub listeners: Vec<usize>,
     /// True while listeners are paused because `maxconn` was reached.
@@ -224,6 +227,7 @@ impl Proxy {
             bytes_in: 0,
             bytes_out: 0,
             denied: 0,
+            failed_conns: 0,
             listeners: Vec::new(),
             full: false,
             lb_cursor: 0,

@@ -102,6 +102,8 @@ fn back_handle_st_req(s: &mut Stream, cx: &mut StreamCtx) {
             s.si[1].set_state(SiState::Que);
         }
         Pick::NoServer => {
+            // Counted as a connection error of the backend (`econ`).
+            px.failed_conns += 1;
             s.set_term('S', Finst::Connect);
             s.si[1].err_type = ErrType::ConnErr;
             s.si[1].set_state(SiState::Clo);
