@@ -230,6 +230,14 @@ impl Buffer {
         true
     }
 
+    /// Drops the input (bytes not scheduled), keeping the output.
+    pub fn drop_input(&mut self) {
+        self.len = self.out;
+        if self.len == 0 {
+            self.head = 0;
+        }
+    }
+
     /// Empties the buffer.
     pub fn reset(&mut self) {
         self.head = 0;

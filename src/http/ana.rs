@@ -224,8 +224,9 @@ fn on_request_head(s: &mut Stream, cx: &mut StreamCtx, head: parse::Head, opts: 
             }
         }
     }
+    let parsed = e.head.flags;
     let _ = normalize_head(&mut e);
-    if e.head.flags.contains(MsgFlags::CL_DROP) && e.head.flags.contains(MsgFlags::TE_CHUNKED) {
+    if parsed.contains(MsgFlags::CL_DROP) && parsed.contains(MsgFlags::TE_CHUNKED) {
         // A request that had both lengths is served, then the client
         // connection closes (HAProxy 2.6).
         txn.flags.insert(TxnFlags::CLI_CLOSE);
@@ -253,6 +254,9 @@ pub fn normalize_head(e: &mut HeadEdit) -> Result<(), super::hdr::EditError> {
     let lead = e.head.start_line.off as usize;
     if lead > 0 {
         e.replace(0, lead, b"")?;
+    }
+    if e.is_irregular() {
+        e.rebuild()?;
     }
     let f = e.head.flags;
     if f.contains(MsgFlags::CL_DROP) {
@@ -392,9 +396,10 @@ pub fn process_be(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     // request keeps its header.
     let f = txn.req.flags;
     let ver11 = f.contains(MsgFlags::VER_11);
+    // (An HTTP/1.0 request with a chunked body is not kept alive.)
     let conn_want: Option<&[u8]> = match (txn.flags.contains(TxnFlags::SRV_CLOSE), ver11) {
         (true, true) => Some(b"close"),
-        (false, false) => Some(b"keep-alive"),
+        (false, false) if !f.contains(MsgFlags::TE_CHUNKED) => Some(b"keep-alive"),
         _ => None,
     };
     let has_tokens = f.intersects(MsgFlags::CONN_CLOSE | MsgFlags::CONN_KEEP_ALIVE);
@@ -609,18 +614,17 @@ pub fn xfer_body(c: &mut Channel, msg: &mut HttpMsg) -> Result<bool, parse::Pars
                 let Some(b) = c.buf.as_mut() else {
                     return Ok(false);
                 };
-                match parse::chunk_size(b.in_contig())? {
-                    None => return Ok(false),
-                    Some((0, used)) => {
-                        c.forward(used as u64);
-                        msg.scanned = 0;
-                        msg.state = MsgState::Trailers;
-                    }
-                    Some((n, used)) => {
-                        c.forward(used as u64);
-                        c.forward(n);
-                        msg.state = MsgState::ChunkData;
-                    }
+                let Some((n, used)) = parse::chunk_size(b.in_contig())? else {
+                    return Ok(false);
+                };
+                let used = canonical_chunk_line(b, n, used);
+                c.forward(used as u64);
+                if n == 0 {
+                    msg.scanned = 0;
+                    msg.state = MsgState::Trailers;
+                } else {
+                    c.forward(n);
+                    msg.state = MsgState::ChunkData;
                 }
             }
             MsgState::ChunkCrlf => {
@@ -630,7 +634,12 @@ pub fn xfer_body(c: &mut Channel, msg: &mut HttpMsg) -> Result<bool, parse::Pars
                 match parse::chunk_crlf(b.in_contig())? {
                     None => return Ok(false),
                     Some(used) => {
-                        c.forward(used as u64);
+                        // A bare LF goes out as CRLF.
+                        if used == 1 && b.replace_input(0, 1, b"\r\n") {
+                            c.forward(2);
+                        } else {
+                            c.forward(used as u64);
+                        }
                         msg.state = MsgState::ChunkSize;
                     }
                 }
@@ -642,11 +651,77 @@ pub fn xfer_body(c: &mut Channel, msg: &mut HttpMsg) -> Result<bool, parse::Pars
                 match parse::trailers(b.in_contig(), &mut msg.scanned)? {
                     None => return Ok(false),
                     Some(used) => {
+                        let used = canonical_trailers(b, used);
                         c.forward(used as u64);
                         msg.state = MsgState::Done;
                     }
                 }
             }
         }
+    }
+}
+
+/// A chunk-size line goes out as HAProxy 2.6 writes it: the size in
+/// upper-case hex, no extension, no padding, CRLF (so that a server never
+/// parses a size line the proxy read differently). A line already in that
+/// form is left alone. Returns the line's length after the rewrite.
+fn canonical_chunk_line(b: &mut crate::buf::Buffer, n: u64, used: usize) -> usize {
+    let mut line = [0u8; 18];
+    let digits = if n == 0 {
+        1
+    } else {
+        (64 - n.leading_zeros()).div_ceil(4) as usize
+    };
+    for (i, d) in line.iter_mut().take(digits).enumerate() {
+        let nibble = (n >> (4 * (digits - 1 - i))) & 0xf;
+        *d = b"0123456789ABCDEF".get(nibble as usize).copied().unwrap_or(b'0');
+    }
+    line[digits] = b'\r';
+    line[digits + 1] = b'\n';
+    let canon = &line[..digits + 2];
+    if b.in_contig().get(..used) == Some(canon) {
+        return used;
+    }
+    if b.replace_input(0, used, canon) {
+        canon.len()
+    } else {
+        used
+    }
+}
+
+/// Trailer fields go out with lower-case names and CRLF line ends, as
+/// HAProxy 2.6 emits them. Returns the block's length after the rewrite.
+fn canonical_trailers(b: &mut crate::buf::Buffer, used: usize) -> usize {
+    let Some(block) = b.in_contig_mut().get_mut(..used) else {
+        return used;
+    };
+    let mut bare_lf = false;
+    let mut line_start = 0;
+    for i in 0..block.len() {
+        if block[i] == b'\n' {
+            bare_lf |= i == 0 || block[i - 1] != b'\r';
+            if let Some(colon) = block[line_start..i].iter().position(|&c| c == b':') {
+                block[line_start..line_start + colon].make_ascii_lowercase();
+            }
+            line_start = i + 1;
+        }
+    }
+    if !bare_lf {
+        return used;
+    }
+    let mut out = Vec::with_capacity(used + 8);
+    for line in block.split(|&c| c == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            break;
+        }
+        out.extend_from_slice(line);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    if b.replace_input(0, used, &out) {
+        out.len()
+    } else {
+        used
     }
 }

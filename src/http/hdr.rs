@@ -134,6 +134,63 @@ impl HeadEdit<'_> {
         self.add(name, value)
     }
 
+    /// True when the head is not in the canonical form HAProxy 2.6 emits
+    /// (bare LF line ends, start-line words separated by anything but one
+    /// space): such a head is rebuilt before it is forwarded, so that a
+    /// server never parses what the proxy did not. Two bytes per line are
+    /// looked at; a regular head costs nothing more.
+    pub fn is_irregular(&mut self) -> bool {
+        let h = self.head;
+        self.buf.in_contig();
+        let b = self.buf.in_data().0;
+        let crlf = |end: usize| end >= 2 && b.get(end - 2) == Some(&b'\r');
+        let sl = h.start_line;
+        let words = match h.kind {
+            Kind::Request => h.meth.len + h.uri.len + h.version.len,
+            Kind::Response => sl.len.saturating_sub(2).min(h.version.len + h.reason.len + 3),
+        };
+        let sl_ok = match h.kind {
+            Kind::Request => {
+                sl.len == words + 2
+                    && b.get(h.meth.end()) == Some(&b' ')
+                    && b.get(h.uri.end()) == Some(&b' ')
+                    && b.get(sl.end()) == Some(&b'\r')
+            }
+            Kind::Response => b.get(sl.end()) == Some(&b'\r'),
+        };
+        !sl_ok || !crlf(h.len) || self.hdrs.iter().any(|x| !crlf(x.line.end()))
+    }
+
+    /// Rewrites the head in canonical form: `method SP uri SP version` (or
+    /// the status line as received), each header as `name: value`, CRLF
+    /// line ends.
+    pub fn rebuild(&mut self) -> Result<(), EditError> {
+        let h = self.head;
+        self.buf.in_contig();
+        let b = self.buf.in_data().0;
+        let mut out = Vec::with_capacity(h.len + 16);
+        match h.kind {
+            Kind::Request => {
+                out.extend_from_slice(h.meth.get(b));
+                out.push(b' ');
+                out.extend_from_slice(h.uri.get(b));
+                out.push(b' ');
+                let v = h.version.get(b);
+                out.extend_from_slice(if v.is_empty() { b"HTTP/1.0" } else { v });
+            }
+            Kind::Response => out.extend_from_slice(h.start_line.get(b)),
+        }
+        out.extend_from_slice(b"\r\n");
+        for x in self.hdrs.iter() {
+            out.extend_from_slice(x.name.get(b));
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(x.value.get(b));
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+        self.replace(0, h.len, &out)
+    }
+
     /// Replaces the request URI (start line) by `uri`.
     pub fn set_uri(&mut self, uri: &[u8]) -> Result<(), EditError> {
         let u = self.head.uri;

@@ -746,7 +746,8 @@ pub fn lowercase_names(buf: &mut [u8], hdrs: &[Hdr]) {
 /// when `MsgFlags::OBS_FOLD` is set.
 pub fn unfold(buf: &mut [u8], hdrs: &[Hdr]) {
     for h in hdrs {
-        if let Some(v) = buf.get_mut(h.value.off as usize..h.value.end()) {
+        // From the colon on: a fold may come before the value's first byte.
+        if let Some(v) = buf.get_mut(h.name.end()..h.value.end()) {
             for c in v.iter_mut().filter(|c| **c == b'\r' || **c == b'\n') {
                 *c = b' ';
             }

@@ -22,6 +22,9 @@ use crate::ticks::{ETERNITY, tick_add_ifset};
 pub enum After {
     /// Closed once the reply is sent.
     Close,
+    /// Closed once the reply is sent, the message sent exactly as it is
+    /// (the HTTP/1 layer's raw 400, 408 and 422).
+    CloseRaw,
     /// Kept for the next request when the request was complete (else
     /// closed), as HAProxy 2.6 does after 502, 503, `deny` and
     /// `monitor-uri`.
@@ -54,7 +57,7 @@ pub fn reply_raw(s: &mut Stream, cx: &mut StreamCtx, status: u16) {
     } else {
         super::errors::builtin_or_500(status)
     };
-    reply_configured(s, cx, status, msg, After::Close, false);
+    reply_configured(s, cx, status, msg, After::CloseRaw, false);
 }
 
 fn reply_configured(
@@ -97,7 +100,7 @@ pub fn reply_msg(s: &mut Stream, cx: &mut StreamCtx, status: u16, msg: &[u8], af
         Some(Framing::Chunked | Framing::UntilClose | Framing::Tunnel) => true,
         Some(Framing::None) => false,
     };
-    let close = after == After::Close
+    let close = after != After::KeepAlive
         || txn.flags.contains(TxnFlags::CLI_CLOSE)
         || body_left
         || s.req.flags.intersects(CfFlags::SHUTR | CfFlags::READ_ERROR);
@@ -122,10 +125,18 @@ pub fn reply_msg(s: &mut Stream, cx: &mut StreamCtx, status: u16, msg: &[u8], af
         be.be_http_stats.count_status(class);
     }
     s.res.analysers = AnFlags::empty();
-    s.res.drop_data(&mut cx.io.bufs, &mut cx.io.pipes);
+    // What the server sent for this transaction goes; what is scheduled
+    // for the client (an earlier response of a pipeline) still goes out.
+    if let Some(b) = s.res.buf.as_mut() {
+        b.drop_input();
+    }
     s.res.to_forward = 0;
     s.res.flags.remove(CfFlags::READ_TIMEOUT);
-    let n = put_reply(s, cx, msg, close, ver11);
+    let n = if after == After::CloseRaw {
+        s.res.put_input(&mut cx.io.bufs, msg)
+    } else {
+        put_reply(s, cx, msg, close, ver11)
+    };
     s.res.forward(n as u64);
     // Counted as HAProxy counts it: the message's internal size, and only
     // it (what the server sent before is dropped).
