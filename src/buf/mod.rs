@@ -404,7 +404,7 @@ mod tests {
 
     #[test]
     fn replace_input_grows_shrinks_and_refuses_overflow() {
-        let mut b = Buffer::new(16);
+        let mut b = Buffer::new(32);
         b.put(b"ab");
         b.advance(2);
         b.put(b"Host: x\r\n");
@@ -413,7 +413,7 @@ mod tests {
         assert_eq!(cat(b.out_data()), b"ab");
         assert!(b.replace_input(0, 6, b""));
         assert_eq!(cat(b.in_data()), b"example\r\n");
-        assert!(!b.replace_input(0, 0, &[b'x'; 8]));
+        assert!(!b.replace_input(0, 0, &[b'x'; 30]));
         assert!(!b.replace_input(5, 9, b""));
         assert_eq!(cat(b.in_data()), b"example\r\n");
         // Wrapped data is realigned before the shift.

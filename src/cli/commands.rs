@@ -413,7 +413,12 @@ impl Engine {
                 c[26] = pid.to_string();
                 c[27] = p.id.to_string();
                 c[28] = "0".into();
-                c[30] = p.servers.iter().map(|s| s.cum_sess).sum::<u64>().to_string();
+                c[30] = p
+                    .servers
+                    .iter()
+                    .map(|s| s.cum_sess)
+                    .sum::<u64>()
+                    .to_string();
                 c[32] = "1".into();
                 c[75] = mode.into();
                 if p.mode == crate::cfg::model::Mode::Http {

@@ -126,8 +126,8 @@ pub fn wait_for_request(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         return false;
     }
     // `timeout http-request` / `http-keep-alive`, or `timeout client`.
-    let expired = tick_is_expired(s.req.analyse_exp, cx.clock.now)
-        || req_fl.contains(CfFlags::READ_TIMEOUT);
+    let expired =
+        tick_is_expired(s.req.analyse_exp, cx.clock.now) || req_fl.contains(CfFlags::READ_TIMEOUT);
     if expired {
         s.req.flags.remove(CfFlags::READ_TIMEOUT);
         if idle && txn.flags.contains(TxnFlags::NOT_FIRST) {
@@ -160,7 +160,9 @@ pub fn wait_for_request(s: &mut Stream, cx: &mut StreamCtx) -> bool {
 fn close_idle(s: &mut Stream) {
     s.req.analysers = AnFlags::empty();
     s.req.analyse_exp = ETERNITY;
-    s.req.flags.remove(CfFlags::AUTO_CONNECT | CfFlags::READ_TIMEOUT);
+    s.req
+        .flags
+        .remove(CfFlags::AUTO_CONNECT | CfFlags::READ_TIMEOUT);
     s.req.shutr_now();
     s.res.shutw_now();
 }
@@ -184,7 +186,10 @@ fn on_request_head(s: &mut Stream, cx: &mut StreamCtx, head: parse::Head, opts: 
         .proxies
         .get(s.fe)
         .is_some_and(|p| p.http.httplog.is_some() && !p.logs.is_empty());
-    let caps = cx.proxies.get(s.fe).map_or(0, |p| p.http.req_captures.len());
+    let caps = cx
+        .proxies
+        .get(s.fe)
+        .map_or(0, |p| p.http.req_captures.len());
     s.req.analysers.remove(AnFlags::REQ_WAIT_HTTP);
     s.req.analyse_exp = ETERNITY;
     let Some(b) = s.req.buf.as_mut() else { return };
@@ -288,7 +293,11 @@ fn normalize_default_port(e: &mut HeadEdit) -> Result<(), super::hdr::EditError>
     let u = e.head.uri;
     let uri = u.get(e.bytes()).to_vec();
     let port: &[u8] = if e.head.method == Method::Connect {
-        if uri.ends_with(b":80") { b":80" } else { b":443" }
+        if uri.ends_with(b":80") {
+            b":80"
+        } else {
+            b":443"
+        }
     } else if uri.len() >= 7 && uri[..7].eq_ignore_ascii_case(b"http://") {
         b":80"
     } else if uri.len() >= 8 && uri[..8].eq_ignore_ascii_case(b"https://") {
@@ -335,7 +344,10 @@ pub fn process_fe(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         .is_some_and(|p| p.http.monitor_uri.is_some());
     if monitor {
         let uri = request_uri(s, cx, opts);
-        let m = cx.proxies.get(s.fe).and_then(|p| p.http.monitor_uri.as_deref());
+        let m = cx
+            .proxies
+            .get(s.fe)
+            .and_then(|p| p.http.monitor_uri.as_deref());
         if uri.is_some() && uri.as_deref() == m.map(str::as_bytes) {
             reply::monitor_reply(s, cx);
             return false;
@@ -379,8 +391,16 @@ pub fn process_be(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     // The strongest mode of the two wins (configuration.txt 4, "HTTP
     // connection modes"): close > server-close > keep-alive.
     let mode = strongest(fe_px.http.conn_mode, be_px.http.conn_mode);
-    let ff = be_px.http.forwardfor.clone().or(fe_px.http.forwardfor.clone());
-    let ot = be_px.http.originalto.clone().or(fe_px.http.originalto.clone());
+    let ff = be_px
+        .http
+        .forwardfor
+        .clone()
+        .or(fe_px.http.forwardfor.clone());
+    let ot = be_px
+        .http
+        .originalto
+        .clone()
+        .or(fe_px.http.originalto.clone());
     let Some(txn) = s.txn.as_mut() else {
         return true;
     };
@@ -437,18 +457,22 @@ pub fn process_be(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         };
         let mut ok = true;
         if let (Some(f), Some(cli)) = (ff, s.cli_addr) {
-            let skip = f.except.is_some_and(|(net, bits)| in_net(cli.ip(), net, bits))
+            let skip = f
+                .except
+                .is_some_and(|(net, bits)| in_net(cli.ip(), net, bits))
                 || (f.if_none && e.value(f.header.as_bytes()).is_some());
             if !skip {
                 let ip = unmapped(cli.ip()).to_string();
                 ok &= e.add(f.header.as_bytes(), ip.as_bytes()).is_ok();
             }
         }
-        if let (Some(o), Some(dst)) = (ot, s.frt_addr) {
-            if !o.except.is_some_and(|(net, bits)| in_net(dst.ip(), net, bits)) {
-                let ip = unmapped(dst.ip()).to_string();
-                ok &= e.add(o.header.as_bytes(), ip.as_bytes()).is_ok();
-            }
+        if let (Some(o), Some(dst)) = (ot, s.frt_addr)
+            && !o
+                .except
+                .is_some_and(|(net, bits)| in_net(dst.ip(), net, bits))
+        {
+            let ip = unmapped(dst.ip()).to_string();
+            ok &= e.add(o.header.as_bytes(), ip.as_bytes()).is_ok();
         }
         // `connection` goes last, as HAProxy emits it.
         if conn_edit {
@@ -484,9 +508,7 @@ fn strongest(a: HttpConnMode, b: HttpConnMode) -> HttpConnMode {
 /// IPv4-mapped IPv6 addresses are logged and forwarded as IPv4.
 fn unmapped(ip: std::net::IpAddr) -> std::net::IpAddr {
     match ip {
-        std::net::IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map_or(ip, std::net::IpAddr::V4),
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
         v4 => v4,
     }
 }
@@ -496,11 +518,19 @@ pub fn in_net(ip: std::net::IpAddr, net: std::net::IpAddr, bits: u8) -> bool {
     use std::net::IpAddr::{V4, V6};
     match (unmapped(ip), net) {
         (V4(a), V4(n)) => {
-            let m = if bits == 0 { 0 } else { u32::MAX << (32 - bits.min(32)) };
+            let m = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits.min(32))
+            };
             u32::from(a) & m == u32::from(n) & m
         }
         (V6(a), V6(n)) => {
-            let m = if bits == 0 { 0 } else { u128::MAX << (128 - bits.min(128)) };
+            let m = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits.min(128))
+            };
             u128::from(a) & m == u128::from(n) & m
         }
         _ => false,
@@ -674,7 +704,10 @@ fn canonical_chunk_line(b: &mut crate::buf::Buffer, n: u64, used: usize) -> usiz
     };
     for (i, d) in line.iter_mut().take(digits).enumerate() {
         let nibble = (n >> (4 * (digits - 1 - i))) & 0xf;
-        *d = b"0123456789ABCDEF".get(nibble as usize).copied().unwrap_or(b'0');
+        *d = b"0123456789ABCDEF"
+            .get(nibble as usize)
+            .copied()
+            .unwrap_or(b'0');
     }
     line[digits] = b'\r';
     line[digits + 1] = b'\n';

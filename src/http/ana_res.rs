@@ -87,8 +87,7 @@ pub fn wait_for_response(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         return true;
     }
     // Nothing complete: the server's end decides.
-    let srv_err = s.si[1].flags.contains(SiFlags::ERR)
-        || s.res.flags.contains(CfFlags::READ_ERROR);
+    let srv_err = s.si[1].flags.contains(SiFlags::ERR) || s.res.flags.contains(CfFlags::READ_ERROR);
     if srv_err || s.res.flags.contains(CfFlags::SHUTR) {
         s.set_term('S', Finst::None);
         srv_failed(s, cx, 502);
@@ -126,7 +125,10 @@ fn srv_failed(s: &mut Stream, cx: &mut StreamCtx, status: u16) {
 fn on_response_head(s: &mut Stream, cx: &mut StreamCtx, head: parse::Head, opts: ParseOpts) {
     let now_abs = cx.clock.now_abs;
     s.res.analysers.remove(AnFlags::RES_WAIT_HTTP);
-    let caps = cx.proxies.get(s.fe).map_or(0, |p| p.http.res_captures.len());
+    let caps = cx
+        .proxies
+        .get(s.fe)
+        .map_or(0, |p| p.http.res_captures.len());
     let Some(txn) = s.txn.as_mut() else { return };
     let Some(b) = s.res.buf.as_mut() else { return };
     txn.times.res_head = Some(now_abs);
@@ -299,7 +301,9 @@ pub fn xfer_res_body(s: &mut Stream, cx: &mut StreamCtx) -> bool {
             s.req.flags.remove(CfFlags::READ_NOEXP);
             s.req.forward_forever();
             s.res.forward_forever();
-            let tunnel_to = s.be.and_then(|b| cx.proxies.get(b)).map_or(0, |p| p.timeouts.tunnel);
+            let tunnel_to =
+                s.be.and_then(|b| cx.proxies.get(b))
+                    .map_or(0, |p| p.timeouts.tunnel);
             if tunnel_to != 0 {
                 for c in [&mut s.req, &mut s.res] {
                     c.rto = tunnel_to;

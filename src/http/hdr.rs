@@ -76,8 +76,8 @@ impl HeadEdit<'_> {
             }));
         };
         let data = data.get(..len).unwrap_or(&[]);
-        self.head =
-            parse::parse_head(data, self.kind, &self.opts, self.hdrs).map_err(EditError::Invalid)?;
+        self.head = parse::parse_head(data, self.kind, &self.opts, self.hdrs)
+            .map_err(EditError::Invalid)?;
         Ok(())
     }
 
@@ -99,7 +99,10 @@ impl HeadEdit<'_> {
                 let Some(h) = self.hdrs.get(i).copied() else {
                     break;
                 };
-                if !self.buf.replace_input(h.line.off as usize, h.line.len as usize, b"") {
+                if !self
+                    .buf
+                    .replace_input(h.line.off as usize, h.line.len as usize, b"")
+                {
                     return Err(EditError::NoRoom);
                 }
                 // Earlier spans stay valid; the head is shorter.
@@ -147,7 +150,10 @@ impl HeadEdit<'_> {
         let sl = h.start_line;
         let words = match h.kind {
             Kind::Request => h.meth.len + h.uri.len + h.version.len,
-            Kind::Response => sl.len.saturating_sub(2).min(h.version.len + h.reason.len + 3),
+            Kind::Response => sl
+                .len
+                .saturating_sub(2)
+                .min(h.version.len + h.reason.len + 3),
         };
         let sl_ok = match h.kind {
             Kind::Request => {

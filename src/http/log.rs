@@ -67,7 +67,7 @@ fn push_caps(out: &mut String, caps: &[Option<Vec<u8>>]) {
 /// Bytes as text; control characters and those in `esc` become `#XX`.
 fn push_escaped(out: &mut String, v: &[u8], esc: &[u8]) {
     for &b in v {
-        if b < 0x20 || b >= 0x7f || esc.contains(&b) {
+        if !(0x20..0x7f).contains(&b) || esc.contains(&b) {
             let _ = write!(out, "#{b:02X}");
         } else {
             out.push(b as char);
@@ -130,7 +130,9 @@ pub fn format_httplog(l: &HttpLog<'_>) -> String {
 
 /// The Common Log Format variant (`option httplog clf`).
 fn format_clf(l: &HttpLog<'_>, mut s: String) -> String {
-    let (ip, port) = l.client.map_or(("-".to_string(), 0), |a| (a.ip().to_string(), a.port()));
+    let (ip, port) = l
+        .client
+        .map_or(("-".to_string(), 0), |a| (a.ip().to_string(), a.port()));
     let _ = write!(s, "{ip} - - [");
     crate::log::push_clf_date(&mut s, l.date.0);
     s.push_str("] \"");
@@ -338,6 +340,9 @@ mod tests {
             ..Default::default()
         };
         let s = format_httplog(&l);
-        assert!(s.ends_with(" PR-- 0/0/0/0/0 0/0 {a#7Cb|} \"<BADREQ>\""), "{s}");
+        assert!(
+            s.ends_with(" PR-- 0/0/0/0/0 0/0 {a#7Cb|} \"<BADREQ>\""),
+            "{s}"
+        );
     }
 }

@@ -63,7 +63,11 @@ pub struct HttpStats {
 impl HttpStats {
     /// Counts a response of status class `class` (status / 100).
     pub fn count_status(&mut self, class: usize) {
-        let i = if (1..=5).contains(&class) { class - 1 } else { 5 };
+        let i = if (1..=5).contains(&class) {
+            class - 1
+        } else {
+            5
+        };
         if let Some(c) = self.hrsp.get_mut(i) {
             *c += 1;
         }

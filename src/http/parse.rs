@@ -727,7 +727,10 @@ pub fn htx_head_size(block: &[u8], head: &Head, hdrs: &[Hdr]) -> u64 {
         .splitn(3, |&c| c == b' ' || c == b'\t')
         .nth(2)
         .map_or(0, |r| r.len());
-    let fields: usize = hdrs.iter().map(|h| (h.name.len + h.value.len) as usize).sum();
+    let fields: usize = hdrs
+        .iter()
+        .map(|h| (h.name.len + h.value.len) as usize)
+        .sum();
     (20 + words + third + fields + 1) as u64
 }
 

@@ -63,10 +63,7 @@ pub fn split_path(uri: &[u8]) -> (&[u8], &[u8]) {
     };
     let tail = uri.get(start..).unwrap_or(&[]);
     let q = memchr::memchr(b'?', tail).unwrap_or(tail.len());
-    (
-        tail.get(..q).unwrap_or(&[]),
-        tail.get(q..).unwrap_or(&[]),
-    )
+    (tail.get(..q).unwrap_or(&[]), tail.get(q..).unwrap_or(&[]))
 }
 
 /// The complete response of a `redirect` or `return` rule for the
@@ -109,8 +106,12 @@ pub fn build(s: &mut Stream, cx: &mut StreamCtx, rule: &HttpAction, opts: ParseO
             }
             let mut out = Vec::with_capacity(loc.len() + 128);
             out.extend_from_slice(
-                format!("HTTP/1.1 {} {}\r\ncontent-length: 0\r\nlocation: ", code, reason(*code))
-                    .as_bytes(),
+                format!(
+                    "HTTP/1.1 {} {}\r\ncontent-length: 0\r\nlocation: ",
+                    code,
+                    reason(*code)
+                )
+                .as_bytes(),
             );
             out.extend_from_slice(&loc);
             // Temporary redirects are not to be cached (HAProxy 2.6 says so

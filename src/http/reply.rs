@@ -80,7 +80,10 @@ fn reply_configured(
     tmp.extend_from_slice(msg.unwrap_or(dflt));
     reply_msg(s, cx, status, &tmp, after);
     if !counted {
-        s.res.total = s.res.total.saturating_sub(msg_size(&tmp, &mut cx.http.hdrs));
+        s.res.total = s
+            .res
+            .total
+            .saturating_sub(msg_size(&tmp, &mut cx.http.hdrs));
     }
     cx.http.reply = tmp;
 }
@@ -224,7 +227,9 @@ fn put_reply(s: &mut Stream, cx: &mut StreamCtx, msg: &[u8], close: bool, ver11:
 fn stop_request(s: &mut Stream, cx: &mut StreamCtx) {
     s.req.analysers = AnFlags::empty();
     s.req.analyse_exp = ETERNITY;
-    s.req.flags.remove(CfFlags::AUTO_CONNECT | CfFlags::READ_TIMEOUT);
+    s.req
+        .flags
+        .remove(CfFlags::AUTO_CONNECT | CfFlags::READ_TIMEOUT);
     if s.si[1].state() != SiState::Est {
         s.req.drop_data(&mut cx.io.bufs, &mut cx.io.pipes);
     }
@@ -322,7 +327,9 @@ pub fn next_request(s: &mut Stream, cx: &mut StreamCtx) {
         txn.reset(now_abs);
     }
     if s.si[1].state() == SiState::Clo {
-        let retries = s.be.and_then(|b| cx.proxies.get(b)).map_or(0, |p| p.retries);
+        let retries =
+            s.be.and_then(|b| cx.proxies.get(b))
+                .map_or(0, |p| p.retries);
         s.si[1].reset_closed(retries);
         s.req.flags.remove(
             CfFlags::SHUTW | CfFlags::SHUTW_NOW | CfFlags::WRITE_ERROR | CfFlags::WRITE_TIMEOUT,
@@ -347,7 +354,9 @@ pub fn next_request(s: &mut Stream, cx: &mut StreamCtx) {
     s.retries_done = 0;
     s.err = '-';
     s.finst = Finst::None;
-    s.req.flags.remove(CfFlags::AUTO_CONNECT | CfFlags::READ_NOEXP);
+    s.req
+        .flags
+        .remove(CfFlags::AUTO_CONNECT | CfFlags::READ_NOEXP);
     s.req.analysers = FE_REQ_ANA;
     s.req.to_forward = 0;
     s.req.analyse_exp = ETERNITY;

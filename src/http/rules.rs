@@ -57,7 +57,14 @@ fn run(s: &mut Stream, cx: &mut StreamCtx, px: usize, opts: ParseOpts, kind: Kin
                 // A rewrite that does not fit: 500 for a request, 502 for a
                 // response, as HAProxy answers a failed rewrite.
                 let status = if kind == Kind::Request { 500 } else { 502 };
-                s.set_term('P', if kind == Kind::Request { Finst::Request } else { Finst::Header });
+                s.set_term(
+                    'P',
+                    if kind == Kind::Request {
+                        Finst::Request
+                    } else {
+                        Finst::Header
+                    },
+                );
                 if kind == Kind::Response {
                     reply::close_server(s, cx, true);
                 }
@@ -123,8 +130,13 @@ fn apply(
     let Some(len) = parse::head_end(data, &mut sc) else {
         return Ok(Outcome::Continue);
     };
-    let head = parse::parse_head(data.get(..len).unwrap_or(&[]), kind, &opts, &mut cx.http.hdrs)
-        .map_err(EditError::Invalid)?;
+    let head = parse::parse_head(
+        data.get(..len).unwrap_or(&[]),
+        kind,
+        &opts,
+        &mut cx.http.hdrs,
+    )
+    .map_err(EditError::Invalid)?;
     let mut e = HeadEdit {
         buf: b,
         head,

@@ -79,7 +79,9 @@ fn load_errmsgs(list: &[(u16, crate::cfg::model::ErrorSource)]) -> Vec<(u16, Box
     let mut out: Vec<(u16, Box<[u8]>)> = Vec::new();
     for (status, src) in list {
         let msg: Option<Box<[u8]>> = match src {
-            ErrorSource::File(p) => p.to_str().and_then(|p| crate::http::errors::load_errorfile(p).ok()),
+            ErrorSource::File(p) => p
+                .to_str()
+                .and_then(|p| crate::http::errors::load_errorfile(p).ok()),
             ErrorSource::Loc302(u) => Some(crate::http::errors::errorloc(302, u).into()),
             ErrorSource::Loc303(u) => Some(crate::http::errors::errorloc(303, u).into()),
             ErrorSource::Reply { .. } | ErrorSource::Section(_) => None,

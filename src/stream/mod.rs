@@ -367,7 +367,8 @@ pub fn step(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     backend::take_grant(s, cx);
     // 1. Timers become flags.
     for c in [&mut s.req, &mut s.res] {
-        if !c.flags.intersects(CfFlags::SHUTR | CfFlags::READ_NOEXP) && tick_is_expired(c.rex, now) {
+        if !c.flags.intersects(CfFlags::SHUTR | CfFlags::READ_NOEXP) && tick_is_expired(c.rex, now)
+        {
             c.flags.insert(CfFlags::READ_TIMEOUT);
             c.rex = ETERNITY;
         }
@@ -433,7 +434,12 @@ fn run_req_analysers(s: &mut Stream, cx: &mut StreamCtx) -> bool {
 /// What an analyser that made progress changes: the analysers left, or the
 /// output scheduled on either channel (to be sent by `update_both`).
 fn analysis_mark(s: &Stream) -> (AnFlags, AnFlags, usize, usize) {
-    (s.req.analysers, s.res.analysers, s.req.out_len(), s.res.out_len())
+    (
+        s.req.analysers,
+        s.res.analysers,
+        s.req.out_len(),
+        s.res.out_len(),
+    )
 }
 
 fn req_analysers(s: &mut Stream, cx: &mut StreamCtx) -> bool {
