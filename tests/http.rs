@@ -249,6 +249,60 @@ fn http_server_close_opens_one_server_connection_per_request() {
     assert_eq!(c.len(), 3, "three distinct server connections: {conns:?}");
 }
 
+/// Three clients, one after the other, each sending one request with
+/// `Connection: close` and waiting for its response; returns how many
+/// connections the server accepted.
+fn three_closing_clients(be: &str) -> usize {
+    let o = Origin::ok();
+    let (_p, port) = start(o.port(), "", "", be);
+    for i in 0..3 {
+        let mut c = Client::connect(port);
+        let r = c.exchange(
+            format!("GET /{i} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        );
+        assert_eq!(r.status(), 200);
+        let (_, closed) = c.wait_close(T);
+        assert!(closed, "client {i} not closed");
+    }
+    o.wait_requests(3, T);
+    o.accepted()
+}
+
+#[test]
+fn http_reuse_always_serves_closing_clients_over_one_pooled_server_connection() {
+    assert_eq!(three_closing_clients("  http-reuse always\n"), 1);
+}
+
+#[test]
+fn http_reuse_safe_never_gives_a_first_request_a_pooled_connection() {
+    assert_eq!(three_closing_clients(""), 3);
+}
+
+#[test]
+fn pool_max_conn_0_keeps_no_idle_server_connection() {
+    let o = Origin::ok();
+    let port = free_port();
+    let cfg = http_config(
+        "",
+        &format!(
+            "frontend f\n  bind 127.0.0.1:{port}\n  default_backend b\n\n\
+             backend b\n  http-reuse always\n  server s 127.0.0.1:{} pool-max-conn 0\n",
+            o.port()
+        ),
+    );
+    let _p = Proxy::start_under_test(&cfg, &[port]);
+    for i in 0..2 {
+        let mut c = Client::connect(port);
+        let r = c.exchange(
+            format!("GET /{i} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        );
+        assert_eq!(r.status(), 200);
+        c.wait_close(T);
+    }
+    o.wait_requests(2, T);
+    assert_eq!(o.accepted(), 2);
+}
+
 #[test]
 fn pipelined_requests_in_one_write_are_answered_in_order() {
     let o = Origin::start(|s| {

@@ -117,6 +117,9 @@ pub enum ConnOwner {
     },
     /// A health check.
     Check { px: usize, srv: usize },
+    /// An idle HTTP server connection in its server's pool
+    /// (`stream::reuse`).
+    Idle { px: usize, srv: usize },
 }
 
 /// The data layer.

@@ -228,6 +228,14 @@ impl Engine {
             self.io.fds.want_recv(fd);
             self.io.fds.may_recv(fd);
         }
+        // HTTP backends keep idle server connections: purge them in time.
+        let pooled = self.proxies.iter().any(|p| {
+            p.mode == crate::cfg::model::Mode::Http && p.servers.iter().any(|s| s.pool_max != 0)
+        });
+        if pooled {
+            let t = self.sched.create(TaskKind::PoolPurge);
+            self.sched.wakeup(t);
+        }
         Ok(())
     }
 
@@ -294,6 +302,7 @@ impl Engine {
                     TaskKind::Stopper => self.stopper_task(tid),
                     TaskKind::Handshake(cid) => self.handshake_timeout(tid, cid),
                     TaskKind::Check(px, srv) => self.process_check(tid, px, srv),
+                    TaskKind::PoolPurge => self.pool_purge(tid),
                 }
             }
         }
@@ -319,6 +328,9 @@ impl Engine {
             }
             ConnOwner::Check { .. } => self.check_conn_io(cid, can_r, can_w),
             ConnOwner::Listener(li) => self.handshake_io(cid, li),
+            ConnOwner::Idle { px, srv } => {
+                crate::stream::reuse::idle_event(&mut self.proxies, &mut self.io, cid, px, srv)
+            }
         }
     }
 
@@ -336,6 +348,26 @@ impl Engine {
             return;
         }
         self.stream_free(sid);
+    }
+
+    /// The idle-connection purge task: closes what idled past its delay and
+    /// comes back when the next one is due (or after the shortest delay).
+    fn pool_purge(&mut self, tid: crate::arena::TaskId) {
+        let next = crate::stream::reuse::purge(&mut self.proxies, &mut self.io, self.clock.now_abs);
+        let period = self
+            .proxies
+            .iter()
+            .flat_map(|p| p.servers.iter())
+            .map(|s| s.pool_purge_delay.max(100))
+            .min()
+            .unwrap_or(5000);
+        let wait = if next == 0 {
+            u64::from(period)
+        } else {
+            next.saturating_sub(self.clock.now_abs).max(100)
+        };
+        let at = crate::ticks::tick_add(self.clock.now, wait.min(u64::from(u32::MAX >> 1)) as u32);
+        self.sched.queue_tick(tid, at, &self.clock);
     }
 
     /// An applet's task.

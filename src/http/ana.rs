@@ -118,7 +118,7 @@ pub fn wait_for_request(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         // logs a 400 `CR` and writes its raw 400 (which may still reach a
         // half-closed client).
         if idle && txn.flags.contains(TxnFlags::NOT_FIRST) {
-            close_idle(s);
+            close_idle(s, cx);
         } else {
             s.set_term('C', Finst::Request);
             reply::reply_raw(s, cx, 400);
@@ -131,7 +131,7 @@ pub fn wait_for_request(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     if expired {
         s.req.flags.remove(CfFlags::READ_TIMEOUT);
         if idle && txn.flags.contains(TxnFlags::NOT_FIRST) {
-            close_idle(s);
+            close_idle(s, cx);
         } else {
             s.set_term('c', Finst::Request);
             reply::reply_raw(s, cx, 408);
@@ -157,7 +157,9 @@ pub fn wait_for_request(s: &mut Stream, cx: &mut StreamCtx) -> bool {
 
 /// A keep-alive client left (or stayed silent) between requests: close
 /// without a reply and without a log line, as HAProxy does.
-fn close_idle(s: &mut Stream) {
+fn close_idle(s: &mut Stream, cx: &mut StreamCtx) {
+    // The server connection the session kept may serve another one.
+    crate::stream::reuse::give(s, cx);
     s.req.analysers = AnFlags::empty();
     s.req.analyse_exp = ETERNITY;
     s.req

@@ -353,13 +353,14 @@ pub fn end_txn(s: &mut Stream, cx: &mut StreamCtx) {
         || !req_done
         || s.req.flags.intersects(CfFlags::SHUTR | CfFlags::READ_ERROR)
         || s.si[0].state() != SiState::Est;
-    let srv_close = cli_close || txn.flags.contains(TxnFlags::SRV_CLOSE);
+    let srv_close = !req_done || txn.flags.contains(TxnFlags::SRV_CLOSE);
     reply::release_backend(s, cx);
     super::log::log_txn(s, cx);
     s.res.analysers = AnFlags::empty();
     s.req.analysers = AnFlags::empty();
     if cli_close {
-        if srv_close && s.si[1].state() == SiState::Est {
+        // The server connection outlives the client's when it may: pooled.
+        if s.si[1].state() == SiState::Est && (srv_close || !crate::stream::reuse::give(s, cx)) {
             reply::close_server(s, cx, false);
         }
         s.req.flags.remove(CfFlags::AUTO_CONNECT);

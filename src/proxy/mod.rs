@@ -55,6 +55,14 @@ pub struct Server {
     pub check: Option<crate::check::CheckState>,
     /// HTTP responses by class (`show stat` hrsp_*).
     pub http_stats: crate::http::HttpStats,
+    /// Idle connections kept for reuse (`stream::reuse`), newest last.
+    pub idle: Vec<crate::stream::reuse::IdleConn>,
+    /// `pool-max-conn` (-1: no limit, 0: no pool).
+    pub pool_max: i32,
+    /// `pool-purge-delay` in ms.
+    pub pool_purge_delay: u32,
+    /// Requests that took an idle connection (`show stat` reuse).
+    pub reused: u64,
 }
 
 impl Server {
@@ -193,6 +201,10 @@ impl Proxy {
                 send_proxy_v2: s.send_proxy_v2,
                 check: crate::check::CheckState::from_cfg(s),
                 http_stats: Default::default(),
+                idle: Vec::new(),
+                pool_max: s.pool_max_conn,
+                pool_purge_delay: s.pool_purge_delay,
+                reused: 0,
             })
             .collect();
         Proxy {

@@ -238,6 +238,12 @@ fn connect_plan(s: &Stream, cx: &StreamCtx) -> Option<ConnectPlan> {
 /// ASS -> CON (connect() issued) or CER (immediate failure).
 fn back_handle_st_ass(s: &mut Stream, cx: &mut StreamCtx) {
     let now = cx.clock.now;
+    // An idle connection to the assigned server: no connect (HTTP reuse).
+    if s.txn.is_some() && super::reuse::take(s, cx) {
+        s.si[1].set_state(SiState::Con);
+        back_establish(s, cx);
+        return;
+    }
     let Some(plan) = connect_plan(s, cx) else {
         s.si[1].set_state(SiState::Cer);
         return;

@@ -19,6 +19,7 @@
 pub mod backend;
 pub mod io;
 pub mod queue;
+pub mod reuse;
 
 use crate::applet::{Applet, AppletKind};
 use crate::arena::{AppletId, Arena, PendId, TaskId};

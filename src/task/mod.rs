@@ -33,6 +33,8 @@ pub enum TaskKind {
     Stopper,
     /// The time limit of an incoming connection's handshakes.
     Handshake(ConnId),
+    /// Closes idle server connections past their `pool-purge-delay`.
+    PoolPurge,
 }
 
 /// A task's scheduling state.

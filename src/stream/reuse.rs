@@ -1,0 +1,176 @@
+//! Server connection reuse (configuration.txt 4.2, http-reuse,
+//! pool-max-conn, pool-purge-delay): idle HTTP server connections kept per
+//! server, handed to the next request that goes to that server.
+//!
+//! ```text
+//!   stream's back SI EST --txn done, server keeps it--> server.idle (owner Idle)
+//!        ^                                                   |  readable: the server
+//!        +------- a request assigned to that server ---------+  closed -> freed
+//!                 (ASS: no connect)                          |  idle > purge delay -> freed
+//! ```
+//!
+//! `http-reuse never` keeps a connection private to its client session (the
+//! session's own next requests still use it, see `http::ana_res::end_txn`);
+//! `safe` (the default) lets only a session's second and later requests take
+//! a pooled connection, so that a first request, which a browser cannot
+//! retry, never meets a connection the server is closing; `aggressive` and
+//! `always` let any request take one (haproxy-rs does not track whether a
+//! connection was already reused, so `aggressive` behaves as `always`).
+
+use super::{Stream, StreamCtx};
+use crate::cfg::model::HttpReuse;
+use crate::conn::{ConnOwner, Side};
+use crate::si::{End, SiState};
+
+/// One idle connection of a server's pool.
+#[derive(Debug, Clone, Copy)]
+pub struct IdleConn {
+    pub cid: crate::arena::ConnId,
+    /// When it became idle (monotonic ms), for `pool-purge-delay`.
+    pub since: u64,
+}
+
+/// Gives the stream's established server connection to its server's idle
+/// pool when the backend reuses connections and the pool has room; the
+/// back SI is then closed without closing the connection. Returns false
+/// (nothing done) otherwise: the caller closes the connection.
+pub fn give(s: &mut Stream, cx: &mut StreamCtx) -> bool {
+    if s.si[1].state() != SiState::Est {
+        return false;
+    }
+    let (Some(be), Some(srv), Some(cid)) = (s.be, s.last_srv, s.si[1].conn()) else {
+        return false;
+    };
+    // Only a clean connection: nothing unsent, nothing unread.
+    if s.req.has_output() || s.res.in_len() > 0 {
+        return false;
+    }
+    let Some(px) = cx.proxies.get_mut(be) else {
+        return false;
+    };
+    if px.http.reuse == HttpReuse::Never {
+        return false;
+    }
+    let Some(server) = px.servers.get_mut(srv) else {
+        return false;
+    };
+    if server.pool_max == 0
+        || (server.pool_max > 0 && server.idle.len() >= server.pool_max as usize)
+    {
+        return false;
+    }
+    let Some(conn) = cx.io.conns.get_mut(cid) else {
+        return false;
+    };
+    if conn
+        .flags
+        .intersects(crate::conn::CoFlags::ERROR | crate::conn::CoFlags::SHW_ASKED)
+    {
+        return false;
+    }
+    conn.owner = ConnOwner::Idle { px: be, srv };
+    // Reading stays on: a close or stray bytes from the server free it.
+    conn.want_recv(&mut cx.io.fds);
+    conn.stop_send(&mut cx.io.fds);
+    server.idle.push(IdleConn {
+        cid,
+        since: cx.clock.now_abs,
+    });
+    s.si[1].end = End::None;
+    s.si[1].set_state(SiState::Dis);
+    s.si[1].set_state(SiState::Clo);
+    super::backend::release_server(s, cx);
+    true
+}
+
+/// ASS with an idle connection to the assigned server that this request
+/// may take: the connection becomes the stream's back end, no connect.
+/// Returns true when one was taken (the caller establishes the SI).
+pub fn take(s: &mut Stream, cx: &mut StreamCtx) -> bool {
+    let (Some(be), Some(srv)) = (s.be, s.srv()) else {
+        return false;
+    };
+    let Some(txn) = s.txn.as_ref() else {
+        return false;
+    };
+    let Some(px) = cx.proxies.get_mut(be) else {
+        return false;
+    };
+    let allowed = match px.http.reuse {
+        HttpReuse::Never => false,
+        HttpReuse::Safe => txn.flags.contains(crate::http::txn::TxnFlags::NOT_FIRST),
+        HttpReuse::Aggressive | HttpReuse::Always => true,
+    };
+    if !allowed {
+        return false;
+    }
+    let Some(server) = px.servers.get_mut(srv) else {
+        return false;
+    };
+    // The most recently used first: the warmest, the least likely closed.
+    let Some(idle) = server.idle.pop() else {
+        return false;
+    };
+    server.reused += 1;
+    let Some(conn) = cx.io.conns.get_mut(idle.cid) else {
+        return false;
+    };
+    conn.owner = ConnOwner::Stream {
+        sid: s.id,
+        side: Side::Back,
+    };
+    s.si[1].end = End::Conn(idle.cid);
+    true
+}
+
+/// An idle connection's fd woke up: the server closed it (or sent bytes
+/// nobody asked for). It leaves the pool and is closed.
+pub fn idle_event(
+    proxies: &mut [crate::proxy::Proxy],
+    io: &mut crate::conn::IoCtx,
+    cid: crate::arena::ConnId,
+    px: usize,
+    srv: usize,
+) {
+    if let Some(server) = proxies.get_mut(px).and_then(|p| p.servers.get_mut(srv)) {
+        server.idle.retain(|c| c.cid != cid);
+    }
+    io.conn_free(cid, false);
+}
+
+/// Closes the idle connections unused for longer than their server's
+/// `pool-purge-delay`. Returns the date the next purge is due (0: no idle
+/// connection left).
+pub fn purge(
+    proxies: &mut [crate::proxy::Proxy],
+    io: &mut crate::conn::IoCtx,
+    now_abs: u64,
+) -> u64 {
+    let mut next = 0u64;
+    for px in proxies.iter_mut() {
+        for server in px.servers.iter_mut() {
+            let delay = u64::from(server.pool_purge_delay);
+            server.idle.retain(|c| {
+                let expired = now_abs.saturating_sub(c.since) >= delay;
+                if expired {
+                    io.conn_free(c.cid, false);
+                } else if next == 0 || c.since + delay < next {
+                    next = c.since + delay;
+                }
+                !expired
+            });
+        }
+    }
+    next
+}
+
+/// Closes every idle connection (soft stop).
+pub fn close_all(proxies: &mut [crate::proxy::Proxy], io: &mut crate::conn::IoCtx) {
+    for px in proxies.iter_mut() {
+        for server in px.servers.iter_mut() {
+            for c in server.idle.drain(..) {
+                io.conn_free(c.cid, false);
+            }
+        }
+    }
+}
