@@ -240,9 +240,10 @@ mod tests {
             match kind {
                 TaskKind::Stream(sid) => e.process_stream(sid),
                 TaskKind::Applet(aid) => e.applet_run(aid),
-                TaskKind::Stopper | TaskKind::Check(..) | TaskKind::Handshake(_) => {
-                    e.sched.destroy(tid)
-                }
+                TaskKind::Stopper
+                | TaskKind::Check(..)
+                | TaskKind::Handshake(_)
+                | TaskKind::PoolPurge => e.sched.destroy(tid),
             }
         }
     }
