@@ -40,6 +40,9 @@ pub struct Timeouts {
     pub http_request: u32,
     /// `timeout http-keep-alive`: idle time allowed between two requests.
     pub http_keep_alive: u32,
+    /// `timeout tarpit`: how long `http-request tarpit` holds a request
+    /// (0: `timeout connect`).
+    pub tarpit: u32,
 }
 
 /// Proxy options (`option ...`).

@@ -148,6 +148,7 @@ const TIMEOUTS: &[&str] = &[
     "check",
     "http-request",
     "http-keep-alive",
+    "tarpit",
 ];
 
 /// Where the parser is.
@@ -969,6 +970,7 @@ impl<'e> Parser<'e> {
                     "server-fin" => t.server_fin = ms,
                     "http-request" => t.http_request = ms,
                     "http-keep-alive" => t.http_keep_alive = ms,
+                    "tarpit" => t.tarpit = ms,
                     _ => t.check = ms,
                 }
             }

@@ -79,6 +79,12 @@ bitflags! {
         /// Request: wait for a complete HTTP request head and parse it
         /// (`timeout http-request`, 400/408).
         const REQ_WAIT_HTTP       = 0x0000_0002;
+        /// Request: held by `http-request tarpit` until `timeout tarpit`,
+        /// then answered with an error (`PT`).
+        const REQ_HTTP_TARPIT     = 0x0000_0004;
+        /// Request: wait for the body before connecting (`option
+        /// http-buffer-request`, `http-request wait-for-body`).
+        const REQ_HTTP_BODY       = 0x0000_0400;
         /// Request: the frontend's HTTP processing (`monitor-uri`,
         /// `http-request` rules).
         const REQ_HTTP_PROCESS_FE = 0x0000_0010;

@@ -30,6 +30,7 @@ pub const FE_REQ_ANA: AnFlags = AnFlags::REQ_WAIT_HTTP
     .union(AnFlags::REQ_HTTP_PROCESS_FE)
     .union(AnFlags::REQ_SWITCHING_RULES)
     .union(AnFlags::REQ_HTTP_PROCESS_BE)
+    .union(AnFlags::REQ_HTTP_BODY)
     .union(AnFlags::REQ_HTTP_XFER_BODY);
 
 /// The analysers of a response.
@@ -109,6 +110,11 @@ pub fn wait_for_request(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         return false;
     };
     let idle = txn.times.req_start.is_none();
+    // `option http-ignore-probes`: a connection that never sent a byte
+    // (browsers' pre-connects) is closed without a reply or a log line.
+    let silent = idle
+        && (txn.flags.contains(TxnFlags::NOT_FIRST)
+            || cx.proxies.get(s.fe).is_some_and(|p| p.http.ignore_probes));
     let req_fl = s.req.flags;
     // The client went away before a complete request.
     if req_fl.intersects(CfFlags::SHUTR | CfFlags::READ_ERROR)
@@ -117,7 +123,7 @@ pub fn wait_for_request(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         // Between keep-alive requests: a silent close. Otherwise HAProxy
         // logs a 400 `CR` and writes its raw 400 (which may still reach a
         // half-closed client).
-        if idle && txn.flags.contains(TxnFlags::NOT_FIRST) {
+        if silent {
             close_idle(s, cx);
         } else {
             s.set_term('C', Finst::Request);
@@ -130,7 +136,7 @@ pub fn wait_for_request(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         tick_is_expired(s.req.analyse_exp, cx.clock.now) || req_fl.contains(CfFlags::READ_TIMEOUT);
     if expired {
         s.req.flags.remove(CfFlags::READ_TIMEOUT);
-        if idle && txn.flags.contains(TxnFlags::NOT_FIRST) {
+        if silent {
             close_idle(s, cx);
         } else {
             s.set_term('c', Finst::Request);
@@ -160,6 +166,9 @@ pub fn wait_for_request(s: &mut Stream, cx: &mut StreamCtx) -> bool {
 fn close_idle(s: &mut Stream, cx: &mut StreamCtx) {
     // The server connection the session kept may serve another one.
     crate::stream::reuse::give(s, cx);
+    if let Some(txn) = s.txn.as_mut() {
+        txn.flags.insert(TxnFlags::LOGGED);
+    }
     s.req.analysers = AnFlags::empty();
     s.req.analyse_exp = ETERNITY;
     s.req
@@ -393,6 +402,7 @@ pub fn process_be(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     // The strongest mode of the two wins (configuration.txt 4, "HTTP
     // connection modes"): close > server-close > keep-alive.
     let mode = strongest(fe_px.http.conn_mode, be_px.http.conn_mode);
+    let pretend = fe_px.http.pretend_keepalive || be_px.http.pretend_keepalive;
     let ff = be_px
         .http
         .forwardfor
@@ -419,7 +429,10 @@ pub fn process_be(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     let f = txn.req.flags;
     let ver11 = f.contains(MsgFlags::VER_11);
     // (An HTTP/1.0 request with a chunked body is not kept alive.)
-    let conn_want: Option<&[u8]> = match (txn.flags.contains(TxnFlags::SRV_CLOSE), ver11) {
+    // `option http-pretend-keepalive`: the server is not told that its
+    // connection will close (some servers then answer without chunking).
+    let srv_close_said = txn.flags.contains(TxnFlags::SRV_CLOSE) && !pretend;
+    let conn_want: Option<&[u8]> = match (srv_close_said, ver11) {
         (true, true) => Some(b"close"),
         (false, false) if !f.contains(MsgFlags::TE_CHUNKED) => Some(b"keep-alive"),
         _ => None,
@@ -536,6 +549,121 @@ pub fn in_net(ip: std::net::IpAddr, net: std::net::IpAddr, bits: u8) -> bool {
             u128::from(a) & m == u128::from(n) & m
         }
         _ => false,
+    }
+}
+
+/// `http-request tarpit`: the request is held (`timeout tarpit`, else
+/// `timeout connect`) then answered with `status`; the hold counts as queue
+/// time in the log (`%Tw`) and ends as `PT`.
+pub fn start_tarpit(s: &mut Stream, cx: &mut StreamCtx, status: u16) {
+    let t = cx.proxies.get(s.fe).map(|p| p.timeouts).unwrap_or_default();
+    let hold = if t.tarpit != 0 { t.tarpit } else { t.connect };
+    if let Some(txn) = s.txn.as_mut() {
+        txn.tarpit_status = status;
+        txn.times.req_head = None;
+    }
+    // Set outright: the deny that led here recorded `PR`.
+    s.err = 'P';
+    s.finst = Finst::Tarpit;
+    s.t_queue = Some(cx.clock.now_abs);
+    s.req.analysers = AnFlags::REQ_HTTP_TARPIT;
+    s.req.analyse_exp = tick_add_ifset(cx.clock.now, hold);
+    if !tick_isset(s.req.analyse_exp) {
+        s.req.analyse_exp = cx.clock.now;
+    }
+}
+
+/// REQ_HTTP_TARPIT: answers once the hold is over (or the client left).
+/// Returns false while holding.
+pub fn tarpit(s: &mut Stream, cx: &mut StreamCtx) -> bool {
+    let gone = s.req.flags.intersects(CfFlags::SHUTR | CfFlags::READ_ERROR);
+    if !gone && !tick_is_expired(s.req.analyse_exp, cx.clock.now) {
+        return false;
+    }
+    s.t_dequeue = Some(cx.clock.now_abs);
+    let status = s.txn.as_ref().map_or(500, |t| t.tarpit_status);
+    reply::reply_error(s, cx, status);
+    true
+}
+
+/// REQ_HTTP_BODY: with `option http-buffer-request` or `http-request
+/// wait-for-body`, the request waits for its body (all of it, `at-least`
+/// bytes of it, or a full buffer) before a server is connected, within
+/// `timeout http-request` (or the rule's time): 408 on expiry. Returns false
+/// while waiting.
+pub fn wait_for_body(s: &mut Stream, cx: &mut StreamCtx) -> bool {
+    let (fe, be) = (cx.proxies.get(s.fe), s.be.and_then(|b| cx.proxies.get(b)));
+    let buffer =
+        fe.is_some_and(|p| p.http.buffer_request) || be.is_some_and(|p| p.http.buffer_request);
+    let wfb = be
+        .and_then(|p| p.http.wait_for_body)
+        .or(fe.and_then(|p| p.http.wait_for_body));
+    let http_req_to = fe.map_or(0, |p| p.timeouts.http_request);
+    let Some(txn) = s.txn.as_ref() else {
+        s.req.analysers.remove(AnFlags::REQ_HTTP_BODY);
+        return true;
+    };
+    if !buffer && wfb.is_none() {
+        s.req.analysers.remove(AnFlags::REQ_HTTP_BODY);
+        return true;
+    }
+    let head_len = txn.req.head_len;
+    let in_len = s.req.in_len();
+    let body_in = in_len.saturating_sub(head_len) as u64;
+    let at_least = wfb.and_then(|(_, n)| n);
+    let complete = match txn.req.framing {
+        Some(Framing::Length(n)) => body_in >= at_least.map_or(n, |a| a.min(n)),
+        Some(Framing::Chunked) => {
+            at_least.is_some_and(|a| body_in >= a)
+                || s.req
+                    .buf
+                    .as_mut()
+                    .is_some_and(|b| chunked_complete(b.in_contig(), head_len))
+        }
+        _ => true,
+    };
+    let full = s.req.recv_room(cx.io.maxrewrite) == 0;
+    let gone = s.req.flags.intersects(CfFlags::SHUTR | CfFlags::READ_ERROR);
+    if complete || full || gone {
+        s.req.analysers.remove(AnFlags::REQ_HTTP_BODY);
+        s.req.analyse_exp = ETERNITY;
+        return true;
+    }
+    if !tick_isset(s.req.analyse_exp) {
+        let to = wfb.map_or(http_req_to, |(t, _)| t);
+        s.req.analyse_exp = tick_add_ifset(cx.clock.now, to);
+    } else if tick_is_expired(s.req.analyse_exp, cx.clock.now) {
+        s.req.analyse_exp = ETERNITY;
+        s.set_term('c', Finst::Request);
+        reply::reply_error(s, cx, 408);
+    }
+    false
+}
+
+/// True when a whole chunked body follows the `head_len` bytes of `data`.
+fn chunked_complete(data: &[u8], head_len: usize) -> bool {
+    let mut pos = head_len;
+    loop {
+        let Some(rest) = data.get(pos..) else {
+            return false;
+        };
+        match parse::chunk_size(rest) {
+            Ok(Some((0, used))) => {
+                let mut sc = 0;
+                return matches!(
+                    parse::trailers(rest.get(used..).unwrap_or(&[]), &mut sc),
+                    Ok(Some(_))
+                );
+            }
+            Ok(Some((n, used))) => {
+                // Data, then its CRLF.
+                pos = pos
+                    .saturating_add(used)
+                    .saturating_add(n as usize)
+                    .saturating_add(2);
+            }
+            _ => return false,
+        }
     }
 }
 

@@ -91,11 +91,8 @@ fn apply(
             return Ok(Outcome::Replied);
         }
         HttpAction::Tarpit { status } => {
-            // The tarpit delay (`timeout tarpit`) is not held yet: the
-            // client gets its error at once.
             deny(s, cx, kind);
-            s.set_term('P', Finst::Tarpit);
-            reply::reply_error(s, cx, *status);
+            super::ana::start_tarpit(s, cx, *status);
             return Ok(Outcome::Replied);
         }
         HttpAction::Redirect { .. } | HttpAction::Return { .. } => {

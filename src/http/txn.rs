@@ -135,6 +135,8 @@ pub struct HttpTxn {
     /// in `%B` (its internal message size, see `htx_head_size`).
     pub res_head_wire: u64,
     pub res_head_htx: u64,
+    /// The status a tarpitted request is answered with.
+    pub tarpit_status: u16,
 }
 
 impl HttpTxn {

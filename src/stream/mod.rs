@@ -49,6 +49,9 @@ bitflags! {
         const BE_ASSIGNED = 0x0010;
         /// The stream was counted in the frontend/global connection counts.
         const COUNTED    = 0x0020;
+        /// `option abortonclose`: a client that closes aborts a request still
+        /// queued or connecting.
+        const ABORT_ON_CLOSE = 0x0040;
     }
 }
 
@@ -286,7 +289,8 @@ impl Stream {
     /// (HAProxy aborts then, logging `CC` / `CQ`).
     pub fn client_gave_up(&self) -> bool {
         self.si[0].flags.contains(SiFlags::ERR)
-            || (self.req.flags.contains(CfFlags::SHUTR) && self.req.is_empty())
+            || (self.req.flags.contains(CfFlags::SHUTR)
+                && (self.req.is_empty() || self.flags.contains(SfFlags::ABORT_ON_CLOSE)))
     }
 
     /// The phase the stream is in, for the termination state.
@@ -452,6 +456,9 @@ fn req_analysers(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         }
         progressed = true;
     }
+    if s.req.analysers.contains(AnFlags::REQ_HTTP_TARPIT) {
+        return ana::tarpit(s, cx);
+    }
     if s.req.analysers.contains(AnFlags::REQ_HTTP_PROCESS_FE) && !ana::process_fe(s, cx) {
         return true;
     }
@@ -465,6 +472,9 @@ fn req_analysers(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     }
     if s.req.analysers.contains(AnFlags::REQ_HTTP_PROCESS_BE) && !ana::process_be(s, cx) {
         return true;
+    }
+    if s.req.analysers.contains(AnFlags::REQ_HTTP_BODY) && !ana::wait_for_body(s, cx) {
+        return progressed;
     }
     if s.req.analysers.contains(AnFlags::REQ_HTTP_XFER_BODY) {
         progressed |= ana::xfer_req_body(s, cx);
@@ -523,6 +533,9 @@ pub fn set_backend(s: &mut Stream, be: usize, proxies: &[Proxy]) {
     let pick = |f: fn(&Proxy) -> bool| mode(fep, f).max(mode(bep, f));
     s.req.splice = pick(|p| p.opts.splice_request);
     s.res.splice = pick(|p| p.opts.splice_response);
+    if fep.is_some_and(|p| p.http.abortonclose) || bep.is_some_and(|p| p.http.abortonclose) {
+        s.flags.insert(SfFlags::ABORT_ON_CLOSE);
+    }
     if let Some(p) = bep {
         s.si[1].conn_retries = p.retries;
         s.si[1].fin_to = p.timeouts.server_fin;

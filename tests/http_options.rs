@@ -1,0 +1,167 @@
+//! `mode http` options and timeouts that change when and how a request is
+//! handled: `http-request tarpit` with `timeout tarpit`, `option
+//! http-buffer-request`, `option http-ignore-probes`, `timeout
+//! http-keep-alive`, `option http-pretend-keepalive`.
+//!
+//! Each expectation was checked on HAProxy 2.6.12 too: set
+//! `HRS_TEST_BIN=/usr/sbin/haproxy` to run them against it.
+
+mod common;
+#[path = "common/http.rs"]
+mod http_common;
+
+use common::{Proxy, free_port};
+use http_common::{Client, HttpLog, Origin, fe_be, http_config, http_logs};
+use std::net::Shutdown;
+use std::time::{Duration, Instant};
+
+const T: Duration = Duration::from_secs(5);
+
+fn start(srv: u16, dflt: &str, fe: &str, be: &str) -> (Proxy, u16) {
+    let port = free_port();
+    let cfg = http_config(dflt, &fe_be(port, srv, fe, be));
+    (Proxy::start_under_test(&cfg, &[port]), port)
+}
+
+fn logs(p: &Proxy, n: usize) -> Vec<HttpLog> {
+    let end = Instant::now() + T;
+    loop {
+        let v = http_logs(&p.stdout());
+        if v.len() >= n {
+            return v;
+        }
+        assert!(
+            Instant::now() < end,
+            "expected {n} log lines; stdout:\n{}",
+            p.stdout()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn tarpit_holds_the_request_for_timeout_tarpit_then_answers() {
+    let o = Origin::ok();
+    let (p, port) = start(
+        o.port(),
+        "  timeout tarpit 300ms\n",
+        "  http-request tarpit deny_status 403\n",
+        "",
+    );
+    let mut c = Client::connect(port);
+    let t0 = Instant::now();
+    let r = c.exchange(b"GET /t HTTP/1.1\r\nHost: x\r\n\r\n");
+    let held = t0.elapsed();
+    assert_eq!(r.status(), 403);
+    assert!(
+        held >= Duration::from_millis(280),
+        "answered after {held:?}"
+    );
+    assert!(
+        held < Duration::from_millis(2000),
+        "answered after {held:?}"
+    );
+    let l = logs(&p, 1);
+    // The hold is logged as queue time (%Tw), the state is PT.
+    assert_eq!(
+        (l[0].status, l[0].term.as_str()),
+        (403, "PT--"),
+        "{}",
+        l[0].raw
+    );
+    assert!(l[0].timers[1] >= 250, "Tw in {}", l[0].raw);
+    assert_eq!(
+        o.accepted(),
+        0,
+        "a tarpitted request never reaches a server"
+    );
+}
+
+#[test]
+fn http_buffer_request_connects_only_once_the_body_is_there() {
+    let o = Origin::ok();
+    let (_p, port) = start(o.port(), "", "  option http-buffer-request\n", "");
+    let mut c = Client::connect(port);
+    c.send(b"POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n01234");
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(o.accepted(), 0, "connected before the body was complete");
+    c.send(b"56789");
+    let r = c.response();
+    assert_eq!(r.status(), 200);
+    let seen = o.wait_requests(1, T);
+    assert_eq!(seen[0].body, b"0123456789");
+}
+
+#[test]
+fn http_ignore_probes_closes_an_empty_connection_without_reply_or_log() {
+    let o = Origin::ok();
+    let (p, port) = start(o.port(), "  option http-ignore-probes\n", "", "");
+    let mut c = Client::connect(port);
+    c.s.shutdown(Shutdown::Write).unwrap_or(());
+    let (got, closed) = c.wait_close(T);
+    assert!(closed);
+    assert!(
+        got.is_empty(),
+        "probe got {:?}",
+        String::from_utf8_lossy(&got)
+    );
+    // A real request afterwards is the only line logged.
+    let mut c = Client::connect(port);
+    c.exchange(b"GET /real HTTP/1.1\r\nHost: x\r\n\r\n");
+    let l = logs(&p, 1);
+    std::thread::sleep(Duration::from_millis(100));
+    let l2 = http_logs(&p.stdout());
+    assert_eq!(l2.len(), 1, "{l2:?}");
+    assert!(l[0].raw.ends_with("\"GET /real HTTP/1.1\""), "{}", l[0].raw);
+}
+
+#[test]
+fn timeout_http_keep_alive_closes_an_idle_client_silently() {
+    let o = Origin::ok();
+    let (p, port) = start(o.port(), "  timeout http-keep-alive 200ms\n", "", "");
+    let mut c = Client::connect(port);
+    let r = c.exchange(b"GET /1 HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(r.status(), 200);
+    let t0 = Instant::now();
+    let (got, closed) = c.wait_close(T);
+    assert!(closed);
+    assert!(
+        got.is_empty(),
+        "idle close sent {:?}",
+        String::from_utf8_lossy(&got)
+    );
+    let waited = t0.elapsed();
+    assert!(
+        waited >= Duration::from_millis(150),
+        "closed after {waited:?}"
+    );
+    assert!(
+        waited < Duration::from_millis(3000),
+        "closed after {waited:?}"
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(
+        http_logs(&p.stdout()).len(),
+        1,
+        "only the request is logged"
+    );
+}
+
+#[test]
+fn http_pretend_keepalive_does_not_tell_the_server_it_closes() {
+    let o = Origin::ok();
+    let (_p, port) = start(
+        o.port(),
+        "",
+        "",
+        "  option http-server-close\n  option http-pretend-keepalive\n",
+    );
+    let mut c = Client::connect(port);
+    let r = c.exchange(b"GET /p HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(r.status(), 200);
+    let seen = o.wait_requests(1, T);
+    assert_eq!(
+        String::from_utf8_lossy(&seen[0].raw),
+        "GET /p HTTP/1.1\r\nhost: x\r\n\r\n"
+    );
+}
