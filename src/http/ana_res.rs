@@ -213,6 +213,24 @@ pub fn process_res(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     };
     let cli_close = txn.flags.contains(TxnFlags::CLI_CLOSE);
     let req_11 = txn.req.flags.contains(MsgFlags::VER_11);
+    // What the client is told (HAProxy 2.6's H1 encoder): `connection:
+    // close` when its connection closes after an HTTP/1.1 response
+    // (implicit in 1.0), `connection: keep-alive` when it stays open and
+    // the request or the response is HTTP/1.0; the server's own tokens are
+    // not forwarded. Decided on the flags of the parse: the common case (an
+    // HTTP/1.1 exchange kept alive, no token) touches nothing.
+    let f = txn.res.flags;
+    let res_11 = f.contains(MsgFlags::VER_11);
+    let want: Option<&[u8]> = match (cli_close, res_11, req_11) {
+        (true, true, _) => Some(b"close"),
+        (true, false, _) => None,
+        (false, true, true) => None,
+        (false, _, _) => Some(b"keep-alive"),
+    };
+    let has_tokens = f.intersects(MsgFlags::CONN_CLOSE | MsgFlags::CONN_KEEP_ALIVE);
+    if f.contains(MsgFlags::CONN_UPGRADE) || (want.is_none() && !has_tokens) {
+        return true;
+    }
     let Some(b) = s.res.buf.as_mut() else {
         return true;
     };
@@ -229,7 +247,6 @@ pub fn process_res(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     ) else {
         return true;
     };
-    let f = head.flags;
     let mut e = HeadEdit {
         buf: b,
         head,
@@ -237,27 +254,10 @@ pub fn process_res(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         kind: Kind::Response,
         opts,
     };
-    // What the client is told (HAProxy 2.6's H1 encoder): `connection:
-    // close` when its connection closes after an HTTP/1.1 response
-    // (implicit in 1.0), `connection: keep-alive` when it stays open and
-    // the request or the response is HTTP/1.0; the server's own tokens are
-    // not forwarded.
-    let res_11 = f.contains(MsgFlags::VER_11);
-    let want: Option<&[u8]> = match (cli_close, res_11, req_11) {
-        (true, true, _) => Some(b"close"),
-        (true, false, _) => None,
-        (false, true, true) => None,
-        (false, _, _) => Some(b"keep-alive"),
-    };
-    let has_tokens = f.intersects(MsgFlags::CONN_CLOSE | MsgFlags::CONN_KEEP_ALIVE);
-    let r = if f.contains(MsgFlags::CONN_UPGRADE) || (want.is_none() && !has_tokens) {
-        Ok(())
-    } else {
-        e.del(b"connection").and_then(|_| match want {
-            Some(v) => e.add(b"connection", v),
-            None => Ok(()),
-        })
-    };
+    let r = e.del(b"connection").and_then(|_| match want {
+        Some(v) => e.add(b"connection", v),
+        None => Ok(()),
+    });
     let len = e.head.len;
     if r.is_err() {
         s.set_term('P', Finst::Header);

@@ -122,13 +122,32 @@ impl HeadEdit<'_> {
         let bytes = self.bytes();
         let crlf = bytes.ends_with(b"\r\n");
         let at = self.head.len - if crlf { 2 } else { 1 };
-        let mut line = Vec::with_capacity(name.len() + value.len() + 4);
+        let eol: &[u8] = if crlf { b"\r\n" } else { b"\n" };
+        let parts: [&[u8]; 3] = [b": ", value, eol];
+        let n = name.len() + parts.iter().map(|p| p.len()).sum::<usize>();
+        // Built on the stack when it fits (the `connection` header of every
+        // closing response): no allocation per request.
+        let mut small = [0u8; 128];
+        let mut big = Vec::new();
+        let line: &mut [u8] = if n <= small.len() {
+            &mut small[..n]
+        } else {
+            big.resize(n, 0);
+            &mut big
+        };
         // Names go out in lower case, as HAProxy 2.6 emits them.
-        line.extend(name.iter().map(u8::to_ascii_lowercase));
-        line.extend_from_slice(b": ");
-        line.extend_from_slice(value);
-        line.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
-        self.replace(at, 0, &line)
+        let mut at_w = 0;
+        for (d, c) in line.iter_mut().zip(name) {
+            *d = c.to_ascii_lowercase();
+            at_w += 1;
+        }
+        for p in parts {
+            if let Some(d) = line.get_mut(at_w..at_w + p.len()) {
+                d.copy_from_slice(p);
+            }
+            at_w += p.len();
+        }
+        self.replace(at, 0, line)
     }
 
     /// Deletes every `name` header, then adds one with `value`.
