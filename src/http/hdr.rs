@@ -129,11 +129,12 @@ impl HeadEdit<'_> {
         // closing response): no allocation per request.
         let mut small = [0u8; 128];
         let mut big = Vec::new();
-        let line: &mut [u8] = if n <= small.len() {
-            &mut small[..n]
-        } else {
-            big.resize(n, 0);
-            &mut big
+        let line: &mut [u8] = match small.get_mut(..n) {
+            Some(l) => l,
+            None => {
+                big.resize(n, 0);
+                &mut big
+            }
         };
         // Names go out in lower case, as HAProxy 2.6 emits them.
         let mut at_w = 0;
