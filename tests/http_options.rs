@@ -165,3 +165,35 @@ fn http_pretend_keepalive_does_not_tell_the_server_it_closes() {
         "GET /p HTTP/1.1\r\nhost: x\r\n\r\n"
     );
 }
+
+#[test]
+fn option_splice_response_splices_a_content_length_body_byte_exact() {
+    let body = common::payload(3 << 20, 7);
+    let b2 = body.clone();
+    let o = Origin::start(move |_| http_common::Reply::ok(&b2));
+    let dir = common::TempDir::new("hsplice");
+    let sock = dir.path().join("s");
+    let port = free_port();
+    let cfg = http_config(
+        "",
+        &format!(
+            "frontend f\n  bind 127.0.0.1:{port}\n  option splice-response\n  default_backend b\n\n\
+             backend b\n  server s 127.0.0.1:{}\n",
+            o.port()
+        ),
+    )
+    .replace(
+        "log stdout format raw local0\n",
+        &format!("log stdout format raw local0\n  stats socket {} level admin\n", sock.display()),
+    );
+    let _p = Proxy::start_under_test(&cfg, &[port]);
+    let mut c = Client::connect(port);
+    for _ in 0..2 {
+        let r = c.exchange(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(r.status(), 200);
+        assert!(r.body == body, "body differs ({} bytes)", r.body.len());
+    }
+    let info = common::cli(&sock, "show info");
+    let spliced = common::info_field(&info, "TotalSplicdedBytesOut").unwrap_or(0);
+    assert!(spliced > (4 << 20), "spliced only {spliced} bytes");
+}
