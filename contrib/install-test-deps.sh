@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs on a fresh Debian machine: python3 (test
-# helpers) and HAProxy 2.6 (reference behaviour). Skips what is present.
+# helpers), HAProxy 2.6 (reference behaviour) and nginx (a real HTTP
+# upstream). Skips what is present.
 set -eu
 need=()
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
+[ -x /usr/sbin/nginx ] || need+=(nginx-light)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         apt-get update -qq

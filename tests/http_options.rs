@@ -184,7 +184,10 @@ fn option_splice_response_splices_a_content_length_body_byte_exact() {
     )
     .replace(
         "log stdout format raw local0\n",
-        &format!("log stdout format raw local0\n  stats socket {} level admin\n", sock.display()),
+        &format!(
+            "log stdout format raw local0\n  stats socket {} level admin\n",
+            sock.display()
+        ),
     );
     let _p = Proxy::start_under_test(&cfg, &[port]);
     let mut c = Client::connect(port);

@@ -143,7 +143,7 @@ fn format_clf(l: &HttpLog<'_>, mut s: String) -> String {
     }
     let _ = write!(
         s,
-        "\" {} {} \"\" \"\" {} {:03} \"{}\" \"{}\" \"{}\" {} {} {} {} {} \"{}{}--\" {} {} {} {} {}{} {} {} \"\" \"\"",
+        "\" {} {} \"\" \"\" {} {:03} \"{}\" \"{}\" \"{}\" {} {} {} {} {} {}{}-- {} {} {} {} {}{} {} {} \"\" \"\" ",
         l.status,
         l.bytes,
         port,
@@ -327,6 +327,33 @@ mod tests {
         assert_eq!(
             tail,
             " fe be/s1 0/0/1/2/3 200 120 - - ---- 1/1/1/1/0 0/0 \"GET / HTTP/1.1\""
+        );
+    }
+
+    #[test]
+    fn clf_line_as_haproxy_writes_it() {
+        // Captured from HAProxy 2.6.12 (`option httplog clf`).
+        let l = HttpLog {
+            client: "127.0.0.1:60148".parse().ok(),
+            date: (0, 174),
+            frontend: "fclf",
+            backend: "b",
+            server: "s",
+            status: 200,
+            bytes: 55,
+            term: ['-', '-'],
+            actconn: 1,
+            feconn: 1,
+            request: b"GET /clf?q=1 HTTP/1.1",
+            clf: true,
+            ..Default::default()
+        };
+        let s = format_httplog(&l);
+        let (head, tail) = s.split_once(']').unwrap_or_default();
+        assert!(head.starts_with("127.0.0.1 - - ["), "{s}");
+        assert_eq!(
+            tail,
+            " \"GET /clf?q=1 HTTP/1.1\" 200 55 \"\" \"\" 60148 174 \"fclf\" \"b\" \"s\" 0 0 0 0 0 ---- 1 1 0 0 0 0 0 \"\" \"\" "
         );
     }
 

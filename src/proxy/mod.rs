@@ -92,13 +92,55 @@ fn load_errmsgs(list: &[(u16, crate::cfg::model::ErrorSource)]) -> Vec<(u16, Box
                 .and_then(|p| crate::http::errors::load_errorfile(p).ok()),
             ErrorSource::Loc302(u) => Some(crate::http::errors::errorloc(302, u).into()),
             ErrorSource::Loc303(u) => Some(crate::http::errors::errorloc(303, u).into()),
-            ErrorSource::Reply { .. } | ErrorSource::Section(_) => None,
+            ErrorSource::Reply {
+                content_type,
+                body,
+                hdrs,
+            } => Some(http_error_reply(*status, content_type.as_deref(), body, hdrs).into()),
+            ErrorSource::Section(_) => None,
         };
         if let Some(m) = msg {
             out.retain(|(st, _)| st != status);
             out.push((*status, m));
         }
     }
+    out
+}
+
+/// The message of `http-error status <code> ...`: built as `http-request
+/// return` builds its reply (files are read at start-up).
+fn http_error_reply(
+    status: u16,
+    content_type: Option<&str>,
+    body: &crate::cfg::model::ReturnBody,
+    hdrs: &[(String, String)],
+) -> Vec<u8> {
+    use crate::cfg::model::ReturnBody;
+    let payload: Vec<u8> = match body {
+        ReturnBody::String(t) | ReturnBody::LfString(t) => t.as_bytes().to_vec(),
+        ReturnBody::File(p) | ReturnBody::LfFile(p) => std::fs::read(p).unwrap_or_default(),
+        ReturnBody::ErrorFile(p) => {
+            return std::fs::read(p).unwrap_or_default();
+        }
+        ReturnBody::None | ReturnBody::ErrorFiles(_) | ReturnBody::DefaultErrorFiles => {
+            return crate::http::errors::builtin_or_500(status).to_vec();
+        }
+    };
+    let mut out = format!(
+        "HTTP/1.1 {} {}\r\ncontent-length: {}\r\n",
+        status,
+        crate::http::redirect::reason(status),
+        payload.len()
+    )
+    .into_bytes();
+    if let Some(ct) = content_type {
+        out.extend_from_slice(format!("content-type: {ct}\r\n").as_bytes());
+    }
+    for (n, v) in hdrs {
+        out.extend_from_slice(format!("{}: {v}\r\n", n.to_ascii_lowercase()).as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(&payload);
     out
 }
 
