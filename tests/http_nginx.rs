@@ -71,9 +71,13 @@ impl Drop for Nginx {
     }
 }
 
+/// What `setup` starts: nginx, the proxy in front of it, the proxy's port,
+/// and the contents of `small.txt` and `big.bin`.
+type Setup = (Nginx, Proxy, u16, Vec<u8>, Vec<u8>);
+
 /// nginx with `small.txt` (100 B) and `big.bin` (3 MB), and the proxy under
 /// test in front of it (`fe` extra lines on the frontend).
-fn setup(fe: &str) -> Option<(Nginx, Proxy, u16, Vec<u8>, Vec<u8>)> {
+fn setup(fe: &str) -> Option<Setup> {
     let dir = TempDir::new("nginx");
     std::fs::create_dir_all(dir.path().join("www")).ok()?;
     let small = payload(100, 1);
