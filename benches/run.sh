@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # benches/run.sh - A/B benchmark of haproxy-rs against HAProxy 2.6.
 #
-#   bash benches/run.sh                      # full run (~13 min)
-#   QUICK=1 bash benches/run.sh              # smoke run (~3 min)
+#   bash benches/run.sh                      # full run (~9-12 min)
+#   QUICK=1 bash benches/run.sh              # smoke run (~2-3 min)
 #   PROXY_RS=/usr/sbin/haproxy QUICK=1 bash benches/run.sh   # A/A check of the harness
 #   MODE=alternate bash benches/run.sh       # one proxy at a time everywhere
 #
