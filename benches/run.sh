@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # benches/run.sh - A/B benchmark of haproxy-rs against HAProxy 2.6.
 #
-#   bash benches/run.sh                      # full run (~8-10 min)
+#   bash benches/run.sh                      # full run (~9-12 min)
 #   QUICK=1 bash benches/run.sh              # smoke run (~2-3 min)
 #   PROXY_RS=/usr/sbin/haproxy QUICK=1 bash benches/run.sh   # A/A check of the harness
 #   MODE=alternate bash benches/run.sh       # one proxy at a time everywhere
@@ -9,12 +9,14 @@
 # Both proxies get the same generated config and are started as
 # "BIN -f CFG -db"; all traffic is on 127.0.0.1.  MODE=concurrent (default)
 # runs the two proxies AT THE SAME TIME, on the same proxy CPU, in the CPU-cost
-# scenarios (tcp_bulk*, tcp_splice*, tcp_connrate), each with its own load
-# generator and configs that differ only in ports: host noise then hits both
-# alike.  Everything else (and everything with MODE=alternate) runs one proxy
-# at a time, alternating the order each round.  syscalls and allocs count
-# system calls (strace) and heap allocations (valgrind) per proxied TCP
-# connection.  See benches/README.md for scenarios and knobs.
+# scenarios (tcp_bulk*, tcp_splice*, tcp_connrate, http_ka_*, http_close_*),
+# each with its own load generator (and backend) and configs that differ only
+# in ports: host noise then hits both alike.  Everything else (and everything
+# with MODE=alternate) runs one proxy at a time, alternating the order each
+# round.  The http_* scenarios use "mode http" in front of nginx; http_mem_*
+# measure memory per idle or half-sent HTTP client connection.  syscalls and
+# allocs count system calls (strace) and heap allocations (valgrind) per
+# proxied TCP connection.  See benches/README.md for scenarios and knobs.
 # Exit status: 0 ok, 2 a proxy failed to start or died, 3 setup error,
 # 4 a load generator produced no result.
 set -u -o pipefail
@@ -35,17 +37,19 @@ if [[ $QUICK == 1 ]]; then
     CONC_ROUNDS=${CONC_ROUNDS:-${ROUNDS:-3}}; ALONE_ROUNDS=${ALONE_ROUNDS:-${ROUNDS:-2}}
     DUR=${DUR:-1}; CONN_DUR=${CONN_DUR:-1}; WARMUP=${WARMUP:-0}
     COUNT_ROUNDS=${COUNT_ROUNDS:-1}; SYSCALL_CONNS=${SYSCALL_CONNS:-1000}
+    HTTP_MEM_CONNS=${HTTP_MEM_CONNS:-2000}
 else
     CONC_ROUNDS=${CONC_ROUNDS:-${ROUNDS:-5}}; ALONE_ROUNDS=${ALONE_ROUNDS:-${ROUNDS:-3}}
     DUR=${DUR:-5}; CONN_DUR=${CONN_DUR:-3}; WARMUP=${WARMUP:-1}
     COUNT_ROUNDS=${COUNT_ROUNDS:-3}; SYSCALL_CONNS=${SYSCALL_CONNS:-2000}
+    HTTP_MEM_CONNS=${HTTP_MEM_CONNS:-5000}
 fi
 COUNT_WARMUP=${COUNT_WARMUP:-200}        # unmeasured connections before strace attaches
 ALLOC_CONNS=${ALLOC_CONNS:-200,1200}     # the two runs of the allocs scenario
 IFS=, read -r ALLOC_N1 ALLOC_N2 <<< "$ALLOC_CONNS"
 [[ $ALLOC_N1 =~ ^[0-9]+$ && $ALLOC_N2 =~ ^[0-9]+$ ]] && ((ALLOC_N2 > ALLOC_N1)) ||
     { echo "ALLOC_CONNS must be N1,N2 with N2 > N1, not '$ALLOC_CONNS'" >&2; exit 3; }
-ALL_SCENARIOS=direct,tcp_bulk,tcp_bulk_p10,tcp_splice,tcp_splice_p10,tcp_splice_shared,tcp_splice_p10_shared,tcp_connrate,mem_idle,syscalls,allocs
+ALL_SCENARIOS=direct,tcp_bulk,tcp_bulk_p10,tcp_splice,tcp_splice_p10,tcp_splice_shared,tcp_splice_p10_shared,tcp_connrate,http_ka_100,http_ka_64k,http_close_100,http_close_64k,mem_idle,http_mem_idle,http_mem_partial,syscalls,allocs
 SCENARIOS=${SCENARIOS:-$ALL_SCENARIOS}
 IFS=, read -r -a SCEN_LIST <<< "$SCENARIOS"
 for scen in "${SCEN_LIST[@]}"; do
@@ -69,10 +73,12 @@ P_NGINX=$((PORT_BASE + 2))   # nginx backend (100-byte file)
 P_HOLD=$((PORT_BASE + 3))    # idle-connection holding backend (python)
 P_PROXY_RS=$((PORT_BASE + 4))  # haproxy-rs frontend when both proxies run at once
 P_IPERF_RS=$((PORT_BASE + 5))  # its own iperf3 -s backend then (iperf3 -s serves one test at a time)
+P_NGINX_RS=$((PORT_BASE + 6))  # its own nginx then, in the http_* wrk scenarios (per-proxy server-side counts)
 
 # CPU-cost scenarios run with both proxies at once in MODE=concurrent
-concurrent_scen() { [[ $MODE == concurrent && ( $1 == tcp_bulk* || $1 == tcp_splice* || $1 == tcp_connrate ) ]]; }
+concurrent_scen() { [[ $MODE == concurrent && ( $1 == tcp_bulk* || $1 == tcp_splice* || $1 == tcp_connrate || $1 == http_ka_* || $1 == http_close_* ) ]]; }
 selected() { [[ ,$SCENARIOS, == *,$1,* ]]; }
+http_wrk_scen() { [[ $1 == http_ka_* || $1 == http_close_* ]]; }
 
 log() { printf '[%4ds] %s\n' $(($(date +%s) - T0)) "$*" >&2; }
 die() { local rc=$1; shift; log "ERROR: $*"; exit "$rc"; }
@@ -137,6 +143,12 @@ if ((MEM_CONNS > (NOFILE - 200) / 2)); then
     log "note: fd limit is $NOFILE (hard limit $(ulimit -Hn)), mem_idle uses $(((NOFILE - 200) / 2)) connections instead of $MEM_CONNS"
     MEM_CONNS=$(((NOFILE - 200) / 2))
 fi
+# http_mem_*: 1 fd per client connection in the proxy, plus 1 per server
+# connection it keeps; the nginx backend holds those
+if ((HTTP_MEM_CONNS > (NOFILE - 200) / 2)); then
+    log "note: fd limit is $NOFILE, http_mem_* use $(((NOFILE - 200) / 2)) connections instead of $HTTP_MEM_CONNS"
+    HTTP_MEM_CONNS=$(((NOFILE - 200) / 2))
+fi
 # HAProxy 2.6 refuses to start when it cannot raise the fd limit to what
 # maxconn needs (strict-limits is on by default): 2 fds per connection, plus
 # 2 per pipe with splicing (maxpipes = maxconn/4).  Lower maxconn to fit.
@@ -152,6 +164,7 @@ mkdir -p "$WORK"/{cfg,logs,www,nginx} || die 3 "cannot create $WORK"
 RESULTS=$WORK/results.tsv
 printf 'scenario\tmetric\tproxy\tround\tvalue\n' > "$RESULTS"
 head -c 100 /dev/zero | tr '\0' x > "$WORK/www/100b"
+head -c 65536 /dev/zero | tr '\0' y > "$WORK/www/64k"
 
 # ------------------------------------------------------ process management
 declare -a PIDS=()              # every background process this script started
@@ -256,40 +269,70 @@ start_iperf_server() {          # haproxy | rs
     wait_listen "$port" "${IPERF_PID[$1]}" 10 || { cat "$WORK/logs/iperf3-server-$1.log" >&2; die 3 "iperf3 server failed to start"; }
 }
 restart_iperf_server() { stop_pid "${IPERF_PID[$1]}"; wait_port_free "$(iperf_port "$1")"; start_iperf_server "$1"; }
-start_backends() {
-    local p
-    for p in "$P_PROXY" "$P_IPERF" "$P_NGINX" "$P_HOLD" "$P_PROXY_RS" "$P_IPERF_RS"; do
-        wait_port_free "$p" || die 3 "port $p is already in use on this machine (set PORT_BASE)"
-    done
-    cat > "$WORK/nginx/nginx.conf" <<EOF
+# nginx: the 100-byte and 64 KiB files; keep-alive without a request limit;
+# stub_status (/nginx_status) gives the connections it accepted and holds,
+# i.e. what the proxy did on its server side
+declare -A NGINX_PID=()         # haproxy: on P_NGINX (every proxy that runs alone, tcp_connrate);
+                                # rs: on P_NGINX_RS, for haproxy-rs in concurrent http_* runs
+start_nginx() {                 # haproxy | rs
+    local dir=$WORK/nginx-$1 port=$P_NGINX ng
+    [[ $1 == rs ]] && port=$P_NGINX_RS
+    mkdir -p "$dir" || die 3 "cannot create $dir"
+    cat > "$dir/nginx.conf" <<EOF
 daemon off;
 master_process off;
 worker_processes 1;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/logs/nginx.err warn;
-events { worker_connections 4096; }
+worker_rlimit_nofile $NOFILE;
+pid $dir/nginx.pid;
+error_log $WORK/logs/nginx-$1.err warn;
+events { worker_connections $((NOFILE - 100)); }
 http {
     access_log off;
     default_type application/octet-stream;
+    sendfile on;
     keepalive_timeout 300s;
-    client_body_temp_path $WORK/nginx/body;
-    proxy_temp_path $WORK/nginx/proxy;
-    fastcgi_temp_path $WORK/nginx/fastcgi;
-    uwsgi_temp_path $WORK/nginx/uwsgi;
-    scgi_temp_path $WORK/nginx/scgi;
-    server { listen 127.0.0.1:$P_NGINX backlog=4096; root $WORK/www; }
+    keepalive_requests 100000000;
+    client_body_temp_path $dir/body;
+    proxy_temp_path $dir/proxy;
+    fastcgi_temp_path $dir/fastcgi;
+    uwsgi_temp_path $dir/uwsgi;
+    scgi_temp_path $dir/scgi;
+    server {
+        listen 127.0.0.1:$port backlog=4096;
+        root $WORK/www;
+        location = /nginx_status { stub_status; }
+    }
 }
 EOF
-    "${ON_LOAD_CPU[@]}" nginx -p "$WORK/nginx/" -e "$WORK/logs/nginx.err" -c "$WORK/nginx/nginx.conf" \
-        > "$WORK/logs/nginx.out" 2>&1 < /dev/null &
-    local ng=$!; PIDS+=("$ng")
-    wait_listen "$P_NGINX" "$ng" 10 || { cat "$WORK/logs/nginx."* >&2; die 3 "nginx backend failed to start"; }
+    "${ON_LOAD_CPU[@]}" nginx -p "$dir/" -e "$WORK/logs/nginx-$1.err" -c "$dir/nginx.conf" \
+        > "$WORK/logs/nginx-$1.out" 2>&1 < /dev/null &
+    ng=$!; PIDS+=("$ng"); NGINX_PID[$1]=$ng
+    wait_listen "$port" "$ng" 10 || { cat "$WORK/logs/nginx-$1."* >&2; die 3 "nginx backend failed to start"; }
+}
+start_backends() {
+    local p
+    for p in "$P_PROXY" "$P_IPERF" "$P_NGINX" "$P_HOLD" "$P_PROXY_RS" "$P_IPERF_RS" "$P_NGINX_RS"; do
+        wait_port_free "$p" || die 3 "port $p is already in use on this machine (set PORT_BASE)"
+    done
+    start_nginx haproxy
+    [[ ,$CONC_LIST, == *,http_* ]] && start_nginx rs
     "${ON_LOAD_CPU[@]}" python3 "$LIB/hold_server.py" "$P_HOLD" 3600 > "$WORK/logs/hold-server.log" 2>&1 < /dev/null &
     HOLD_PID=$!; PIDS+=("$HOLD_PID")
     wait_listen "$P_HOLD" "$HOLD_PID" 10 || { cat "$WORK/logs/hold-server.log" >&2; die 3 "idle-connection backend failed to start"; }
     start_iperf_server haproxy
     [[ $MODE == concurrent ]] && start_iperf_server rs
-    BACKEND_PIDS=("$ng" "$HOLD_PID")
+    BACKEND_PIDS=("${NGINX_PID[@]}" "$HOLD_PID")
+}
+nginx_of() { if [[ $CONC_NOW == 1 && $1 == rs ]]; then echo rs; else echo haproxy; fi; }
+nginx_port() { if [[ $(nginx_of "$1") == rs ]]; then echo "$P_NGINX_RS"; else echo "$P_NGINX"; fi; }
+nginx_status() {                # haproxy | rs -> "active accepted requests" (this query included), or nothing
+    local port=$P_NGINX fd
+    [[ $1 == rs ]] && port=$P_NGINX_RS
+    exec {fd}<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null || return 0
+    printf 'GET /nginx_status HTTP/1.0\r\nHost: x\r\n\r\n' >&"$fd"
+    timeout 5 cat <&"$fd" | awk '/^Active connections:/ { a = $3 }
+        /^ *[0-9]+ +[0-9]+ +[0-9]+ *$/ { c = $1; q = $3 } END { if (a != "" && c != "") print a, c, q }'
+    exec {fd}>&-
 }
 
 # -------------------------------------------------------------- the proxies
@@ -300,13 +343,14 @@ proxy_port() { if [[ $CONC_NOW == 1 && $1 == rs ]]; then echo "$P_PROXY_RS"; els
 # frontend port and, for iperf3, the backend port.  No "log" line anywhere:
 # logging is off.
 gen_cfg() {                     # SCENARIO WHO -> path of its config
-    local scen=$1 who=$2 name=$1 port backend_port=$P_IPERF splice="" maxconn=$MAXCONN_PLAIN
+    local scen=$1 who=$2 name=$1 port backend_port=$P_IPERF splice="" maxconn=$MAXCONN_PLAIN mode=tcp
     port=$(proxy_port "$who")
     if ((CONC_NOW)); then name=$scen-$who; backend_port=$(iperf_port "$who"); fi
     case $scen in
         tcp_connrate|syscalls|allocs) backend_port=$P_NGINX ;;
         mem_idle) backend_port=$P_HOLD ;;
         tcp_splice*) splice=$'\n    option splice-auto'; maxconn=$MAXCONN_SPLICE ;;
+        http_*) mode=http; backend_port=$(nginx_port "$who") ;;
     esac
     cat > "$WORK/cfg/$name.cfg" <<EOF
 global
@@ -314,7 +358,7 @@ global
     nbthread 1
 
 defaults
-    mode tcp
+    mode $mode
     timeout connect 5s
     timeout client 30s
     timeout server 30s$splice
@@ -435,8 +479,9 @@ run_proxied() {                 # SCENARIO WHO ROUND: one proxy alone
     case $scen in
         tcp_bulk*|tcp_splice*)
             if run_iperf "$scen-r$r" "$(streams_of "$scen")" "$who"; then rec_iperf "$scen" "$who" "$r"; else LOAD_ERRORS=1; fi ;;
-        tcp_connrate) run_wrk "$scen" "$r" "$who" ;;
+        tcp_connrate|http_ka_*|http_close_*) run_wrk "$scen" "$r" "$who" ;;
         mem_idle) run_mem "$scen" "$who" "$r" ;;
+        http_mem_*) run_http_mem "$scen" "$who" "$r" ;;
     esac
     check_proxy "$who" "$cfg" "$plog"
     stop_proxy "$who"
@@ -459,44 +504,66 @@ run_pair() {                    # SCENARIO ROUND WHO WHO: both proxies at once, 
             else
                 LOAD_ERRORS=1
             fi ;;
-        tcp_connrate) run_wrk "$scen" "$r" "${whos[@]}" ;;
+        tcp_connrate|http_ka_*|http_close_*) run_wrk "$scen" "$r" "${whos[@]}" ;;
     esac
     for who in "${whos[@]}"; do check_proxy "$who" "${cfg[$who]}" "${plog[$who]}"; done
     for who in "${whos[@]}"; do stop_proxy "$who"; done
     CONC_NOW=0
 }
 
-wrk_cmd() {                     # WHO SECONDS -> WRK: one new TCP connection per request
-    WRK=(timeout $(($2 + 15)) "${ON_LOAD_CPU[@]}" wrk -t1 -c"$WRK_CONNS" -d"${2}s" -H "Connection: close"
-         -s "$LIB/wrk_report.lua" "http://127.0.0.1:$(proxy_port "$1")/100b")
+# tcp_connrate and http_close_*: "Connection: close", one new client
+# connection per request; http_ka_*: keep-alive, WRK_CONNS connections
+wrk_cmd() {                     # SCENARIO WHO SECONDS -> WRK
+    local path=/100b hdr=(-H "Connection: close")
+    [[ $1 == *_64k ]] && path=/64k
+    [[ $1 == http_ka_* ]] && hdr=()
+    WRK=(timeout $(($3 + 15)) "${ON_LOAD_CPU[@]}" wrk -t1 -c"$WRK_CONNS" -d"${3}s" "${hdr[@]}"
+         -s "$LIB/wrk_report.lua" "http://127.0.0.1:$(proxy_port "$2")$path")
 }
 run_wrk() {                     # SCENARIO ROUND WHO...: one wrk per proxy, all at once
     local scen=$1 r=$2 w out res pids=() times=(); shift 2
-    local whos=("$@")
+    local whos=("$@"); local -A ng0=() ng1=()
     if ((WARMUP > 0)); then
-        for w in "${whos[@]}"; do wrk_cmd "$w" "$WARMUP"; "${WRK[@]}" > /dev/null 2>&1 < /dev/null & pids+=("$!"); done
+        for w in "${whos[@]}"; do wrk_cmd "$scen" "$w" "$WARMUP"; "${WRK[@]}" > /dev/null 2>&1 < /dev/null & pids+=("$!"); done
         wait "${pids[@]}" 2>/dev/null; pids=()
     fi
+    # the connections and requests the proxies' nginx saw (http_*: one nginx per proxy)
+    if [[ $scen == http_* ]]; then for w in "${whos[@]}"; do ng0[$w]=$(nginx_status "$(nginx_of "$w")"); done; fi
     meas_begin "${whos[@]}"
     for w in "${whos[@]}"; do
-        out=$WORK/logs/$scen-$w-r$r.wrk; wrk_cmd "$w" "$CONN_DUR"
+        out=$WORK/logs/$scen-$w-r$r.wrk; wrk_cmd "$scen" "$w" "$CONN_DUR"
         { time "${WRK[@]}" > "$out" 2>&1 < /dev/null; } 2> "$out.time" &
         pids+=("$!"); times+=("$out.time")
     done
     wait "${pids[@]}" 2>/dev/null
     meas_end "$(loadgen_cpu "${times[@]}")"
+    if [[ $scen == http_* ]]; then for w in "${whos[@]}"; do ng1[$w]=$(nginx_status "$(nginx_of "$w")"); done; fi
     for w in "${whos[@]}"; do
         out=$WORK/logs/$scen-$w-r$r.wrk
         res=$(grep '^WRK_RESULT' "$out" | tail -n 1)
-        local _ req dur_us serr herr
-        read -r _ req dur_us serr herr <<< "$res"
+        local _ req dur_us serr herr bytes p50 p99 _rest
+        read -r _ req dur_us serr herr bytes p50 p99 _rest <<< "$res"
         if [[ -z $res || ${req:-0} == 0 ]]; then
             log "wrk produced no result ($scen ${NAME[$w]} round $r): $(tail -n 3 "$out" | tr '\n' ' ')"
             LOAD_ERRORS=1; continue
         fi
-        ((serr + herr > req / 100)) && log "WARNING: $scen ${NAME[$w]}: $((serr + herr)) errors for $req requests"
-        rec "$scen" conn_s "$w" "$r" "$(awk -v n="$req" -v d="$dur_us" 'BEGIN { printf "%.1f", n / (d / 1e6) }')"
-        rec "$scen" cpu_us_per_conn "$w" "$r" "$(awk -v c="${M_CPU[$w]}" -v n="$req" 'BEGIN { printf "%.2f", c / 1e3 / n }')"
+        ((serr + herr > req / 100)) && log "WARNING: $scen ${NAME[$w]}: $((serr + herr)) errors for $req requests: $(grep -E 'Socket errors|Non-2xx' "$out" | tr '\n' ' ') (see $out)"
+        if [[ $scen == tcp_connrate ]]; then
+            rec "$scen" conn_s "$w" "$r" "$(awk -v n="$req" -v d="$dur_us" 'BEGIN { printf "%.1f", n / (d / 1e6) }')"
+            rec "$scen" cpu_us_per_conn "$w" "$r" "$(awk -v c="${M_CPU[$w]}" -v n="$req" 'BEGIN { printf "%.2f", c / 1e3 / n }')"
+        else
+            rec "$scen" req_s "$w" "$r" "$(awk -v n="$req" -v d="$dur_us" 'BEGIN { printf "%.1f", n / (d / 1e6) }')"
+            rec "$scen" cpu_us_per_req "$w" "$r" "$(awk -v c="${M_CPU[$w]}" -v n="$req" 'BEGIN { printf "%.2f", c / 1e3 / n }')"
+            rec "$scen" p50_ms "$w" "$r" "$(awk -v x="$p50" 'BEGIN { printf "%.3f", x / 1e3 }')"
+            rec "$scen" p99_ms "$w" "$r" "$(awk -v x="$p99" 'BEGIN { printf "%.3f", x / 1e3 }')"
+            [[ $scen == *_64k ]] && rec "$scen" MB_s "$w" "$r" "$(awk -v b="$bytes" -v d="$dur_us" 'BEGIN { printf "%.1f", b / d }')"
+            # server side: new nginx connections per request (the status query itself is one)
+            local a0 c0 q0 a1 c1 q1
+            read -r a0 c0 q0 <<< "${ng0[$w]}"; read -r a1 c1 q1 <<< "${ng1[$w]}"
+            if [[ -n $c0 && -n $c1 ]]; then
+                rec "$scen" srv_conns_per_req "$w" "$r" "$(awk -v a="$c0" -v b="$c1" -v n="$req" 'BEGIN { printf "%.3f", (b - a - 1) / n }')"
+            fi
+        fi
         rec "$scen" proxy_cpu_pct "$w" "$r" "$(awk -v c="${M_CPU[$w]}" -v w="$M_WALL" 'BEGIN { printf "%.1f", 100 * c / w }')"
         rec "$scen" errors "$w" "$r" $((serr + herr))
     done
@@ -538,6 +605,59 @@ run_mem() {                     # SCENARIO WHO ROUND: RSS idle and with MEM_CONN
     fi
     # let the proxy and backend drop the connections before the next run
     for ((i = 0; i < 100; i++)); do (($(nfds "$HOLD_PID") <= hold0)) && break; sleep 0.1; done
+}
+
+# http_mem_idle / http_mem_partial: RSS of the proxy idle, then with
+# HTTP_MEM_CONNS client connections that each got one complete response and
+# stay idle (keep-alive), or that each sent a request head without its final
+# empty line.  Bytes per connection = RSS delta / connections still open on
+# the client side at the end (the client checks them on SIGUSR1).
+run_http_mem() {                # SCENARIO WHO ROUND
+    local scen=$1 who=$2 r=$3 mode=idle base=$WORK/logs/$1-$2-r$3 i cpid pid
+    local rss0 rss1 fds0 fds1 fds last=-1 stable=0 ng0 ng1 a0 a1 alive ready
+    [[ $scen == http_mem_partial ]] && mode=partial
+    M_BG=0; M_STEAL=0           # not a timed load: no disturbance check
+    pid=${PROXY_PID[$who]}
+    sleep 0.5
+    rss0=$(rss_kib "$pid"); fds0=$(nfds "$pid"); ng0=$(nginx_status haproxy)
+    "${ON_LOAD_CPU[@]}" python3 "$LIB/http_idle_client.py" 127.0.0.1 "$P_PROXY" "$HTTP_MEM_CONNS" "$mode" 180 \
+        > "$base.client" 2>&1 < /dev/null &
+    cpid=$!; PIDS+=("$cpid")
+    for ((i = 0; i < 1300; i++)); do   # the client stops opening after 60 s
+        grep -q '^READY' "$base.client" 2>/dev/null && break
+        kill -0 "$cpid" 2>/dev/null || break
+        sleep 0.05
+    done
+    # until the proxy's fd count is stable for 1 s (max 20 s)
+    for ((i = 0; i < 200; i++)); do
+        fds=$(nfds "$pid")
+        if ((fds == last)); then ((++stable >= 10)) && break; else stable=0; fi
+        last=$fds; sleep 0.1
+    done
+    sleep 0.5
+    rss1=$(rss_kib "$pid"); fds1=$(nfds "$pid"); ng1=$(nginx_status haproxy)
+    kill -USR1 "$cpid" 2>/dev/null
+    for ((i = 0; i < 100; i++)); do grep -q '^ALIVE' "$base.client" 2>/dev/null && break; sleep 0.05; done
+    check_proxy "$who" "$WORK/cfg/$scen.cfg" "$base.proxy.log"
+    stop_pid "$cpid"
+    ready=$(grep '^READY' "$base.client" | head -n 1)
+    alive=$(awk '/^ALIVE/ { print $2; exit }' "$base.client")
+    if [[ -z $ready || -z $alive || $alive == 0 || -z $rss0 || -z $rss1 ]]; then
+        log "$scen: no connection held through ${NAME[$who]}: $(head -c 300 "$base.client")"
+        LOAD_ERRORS=1
+    else
+        read -r _ a0 a1 _ <<< "$ready"
+        ((a0 < HTTP_MEM_CONNS || alive < a0)) &&
+            log "WARNING: $scen ${NAME[$who]}: $a0 of $HTTP_MEM_CONNS connections set up ($a1 failed), $alive still open at the end: $(grep -E '^(READY|ALIVE)' "$base.client" | tr '\n' ' ')"
+        rec "$scen" rss_idle_KiB "$who" "$r" "$rss0"
+        rec "$scen" rss_conns_KiB "$who" "$r" "$rss1"
+        rec "$scen" bytes_per_conn "$who" "$r" "$(awk -v a="$rss0" -v b="$rss1" -v n="$alive" 'BEGIN { printf "%.0f", (b - a) * 1024 / n }')"
+        rec "$scen" conns "$who" "$r" "$alive"
+        rec "$scen" proxy_fds_per_conn "$who" "$r" "$(awk -v a="$fds0" -v b="$fds1" -v n="$alive" 'BEGIN { printf "%.3f", (b - a) / n }')"
+        read -r a0 _ <<< "$ng0"; read -r a1 _ <<< "$ng1"
+        [[ -n $a0 && -n $a1 ]] &&
+            rec "$scen" srv_conns_per_conn "$who" "$r" "$(awk -v a="$a0" -v b="$a1" -v n="$alive" 'BEGIN { printf "%.3f", (b - a) / n }')"
+    fi
 }
 
 seq_load() {                    # WHO N OUTFILE MAX_SECONDS: N sequential short connections through the proxy
@@ -646,7 +766,7 @@ disturbed() {                   # SCENARIO WHO ROUND REDOS_SO_FAR: 0 = redo this
 log "workdir $WORK"
 log "HAProxy:    $PROXY_HAPROXY ($("$PROXY_HAPROXY" -v 2>/dev/null | head -n 1))"
 log "haproxy-rs: $PROXY_RS"
-log "mode $MODE${CONC_LIST:+ (both proxies at once in $CONC_LIST)}; scenarios $SCENARIOS; rounds ${CONC_LIST:+$CONC_ROUNDS at once, }$ALONE_ROUNDS alone, $COUNT_ROUNDS for syscalls and allocs; bulk ${DUR}s; connrate ${CONN_DUR}s (+${WARMUP}s warm-up, wrk -c$WRK_CONNS); syscalls $SYSCALL_CONNS conns; allocs $ALLOC_N1 and $ALLOC_N2 conns; maxconn $MAXCONN_PLAIN (splice $MAXCONN_SPLICE); idle conns $MEM_CONNS; proxy CPU ${ON_PROXY_CPU[*]:-none}, load+backends ${ON_LOAD_CPU[*]:-none}; nofile $NOFILE"
+log "mode $MODE${CONC_LIST:+ (both proxies at once in $CONC_LIST)}; scenarios $SCENARIOS; rounds ${CONC_LIST:+$CONC_ROUNDS at once, }$ALONE_ROUNDS alone, $COUNT_ROUNDS for syscalls and allocs; bulk ${DUR}s; connrate and http wrk ${CONN_DUR}s (+${WARMUP}s warm-up, wrk -c$WRK_CONNS); syscalls $SYSCALL_CONNS conns; allocs $ALLOC_N1 and $ALLOC_N2 conns; maxconn $MAXCONN_PLAIN (splice $MAXCONN_SPLICE); idle conns $MEM_CONNS (http $HTTP_MEM_CONNS); proxy CPU ${ON_PROXY_CPU[*]:-none}, load+backends ${ON_LOAD_CPU[*]:-none}; nofile $NOFILE"
 start_backends
 for scen in "${SCEN_LIST[@]}"; do
     log "$scen$(concurrent_scen "$scen" && echo ': both proxies at once')"

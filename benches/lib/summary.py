@@ -29,12 +29,20 @@ METRICS = OrderedDict([
     ("cpu_ms_per_GB", ("proxy CPU ms/GB", "lower", None)),
     ("conn_s", ("conn/s", "higher", None)),
     ("cpu_us_per_conn", ("proxy CPU us/conn", "lower", None)),
+    ("req_s", ("req/s", "higher", None)),
+    ("cpu_us_per_req", ("proxy CPU us/req", "lower", None)),
+    ("p50_ms", ("p50 latency ms", "lower", None)),
+    ("p99_ms", ("p99 latency ms", "lower", None)),
+    ("MB_s", ("MB/s", "higher", None)),
+    ("srv_conns_per_req", ("server conns opened/req", None, 3)),
     ("proxy_cpu_pct", ("proxy CPU % of a core", None, None)),
     ("errors", ("wrk errors", None, None)),
     ("rss_idle_KiB", ("RSS idle KiB", "lower", None)),
     ("rss_conns_KiB", ("RSS with conns KiB", "lower", None)),
     ("bytes_per_conn", ("RSS bytes/idle conn", "lower", None)),
     ("conns", ("idle conns proxied", None, None)),
+    ("proxy_fds_per_conn", ("proxy fds/client conn", None, 2)),
+    ("srv_conns_per_conn", ("server conns held/client conn", None, 2)),
     ("syscalls_per_conn", ("syscalls/conn", "lower", 2)),
     ("allocs_per_conn", ("heap allocs/conn", "lower", 1)),
     ("alloc_bytes_per_conn", ("heap bytes allocated/conn", "lower", 0)),
@@ -53,7 +61,13 @@ KEY_METRICS = OrderedDict([
     ("tcp_splice_shared", ["Gbit_s", "cpu_ms_per_GB"]),
     ("tcp_splice_p10_shared", ["Gbit_s", "cpu_ms_per_GB"]),
     ("tcp_connrate", ["conn_s", "cpu_us_per_conn"]),
+    ("http_ka_100", ["req_s", "cpu_us_per_req", "p99_ms"]),
+    ("http_ka_64k", ["req_s", "cpu_us_per_req", "p99_ms"]),
+    ("http_close_100", ["req_s", "cpu_us_per_req", "srv_conns_per_req"]),
+    ("http_close_64k", ["req_s", "cpu_us_per_req", "srv_conns_per_req"]),
     ("mem_idle", ["bytes_per_conn", "rss_idle_KiB"]),
+    ("http_mem_idle", ["bytes_per_conn", "srv_conns_per_conn"]),
+    ("http_mem_partial", ["bytes_per_conn"]),
     ("syscalls", ["syscalls_per_conn"]),
     ("allocs", ["allocs_per_conn"]),
 ])
@@ -65,6 +79,14 @@ TARGETS = {
     ("mem_idle", "bytes_per_conn"): ("memory per idle proxied connection", "ratio", "<=", 0.35),
     ("allocs", "allocs_per_conn"): ("allocations per connection", "rs", "=", 0.0),
     ("syscalls", "syscalls_per_conn"): ("syscalls per connection", "rs", "<=", 22.0),
+    ("http_ka_100", "cpu_us_per_req"): ("keep-alive CPU per request", "ratio", "<=", 0.9),
+    ("http_ka_100", "p99_ms"): ("keep-alive p99 latency", "ratio", "<=", 1.0),
+    ("http_ka_64k", "cpu_us_per_req"): ("64 KiB keep-alive CPU per request", "ratio", "<=", 0.8),
+    ("http_ka_64k", "p99_ms"): ("keep-alive p99 latency", "ratio", "<=", 1.0),
+    ("http_close_100", "cpu_us_per_req"): ("client-close CPU per request", "ratio", "<=", 0.5),
+    ("http_close_64k", "cpu_us_per_req"): ("client-close CPU per request", "ratio", "<=", 0.5),
+    ("http_mem_idle", "bytes_per_conn"): ("memory per idle keep-alive client connection", "ratio", "<=", 0.45),
+    ("http_mem_partial", "bytes_per_conn"): ("memory per connection holding a partial request", "ratio", "<=", 1.0),
 }
 for s in ("tcp_splice", "tcp_splice_p10", "tcp_splice_shared", "tcp_splice_p10_shared"):
     TARGETS[(s, "cpu_ms_per_GB")] = ("splice CPU per GB", "ratio", "<=", 0.9)
@@ -220,7 +242,7 @@ for scen, metrics in KEY_METRICS.items():
             continue
         label, better, dec = METRICS[metric]
         mh, mr = med(per.get("haproxy", {})), med(per.get("rs", {}))
-        ratio, paired = ratio_of(scen, metric)
+        ratio, paired = ratio_of(scen, metric) if better else (None, [])
         tgt, status = "", ""
         t = TARGETS.get((scen, metric))
         if t:
