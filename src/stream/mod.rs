@@ -774,3 +774,4 @@ pub fn attach_applet(s: &mut Stream, kind: AppletKind, cx: &mut StreamCtx) {
     s.res.flags.remove(CfFlags::AUTO_CONNECT);
     cx.sched.wakeup(atask);
 }
+
