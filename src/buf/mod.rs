@@ -13,7 +13,11 @@
 //! ```
 //!
 //! Buffers come from the `BufPool` when data arrives and go back when the
-//! channel is empty, so idle connections hold none. When a buffer empties
+//! channel is empty, so idle connections hold none. A new buffer's memory is
+//! not written until data lands in it (the area is initialised up to a
+//! high-water mark), so a connection holding a 30-byte partial request costs
+//! one page of resident memory, not the whole buffer, as with HAProxy's
+//! malloc'd buffers. When a buffer empties
 //! its head goes back to 0 so the next read gets the whole area in one
 //! contiguous piece.
 
@@ -21,7 +25,11 @@ pub mod pipe;
 
 /// A ring buffer split into output (to send) and input (to analyse).
 pub struct Buffer {
-    area: Box<[u8]>,
+    /// The storage: capacity `size`; its length is the high-water mark of
+    /// the bytes ever written (initialised memory). Stored bytes always lie
+    /// below it.
+    area: Vec<u8>,
+    size: usize,
     head: usize,
     len: usize,
     /// Bytes at the head scheduled for forwarding (`out <= len`).
@@ -32,7 +40,8 @@ impl Buffer {
     /// A new empty buffer of `size` bytes.
     pub fn new(size: usize) -> Self {
         Buffer {
-            area: vec![0u8; size].into_boxed_slice(),
+            area: Vec::with_capacity(size),
+            size,
             head: 0,
             len: 0,
             out: 0,
@@ -42,7 +51,7 @@ impl Buffer {
     /// Capacity in bytes.
     #[inline]
     pub fn size(&self) -> usize {
-        self.area.len()
+        self.size
     }
 
     /// Bytes stored (output and input).
@@ -72,13 +81,13 @@ impl Buffer {
     /// Free room in bytes.
     #[inline]
     pub fn room(&self) -> usize {
-        self.area.len() - self.len
+        self.size - self.len
     }
 
     /// The `n` bytes from offset `from` (relative to the head) as up to two
     /// slices. Precondition: `from + n <= len`.
     fn span(&self, from: usize, n: usize) -> (&[u8], &[u8]) {
-        let cap = self.area.len();
+        let cap = self.size;
         if n == 0 || cap == 0 {
             return (&[], &[]);
         }
@@ -107,30 +116,59 @@ impl Buffer {
         self.span(self.out, self.len - self.out)
     }
 
-    /// The free area as up to two writable slices (first one right after the data).
-    pub fn free_mut(&mut self) -> (&mut [u8], &mut [u8]) {
-        let cap = self.area.len();
-        if self.len == 0 {
-            self.head = 0;
-        }
-        let tail = (self.head + self.len) % cap.max(1);
-        if self.len == cap {
-            return (&mut [], &mut []);
-        }
-        if tail >= self.head {
-            let (before, after) = self.area.split_at_mut(tail);
-            let wrap = &mut before[..self.head];
-            (after, wrap)
-        } else {
-            (&mut self.area[tail..self.head], &mut [])
+    /// Zero-fills the area up to `end` where it was never written, so that
+    /// safe code may write there. Only the pages about to be written are
+    /// touched.
+    fn init_to(&mut self, end: usize) {
+        let end = end.min(self.size);
+        if self.area.len() < end {
+            self.area.resize(end, 0);
         }
     }
 
-    /// Records that `n` bytes were written into the free area (as input).
+    /// The free area as up to two (offset, length) ranges of the area, the
+    /// first one right after the data.
+    pub fn free_ranges(&mut self) -> [(usize, usize); 2] {
+        let cap = self.size;
+        if self.len == 0 {
+            self.head = 0;
+        }
+        if self.len == cap || cap == 0 {
+            return [(0, 0), (0, 0)];
+        }
+        let tail = (self.head + self.len) % cap;
+        if tail >= self.head {
+            [(tail, cap - tail), (0, self.head)]
+        } else {
+            [(tail, self.head - tail), (0, 0)]
+        }
+    }
+
+    /// The start of the area, for a data layer that writes the free ranges
+    /// with a system call (the memory past the high-water mark is not
+    /// initialised: only raw writes may go there).
+    pub fn area_ptr(&mut self) -> *mut u8 {
+        self.area.as_mut_ptr()
+    }
+
+    /// Records that `n` bytes were written into the free ranges (as input).
+    ///
+    /// # Safety
+    /// The first `n` bytes of the free ranges (in order) were written, e.g.
+    /// by `recv` through `area_ptr`.
     #[inline]
-    pub fn commit(&mut self, n: usize) {
+    pub unsafe fn commit(&mut self, n: usize) {
         debug_assert!(n <= self.room());
-        self.len += n.min(self.room());
+        let n = n.min(self.room());
+        let tail = (self.head + self.len) % self.size.max(1);
+        let end = (tail + n).min(self.size);
+        if end > self.area.len() && end <= self.area.capacity() {
+            // SAFETY: [area.len(), end) lies in the free range right after
+            // the data, which the caller says was written; stored bytes
+            // below the old length were initialised before.
+            unsafe { self.area.set_len(end) };
+        }
+        self.len += n;
     }
 
     /// Schedules `n` input bytes for forwarding (they become output).
@@ -150,7 +188,7 @@ impl Buffer {
         if self.len == 0 {
             self.head = 0;
         } else {
-            self.head = (self.head + n) % self.area.len();
+            self.head = (self.head + n) % self.size;
         }
     }
 
@@ -166,14 +204,19 @@ impl Buffer {
 
     /// Appends as much of `src` as fits (as input); returns the count copied.
     pub fn put(&mut self, src: &[u8]) -> usize {
-        let (a, b) = self.free_mut();
-        let n1 = a.len().min(src.len());
-        a[..n1].copy_from_slice(&src[..n1]);
-        let rest = &src[n1..];
-        let n2 = b.len().min(rest.len());
-        b[..n2].copy_from_slice(&rest[..n2]);
-        self.commit(n1 + n2);
-        n1 + n2
+        let mut done = 0;
+        for (off, room) in self.free_ranges() {
+            let n = room.min(src.len() - done);
+            if n == 0 {
+                continue;
+            }
+            self.init_to(off + n);
+            self.area[off..off + n].copy_from_slice(&src[done..done + n]);
+            done += n;
+        }
+        // The bytes were written (and initialised) above.
+        self.len += done;
+        done
     }
 
     /// Makes the stored bytes one contiguous run starting at the area's
@@ -181,6 +224,11 @@ impl Buffer {
     /// in place need it, and only when the data wraps: a cost paid rarely.
     pub fn realign(&mut self) {
         if self.head != 0 {
+            // Stored bytes lie below the high-water mark: rotating the
+            // initialised part is enough.
+            if self.head + self.len > self.size {
+                self.init_to(self.size);
+            }
             self.area.rotate_left(self.head);
             self.head = 0;
         }
@@ -188,7 +236,7 @@ impl Buffer {
 
     /// The input as one contiguous slice, realigning first if it wraps.
     pub fn in_contig(&mut self) -> &[u8] {
-        if self.head + self.len > self.area.len() {
+        if self.head + self.len > self.size {
             self.realign();
         }
         let start = self.head + self.out;
@@ -197,7 +245,7 @@ impl Buffer {
 
     /// The input as one contiguous mutable slice (realigning if it wraps).
     pub fn in_contig_mut(&mut self) -> &mut [u8] {
-        if self.head + self.len > self.area.len() {
+        if self.head + self.len > self.size {
             self.realign();
         }
         let start = self.head + self.out;
@@ -215,15 +263,16 @@ impl Buffer {
             return false;
         }
         let new_len = self.len - del + ins.len();
-        if new_len > self.area.len() {
+        if new_len > self.size {
             return false;
         }
-        if self.head + self.len > self.area.len() || self.head + new_len > self.area.len() {
+        if self.head + self.len > self.size || self.head + new_len > self.size {
             self.realign();
         }
         let at = self.head + self.out + off;
         let tail_from = at + del;
         let tail_end = self.head + self.len;
+        self.init_to(self.head + new_len);
         self.area.copy_within(tail_from..tail_end, at + ins.len());
         self.area[at..at + ins.len()].copy_from_slice(ins);
         self.len = new_len;
@@ -319,8 +368,8 @@ mod tests {
         b.consume(4);
         assert_eq!(contents(&b), b"ef");
         // free area: 2 bytes at the end, 4 at the start
-        let (x, y) = b.free_mut();
-        assert_eq!((x.len(), y.len()), (2, 4));
+        let [x, y] = b.free_ranges();
+        assert_eq!((x.1, y.1), (2, 4));
         assert_eq!(b.put(b"ghijklm"), 6);
         assert_eq!(b.room(), 0);
         assert_eq!(contents(&b), b"efghijkl");
@@ -330,8 +379,8 @@ mod tests {
         b.consume(8);
         assert!(b.is_empty());
         // empty resets head: whole area contiguous again
-        let (x, y) = b.free_mut();
-        assert_eq!((x.len(), y.len()), (8, 0));
+        let [x, y] = b.free_ranges();
+        assert_eq!((x.1, y.1), (8, 0));
     }
 
     #[test]
@@ -341,8 +390,8 @@ mod tests {
         b.advance(8);
         b.consume(6);
         b.put(b"abc"); // data: "78" + "abc" wrapped, tail at 3, head at 6
-        let (x, y) = b.free_mut();
-        assert_eq!((x.len(), y.len()), (3, 0));
+        let [x, y] = b.free_ranges();
+        assert_eq!((x.1, y.1), (3, 0));
         assert_eq!(contents(&b), b"78abc");
     }
 
@@ -427,6 +476,20 @@ mod tests {
         w.put(b"efg");
         assert!(w.replace_input(1, 1, b"XY"));
         assert_eq!(cat(w.in_data()), b"bXYdefg");
+    }
+
+    #[test]
+    fn a_new_buffer_is_initialised_only_where_written() {
+        let mut b = Buffer::new(1 << 16);
+        assert_eq!(b.area.len(), 0);
+        b.put(b"GET / HTTP/1.1\r\n");
+        assert_eq!(b.area.len(), 16);
+        b.advance(16);
+        b.consume(16);
+        // Empty again: the next write starts at 0, below the mark.
+        b.put(b"x");
+        assert_eq!(b.area.len(), 16);
+        assert_eq!(cat(b.in_data()), b"x");
     }
 
     #[test]

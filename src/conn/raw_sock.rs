@@ -36,37 +36,46 @@ pub fn rcv_buf(fd: RawFd, buf: &mut Buffer, limit: usize) -> Xfer {
     };
     let mut budget = limit;
     while budget > 0 {
-        let (a, b) = buf.free_mut();
-        if a.is_empty() {
+        let [(a_off, a_len), (b_off, b_len)] = buf.free_ranges();
+        if a_len == 0 {
             break;
         }
-        let try_a = a.len().min(budget);
+        // Raw pointers into the buffer's area: the free ranges may be
+        // memory never written yet (not initialised), which only the
+        // kernel writes, then `commit` records.
+        let base = buf.area_ptr();
+        let a_ptr = base.wrapping_add(a_off);
+        let b_ptr = base.wrapping_add(b_off);
+        let try_a = a_len.min(budget);
         let ret;
         let asked;
-        if try_a == a.len() && !b.is_empty() && budget > a.len() {
+        if try_a == a_len && b_len > 0 && budget > a_len {
             // The free area wraps: fill both parts in one readv.
-            let try_b = b.len().min(budget - a.len());
+            let try_b = b_len.min(budget - a_len);
             let iov = [
                 libc::iovec {
-                    iov_base: a.as_mut_ptr() as *mut libc::c_void,
-                    iov_len: a.len(),
+                    iov_base: a_ptr as *mut libc::c_void,
+                    iov_len: a_len,
                 },
                 libc::iovec {
-                    iov_base: b.as_mut_ptr() as *mut libc::c_void,
+                    iov_base: b_ptr as *mut libc::c_void,
                     iov_len: try_b,
                 },
             ];
-            asked = a.len() + try_b;
-            // SAFETY: both iovecs point into `buf`'s free area, valid for writes.
+            asked = a_len + try_b;
+            // SAFETY: both iovecs lie in `buf`'s free ranges, inside its
+            // allocation (capacity), valid for writes.
             ret = unsafe { libc::readv(fd, iov.as_ptr(), 2) };
         } else {
             asked = try_a;
-            // SAFETY: `a` is valid for writes of `try_a` bytes.
-            ret = unsafe { libc::recv(fd, a.as_mut_ptr() as *mut libc::c_void, try_a, 0) };
+            // SAFETY: the first free range is valid for writes of `try_a`
+            // bytes (inside the allocation's capacity).
+            ret = unsafe { libc::recv(fd, a_ptr as *mut libc::c_void, try_a, 0) };
         }
         if ret > 0 {
             let n = ret as usize;
-            buf.commit(n);
+            // SAFETY: the kernel wrote these `n` bytes at the free ranges.
+            unsafe { buf.commit(n) };
             st.n += n;
             budget -= n;
             if n < asked {
