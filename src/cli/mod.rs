@@ -243,7 +243,8 @@ mod tests {
                 TaskKind::Stopper
                 | TaskKind::Check(..)
                 | TaskKind::Handshake(_)
-                | TaskKind::PoolPurge => e.sched.destroy(tid),
+                | TaskKind::PoolPurge
+                | TaskKind::KeepAlive(_) => e.sched.destroy(tid),
             }
         }
     }

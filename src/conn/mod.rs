@@ -120,6 +120,9 @@ pub enum ConnOwner {
     /// An idle HTTP server connection in its server's pool
     /// (`stream::reuse`).
     Idle { px: usize, srv: usize },
+    /// A keep-alive HTTP client between two requests: no stream until its
+    /// next request starts (`engine::keepalive`).
+    KeepAlive(usize),
 }
 
 /// The data layer.

@@ -184,7 +184,7 @@ impl Engine {
 
     /// Undoes the connection counts of an accepted connection that never
     /// became a stream.
-    fn session_uncount(&mut self, li: usize) {
+    pub(crate) fn session_uncount(&mut self, li: usize) {
         self.actconn = self.actconn.saturating_sub(1);
         if let Some(l) = self.listeners.get_mut(li) {
             l.nbconn = l.nbconn.saturating_sub(1);
@@ -264,6 +264,13 @@ impl Engine {
     /// Creates the stream of an accepted connection whose handshake handlers
     /// are all done. Precondition: `cid` is registered in the poller.
     pub fn stream_new(&mut self, li: usize, cid: ConnId) {
+        self.stream_create(li, cid, false);
+    }
+
+    /// Creates the stream of a connection, new (`resumed` false) or a
+    /// parked keep-alive client whose next request starts (no connect log,
+    /// the transaction is a later one of the connection).
+    pub(crate) fn stream_create(&mut self, li: usize, cid: ConnId, resumed: bool) {
         let Some(l) = self.listeners.get(li) else {
             return;
         };
@@ -283,8 +290,10 @@ impl Engine {
         let cli_to = fe_px.timeouts.client;
         // The local address costs a syscall: only when a log or a server
         // without explicit address/port needs it.
-        let default_log =
-            !fe_px.opts.tcplog && fe_px.http.httplog.is_none() && !fe_px.logs.is_empty();
+        let default_log = !resumed
+            && !fe_px.opts.tcplog
+            && fe_px.http.httplog.is_none()
+            && !fe_px.logs.is_empty();
         let need_dst = default_log
             || fe_px
                 .default_backend
@@ -305,6 +314,10 @@ impl Engine {
         if fe_px.mode == crate::cfg::model::Mode::Http && kind == LiKind::Proxy {
             let mut txn = crate::http::txn::HttpTxn::default();
             txn.times.idle_start = self.clock.now_abs;
+            if resumed {
+                txn.flags =
+                    crate::http::txn::TxnFlags::NOT_FIRST | crate::http::txn::TxnFlags::IDLE;
+            }
             s.txn = Some(txn);
         }
         s.req.rto = cli_to;
@@ -380,26 +393,7 @@ impl Engine {
             }
         }
         let now_abs = self.clock.now_abs;
-        if let Some(b) = s.be
-            && let Some(px) = self.proxies.get_mut(b)
-        {
-            if s.flags.contains(SfFlags::BE_ASSIGNED) {
-                px.beconn = px.beconn.saturating_sub(1);
-            }
-            px.bytes_in += s.req.total;
-            px.bytes_out += s.res.total;
-            if let Some(srv) = s.last_srv.and_then(|i| px.servers.get_mut(i)) {
-                srv.bytes_in += s.req.total;
-                srv.bytes_out += s.res.total;
-            }
-        }
-        self.counters.bytes_out += s.res.total;
-        if let Some(fe) = self.proxies.get_mut(s.fe)
-            && s.be != Some(s.fe)
-        {
-            fe.bytes_in += s.req.total;
-            fe.bytes_out += s.res.total;
-        }
+        self.stream_account(&s);
         // Log before the counters drop, as HAProxy logs the counts it saw.
         // An HTTP stream logs the transaction it was in, if any (a
         // keep-alive connection closed between requests logs nothing).
@@ -423,6 +417,31 @@ impl Engine {
             l.nbconn = l.nbconn.saturating_sub(1);
         }
         self.resume_listeners();
+    }
+
+    /// Adds a finished (or parked) stream's bytes to its proxies, server
+    /// and the process, and takes it out of its backend's count.
+    pub(crate) fn stream_account(&mut self, s: &Stream) {
+        if let Some(b) = s.be
+            && let Some(px) = self.proxies.get_mut(b)
+        {
+            if s.flags.contains(SfFlags::BE_ASSIGNED) {
+                px.beconn = px.beconn.saturating_sub(1);
+            }
+            px.bytes_in += s.req.total;
+            px.bytes_out += s.res.total;
+            if let Some(srv) = s.last_srv.and_then(|i| px.servers.get_mut(i)) {
+                srv.bytes_in += s.req.total;
+                srv.bytes_out += s.res.total;
+            }
+        }
+        self.counters.bytes_out += s.res.total;
+        if let Some(fe) = self.proxies.get_mut(s.fe)
+            && s.be != Some(s.fe)
+        {
+            fe.bytes_in += s.req.total;
+            fe.bytes_out += s.res.total;
+        }
     }
 
     /// The `option tcplog` line of a finished stream.

@@ -18,6 +18,7 @@
 //! | `proxies`, `listeners` | configuration, counters | LB, logs, stats |
 
 pub mod accept;
+pub mod keepalive;
 pub mod signals;
 
 use crate::applet::Applet;
@@ -303,6 +304,7 @@ impl Engine {
                     TaskKind::Handshake(cid) => self.handshake_timeout(tid, cid),
                     TaskKind::Check(px, srv) => self.process_check(tid, px, srv),
                     TaskKind::PoolPurge => self.pool_purge(tid),
+                    TaskKind::KeepAlive(cid) => self.keepalive_timeout(tid, cid),
                 }
             }
         }
@@ -328,6 +330,7 @@ impl Engine {
             }
             ConnOwner::Check { .. } => self.check_conn_io(cid, can_r, can_w),
             ConnOwner::Listener(li) => self.handshake_io(cid, li),
+            ConnOwner::KeepAlive(li) => self.unpark(cid, li, can_r, can_w),
             ConnOwner::Idle { px, srv } => {
                 crate::stream::reuse::idle_event(&mut self.proxies, &mut self.io, cid, px, srv)
             }
@@ -344,6 +347,10 @@ impl Engine {
         };
         let done = crate::stream::step(s, &mut cx);
         if !done {
+            if crate::http::ana::parkable(s) {
+                self.park(sid);
+                return;
+            }
             s.requeue(cx.sched, cx.clock);
             return;
         }

@@ -111,8 +111,10 @@ impl Engine {
             return;
         }
         self.stopping = true;
-        // Idle server connections serve no one any more.
+        // Idle server connections serve no one any more, nor do idle
+        // keep-alive clients.
         crate::stream::reuse::close_all(&mut self.proxies, &mut self.io);
+        self.close_parked();
         for i in 0..self.listeners.len() {
             // Accept what already waits in the backlog so that no handshake
             // completed by the kernel is reset when the socket closes.

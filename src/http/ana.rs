@@ -510,6 +510,27 @@ pub fn process_be(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     true
 }
 
+/// True when the stream is an HTTP client between two requests with
+/// nothing in flight: it may give way to a parked connection
+/// (`engine::keepalive`), as HAProxy keeps no stream for an idle client.
+pub fn parkable(s: &Stream) -> bool {
+    let Some(txn) = s.txn.as_ref() else {
+        return false;
+    };
+    txn.flags.contains(TxnFlags::IDLE)
+        && s.req.analysers == FE_REQ_ANA
+        && s.si[0].state() == crate::si::SiState::Est
+        && s.req.is_empty()
+        && s.res.is_empty()
+        && s.pend.is_none()
+        && !(s.req.flags | s.res.flags)
+            .intersects(CfFlags::SHUTR | CfFlags::SHUTR_NOW | CfFlags::SHUTW | CfFlags::SHUTW_NOW)
+        && matches!(
+            s.si[1].state(),
+            crate::si::SiState::Ini | crate::si::SiState::Est
+        )
+}
+
 /// The stronger of two connection modes: close > server-close > keep-alive.
 fn strongest(a: HttpConnMode, b: HttpConnMode) -> HttpConnMode {
     let rank = |m| match m {

@@ -774,4 +774,3 @@ pub fn attach_applet(s: &mut Stream, kind: AppletKind, cx: &mut StreamCtx) {
     s.res.flags.remove(CfFlags::AUTO_CONNECT);
     cx.sched.wakeup(atask);
 }
-

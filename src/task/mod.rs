@@ -35,6 +35,8 @@ pub enum TaskKind {
     Handshake(ConnId),
     /// Closes idle server connections past their `pool-purge-delay`.
     PoolPurge,
+    /// `timeout http-keep-alive` of a parked client connection.
+    KeepAlive(ConnId),
 }
 
 /// A task's scheduling state.

@@ -1,0 +1,124 @@
+//! Keep-alive HTTP clients between two requests hold no stream: their
+//! stream is freed once a response is all sent and nothing else is in
+//! flight, and the client connection waits alone ("parked"), owned by its
+//! listener, under `timeout http-keep-alive`. Its next bytes create a new
+//! stream (as HAProxy 2.6 creates one per request); the timer closes it
+//! silently. An idle client then costs a connection and a timer, not a
+//! stream and a server connection: the stream's server connection goes to
+//! its server's idle pool (`stream::reuse`), or is closed.
+//!
+//! ```text
+//!   stream (txn done, all sent) --park--> ConnOwner::KeepAlive(li) + TaskKind::KeepAlive timer
+//!        ^                                     | bytes              | timer / soft stop
+//!        +------------- stream_create ---------+                    v
+//!                                                             closed, counts undone
+//! ```
+
+use super::Engine;
+use crate::arena::{ConnId, StreamId, TaskId};
+use crate::conn::ConnOwner;
+use crate::si::{End, SiState};
+use crate::task::TaskKind;
+
+impl Engine {
+    /// Frees a parkable stream (`http::ana::parkable`) and parks its client
+    /// connection.
+    pub(crate) fn park(&mut self, sid: StreamId) {
+        let cid = {
+            let (streams, mut cx) = self.stream_ctx();
+            let Some(s) = streams.get_mut(sid) else {
+                return;
+            };
+            if s.si[1].state() == SiState::Est && !crate::stream::reuse::give(s, &mut cx) {
+                crate::http::reply::close_server(s, &mut cx, false);
+            }
+            let Some(cid) = s.si[0].conn() else {
+                return;
+            };
+            s.si[0].end = End::None;
+            for c in [&mut s.req, &mut s.res] {
+                c.drop_data(&mut cx.io.bufs, &mut cx.io.pipes);
+            }
+            crate::stream::backend::release_server(s, &mut cx);
+            cid
+        };
+        let Some(s) = self.streams.remove(sid) else {
+            return;
+        };
+        self.sched.destroy(s.task);
+        self.stream_account(&s);
+        let to = self.proxies.get(s.fe).map_or(0, |p| {
+            let t = p.timeouts;
+            [t.http_keep_alive, t.http_request, t.client]
+                .into_iter()
+                .find(|&v| v != 0)
+                .unwrap_or(0)
+        });
+        let t = self.sched.create(TaskKind::KeepAlive(cid));
+        if to > 0 {
+            self.sched
+                .queue(t, Some(self.clock.now_abs + u64::from(to)));
+        }
+        if let Some(c) = self.io.conns.get_mut(cid) {
+            c.owner = ConnOwner::KeepAlive(s.listener);
+            c.hs_task = Some(t);
+            c.want_recv(&mut self.io.fds);
+        }
+    }
+
+    /// A parked client's fd woke up: its next request starts (or it
+    /// closed: the new stream sees it and ends silently).
+    pub(crate) fn unpark(&mut self, cid: ConnId, li: usize, can_r: bool, can_w: bool) {
+        if let Some(t) = self.io.conns.get_mut(cid).and_then(|c| c.hs_task.take()) {
+            self.sched.destroy(t);
+        }
+        if self.stopping {
+            self.parked_close(cid, li);
+            return;
+        }
+        self.stream_create(li, cid, true);
+        if let Some(c) = self.io.conns.get(cid)
+            && matches!(c.owner, ConnOwner::Stream { .. })
+        {
+            self.conn_io(cid, can_r, can_w);
+        }
+    }
+
+    /// `timeout http-keep-alive` of a parked client: closed, no log.
+    pub(crate) fn keepalive_timeout(&mut self, tid: TaskId, cid: ConnId) {
+        self.sched.destroy(tid);
+        let Some(c) = self.io.conns.get_mut(cid) else {
+            return;
+        };
+        c.hs_task = None;
+        if let ConnOwner::KeepAlive(li) = c.owner {
+            self.parked_close(cid, li);
+        }
+    }
+
+    /// Closes a parked client and undoes its connection counts.
+    fn parked_close(&mut self, cid: ConnId, li: usize) {
+        if let Some(t) = self.io.conns.get_mut(cid).and_then(|c| c.hs_task.take()) {
+            self.sched.destroy(t);
+        }
+        self.io.conn_free(cid, false);
+        self.session_uncount(li);
+    }
+
+    /// Soft stop: idle keep-alive clients are closed (HAProxy closes idle
+    /// connections when it stops).
+    pub(crate) fn close_parked(&mut self) {
+        let parked: Vec<(ConnId, usize)> = self
+            .io
+            .conns
+            .iter()
+            .filter_map(|(id, c)| match c.owner {
+                ConnOwner::KeepAlive(li) => Some((id, li)),
+                _ => None,
+            })
+            .collect();
+        for (cid, li) in parked {
+            self.parked_close(cid, li);
+        }
+    }
+}
