@@ -15,6 +15,7 @@
 //! reported once per process with HAProxy's alert and not counted.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+pub mod format;
 use crate::cfg::model::{LogCfg, LogFormat, LogTarget};
 use std::fmt::Write as _;
 use std::io;
