@@ -200,3 +200,59 @@ fn option_splice_response_splices_a_content_length_body_byte_exact() {
     let spliced = common::info_field(&info, "TotalSplicdedBytesOut").unwrap_or(0);
     assert!(spliced > (4 << 20), "spliced only {spliced} bytes");
 }
+
+#[test]
+fn custom_log_format_renders_httplog_variables() {
+    let o = Origin::ok();
+    let (p, port) = start(
+        o.port(),
+        "",
+        "  log-format \"%ci %ft %b/%s %ST %B %HM %HP %HQ %HV %{+Q}r %tsc %rc\"\n",
+        "",
+    );
+    let mut c = Client::connect(port);
+    c.exchange(b"GET /lf?x=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+    let end = Instant::now() + T;
+    let line = loop {
+        let out = p.stdout();
+        if let Some(l) = out.lines().find(|l| l.contains("/lf")) {
+            break l.to_string();
+        }
+        assert!(Instant::now() < end, "no log line; stdout:\n{out}");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(
+        line,
+        "127.0.0.1 f b/s 200 51 GET /lf ?x=1 HTTP/1.1 \"GET /lf?x=1 HTTP/1.1\" ---- 0"
+    );
+}
+
+#[test]
+fn custom_log_format_in_tcp_mode() {
+    let be = common::Backend::echo();
+    let port = free_port();
+    let cfg = http_config(
+        "",
+        &format!(
+            "frontend t\n  mode tcp\n  bind 127.0.0.1:{port}\n  log-format \"%ci %ft %b/%s %B %U %ts\"\n  default_backend e\n\n\
+             backend e\n  mode tcp\n  server s 127.0.0.1:{}\n",
+            be.port
+        ),
+    );
+    let p = Proxy::start_under_test(&cfg, &[port]);
+    let mut c = Client::connect(port);
+    c.send(b"hello");
+    c.s.shutdown(Shutdown::Write).unwrap_or(());
+    let (got, _) = c.wait_close(T);
+    assert_eq!(got, b"hello");
+    let end = Instant::now() + T;
+    let line = loop {
+        let out = p.stdout();
+        if let Some(l) = out.lines().find(|l| l.starts_with("127.0.0.1 t ")) {
+            break l.to_string();
+        }
+        assert!(Instant::now() < end, "no log line; stdout:\n{out}");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(line, "127.0.0.1 t e/s 5 5 --");
+}

@@ -73,6 +73,12 @@ pub fn check_proxy_pre(px: &mut ProxyCfg, d: &mut Diags) {
 /// length, a log format with nowhere to log, and HTTP settings that a
 /// `mode tcp` proxy ignores (warnings, in HAProxy's order).
 pub fn check_proxy_post(px: &mut ProxyCfg, global: &GlobalCfg, d: &mut Diags) {
+    if px.cap.fe
+        && let (Some(f), Some((file, line))) = (&px.http.log_format, &px.http.conf.log_format)
+        && let Err(e) = crate::log::format::LogFormat::parse_for_mode(f, px.mode == Mode::Http)
+    {
+        d.alert(file, *line, format!("failed to parse log-format : {e}."));
+    }
     let who = format!("{} '{}'", px_kind(px), px.name);
     let mut warn = |m: String| d.global(Level::Warning, m);
     if let Some(c) = px.http.cookie_capture.as_mut().filter(|c| c.len > 63) {

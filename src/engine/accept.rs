@@ -293,6 +293,7 @@ impl Engine {
         let default_log = !resumed
             && !fe_px.opts.tcplog
             && fe_px.http.httplog.is_none()
+            && fe_px.log_fmt.is_none()
             && !fe_px.logs.is_empty();
         let need_dst = default_log
             || fe_px
@@ -404,7 +405,7 @@ impl Engine {
             && s.txn.is_none()
         {
             let dontlog = fe.opts.dontlognull && s.req.total == 0;
-            if fe.opts.tcplog && !fe.logs.is_empty() && !dontlog {
+            if (fe.opts.tcplog || fe.log_fmt.is_some()) && !fe.logs.is_empty() && !dontlog {
                 let line = self.tcplog_line(&s, now_abs);
                 self.logger.send(&fe.logs, 6, &line);
             }
@@ -461,7 +462,7 @@ impl Engine {
             None => 0,
             Some(q) => s.t_dequeue.unwrap_or(now_abs).saturating_sub(q) as i64,
         };
-        format_tcplog(&TcpLog {
+        let l = TcpLog {
             client: s.cli_addr,
             accept_date: s.accept_date,
             frontend: &fe.name,
@@ -483,6 +484,50 @@ impl Engine {
             redispatched: s.flags.contains(SfFlags::REDISP),
             srv_queue: s.queue_pos.0,
             be_queue: s.queue_pos.1,
-        })
+        };
+        match fe.log_fmt.as_ref() {
+            Some(f) => {
+                use crate::log::format::{LogAddr, LogVars};
+                let v = LogVars {
+                    client: l.client.map(LogAddr::Inet),
+                    frontend_addr: s.frt_addr.map(LogAddr::Inet),
+                    server_addr: srv.map(|x| LogAddr::Inet(x.addr)),
+                    frontend: l.frontend,
+                    backend: l.backend,
+                    server: l.server,
+                    accept_date: l.accept_date,
+                    request_date: l.accept_date,
+                    th: 0,
+                    ti: 0,
+                    treq: -1,
+                    tq: -1,
+                    tw: l.tw,
+                    tc: l.tc,
+                    tr: -1,
+                    td: -1,
+                    ta: l.tt,
+                    tt: l.tt,
+                    tu: l.tt,
+                    bytes_out: l.bytes,
+                    bytes_in: s.req.total,
+                    term: [l.term[0] as u8, l.term[1] as u8, b'-', b'-'],
+                    actconn: l.actconn,
+                    feconn: l.feconn,
+                    beconn: l.beconn,
+                    srvconn: l.srvconn,
+                    retries: l.retries,
+                    redispatched: l.redispatched,
+                    srv_queue: l.srv_queue,
+                    be_queue: l.be_queue,
+                    pid: std::process::id(),
+                    req_counter: u64::from(s.uniq_id),
+                    ..Default::default()
+                };
+                let mut out = String::with_capacity(200);
+                f.render(&v, &mut out);
+                out
+            }
+            None => format_tcplog(&l),
+        }
     }
 }

@@ -170,6 +170,71 @@ fn format_clf(l: &HttpLog<'_>, mut s: String) -> String {
     s
 }
 
+/// What a custom `log-format` may show beyond the httplog fields.
+struct Extra {
+    ti: i64,
+    tt: i64,
+    bytes_in: u64,
+    frontend_addr: Option<SocketAddr>,
+    server_addr: Option<SocketAddr>,
+    uniq_id: u32,
+}
+
+/// The `log-format` variables of a transaction, from its httplog values.
+fn custom_vars<'a>(l: &'a HttpLog<'a>, x: &Extra) -> crate::log::format::LogVars<'a> {
+    use crate::log::format::{LogAddr, LogVars};
+    let known = |v: i64| v >= 0;
+    // Tq = Th + Ti + TR; Td = Tt - (Tq + Tw + Tc + Tr), as HAProxy derives them.
+    let tq = if known(x.ti) && known(l.t_r) {
+        x.ti + l.t_r
+    } else {
+        -1
+    };
+    let td = if [tq, l.t_w, l.t_c, l.t_rsp].iter().all(|&v| known(v)) {
+        x.tt - (tq + l.t_w + l.t_c + l.t_rsp)
+    } else {
+        -1
+    };
+    let term = [l.term[0] as u8, l.term[1] as u8, b'-', b'-'];
+    LogVars {
+        client: l.client.map(LogAddr::Inet),
+        frontend_addr: x.frontend_addr.map(LogAddr::Inet),
+        server_addr: x.server_addr.map(LogAddr::Inet),
+        frontend: l.frontend,
+        backend: l.backend,
+        server: l.server,
+        accept_date: l.date,
+        request_date: l.date,
+        th: 0,
+        ti: x.ti,
+        treq: l.t_r,
+        tq,
+        tw: l.t_w,
+        tc: l.t_c,
+        tr: l.t_rsp,
+        td,
+        ta: l.t_a,
+        tt: x.tt,
+        tu: if known(x.ti) { x.tt - x.ti } else { x.tt },
+        status: l.status,
+        bytes_out: l.bytes,
+        bytes_in: x.bytes_in,
+        term,
+        actconn: l.actconn,
+        feconn: l.feconn,
+        beconn: l.beconn,
+        srvconn: l.srvconn,
+        retries: l.retries,
+        redispatched: l.redispatched,
+        srv_queue: l.srv_queue,
+        be_queue: l.be_queue,
+        request_line: (!l.request.is_empty()).then_some(l.request),
+        pid: std::process::id(),
+        req_counter: u64::from(x.uniq_id),
+        ..Default::default()
+    }
+}
+
 /// Milliseconds from `a` to `b`, or -1 when either is unknown.
 fn span(a: Option<u64>, b: Option<u64>) -> i64 {
     match (a, b) {
@@ -185,7 +250,7 @@ fn wanted(s: &Stream, cx: &StreamCtx, txn: &HttpTxn) -> bool {
     let Some(fe) = cx.proxies.get(s.fe) else {
         return false;
     };
-    if fe.http.httplog.is_none() || fe.logs.is_empty() {
+    if (fe.http.httplog.is_none() && fe.log_fmt.is_none()) || fe.logs.is_empty() {
         return false;
     }
     if fe.opts.dontlognull && txn.times.req_start.is_none() {
@@ -249,7 +314,7 @@ pub fn log_txn(s: &mut Stream, cx: &mut StreamCtx) {
     };
     let req_caps = caps(&txn.req_caps, fe.http.req_captures.len());
     let res_caps = caps(&txn.res_caps, fe.http.res_captures.len());
-    let line = format_httplog(&HttpLog {
+    let l = HttpLog {
         client: s.cli_addr,
         date: if t.req_start.is_some() {
             t.req_date
@@ -285,7 +350,28 @@ pub fn log_txn(s: &mut Stream, cx: &mut StreamCtx) {
         res_caps: res_caps.as_deref(),
         request: &txn.uri,
         clf: fe.http.httplog == Some(true),
-    });
+    };
+    let line = match fe.log_fmt.as_ref() {
+        Some(f) => {
+            // Idle time before the request, and the whole session so far.
+            let ti = t
+                .req_start
+                .map_or(-1, |r| r.saturating_sub(t.idle_start) as i64);
+            let tt = now_abs.saturating_sub(t.idle_start) as i64;
+            let extra = Extra {
+                ti,
+                tt,
+                bytes_in: s.req.total.saturating_sub(txn.req_base),
+                frontend_addr: s.frt_addr,
+                server_addr: srv.map(|x| x.addr),
+                uniq_id: s.uniq_id,
+            };
+            let mut out = String::with_capacity(256);
+            f.render(&custom_vars(&l, &extra), &mut out);
+            out
+        }
+        None => format_httplog(&l),
+    };
     let level = if s.err != '-' || txn.status >= 500 {
         3
     } else {

@@ -201,6 +201,8 @@ pub struct Proxy {
     /// Error messages by status, loaded from `errorfile`, `errorloc*` and
     /// `errorfiles` at start-up.
     pub errmsgs: Vec<(u16, Box<[u8]>)>,
+    /// A custom `log-format` (checked by the configuration).
+    pub log_fmt: Option<crate::log::format::LogFormat>,
 }
 
 impl Proxy {
@@ -294,6 +296,9 @@ impl Proxy {
             http_stats: Default::default(),
             be_http_stats: Default::default(),
             errmsgs: load_errmsgs(&c.http.errorfiles),
+            log_fmt: c.http.log_format.as_deref().and_then(|f| {
+                crate::log::format::LogFormat::parse_for_mode(f, c.mode == Mode::Http).ok()
+            }),
         }
     }
 
