@@ -313,11 +313,12 @@ impl Engine {
         let task = self.sched.create(TaskKind::Stream(sid));
         let mut s = Stream::new(sid, task, fe, li, target, ana);
         if fe_px.mode == crate::cfg::model::Mode::Http && kind == LiKind::Proxy {
-            let mut txn = crate::http::txn::HttpTxn::default();
-            txn.times.idle_start = self.clock.now_abs;
-            if resumed {
-                txn.flags =
-                    crate::http::txn::TxnFlags::NOT_FIRST | crate::http::txn::TxnFlags::IDLE;
+            let mut txn = self.http.txn_pool.pop().unwrap_or_default();
+            txn.reset(self.clock.now_abs);
+            txn.req_base = 0;
+            txn.res_base = 0;
+            if !resumed {
+                txn.flags = crate::http::txn::TxnFlags::empty();
             }
             s.txn = Some(txn);
         }
@@ -401,6 +402,7 @@ impl Engine {
         if s.txn.is_some() {
             let (_, mut cx) = self.stream_ctx();
             crate::http::log::log_txn(&mut s, &mut cx);
+            self.recycle_txn(&mut s);
         } else if let Some(fe) = self.proxies.get(s.fe)
             && s.txn.is_none()
         {
@@ -418,6 +420,15 @@ impl Engine {
             l.nbconn = l.nbconn.saturating_sub(1);
         }
         self.resume_listeners();
+    }
+
+    /// Gives a freed stream's transaction back for the next HTTP stream.
+    pub(crate) fn recycle_txn(&mut self, s: &mut Stream) {
+        if let Some(t) = s.txn.take()
+            && self.http.txn_pool.len() < 4096
+        {
+            self.http.txn_pool.push(t);
+        }
     }
 
     /// Adds a finished (or parked) stream's bytes to its proxies, server

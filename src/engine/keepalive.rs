@@ -42,11 +42,12 @@ impl Engine {
             crate::stream::backend::release_server(s, &mut cx);
             cid
         };
-        let Some(s) = self.streams.remove(sid) else {
+        let Some(mut s) = self.streams.remove(sid) else {
             return;
         };
         self.sched.destroy(s.task);
         self.stream_account(&s);
+        self.recycle_txn(&mut s);
         let to = self.proxies.get(s.fe).map_or(0, |p| {
             let t = p.timeouts;
             [t.http_keep_alive, t.http_request, t.client]

@@ -211,7 +211,11 @@ impl Engine {
             global_logs: g.logs.clone(),
             start_time: crate::log::wall_now().0,
             active: Vec::with_capacity(256),
-            http: crate::http::HttpScratch::new(cfg.global.tune_http_maxhdr),
+            http: {
+                let mut h = crate::http::HttpScratch::new(cfg.global.tune_http_maxhdr);
+                h.idle_cap = (crate::process::raise_nofile(0) / 4) as usize;
+                h
+            },
         })
     }
 
@@ -332,7 +336,9 @@ impl Engine {
             ConnOwner::Listener(li) => self.handshake_io(cid, li),
             ConnOwner::KeepAlive(li) => self.unpark(cid, li, can_r, can_w),
             ConnOwner::Idle { px, srv } => {
-                crate::stream::reuse::idle_event(&mut self.proxies, &mut self.io, cid, px, srv)
+                if crate::stream::reuse::idle_event(&mut self.proxies, &mut self.io, cid, px, srv) {
+                    self.http.idle_total = self.http.idle_total.saturating_sub(1);
+                }
             }
         }
     }
@@ -360,7 +366,9 @@ impl Engine {
     /// The idle-connection purge task: closes what idled past its delay and
     /// comes back when the next one is due (or after the shortest delay).
     fn pool_purge(&mut self, tid: crate::arena::TaskId) {
-        let next = crate::stream::reuse::purge(&mut self.proxies, &mut self.io, self.clock.now_abs);
+        let (next, closed) =
+            crate::stream::reuse::purge(&mut self.proxies, &mut self.io, self.clock.now_abs);
+        self.http.idle_total = self.http.idle_total.saturating_sub(closed);
         let period = self
             .proxies
             .iter()

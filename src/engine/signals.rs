@@ -114,6 +114,7 @@ impl Engine {
         // Idle server connections serve no one any more, nor do idle
         // keep-alive clients.
         crate::stream::reuse::close_all(&mut self.proxies, &mut self.io);
+        self.http.idle_total = crate::stream::reuse::count(&self.proxies);
         self.close_parked();
         for i in 0..self.listeners.len() {
             // Accept what already waits in the backlog so that no handshake

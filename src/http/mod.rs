@@ -34,6 +34,14 @@ pub struct HttpScratch {
     pub reply: Vec<u8>,
     /// `tune.http.maxhdr`.
     pub maxhdr: usize,
+    /// Idle server connections in all pools, and the most kept: a quarter
+    /// of the file descriptors (HAProxy closes idle connections rather than
+    /// keep them past `tune.pool-high-fd-ratio`, 25 %).
+    pub idle_total: usize,
+    pub idle_cap: usize,
+    /// Released transactions, reused by the next HTTP streams (no
+    /// allocation per request once warm).
+    pub txn_pool: Vec<Box<txn::HttpTxn>>,
 }
 
 impl HttpScratch {
@@ -43,6 +51,9 @@ impl HttpScratch {
             hdrs: Vec::with_capacity(maxhdr + 1),
             reply: Vec::with_capacity(1024),
             maxhdr,
+            idle_total: 0,
+            idle_cap: usize::MAX,
+            txn_pool: Vec::new(),
         }
     }
 }

@@ -144,8 +144,10 @@ pub struct Stream {
     pub uniq_id: u32,
     /// Client and server fds, kept for the `-d` event lines.
     pub dbg_fds: (i32, i32),
-    /// The HTTP transaction (streams of `mode http` frontends).
-    pub txn: Option<crate::http::txn::HttpTxn>,
+    /// The HTTP transaction (streams of `mode http` frontends), boxed so
+    /// that a TCP stream does not carry its size; boxes are recycled
+    /// (`HttpScratch::txn_pool`).
+    pub txn: Option<Box<crate::http::txn::HttpTxn>>,
 }
 
 /// The arenas a stream's handlers may touch.

@@ -56,6 +56,7 @@ pub fn give(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     };
     if server.pool_max == 0
         || (server.pool_max > 0 && server.idle.len() >= server.pool_max as usize)
+        || cx.http.idle_total >= cx.http.idle_cap
     {
         return false;
     }
@@ -76,6 +77,7 @@ pub fn give(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         cid,
         since: cx.clock.now_abs,
     });
+    cx.http.idle_total += 1;
     s.si[1].end = End::None;
     s.si[1].set_state(SiState::Dis);
     s.si[1].set_state(SiState::Clo);
@@ -111,6 +113,7 @@ pub fn take(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     let Some(idle) = server.idle.pop() else {
         return false;
     };
+    cx.http.idle_total = cx.http.idle_total.saturating_sub(1);
     server.reused += 1;
     let Some(conn) = cx.io.conns.get_mut(idle.cid) else {
         return false;
@@ -124,29 +127,35 @@ pub fn take(s: &mut Stream, cx: &mut StreamCtx) -> bool {
 }
 
 /// An idle connection's fd woke up: the server closed it (or sent bytes
-/// nobody asked for). It leaves the pool and is closed.
+/// nobody asked for). It leaves the pool and is closed. Returns true when
+/// it was in the pool.
 pub fn idle_event(
     proxies: &mut [crate::proxy::Proxy],
     io: &mut crate::conn::IoCtx,
     cid: crate::arena::ConnId,
     px: usize,
     srv: usize,
-) {
+) -> bool {
+    let mut was = false;
     if let Some(server) = proxies.get_mut(px).and_then(|p| p.servers.get_mut(srv)) {
+        let before = server.idle.len();
         server.idle.retain(|c| c.cid != cid);
+        was = server.idle.len() != before;
     }
     io.conn_free(cid, false);
+    was
 }
 
 /// Closes the idle connections unused for longer than their server's
 /// `pool-purge-delay`. Returns the date the next purge is due (0: no idle
-/// connection left).
+/// connection left) and how many were closed.
 pub fn purge(
     proxies: &mut [crate::proxy::Proxy],
     io: &mut crate::conn::IoCtx,
     now_abs: u64,
-) -> u64 {
+) -> (u64, usize) {
     let mut next = 0u64;
+    let mut closed = 0;
     for px in proxies.iter_mut() {
         for server in px.servers.iter_mut() {
             let delay = u64::from(server.pool_purge_delay);
@@ -154,6 +163,7 @@ pub fn purge(
                 let expired = now_abs.saturating_sub(c.since) >= delay;
                 if expired {
                     io.conn_free(c.cid, false);
+                    closed += 1;
                 } else if next == 0 || c.since + delay < next {
                     next = c.since + delay;
                 }
@@ -161,7 +171,16 @@ pub fn purge(
             });
         }
     }
-    next
+    (next, closed)
+}
+
+/// The idle connections in all pools.
+pub fn count(proxies: &[crate::proxy::Proxy]) -> usize {
+    proxies
+        .iter()
+        .flat_map(|p| p.servers.iter())
+        .map(|s| s.idle.len())
+        .sum()
 }
 
 /// Closes every idle connection (soft stop).
