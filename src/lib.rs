@@ -4,13 +4,14 @@
 //! `ticks` (time) -> `fd` (poller) -> `task` (scheduler) -> `listener` ->
 //! `conn` (connections, raw socket data layer) -> `buf` (buffers, pipes) ->
 //! `channel` -> `si` (stream interfaces) -> `stream` (process_stream, backend
-//! state machine) -> `proxy` (frontends, backends, LB) -> `engine` (arenas,
-//! loop). `cfg` parses configuration, `log` renders traffic logs, `process`
-//! handles daemon/pidfile/-sf.
+//! state machine) -> `http` (HTTP/1 parser and analysers) -> `proxy`
+//! (frontends, backends, LB) -> `engine` (arenas, loop). `cfg` parses
+//! configuration, `log` renders traffic logs, `process` handles
+//! daemon/pidfile/-sf.
 //!
 //! Lint policy: code fed by bytes from outside (parsers) never unwraps. The
 //! sans-IO parsers and codecs (`conn::proxy_hdr`, every module of `cfg`,
-//! `log`) deny `clippy::unwrap_used`, `clippy::expect_used` and
+//! `log`, the HTTP parser, header edits and log line in `http`) deny `clippy::unwrap_used`, `clippy::expect_used` and
 //! `clippy::indexing_slicing` at their top; their test modules may allow
 //! indexing. A parser module that does not deny them says why at its top
 //! (`cli::commands`).
