@@ -15,6 +15,7 @@
 //! `forward(n)` (it may splice); a chunked body is walked chunk by chunk.
 //! The response side lives in `ana_res.rs`, replies made by the proxy in
 //! `reply.rs`.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use super::hdr::HeadEdit;
 use super::parse::{self, Framing, Kind, Method, MsgFlags, ParseOpts};
@@ -309,20 +310,30 @@ fn normalize_default_port(e: &mut HeadEdit) -> Result<(), super::hdr::EditError>
         } else {
             b":443"
         }
-    } else if uri.len() >= 7 && uri[..7].eq_ignore_ascii_case(b"http://") {
+    } else if uri
+        .get(..7)
+        .is_some_and(|s| s.eq_ignore_ascii_case(b"http://"))
+    {
         b":80"
-    } else if uri.len() >= 8 && uri[..8].eq_ignore_ascii_case(b"https://") {
+    } else if uri
+        .get(..8)
+        .is_some_and(|s| s.eq_ignore_ascii_case(b"https://"))
+    {
         b":443"
     } else {
         return Ok(());
     };
     if e.head.method != Method::Connect {
         let auth_start = memchr::memmem::find(&uri, b"://").map_or(0, |i| i + 3);
-        let auth_end = uri[auth_start..]
+        let auth = uri.get(auth_start..).unwrap_or(&[]);
+        let auth_end = auth
             .iter()
             .position(|&c| c == b'/' || c == b'?')
             .map_or(uri.len(), |p| auth_start + p);
-        if uri[auth_start..auth_end].ends_with(port) {
+        if uri
+            .get(auth_start..auth_end)
+            .is_some_and(|a| a.ends_with(port))
+        {
             let off = u.off as usize + auth_end - port.len();
             e.replace(off, port.len(), b"")?;
         }
@@ -860,9 +871,10 @@ fn canonical_chunk_line(b: &mut crate::buf::Buffer, n: u64, used: usize) -> usiz
             .copied()
             .unwrap_or(b'0');
     }
-    line[digits] = b'\r';
-    line[digits + 1] = b'\n';
-    let canon = &line[..digits + 2];
+    if let Some(end) = line.get_mut(digits..digits + 2) {
+        end.copy_from_slice(b"\r\n");
+    }
+    let canon = line.get(..digits + 2).unwrap_or(b"0\r\n");
     if b.in_contig().get(..used) == Some(canon) {
         return used;
     }
@@ -881,14 +893,20 @@ fn canonical_trailers(b: &mut crate::buf::Buffer, used: usize) -> usize {
     };
     let mut bare_lf = false;
     let mut line_start = 0;
+    let mut prev = 0u8;
     for i in 0..block.len() {
-        if block[i] == b'\n' {
-            bare_lf |= i == 0 || block[i - 1] != b'\r';
-            if let Some(colon) = block[line_start..i].iter().position(|&c| c == b':') {
-                block[line_start..line_start + colon].make_ascii_lowercase();
+        let c = block.get(i).copied().unwrap_or(0);
+        if c == b'\n' {
+            bare_lf |= prev != b'\r';
+            if let Some(line) = block.get_mut(line_start..i)
+                && let Some(colon) = line.iter().position(|&c| c == b':')
+                && let Some(name) = line.get_mut(..colon)
+            {
+                name.make_ascii_lowercase();
             }
             line_start = i + 1;
         }
+        prev = c;
     }
     if !bare_lf {
         return used;

@@ -10,6 +10,7 @@
 //!
 //! A server that closes, errors or times out before a complete head gets
 //! the client a 502 or 504 and the termination state HAProxy logs.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use super::ana::xfer_body;
 use super::hdr::HeadEdit;
@@ -359,8 +360,19 @@ pub fn end_txn(s: &mut Stream, cx: &mut StreamCtx) {
     s.res.analysers = AnFlags::empty();
     s.req.analysers = AnFlags::empty();
     if cli_close {
-        // The server connection outlives the client's when it may: pooled.
-        if s.si[1].state() == SiState::Est && (srv_close || !crate::stream::reuse::give(s, cx)) {
+        // The server connection outlives the client's when another request
+        // may use it: pooled under `http-reuse aggressive|always` (any
+        // request may take it). Under `safe` only a session's later
+        // requests could, and those come with their own (parked) session's
+        // connection: keeping it would only hold a socket.
+        let reusable = !srv_close
+            && s.be.and_then(|b| cx.proxies.get(b)).is_some_and(|p| {
+                matches!(
+                    p.http.reuse,
+                    crate::cfg::model::HttpReuse::Aggressive | crate::cfg::model::HttpReuse::Always
+                )
+            });
+        if s.si[1].state() == SiState::Est && (!reusable || !crate::stream::reuse::give(s, cx)) {
             reply::close_server(s, cx, false);
         }
         s.req.flags.remove(CfFlags::AUTO_CONNECT);

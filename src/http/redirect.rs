@@ -2,6 +2,7 @@
 //! regex rewrites of `replace-header` / `replace-value`
 //! (configuration.txt 4.2, http-request redirect / return /
 //! replace-header / replace-value).
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use super::hdr::{EditError, HeadEdit};
 use super::parse::{self, Kind, ParseOpts};

@@ -7,6 +7,7 @@
 //! request (HAProxy's `http_reply_and_close`); the client connection is
 //! closed after it, or kept for the next request where HAProxy 2.6 keeps
 //! it (see `After`).
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use super::ana::FE_REQ_ANA;
 use super::parse::{Framing, MsgFlags};

@@ -6,6 +6,7 @@
 //! `if FALSE` at parse time). Each action is one arm of `apply`: a new
 //! action is a new arm, and a final one (`deny`, `return`, `redirect`,
 //! `tarpit`) answers the client instead of forwarding.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use super::hdr::{EditError, HeadEdit};
 use super::parse::{self, Kind, ParseOpts};
@@ -162,7 +163,8 @@ fn apply(
             let uri = u.get(e.bytes()).to_vec();
             let (path, rest) = super::redirect::split_path(&uri);
             let mut new = Vec::with_capacity(uri.len() + p.len());
-            new.extend_from_slice(&uri[..uri.len() - path.len() - rest.len()]);
+            let before = uri.len().saturating_sub(path.len() + rest.len());
+            new.extend_from_slice(uri.get(..before).unwrap_or(&[]));
             new.extend_from_slice(p.as_bytes());
             new.extend_from_slice(rest);
             e.set_uri(&new)?;
@@ -171,7 +173,7 @@ fn apply(
             let u = e.head.uri;
             let uri = u.get(e.bytes()).to_vec();
             let end = memchr::memchr(b'?', &uri).unwrap_or(uri.len());
-            let mut new = uri[..end].to_vec();
+            let mut new = uri.get(..end).unwrap_or(&uri).to_vec();
             if !q.is_empty() {
                 new.push(b'?');
                 new.extend_from_slice(q.as_bytes());

@@ -15,6 +15,7 @@
 //!
 //! Header positions are not kept: the analysers parse the head once, act
 //! on it, then forward it; only the body framing and the log fields stay.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use super::parse::{Framing, Method, MsgFlags};
 use bitflags::bitflags;
