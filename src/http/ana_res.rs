@@ -12,7 +12,7 @@
 //! the client a 502 or 504 and the termination state HAProxy logs.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use super::ana::xfer_body;
+use super::body::xfer_body;
 use super::hdr::HeadEdit;
 use super::parse::{self, Framing, Kind, Method, MsgFlags, ParseOpts};
 use super::reply;

@@ -12,6 +12,7 @@
 
 pub mod ana;
 pub mod ana_res;
+pub mod body;
 pub mod chunk;
 pub mod corpus;
 pub mod errors;

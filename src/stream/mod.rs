@@ -475,7 +475,8 @@ fn req_analysers(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     if s.req.analysers.contains(AnFlags::REQ_HTTP_PROCESS_BE) && !ana::process_be(s, cx) {
         return true;
     }
-    if s.req.analysers.contains(AnFlags::REQ_HTTP_BODY) && !ana::wait_for_body(s, cx) {
+    if s.req.analysers.contains(AnFlags::REQ_HTTP_BODY) && !crate::http::body::wait_for_body(s, cx)
+    {
         return progressed;
     }
     if s.req.analysers.contains(AnFlags::REQ_HTTP_XFER_BODY) {
