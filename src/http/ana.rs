@@ -381,11 +381,9 @@ pub fn process_fe(s: &mut Stream, cx: &mut StreamCtx) -> bool {
 /// The request URI as received (start line), for `monitor-uri`.
 fn request_uri(s: &mut Stream, cx: &mut StreamCtx, opts: ParseOpts) -> Option<Vec<u8>> {
     let b = s.req.buf.as_mut()?;
-    let data = b.in_contig();
-    let mut sc = 0;
-    let len = parse::head_end(data, &mut sc)?;
-    let head = parse::parse_head(data.get(..len)?, Kind::Request, &opts, &mut cx.http.hdrs).ok()?;
-    Some(head.uri.get(data).to_vec())
+    let mut e = HeadEdit::open(b, Kind::Request, opts, &mut cx.http.hdrs).ok()?;
+    let uri = e.head.uri;
+    Some(uri.get(e.bytes()).to_vec())
 }
 
 /// After the backend switch: a server connection kept from the previous
@@ -461,25 +459,8 @@ pub fn process_be(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         let Some(b) = s.req.buf.as_mut() else {
             return true;
         };
-        let mut sc = 0;
-        let data = b.in_contig();
-        let Some(len) = parse::head_end(data, &mut sc) else {
+        let Ok(mut e) = HeadEdit::open(b, Kind::Request, opts, &mut cx.http.hdrs) else {
             return true;
-        };
-        let Ok(head) = parse::parse_head(
-            data.get(..len).unwrap_or(&[]),
-            Kind::Request,
-            &opts,
-            &mut cx.http.hdrs,
-        ) else {
-            return true;
-        };
-        let mut e = HeadEdit {
-            buf: b,
-            head,
-            hdrs: &mut cx.http.hdrs,
-            kind: Kind::Request,
-            opts,
         };
         let mut ok = true;
         if let (Some(f), Some(cli)) = (ff, s.cli_addr) {

@@ -235,25 +235,8 @@ pub fn process_res(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     let Some(b) = s.res.buf.as_mut() else {
         return true;
     };
-    let mut sc = 0;
-    let data = b.in_contig();
-    let Some(len) = parse::head_end(data, &mut sc) else {
+    let Ok(mut e) = HeadEdit::open(b, Kind::Response, opts, &mut cx.http.hdrs) else {
         return true;
-    };
-    let Ok(head) = parse::parse_head(
-        data.get(..len).unwrap_or(&[]),
-        Kind::Response,
-        &opts,
-        &mut cx.http.hdrs,
-    ) else {
-        return true;
-    };
-    let mut e = HeadEdit {
-        buf: b,
-        head,
-        hdrs: &mut cx.http.hdrs,
-        kind: Kind::Response,
-        opts,
     };
     let r = e.del(b"connection").and_then(|_| match want {
         Some(v) => e.add(b"connection", v),

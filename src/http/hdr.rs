@@ -30,6 +30,45 @@ pub enum EditError {
     Invalid(ParseError),
 }
 
+/// Parses the head at the start of `buf`'s input (realigning it if it
+/// wraps) into `hdrs`.
+fn parse_input(
+    buf: &mut Buffer,
+    kind: Kind,
+    opts: &ParseOpts,
+    hdrs: &mut Vec<Hdr>,
+) -> Result<Head, ParseError> {
+    let mut scanned = 0;
+    let data = buf.in_contig();
+    let Some(len) = parse::head_end(data, &mut scanned) else {
+        return Err(ParseError {
+            pos: data.len(),
+            why: parse::WHY_INCOMPLETE,
+        });
+    };
+    parse::parse_head(data.get(..len).unwrap_or(&[]), kind, opts, hdrs)
+}
+
+impl<'a> HeadEdit<'a> {
+    /// Opens the head at the start of `buf`'s input for reading or edits
+    /// (a head the analysers already parsed once).
+    pub fn open(
+        buf: &'a mut Buffer,
+        kind: Kind,
+        opts: ParseOpts,
+        hdrs: &'a mut Vec<Hdr>,
+    ) -> Result<HeadEdit<'a>, EditError> {
+        let head = parse_input(buf, kind, &opts, hdrs).map_err(EditError::Invalid)?;
+        Ok(HeadEdit {
+            buf,
+            head,
+            hdrs,
+            kind,
+            opts,
+        })
+    }
+}
+
 impl HeadEdit<'_> {
     /// The head's bytes.
     pub fn bytes(&mut self) -> &[u8] {
@@ -67,17 +106,8 @@ impl HeadEdit<'_> {
     }
 
     fn reparse(&mut self) -> Result<(), EditError> {
-        let mut scanned = 0;
-        let data = self.buf.in_contig();
-        let Some(len) = parse::head_end(data, &mut scanned) else {
-            return Err(EditError::Invalid(ParseError {
-                pos: data.len(),
-                why: "head end lost after edit",
-            }));
-        };
-        let data = data.get(..len).unwrap_or(&[]);
-        self.head = parse::parse_head(data, self.kind, &self.opts, self.hdrs)
-            .map_err(EditError::Invalid)?;
+        self.head =
+            parse_input(self.buf, self.kind, &self.opts, self.hdrs).map_err(EditError::Invalid)?;
         Ok(())
     }
 

@@ -5,7 +5,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use super::hdr::{EditError, HeadEdit};
-use super::parse::{self, Kind, ParseOpts};
+use super::parse::{Kind, ParseOpts};
 use crate::cfg::model::{HttpAction, RedirectKind, ReturnBody};
 use crate::stream::{Stream, StreamCtx};
 
@@ -176,25 +176,12 @@ fn request_uri_host(s: &mut Stream, cx: &mut StreamCtx, opts: ParseOpts) -> (Vec
     let Some(b) = s.req.buf.as_mut() else {
         return (Vec::new(), Vec::new());
     };
-    let data = b.in_contig();
-    let mut sc = 0;
-    let Some(len) = parse::head_end(data, &mut sc) else {
+    let Ok(mut e) = HeadEdit::open(b, Kind::Request, opts, &mut cx.http.hdrs) else {
         return (Vec::new(), Vec::new());
     };
-    let Some(block) = data.get(..len) else {
-        return (Vec::new(), Vec::new());
-    };
-    let Ok(head) = parse::parse_head(block, Kind::Request, &opts, &mut cx.http.hdrs) else {
-        return (Vec::new(), Vec::new());
-    };
-    let host = cx
-        .http
-        .hdrs
-        .iter()
-        .find(|h| h.name.get(block).eq_ignore_ascii_case(b"host"))
-        .map(|h| h.value.get(block).to_vec())
-        .unwrap_or_default();
-    (head.uri.get(block).to_vec(), host)
+    let host = e.value(b"host").unwrap_or_default();
+    let uri = e.head.uri;
+    (uri.get(e.bytes()).to_vec(), host)
 }
 
 /// HAProxy's `\N` back-references become the regex crate's `${N}`.

@@ -9,7 +9,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use super::hdr::{EditError, HeadEdit};
-use super::parse::{self, Kind, ParseOpts};
+use super::parse::{Kind, ParseOpts};
 use super::reply;
 use super::txn::TxnFlags;
 use crate::cfg::model::HttpAction;
@@ -123,25 +123,7 @@ fn apply(
     let Some(b) = chn.buf.as_mut() else {
         return Ok(Outcome::Continue);
     };
-    let mut sc = 0;
-    let data = b.in_contig();
-    let Some(len) = parse::head_end(data, &mut sc) else {
-        return Ok(Outcome::Continue);
-    };
-    let head = parse::parse_head(
-        data.get(..len).unwrap_or(&[]),
-        kind,
-        &opts,
-        &mut cx.http.hdrs,
-    )
-    .map_err(EditError::Invalid)?;
-    let mut e = HeadEdit {
-        buf: b,
-        head,
-        hdrs: &mut cx.http.hdrs,
-        kind,
-        opts,
-    };
+    let mut e = HeadEdit::open(b, kind, opts, &mut cx.http.hdrs)?;
     match rule {
         HttpAction::SetHeader { name, value } => e.set(name.as_bytes(), value.as_bytes())?,
         HttpAction::AddHeader { name, value } => e.add(name.as_bytes(), value.as_bytes())?,
