@@ -197,7 +197,7 @@ fn on_request_head(s: &mut Stream, cx: &mut StreamCtx, head: parse::Head, opts: 
     let logs = cx
         .proxies
         .get(s.fe)
-        .is_some_and(|p| (p.http.httplog.is_some() || p.log_fmt.is_some()) && !p.logs.is_empty());
+        .is_some_and(|p| p.log_fmt.is_some() && !p.logs.is_empty());
     let caps = cx
         .proxies
         .get(s.fe)

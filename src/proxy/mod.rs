@@ -144,6 +144,21 @@ fn http_error_reply(
     out
 }
 
+/// The log format a frontend renders its lines with: its `log-format`, or
+/// in `mode http` the one `option httplog [clf]` stands for (HAProxy's own
+/// format strings), parsed once here. `option tcplog` keeps its own writer.
+fn log_format_of(c: &ProxyCfg) -> Option<crate::log::format::LogFormat> {
+    use crate::log::format::{CLF_FORMAT, HTTPLOG_FORMAT, LogFormat};
+    let http = c.mode == Mode::Http;
+    match (c.http.log_format.as_deref(), c.http.httplog) {
+        (Some(f), _) => LogFormat::parse_for_mode(f, http).ok(),
+        (None, Some(clf)) if http => {
+            LogFormat::parse(if clf { CLF_FORMAT } else { HTTPLOG_FORMAT }).ok()
+        }
+        _ => None,
+    }
+}
+
 /// A proxy at run time.
 #[derive(Debug)]
 pub struct Proxy {
@@ -296,9 +311,7 @@ impl Proxy {
             http_stats: Default::default(),
             be_http_stats: Default::default(),
             errmsgs: load_errmsgs(&c.http.errorfiles),
-            log_fmt: c.http.log_format.as_deref().and_then(|f| {
-                crate::log::format::LogFormat::parse_for_mode(f, c.mode == Mode::Http).ok()
-            }),
+            log_fmt: log_format_of(c),
         }
     }
 
