@@ -20,7 +20,7 @@ mod http_common;
 
 use common::{Proxy, TempDir, free_port, payload};
 use http_common::{
-    Client, HttpLog, Origin, Reply, assert_bytes, chunk, fe_be, http_config, http_logs, show,
+    Client, Origin, Reply, assert_bytes, chunk, http_config, http_logs, logs, show, start,
     start_fronts,
 };
 use std::io::{Read, Write};
@@ -30,30 +30,6 @@ use std::time::{Duration, Instant};
 // ---------------------------------------------------------------- helpers --
 
 const T: Duration = Duration::from_secs(5);
-
-/// Starts the proxy under test: `frontend f` on a free port with `fe`
-/// lines, `backend b` with `be` lines and `server s` on `srv`, `defaults`
-/// extended with `dflt`.
-fn start(srv: u16, dflt: &str, fe: &str, be: &str) -> (Proxy, u16) {
-    let port = free_port();
-    let cfg = http_config(dflt, &fe_be(port, srv, fe, be));
-    (Proxy::start_under_test(&cfg, &[port]), port)
-}
-
-/// Waits for `n` httplog lines; panics with stdout if they do not come.
-fn logs(p: &Proxy, n: usize) -> Vec<HttpLog> {
-    let end = Instant::now() + T;
-    loop {
-        let v = http_logs(&p.stdout());
-        if v.len() >= n {
-            return v;
-        }
-        if Instant::now() > end {
-            panic!("expected {n} log lines; stdout:\n{}", p.stdout());
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
 
 /// The masked log lines once `n` are there (and no more after a short
 /// settle time).

@@ -19,7 +19,7 @@ mod http_common;
 
 use common::{Proxy, TempDir, free_port};
 use http_common::{
-    Client, HttpLog, Origin, Reply, assert_bytes, fe_be, http_config, http_logs, start_fronts,
+    Client, HttpLog, Origin, Reply, assert_bytes, http_config, logs, start, start_fronts,
 };
 use std::time::{Duration, Instant};
 
@@ -43,29 +43,12 @@ const BUILTIN_504: &[u8] = b"HTTP/1.1 504 Gateway Time-out\r\ncontent-length: 92
 
 // ---------------------------------------------------------------- helpers --
 
-const T: Duration = Duration::from_secs(5);
 const GET: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
-
-fn start(srv: u16, dflt: &str, fe: &str, be: &str) -> (Proxy, u16) {
-    let port = free_port();
-    let cfg = http_config(dflt, &fe_be(port, srv, fe, be));
-    (Proxy::start_under_test(&cfg, &[port]), port)
-}
 
 /// Waits for `n` httplog lines; returns them masked (see
 /// [`HttpLog::masked`]).
 fn masked_logs(p: &Proxy, n: usize) -> Vec<String> {
-    let end = Instant::now() + T;
-    loop {
-        let v = http_logs(&p.stdout());
-        if v.len() >= n {
-            return v.iter().map(HttpLog::masked).collect();
-        }
-        if Instant::now() > end {
-            panic!("expected {n} log lines; stdout:\n{}", p.stdout());
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    logs(p, n).iter().map(HttpLog::masked).collect()
 }
 
 /// Asserts the client connection is closed (nothing more read) within 2 s.

@@ -11,33 +11,11 @@ mod common;
 mod http_common;
 
 use common::{Proxy, free_port};
-use http_common::{Client, HttpLog, Origin, fe_be, http_config, http_logs};
+use http_common::{Client, Origin, http_config, http_logs, logs, start};
 use std::net::Shutdown;
 use std::time::{Duration, Instant};
 
 const T: Duration = Duration::from_secs(5);
-
-fn start(srv: u16, dflt: &str, fe: &str, be: &str) -> (Proxy, u16) {
-    let port = free_port();
-    let cfg = http_config(dflt, &fe_be(port, srv, fe, be));
-    (Proxy::start_under_test(&cfg, &[port]), port)
-}
-
-fn logs(p: &Proxy, n: usize) -> Vec<HttpLog> {
-    let end = Instant::now() + T;
-    loop {
-        let v = http_logs(&p.stdout());
-        if v.len() >= n {
-            return v;
-        }
-        assert!(
-            Instant::now() < end,
-            "expected {n} log lines; stdout:\n{}",
-            p.stdout()
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
 
 #[test]
 fn tarpit_holds_the_request_for_timeout_tarpit_then_answers() {

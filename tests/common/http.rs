@@ -953,3 +953,30 @@ impl HttpLog {
 pub fn http_logs(stdout: &str) -> Vec<HttpLog> {
     stdout.lines().filter_map(HttpLog::parse).collect()
 }
+
+/// Starts the proxy under test: `frontend f` on a free port with `fe`
+/// lines, `backend b` with `be` lines and `server s` on `srv`, `defaults`
+/// extended with `dflt`. Returns it and the frontend's port.
+pub fn start(srv: u16, dflt: &str, fe: &str, be: &str) -> (Proxy, u16) {
+    let port = free_port();
+    let cfg = http_config(dflt, &fe_be(port, srv, fe, be));
+    (Proxy::start_under_test(&cfg, &[port]), port)
+}
+
+/// Waits (5 s at most) for `n` httplog lines on the proxy's stdout; panics
+/// with that stdout if they do not come.
+pub fn logs(p: &Proxy, n: usize) -> Vec<HttpLog> {
+    let end = Instant::now() + Duration::from_secs(5);
+    loop {
+        let v = http_logs(&p.stdout());
+        if v.len() >= n {
+            return v;
+        }
+        assert!(
+            Instant::now() < end,
+            "expected {n} log lines; stdout:\n{}",
+            p.stdout()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
