@@ -412,16 +412,17 @@ pub fn process_be(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     // connection modes"): close > server-close > keep-alive.
     let mode = strongest(fe_px.http.conn_mode, be_px.http.conn_mode);
     let pretend = fe_px.http.pretend_keepalive || be_px.http.pretend_keepalive;
+    // Borrowed, not cloned: no allocation per request for these options.
     let ff = be_px
         .http
         .forwardfor
-        .clone()
-        .or(fe_px.http.forwardfor.clone());
+        .as_ref()
+        .or(fe_px.http.forwardfor.as_ref());
     let ot = be_px
         .http
         .originalto
-        .clone()
-        .or(fe_px.http.originalto.clone());
+        .as_ref()
+        .or(fe_px.http.originalto.as_ref());
     let Some(txn) = s.txn.as_mut() else {
         return true;
     };
