@@ -31,6 +31,7 @@ pub mod listener;
 pub mod log;
 pub mod process;
 pub mod proxy;
+pub mod rules;
 pub mod si;
 pub mod stream;
 pub mod task;

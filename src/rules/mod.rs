@@ -1,0 +1,29 @@
+//! The rules engine (configuration.txt 7): samples, converters, ACLs,
+//! maps and variables, as a sans-IO core the analysers call.
+//!
+//! ```text
+//!   config:  "acl api path_beg /api"     acl::declare  -> store.acls
+//!            "use_backend b if api"      acl::parse_cond -> Cond
+//!            "%[req.hdr(host),lower]"    SampleExpr::parse
+//!   run:     the stream implements env::Env (a read-only view);
+//!            Cond::eval / SampleExpr::eval read it through an EvalCx
+//!            (buffer pool, variables, the store) and never do I/O
+//! ```
+//!
+//! Layers inside: `sample` (typed values, casts) <- `expr` (fetch and
+//! converter chains; registries in `fetch*`, `conv*`) <- `pattern` (match
+//! methods, compiled sets) <- `acl` (ACLs, conditions) ; `store` holds what
+//! rules refer to by index and what the CLI edits; `vars` the variables.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+pub mod acl;
+pub mod conv;
+pub mod env;
+pub mod expr;
+pub mod fetch;
+pub mod fetch_http;
+pub mod fetch_payload;
+pub mod pattern;
+pub mod sample;
+pub mod store;
+pub mod vars;
