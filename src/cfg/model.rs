@@ -370,6 +370,8 @@ pub struct Config {
     /// `http-errors <name>` sections in file order, each with its
     /// `errorfile <code> <file>` lines (configuration.txt 3.8).
     pub http_errors: Vec<(String, Vec<(u16, PathBuf)>)>,
+    /// What the rules refer to: ACLs, pattern files and maps, variables.
+    pub rules: crate::rules::store::RuleStore,
 }
 
 impl Config {

@@ -104,6 +104,8 @@ pub struct Engine {
     active: Vec<RawFd>,
     /// The HTTP analysers' scratch space.
     pub http: crate::http::HttpScratch,
+    /// ACLs, maps and pattern files (the CLI edits them at run time).
+    pub rules: crate::rules::store::RuleStore,
 }
 
 impl Engine {
@@ -216,6 +218,7 @@ impl Engine {
                 h.idle_cap = (crate::process::raise_nofile(0) / 4) as usize;
                 h
             },
+            rules: cfg.rules.clone(),
         })
     }
 
