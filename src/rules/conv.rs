@@ -7,7 +7,12 @@ use super::expr::{Arg, ArgKind as K, ConvDef, ConvFn, EvalCx};
 use super::sample::{Data, Sample, Smp, SmpType as T};
 
 /// Every converter table.
-const TABLES: &[&[ConvDef]] = &[STRING];
+const TABLES: &[&[ConvDef]] = &[
+    STRING,
+    super::conv_num::NUM,
+    super::conv_enc::ENC,
+    super::conv_map::MAP,
+];
 
 /// The converter named `name`.
 pub fn find(name: &str) -> Option<&'static ConvDef> {

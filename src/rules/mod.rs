@@ -18,6 +18,9 @@
 
 pub mod acl;
 pub mod conv;
+pub mod conv_enc;
+pub mod conv_map;
+pub mod conv_num;
 pub mod env;
 pub mod expr;
 pub mod fetch;
