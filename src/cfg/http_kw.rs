@@ -22,6 +22,7 @@ use super::http_model::*;
 use super::http_rules::{self, HANDLED_CODES, RuleDir, atol};
 use super::http_syntax::check_errorfile;
 use super::model::{Cap, Config, DefaultServer, GlobalCfg, ProxyCfg};
+use super::rules_kw::RuleCx;
 use super::units::{TimeError, parse_ipv4_loose, parse_time};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
 use std::path::PathBuf;
@@ -187,6 +188,7 @@ pub fn proxy_kw(
     w: &[String],
     file: &str,
     line: usize,
+    rx: &mut RuleCx<'_>,
 ) -> bool {
     match w.first().map_or("", String::as_str) {
         "option" | "no" => return option_kw(d, px, w, file, line),
@@ -239,11 +241,11 @@ pub fn proxy_kw(
         "http-error" => http_rules::parse_http_error(d, px, w, file, line),
         "http-request" => {
             let prev = &mut st.prev_final_req;
-            http_rules::parse_rule(RuleDir::Req, prev, d, px, w, file, line)
+            http_rules::parse_rule(RuleDir::Req, prev, d, px, w, file, line, rx)
         }
         "http-response" => {
             let prev = &mut st.prev_final_res;
-            http_rules::parse_rule(RuleDir::Res, prev, d, px, w, file, line)
+            http_rules::parse_rule(RuleDir::Res, prev, d, px, w, file, line, rx)
         }
         "log-format" => {
             let Some(f) = arg(w, 1) else {

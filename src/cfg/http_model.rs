@@ -6,15 +6,17 @@
 //! * `HttpCfg::errorfiles` holds no `ErrorSource::Section`: each `errorfiles
 //!   <name> [<code> ...]` was expanded into `File` entries from its
 //!   `http-errors` section, in place. Later entries win for a given code.
-//! * `req_rules` / `res_rules` hold only rules that always apply: a rule
-//!   with `if FALSE` / `unless TRUE` was dropped at parse time.
+//! * `req_rules` / `res_rules` hold rules with their conditions (ACL
+//!   indexes into `Config::rules`).
 //! * Strings that HAProxy evaluates as log-format (header values, redirect
 //!   targets, `lf-string`, `log-format`) are kept raw, as written after the
 //!   tokenizer's quoting and escaping.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+use crate::rules::acl::Cond;
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::rc::Rc;
 
 /// How client and server connections live across transactions
 /// (configuration.txt 4, "option http-keep-alive / http-server-close /
@@ -125,7 +127,7 @@ pub enum ReturnBody {
     /// `errorfile <file>`: a full HTTP response (checked at parse time).
     ErrorFile(PathBuf),
     /// `lf-string <fmt>`: payload evaluated as a log-format string.
-    LfString(String),
+    LfString(Fmt),
     /// `lf-file <file>`: the file's content evaluated as a log-format string.
     LfFile(PathBuf),
     /// `errorfiles <name>`: the response for the status from that
@@ -135,18 +137,17 @@ pub enum ReturnBody {
     DefaultErrorFiles,
 }
 
-/// One `http-request` / `http-response` rule (configuration.txt 4.2).
-/// Conditions are not kept: only unconditional rules reach the model (see
-/// the module invariants). The ACL work will add a condition beside it.
+/// The action of one `http-request` / `http-response` rule
+/// (configuration.txt 4.2); see [`HttpRule`] for its condition.
 #[derive(Debug, Clone)]
 pub enum HttpAction {
     SetHeader {
         name: String,
-        value: String,
+        value: Fmt,
     },
     AddHeader {
         name: String,
-        value: String,
+        value: Fmt,
     },
     /// Exact (case-insensitive) name match only: `-m str` or no `-m`.
     DelHeader {
@@ -162,13 +163,13 @@ pub enum HttpAction {
         regex: String,
         replace: String,
     },
-    SetPath(String),
-    SetQuery(String),
-    SetUri(String),
-    SetMethod(String),
+    SetPath(Fmt),
+    SetQuery(Fmt),
+    SetUri(Fmt),
+    SetMethod(Fmt),
     Redirect {
         kind: RedirectKind,
-        target: String,
+        target: Fmt,
         /// 301, 302 (default), 303, 307 or 308.
         code: u16,
         drop_query: bool,
@@ -206,6 +207,84 @@ impl HttpAction {
     }
 }
 
+/// A string HAProxy evaluates as a log-format (header values, redirect
+/// targets, `lf-string`): as written, and compiled when it has a `%`.
+#[derive(Clone, Default)]
+pub struct Fmt {
+    pub raw: String,
+    pub lf: Option<Box<crate::rules::lf::Lf>>,
+}
+
+impl From<&str> for Fmt {
+    fn from(s: &str) -> Fmt {
+        Fmt {
+            raw: s.to_string(),
+            lf: None,
+        }
+    }
+}
+
+impl From<String> for Fmt {
+    fn from(raw: String) -> Fmt {
+        Fmt { raw, lf: None }
+    }
+}
+
+impl std::ops::Deref for Fmt {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.raw
+    }
+}
+
+impl std::fmt::Debug for Fmt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.raw)
+    }
+}
+
+impl PartialEq for Fmt {
+    fn eq(&self, o: &Fmt) -> bool {
+        self.raw == o.raw
+    }
+}
+
+impl Eq for Fmt {}
+
+impl PartialEq<&str> for Fmt {
+    fn eq(&self, o: &&str) -> bool {
+        self.raw == *o
+    }
+}
+
+impl HttpAction {
+    /// The log-format strings of the action, to compile at parse time.
+    pub fn fmts_mut(&mut self) -> Vec<&mut Fmt> {
+        match self {
+            HttpAction::SetHeader { value, .. } | HttpAction::AddHeader { value, .. } => {
+                vec![value]
+            }
+            HttpAction::SetPath(f)
+            | HttpAction::SetQuery(f)
+            | HttpAction::SetUri(f)
+            | HttpAction::SetMethod(f) => vec![f],
+            HttpAction::Redirect { target, .. } => vec![target],
+            HttpAction::Return {
+                body: ReturnBody::LfString(f),
+                ..
+            } => vec![f],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A rule: its action and the condition it applies under (None: always).
+#[derive(Debug, Clone)]
+pub struct HttpRule {
+    pub action: HttpAction,
+    pub cond: Option<Cond>,
+}
+
 /// The HTTP settings of a proxy.
 #[derive(Debug, Clone, Default)]
 pub struct HttpCfg {
@@ -232,10 +311,11 @@ pub struct HttpCfg {
     pub cookie_capture: Option<Capture>,
     /// In order; for one code the last entry wins.
     pub errorfiles: Vec<(u16, ErrorSource)>,
-    /// `http-request` rules, in order (those of the `defaults` section first).
-    pub req_rules: Vec<HttpAction>,
+    /// `http-request` rules, in order (those of the `defaults` section
+    /// first), shared with the running proxy (no copy per request).
+    pub req_rules: Rc<Vec<HttpRule>>,
     /// `http-response` rules, in order.
-    pub res_rules: Vec<HttpAction>,
+    pub res_rules: Rc<Vec<HttpRule>>,
     /// `log-format <string>`, raw.
     pub log_format: Option<String>,
     /// `http-request wait-for-body time <t> [at-least <n>]`: (ms, bytes).

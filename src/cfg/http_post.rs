@@ -151,8 +151,8 @@ pub fn check_errors(cfg: &mut Config, d: &mut Diags) {
         let replies = h
             .req_rules
             .iter()
-            .chain(&h.res_rules)
-            .filter_map(|a| match a {
+            .chain(h.res_rules.iter())
+            .filter_map(|r| match &r.action {
                 HttpAction::Return {
                     status,
                     body: ReturnBody::ErrorFiles(n),

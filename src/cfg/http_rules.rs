@@ -6,10 +6,8 @@
 //! <cond>]`. The action is looked up first: unknown to HAProxy 2.6 gives its
 //! "expects ... but got" alert; known to 2.6 but not implemented gives the
 //! haproxy-rs "not supported yet" alert. The action then reads its
-//! arguments, and whatever follows must be a condition. Conditions are
-//! evaluated by the HTTP analysers once ACLs exist; until then only `if` /
-//! `unless` followed by exactly `TRUE` or `FALSE` is accepted and resolved
-//! here (a rule that never applies is dropped, as `use_backend` does).
+//! arguments, and whatever follows must be a condition, parsed into the
+//! rule store (`rules_kw`) and evaluated by the HTTP analysers.
 //!
 //! Log-format strings (header values, redirect targets, `lf-string`) are
 //! kept raw; they are not checked here (HAProxy 2.6 refuses a bad `%[...]`
@@ -21,6 +19,7 @@ use super::diag::Diags;
 use super::http_model::*;
 use super::http_syntax::{check_errorfile, check_regex};
 use super::model::ProxyCfg;
+use super::rules_kw::RuleCx;
 use super::suggest::did_you_mean;
 use super::units::{TimeError, parse_size, parse_time};
 use std::path::PathBuf;
@@ -156,6 +155,7 @@ pub fn parse_rule(
     w: &[String],
     file: &str,
     line: usize,
+    rx: &mut RuleCx<'_>,
 ) {
     let kw = dir.keyword();
     if px.kind == "defaults" && px.name.is_empty() {
@@ -222,20 +222,18 @@ pub fn parse_rule(
             return;
         }
     };
-    // None: no condition; Some(b): `if|unless TRUE|FALSE`, resolved to b.
     let rest = w.get(next..).unwrap_or_default();
-    let applies = match rest {
+    let cond = match rest {
         [] => None,
-        [c, v] if is_cond(Some(c)) && matches!(v.as_str(), "TRUE" | "FALSE") => {
-            Some((c == "if") == (v == "TRUE"))
-        }
         [c, ..] if is_cond(Some(c)) => {
-            d.alert(
-                file,
-                line,
-                format!("'{kw} {action}' with ACL conditions is valid in HAProxy 2.6 but not supported yet by haproxy-rs (only 'if TRUE'/'if FALSE'/'unless TRUE'/'unless FALSE')"),
-            );
-            return;
+            let what = format!("an '{kw} {action}' condition");
+            match rx.cond(rest, &what, file, line) {
+                Ok(c) => Some(c),
+                Err(m) => {
+                    d.alert(file, line, m);
+                    return;
+                }
+            }
         }
         [other, ..] => {
             d.alert_tight(
@@ -258,22 +256,46 @@ pub fn parse_rule(
             ),
         );
     }
-    let h = &mut px.http;
-    match parsed {
-        Parsed::Action(a) => {
-            *prev_final = applies.is_none() && a.is_final();
-            if applies != Some(false) {
-                match dir {
-                    RuleDir::Req => h.req_rules.push(a),
-                    RuleDir::Res => h.res_rules.push(a),
+    let action_word = action;
+    let mut parsed = parsed;
+    if let Parsed::Action(action) = &mut parsed {
+        let http = px.mode == super::model::Mode::Http;
+        for f in action.fmts_mut() {
+            if !f.raw.contains('%') {
+                continue;
+            }
+            match rx.lf(&f.raw, http, file, line) {
+                Ok(lf) => f.lf = Some(Box::new(lf)),
+                Err(m) => {
+                    d.alert(
+                        file,
+                        line,
+                        format!(
+                            "error detected in {} '{}' while parsing '{kw} {action_word}' rule : {m}.",
+                            px_kind(px),
+                            px.name,
+                        ),
+                    );
+                    return;
                 }
             }
         }
+    }
+    let h = &mut px.http;
+    match parsed {
+        Parsed::Action(action) => {
+            *prev_final = cond.is_none() && action.is_final();
+            let list = match dir {
+                RuleDir::Req => &mut h.req_rules,
+                RuleDir::Res => &mut h.res_rules,
+            };
+            std::rc::Rc::make_mut(list).push(HttpRule { action, cond });
+        }
         Parsed::WaitForBody(ms, at_least) => {
+            // The body wait applies to every request; a condition on it is
+            // accepted and not evaluated (see include-docs).
             *prev_final = false;
-            if applies != Some(false) {
-                h.wait_for_body = Some((ms, at_least));
-            }
+            h.wait_for_body = Some((ms, at_least));
         }
     }
 }
@@ -294,9 +316,15 @@ fn parse_action(
             };
             let (name, value) = (name.to_string(), value.to_string());
             let a = if action == "set-header" {
-                HttpAction::SetHeader { name, value }
+                HttpAction::SetHeader {
+                    name,
+                    value: value.into(),
+                }
             } else {
-                HttpAction::AddHeader { name, value }
+                HttpAction::AddHeader {
+                    name,
+                    value: value.into(),
+                }
             };
             (Parsed::Action(a), 4)
         }
@@ -359,10 +387,10 @@ fn parse_action(
             };
             let fmt = fmt.to_string();
             let a = match action {
-                "set-path" => HttpAction::SetPath(fmt),
-                "set-query" => HttpAction::SetQuery(fmt),
-                "set-uri" => HttpAction::SetUri(fmt),
-                _ => HttpAction::SetMethod(fmt),
+                "set-path" => HttpAction::SetPath(fmt.into()),
+                "set-query" => HttpAction::SetQuery(fmt.into()),
+                "set-uri" => HttpAction::SetUri(fmt.into()),
+                _ => HttpAction::SetMethod(fmt.into()),
             };
             (Parsed::Action(a), 3)
         }
@@ -466,7 +494,7 @@ fn parse_redirect(dir: RuleDir, w: &[String]) -> Result<(Parsed, usize), ArgErr>
     }
     let a = HttpAction::Redirect {
         kind,
-        target,
+        target: target.into(),
         code,
         drop_query,
         append_slash,
@@ -659,7 +687,7 @@ pub fn parse_reply(
             (b, len == 0)
         }
         Some(("string", s)) => (ReturnBody::String(s), false),
-        Some((_, s)) => (ReturnBody::LfString(s), false),
+        Some((_, s)) => (ReturnBody::LfString(s.into()), false),
     };
     let errorfile_like = matches!(
         body,

@@ -7,6 +7,7 @@ pub mod http_rules;
 pub mod http_syntax;
 pub mod model;
 pub mod parse;
+pub mod rules_kw;
 pub mod suggest;
 pub mod tokenizer;
 pub mod units;

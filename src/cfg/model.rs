@@ -247,7 +247,7 @@ pub struct ProxyCfg {
     pub maxconn: u32,
     pub backlog: Option<i32>,
     pub default_backend: Option<(String, usize)>,
-    pub use_backends: Vec<(String, usize)>,
+    pub use_backends: Vec<UseBackend>,
     pub servers: Vec<ServerCfg>,
     pub default_server: DefaultServer,
     pub balance: Balance,
@@ -379,4 +379,14 @@ impl Config {
     pub fn find_backend(&self, name: &str) -> Option<usize> {
         self.proxies.iter().position(|p| p.cap.be && p.name == name)
     }
+}
+
+/// `use_backend <name> [if|unless <cond>]`.
+#[derive(Debug, Clone)]
+pub struct UseBackend {
+    pub name: String,
+    pub line: usize,
+    pub cond: Option<crate::rules::acl::Cond>,
+    /// The name as a log-format (it has `%`): evaluated per request.
+    pub dynamic: Option<crate::rules::lf::Lf>,
 }

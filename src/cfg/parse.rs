@@ -12,12 +12,14 @@ use super::diag::{Diags, Level};
 use super::http_kw::{self, HttpParseState};
 use super::http_post;
 use super::model::*;
+use super::rules_kw::RuleCx;
 use super::suggest::did_you_mean;
 use super::tokenizer::tokenize;
 use super::units::{
     parse_bind_addr, parse_bind_addr_env, parse_server_addr, parse_server_addr_env, parse_size,
     parse_size_atol, parse_time_ms, parse_uint,
 };
+use crate::rules::acl::AclScope;
 use std::path::{Path, PathBuf};
 
 const KNOWN_KEYWORDS: &str = include_str!("haproxy26_keywords.txt");
@@ -88,6 +90,7 @@ const PROXY_KEYWORDS: &[&str] = &[
     "backlog",
     "default_backend",
     "use_backend",
+    "acl",
     "log",
     "disabled",
     "enabled",
@@ -178,6 +181,8 @@ pub struct Parser<'e> {
     pub ignore_resolve_errors: bool,
     /// What the HTTP keywords remember across lines.
     http: HttpParseState,
+    /// The ACLs declared in the open proxy section.
+    acls: AclScope,
 }
 
 /// Parses `files` in order and checks the result.
@@ -325,6 +330,7 @@ impl<'e> Parser<'e> {
             resolve: true,
             ignore_resolve_errors: false,
             http: HttpParseState::default(),
+            acls: AclScope::default(),
         }
     }
 
@@ -416,6 +422,7 @@ impl<'e> Parser<'e> {
     }
 
     fn open_proxy(&mut self, kind: &str, w: &[String], file: &str, line: usize) {
+        self.acls.clear();
         let static_kind: &'static str = match kind {
             "defaults" => "defaults",
             "frontend" => "frontend",
@@ -885,7 +892,23 @@ impl<'e> Parser<'e> {
             px.kind
         };
         let is_def = section == "defaults";
-        if http_kw::proxy_kw(&mut self.http, &mut self.diags, px, w, file, line) {
+        let mut rx = RuleCx {
+            store: &mut self.cfg.rules,
+            acls: &mut self.acls,
+        };
+        if kw == "acl" {
+            if px.kind == "defaults" {
+                self.diags.alert(
+                    file,
+                    line,
+                    format!("'{kw}' not allowed in 'defaults' section."),
+                );
+            } else if let Err(m) = rx.acl(w, file, line) {
+                self.diags.alert(file, line, m);
+            }
+            return;
+        }
+        if http_kw::proxy_kw(&mut self.http, &mut self.diags, px, w, file, line, &mut rx) {
             return;
         }
         match kw {
@@ -1001,20 +1024,43 @@ impl<'e> Parser<'e> {
                 };
                 if kw == "default_backend" {
                     px.default_backend = Some((b.to_string(), line));
-                } else if w.len() > 2 {
-                    let cond = w.get(2).map(String::as_str);
-                    let value = w.get(3).map(String::as_str);
-                    if matches!(cond, Some("if" | "unless")) && w.len() == 4 && matches!(value, Some("TRUE" | "FALSE")) {
-                        let take = (cond == Some("if")) == (value == Some("TRUE"));
-                        if take {
-                            px.use_backends.push((b.to_string(), line));
+                    return;
+                }
+                let cond = match w.get(2..).unwrap_or(&[]) {
+                    [] => None,
+                    rest @ [c, ..] if c == "if" || c == "unless" => {
+                        match rx.cond(rest, "a 'use_backend' rule", file, line) {
+                            Ok(c) => Some(c),
+                            Err(m) => {
+                                self.diags.alert(file, line, m);
+                                return;
+                            }
                         }
-                    } else {
-                        self.diags.alert(file, line, "'use_backend' with ACL conditions is valid in HAProxy 2.6 but not supported yet by haproxy-rs (only 'if TRUE'/'if FALSE')");
+                    }
+                    [other, ..] => {
+                        self.diags.alert(file, line, format!("'use_backend' expects either 'if' or 'unless' followed by a condition but found '{other}'."));
+                        return;
+                    }
+                };
+                // A name with `%[...]` or `%var` is a log-format evaluated per
+                // request; the backend is then looked up by name.
+                let dynamic = if b.contains('%') {
+                    match rx.lf(b, px.mode == Mode::Http, file, line) {
+                        Ok(lf) => Some(lf),
+                        Err(m) => {
+                            self.diags.alert(file, line, format!("failed to parse use_backend rule '{b}' : {m}."));
+                            return;
+                        }
                     }
                 } else {
-                    px.use_backends.push((b.to_string(), line));
-                }
+                    None
+                };
+                px.use_backends.push(UseBackend {
+                    name: b.to_string(),
+                    line,
+                    cond,
+                    dynamic,
+                });
             }
             "log" => match self.parse_log(w, file, line) {
                 Some(LogParse::Global) => px.log_global = true,
@@ -1500,8 +1546,8 @@ impl<'e> Parser<'e> {
             if let Some((b, _)) = &px.default_backend {
                 refs.push(("default_backend", b.clone()));
             }
-            for (b, _) in &px.use_backends {
-                refs.push(("use_backend", b.clone()));
+            for u in px.use_backends.iter().filter(|u| u.dynamic.is_none()) {
+                refs.push(("use_backend", u.name.clone()));
             }
             if px.cap.fe
                 && !px.cap.be

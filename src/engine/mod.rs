@@ -106,6 +106,8 @@ pub struct Engine {
     pub http: crate::http::HttpScratch,
     /// ACLs, maps and pattern files (the CLI edits them at run time).
     pub rules: crate::rules::store::RuleStore,
+    /// Rule evaluation's reusable buffers and the process variables.
+    pub rx: crate::stream::rules_env::RuleScratch,
 }
 
 impl Engine {
@@ -135,11 +137,21 @@ impl Engine {
             })
             .collect();
         for (i, p) in cfg.proxies.iter().enumerate() {
-            let target = p
+            let rules: Vec<crate::proxy::SwitchRule> = p
                 .use_backends
-                .first()
-                .map(|(n, _)| n.as_str())
-                .or(p.default_backend.as_ref().map(|(n, _)| n.as_str()));
+                .iter()
+                .map(|u| crate::proxy::SwitchRule {
+                    be: if u.dynamic.is_some() {
+                        None
+                    } else {
+                        cfg.find_backend(&u.name)
+                    },
+                    dynamic: u.dynamic.clone(),
+                    cond: u.cond.clone(),
+                })
+                .collect();
+            proxies[i].switch_rules = std::rc::Rc::new(rules);
+            let target = p.default_backend.as_ref().map(|(n, _)| n.as_str());
             proxies[i].default_backend = match target {
                 Some(n) => cfg.find_backend(n),
                 None if p.cap.be => Some(i),
@@ -219,6 +231,7 @@ impl Engine {
                 h
             },
             rules: cfg.rules.clone(),
+            rx: Default::default(),
         })
     }
 
@@ -430,6 +443,8 @@ impl Engine {
                 pends: &mut self.pends,
                 applets: &mut self.applets,
                 http: &mut self.http,
+                rules: &self.rules,
+                rx: &mut self.rx,
                 logger: &mut self.logger,
                 actconn: self.actconn,
             },

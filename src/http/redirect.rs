@@ -78,20 +78,21 @@ pub fn build(s: &mut Stream, cx: &mut StreamCtx, rule: &HttpAction, opts: ParseO
             drop_query,
             append_slash,
         } => {
+            let target = super::rules::render_fmt(s, cx, target, Kind::Request, opts);
             let (uri, host) = request_uri_host(s, cx, opts);
             let (path, query) = split_path(&uri);
             let mut loc = Vec::with_capacity(target.len() + uri.len() + 16);
             match kind {
-                RedirectKind::Location => loc.extend_from_slice(target.as_bytes()),
+                RedirectKind::Location => loc.extend_from_slice(&target),
                 RedirectKind::Prefix => {
                     // A prefix of "/" keeps the path as is.
-                    if target != "/" {
-                        loc.extend_from_slice(target.as_bytes());
+                    if target != b"/" {
+                        loc.extend_from_slice(&target);
                     }
                     loc.extend_from_slice(path);
                 }
                 RedirectKind::Scheme => {
-                    loc.extend_from_slice(target.as_bytes());
+                    loc.extend_from_slice(&target);
                     loc.extend_from_slice(b"://");
                     loc.extend_from_slice(&host);
                     loc.extend_from_slice(path);
@@ -131,9 +132,8 @@ pub fn build(s: &mut Stream, cx: &mut StreamCtx, rule: &HttpAction, opts: ParseO
         } => {
             let body: Vec<u8> = match body {
                 ReturnBody::None => Vec::new(),
-                // Log-format strings are sent as written until the rules
-                // engine evaluates their `%[...]` expressions.
-                ReturnBody::String(t) | ReturnBody::LfString(t) => t.as_bytes().to_vec(),
+                ReturnBody::String(t) => t.as_bytes().to_vec(),
+                ReturnBody::LfString(t) => super::rules::render_fmt(s, cx, t, Kind::Request, opts),
                 ReturnBody::File(p) | ReturnBody::LfFile(p) => std::fs::read(p).unwrap_or_default(),
                 ReturnBody::ErrorFile(p) => {
                     return std::fs::read(p)

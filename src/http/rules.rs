@@ -1,9 +1,8 @@
 //! `http-request` and `http-response` actions (configuration.txt 4.2,
 //! http-request / http-response), applied in order to a parsed head.
 //!
-//! Conditions (`if`/`unless` with ACLs) come with the rules engine; the
-//! configuration keeps only unconditional rules (and resolves `if TRUE` /
-//! `if FALSE` at parse time). Each action is one arm of `apply`: a new
+//! A rule with a condition is applied when the condition holds on the
+//! head being analysed (`cond_holds`). Each action is one arm of `apply`: a new
 //! action is a new arm, and a final one (`deny`, `return`, `redirect`,
 //! `tarpit`) answers the client instead of forwarding.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
@@ -12,8 +11,11 @@ use super::hdr::{EditError, HeadEdit};
 use super::parse::{Kind, ParseOpts};
 use super::reply;
 use super::txn::TxnFlags;
-use crate::cfg::model::HttpAction;
+use crate::cfg::model::{Fmt, HttpAction};
+use crate::rules::acl::Cond;
+use crate::stream::rules_env::{Want, with_rules};
 use crate::stream::{Finst, Stream, StreamCtx};
+use std::rc::Rc;
 
 /// What one action did.
 enum Outcome {
@@ -37,20 +39,21 @@ pub fn run_res_rules(s: &mut Stream, cx: &mut StreamCtx, px: usize, opts: ParseO
 }
 
 fn run(s: &mut Stream, cx: &mut StreamCtx, px: usize, opts: ParseOpts, kind: Kind) -> bool {
-    let n = cx.proxies.get(px).map_or(0, |p| match kind {
-        Kind::Request => p.http.req_rules.len(),
-        Kind::Response => p.http.res_rules.len(),
-    });
-    for i in 0..n {
-        // Rules are cloned one at a time only when a proxy has any; the
-        // common path (no rule) costs nothing.
-        let Some(rule) = cx.proxies.get(px).and_then(|p| match kind {
-            Kind::Request => p.http.req_rules.get(i).cloned(),
-            Kind::Response => p.http.res_rules.get(i).cloned(),
-        }) else {
-            break;
-        };
-        match apply(s, cx, &rule, opts, kind) {
+    // The list is shared with the proxy: holding it costs a count, not a
+    // copy, and leaves `cx` free for the actions.
+    let Some(rules) = cx.proxies.get(px).map(|p| match kind {
+        Kind::Request => Rc::clone(&p.http.req_rules),
+        Kind::Response => Rc::clone(&p.http.res_rules),
+    }) else {
+        return true;
+    };
+    for rule in rules.iter() {
+        if let Some(c) = &rule.cond
+            && !cond_holds(s, cx, c, opts, kind)
+        {
+            continue;
+        }
+        match apply(s, cx, &rule.action, opts, kind) {
             Ok(Outcome::Continue) => {}
             Ok(Outcome::Stop) => break,
             Ok(Outcome::Replied) => return false,
@@ -116,6 +119,21 @@ fn apply(
         }
         _ => {}
     }
+    // A value with `%` is rendered before the head is opened for edits.
+    let rendered: Option<Vec<u8>> = match rule {
+        HttpAction::SetHeader { value: f, .. }
+        | HttpAction::AddHeader { value: f, .. }
+        | HttpAction::SetPath(f)
+        | HttpAction::SetQuery(f)
+        | HttpAction::SetUri(f)
+        | HttpAction::SetMethod(f)
+            if f.lf.is_some() =>
+        {
+            Some(render_fmt(s, cx, f, kind, opts))
+        }
+        _ => None,
+    };
+    let val = |f: &Fmt| pick(&rendered, f).to_vec();
     let chn = match kind {
         Kind::Request => &mut s.req,
         Kind::Response => &mut s.res,
@@ -125,8 +143,8 @@ fn apply(
     };
     let mut e = HeadEdit::open(b, kind, opts, &mut cx.http.hdrs)?;
     match rule {
-        HttpAction::SetHeader { name, value } => e.set(name.as_bytes(), value.as_bytes())?,
-        HttpAction::AddHeader { name, value } => e.add(name.as_bytes(), value.as_bytes())?,
+        HttpAction::SetHeader { name, value } => e.set(name.as_bytes(), pick(&rendered, value))?,
+        HttpAction::AddHeader { name, value } => e.add(name.as_bytes(), pick(&rendered, value))?,
         HttpAction::DelHeader { name } => {
             e.del(name.as_bytes())?;
         }
@@ -141,29 +159,31 @@ fn apply(
             replace,
         } => super::redirect::replace_values(&mut e, name, regex, replace, false)?,
         HttpAction::SetPath(p) => {
+            let p = val(p);
             let u = e.head.uri;
             let uri = u.get(e.bytes()).to_vec();
             let (path, rest) = super::redirect::split_path(&uri);
             let mut new = Vec::with_capacity(uri.len() + p.len());
             let before = uri.len().saturating_sub(path.len() + rest.len());
             new.extend_from_slice(uri.get(..before).unwrap_or(&[]));
-            new.extend_from_slice(p.as_bytes());
+            new.extend_from_slice(&p);
             new.extend_from_slice(rest);
             e.set_uri(&new)?;
         }
         HttpAction::SetQuery(q) => {
+            let q = val(q);
             let u = e.head.uri;
             let uri = u.get(e.bytes()).to_vec();
             let end = memchr::memchr(b'?', &uri).unwrap_or(uri.len());
             let mut new = uri.get(..end).unwrap_or(&uri).to_vec();
             if !q.is_empty() {
                 new.push(b'?');
-                new.extend_from_slice(q.as_bytes());
+                new.extend_from_slice(&q);
             }
             e.set_uri(&new)?;
         }
-        HttpAction::SetUri(u) => e.set_uri(u.as_bytes())?,
-        HttpAction::SetMethod(m) => e.set_method(m.as_bytes())?,
+        HttpAction::SetUri(u) => e.set_uri(pick(&rendered, u))?,
+        HttpAction::SetMethod(m) => e.set_method(pick(&rendered, m))?,
         HttpAction::Allow
         | HttpAction::Deny { .. }
         | HttpAction::Tarpit { .. }
@@ -182,6 +202,54 @@ fn apply(
         }
     }
     Ok(Outcome::Continue)
+}
+
+/// The rendered value when there is one, else the string as written.
+fn pick<'v>(rendered: &'v Option<Vec<u8>>, f: &'v Fmt) -> &'v [u8] {
+    rendered.as_deref().unwrap_or(f.raw.as_bytes())
+}
+
+/// The value of a log-format string for this stream: as written when it
+/// has no `%`, else rendered over the head being analysed.
+pub fn render_fmt(
+    s: &mut Stream,
+    cx: &mut StreamCtx,
+    f: &Fmt,
+    kind: Kind,
+    opts: ParseOpts,
+) -> Vec<u8> {
+    let Some(lf) = f.lf.as_deref() else {
+        return f.raw.as_bytes().to_vec();
+    };
+    let want = match kind {
+        Kind::Request => Want {
+            req: Some(opts),
+            ..Default::default()
+        },
+        Kind::Response => Want {
+            res: Some(opts),
+            ..Default::default()
+        },
+    };
+    let mut out = String::new();
+    with_rules(s, cx, want, |env, ecx| env.render(lf, ecx, &mut out));
+    out.into_bytes()
+}
+
+/// Evaluates a rule's condition on the message head being analysed.
+fn cond_holds(s: &mut Stream, cx: &mut StreamCtx, c: &Cond, opts: ParseOpts, kind: Kind) -> bool {
+    let want = match kind {
+        Kind::Request => Want {
+            req: Some(opts),
+            ..Default::default()
+        },
+        // The request head was forwarded: response rules see the response.
+        Kind::Response => Want {
+            res: Some(opts),
+            ..Default::default()
+        },
+    };
+    with_rules(s, cx, want, |env, ecx| c.test(env, ecx))
 }
 
 /// Counts a denied request or response on the frontend.

@@ -117,7 +117,8 @@ fn http_error_reply(
 ) -> Vec<u8> {
     use crate::cfg::model::ReturnBody;
     let payload: Vec<u8> = match body {
-        ReturnBody::String(t) | ReturnBody::LfString(t) => t.as_bytes().to_vec(),
+        ReturnBody::String(t) => t.as_bytes().to_vec(),
+        ReturnBody::LfString(t) => t.raw.as_bytes().to_vec(),
         ReturnBody::File(p) | ReturnBody::LfFile(p) => std::fs::read(p).unwrap_or_default(),
         ReturnBody::ErrorFile(p) => {
             return std::fs::read(p).unwrap_or_default();
@@ -159,6 +160,16 @@ fn log_format_of(c: &ProxyCfg) -> Option<crate::log::format::LogFormat> {
     }
 }
 
+/// A `use_backend` rule at run time.
+#[derive(Debug, Clone)]
+pub struct SwitchRule {
+    /// The backend, for a static name.
+    pub be: Option<usize>,
+    /// The name as a log-format, looked up per request.
+    pub dynamic: Option<crate::rules::lf::Lf>,
+    pub cond: Option<crate::rules::acl::Cond>,
+}
+
 /// A proxy at run time.
 #[derive(Debug)]
 pub struct Proxy {
@@ -174,6 +185,8 @@ pub struct Proxy {
     pub maxconn: u32,
     /// Index of the default backend (self for a listen with servers).
     pub default_backend: Option<usize>,
+    /// `use_backend` rules, in order (shared: no copy per stream).
+    pub switch_rules: std::rc::Rc<Vec<SwitchRule>>,
     pub servers: Vec<Server>,
     /// Streams waiting for any server of this backend.
     pub queue: VecDeque<crate::arena::PendId>,
@@ -282,6 +295,7 @@ impl Proxy {
                 default_maxconn
             },
             default_backend: None,
+            switch_rules: Default::default(),
             servers,
             queue: VecDeque::new(),
             fe_req_ana: match (c.cap.fe, c.mode) {

@@ -26,6 +26,7 @@ pub mod expr;
 pub mod fetch;
 pub mod fetch_http;
 pub mod fetch_payload;
+pub mod lf;
 pub mod pattern;
 pub mod sample;
 pub mod store;

@@ -21,6 +21,8 @@ struct World {
     pends: Arena<PendId, PendConn>,
     applets: Arena<AppletId, Applet>,
     http: crate::http::HttpScratch,
+    rules: crate::rules::store::RuleStore,
+    rx: super::super::rules_env::RuleScratch,
     logger: crate::log::Logger,
 }
 
@@ -67,6 +69,8 @@ fn world(maxconns: &[u32], redispatch: bool) -> World {
         pends: Arena::with_capacity(4),
         applets: Arena::with_capacity(4),
         http: crate::http::HttpScratch::new(101),
+        rules: Default::default(),
+        rx: Default::default(),
         logger: crate::log::Logger::new("test", None),
     }
 }
@@ -81,6 +85,8 @@ impl World {
             pends: &mut self.pends,
             applets: &mut self.applets,
             http: &mut self.http,
+            rules: &self.rules,
+            rx: &mut self.rx,
             logger: &mut self.logger,
             actconn: 0,
         }

@@ -20,6 +20,7 @@ pub mod backend;
 pub mod io;
 pub mod queue;
 pub mod reuse;
+pub mod rules_env;
 
 use crate::applet::{Applet, AppletKind};
 use crate::arena::{AppletId, Arena, PendId, TaskId};
@@ -148,6 +149,9 @@ pub struct Stream {
     /// that a TCP stream does not carry its size; boxes are recycled
     /// (`HttpScratch::txn_pool`).
     pub txn: Option<Box<crate::http::txn::HttpTxn>>,
+    /// Variables of the `sess`, `txn`, `req` and `res` scopes, boxed on
+    /// the first `set-var` (most streams have none).
+    pub vars: Option<Box<crate::rules::vars::Vars>>,
 }
 
 /// The arenas a stream's handlers may touch.
@@ -160,6 +164,10 @@ pub struct StreamCtx<'a> {
     pub applets: &'a mut Arena<AppletId, Applet>,
     /// HTTP analysers' scratch space.
     pub http: &'a mut crate::http::HttpScratch,
+    /// ACLs, maps and pattern sets the rules refer to.
+    pub rules: &'a crate::rules::store::RuleStore,
+    /// Rule evaluation's reusable state.
+    pub rx: &'a mut rules_env::RuleScratch,
     /// Traffic logs (HTTP logs one line per transaction).
     pub logger: &'a mut crate::log::Logger,
     /// Process-wide current connections (`%ac` in the logs).
@@ -228,6 +236,7 @@ impl Stream {
             uniq_id: 0,
             dbg_fds: (-1, -1),
             txn: None,
+            vars: None,
         }
     }
 
@@ -516,10 +525,51 @@ fn res_analysers(s: &mut Stream, cx: &mut StreamCtx) -> bool {
 /// `listen`), then sets the stream up for it.
 fn process_switching_rules(s: &mut Stream, cx: &mut StreamCtx) {
     s.req.analysers.remove(AnFlags::REQ_SWITCHING_RULES);
-    let be = cx.proxies.get(s.fe).and_then(|p| p.default_backend);
+    let rules = cx
+        .proxies
+        .get(s.fe)
+        .map(|p| std::rc::Rc::clone(&p.switch_rules));
+    let chosen = match rules {
+        Some(r) if !r.is_empty() => eval_switching_rules(s, cx, &r),
+        _ => None,
+    };
+    let be = chosen.or_else(|| cx.proxies.get(s.fe).and_then(|p| p.default_backend));
     if let Some(b) = be {
         set_backend(s, b, cx.proxies);
     }
+}
+
+/// The backend the first matching `use_backend` rule names. A dynamic name
+/// that matches no backend ends the evaluation (the default backend is
+/// used), as HAProxy 2.6 does.
+fn eval_switching_rules(
+    s: &mut Stream,
+    cx: &mut StreamCtx,
+    rules: &[crate::proxy::SwitchRule],
+) -> Option<usize> {
+    let want = rules_env::Want {
+        req: s.txn.is_some().then(|| crate::http::ana::req_opts(s, cx)),
+        ..Default::default()
+    };
+    rules_env::with_rules(s, cx, want, |env, ecx| {
+        let mut name = String::new();
+        for r in rules {
+            if let Some(c) = &r.cond
+                && !c.test(env, ecx)
+            {
+                continue;
+            }
+            let Some(lf) = &r.dynamic else {
+                return r.be;
+            };
+            env.render(lf, ecx, &mut name);
+            return env
+                .proxies
+                .iter()
+                .position(|p| p.is_be && !p.internal && p.name == name);
+        }
+        None
+    })
 }
 
 /// Attaches backend `be` to the stream: its retries, its splice options

@@ -1,0 +1,265 @@
+//! The rules engine's view of a stream: [`StreamEnv`] implements
+//! `rules::env::Env` over a stream, its proxies and its parsed heads, and
+//! [`with_rules`] sets up one evaluation (parse the heads wanted, lend the
+//! stream's variables and the process ones, run, give everything back).
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use super::{Stream, StreamCtx};
+use crate::http::parse::{Hdr, Head, Kind, ParseOpts, head_end, parse_head};
+use crate::log::format::{LogAddr, LogVars};
+use crate::proxy::{Proxy, SrvState};
+use crate::rules::env::{BeLoad, Dir, Env, HttpView, PxInfo};
+use crate::rules::expr::EvalCx;
+use crate::rules::lf::Lf;
+use crate::rules::sample::BufPool;
+use crate::rules::vars::{Scope, VarScope, Vars};
+use std::net::SocketAddr;
+
+/// What rule evaluation keeps between uses: owned sample buffers, the
+/// parsed header tables, the process variables, and an empty variable set
+/// lent to streams that have none yet.
+#[derive(Debug, Default)]
+pub struct RuleScratch {
+    pub pool: BufPool,
+    pub req_hdrs: Vec<Hdr>,
+    pub res_hdrs: Vec<Hdr>,
+    pub proc_vars: VarScope,
+    spare: Vars,
+}
+
+/// One stream as fetches see it.
+pub struct StreamEnv<'a> {
+    pub s: &'a Stream,
+    pub proxies: &'a [Proxy],
+    pub req: Option<HttpView<'a>>,
+    pub res: Option<HttpView<'a>>,
+    pub inspect_expired: bool,
+}
+
+impl Env for StreamEnv<'_> {
+    fn src(&self) -> Option<SocketAddr> {
+        self.s.cli_addr
+    }
+    fn dst(&self) -> Option<SocketAddr> {
+        self.s.frt_addr
+    }
+    fn fe(&self) -> Option<PxInfo<'_>> {
+        px_info(self.proxies.get(self.s.fe))
+    }
+    fn be(&self) -> Option<PxInfo<'_>> {
+        px_info(self.proxies.get(self.s.be?))
+    }
+    fn srv(&self) -> Option<PxInfo<'_>> {
+        let srv = self
+            .proxies
+            .get(self.s.be?)?
+            .servers
+            .get(self.s.last_srv?)?;
+        Some(PxInfo {
+            name: &srv.name,
+            id: i64::from(srv.id),
+        })
+    }
+    fn be_load(&self, be: Option<usize>) -> Option<BeLoad> {
+        let p = self.proxies.get(be.or(self.s.be)?)?;
+        let usable = |x: &&crate::proxy::Server| x.state == SrvState::Up && x.weight > 0;
+        let nbsrv = p.servers.iter().filter(usable).count() as i64;
+        let queue = p.queue.len() + p.servers.iter().map(|x| x.queue.len()).sum::<usize>();
+        // Free slots: per server maxconn (and maxqueue) minus what is used;
+        // unlimited when any usable server has no maxconn.
+        let mut slots: Option<i64> = Some(0);
+        for x in p.servers.iter().filter(usable) {
+            slots = match (slots, x.maxconn) {
+                (Some(n), m) if m > 0 => {
+                    let q = i64::from(x.maxqueue);
+                    Some(n + i64::from(m) - i64::from(x.cur_sess) + q - x.queue.len() as i64)
+                }
+                _ => None,
+            };
+        }
+        Some(BeLoad {
+            nbsrv,
+            conn: i64::from(p.beconn),
+            connslots: slots,
+            queue: queue as i64,
+            active: nbsrv,
+        })
+    }
+    fn srv_is_up(&self, be: usize, srv: usize) -> Option<bool> {
+        let x = self.proxies.get(be)?.servers.get(srv)?;
+        Some(x.state == SrvState::Up)
+    }
+    fn payload(&self, dir: Dir) -> Option<&[u8]> {
+        let chn = match dir {
+            Dir::Req => &self.s.req,
+            Dir::Res => &self.s.res,
+        };
+        Some(chn.buf.as_ref().map_or(&[][..], |b| b.in_data().0))
+    }
+    fn payload_final(&self, dir: Dir) -> bool {
+        let chn = match dir {
+            Dir::Req => &self.s.req,
+            Dir::Res => &self.s.res,
+        };
+        self.inspect_expired
+            || chn
+                .flags
+                .intersects(crate::channel::CfFlags::SHUTR | crate::channel::CfFlags::READ_NULL)
+            || chn.buf.as_ref().is_some_and(|b| b.room() == 0)
+    }
+    fn inspect_expired(&self) -> bool {
+        self.inspect_expired
+    }
+    fn http(&self, dir: Dir) -> Option<HttpView<'_>> {
+        match dir {
+            Dir::Req => self.req,
+            Dir::Res => self.res,
+        }
+    }
+    fn status(&self) -> Option<u16> {
+        self.s.txn.as_ref().map(|t| t.status).filter(|s| *s > 0)
+    }
+    fn capture(&self, dir: Dir, idx: usize) -> Option<&[u8]> {
+        let t = self.s.txn.as_ref()?;
+        let caps = match dir {
+            Dir::Req => &t.req_caps,
+            Dir::Res => &t.res_caps,
+        };
+        caps.get(idx)?.as_deref()
+    }
+}
+
+fn px_info(p: Option<&Proxy>) -> Option<PxInfo<'_>> {
+    let p = p?;
+    Some(PxInfo {
+        name: &p.name,
+        id: i64::from(p.id),
+    })
+}
+
+/// Which message heads an evaluation reads.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Want {
+    /// Parse the request head at the start of the request input.
+    pub req: Option<ParseOpts>,
+    /// Parse the response head at the start of the response input.
+    pub res: Option<ParseOpts>,
+    pub inspect_expired: bool,
+}
+
+/// Parses the head at the start of a channel's input into `hdrs`.
+fn parse_at_input(s: &mut Stream, dir: Dir, opts: ParseOpts, hdrs: &mut Vec<Hdr>) -> Option<Head> {
+    let (chn, kind) = match dir {
+        Dir::Req => (&mut s.req, Kind::Request),
+        Dir::Res => (&mut s.res, Kind::Response),
+    };
+    let data = chn.buf.as_mut()?.in_contig();
+    let mut scanned = 0;
+    let len = head_end(data, &mut scanned)?;
+    parse_head(data.get(..len)?, kind, &opts, hdrs).ok()
+}
+
+fn view<'a>(
+    head: Option<&'a Head>,
+    hdrs: &'a [Hdr],
+    chn: &'a crate::channel::Channel,
+) -> Option<HttpView<'a>> {
+    Some(HttpView {
+        bytes: chn.buf.as_ref().map_or(&[][..], |b| b.in_data().0),
+        head: head?,
+        hdrs,
+    })
+}
+
+/// Runs `f` with the stream's view and an evaluation context.
+pub fn with_rules<R>(
+    s: &mut Stream,
+    cx: &mut StreamCtx,
+    want: Want,
+    f: impl FnOnce(&StreamEnv<'_>, &mut EvalCx<'_>) -> R,
+) -> R {
+    let rx = &mut *cx.rx;
+    let req_head = want
+        .req
+        .and_then(|o| parse_at_input(s, Dir::Req, o, &mut rx.req_hdrs));
+    let res_head = want
+        .res
+        .and_then(|o| parse_at_input(s, Dir::Res, o, &mut rx.res_hdrs));
+    let mut own = s.vars.take();
+    let had = own.is_some();
+    let mut moved = None;
+    let vars: &mut Vars = match own.as_deref_mut() {
+        Some(v) => v,
+        None => &mut rx.spare,
+    };
+    std::mem::swap(vars.scope_mut(Scope::Proc), &mut rx.proc_vars);
+    let req = view(req_head.as_ref(), &rx.req_hdrs, &s.req);
+    let res = view(res_head.as_ref(), &rx.res_hdrs, &s.res);
+    let env = StreamEnv {
+        s,
+        proxies: cx.proxies,
+        req,
+        res,
+        inspect_expired: want.inspect_expired,
+    };
+    let mut ecx = EvalCx {
+        pool: &mut rx.pool,
+        store: cx.rules,
+        vars,
+        occ: 0,
+        acl: false,
+        may_change: false,
+    };
+    let r = f(&env, &mut ecx);
+    std::mem::swap(ecx.vars.scope_mut(Scope::Proc), &mut rx.proc_vars);
+    // A first variable set on a stream gets its own box.
+    if !had && ecx.vars.scopes.iter().any(|v| !v.is_empty()) {
+        moved = Some(Box::new(std::mem::take(ecx.vars)));
+    }
+    drop(env);
+    s.vars = moved.or(own);
+    r
+}
+
+impl<'a> StreamEnv<'a> {
+    /// The log-format variables a rule's format string may use (`%ci`,
+    /// `%f`, `%b`, dates, ...); the timers of the logs are not known yet.
+    pub fn log_vars(&self) -> LogVars<'a> {
+        let s = self.s;
+        let fe = self.proxies.get(s.fe).map_or("", |p| p.name.as_str());
+        let be = s.be.and_then(|b| self.proxies.get(b));
+        let srv = be.and_then(|b| b.servers.get(s.last_srv?));
+        LogVars {
+            client: s.cli_addr.map(LogAddr::Inet),
+            frontend_addr: s.frt_addr.map(LogAddr::Inet),
+            server_addr: srv.map(|x| LogAddr::Inet(x.addr)),
+            frontend: fe,
+            backend: be.map_or(fe, |b| b.name.as_str()),
+            server: srv.map_or("<NOSRV>", |x| x.name.as_str()),
+            accept_date: s.accept_date,
+            request_date: s.txn.as_ref().map_or(s.accept_date, |t| t.times.req_date),
+            th: 0,
+            ti: -1,
+            treq: -1,
+            tq: -1,
+            tw: -1,
+            tc: -1,
+            tr: -1,
+            td: -1,
+            ta: -1,
+            tt: -1,
+            tu: -1,
+            status: s.txn.as_ref().map_or(-1, |t| i32::from(t.status)),
+            term: [s.err as u8, s.finst.ch() as u8, b'-', b'-'],
+            pid: std::process::id(),
+            req_counter: u64::from(s.uniq_id),
+            ..Default::default()
+        }
+    }
+
+    /// Renders `lf` for this stream into `out`.
+    pub fn render(&self, lf: &Lf, cx: &mut EvalCx<'_>, out: &mut String) {
+        let base = self.log_vars();
+        lf.render(&base, self, cx, out);
+    }
+}
