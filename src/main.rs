@@ -1,6 +1,7 @@
 //! haproxy-rs command line: parses HAProxy's flags and picks a mode
 //! (version, check, run). See include-docs/management.md.
 
+use haproxy_rs::cfg::cond;
 use haproxy_rs::cfg::diag::{Level, format_line};
 use haproxy_rs::cfg::parse::{expand_paths, parse_files};
 use haproxy_rs::engine::Engine;
@@ -8,7 +9,8 @@ use haproxy_rs::engine::signals::setup_signalfd;
 use haproxy_rs::listener::{self, LiKind, LiState, Listener};
 use haproxy_rs::process;
 
-const VERSION: &str = concat!("2.6.0-rs", env!("CARGO_PKG_VERSION"));
+/// The version `-v` prints, which `version_atleast()` also compares with.
+const VERSION: &str = cond::VERSION;
 const DATE: &str = "2026/11/23";
 
 const USAGE: &str =
@@ -20,6 +22,7 @@ const USAGE: &str =
         -D goes daemon ; -C changes to <dir> before loading files.
         -q quiet mode : don't display messages
         -c check mode : only check config files and exit
+        -cc check condition : evaluate a condition and exit
         -n sets the maximum total # of connections (uses ulimit -n)
         -N sets the default, per-proxy maximum # of connections (0)
         -L set local peer name (default to hostname)
@@ -36,6 +39,10 @@ struct Opts {
     files: Vec<String>,
     chdir: Option<String>,
     check: bool,
+    /// `-cc <condition>`: evaluate it and exit.
+    cc: Option<String>,
+    /// `-dD`: print `.diag` messages.
+    diag: bool,
     debug: bool,
     foreground: bool,
     daemon: bool,
@@ -91,6 +98,14 @@ fn parse_args(args: &[String]) -> Opts {
                 o.chdir = args.get(i).cloned();
             }
             "-c" => o.check = true,
+            "-cc" => {
+                // Evaluated once every argument is read, as HAProxy does.
+                i += 1;
+                match args.get(i) {
+                    Some(c) => o.cc = Some(c.clone()),
+                    None => usage_exit(None),
+                }
+            }
             "-d" => {
                 o.debug = true;
                 o.foreground = true;
@@ -105,7 +120,8 @@ fn parse_args(args: &[String]) -> Opts {
             "-dR" => o.noreuseport = true,
             "-dr" => o.ignore_resolve = true,
             "-dW" => o.zero_warning = true,
-            "-de" | "-dp" | "-dk" | "-dG" | "-dV" | "-dD" => {}
+            "-dD" => o.diag = true,
+            "-de" | "-dp" | "-dk" | "-dG" | "-dV" => {}
             "-n" => o.maxconn = Some(next_num(&mut i, "-n")),
             "-N" => o.pxconn = Some(next_num(&mut i, "-N")),
             "-p" => {
@@ -153,9 +169,23 @@ fn main() {
             println!(
                 "Build options : single thread, epoll (edge-triggered), splice, no SSL, no Lua"
             );
+            println!("\nFeature list : {}", cond::FEATURES);
             println!("Available polling systems :\n      epoll : pref=300,  test result OK");
         }
         std::process::exit(0);
+    }
+    if let Some(c) = &o.cc {
+        // configuration.txt 2.4: exit 0 if true, 1 if false, 2 on an error.
+        let env = |k: &str| std::env::var(k).ok();
+        match cond::eval_cc(c, &env) {
+            Ok(v) => std::process::exit(if v { 0 } else { 1 }),
+            Err(m) => {
+                if !o.quiet || o.verbose {
+                    eprintln!("{}", format_line(Level::Alert, Some("config"), &m));
+                }
+                std::process::exit(2)
+            }
+        }
     }
     if o.files.is_empty() {
         usage_exit(None);
@@ -174,7 +204,7 @@ fn main() {
         unsafe { std::env::set_var("HAPROXY_LOCALPEER", l) };
     }
     let files = expand_paths(&o.files);
-    let (cfg, diags) = parse_files(&files, o.ignore_resolve);
+    let (cfg, diags, pre) = parse_files(&files, o.ignore_resolve);
     let quiet = (o.quiet || cfg.global.quiet) && !o.verbose;
     let zero_warning = o.zero_warning || cfg.global.zero_warning;
     let cannot_open = diags
@@ -193,10 +223,19 @@ fn main() {
         }
         std::process::exit(1);
     }
+    // `.diag` lines (only with -dD, even with -q, as in HAProxy) go where
+    // they were met among the other messages.
+    let mut diag_lines = pre.diag_lines().iter().filter(|_| o.diag).peekable();
     if !quiet {
-        for d in &diags.list {
+        for (i, d) in diags.list.iter().enumerate() {
+            while let Some(l) = diag_lines.next_if(|l| l.before <= i) {
+                eprintln!("{}", l.render());
+            }
             eprintln!("{}", d.render());
         }
+    }
+    for l in diag_lines {
+        eprintln!("{}", l.render());
     }
     if diags.alerts() > 0 {
         if !quiet {
@@ -216,14 +255,17 @@ fn main() {
                     );
                 }
             }
-            eprintln!(
-                "{}",
-                format_line(
-                    Level::Alert,
-                    Some("config"),
-                    "Fatal errors found in configuration."
-                )
-            );
+            // After an error that aborts (see cfg::cond), HAProxy skips this line.
+            if !pre.aborted() {
+                eprintln!(
+                    "{}",
+                    format_line(
+                        Level::Alert,
+                        Some("config"),
+                        "Fatal errors found in configuration."
+                    )
+                );
+            }
         }
         std::process::exit(1);
     }

@@ -1,4 +1,6 @@
-//! Configuration: tokenizer, units, sections and keywords, diagnostics.
+//! Configuration: tokenizer, `.if` preprocessor, units, sections and keywords,
+//! diagnostics.
+pub mod cond;
 pub mod diag;
 pub mod http_kw;
 pub mod http_model;

@@ -8,6 +8,7 @@
 //! (backends, modes) and emits HAProxy's post-parse warnings.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+use super::cond::{Flow, Preproc};
 use super::diag::{Diags, Level};
 use super::http_kw::{self, HttpParseState};
 use super::http_post;
@@ -183,10 +184,13 @@ pub struct Parser<'e> {
     http: HttpParseState,
     /// The ACLs declared in the open proxy section.
     acls: AclScope,
+    /// The `.if` blocks and message directives (configuration.txt 2.4).
+    pub cond: Preproc,
 }
 
-/// Parses `files` in order and checks the result.
-pub fn parse_files(files: &[PathBuf], ignore_resolve_errors: bool) -> (Config, Diags) {
+/// Parses `files` in order and checks the result. The preprocessor state
+/// comes back too: `.diag` lines, and whether an error stopped everything.
+pub fn parse_files(files: &[PathBuf], ignore_resolve_errors: bool) -> (Config, Diags, Preproc) {
     let env = |k: &str| std::env::var(k).ok();
     let mut p = Parser::new(&env);
     p.ignore_resolve_errors = ignore_resolve_errors;
@@ -195,6 +199,9 @@ pub fn parse_files(files: &[PathBuf], ignore_resolve_errors: bool) -> (Config, D
             Ok(bytes) => {
                 let text = String::from_utf8_lossy(&bytes);
                 p.parse_text(&text, &f.display().to_string());
+                if p.cond.aborted() {
+                    break;
+                }
             }
             Err(e) => p.diags.global(
                 Level::Alert,
@@ -209,7 +216,7 @@ pub fn parse_files(files: &[PathBuf], ignore_resolve_errors: bool) -> (Config, D
     if p.diags.alerts() == 0 {
         p.check();
     }
-    (p.cfg, p.diags)
+    (p.cfg, p.diags, p.cond)
 }
 
 /// The C library's text for an I/O error (without Rust's " (os error N)").
@@ -331,14 +338,17 @@ impl<'e> Parser<'e> {
             ignore_resolve_errors: false,
             http: HttpParseState::default(),
             acls: AclScope::default(),
+            cond: Preproc::default(),
         }
     }
 
     /// Parses one file's text.
     pub fn parse_text(&mut self, text: &str, file: &str) {
         self.section = Section::None;
+        let mut last = 0;
         for (i, raw) in text.lines().enumerate() {
             let line = i + 1;
+            last = line;
             let words = match tokenize(raw, self.env) {
                 Ok(w) => w,
                 Err(e) => {
@@ -349,8 +359,16 @@ impl<'e> Parser<'e> {
             if words.is_empty() {
                 continue;
             }
-            self.parse_line(&words, file, line);
+            match self
+                .cond
+                .line(raw, &words, file, line, self.env, &mut self.diags)
+            {
+                Flow::Parse => self.parse_line(&words, file, line),
+                Flow::Skip => {}
+                Flow::Stop => break,
+            }
         }
+        self.cond.end_of_file(file, last, &mut self.diags);
     }
 
     fn parse_line(&mut self, w: &[String], file: &str, line: usize) {

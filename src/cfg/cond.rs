@@ -1,0 +1,1334 @@
+//! Configuration preprocessor (configuration.txt 2.4 "Conditional blocks"):
+//! the `.if` / `.elif` / `.else` / `.endif` blocks, the message directives
+//! `.diag`, `.notice`, `.warning` and `.alert`, and the condition language
+//! that `.if`, `.elif` and the `-cc` command-line option evaluate.
+//!
+//! Sans-IO: the caller hands over each tokenized line (plus the raw line, for
+//! one quirk below) and an environment lookup; messages go into [`Diags`].
+//! Everything here follows HAProxy 2.6.12 (`cfgcond.c` and `readcfgfile()`),
+//! messages included, as checked against Debian's `/usr/sbin/haproxy`.
+//!
+//! Each open `.if` level is in one of HAProxy's `NESTED_COND_*` states.
+//! Lines are parsed only when the innermost level is `IfTake`, `ElifTake` or
+//! `ElseTake` (or no level is open); a `.if` inside a masked level starts in
+//! `IfSkip` without evaluating its condition, so the mask is inherited.
+//!
+//! ```text
+//!   .if c ──► c ? IfTake : IfDrop          (IfSkip if the level above is masked)
+//!
+//!   state      .elif c                .else       masked?
+//!   IfTake     ElifSkip               ElseDrop    no
+//!   IfDrop     c ? ElifTake : ElifDrop ElseTake   yes
+//!   IfSkip     ElifSkip               ElseDrop    yes
+//!   ElifTake   ElifSkip               ElseDrop    no
+//!   ElifDrop   c ? ElifTake : ElifDrop ElseTake   yes
+//!   ElifSkip   ElifSkip               ElseDrop    yes
+//!   ElseTake   error                  error       no
+//!   ElseDrop   error                  error       yes
+//!
+//!   .endif pops the level.
+//! ```
+//!
+//! Errors end the file the way HAProxy does. Most of them "abort": nothing
+//! more is read, not even the next files, and `Fatal errors found in
+//! configuration.` is not printed. See [`Flow`] and [`Preproc::aborted`].
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use super::diag::{Diag, Diags, Level, PlaceStyle};
+
+/// The version `version_atleast()` and `version_before()` compare with: the
+/// one `haproxy-rs -v` prints. It reads as HAProxy 2.6.0 (the `-rs` suffix
+/// is neither a `-dev`, `-rc` nor `-pre` tag, so it counts as a release).
+pub const VERSION: &str = concat!("2.6.0-rs", env!("CARGO_PKG_VERSION"));
+
+/// The build features `feature(<name>)` looks up, in the format and order of
+/// HAProxy 2.6's `haproxy -vv` "Feature list" (`+` present, `-` absent).
+/// haproxy-rs claims only what it does: `accept4()`, epoll, name resolution
+/// through `getaddrinfo()` (Rust's resolver), `splice()` and TCP Fast Open on
+/// `bind ... tfo`. It has no OpenSSL, Lua, PCRE (its regexes are Rust's),
+/// threads, poll(), compression, systemd or Prometheus exporter, so
+/// `.if feature(OPENSSL)` blocks are skipped as they should be.
+pub const FEATURES: &str = "-51DEGREES +ACCEPT4 -BACKTRACE -CLOSEFROM -CPU_AFFINITY -CRYPT_H \
+-DEVICEATLAS -DL -ENGINE +EPOLL -EVPORTS +GETADDRINFO -KQUEUE -LIBCRYPT +LINUX_SPLICE \
+-LINUX_TPROXY -LUA -MEMORY_PROFILING -NETFILTER -NS -OBSOLETE_LINKER -OPENSSL -OT -PCRE \
+-PCRE2 -PCRE2_JIT -PCRE_JIT -POLL -PRCTL -PROCCTL -PROMEX -QUIC -RT -SLZ -STATIC_PCRE \
+-STATIC_PCRE2 -SYSTEMD +TFO -THREAD -THREAD_DUMP -TPROXY -WURFL -ZLIB";
+
+/// HAProxy's MAXNESTEDCONDS: a 100th nested `.if` is refused.
+const MAX_NESTED: usize = 100;
+
+/// HAProxy's MAX_CFG_RECURSION: the depth budget of the expression parser.
+const MAX_DEPTH: i32 = 1024;
+
+/// An expression that does not parse: HAProxy's message and the byte offset
+/// (0-based) of the first bad character in the expression text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CondError {
+    pub msg: String,
+    pub pos: usize,
+}
+
+/// Evaluates a condition (configuration.txt 2.4). `text` is the expression
+/// with its words already joined by single spaces (see [`merge_words`]);
+/// `env` answers `defined()`. The whole text is parsed before anything is
+/// evaluated, as in HAProxy, so `1 || foo` is an error. An empty text is
+/// false. Returns the truth value, or the parse error.
+pub fn eval_condition(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<bool, CondError> {
+    if text.is_empty() {
+        return Ok(false);
+    }
+    let p = ExprParser {
+        s: text.as_bytes(),
+        env,
+    };
+    let mut at = 0;
+    match p.expr(&mut at, MAX_DEPTH)? {
+        Some(v) => {
+            let end = p.skip_blanks(at);
+            match p.byte(end) {
+                0 => Ok(v),
+                c => Err(CondError {
+                    msg: format!(
+                        "unexpected character '{}' at the end of conditional expression '{text}'",
+                        char::from(c)
+                    ),
+                    pos: end,
+                }),
+            }
+        }
+        None => Err(CondError {
+            msg: format!("unparsable conditional expression '{text}'"),
+            pos: at,
+        }),
+    }
+}
+
+/// The expression parser, a port of `cfgcond.c`: `expr := and ['||' expr]`,
+/// `and := term ['&&' and]`, `term := '!'* (number | '(' expr ')' |
+/// predicate['(' args ')'])`. Each level spends one unit of depth. The
+/// `Ok(None)` result is HAProxy's "0": nothing to parse here (empty input).
+/// On success `at` moves past what was parsed; on `Ok(None)` it may have
+/// moved as HAProxy's text pointer does, which the error positions rely on.
+struct ExprParser<'a> {
+    s: &'a [u8],
+    env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl ExprParser<'_> {
+    /// The byte at `i`, or 0 past the end (C's terminating NUL).
+    fn byte(&self, i: usize) -> u8 {
+        self.s.get(i).copied().unwrap_or(0)
+    }
+
+    fn rest(&self, i: usize) -> String {
+        String::from_utf8_lossy(self.s.get(i..).unwrap_or_default()).into_owned()
+    }
+
+    fn skip_blanks(&self, mut i: usize) -> usize {
+        while matches!(self.byte(i), b' ' | b'\t') {
+            i += 1;
+        }
+        i
+    }
+
+    fn unparsable(&self, what: &str, at: usize) -> CondError {
+        CondError {
+            msg: format!("unparsable conditional {what} '{}'", self.rest(at)),
+            pos: at,
+        }
+    }
+
+    fn expr(&self, text: &mut usize, depth: i32) -> Result<Option<bool>, CondError> {
+        let mut at = *text;
+        if self.byte(at) == 0 {
+            return Ok(None);
+        }
+        if depth <= 0 {
+            return Err(self.unparsable("expression", at));
+        }
+        let Some(left) = self.and(&mut at, depth - 1)? else {
+            return Err(self.unparsable("expression", at));
+        };
+        at = self.skip_blanks(at);
+        *text = at;
+        if self.byte(at) != b'|' || self.byte(at + 1) != b'|' {
+            return Ok(Some(left));
+        }
+        at = self.skip_blanks(at + 2);
+        let right = self.expr(&mut at, depth - 1)?;
+        if right.is_some() {
+            *text = at;
+        }
+        // OR: the right side only matters when the left one is false.
+        Ok(right.map(|r| left || r))
+    }
+
+    fn and(&self, text: &mut usize, depth: i32) -> Result<Option<bool>, CondError> {
+        let mut at = *text;
+        if self.byte(at) == 0 {
+            return Ok(None);
+        }
+        if depth <= 0 {
+            return Err(self.unparsable("sub-expression", at));
+        }
+        let Some(left) = self.term(&mut at, depth - 1)? else {
+            return Err(self.unparsable("sub-expression", at));
+        };
+        at = self.skip_blanks(at);
+        *text = at;
+        if self.byte(at) != b'&' || self.byte(at + 1) != b'&' {
+            return Ok(Some(left));
+        }
+        at = self.skip_blanks(at + 2);
+        let right = self.and(&mut at, depth - 1)?;
+        if right.is_some() {
+            *text = at;
+        }
+        Ok(right.map(|r| left && r))
+    }
+
+    fn term(&self, text: &mut usize, depth: i32) -> Result<Option<bool>, CondError> {
+        let mut at = self.skip_blanks(*text);
+        if self.byte(at) == 0 {
+            return Ok(None);
+        }
+        let fail0 = || Err(self.unparsable("expression", *text));
+        if depth <= 0 {
+            return fail0();
+        }
+        let mut neg = false;
+        while self.byte(at) == b'!' {
+            neg = !neg;
+            at = self.skip_blanks(at + 1);
+        }
+        if let Some((nonzero, end)) = c_strtol_base0(self.s, at) {
+            *text = end;
+            return Ok(Some(nonzero != neg));
+        }
+        if self.byte(at) == b'(' {
+            at = self.skip_blanks(at + 1);
+            let Some(v) = self.expr(&mut at, depth - 1)? else {
+                return fail0();
+            };
+            at = self.skip_blanks(at);
+            if self.byte(at) != b')' {
+                return Err(CondError {
+                    msg: format!(
+                        "expected ')' after conditional expression '{}'",
+                        self.rest(*text)
+                    ),
+                    pos: *text,
+                });
+            }
+            *text = self.skip_blanks(at + 1);
+            return Ok(Some(v != neg));
+        }
+        // A predicate name ends at a space, a '(' or the end.
+        let name_end = (at..self.s.len())
+            .find(|&i| matches!(self.byte(i), b' ' | b'('))
+            .unwrap_or(self.s.len());
+        let name = self.s.get(at..name_end).unwrap_or_default();
+        let Some(&(word, pred)) = PREDICATES.iter().find(|(w, _)| w.as_bytes() == name) else {
+            return fail0();
+        };
+        let nbargs = if matches!(pred, Pred::StrEq | Pred::StrNeq) {
+            2
+        } else {
+            1
+        };
+        match self.args(name_end, nbargs) {
+            Ok((args, end)) => {
+                *text = end;
+                Ok(Some(self.eval_pred(pred, &args) != neg))
+            }
+            Err((msg, arg, end)) => Err(CondError {
+                msg: format!(
+                    "{msg} in argument {arg} of predicate '{word}' used in conditional expression"
+                ),
+                pos: end,
+            }),
+        }
+    }
+
+    /// HAProxy's `make_arg_list()` for `nbargs` mandatory string arguments
+    /// between parentheses: quotes group, `\` escapes `\`, space and quotes
+    /// and gives `\r`, `\n`, `\t`; any other backslash stays. No `(` means a
+    /// single empty argument. Returns the arguments and the offset after
+    /// `)`, or (message, argument number, offset) as HAProxy reports them.
+    fn args(
+        &self,
+        start: usize,
+        nbargs: usize,
+    ) -> Result<(Vec<String>, usize), (String, usize, usize)> {
+        let mut at = start;
+        let empty = self.byte(at) != b'(';
+        if !empty {
+            at += 1;
+        }
+        let mut args = Vec::with_capacity(nbargs);
+        while args.len() < nbargs {
+            let (mut squote, mut dquote) = (false, false);
+            let mut word = Vec::new();
+            while !empty && self.byte(at) != 0 {
+                let c = self.byte(at);
+                if c == b'"' && !squote {
+                    dquote = !dquote;
+                } else if c == b'\'' && !dquote {
+                    squote = !squote;
+                } else if c == b'\\' && !squote {
+                    let escaped = match self.byte(at + 1) {
+                        0 => {
+                            return Err((
+                                format!(
+                                    "failed to parse '{}' after '{}' as type 'string' at position {}",
+                                    self.rest(at),
+                                    String::from_utf8_lossy(&word),
+                                    args.len() + 1
+                                ),
+                                args.len(),
+                                at,
+                            ));
+                        }
+                        e @ (b'\\' | b' ' | b'"' | b'\'') => Some(e),
+                        b'r' => Some(b'\r'),
+                        b'n' => Some(b'\n'),
+                        b't' => Some(b'\t'),
+                        _ => None,
+                    };
+                    match escaped {
+                        Some(e) => {
+                            word.push(e);
+                            at += 1;
+                        }
+                        None => word.push(b'\\'),
+                    }
+                } else if !squote && !dquote && (c == b',' || c == b')') {
+                    break;
+                } else {
+                    word.push(c);
+                }
+                at += 1;
+            }
+            args.push(String::from_utf8_lossy(&word).into_owned());
+            if empty || matches!(self.byte(at), 0 | b')') || args.len() >= nbargs {
+                break;
+            }
+            at += 1; // the comma
+        }
+        let mut pos = args.len();
+        if pos < nbargs {
+            return Err((
+                format!("missing arguments (got {pos}/{nbargs}), type 'string' expected"),
+                pos,
+                at,
+            ));
+        }
+        if !empty {
+            if self.byte(at) != b')' {
+                let rest = self.rest(at);
+                let msg = if rest.is_empty() {
+                    "expected ')'".to_string()
+                } else {
+                    format!("expected ')' before '{rest}'")
+                };
+                // HAProxy counts the empty argument before a missing ')'.
+                if pos > 1 {
+                    pos -= 1;
+                }
+                return Err((msg, pos, at));
+            }
+            at += 1;
+        }
+        Ok((args, at))
+    }
+
+    fn eval_pred(&self, pred: Pred, args: &[String]) -> bool {
+        let arg = |i: usize| args.get(i).map_or("", String::as_str);
+        match pred {
+            Pred::Defined => (self.env)(arg(0)).is_some(),
+            Pred::Feature => has_feature(FEATURES, arg(0)),
+            Pred::StrEq => arg(0) == arg(1),
+            Pred::StrNeq => arg(0) != arg(1),
+            Pred::VersionAtLeast => compare_version(VERSION, arg(0)) <= 0,
+            Pred::VersionBefore => compare_version(VERSION, arg(0)) > 0,
+        }
+    }
+}
+
+/// The predicates of HAProxy 2.6 (`enabled()` came later, in 2.8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pred {
+    Defined,
+    Feature,
+    StrEq,
+    StrNeq,
+    VersionAtLeast,
+    VersionBefore,
+}
+
+const PREDICATES: &[(&str, Pred)] = &[
+    ("defined", Pred::Defined),
+    ("feature", Pred::Feature),
+    ("streq", Pred::StrEq),
+    ("strneq", Pred::StrNeq),
+    ("version_atleast", Pred::VersionAtLeast),
+    ("version_before", Pred::VersionBefore),
+];
+
+/// C's `strtol(s + at, &end, 0)` reduced to what a condition needs: None if
+/// no digit was converted, else whether the value is non-zero and the offset
+/// after the number. Leading white space, a sign, `0x` (hex) and `0` (octal)
+/// prefixes behave as in C; an overflow saturates, which is non-zero anyway.
+fn c_strtol_base0(s: &[u8], at: usize) -> Option<(bool, usize)> {
+    let b = |i: usize| s.get(i).copied().unwrap_or(0);
+    let mut i = at;
+    while matches!(b(i), b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+        i += 1;
+    }
+    if matches!(b(i), b'+' | b'-') {
+        i += 1;
+    }
+    let (radix, digits_at) = if b(i) == b'0' && matches!(b(i + 1), b'x' | b'X') {
+        if char::from(b(i + 2)).is_ascii_hexdigit() {
+            (16, i + 2)
+        } else {
+            // "0x" without a hex digit is the number 0 followed by 'x'.
+            return Some((false, i + 1));
+        }
+    } else if b(i) == b'0' {
+        (8, i)
+    } else {
+        (10, i)
+    };
+    let mut j = digits_at;
+    let mut nonzero = false;
+    while char::from(b(j)).is_digit(radix) {
+        nonzero |= b(j) != b'0';
+        j += 1;
+    }
+    (j > digits_at).then_some((nonzero, j))
+}
+
+/// Whether `name` is listed with a `+` in `list` (an `haproxy -vv` feature
+/// list), the way HAProxy searches it: the first occurrence preceded by `+`
+/// or `-` and followed by a space or the end decides. An empty name is never
+/// present (HAProxy 2.6 reads past its string in that case).
+pub fn has_feature(list: &str, name: &str) -> bool {
+    let (l, n) = (list.as_bytes(), name.as_bytes());
+    if n.is_empty() {
+        return false;
+    }
+    let mut from = 0;
+    while let Some(rel) = l
+        .get(from..)
+        .and_then(|t| t.windows(n.len()).position(|w| w == n))
+    {
+        let p = from + rel;
+        let after = l.get(p + n.len()).copied().unwrap_or(b' ');
+        if p > 0 && after == b' ' {
+            match l.get(p - 1) {
+                Some(b'+') => return true,
+                Some(b'-') => return false,
+                _ => {}
+            }
+        }
+        from = p + 1;
+    }
+    false
+}
+
+/// HAProxy's `split_version()`: `<a>[.<b>[.<c>[.<d>]]][-{dev,pre,rc}<f>][-*][-<g>]`
+/// into 7 numbers (a, b, c, d, tag, f, g), tag 1 for dev, 2 for rc and pre,
+/// 3 for a release. None if it does not parse.
+fn split_version(v: &str) -> Option<[u32; 7]> {
+    let s = v.as_bytes();
+    let b = |i: usize| s.get(i).copied().unwrap_or(0);
+    let mut val = [0, 0, 0, 0, 3, 0, 0];
+    if s.is_empty() {
+        return None;
+    }
+    let mut p = 0;
+    let mut tag = false;
+    for slot in val.iter_mut().take(4) {
+        let (n, end) = c_strtol10(s, p);
+        *slot = n as u32;
+        p = end + 1;
+        match b(end) {
+            0 => return Some(val),
+            b'-' => {
+                tag = true;
+                break;
+            }
+            b'.' => {}
+            _ => return None,
+        }
+    }
+    if !tag {
+        return None; // a fifth dotted number
+    }
+    if !b(p).is_ascii_digit() {
+        let kind = [("dev", 1), ("rc", 2), ("pre", 2)]
+            .into_iter()
+            .find(|(t, _)| s.get(p..).is_some_and(|r| r.starts_with(t.as_bytes())));
+        if let Some((t, k)) = kind {
+            val[4] = k;
+            p += t.len();
+            let (n, end) = c_strtol10(s, p);
+            val[5] = n as u32;
+            p = end + 1;
+            match b(end) {
+                0 => return Some(val),
+                b'-' => {}
+                _ => return None,
+            }
+        }
+    }
+    // The commit count is the number after the last '-', if it is one.
+    let tail = s.get(p.min(s.len())..).unwrap_or_default();
+    let num = match tail.iter().rposition(|&c| c == b'-') {
+        Some(d) => {
+            let after = tail.get(d + 1..).unwrap_or_default();
+            if after.is_empty() {
+                return None;
+            }
+            after
+        }
+        None => tail,
+    };
+    let (n, end) = c_strtol10(num, 0);
+    val[6] = if end == num.len() { n as u32 } else { 0 };
+    Some(val)
+}
+
+/// C's `strtol(s + at, &end, 10)`: the value (saturated) and the offset of
+/// `end` (`at` itself when no digit was read).
+fn c_strtol10(s: &[u8], at: usize) -> (i64, usize) {
+    let b = |i: usize| s.get(i).copied().unwrap_or(0);
+    let mut i = at;
+    while matches!(b(i), b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+        i += 1;
+    }
+    let neg = b(i) == b'-';
+    if matches!(b(i), b'+' | b'-') {
+        i += 1;
+    }
+    let start = i;
+    let mut v: i64 = 0;
+    while b(i).is_ascii_digit() {
+        let d = i64::from(b(i) - b'0');
+        v = if neg {
+            v.saturating_mul(10).saturating_sub(d)
+        } else {
+            v.saturating_mul(10).saturating_add(d)
+        };
+        i += 1;
+    }
+    if i == start { (0, at) } else { (v, i) }
+}
+
+/// HAProxy's `compare_current_version()`: -1 if `v` is older than `current`,
+/// 0 if equal, 1 if newer, -2 if `current` does not parse, -3 if `v` does not.
+/// (So `version_atleast()` of garbage is true, as in HAProxy.)
+pub fn compare_version(current: &str, v: &str) -> i32 {
+    let Some(loc) = split_version(current) else {
+        return -2;
+    };
+    let Some(m) = split_version(v) else {
+        return -3;
+    };
+    match m.cmp(&loc) {
+        std::cmp::Ordering::Less => -1,
+        std::cmp::Ordering::Equal => 0,
+        std::cmp::Ordering::Greater => 1,
+    }
+}
+
+fn is_blank(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | 0x0b | 0x0c)
+}
+
+/// Where the words of a raw line start and end, as HAProxy's `parse_line()`
+/// sees them: whether the line starts with blanks, whether blanks follow its
+/// last word (HAProxy then has one more, empty, word), and the line with
+/// every unquoted `#` escaped when `sharp` is false (for `-cc`, where `#` is
+/// text); when `sharp` is true a `#` ends the scan.
+struct LineShape {
+    lead_blank: bool,
+    /// A word (or a quote, or an escape) was seen.
+    seen_word: bool,
+    /// The last character before the end (or the comment) is a separator.
+    last_blank: bool,
+    no_comment: String,
+}
+
+fn line_shape(raw: &str, sharp: bool) -> LineShape {
+    let s = raw.as_bytes();
+    let (mut squote, mut dquote) = (false, false);
+    let (mut seen_word, mut last_blank) = (false, false);
+    let mut out = Vec::with_capacity(s.len() + 4);
+    let mut i = 0;
+    while let Some(&c) = s.get(i) {
+        if matches!(c, b'\r' | b'\n' | 0) {
+            break;
+        }
+        let blank = !squote && !dquote && is_blank(c);
+        if squote {
+            squote = c != b'\'';
+            out.push(c);
+        } else if c == b'\\' {
+            match s.get(i + 1) {
+                // Without comments, "\#" is no escape: keep the backslash.
+                Some(b'#') if !sharp => {
+                    out.extend_from_slice(b"\\\\\\#");
+                    i += 1;
+                }
+                Some(&n) if !matches!(n, b'\r' | b'\n' | 0) => {
+                    out.extend_from_slice(&[c, n]);
+                    i += 1;
+                }
+                _ => out.push(c),
+            }
+        } else if dquote {
+            dquote = c != b'"';
+            out.push(c);
+        } else if c == b'#' {
+            if sharp {
+                break;
+            }
+            out.extend_from_slice(b"\\#");
+        } else {
+            squote = c == b'\'';
+            dquote = c == b'"';
+            out.push(c);
+        }
+        seen_word |= !blank;
+        last_blank = blank;
+        i += 1;
+    }
+    LineShape {
+        lead_blank: s.first().is_some_and(|&c| is_blank(c)),
+        seen_word,
+        last_blank,
+        no_comment: String::from_utf8_lossy(&out).into_owned(),
+    }
+}
+
+/// The expression text of a `.if` / `.elif` line: the words after the
+/// directive joined by single spaces, as HAProxy re-merges them, including
+/// its empty last word when blanks follow the last word of `raw`.
+pub fn merge_words(raw: &str, words: &[String]) -> String {
+    let mut w: Vec<&str> = words.iter().skip(1).map(String::as_str).collect();
+    let shape = line_shape(raw, true);
+    if shape.seen_word && shape.last_blank {
+        w.push("");
+    }
+    w.join(" ")
+}
+
+/// `haproxy -cc <arg>`: tokenizes `arg` like a config line but with `#` as
+/// plain text and leading blanks kept as an empty first word, then evaluates
+/// it. Returns the truth value or the text of HAProxy's `[ALERT]` (exit 2).
+pub fn eval_cc(arg: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<bool, String> {
+    use super::tokenizer::{TokError, tokenize};
+    let shape = line_shape(arg, false);
+    let words = match tokenize(&shape.no_comment, env) {
+        Ok(w) => w,
+        Err(TokError::UnterminatedQuote(..)) => {
+            return Err("Syntax Error in condition: Unmatched quote.".into());
+        }
+        Err(TokError::BadEscape(..)) => {
+            return Err(
+                "Syntax Error in condition: Truncated or invalid hexadecimal sequence.".into(),
+            );
+        }
+        Err(TokError::TooManyWords(..)) => return Err("Error in condition: Too many words.".into()),
+        Err(_) => {
+            return Err(
+                "Unhandled error in condition, please report this to the developers.".into(),
+            );
+        }
+    };
+    let mut w: Vec<&str> = Vec::with_capacity(words.len() + 2);
+    if shape.lead_blank {
+        w.push("");
+    }
+    w.extend(words.iter().map(String::as_str));
+    // Leading blanks make an empty first word, so they count as a word here.
+    if shape.last_blank && (shape.seen_word || shape.lead_blank) {
+        w.push("");
+    }
+    eval_condition(&w.join(" "), env)
+        .map_err(|e| format!("Failed to evaluate condition: {}", e.msg))
+}
+
+/// HAProxy's `sanitize_for_printing()`: the text as shown under an error,
+/// blanks as spaces and other non-printable bytes as `?`, cut to `width`
+/// columns around `pos` with `...` marks. Returns it and `pos` in it.
+fn sanitize_for_printing(text: &str, pos: usize, width: usize) -> (String, usize) {
+    let s = text.as_bytes();
+    let mut out = String::with_capacity(width);
+    let (mut from, mut max, mut shift) = (0, width, 0);
+    if pos >= width {
+        shift = pos - width / 2;
+        from = shift + 3;
+        max = width - 6;
+        out.push_str("...");
+    }
+    for &c in s.iter().skip(from).take(max) {
+        out.push(if c.is_ascii_whitespace() || c == 0x0b {
+            ' '
+        } else if (0x20..0x7f).contains(&c) {
+            char::from(c)
+        } else {
+            '?'
+        });
+    }
+    if pos >= width {
+        out.push_str("...");
+    }
+    (out, pos - shift)
+}
+
+/// The state of one open `.if` level (HAProxy's `NESTED_COND_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Nest {
+    IfTake,
+    IfDrop,
+    IfSkip,
+    ElifTake,
+    ElifDrop,
+    ElifSkip,
+    ElseTake,
+    ElseDrop,
+}
+
+impl Nest {
+    /// Lines of this level are not parsed.
+    fn masked(self) -> bool {
+        matches!(
+            self,
+            Nest::IfDrop | Nest::IfSkip | Nest::ElifDrop | Nest::ElifSkip | Nest::ElseDrop
+        )
+    }
+
+    /// A branch of this block was (or, for IfSkip/ElifSkip, counts as) taken,
+    /// so later `.elif` / `.else` branches are not.
+    fn done(self) -> bool {
+        matches!(
+            self,
+            Nest::IfTake | Nest::IfSkip | Nest::ElifTake | Nest::ElifSkip
+        )
+    }
+}
+
+/// What the parser does with a line after [`Preproc::line`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// An ordinary line in a taken block (or outside any block): parse it.
+    Parse,
+    /// A directive, or a line in a masked block: nothing more to do.
+    Skip,
+    /// Read no more of this file; call [`Preproc::end_of_file`] next.
+    Stop,
+}
+
+/// A `.diag` message, printed only in diagnostic mode (`-dD`). [`Level`] has
+/// no DIAG level, so these are kept aside with their place among the others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiagLine {
+    /// Number of [`Diags`] entries recorded before this one.
+    pub before: usize,
+    /// `parsing [file:line]: 'message'.`
+    pub text: String,
+}
+
+impl DiagLine {
+    /// The line as HAProxy prints it: `[DIAG]     (pid) : config : ...`.
+    pub fn render(&self) -> String {
+        format!(
+            "[DIAG]     ({}) : config : {}",
+            std::process::id(),
+            self.text
+        )
+    }
+}
+
+/// The preprocessor state across the lines of a file, and across files for
+/// [`Preproc::aborted`].
+#[derive(Debug, Default)]
+pub struct Preproc {
+    /// One entry per open `.if`, innermost last.
+    levels: Vec<Nest>,
+    /// The file was stopped by an error that skips the end-of-file check.
+    skip_eof_check: bool,
+    /// An error that ends the whole configuration was seen.
+    aborted: bool,
+    /// `.diag` messages, in order.
+    diag_lines: Vec<DiagLine>,
+}
+
+impl Preproc {
+    /// True once an error that stops HAProxy from reading any further file
+    /// was seen; HAProxy then also omits `Fatal errors found in configuration.`.
+    pub fn aborted(&self) -> bool {
+        self.aborted
+    }
+
+    /// The `.diag` messages seen, to print with `-dD`.
+    pub fn diag_lines(&self) -> &[DiagLine] {
+        &self.diag_lines
+    }
+
+    /// Handles one non-empty tokenized line (`words`, from `raw`) at
+    /// `file:line`. Directives update the block state and record their
+    /// messages in `diags`; `env` answers `defined()`. Returns whether the
+    /// caller parses the line, skips it, or stops reading the file.
+    pub fn line(
+        &mut self,
+        raw: &str,
+        words: &[String],
+        file: &str,
+        line: usize,
+        env: &dyn Fn(&str) -> Option<String>,
+        diags: &mut Diags,
+    ) -> Flow {
+        let kw = words.first().map_or("", String::as_str);
+        let arg = |i: usize| words.get(i).map_or("", String::as_str);
+        let alert = |diags: &mut Diags, msg: String| diags.alert_tight(file, line, msg);
+        let top = self.levels.last().copied();
+        match kw {
+            ".if" => {
+                if self.levels.len() + 1 >= MAX_NESTED {
+                    alert(
+                        diags,
+                        format!("too many nested '.if', max is {MAX_NESTED}."),
+                    );
+                    return self.abort();
+                }
+                if top.is_some_and(Nest::masked) {
+                    self.levels.push(Nest::IfSkip);
+                    return Flow::Skip;
+                }
+                match self.eval(raw, words, env) {
+                    Ok(v) => {
+                        self.levels
+                            .push(if v { Nest::IfTake } else { Nest::IfDrop });
+                        Flow::Skip
+                    }
+                    Err(m) => {
+                        alert(diags, m);
+                        self.abort()
+                    }
+                }
+            }
+            ".elif" => {
+                let Some(top) = top else {
+                    alert(diags, "lone '.elif' with no matching '.if'.".into());
+                    return self.abort();
+                };
+                if matches!(top, Nest::ElseTake | Nest::ElseDrop) {
+                    alert(diags, "'.elif' after '.else' is not permitted.".into());
+                    return self.abort();
+                }
+                let next = if top.done() {
+                    Nest::ElifSkip
+                } else {
+                    match self.eval(raw, words, env) {
+                        Ok(true) => Nest::ElifTake,
+                        Ok(false) => Nest::ElifDrop,
+                        Err(m) => {
+                            alert(diags, m);
+                            return self.abort();
+                        }
+                    }
+                };
+                self.set_top(next);
+                Flow::Skip
+            }
+            ".else" | ".endif" => {
+                if !arg(1).is_empty() {
+                    alert(
+                        diags,
+                        format!("Unexpected argument '{}' for '{kw}'.", arg(1)),
+                    );
+                    // HAProxy leaves its read loop: the end-of-file check runs.
+                    self.aborted = true;
+                    return Flow::Stop;
+                }
+                let Some(top) = top else {
+                    alert(diags, format!("lone '{kw}' with no matching '.if'."));
+                    return self.abort();
+                };
+                if kw == ".endif" {
+                    self.levels.pop();
+                } else if matches!(top, Nest::ElseTake | Nest::ElseDrop) {
+                    alert(diags, "'.else' after '.else' is not permitted.".into());
+                    return self.abort();
+                } else {
+                    self.set_top(if top.done() {
+                        Nest::ElseDrop
+                    } else {
+                        Nest::ElseTake
+                    });
+                }
+                Flow::Skip
+            }
+            _ if top.is_some_and(Nest::masked) => Flow::Skip,
+            ".alert" | ".warning" | ".notice" | ".diag" => {
+                if !arg(2).is_empty() {
+                    alert(
+                        diags,
+                        format!(
+                            "Unexpected argument '{}' for '{kw}'. Use quotes if the message should contain spaces.",
+                            arg(2)
+                        ),
+                    );
+                    return Flow::Skip;
+                }
+                let msg = format!("'{}'.", arg(1));
+                let level = match kw {
+                    ".alert" => Level::Alert,
+                    ".warning" => Level::Warning,
+                    ".notice" => Level::Notice,
+                    _ => {
+                        self.diag_lines.push(DiagLine {
+                            before: diags.list.len(),
+                            text: format!("parsing [{file}:{line}]: {msg}"),
+                        });
+                        return Flow::Skip;
+                    }
+                };
+                diags.list.push(Diag {
+                    level,
+                    place: Some((file.to_string(), line)),
+                    msg,
+                    style: PlaceStyle::ParsingTight,
+                });
+                if level == Level::Alert {
+                    return self.abort();
+                }
+                Flow::Skip
+            }
+            _ if kw.starts_with('.') => {
+                alert(diags, format!("unknown directive '{kw}'."));
+                // Not an abort: the next files are still read.
+                Flow::Stop
+            }
+            _ => Flow::Parse,
+        }
+    }
+
+    /// Ends a file whose last line read was `last_line`: an open `.if` is an
+    /// alert there (unless the file was stopped by an error that skips this
+    /// check). Resets the block state for the next file.
+    pub fn end_of_file(&mut self, file: &str, last_line: usize, diags: &mut Diags) {
+        if !self.skip_eof_check && !self.levels.is_empty() {
+            diags.alert_tight(file, last_line, "non-terminated '.if' block.");
+            self.aborted = true;
+        }
+        self.levels.clear();
+        self.skip_eof_check = false;
+    }
+
+    fn set_top(&mut self, n: Nest) {
+        if let Some(t) = self.levels.last_mut() {
+            *t = n;
+        }
+    }
+
+    /// HAProxy's `goto err` with ERR_ABORT: stop here, skip the end-of-file
+    /// check, read no further file.
+    fn abort(&mut self) -> Flow {
+        self.aborted = true;
+        self.skip_eof_check = true;
+        Flow::Stop
+    }
+
+    /// Evaluates the condition of a `.if` / `.elif` line; on error, returns
+    /// HAProxy's three-line message with the position and a caret.
+    fn eval(
+        &self,
+        raw: &str,
+        words: &[String],
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<bool, String> {
+        let text = merge_words(raw, words);
+        eval_condition(&text, env).map_err(|e| {
+            let kw = words.first().map_or("", String::as_str);
+            // The excerpt and caret fit an 80-column line after "  .if ".
+            let width = if kw == ".if" { 76 } else { 74 };
+            let (shown, col) = sanitize_for_printing(&text, e.pos, width);
+            format!(
+                "{} in '{kw}' at position {}:\n  {kw} {shown}\n  {:>w$}",
+                e.msg,
+                e.pos + 1,
+                "^",
+                w = col + kw.len() + 2
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::cfg::tokenizer::tokenize;
+
+    fn env(k: &str) -> Option<String> {
+        (k == "SET" || k == "EMPTY").then(|| if k == "SET" { "yes" } else { "" }.to_string())
+    }
+
+    #[test]
+    fn expressions_evaluate_like_haproxy_2_6() {
+        let table: &[(&str, bool)] = &[
+            ("", false),
+            ("1", true),
+            ("0", false),
+            ("-1", true),
+            ("+0", false),
+            ("0x10", true),
+            ("0x0", false),
+            ("007", true),
+            ("!0", true),
+            ("!!1", true),
+            ("! ! 0", false),
+            ("!-0", true),
+            ("1 && 0", false),
+            ("1 || 0", true),
+            ("0 || 1 && 0", false),
+            ("1 || 1 && 0", true),
+            ("(1)", true),
+            (" ( 1 && !0 ) || 0", true),
+            ("!(0)", true),
+            ("defined(SET)", true),
+            ("defined(EMPTY)", true),
+            ("defined(UNSET)", false),
+            ("defined( SET )", false),
+            ("defined()", false),
+            ("defined", false),
+            ("feature(EPOLL)", true),
+            ("feature(LINUX_SPLICE)", true),
+            ("feature(OPENSSL)", false),
+            ("feature(EPOL)", false),
+            ("feature(+EPOLL)", false),
+            ("feature()", false),
+            ("streq(a,a)", true),
+            ("streq(a,b)", false),
+            ("streq(a, a)", false),
+            ("streq( a , a )", true),
+            ("streq(,)", true),
+            ("strneq(a,b)", true),
+            ("strneq(,)", false),
+            ("streq(\"a,b\",'a,b')", true),
+            ("streq(a\\ b,\"a b\")", true),
+            ("streq(a\\x,a\\x)", true),
+            ("streq(\"a\"b,ab)", true),
+            ("version_atleast(2.6)", true),
+            ("version_atleast(2.6.0)", true),
+            ("version_atleast(2.6.1)", false),
+            ("version_atleast(2.4-dev19)", true),
+            ("version_atleast(2.6-dev1)", true),
+            ("version_atleast(2.7)", false),
+            ("version_atleast(abc)", true),
+            ("version_atleast()", true),
+            ("version_atleast(-1)", false),
+            ("version_before(2.6.1)", true),
+            ("version_before(2.6)", false),
+            ("version_before(abc)", false),
+        ];
+        for &(expr, want) in table {
+            assert_eq!(eval_condition(expr, &env), Ok(want), "{expr}");
+        }
+    }
+
+    #[test]
+    fn expression_errors_carry_haproxy_messages_and_positions() {
+        let table: &[(&str, &str, usize)] = &[
+            ("foo", "unparsable conditional expression 'foo'", 0),
+            (
+                "1x",
+                "unexpected character 'x' at the end of conditional expression '1x'",
+                1,
+            ),
+            (
+                "08",
+                "unexpected character '8' at the end of conditional expression '08'",
+                1,
+            ),
+            (
+                "1 1",
+                "unexpected character '1' at the end of conditional expression '1 1'",
+                2,
+            ),
+            ("(1", "expected ')' after conditional expression '(1'", 0),
+            ("(", "unparsable conditional expression '('", 0),
+            ("()", "unparsable conditional expression ')'", 1),
+            ("1 &&", "unparsable conditional expression '&&'", 2),
+            ("1 || ", "unparsable conditional expression '1 || '", 2),
+            ("1 || foo", "unparsable conditional expression 'foo'", 5),
+            (" ", "unparsable conditional sub-expression ' '", 0),
+            (
+                "enabled(POLL)",
+                "unparsable conditional expression 'enabled(POLL)'",
+                0,
+            ),
+            (
+                "streq(a)",
+                "missing arguments (got 1/2), type 'string' expected in argument 1 of predicate 'streq' used in conditional expression",
+                7,
+            ),
+            (
+                "streq(a,b,c)",
+                "expected ')' before ',c)' in argument 1 of predicate 'streq' used in conditional expression",
+                9,
+            ),
+            (
+                "defined(X",
+                "expected ')' in argument 1 of predicate 'defined' used in conditional expression",
+                9,
+            ),
+            (
+                "streq(a\\",
+                "failed to parse '\\' after 'a' as type 'string' at position 1 in argument 0 of predicate 'streq' used in conditional expression",
+                7,
+            ),
+        ];
+        for &(expr, msg, pos) in table {
+            let e = eval_condition(expr, &env).expect_err(expr);
+            assert_eq!((e.msg.as_str(), e.pos), (msg, pos), "{expr}");
+        }
+    }
+
+    #[test]
+    fn nesting_depth_is_bounded_like_haproxy() {
+        let deep = |n: usize| format!("{}1{}", "(".repeat(n), ")".repeat(n));
+        assert_eq!(eval_condition(&deep(340), &env), Ok(true));
+        let e = eval_condition(&deep(341), &env).expect_err("too deep");
+        assert!(
+            e.msg
+                .starts_with("unparsable conditional sub-expression '1)"),
+            "{}",
+            e.msg
+        );
+    }
+
+    #[test]
+    fn versions_split_and_compare_like_haproxy() {
+        assert_eq!(
+            split_version("2.6.12-1+deb12u4"),
+            Some([2, 6, 12, 0, 3, 0, 0])
+        );
+        assert_eq!(
+            split_version("2.4-dev18-f6818d-20"),
+            Some([2, 4, 0, 0, 1, 18, 20])
+        );
+        assert_eq!(split_version("1.3.16-rc1"), Some([1, 3, 16, 0, 2, 1, 0]));
+        assert_eq!(split_version(VERSION), Some([2, 6, 0, 0, 3, 0, 0]));
+        assert_eq!(split_version("1.2.3.4.5"), None);
+        assert_eq!(split_version("2.6-"), Some([2, 6, 0, 0, 3, 0, 0]));
+        let deb = "2.6.12-1+deb12u4";
+        assert_eq!(compare_version(deb, "2.6.12-1"), 1);
+        assert_eq!(compare_version(deb, "2.6.12"), 0);
+        assert_eq!(compare_version(deb, "2.6.12-dev"), -1);
+        assert_eq!(compare_version(deb, "x"), -3);
+    }
+
+    #[test]
+    fn features_are_found_as_haproxy_searches_them() {
+        assert!(has_feature("-A +AB +C", "AB"));
+        assert!(!has_feature("-A +AB +C", "A"));
+        assert!(has_feature("-A +AB +C", "C"));
+        assert!(!has_feature("+XA -A", "A"));
+    }
+
+    #[test]
+    fn cc_tokenizes_its_argument_without_comments() {
+        let cc = |a: &str| eval_cc(a, &env);
+        assert_eq!(cc("1"), Ok(true));
+        assert_eq!(cc(""), Ok(false));
+        assert_eq!(cc("\"\""), Ok(false));
+        assert_eq!(cc("'1'"), Ok(true));
+        assert_eq!(cc("1  "), Ok(true));
+        assert_eq!(
+            cc("\"$SET\" && 0"),
+            Err(
+                "Failed to evaluate condition: unparsable conditional expression 'yes && 0'".into()
+            )
+        );
+        assert_eq!(cc("1 #x"), Err("Failed to evaluate condition: unexpected character '#' at the end of conditional expression '1 #x'".into()));
+        assert_eq!(cc("1 \\# 2"), Err("Failed to evaluate condition: unexpected character '\\' at the end of conditional expression '1 \\# 2'".into()));
+        assert_eq!(cc(" 1x"), Err("Failed to evaluate condition: unexpected character 'x' at the end of conditional expression ' 1x'".into()));
+        assert_eq!(
+            cc("  "),
+            Err("Failed to evaluate condition: unparsable conditional sub-expression ' '".into())
+        );
+        assert_eq!(
+            cc("\"1"),
+            Err("Syntax Error in condition: Unmatched quote.".into())
+        );
+        assert_eq!(
+            cc("\\x4"),
+            Err("Syntax Error in condition: Truncated or invalid hexadecimal sequence.".into())
+        );
+        assert_eq!(
+            cc("\"${X\""),
+            Err("Unhandled error in condition, please report this to the developers.".into())
+        );
+    }
+
+    /// Runs `text` through the preprocessor; returns the lines it lets
+    /// through and the rendered messages (pid and prefix cut).
+    fn run(text: &str) -> (Vec<usize>, Vec<String>, Preproc) {
+        let (mut pre, mut diags, mut parsed) = (Preproc::default(), Diags::default(), Vec::new());
+        let mut last = 0;
+        for (i, raw) in text.lines().enumerate() {
+            last = i + 1;
+            let words = tokenize(raw, &env).expect("tokenize");
+            if words.is_empty() {
+                continue;
+            }
+            match pre.line(raw, &words, "c", i + 1, &env, &mut diags) {
+                Flow::Parse => parsed.push(i + 1),
+                Flow::Skip => {}
+                Flow::Stop => break,
+            }
+        }
+        pre.end_of_file("c", last, &mut diags);
+        let msgs = diags
+            .list
+            .iter()
+            .map(|d| {
+                let r = d.render();
+                r[r.find(" : config : ").map_or(0, |p| p + 12)..].to_string()
+            })
+            .collect();
+        (parsed, msgs, pre)
+    }
+
+    #[test]
+    fn blocks_take_one_branch_and_mask_nested_ones() {
+        let text = "a\n.if 0\nb\n.elif 1\nc\n.if 1\nd\n.else\ne\n.endif\n.elif 1\nf\n.else\ng\n.endif\nh\n\
+                    .if 0\n.if foo\ni\n.elif bar\n.else\nj\n.endif\n.alert x\n.bogus\n.else\nk\n.endif\n";
+        let (parsed, msgs, pre) = run(text);
+        assert_eq!(parsed, vec![1, 5, 7, 16, 27]);
+        assert!(msgs.is_empty(), "{msgs:?}");
+        assert!(!pre.aborted());
+    }
+
+    #[test]
+    fn message_directives_print_their_level() {
+        let (parsed, msgs, pre) =
+            run(".notice \"hi there\"\n.warning w\n.diag d\n.notice a b\nx\n.alert\ny\n");
+        assert_eq!(parsed, vec![5]);
+        assert_eq!(
+            msgs,
+            vec![
+                "parsing [c:1]: 'hi there'.",
+                "parsing [c:2]: 'w'.",
+                "parsing [c:4]: Unexpected argument 'b' for '.notice'. Use quotes if the message should contain spaces.",
+                "parsing [c:6]: ''.",
+            ]
+        );
+        assert_eq!(pre.diag_lines().len(), 1);
+        assert_eq!(pre.diag_lines()[0].text, "parsing [c:3]: 'd'.");
+        assert_eq!(pre.diag_lines()[0].before, 2);
+        assert!(pre.aborted());
+    }
+
+    #[test]
+    fn block_errors_stop_the_file_like_haproxy() {
+        let table: &[(&str, &[&str], bool)] = &[
+            (
+                ".endif\nx\n",
+                &["parsing [c:1]: lone '.endif' with no matching '.if'."],
+                true,
+            ),
+            (
+                ".else\n",
+                &["parsing [c:1]: lone '.else' with no matching '.if'."],
+                true,
+            ),
+            (
+                ".elif 1\n",
+                &["parsing [c:1]: lone '.elif' with no matching '.if'."],
+                true,
+            ),
+            (
+                ".if 1\n.else\n.else\n",
+                &["parsing [c:3]: '.else' after '.else' is not permitted."],
+                true,
+            ),
+            (
+                ".if 1\n.else\n.elif 1\n",
+                &["parsing [c:3]: '.elif' after '.else' is not permitted."],
+                true,
+            ),
+            (
+                ".if 0\nx\n\n",
+                &["parsing [c:3]: non-terminated '.if' block."],
+                true,
+            ),
+            (
+                ".if 1\n.endif x\ny\n",
+                &[
+                    "parsing [c:2]: Unexpected argument 'x' for '.endif'.",
+                    "parsing [c:2]: non-terminated '.if' block.",
+                ],
+                true,
+            ),
+            (
+                ".if 1\n.foo\ny\n",
+                &[
+                    "parsing [c:2]: unknown directive '.foo'.",
+                    "parsing [c:2]: non-terminated '.if' block.",
+                ],
+                true,
+            ),
+            (
+                ".foo\ny\n",
+                &["parsing [c:1]: unknown directive '.foo'."],
+                false,
+            ),
+            (
+                ".if 1x \n",
+                &[
+                    "parsing [c:1]: unexpected character 'x' at the end of conditional expression '1x ' in '.if' at position 2:\n  .if 1x \n       ^",
+                ],
+                true,
+            ),
+            (
+                ".if 0\n.elif foo # c\n",
+                &[
+                    "parsing [c:2]: unparsable conditional expression 'foo ' in '.elif' at position 1:\n  .elif foo \n        ^",
+                ],
+                true,
+            ),
+        ];
+        for &(text, want, aborted) in table {
+            let (parsed, msgs, pre) = run(text);
+            assert!(parsed.is_empty(), "{text:?}: {parsed:?}");
+            assert_eq!(msgs, want, "{text:?}");
+            assert_eq!(pre.aborted(), aborted, "{text:?}");
+        }
+        let (_, msgs, _) = run(&".if 1\n".repeat(120));
+        assert_eq!(
+            msgs,
+            vec!["parsing [c:100]: too many nested '.if', max is 100."]
+        );
+    }
+
+    #[test]
+    fn long_expressions_are_cut_around_the_error() {
+        let expr = format!("{} x", vec!["1"; 30].join(" && "));
+        let (_, msgs, _) = run(&format!(".if {expr}\n"));
+        let lines: Vec<&str> = msgs[0].lines().collect();
+        assert!(
+            lines[0].ends_with("in '.if' at position 148:"),
+            "{}",
+            lines[0]
+        );
+        assert_eq!(lines[1], "  .if ...&& 1 && 1 && 1 && 1 && 1 && 1 && 1 x...");
+        assert_eq!(lines[2], format!("{}^", " ".repeat(44)));
+    }
+}
