@@ -124,7 +124,7 @@ fn http_settings_are_inherited_from_defaults() {
         .http
         .req_rules
         .iter()
-        .map(|r| match r {
+        .map(|r| match &r.action {
             HttpAction::SetHeader { name, .. } => name.as_str(),
             _ => "",
         })

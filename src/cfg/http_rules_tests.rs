@@ -11,7 +11,10 @@ use std::path::PathBuf;
 /// The request rules of a frontend with `body`, and its diagnostics.
 fn req(body: &str) -> (Vec<HttpAction>, Vec<String>) {
     let (p, l) = px("frontend", body);
-    (p.http.req_rules, l)
+    (
+        p.http.req_rules.iter().map(|r| r.action.clone()).collect(),
+        l,
+    )
 }
 
 /// The one diagnostic of a frontend with the single line `rule`.
@@ -240,6 +243,7 @@ fn return_replies() {
     assert_eq!(
         ret,
         [
+            (200, None, &ReturnBody::None, 0),
             (
                 404,
                 Some("text/plain"),
@@ -341,6 +345,7 @@ fn deny_tarpit_and_allow() {
     assert_eq!(
         got,
         [
+            "Deny { status: 403 }",
             "Deny { status: 429 }",
             "Tarpit { status: 500 }",
             "Tarpit { status: 503 }",
@@ -355,7 +360,10 @@ fn deny_tarpit_and_allow() {
     let (p, _) = px("backend", "  http-response deny\n");
     assert!(matches!(
         p.http.res_rules[..],
-        [HttpAction::Deny { status: 502 }]
+        [HttpRule {
+            action: HttpAction::Deny { status: 502 },
+            cond: None
+        }]
     ));
     assert_eq!(
         err("http-request deny status 999"),
@@ -409,7 +417,7 @@ fn wait_for_body() {
 }
 
 #[test]
-fn conditions_true_and_false_only() {
+fn conditions_are_kept_and_checked() {
     let (r, l) = req(
         "  http-request set-header A 1 if TRUE\n  http-request set-header B 1 if FALSE\n  \
          http-request set-header C 1 unless TRUE\n  http-request set-header D 1 unless FALSE\n",
@@ -422,11 +430,24 @@ fn conditions_true_and_false_only() {
             _ => String::new(),
         })
         .collect();
-    assert_eq!(names, ["A", "D"]);
-    let acl = "ALERT parsing [t.cfg:8] : 'http-request deny' with ACL conditions is valid in HAProxy 2.6 but not supported yet by haproxy-rs (only 'if TRUE'/'if FALSE'/'unless TRUE'/'unless FALSE')";
-    assert_eq!(err("http-request deny if { path /x }"), acl);
-    assert_eq!(err("http-request deny if TRUE FALSE"), acl);
-    assert_eq!(err("http-request deny unless"), acl);
+    assert_eq!(names, ["A", "B", "C", "D"]);
+    let (p, l) = px("frontend", "  http-request deny if { path /x } || TRUE\n");
+    assert!(l.is_empty(), "{l:?}");
+    assert!(
+        p.http.req_rules[0]
+            .cond
+            .as_ref()
+            .is_some_and(|c| c.alts.len() == 2)
+    );
+    // HAProxy 2.6's messages.
+    assert_eq!(
+        err("http-request deny if nosuch"),
+        "ALERT parsing [t.cfg:8] : error detected while parsing an 'http-request deny' condition : no such ACL : 'nosuch'."
+    );
+    assert_eq!(
+        err("http-request deny if { path_xyz /a }"),
+        "ALERT parsing [t.cfg:8] : error detected while parsing an 'http-request deny' condition : unknown fetch method 'path_xyz' in ACL expression 'path_xyz'."
+    );
 }
 
 #[test]

@@ -11,5 +11,6 @@ pub mod model;
 pub mod parse;
 pub mod rules_kw;
 pub mod suggest;
+pub mod tcp_rules;
 pub mod tokenizer;
 pub mod units;

@@ -263,6 +263,8 @@ pub struct ProxyCfg {
     pub fullconn: u32,
     /// The HTTP settings (`mode http`); inherited from `defaults` like the rest.
     pub http: HttpCfg,
+    /// `tcp-request` / `tcp-response` rules.
+    pub tcp: super::tcp_rules::TcpRules,
 }
 
 /// Access level of a stats socket (management.txt 9.3).

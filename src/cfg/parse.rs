@@ -92,6 +92,8 @@ const PROXY_KEYWORDS: &[&str] = &[
     "default_backend",
     "use_backend",
     "acl",
+    "tcp-request",
+    "tcp-response",
     "log",
     "disabled",
     "enabled",
@@ -914,6 +916,18 @@ impl<'e> Parser<'e> {
             store: &mut self.cfg.rules,
             acls: &mut self.acls,
         };
+        if kw == "tcp-request" || kw == "tcp-response" {
+            if px.kind == "defaults" && px.name.is_empty() {
+                self.diags.alert(
+                    file,
+                    line,
+                    format!("'{kw}' not allowed in anonymous 'defaults' section."),
+                );
+            } else {
+                super::tcp_rules::parse(&mut self.diags, px, w, file, line, &mut rx);
+            }
+            return;
+        }
         if kw == "acl" {
             if px.kind == "defaults" {
                 self.diags.alert(

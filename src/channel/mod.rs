@@ -73,6 +73,9 @@ bitflags! {
     /// when done; while any is set, nothing is forwarded beyond `to_forward`.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
     pub struct AnFlags: u32 {
+        /// Request: the frontend's `tcp-request connection|session|content`
+        /// rules (`tcp-request inspect-delay` waits for data).
+        const REQ_INSPECT_FE      = 0x0000_0001;
         /// Request: pick the backend (`use_backend`, `default_backend`) and
         /// set the stream up for it (configuration.txt 4.2, use_backend).
         const REQ_SWITCHING_RULES = 0x0000_0100;

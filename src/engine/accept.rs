@@ -296,6 +296,7 @@ impl Engine {
             && fe_px.log_fmt.is_none()
             && !fe_px.logs.is_empty();
         let need_dst = default_log
+            || fe_px.has_rules
             || fe_px
                 .default_backend
                 .and_then(|b| self.proxies.get(b))
@@ -399,7 +400,9 @@ impl Engine {
         // Log before the counters drop, as HAProxy logs the counts it saw.
         // An HTTP stream logs the transaction it was in, if any (a
         // keep-alive connection closed between requests logs nothing).
-        if s.txn.is_some() {
+        if s.flags.contains(crate::stream::SfFlags::NO_LOG) {
+            // Refused by a `tcp-request connection` rule: no log.
+        } else if s.txn.is_some() {
             let (_, mut cx) = self.stream_ctx();
             crate::http::log::log_txn(&mut s, &mut cx);
             self.recycle_txn(&mut s);

@@ -208,6 +208,10 @@ pub struct Proxy {
     pub bytes_in: u64,
     pub bytes_out: u64,
     pub denied: u64,
+    /// Connections refused by `tcp-request connection|session` rules.
+    pub denied_conn: u64,
+    /// The frontend has rules that may read the destination address.
+    pub has_rules: bool,
     /// Streams that found no server to connect to (`econ` of the BACKEND
     /// row, with its servers' connection errors).
     pub failed_conns: u64,
@@ -222,6 +226,8 @@ pub struct Proxy {
     pub uses_dst: bool,
     /// HTTP settings (`mode http`).
     pub http: crate::cfg::model::HttpCfg,
+    /// `tcp-request` / `tcp-response` rules.
+    pub tcp: crate::cfg::tcp_rules::TcpRules,
     /// HTTP counters of the frontend role (`show stat` req_tot, hrsp_*, ...).
     pub http_stats: crate::http::HttpStats,
     /// HTTP counters of the backend role (a `listen` has both rows).
@@ -296,12 +302,20 @@ impl Proxy {
             },
             default_backend: None,
             switch_rules: Default::default(),
+            denied_conn: 0,
+            has_rules: c.tcp.has_req()
+                || !c.use_backends.is_empty()
+                || c.http.req_rules.iter().any(|r| r.cond.is_some()),
             servers,
             queue: VecDeque::new(),
             fe_req_ana: match (c.cap.fe, c.mode) {
                 (true, Mode::Http) => crate::http::ana::FE_REQ_ANA,
                 (true, Mode::Tcp) => crate::channel::AnFlags::REQ_SWITCHING_RULES,
                 (false, _) => crate::channel::AnFlags::empty(),
+            } | if c.cap.fe && c.tcp.has_req() {
+                crate::channel::AnFlags::REQ_INSPECT_FE
+            } else {
+                crate::channel::AnFlags::empty()
             },
             internal: false,
             logs,
@@ -322,6 +336,7 @@ impl Proxy {
                 s.port.is_none() || s.addr.is_unspecified() || s.send_proxy || s.send_proxy_v2
             }),
             http: c.http.clone(),
+            tcp: c.tcp.clone(),
             http_stats: Default::default(),
             be_http_stats: Default::default(),
             errmsgs: load_errmsgs(&c.http.errorfiles),

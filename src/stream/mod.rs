@@ -21,6 +21,7 @@ pub mod io;
 pub mod queue;
 pub mod reuse;
 pub mod rules_env;
+pub mod tcp_rules;
 
 use crate::applet::{Applet, AppletKind};
 use crate::arena::{AppletId, Arena, PendId, TaskId};
@@ -53,6 +54,10 @@ bitflags! {
         /// `option abortonclose`: a client that closes aborts a request still
         /// queued or connecting.
         const ABORT_ON_CLOSE = 0x0040;
+        /// The `tcp-request connection|session` rules ran.
+        const L4_RULES_DONE = 0x0080;
+        /// Refused before the session existed: no log line.
+        const NO_LOG = 0x0100;
     }
 }
 
@@ -461,6 +466,12 @@ fn analysis_mark(s: &Stream) -> (AnFlags, AnFlags, usize, usize) {
 fn req_analysers(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     use crate::http::ana;
     let mut progressed = false;
+    if s.req.analysers.contains(AnFlags::REQ_INSPECT_FE) {
+        if !tcp_rules::inspect_fe(s, cx) {
+            return false;
+        }
+        progressed = true;
+    }
     if s.req.analysers.contains(AnFlags::REQ_WAIT_HTTP) {
         if !ana::wait_for_request(s, cx) {
             return false;

@@ -1,0 +1,118 @@
+//! AN_REQ_INSPECT_FE: the frontend's `tcp-request connection`, `session`
+//! and `content` rules (configuration.txt 4.2), run before the backend is
+//! chosen.
+//!
+//! ```text
+//!   first call: connection rules, then session rules (reject: close, no log)
+//!   content rules, in order:
+//!     condition Miss (data may still change) and delay left -> wait
+//!     condition Pass -> accept: done | reject: close (PR) | set-var: go on
+//!   inspect-delay expired, buffer full or client closed: Miss counts as Fail
+//! ```
+//!
+//! A wait restarts the content rules from the first one once more data
+//! came in (`set-var` actions before it run again with the same result).
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use super::rules_env::{Want, with_rules};
+use super::{Finst, SfFlags, Stream, StreamCtx, abort_stream};
+use crate::cfg::tcp_rules::{TcpAction, TcpRule};
+use crate::channel::{AnFlags, CfFlags};
+use crate::rules::acl::AclRes;
+use crate::ticks::{ETERNITY, tick_add_ifset, tick_is_expired, tick_isset};
+use std::rc::Rc;
+
+/// What a rule set decided.
+enum Verdict {
+    /// No rule stopped the evaluation, or `accept`.
+    Go,
+    Reject,
+    /// A condition needs more data.
+    Wait,
+}
+
+/// Runs the rules; returns true when the analyser is done (the stream goes
+/// on), false while waiting or after a rejection (the stream is aborted).
+pub fn inspect_fe(s: &mut Stream, cx: &mut StreamCtx) -> bool {
+    let Some(tcp) = cx.proxies.get(s.fe).map(|p| p.tcp.clone()) else {
+        s.req.analysers.remove(AnFlags::REQ_INSPECT_FE);
+        return true;
+    };
+    if !s.flags.contains(SfFlags::L4_RULES_DONE) {
+        s.flags.insert(SfFlags::L4_RULES_DONE);
+        for set in [&tcp.connection, &tcp.session] {
+            if let Verdict::Reject = run(s, cx, set, true) {
+                // Refused before the session exists: counted, not logged.
+                s.flags.insert(SfFlags::NO_LOG);
+                if let Some(fe) = cx.proxies.get_mut(s.fe) {
+                    fe.denied_conn += 1;
+                }
+                abort_stream(s, cx);
+                return false;
+            }
+        }
+    }
+    if tcp.content.is_empty() {
+        s.req.analysers.remove(AnFlags::REQ_INSPECT_FE);
+        return true;
+    }
+    if tcp.inspect_delay > 0 && !tick_isset(s.req.analyse_exp) {
+        s.req.analyse_exp = tick_add_ifset(cx.clock.now, tcp.inspect_delay);
+    }
+    let expired = tcp.inspect_delay == 0
+        || tick_is_expired(s.req.analyse_exp, cx.clock.now)
+        || s.req.flags.intersects(CfFlags::SHUTR | CfFlags::READ_ERROR)
+        || s.req.buf.as_ref().is_some_and(|b| b.room() == 0);
+    match run(s, cx, &tcp.content, expired) {
+        Verdict::Wait => false,
+        Verdict::Go => {
+            s.req.analysers.remove(AnFlags::REQ_INSPECT_FE);
+            s.req.analyse_exp = ETERNITY;
+            true
+        }
+        Verdict::Reject => {
+            s.set_term('P', Finst::Request);
+            if let Some(fe) = cx.proxies.get_mut(s.fe) {
+                fe.denied += 1;
+            }
+            abort_stream(s, cx);
+            false
+        }
+    }
+}
+
+/// Evaluates one rule set.
+fn run(s: &mut Stream, cx: &mut StreamCtx, rules: &Rc<Vec<TcpRule>>, expired: bool) -> Verdict {
+    let want = Want {
+        inspect_expired: expired,
+        ..Default::default()
+    };
+    with_rules(s, cx, want, |env, ecx| {
+        for r in rules.iter() {
+            if let Some(c) = &r.cond {
+                match c.eval(env, ecx) {
+                    AclRes::Miss if !expired => return Verdict::Wait,
+                    AclRes::Miss => {
+                        if !c.test(env, ecx) {
+                            continue;
+                        }
+                    }
+                    AclRes::Fail => continue,
+                    AclRes::Pass => {}
+                }
+            }
+            match &r.action {
+                TcpAction::Accept => return Verdict::Go,
+                TcpAction::Reject | TcpAction::Close => return Verdict::Reject,
+                TcpAction::SetVar(v, e) => {
+                    if let Some(smp) = e.eval(env, ecx) {
+                        ecx.vars.set(*v, &smp);
+                        smp.recycle(ecx.pool);
+                    }
+                }
+                TcpAction::UnsetVar(v) => ecx.vars.unset(*v),
+            }
+        }
+        Verdict::Go
+    })
+}
