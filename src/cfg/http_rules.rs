@@ -147,6 +147,8 @@ fn in_list(list: &[&str], word: &str) -> bool {
 /// list (or `wait_for_body`). `prev_final` says whether the previous rule
 /// of this list in this section is final with no condition; it is updated.
 /// Every problem is reported in `d`; a refused line changes nothing.
+// The line, where it was written, and the three places it writes to.
+#[allow(clippy::too_many_arguments)]
 pub fn parse_rule(
     dir: RuleDir,
     prev_final: &mut bool,

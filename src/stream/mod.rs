@@ -201,8 +201,9 @@ impl Stream {
         fe_ana: AnFlags,
     ) -> Self {
         let mut req = Channel::new();
-        // An HTTP stream connects once its request is analysed.
-        if !fe_ana.contains(AnFlags::REQ_WAIT_HTTP) {
+        // An HTTP stream connects once its request is analysed, one with
+        // `tcp-request` rules once they let it through.
+        if !fe_ana.intersects(AnFlags::REQ_WAIT_HTTP | AnFlags::REQ_INSPECT_FE) {
             req.flags.insert(CfFlags::AUTO_CONNECT);
         }
         req.analysers = fe_ana;

@@ -216,7 +216,6 @@ pub fn with_rules<R>(
     if !had && ecx.vars.scopes.iter().any(|v| !v.is_empty()) {
         moved = Some(Box::new(std::mem::take(ecx.vars)));
     }
-    drop(env);
     s.vars = moved.or(own);
     r
 }

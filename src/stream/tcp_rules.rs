@@ -53,7 +53,7 @@ pub fn inspect_fe(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         }
     }
     if tcp.content.is_empty() {
-        s.req.analysers.remove(AnFlags::REQ_INSPECT_FE);
+        done(s);
         return true;
     }
     if tcp.inspect_delay > 0 && !tick_isset(s.req.analyse_exp) {
@@ -66,8 +66,7 @@ pub fn inspect_fe(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     match run(s, cx, &tcp.content, expired) {
         Verdict::Wait => false,
         Verdict::Go => {
-            s.req.analysers.remove(AnFlags::REQ_INSPECT_FE);
-            s.req.analyse_exp = ETERNITY;
+            done(s);
             true
         }
         Verdict::Reject => {
@@ -78,6 +77,16 @@ pub fn inspect_fe(s: &mut Stream, cx: &mut StreamCtx) -> bool {
             abort_stream(s, cx);
             false
         }
+    }
+}
+
+/// The rules let the stream go on: a TCP stream may connect now (an HTTP
+/// one waits for its request first).
+fn done(s: &mut Stream) {
+    s.req.analysers.remove(AnFlags::REQ_INSPECT_FE);
+    s.req.analyse_exp = ETERNITY;
+    if !s.req.analysers.contains(AnFlags::REQ_WAIT_HTTP) {
+        s.req.flags.insert(CfFlags::AUTO_CONNECT);
     }
 }
 

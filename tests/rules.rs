@@ -1,0 +1,208 @@
+//! The rule language end to end: ACLs and conditions on `http-request`
+//! rules and `use_backend`, dynamic backend names, `%[expr]` in header
+//! values, redirects and `lf-string` replies, and `tcp-request content`
+//! rules with an inspect delay.
+//!
+//! Every expectation holds on HAProxy 2.6.12 too: set
+//! `HRS_TEST_BIN=/usr/sbin/haproxy` to run them against it.
+
+mod common;
+#[path = "common/http.rs"]
+mod http_common;
+
+use common::{Backend, Proxy, free_port};
+use http_common::{Client, http_config};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+fn http_rules_config(port: u16) -> String {
+    http_config(
+        "",
+        &format!(
+            "frontend f\n  bind 127.0.0.1:{port}\n\
+  acl api path_beg /api\n\
+  acl img path_end .jpg\n\
+  acl img path_end .png\n\
+  acl admin hdr(host) -i admin.example.com\n\
+  acl local src 127.0.0.0/8 ::1\n\
+  http-request deny if admin !{{ src 10.0.0.0/8 }}\n\
+  http-request deny deny_status 429 unless {{ method GET HEAD POST }}\n\
+  http-request redirect location /new%[path] code 301 if {{ path_beg /old }}\n\
+  http-request return status 200 content-type text/plain lf-string \"api %[path] %[req.hdr(x-a)]\" if api\n\
+  http-request set-header X-Src %[src] if local\n\
+  http-request set-header X-Path %[path,lower]\n\
+  use_backend b_img if img\n\
+  use_backend %[req.hdr(x-be)] if {{ req.hdr(x-be) -m found }}\n\
+  default_backend b_def\n\n\
+backend b_img\n  http-request return status 200 content-type text/plain string img\n\n\
+backend b_def\n  http-request return status 200 content-type text/plain lf-string \"def %[req.hdr(x-src)] %[req.hdr(x-path)]\"\n\n\
+backend b_x\n  http-request return status 200 content-type text/plain string bx\n"
+        ),
+    )
+}
+
+#[test]
+fn http_requests_are_routed_denied_redirected_and_answered_by_conditions() {
+    let port = free_port();
+    let _p = Proxy::start_under_test(&http_rules_config(port), &[port]);
+    // (request, status, body, location)
+    let cases: &[(&str, u16, &str, Option<&str>)] = &[
+        (
+            "GET /api/v1 HTTP/1.1\r\nHost: x\r\nX-A: 7\r\n\r\n",
+            200,
+            "api /api/v1 7",
+            None,
+        ),
+        ("GET /pic.jpg HTTP/1.1\r\nHost: x\r\n\r\n", 200, "img", None),
+        ("GET /pic.png HTTP/1.1\r\nHost: x\r\n\r\n", 200, "img", None),
+        // path_end is case-sensitive; the header gets the lowered path.
+        (
+            "GET /Pic.JPG HTTP/1.1\r\nHost: x\r\n\r\n",
+            200,
+            "def 127.0.0.1 /pic.jpg",
+            None,
+        ),
+        (
+            "GET / HTTP/1.1\r\nHost: ADMIN.example.com\r\n\r\n",
+            403,
+            "",
+            None,
+        ),
+        (
+            "PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+            429,
+            "",
+            None,
+        ),
+        (
+            "GET /old/a?q=1 HTTP/1.1\r\nHost: x\r\n\r\n",
+            301,
+            "",
+            Some("/new/old/a"),
+        ),
+        (
+            "GET /z HTTP/1.1\r\nHost: x\r\nX-Be: b_x\r\n\r\n",
+            200,
+            "bx",
+            None,
+        ),
+        // A dynamic name that matches no backend falls to the default one.
+        (
+            "GET /z HTTP/1.1\r\nHost: x\r\nX-Be: nosuch\r\n\r\n",
+            200,
+            "def 127.0.0.1 /z",
+            None,
+        ),
+    ];
+    for (req, status, body, loc) in cases {
+        let mut c = Client::connect(port);
+        let r = c.exchange(req.as_bytes());
+        assert_eq!(r.status(), *status, "{req:?}");
+        if *status == 200 {
+            assert_eq!(String::from_utf8_lossy(&r.body), *body, "{req:?}");
+        }
+        assert_eq!(r.head.get("location"), *loc, "{req:?}");
+    }
+}
+
+#[test]
+fn tcp_content_rules_wait_for_data_then_accept_route_or_reject() {
+    let echo = Backend::echo();
+    let port = free_port();
+    let cfg = format!(
+        "global\n  maxconn 100\n\ndefaults\n  mode tcp\n  timeout client 5s\n  timeout server 5s\n  timeout connect 2s\n\n\
+frontend t\n  bind 127.0.0.1:{port}\n  tcp-request inspect-delay 600ms\n\
+  tcp-request content accept if {{ req.len ge 5 }}\n  tcp-request content reject\n\
+  use_backend long if {{ req.len gt 10 }}\n  default_backend echo\n\n\
+backend echo\n  server s 127.0.0.1:{}\n\n\
+backend long\n  server s 127.0.0.1:1\n",
+        echo.port
+    );
+    let _p = Proxy::start_under_test(&http_config_free(&cfg), &[port]);
+    // Five bytes in two writes: the rule waits for the second.
+    let mut c = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    c.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    c.write_all(b"hel").expect("write");
+    std::thread::sleep(Duration::from_millis(100));
+    c.write_all(b"lo").expect("write");
+    let mut got = [0u8; 5];
+    c.read_exact(&mut got).expect("echo");
+    assert_eq!(&got, b"hello");
+    // Too short: rejected once the delay expired, nothing forwarded.
+    let mut c = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    c.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    let t0 = Instant::now();
+    c.write_all(b"hi").expect("write");
+    let mut buf = [0u8; 16];
+    let n = c.read(&mut buf).unwrap_or(0);
+    let waited = t0.elapsed();
+    assert_eq!(n, 0, "rejected connection got data");
+    assert!(
+        waited >= Duration::from_millis(500),
+        "rejected after {waited:?}"
+    );
+    // More than 10 bytes at once: routed to `long`, whose server refuses.
+    let mut c = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    c.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    c.write_all(b"hello world!").expect("write");
+    let n = c.read(&mut buf).unwrap_or(0);
+    assert_eq!(n, 0, "long payload reached the echo server");
+}
+
+/// The TCP test's config as is (kept as a function so that the prelude can
+/// change in one place).
+fn http_config_free(cfg: &str) -> String {
+    cfg.to_string()
+}
+
+/// `-c` on a frontend with `lines`; the checker's stderr (it must fail).
+fn check_fails(lines: &str) -> String {
+    let cfg = http_config(
+        "",
+        &format!(
+            "frontend f\n  bind 127.0.0.1:{}\n{lines}  default_backend b\n\nbackend b\n",
+            free_port()
+        ),
+    );
+    let dir = std::env::temp_dir().join(format!("hrs-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    let f = dir.join("c.cfg");
+    std::fs::write(&f, cfg).expect("write cfg");
+    let o = std::process::Command::new(common::test_bin())
+        .args(["-c", "-f"])
+        .arg(&f)
+        .output()
+        .expect("run -c");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!o.status.success(), "{lines} was accepted");
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+#[test]
+fn condition_errors_are_reported_with_haproxy_wording() {
+    let out = check_fails("  acl a nosuch /x\n  http-request deny if nosuchacl\n");
+    assert!(
+        out.contains("error detected while parsing ACL 'a' : unknown fetch method 'nosuch' in ACL expression 'nosuch'."),
+        "{out}"
+    );
+    assert!(
+        out.contains("error detected while parsing an 'http-request deny' condition : no such ACL : 'nosuchacl'."),
+        "{out}"
+    );
+    let out = check_fails("  acl b path_reg (\n");
+    assert!(
+        out.contains("error detected while parsing ACL 'b' : regex '(' is invalid"),
+        "{out}"
+    );
+    let out = check_fails("  tcp-request content reject if nosuch\n");
+    assert!(
+        out.contains("'tcp-request content reject' : error detected in frontend 'f' while parsing 'if' condition : no such ACL : 'nosuch'"),
+        "{out}"
+    );
+    let out = check_fails("  http-request set-header X %[path,nosuch]\n");
+    assert!(
+        out.contains("error detected in frontend 'f' while parsing 'http-request set-header' rule : failed to parse sample expression <path,nosuch]> : unknown converter 'nosuch'"),
+        "{out}"
+    );
+}
