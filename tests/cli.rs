@@ -28,6 +28,21 @@ const HELP: &str = "The following commands are valid at this level:
   set server <bk>/<srv> state <st>        : set a server's state (ready|drain|maint)
   disable server <bk>/<srv>               : disable a server for maintenance (use 'enable' to reenable)
   enable server <bk>/<srv>                : enable a disabled server
+  add acl [@<ver>] <acl> <pattern>        : add an acl entry
+  add map [@<ver>] <map> <key> <val>      : add a map entry (payload supported instead of key/val)
+  clear acl [@<ver>] <acl>                : clear the contents of this acl
+  clear map [@<ver>] <map>                : clear the contents of this map
+  commit acl @<ver> <acl>                 : commit the ACL at this version
+  commit map @<ver> <map>                 : commit the map at this version
+  del acl <acl> [<key>|#<ref>]            : delete acl entries matching <key>
+  del map <map> [<key>|#<ref>]            : delete map entries matching <key>
+  get acl <acl> <value>                   : report the patterns matching a sample for an ACL
+  get map <acl> <value>                   : report the keys and values matching a sample for a map
+  prepare acl <acl>                       : prepare a new version for atomic ACL replacement
+  prepare map <acl>                       : prepare a new version for atomic map replacement
+  set map <map> [<key>|#<ref>] <value>    : modify a map entry
+  show acl [@<ver>] <acl>]                : report available acls or dump an acl's contents
+  show map [@ver] [map]                   : report available maps or dump a map's contents
 ";
 
 /// A proxy with an admin UNIX stats socket, an operator TCP one, and a

@@ -23,6 +23,21 @@ const HELP: &str = "The following commands are valid at this level:
   set server <bk>/<srv> state <st>        : set a server's state (ready|drain|maint)
   disable server <bk>/<srv>               : disable a server for maintenance (use 'enable' to reenable)
   enable server <bk>/<srv>                : enable a disabled server
+  add acl [@<ver>] <acl> <pattern>        : add an acl entry
+  add map [@<ver>] <map> <key> <val>      : add a map entry (payload supported instead of key/val)
+  clear acl [@<ver>] <acl>                : clear the contents of this acl
+  clear map [@<ver>] <map>                : clear the contents of this map
+  commit acl @<ver> <acl>                 : commit the ACL at this version
+  commit map @<ver> <map>                 : commit the map at this version
+  del acl <acl> [<key>|#<ref>]            : delete acl entries matching <key>
+  del map <map> [<key>|#<ref>]            : delete map entries matching <key>
+  get acl <acl> <value>                   : report the patterns matching a sample for an ACL
+  get map <acl> <value>                   : report the keys and values matching a sample for a map
+  prepare acl <acl>                       : prepare a new version for atomic ACL replacement
+  prepare map <acl>                       : prepare a new version for atomic map replacement
+  set map <map> [<key>|#<ref>] <value>    : modify a map entry
+  show acl [@<ver>] <acl>]                : report available acls or dump an acl's contents
+  show map [@ver] [map]                   : report available maps or dump a map's contents
 ";
 
 /// The `show stat` CSV header of HAProxy 2.6 (columns 0-99 are fixed).
@@ -108,10 +123,27 @@ impl Engine {
     /// it on a non-interactive session: the output, then the empty line
     /// that ends every reply (so a command with no output answers "\n").
     pub fn cli_execute(&mut self, cmd: &str, level: CliLevel) -> String {
+        self.cli_execute_payload(cmd, level, None)
+    }
+
+    /// [`Self::cli_execute`] for a command followed by a payload (its line
+    /// ended in `<<`; the payload is the lines up to an empty one).
+    pub fn cli_execute_payload(
+        &mut self,
+        cmd: &str,
+        level: CliLevel,
+        payload: Option<&str>,
+    ) -> String {
         let w: Vec<&str> = cmd.split_whitespace().collect();
         let admin = level >= CliLevel::Admin;
         match w.as_slice() {
             ["help", ..] => format!("{HELP}\n"),
+            [
+                verb @ ("show" | "get" | "add" | "del" | "clear" | "prepare" | "commit"),
+                kind @ ("map" | "acl"),
+                rest @ ..,
+            ] => self.cli_map(verb, *kind == "map", rest, payload),
+            ["set", "map", rest @ ..] => self.cli_map("set", true, rest, payload),
             ["show", "info", ..] => self.show_info(),
             ["show", "stat", ..] => self.show_stat(),
             ["get", "weight", rest @ ..] => match self.find_server(first(rest)) {

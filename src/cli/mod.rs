@@ -22,6 +22,7 @@
 //! into text.
 
 pub mod commands;
+pub mod maps;
 
 use crate::applet::{self, AppletId, AppletState};
 use crate::cfg::model::CliLevel;
@@ -41,6 +42,8 @@ pub struct CliApplet {
     out_pos: usize,
     /// No more command will be read: finish once the reply is out.
     closing: bool,
+    /// A command whose line ended in `<<`, and its payload lines so far.
+    payload: Option<(String, String)>,
 }
 
 impl CliApplet {
@@ -52,6 +55,7 @@ impl CliApplet {
             out: Vec::new(),
             out_pos: 0,
             closing: false,
+            payload: None,
         }
     }
 }
@@ -136,8 +140,37 @@ impl Engine {
                     continue;
                 }
             };
+            // A line ending in `<<` opens a payload: the lines up to an
+            // empty one, given to that command (management.txt 9.3, `add
+            // map`); an interactive session prompts each with "+ ".
+            if let Some((_, text)) = cli.payload.as_mut()
+                && !line.is_empty()
+            {
+                text.push_str(&line);
+                text.push('\n');
+                if cli.interactive {
+                    cli.out.extend_from_slice(b"+ ");
+                }
+                continue;
+            }
+            let payload = cli.payload.take();
+            if payload.is_none()
+                && let Some(cmd) = line.trim_end().strip_suffix("<<")
+            {
+                cli.payload = Some((cmd.to_string(), String::new()));
+                if cli.interactive {
+                    cli.out.extend_from_slice(b"+ ");
+                }
+                continue;
+            }
             let level = cli.level;
-            let (reply, quit, prompt) = self.cli_run_line(&line, level);
+            let (reply, quit, prompt) = match payload {
+                Some((cmd, text)) => {
+                    let r = self.cli_execute_payload(cmd.trim(), level, Some(&text));
+                    (r, false, false)
+                }
+                None => self.cli_run_line(&line, level),
+            };
             let Some(a) = self.applets.get_mut(aid) else {
                 return;
             };

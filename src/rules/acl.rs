@@ -171,7 +171,14 @@ pub fn parse_term(words: &[String], name: &str, cx: &mut ParseCx<'_>) -> Result<
         .map(|f| (f, false))
         .chain(map_files.iter().map(|f| (f, true)))
     {
-        let r = cx.store.load_file(f, cx.base_dir, is_map, f.clone())?;
+        // How `show acl|map` names this user of the file.
+        let user = format!(
+            "{} at file '{}' line {}",
+            if is_map { "map" } else { "acl" },
+            cx.file,
+            cx.line
+        );
+        let r = cx.store.load_file(f, cx.base_dir, is_map, user)?;
         pats.push(cx.store.expr_for(r, method, icase)?);
     }
     Ok(AclTerm { expr, method, pats })

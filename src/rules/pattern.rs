@@ -5,11 +5,27 @@
 //!   PatRef  (a file, or an ACL line's inline words; what `show acl|map`
 //!     |      lists and `add|del|set map` edit: keys, map values, versions)
 //!     +--> PatExpr (one per user and match method: the compiled index)
-//!            lookup(sample) -> the first matching entry
+//!            lookup(sample) -> the matching entry
 //! ```
 //!
-//! Exact-string methods index a hash table; the others scan the entries in
-//! file order (the first match wins, as HAProxy's lists do).
+//! Indexes (HAProxy keeps `str`, `beg` and `ip` sets in trees, the others
+//! in lists; `get map` reports which as `idx=tree|list`):
+//!
+//! - `str`, `bin`: a hash table, key -> first entry with that key.
+//! - `beg`: a hash table per key length, lengths probed longest first: the
+//!   longest matching prefix wins, as in HAProxy's prefix tree. With `-i`
+//!   HAProxy uses a list (first entry in source order wins): the same
+//!   tables give it, as the smallest entry index over every length.
+//! - `ip`: a hash table per prefix length (IPv4 networks stored IPv4-mapped
+//!   in the IPv6 space), longest first: the most specific network wins.
+//! - `int`, `len`: single values in a hash table, ranges in the list; the
+//!   first entry in source order wins across both.
+//! - `sub`, `end`, `dir`, `dom`, `reg`: the list, scanned in source order.
+//!
+//! Lookups cost one hash probe per distinct key length (bounded by the key
+//! sizes, not by the number of entries) and allocate nothing: `-i` keys are
+//! lower-cased in a stack buffer (samples over 256 bytes excepted), and
+//! `map_regm` reuses capture slots kept beside each regex.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use super::sample::{BufPool, Sample, Smp, SmpType};
@@ -116,10 +132,15 @@ pub enum Pat {
 /// One entry of a pattern source: the key, and the value for a map.
 #[derive(Debug, Clone)]
 pub struct PatEntry {
+    /// Unique id of the entry in the store (`show map` prints it, `del map
+    /// <ref> #<id>` takes it back): HAProxy prints the entry's address.
+    pub id: u64,
     pub key: String,
     pub value: Option<String>,
     /// Version the entry belongs to (`prepare`/`commit`).
     pub version: u32,
+    /// Line of the file it was read from (0: added from the CLI or inline).
+    pub line: u32,
 }
 
 /// A pattern source: a file, or the inline patterns of an ACL line.
@@ -131,50 +152,203 @@ pub struct PatRef {
     pub file: String,
     /// How `show acl|map` describes it.
     pub display: String,
+    /// Two-column file (keys and values: HAProxy's `PAT_REF_SMP`).
     pub is_map: bool,
+    /// Listed by `show acl` (used by an ACL: `PAT_REF_ACL`).
+    pub in_acl: bool,
+    /// Listed by `show map` (used by a map converter or `-M`: `PAT_REF_MAP`).
+    pub in_map: bool,
     pub entries: Vec<PatEntry>,
     pub curr_gen: u32,
     pub next_gen: u32,
-    /// The compiled expressions built from this source.
+    /// HAProxy's `entry_cnt`, with its accounting: each set compiled from
+    /// the source adds the entries it loads, each CLI addition adds one
+    /// (a refused one takes one away), each removal takes one away.
+    pub entry_cnt: u32,
+    /// The compiled expressions built from this source, in creation order.
     pub exprs: Vec<usize>,
 }
 
-/// A compiled pattern set: one match method over one source.
+/// A map value parsed to the converter's output type at load.
+#[derive(Debug, Clone, Copy)]
+pub enum MapVal {
+    /// String output: the value is read from the source entry.
+    Str,
+    Sint(i64),
+    Ipv4(std::net::Ipv4Addr),
+    Ipv6(std::net::Ipv6Addr),
+}
+
+/// Parses a map value for output type `out` (`Str`, `Sint` or `Addr`).
+pub fn parse_map_val(out: SmpType, v: &str) -> Result<MapVal, String> {
+    let bad = || format!("unable to parse '{v}'");
+    match out {
+        SmpType::Sint => v.parse::<i64>().map(MapVal::Sint).map_err(|_| bad()),
+        SmpType::Addr | SmpType::Ipv4 | SmpType::Ipv6 => {
+            let a = v.split_once('/').map_or(v, |(a, _)| a);
+            match a.parse::<IpAddr>().map_err(|_| bad())? {
+                IpAddr::V4(a) => Ok(MapVal::Ipv4(a)),
+                IpAddr::V6(a) => Ok(MapVal::Ipv6(a)),
+            }
+        }
+        _ => Ok(MapVal::Str),
+    }
+}
+
+/// Keys indexed by length: a hash table per key length, longest first.
+/// `beg` probes the sample's prefix of each indexed length, `ip` the
+/// sample's network of each indexed prefix length: a lookup costs one hash
+/// probe per distinct length, whatever the number of entries.
+#[derive(Debug, Clone)]
+struct ByLen<K> {
+    tables: Vec<(u32, HashMap<K, u32>)>,
+}
+
+impl<K> Default for ByLen<K> {
+    fn default() -> Self {
+        ByLen { tables: Vec::new() }
+    }
+}
+
+impl<K: std::hash::Hash + Eq> ByLen<K> {
+    /// Indexes `key` of length `len` for entry `idx`; an equal key keeps
+    /// its first entry.
+    fn insert(&mut self, len: u32, key: K, idx: u32) {
+        let i = match self.tables.binary_search_by(|(l, _)| len.cmp(l)) {
+            Ok(i) => i,
+            Err(i) => {
+                self.tables.insert(i, (len, HashMap::new()));
+                i
+            }
+        };
+        if let Some((_, t)) = self.tables.get_mut(i) {
+            let e = t.entry(key).or_insert(idx);
+            *e = (*e).min(idx);
+        }
+    }
+}
+
+/// A compiled pattern set: one match method over one source, for one user
+/// kind (the ACLs, or the map converters of one output type).
 #[derive(Debug, Clone)]
 pub struct PatExpr {
     pub method: Match,
     pub icase: bool,
+    /// `map_regm`: `reg` whose value takes back-references.
+    pub regm: bool,
     pub ref_id: usize,
-    /// Compiled entries, in source order: (pattern, entry index).
+    /// Output type of a map converter's set (`Str`, `Sint`, `Addr`); None
+    /// for an ACL's, which reads no value.
+    pub out: Option<SmpType>,
+    /// Patterns without an index, in source order: (pattern, entry index).
     list: Vec<(Pat, u32)>,
-    /// Exact-string index (`str`): key -> first entry.
+    /// `str` (and `bin`): key -> first entry; lower-cased keys with `-i`.
     exact: HashMap<Vec<u8>, u32>,
+    /// `beg`: prefixes by length (lower-cased with `-i`).
+    prefix: ByLen<Vec<u8>>,
+    /// `ip`: networks (IPv6 form, IPv4 mapped) by prefix length.
+    nets: ByLen<u128>,
+    /// `int` / `len`: single values -> first entry; ranges stay in `list`.
+    ints: HashMap<i64, u32>,
+    /// Entries compiled.
+    n: usize,
+    /// Parsed map values by entry index (int and ip outputs).
+    vals: HashMap<u32, MapVal>,
+    /// `map_regm`: capture slots per listed regex, reused by every lookup.
+    locs: Vec<std::cell::RefCell<regex::bytes::CaptureLocations>>,
 }
 
 impl PatExpr {
+    /// An empty set for an ACL.
     pub fn new(method: Match, icase: bool, ref_id: usize) -> PatExpr {
         PatExpr {
             method,
             icase,
+            regm: false,
             ref_id,
+            out: None,
             list: Vec::new(),
             exact: HashMap::new(),
+            prefix: ByLen::default(),
+            nets: ByLen::default(),
+            ints: HashMap::new(),
+            n: 0,
+            vals: HashMap::new(),
+            locs: Vec::new(),
         }
     }
 
-    /// Compiles and adds the key of entry `idx`.
-    pub fn add(&mut self, key: &str, idx: u32) -> Result<(), String> {
-        if self.method == Match::Str {
-            let k = if self.icase {
-                key.to_ascii_lowercase().into_bytes()
-            } else {
-                key.as_bytes().to_vec()
-            };
-            self.exact.entry(k).or_insert(idx);
-            return Ok(());
+    /// An empty set for map converters with output type `out`.
+    pub fn new_map(method: Match, regm: bool, ref_id: usize, out: SmpType) -> PatExpr {
+        PatExpr {
+            regm,
+            out: Some(out),
+            ..PatExpr::new(method, false, ref_id)
         }
+    }
+
+    /// The method's name as `get map` prints it (`regm` for `map_regm`).
+    pub fn method_name(&self) -> &'static str {
+        if self.regm {
+            "regm"
+        } else {
+            self.method.name()
+        }
+    }
+
+    /// True when HAProxy keeps this set in a tree rather than a list (what
+    /// `get map` reports as `idx=`).
+    pub fn is_tree(&self) -> bool {
+        match self.method {
+            Match::Str | Match::Beg => !self.icase,
+            Match::Ip => true,
+            _ => false,
+        }
+    }
+
+    /// Checks that `key` (and for a map set, `value`) compile, without
+    /// adding them.
+    pub fn check(&self, key: &str, value: Option<&str>) -> Result<(), String> {
+        compile(self.method, self.icase, key)?;
+        if let Some(out) = self.out {
+            parse_map_val(out, value.unwrap_or(""))?;
+        }
+        Ok(())
+    }
+
+    /// Compiles and adds the key (and the value of a map set) of entry
+    /// `idx`. Entries must be added in increasing `idx` order.
+    pub fn add(&mut self, key: &str, value: Option<&str>, idx: u32) -> Result<(), String> {
+        let val = match self.out {
+            Some(out) => Some(parse_map_val(out, value.unwrap_or(""))?),
+            None => None,
+        };
         let pat = compile(self.method, self.icase, key)?;
-        self.list.push((pat, idx));
+        self.n += 1;
+        match (self.method, pat) {
+            (Match::Str | Match::Bin, Pat::Bytes(k)) => {
+                self.exact.entry(k).or_insert(idx);
+            }
+            (Match::Beg, Pat::Bytes(k)) => {
+                self.prefix.insert(k.len() as u32, k, idx);
+            }
+            (Match::Ip, Pat::Net(net, len)) => self.nets.insert(u32::from(len), net, idx),
+            (Match::Int | Match::Len, Pat::Range(a, b)) if a == b => {
+                self.ints.entry(a).or_insert(idx);
+            }
+            (_, pat) => {
+                if let Pat::Reg(r) = &pat
+                    && self.regm
+                {
+                    self.locs
+                        .push(std::cell::RefCell::new(r.capture_locations()));
+                }
+                self.list.push((pat, idx));
+            }
+        }
+        if let Some(v @ (MapVal::Sint(_) | MapVal::Ipv4(_) | MapVal::Ipv6(_))) = val {
+            self.vals.insert(idx, v);
+        }
         Ok(())
     }
 
@@ -182,42 +356,127 @@ impl PatExpr {
     pub fn rebuild(&mut self, entries: &[PatEntry], version: u32) -> Result<(), String> {
         self.list.clear();
         self.exact.clear();
+        self.prefix.tables.clear();
+        self.nets.tables.clear();
+        self.n = 0;
+        self.ints.clear();
+        self.vals.clear();
+        self.locs.clear();
         for (i, e) in entries.iter().enumerate() {
             if e.version == version {
-                self.add(&e.key, u32::try_from(i).unwrap_or(u32::MAX))?;
+                let idx = u32::try_from(i).unwrap_or(u32::MAX);
+                self.add(&e.key, e.value.as_deref(), idx)?;
             }
         }
         Ok(())
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.list.is_empty() && self.exact.is_empty()
+    /// Number of entries compiled.
+    pub fn len(&self) -> usize {
+        self.n
     }
 
-    /// The first entry matching `smp` (already cast to `method.smp_type()`).
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// The parsed value of entry `idx` of a map set.
+    pub fn value(&self, idx: u32) -> MapVal {
+        self.vals.get(&idx).copied().unwrap_or(MapVal::Str)
+    }
+
+    /// The matching entry for `smp` (already cast to `method.smp_type()`):
+    /// the most specific one for the tree-indexed methods (`str`, `beg`,
+    /// `ip` without `-i`; the first in source order among equal keys),
+    /// else the first in source order, as HAProxy's lists.
     pub fn lookup(&self, smp: &Sample<'_>) -> Option<u32> {
         match self.method {
-            Match::Str => {
+            Match::Str | Match::Bin => {
                 let b = smp.bytes()?;
                 if self.icase {
-                    // Keys are short: a stack copy avoids allocating.
-                    let mut tmp = [0u8; 256];
-                    if let Some(t) = tmp.get_mut(..b.len()) {
-                        t.copy_from_slice(b);
-                        t.make_ascii_lowercase();
-                        return self.exact.get(&t[..]).copied();
-                    }
-                    return self.exact.get(&b.to_ascii_lowercase()).copied();
+                    return with_lower(b, |k| self.exact.get(k).copied());
                 }
                 self.exact.get(b).copied()
             }
-            _ => self
-                .list
-                .iter()
-                .find(|(p, _)| matches(self.method, self.icase, p, smp))
-                .map(|(_, i)| *i),
+            Match::Beg => {
+                let b = smp.bytes()?;
+                if self.icase {
+                    // A list in HAProxy: the first entry in source order.
+                    return with_lower(b, |k| self.prefix_hits(k).min());
+                }
+                self.prefix_hits(b).next()
+            }
+            Match::Ip => {
+                let v = match smp.data {
+                    Smp::Ipv4(a) => u128::from(a.to_ipv6_mapped()),
+                    Smp::Ipv6(a) => u128::from(a),
+                    _ => return None,
+                };
+                self.nets
+                    .tables
+                    .iter()
+                    .find_map(|(l, t)| t.get(&(v & mask(*l as u8))).copied())
+            }
+            Match::Int | Match::Len => {
+                let n = match (self.method, &smp.data) {
+                    (Match::Int, Smp::Sint(n)) => *n,
+                    (Match::Len, _) => smp.bytes()?.len() as i64,
+                    _ => return None,
+                };
+                let hit = self.ints.get(&n).copied();
+                match (hit, self.scan(smp)) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            }
+            _ => self.scan(smp),
         }
     }
+
+    /// Entries whose key is a prefix of `b`, longest first.
+    fn prefix_hits<'s>(&'s self, b: &'s [u8]) -> impl Iterator<Item = u32> + 's {
+        self.prefix
+            .tables
+            .iter()
+            .filter_map(move |(l, t)| t.get(b.get(..*l as usize)?).copied())
+    }
+
+    /// The first listed pattern matching `smp`.
+    fn scan(&self, smp: &Sample<'_>) -> Option<u32> {
+        self.list
+            .iter()
+            .find(|(p, _)| matches(self.method, self.icase, p, smp))
+            .map(|(_, i)| *i)
+    }
+
+    /// For a `map_regm` set: the first listed regex matching `s`, and its
+    /// capture slots filled (`f` reads them).
+    pub fn regm_lookup<R>(
+        &self,
+        s: &[u8],
+        f: impl FnOnce(u32, &regex::bytes::CaptureLocations) -> R,
+    ) -> Option<R> {
+        for ((p, idx), locs) in self.list.iter().zip(&self.locs) {
+            if let Pat::Reg(r) = p {
+                let mut l = locs.borrow_mut();
+                if r.captures_read(&mut l, s).is_some() {
+                    return Some(f(*idx, &l));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Runs `f` on `b` lower-cased, in a stack buffer when it fits.
+fn with_lower<R>(b: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
+    let mut tmp = [0u8; 256];
+    if let Some(t) = tmp.get_mut(..b.len()) {
+        t.copy_from_slice(b);
+        t.make_ascii_lowercase();
+        return f(t);
+    }
+    f(&b.to_ascii_lowercase())
 }
 
 /// Compiles one pattern word for `method`.
@@ -450,9 +709,166 @@ mod tests {
     fn exact_index_keeps_first_entry() {
         let mut pe = PatExpr::new(Match::Str, true, 0);
         for (i, k) in ["Host", "other", "host"].iter().enumerate() {
-            assert!(pe.add(k, i as u32).is_ok());
+            assert!(pe.add(k, None, i as u32).is_ok());
         }
         assert_eq!(pe.lookup(&Sample::str_ref(b"HOST")), Some(0));
         assert_eq!(pe.lookup(&Sample::str_ref(b"none")), None);
+    }
+
+    fn ip(s: &str) -> Sample<'static> {
+        match s.parse::<IpAddr>() {
+            Ok(IpAddr::V4(a)) => Sample::new(Smp::Ipv4(a)),
+            Ok(IpAddr::V6(a)) => Sample::new(Smp::Ipv6(a)),
+            Err(_) => Sample::bool(false),
+        }
+    }
+
+    #[test]
+    fn ip_is_a_longest_prefix_match_with_first_of_equal_keys() {
+        let mut pe = PatExpr::new(Match::Ip, false, 0);
+        let keys = [
+            "10.0.0.0/8",
+            "10.1.0.0/16",
+            "127.0.0.1",
+            "10.1.2.0/24",
+            "10.1.2.0/24",
+            "::1",
+            "2001:db8::/32",
+            "0.0.0.0/0",
+        ];
+        for (i, k) in keys.iter().enumerate() {
+            assert!(pe.add(k, None, i as u32).is_ok());
+        }
+        // As HAProxy 2.6's `get map` answers for the same file.
+        assert_eq!(pe.lookup(&ip("10.1.2.3")), Some(3));
+        assert_eq!(pe.lookup(&ip("10.1.9.9")), Some(1));
+        assert_eq!(pe.lookup(&ip("10.9.9.9")), Some(0));
+        assert_eq!(pe.lookup(&ip("127.0.0.1")), Some(2));
+        assert_eq!(pe.lookup(&ip("1.1.1.1")), Some(7));
+        assert_eq!(pe.lookup(&ip("::1")), Some(5));
+        assert_eq!(pe.lookup(&ip("2001:db8:1::5")), Some(6));
+        assert_eq!(pe.lookup(&ip("2002::1")), None);
+        assert_eq!(pe.lookup(&ip("::ffff:10.1.2.3")), Some(3));
+        assert!(pe.is_tree());
+    }
+
+    #[test]
+    fn beg_is_a_longest_prefix_match_and_first_in_order_with_icase() {
+        let keys = ["/api", "/api/v1", "/", "/static", "/api/v1"];
+        let mut pe = PatExpr::new(Match::Beg, false, 0);
+        let mut pi = PatExpr::new(Match::Beg, true, 0);
+        for (i, k) in keys.iter().enumerate() {
+            assert!(pe.add(k, None, i as u32).is_ok());
+            assert!(pi.add(k, None, i as u32).is_ok());
+        }
+        assert_eq!(pe.lookup(&Sample::str_ref(b"/api/v1/x")), Some(1));
+        assert_eq!(pe.lookup(&Sample::str_ref(b"/nope")), Some(2));
+        assert_eq!(pe.lookup(&Sample::str_ref(b"nope")), None);
+        assert_eq!(pe.lookup(&Sample::str_ref(b"/API/v1")), Some(2));
+        // -i: a list in HAProxy, the first entry in file order wins.
+        assert_eq!(pi.lookup(&Sample::str_ref(b"/API/V1/x")), Some(0));
+        assert_eq!(pi.lookup(&Sample::str_ref(b"/STATIC/a")), Some(2));
+        assert!(pe.is_tree() && !pi.is_tree());
+    }
+
+    /// A small xorshift generator: deterministic random data.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn word(&mut self, max: u64) -> String {
+            let n = 1 + self.next() % max;
+            (0..n)
+                .map(|_| {
+                    char::from(
+                        b"ab/c"
+                            .get((self.next() % 4) as usize)
+                            .copied()
+                            .unwrap_or(b'a'),
+                    )
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn beg_index_agrees_with_a_linear_scan_on_random_data() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for icase in [false, true] {
+            let keys: Vec<String> = (0..2000).map(|_| rng.word(8)).collect();
+            let mut pe = PatExpr::new(Match::Beg, icase, 0);
+            for (i, k) in keys.iter().enumerate() {
+                assert!(pe.add(k, None, i as u32).is_ok());
+            }
+            for _ in 0..2000 {
+                let s = rng.word(12);
+                let hits = keys
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, k)| s.starts_with(k.as_str()));
+                // Tree: the longest key, then the first; list: the first.
+                let want = if icase {
+                    hits.map(|(i, _)| i as u32).next()
+                } else {
+                    hits.max_by_key(|(i, k)| (k.len(), std::cmp::Reverse(*i)))
+                        .map(|(i, _)| i as u32)
+                };
+                assert_eq!(pe.lookup(&Sample::str_ref(s.as_bytes())), want, "{s}");
+            }
+        }
+    }
+
+    #[test]
+    fn ip_index_agrees_with_a_linear_scan_on_random_data() {
+        let mut rng = Rng(0x1234_5678_9abc_def1);
+        let mut pe = PatExpr::new(Match::Ip, false, 0);
+        let mut nets = Vec::new();
+        for i in 0..3000u32 {
+            let a = std::net::Ipv4Addr::from((rng.next() as u32) & 0x0f0f_ffff);
+            let len = 8 + rng.next() % 25;
+            let key = format!("{a}/{len}");
+            let Some((net, l)) = parse_net(&key) else {
+                panic!("{key}");
+            };
+            assert!(pe.add(&key, None, i).is_ok());
+            nets.push((net, l, i));
+        }
+        for _ in 0..3000 {
+            let a = std::net::Ipv4Addr::from((rng.next() as u32) & 0x0f0f_ffff);
+            let v = u128::from(a.to_ipv6_mapped());
+            let want = nets
+                .iter()
+                .filter(|(n, l, _)| v & mask(*l) == *n)
+                .max_by_key(|(_, l, i)| (*l, std::cmp::Reverse(*i)))
+                .map(|(_, _, i)| *i);
+            assert_eq!(pe.lookup(&Sample::new(Smp::Ipv4(a))), want, "{a}");
+        }
+    }
+
+    #[test]
+    fn int_keeps_first_in_order_across_values_and_ranges() {
+        let mut pe = PatExpr::new(Match::Int, false, 0);
+        for (i, k) in ["1:10", "5", "3:4", "20"].iter().enumerate() {
+            assert!(pe.add(k, None, i as u32).is_ok());
+        }
+        assert_eq!(pe.lookup(&Sample::sint(5)), Some(0));
+        assert_eq!(pe.lookup(&Sample::sint(20)), Some(3));
+        assert_eq!(pe.lookup(&Sample::sint(11)), None);
+        assert!(!pe.is_tree());
+    }
+
+    #[test]
+    fn map_values_are_parsed_to_the_output_type() {
+        let mut pe = PatExpr::new_map(Match::Str, false, 0, SmpType::Sint);
+        assert!(pe.add("a", Some("12"), 0).is_ok());
+        assert_eq!(pe.add("b", Some("x"), 1), Err("unable to parse 'x'".into()));
+        assert!(matches!(pe.value(0), MapVal::Sint(12)));
+        let pe = PatExpr::new_map(Match::Str, false, 0, SmpType::Addr);
+        assert!(pe.check("a", Some("1.1.1.1/8")).is_ok());
+        assert!(pe.check("a", Some("zz")).is_err());
     }
 }
