@@ -316,7 +316,8 @@ fn split_item(text: &str) -> Result<(Item<'_>, &str), ExprError> {
 }
 
 /// Splits an argument list on commas, honouring quotes and backslashes
-/// (which are removed).
+/// (which are removed, except inside single quotes where they are kept
+/// as written: `regsub('(a)','\1')`).
 pub fn split_args(s: &str) -> Vec<String> {
     let mut out = vec![String::new()];
     let (mut quote, mut esc) = (None, false);
@@ -329,7 +330,7 @@ pub fn split_args(s: &str) -> Vec<String> {
                     w.push(c);
                 }
             }
-            '\\' => esc = true,
+            '\\' if quote != Some('\'') => esc = true,
             '"' | '\'' if quote == Some(c) => quote = None,
             '"' | '\'' if quote.is_none() => quote = Some(c),
             ',' if quote.is_none() => out.push(String::new()),
@@ -425,7 +426,7 @@ fn parse_arg(w: &str, k: ArgKind, cx: &mut ParseCx<'_>) -> Result<Arg, String> {
         ArgKind::Ipv4 => Arg::Ipv4(w.parse().map_err(|_| String::new())?),
         ArgKind::Ipv6 => Arg::Ipv6(w.parse().map_err(|_| String::new())?),
         ArgKind::Msk4 => Arg::Mask(parse_mask4(w).ok_or(String::new())?),
-        ArgKind::Msk6 => Arg::Mask(w.parse().ok().filter(|n| *n <= 128).ok_or(String::new())?),
+        ArgKind::Msk6 => Arg::Mask(parse_mask6(w).ok_or(String::new())?),
         ArgKind::Backend | ArgKind::Frontend => Arg::Proxy(w.to_string(), usize::MAX),
         ArgKind::Server => match w.split_once('/') {
             Some((b, s)) => Arg::Server(b.into(), s.into(), usize::MAX, usize::MAX),
@@ -443,6 +444,16 @@ pub fn parse_mask4(w: &str) -> Option<u8> {
     }
     let m: Ipv4Addr = w.parse().ok()?;
     let m = u32::from(m);
+    let n = m.leading_ones();
+    (m.checked_shl(n).unwrap_or(0) == 0).then_some(n as u8)
+}
+
+/// An IPv6 mask as prefix length or address form (`ffff:ffff::`).
+pub fn parse_mask6(w: &str) -> Option<u8> {
+    if let Ok(n) = w.parse::<u8>() {
+        return (n <= 128).then_some(n);
+    }
+    let m = u128::from(w.parse::<Ipv6Addr>().ok()?);
     let n = m.leading_ones();
     (m.checked_shl(n).unwrap_or(0) == 0).then_some(n as u8)
 }

@@ -18,9 +18,12 @@
 
 pub mod acl;
 pub mod conv;
+pub mod conv_digest;
 pub mod conv_enc;
+pub mod conv_hash;
 pub mod conv_map;
 pub mod conv_num;
+pub mod conv_str;
 pub mod env;
 pub mod expr;
 pub mod fetch;

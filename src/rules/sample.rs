@@ -172,12 +172,20 @@ impl<'a> Sample<'a> {
             (Smp::Sint(n), SmpType::Sint) => Smp::Sint(n),
             (Smp::Bool(b), SmpType::Sint) => Smp::Sint(i64::from(b)),
             (Smp::Sint(n), SmpType::Bool) => Smp::Bool(n != 0),
-            (Smp::Bool(b), SmpType::Str | SmpType::Bin) => {
+            // A number read as binary is its 8 bytes in network order, an
+            // address its 4 or 16 bytes (HAProxy's c_int2bin, c_addr2bin).
+            (Smp::Bool(b), SmpType::Bin) => {
+                Smp::Bin(Data::Own(be_bytes(pool, &i64::from(b).to_be_bytes())))
+            }
+            (Smp::Sint(n), SmpType::Bin) => Smp::Bin(Data::Own(be_bytes(pool, &n.to_be_bytes()))),
+            (Smp::Ipv4(a), SmpType::Bin) => Smp::Bin(Data::Own(be_bytes(pool, &a.octets()))),
+            (Smp::Ipv6(a), SmpType::Bin) => Smp::Bin(Data::Own(be_bytes(pool, &a.octets()))),
+            (Smp::Bool(b), SmpType::Str) => {
                 let mut v = pool.get();
                 v.push(if b { b'1' } else { b'0' });
                 text_or_bin(v, to)
             }
-            (Smp::Sint(n), SmpType::Str | SmpType::Bin) => {
+            (Smp::Sint(n), SmpType::Str) => {
                 let mut v = pool.get();
                 push_int(&mut v, n);
                 text_or_bin(v, to)
@@ -192,12 +200,12 @@ impl<'a> Sample<'a> {
             (Smp::Ipv4(a), SmpType::Ipv6) => Smp::Ipv6(a.to_ipv6_mapped()),
             (Smp::Ipv6(a), SmpType::Ipv4) => Smp::Ipv4(a.to_ipv4_mapped()?),
             (Smp::Ipv4(a), SmpType::Sint) => Smp::Sint(i64::from(u32::from(a))),
-            (Smp::Ipv4(a), SmpType::Str | SmpType::Bin) => {
+            (Smp::Ipv4(a), SmpType::Str) => {
                 let mut v = pool.get();
                 let _ = write!(Vw(&mut v), "{a}");
                 text_or_bin(v, to)
             }
-            (Smp::Ipv6(a), SmpType::Str | SmpType::Bin) => {
+            (Smp::Ipv6(a), SmpType::Str) => {
                 let mut v = pool.get();
                 let _ = write!(Vw(&mut v), "{a}");
                 text_or_bin(v, to)
@@ -253,6 +261,12 @@ fn text_or_bin(v: Vec<u8>, to: SmpType) -> Smp<'static> {
     } else {
         Smp::Str(Data::Own(v))
     }
+}
+
+fn be_bytes(pool: &mut BufPool, b: &[u8]) -> Vec<u8> {
+    let mut v = pool.get();
+    v.extend_from_slice(b);
+    v
 }
 
 fn truncate_nul(d: Data<'_>) -> Data<'_> {
