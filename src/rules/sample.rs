@@ -216,12 +216,12 @@ impl<'a> Sample<'a> {
             // HAProxy's C strings do.
             (Smp::Bin(d), SmpType::Str) => Smp::Str(truncate_nul(d)),
             (Smp::Str(d), SmpType::Sint) => {
-                let n = parse_leading_int(d.as_bytes());
+                let n = str_to_int(d.as_bytes());
                 recycle_data(d, pool);
                 Smp::Sint(n?)
             }
             (Smp::Str(d), SmpType::Bool) => {
-                let n = parse_leading_int(d.as_bytes());
+                let n = str_to_int(d.as_bytes());
                 recycle_data(d, pool);
                 Smp::Bool(n? != 0)
             }
@@ -303,6 +303,19 @@ impl std::fmt::Write for Vw<'_> {
 /// Appends `n` in decimal.
 pub fn push_int(v: &mut Vec<u8>, n: i64) {
     let _ = write!(Vw(v), "{n}");
+}
+
+/// HAProxy's string-to-integer cast: a leading sign and digits, whatever
+/// follows ignored; no digit reads 0 (`abc` -> 0, ` 12` -> 0); only an
+/// empty string fails.
+pub fn str_to_int(b: &[u8]) -> Option<i64> {
+    if b.is_empty() {
+        return None;
+    }
+    if b.first().is_some_and(|c| matches!(c, b' ' | b'\t')) {
+        return Some(0);
+    }
+    Some(parse_leading_int(b).unwrap_or(0))
 }
 
 /// C's `strtoll` as HAProxy's string-to-integer cast uses it: optional
@@ -392,13 +405,11 @@ mod tests {
             cast_str(Sample::new(Smp::Ipv4(Ipv4Addr::new(10, 0, 0, 1)))),
             "10.0.0.1"
         );
-        let s = Sample::str_ref(b" 12abc").cast(SmpType::Sint, &mut p);
+        let s = Sample::str_ref(b"12abc").cast(SmpType::Sint, &mut p);
         assert!(matches!(s.map(|s| s.data), Some(Smp::Sint(12))));
-        assert!(
-            Sample::str_ref(b"abc")
-                .cast(SmpType::Sint, &mut p)
-                .is_none()
-        );
+        let s = Sample::str_ref(b"abc").cast(SmpType::Sint, &mut p);
+        assert!(matches!(s.map(|s| s.data), Some(Smp::Sint(0))));
+        assert!(Sample::str_ref(b"").cast(SmpType::Sint, &mut p).is_none());
         let s = Sample::str_ref(b"192.168.0.1").cast(SmpType::Ipv4, &mut p);
         assert!(
             matches!(s.map(|s| s.data), Some(Smp::Ipv4(a)) if a == Ipv4Addr::new(192, 168, 0, 1))
