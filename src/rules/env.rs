@@ -155,6 +155,30 @@ pub trait Env {
     fn unique_id(&self) -> Option<&[u8]> {
         None
     }
+    /// The direction the rule being evaluated runs in (`http-request`,
+    /// `tcp-request`: Req; `http-response`, `tcp-response`: Res). `hdr`
+    /// reads that direction's headers. None is taken as Req.
+    fn rule_dir(&self) -> Option<Dir> {
+        None
+    }
+    /// Whether the request is the first of its connection
+    /// (`http_first_req`).
+    fn first_req(&self) -> Option<bool> {
+        None
+    }
+    /// The request line kept for the logs (`%r`), which outlives the
+    /// request head (`capture.req.method`, `capture.req.uri`); None when
+    /// the frontend's log format does not capture it, as in 2.6.
+    fn req_line(&self) -> Option<&[u8]> {
+        None
+    }
+    /// Whether the message in `dir` was HTTP/1.1 or later, a flag kept
+    /// after its head is forwarded (`capture.req.ver`, `capture.res.ver`).
+    /// When None the fetch falls back to the head if it is still there.
+    fn msg_ver11(&self, dir: Dir) -> Option<bool> {
+        let _ = dir;
+        None
+    }
     /// Number of threads (`nbthread`/`thread`): one.
     fn hostname(&self) -> Option<&str> {
         None
