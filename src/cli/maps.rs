@@ -333,19 +333,18 @@ impl Engine {
     /// `set map <ref> <key>|#<id> <value>`: every entry with that key (or
     /// the one entry with that id) takes `value`.
     fn map_set(&mut self, r: usize, key: &str, value: &str) -> String {
-        let by_id = entry_id(key);
-        let res = if key.starts_with('#') {
-            let id = by_id.unwrap_or(0);
-            self.rules
-                .set_values(r, value, |e: &PatEntry| by_id.is_some() && e.id == id)
+        let n = if key.starts_with('#') {
+            match entry_id(key) {
+                Some(id) => self.rules.set_values(r, value, |e: &PatEntry| e.id == id),
+                None => 0,
+            }
         } else {
             self.rules.set_values(r, value, |e: &PatEntry| e.key == key)
         };
-        match res {
-            Ok(0) if key.starts_with('#') => "key or pattern not found.\n\n".into(),
-            Ok(0) => "entry not found.\n\n".into(),
-            Ok(_) => "\n".into(),
-            Err(m) => format!("{m}.\n\n"),
+        match n {
+            0 if key.starts_with('#') => "key or pattern not found.\n\n".into(),
+            0 => "entry not found.\n\n".into(),
+            _ => "\n".into(),
         }
     }
 }

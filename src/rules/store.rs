@@ -288,30 +288,30 @@ impl RuleStore {
     }
 
     /// Replaces the value of the entries of source `r` for which `f` is
-    /// true. Every map set must accept `value`, else nothing changes and
-    /// the message is returned; Ok(number of entries changed).
-    pub fn set_values(
-        &mut self,
-        r: usize,
-        value: &str,
-        f: impl Fn(&PatEntry) -> bool,
-    ) -> Result<usize, String> {
-        let src = self.refs.get(r).ok_or("no such pattern source")?;
-        for &e in &src.exprs {
-            if let Some(out) = self.exprs.get(e).and_then(|pe| pe.out) {
-                super::pattern::parse_map_val(out, value)?;
+    /// true, and rebuilds the sets. Returns how many entries matched; when
+    /// a map set refuses `value`, nothing changes (HAProxy 2.6 answers such
+    /// a `set map` as a success and keeps the old value).
+    pub fn set_values(&mut self, r: usize, value: &str, f: impl Fn(&PatEntry) -> bool) -> usize {
+        let Some(src) = self.refs.get(r) else {
+            return 0;
+        };
+        let n = src.entries.iter().filter(|e| f(e)).count();
+        let refused = src.exprs.iter().any(|&e| {
+            self.exprs
+                .get(e)
+                .and_then(|pe| pe.out)
+                .is_some_and(|out| super::pattern::parse_map_val(out, value).is_err())
+        });
+        if n == 0 || refused {
+            return n;
+        }
+        if let Some(src) = self.refs.get_mut(r) {
+            for e in src.entries.iter_mut().filter(|e| f(e)) {
+                e.value = Some(value.to_string());
             }
         }
-        let src = self.refs.get_mut(r).ok_or("no such pattern source")?;
-        let mut n = 0;
-        for e in src.entries.iter_mut().filter(|e| f(e)) {
-            e.value = Some(value.to_string());
-            n += 1;
-        }
-        if n > 0 {
-            self.rebuild(r)?;
-        }
-        Ok(n)
+        let _ = self.rebuild(r);
+        n
     }
 
     /// `prepare`: allocates the next version of source `r`; returns it.
@@ -341,6 +341,8 @@ impl RuleStore {
         }
         src.curr_gen = version;
         self.remove_entries(r, |e| ver_diff(e.version, version) < 0);
+        // The entries of the new version are compiled even when none was
+        // purged.
         let _ = self.rebuild(r);
         true
     }
