@@ -418,9 +418,12 @@ fn one_way_download_longer_than_timeout_client_is_not_cut() {
 #[test]
 fn timeout_server_does_not_cut_a_download_paused_by_the_client() {
     const SIZE: usize = 48 << 20;
-    let be = Backend::start(|mut c| {
-        let data = common::payload(SIZE, 7);
-        let _ = c.write_all(&data);
+    // Made before any connection: building it in the handler could keep
+    // the server silent past `timeout server` on a slow machine.
+    let data = std::sync::Arc::new(common::payload(SIZE, 7));
+    let d2 = data.clone();
+    let be = Backend::start(move |mut c| {
+        let _ = c.write_all(&d2);
         let _ = c.shutdown(std::net::Shutdown::Write);
         let mut b = [0u8; 64];
         while let Ok(n) = c.read(&mut b) {
@@ -443,7 +446,7 @@ fn timeout_server_does_not_cut_a_download_paused_by_the_client() {
     std::thread::sleep(Duration::from_millis(1200));
     let got = common::read_all(&mut c);
     assert_eq!(got.len(), SIZE, "download cut short");
-    assert!(got == common::payload(SIZE, 7), "download corrupted");
+    assert!(got == *data, "download corrupted");
     drop(c);
     let l = p.wait_tcp_logs(1, Duration::from_secs(5));
     assert!(l.first().is_some_and(|l| l.term == "--"), "{l:?}");
