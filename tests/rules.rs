@@ -206,3 +206,37 @@ fn condition_errors_are_reported_with_haproxy_wording() {
         "{out}"
     );
 }
+
+#[test]
+fn variables_set_status_and_reject() {
+    let (port, origin) = (free_port(), free_port());
+    let cfg = http_config(
+        "",
+        &format!(
+            "frontend f\n  bind 127.0.0.1:{port}\n\
+  http-request set-var(txn.host) req.hdr(host),lower\n\
+  http-request set-var-fmt(txn.msg) \"hello %[var(txn.host)] from %[src]\"\n\
+  http-request reject if {{ path /rej }}\n\
+  http-request return status 200 content-type text/plain lf-string \"%[var(txn.msg)] %[var(txn.host),upper]\" if {{ var(txn.host) -m beg exa }}\n\
+  default_backend b\n\n\
+backend b\n  http-response set-status 299 reason Fine\n  server s 127.0.0.1:{origin}\n\n\
+frontend o\n  bind 127.0.0.1:{origin}\n  http-request return status 200 content-type text/plain string ok\n"
+        ),
+    );
+    let _p = Proxy::start_under_test(&cfg, &[port, origin]);
+    let mut c = Client::connect(port);
+    let r = c.exchange(b"GET / HTTP/1.1\r\nHost: EXAmple.com\r\n\r\n");
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        String::from_utf8_lossy(&r.body),
+        "hello example.com from 127.0.0.1 EXAMPLE.COM"
+    );
+    let r = c.exchange(b"GET / HTTP/1.1\r\nHost: other\r\n\r\n");
+    assert_eq!(r.status(), 299);
+    assert_eq!(r.head.token(2), "Fine");
+    // `reject` closes the connection without a response.
+    let mut c = Client::connect(port);
+    c.send(b"GET /rej HTTP/1.1\r\nHost: x\r\n\r\n");
+    let (got, closed) = c.wait_close(Duration::from_secs(5));
+    assert!(closed && got.is_empty(), "{got:?}");
+}

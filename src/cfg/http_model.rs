@@ -191,6 +191,24 @@ pub enum HttpAction {
     Tarpit {
         status: u16,
     },
+    /// `set-var(<var>) <expr>`.
+    SetVar {
+        var: crate::rules::vars::VarRef,
+        expr: Box<crate::rules::expr::SampleExpr>,
+    },
+    /// `set-var-fmt(<var>) <fmt>`: the rendered string.
+    SetVarFmt {
+        var: crate::rules::vars::VarRef,
+        fmt: Fmt,
+    },
+    UnsetVar(crate::rules::vars::VarRef),
+    /// Closes the client connection at once, no response.
+    Reject,
+    /// `http-response set-status <code> [reason <str>]`.
+    SetStatus {
+        status: u16,
+        reason: Option<String>,
+    },
 }
 
 impl HttpAction {
@@ -203,6 +221,7 @@ impl HttpAction {
                 | HttpAction::Deny { .. }
                 | HttpAction::Allow
                 | HttpAction::Tarpit { .. }
+                | HttpAction::Reject
         )
     }
 }
@@ -269,6 +288,7 @@ impl HttpAction {
             | HttpAction::SetUri(f)
             | HttpAction::SetMethod(f) => vec![f],
             HttpAction::Redirect { target, .. } => vec![target],
+            HttpAction::SetVarFmt { fmt, .. } => vec![fmt],
             HttpAction::Return {
                 body: ReturnBody::LfString(f),
                 ..

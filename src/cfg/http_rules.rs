@@ -62,12 +62,12 @@ const RES_ACTIONS_26: &[&str] = &[
 const REQ_ACTIONS_RS: &[&str] = &[
     "set-header", "add-header", "del-header", "replace-header", "replace-value", "set-path",
     "set-query", "set-uri", "set-method", "redirect", "return", "deny", "allow", "tarpit",
-    "wait-for-body",
+    "wait-for-body", "set-var(*)", "set-var-fmt(*)", "unset-var(*)", "reject",
 ];
 #[rustfmt::skip]
 const RES_ACTIONS_RS: &[&str] = &[
     "set-header", "add-header", "del-header", "replace-header", "replace-value", "redirect",
-    "return", "deny", "allow",
+    "return", "deny", "allow", "set-var(*)", "set-var-fmt(*)", "unset-var(*)", "set-status",
 ];
 
 /// Which rule list a line feeds.
@@ -195,7 +195,7 @@ pub fn parse_rule(
         d.alert_tight(file, line, msg);
         return;
     }
-    if !ours.contains(&action) {
+    if !in_list(ours, action) {
         let name = action.split('(').next().unwrap_or(action);
         d.alert(
             file,
@@ -205,7 +205,11 @@ pub fn parse_rule(
         return;
     }
     let mut warnings = Vec::new();
-    let (parsed, next) = match parse_action(dir, action, w, &mut warnings) {
+    let parsed = match parse_var_action(action, w, rx, file, line) {
+        Some(r) => r,
+        None => parse_action(dir, action, w, &mut warnings),
+    };
+    let (parsed, next) = match parsed {
         Ok(x) => x,
         Err(ArgErr::Invalid(m)) => {
             d.alert(
@@ -300,6 +304,55 @@ pub fn parse_rule(
             h.wait_for_body = Some((ms, at_least));
         }
     }
+}
+
+/// `set-var(<var>) <expr>`, `set-var-fmt(<var>) <fmt>`, `unset-var(<var>)`
+/// (None for any other action).
+fn parse_var_action(
+    action: &str,
+    w: &[String],
+    rx: &mut RuleCx<'_>,
+    file: &str,
+    line: usize,
+) -> Option<Result<(Parsed, usize), ArgErr>> {
+    let (kind, rest) = action.split_once('(')?;
+    if !matches!(kind, "set-var" | "set-var-fmt" | "unset-var") {
+        return None;
+    }
+    let name = rest.strip_suffix(')').unwrap_or(rest);
+    // `set-var(txn.x,ifexists)`: the conditions of 2.6 are not kept.
+    let name = name.split(',').next().unwrap_or(name);
+    let var = match rx.store.vars.parse_ref(name) {
+        Ok(v) => v,
+        Err(e) => return Some(Err(ArgErr::Invalid(e))),
+    };
+    Some(match kind {
+        "unset-var" => Ok((Parsed::Action(HttpAction::UnsetVar(var)), 2)),
+        "set-var-fmt" => {
+            let fmt = w.get(2).map_or("", String::as_str);
+            let next = if w.get(2).is_some() { 3 } else { 2 };
+            Ok((
+                Parsed::Action(HttpAction::SetVarFmt {
+                    var,
+                    fmt: fmt.into(),
+                }),
+                next,
+            ))
+        }
+        _ => match w.get(2).filter(|e| !is_cond(Some(e))) {
+            None => Err(ArgErr::Invalid("missing fetch method".into())),
+            Some(e) => match rx.expr(e, file, line) {
+                Ok(expr) => Ok((
+                    Parsed::Action(HttpAction::SetVar {
+                        var,
+                        expr: Box::new(expr),
+                    }),
+                    3,
+                )),
+                Err(m) => Err(ArgErr::Invalid(m)),
+            },
+        },
+    })
 }
 
 /// Reads the arguments of `action` (from word 2); returns what it built
@@ -398,6 +451,24 @@ fn parse_action(
         }
         "redirect" => return parse_redirect(dir, w),
         "allow" => (Parsed::Action(HttpAction::Allow), 2),
+        "reject" => (Parsed::Action(HttpAction::Reject), 2),
+        "set-status" => {
+            let code = arg(w, 2).map(atol).filter(|c| (100..=999).contains(c));
+            let Some(code) = code else {
+                return Err(inv("expects an integer status code between 100 and 999"));
+            };
+            let (reason, next) = match (w.get(3).map(String::as_str), arg(w, 4)) {
+                (Some("reason"), Some(r)) => (Some(r.to_string()), 5),
+                _ => (None, 3),
+            };
+            (
+                Parsed::Action(HttpAction::SetStatus {
+                    status: code as u16,
+                    reason,
+                }),
+                next,
+            )
+        }
         "return" | "deny" | "tarpit" => {
             let default = match (action, dir) {
                 ("return", _) => 200,

@@ -451,6 +451,51 @@ fn conditions_are_kept_and_checked() {
 }
 
 #[test]
+fn variables_reject_and_set_status() {
+    let (r, l) = req(
+        "  http-request set-var(txn.h) req.hdr(host),lower\n  http-request set-var-fmt(txn.m) \"%[src] x\"\n  \
+         http-request unset-var(txn.h)\n  http-request reject if { path /r }\n",
+    );
+    assert!(l.is_empty(), "{l:?}");
+    assert!(matches!(
+        r[..],
+        [
+            HttpAction::SetVar { .. },
+            HttpAction::SetVarFmt { .. },
+            HttpAction::UnsetVar(_),
+            HttpAction::Reject
+        ]
+    ));
+    // HAProxy 2.6's messages.
+    assert_eq!(
+        err("http-request set-var(foo) str(a)"),
+        "ALERT parsing [t.cfg:8] : error detected in frontend 'x' while parsing 'http-request set-var(foo)' rule : invalid variable name 'foo'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'."
+    );
+    assert_eq!(
+        err("http-request set-var(txn.foo)"),
+        "ALERT parsing [t.cfg:8] : error detected in frontend 'x' while parsing 'http-request set-var(txn.foo)' rule : missing fetch method."
+    );
+    assert_eq!(
+        err("http-request set-var(txn.foo) nosuch"),
+        "ALERT parsing [t.cfg:8] : error detected in frontend 'x' while parsing 'http-request set-var(txn.foo)' rule : unknown fetch method 'nosuch'."
+    );
+    assert_eq!(
+        err("http-request reject x"),
+        "ALERT parsing [t.cfg:8]: 'http-request reject' expects either 'if' or 'unless' followed by a condition but found 'x'."
+    );
+    let (p, l) = px("backend", "  http-response set-status 299 reason Fine\n");
+    assert!(l.is_empty(), "{l:?}");
+    assert!(matches!(
+        p.http.res_rules[0].action,
+        HttpAction::SetStatus { status: 299, .. }
+    ));
+    assert_eq!(
+        err("http-response set-status abc"),
+        "ALERT parsing [t.cfg:8] : error detected in frontend 'x' while parsing 'http-response set-status' rule : expects an integer status code between 100 and 999."
+    );
+}
+
+#[test]
 fn unknown_and_unsupported_actions() {
     let all = err("http-request foo");
     assert!(all.starts_with(
@@ -463,9 +508,12 @@ fn unknown_and_unsupported_actions() {
     assert!(err("http-request").ends_with("but got '' (missing argument)."));
     assert!(err("http-request deni").ends_with("but got 'deni'. Did you mean 'deny' maybe ?"));
     for (line, name) in [
-        ("http-request set-var(txn.x) str(a)", "http-request set-var"),
+        (
+            "http-request capture req.hdr(x) len 4",
+            "http-request capture",
+        ),
         ("http-request track-sc0 src", "http-request track-sc0"),
-        ("http-request reject", "http-request reject"),
+        ("http-request silent-drop", "http-request silent-drop"),
         ("http-request replace-path a b", "http-request replace-path"),
     ] {
         assert_eq!(

@@ -253,6 +253,19 @@ impl HeadEdit<'_> {
         self.replace(u.off as usize, u.len as usize, uri)
     }
 
+    /// Replaces a response's status code and reason.
+    pub fn set_status(&mut self, code: u16, reason: &[u8]) -> Result<(), EditError> {
+        let v = self.head.version;
+        let start = v.off as usize + v.len as usize + 1;
+        let sl = self.head.start_line;
+        let end = sl.off as usize + sl.len as usize;
+        let mut out = Vec::with_capacity(4 + reason.len());
+        out.extend_from_slice(code.to_string().as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(reason);
+        self.replace(start, end.saturating_sub(start), &out)
+    }
+
     /// Replaces the request method by `meth`.
     pub fn set_method(&mut self, meth: &[u8]) -> Result<(), EditError> {
         let m = self.head.meth;

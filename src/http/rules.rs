@@ -99,6 +99,36 @@ fn apply(
             super::ana::start_tarpit(s, cx, *status);
             return Ok(Outcome::Replied);
         }
+        HttpAction::Reject => {
+            deny(s, cx, kind);
+            crate::stream::abort_stream(s, cx);
+            return Ok(Outcome::Replied);
+        }
+        HttpAction::SetVar { var, expr } => {
+            let var = *var;
+            with_rules(s, cx, want(kind, opts), |env, ecx| {
+                if let Some(smp) = expr.eval(env, ecx) {
+                    ecx.vars.set(var, &smp);
+                    smp.recycle(ecx.pool);
+                }
+            });
+            return Ok(Outcome::Continue);
+        }
+        HttpAction::SetVarFmt { var, fmt } => {
+            let v = render_fmt(s, cx, fmt, kind, opts);
+            let var = *var;
+            with_rules(s, cx, Want::default(), |_, ecx| {
+                ecx.vars
+                    .set(var, &crate::rules::sample::Sample::str_ref(&v));
+            });
+            return Ok(Outcome::Continue);
+        }
+        HttpAction::UnsetVar(var) => {
+            if let Some(v) = s.vars.as_mut() {
+                v.unset(*var);
+            }
+            return Ok(Outcome::Continue);
+        }
         HttpAction::Redirect { .. } | HttpAction::Return { .. } => {
             let msg = super::redirect::build(s, cx, rule, opts);
             let status = super::redirect::status_of(rule);
@@ -184,11 +214,24 @@ fn apply(
         }
         HttpAction::SetUri(u) => e.set_uri(pick(&rendered, u))?,
         HttpAction::SetMethod(m) => e.set_method(pick(&rendered, m))?,
+        HttpAction::SetStatus { status, reason } => {
+            let r = reason
+                .as_deref()
+                .unwrap_or_else(|| super::redirect::reason(*status));
+            e.set_status(*status, r.as_bytes())?;
+            if let Some(t) = s.txn.as_mut() {
+                t.status = *status;
+            }
+        }
         HttpAction::Allow
         | HttpAction::Deny { .. }
         | HttpAction::Tarpit { .. }
         | HttpAction::Redirect { .. }
-        | HttpAction::Return { .. } => {}
+        | HttpAction::Return { .. }
+        | HttpAction::Reject
+        | HttpAction::SetVar { .. }
+        | HttpAction::SetVarFmt { .. }
+        | HttpAction::UnsetVar(_) => {}
     }
     let len = e.head.len;
     let method = e.head.method;
@@ -221,7 +264,17 @@ pub fn render_fmt(
     let Some(lf) = f.lf.as_deref() else {
         return f.raw.as_bytes().to_vec();
     };
-    let want = match kind {
+    let mut out = String::new();
+    with_rules(s, cx, want(kind, opts), |env, ecx| {
+        env.render(lf, ecx, &mut out)
+    });
+    out.into_bytes()
+}
+
+/// The head a rule reads: the request's, or for response rules the
+/// response's (the request head was forwarded).
+fn want(kind: Kind, opts: ParseOpts) -> Want {
+    match kind {
         Kind::Request => Want {
             req: Some(opts),
             ..Default::default()
@@ -230,26 +283,12 @@ pub fn render_fmt(
             res: Some(opts),
             ..Default::default()
         },
-    };
-    let mut out = String::new();
-    with_rules(s, cx, want, |env, ecx| env.render(lf, ecx, &mut out));
-    out.into_bytes()
+    }
 }
 
 /// Evaluates a rule's condition on the message head being analysed.
 fn cond_holds(s: &mut Stream, cx: &mut StreamCtx, c: &Cond, opts: ParseOpts, kind: Kind) -> bool {
-    let want = match kind {
-        Kind::Request => Want {
-            req: Some(opts),
-            ..Default::default()
-        },
-        // The request head was forwarded: response rules see the response.
-        Kind::Response => Want {
-            res: Some(opts),
-            ..Default::default()
-        },
-    };
-    with_rules(s, cx, want, |env, ecx| c.test(env, ecx))
+    with_rules(s, cx, want(kind, opts), |env, ecx| c.test(env, ecx))
 }
 
 /// Counts a denied request or response on the frontend.
