@@ -240,3 +240,43 @@ frontend o\n  bind 127.0.0.1:{origin}\n  http-request return status 200 content-
     let (got, closed) = c.wait_close(Duration::from_secs(5));
     assert!(closed && got.is_empty(), "{got:?}");
 }
+
+#[test]
+fn log_format_sample_expressions_are_rendered() {
+    let (port, tport) = (free_port(), free_port());
+    let cfg = format!(
+        "global\n  log stdout format raw local0\n\ndefaults\n  mode http\n  log global\n  \
+         timeout client 5s\n  timeout server 5s\n  timeout connect 2s\n\n\
+frontend f\n  bind 127.0.0.1:{port}\n  log-format \"H %ci %[src] %[var(txn.h)] %[fe_name] %ST\"\n\
+  http-request set-var(txn.h) req.hdr(host),lower\n\
+  http-request return status 200 content-type text/plain string ok\n\n\
+frontend t\n  mode tcp\n  bind 127.0.0.1:{tport}\n  log-format \"T %[src] %[dst_port] %[var(sess.x)] %[var(txn.none)]\"\n\
+  tcp-request content set-var(sess.x) str(hello)\n  default_backend tb\n\n\
+backend tb\n  mode tcp\n  server s 127.0.0.1:{port}\n"
+    );
+    let p = Proxy::start_under_test(&cfg, &[port, tport]);
+    let mut c = Client::connect(port);
+    assert_eq!(
+        c.exchange(b"GET / HTTP/1.1\r\nHost: AbC\r\n\r\n").status(),
+        200
+    );
+    drop(c);
+    let mut t = TcpStream::connect(("127.0.0.1", tport)).expect("connect");
+    t.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    t.write_all(b"GET / HTTP/1.0\r\n\r\n").expect("write");
+    let mut sink = Vec::new();
+    let _ = t.read_to_end(&mut sink);
+    drop(t);
+    let end = Instant::now() + Duration::from_secs(5);
+    let want_h = "H 127.0.0.1 127.0.0.1 abc f 200";
+    let want_t = format!("T 127.0.0.1 {tport} hello -");
+    loop {
+        let out = p.stdout();
+        let lines: Vec<&str> = out.lines().collect();
+        if lines.contains(&want_h) && lines.contains(&want_t.as_str()) {
+            break;
+        }
+        assert!(Instant::now() < end, "log lines not found in:\n{out}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

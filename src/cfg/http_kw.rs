@@ -260,6 +260,18 @@ pub fn proxy_kw(
                 );
                 return true;
             }
+            // Sample expressions are compiled now; the rest of the format
+            // is checked once the proxy's mode is known.
+            px.http.log_lf = None;
+            if f.contains("%[") {
+                match rx.lf(f, true, file, line) {
+                    Ok(lf) => px.http.log_lf = Some(std::rc::Rc::new(lf)),
+                    Err(m) => {
+                        d.alert(file, line, format!("failed to parse log-format : {m}."));
+                        return true;
+                    }
+                }
+            }
             set_log_format(d, px, LogFmt::Custom(f.to_string()), file, line);
         }
         _ => return false,

@@ -338,6 +338,8 @@ pub struct HttpCfg {
     pub res_rules: Rc<Vec<HttpRule>>,
     /// `log-format <string>`, raw.
     pub log_format: Option<String>,
+    /// Its `%[expr]` expressions, compiled (when it has any).
+    pub log_lf: Option<Rc<crate::rules::lf::Lf>>,
     /// `http-request wait-for-body time <t> [at-least <n>]`: (ms, bytes).
     pub wait_for_body: Option<(u32, Option<u64>)>,
     /// Where some of the above were written (HAProxy's `px->conf`).

@@ -406,13 +406,18 @@ impl Engine {
             let (_, mut cx) = self.stream_ctx();
             crate::http::log::log_txn(&mut s, &mut cx);
             self.recycle_txn(&mut s);
-        } else if let Some(fe) = self.proxies.get(s.fe)
-            && s.txn.is_none()
-        {
+        } else if let Some(fe) = self.proxies.get(s.fe) {
             let dontlog = fe.opts.dontlognull && s.req.total == 0;
             if (fe.opts.tcplog || fe.log_fmt.is_some()) && !fe.logs.is_empty() && !dontlog {
-                let line = self.tcplog_line(&s, now_abs);
-                self.logger.send(&fe.logs, 6, &line);
+                let samples = {
+                    let (_, mut cx) = self.stream_ctx();
+                    crate::stream::rules_env::log_samples(&mut s, &mut cx)
+                };
+                let refs: Vec<Option<&str>> = samples.iter().map(Option::as_deref).collect();
+                let line = self.tcplog_line(&s, now_abs, &refs);
+                if let Some(fe) = self.proxies.get(s.fe) {
+                    self.logger.send(&fe.logs, 6, &line);
+                }
             }
         }
         self.actconn = self.actconn.saturating_sub(1);
@@ -460,7 +465,7 @@ impl Engine {
     }
 
     /// The `option tcplog` line of a finished stream.
-    fn tcplog_line(&self, s: &Stream, now_abs: u64) -> String {
+    fn tcplog_line(&self, s: &Stream, now_abs: u64, samples: &[Option<&str>]) -> String {
         let Some(fe) = self.proxies.get(s.fe) else {
             return String::new();
         };
@@ -535,6 +540,7 @@ impl Engine {
                     be_queue: l.be_queue,
                     pid: std::process::id(),
                     req_counter: u64::from(s.uniq_id),
+                    samples,
                     ..Default::default()
                 };
                 let mut out = String::with_capacity(200);

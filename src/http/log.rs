@@ -68,6 +68,9 @@ pub fn log_txn(s: &mut Stream, cx: &mut StreamCtx) {
     if !wanted(s, cx, txn) {
         return;
     }
+    let samples = crate::stream::rules_env::log_samples(s, cx);
+    let sample_refs: Vec<Option<&str>> = samples.iter().map(Option::as_deref).collect();
+    let Some(txn) = s.txn.as_deref() else { return };
     let Some(fe) = cx.proxies.get(s.fe) else {
         return;
     };
@@ -162,6 +165,7 @@ pub fn log_txn(s: &mut Stream, cx: &mut StreamCtx) {
         request_line: parsed.then_some(txn.uri.as_slice()),
         pid: std::process::id(),
         req_counter: u64::from(s.uniq_id),
+        samples: &sample_refs,
         ..Default::default()
     };
     let mut line = String::with_capacity(256);

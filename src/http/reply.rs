@@ -326,6 +326,13 @@ pub fn next_request(s: &mut Stream, cx: &mut StreamCtx) {
         txn.req_base = s.req.total;
         txn.res_base = s.res.total;
         txn.reset(now_abs);
+        // Variables of the transaction end with it; `sess` ones stay.
+        if let Some(v) = s.vars.as_mut() {
+            use crate::rules::vars::Scope;
+            for sc in [Scope::Txn, Scope::Req, Scope::Res] {
+                v.scope_mut(sc).clear();
+            }
+        }
     }
     if s.si[1].state() == SiState::Clo {
         let retries =

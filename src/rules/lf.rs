@@ -39,13 +39,9 @@ impl Lf {
         self.exprs.is_empty()
     }
 
-    /// Renders into `out`: evaluates each expression as text, then the
-    /// format with `base`'s variables.
-    pub fn render(&self, base: &LogVars<'_>, env: &dyn Env, cx: &mut EvalCx<'_>, out: &mut String) {
-        if self.exprs.is_empty() {
-            self.fmt.render(base, out);
-            return;
-        }
+    /// Each expression's value as text (None when missing), in order: what
+    /// `LogVars::samples` takes.
+    pub fn eval_samples(&self, env: &dyn Env, cx: &mut EvalCx<'_>) -> Vec<Option<String>> {
         let mut texts: Vec<Option<String>> = Vec::with_capacity(self.exprs.len());
         for e in &self.exprs {
             let v = e
@@ -58,6 +54,17 @@ impl Lf {
                 });
             texts.push(v);
         }
+        texts
+    }
+
+    /// Renders into `out`: evaluates each expression as text, then the
+    /// format with `base`'s variables.
+    pub fn render(&self, base: &LogVars<'_>, env: &dyn Env, cx: &mut EvalCx<'_>, out: &mut String) {
+        if self.exprs.is_empty() {
+            self.fmt.render(base, out);
+            return;
+        }
+        let texts = self.eval_samples(env, cx);
         let refs: Vec<Option<&str>> = texts.iter().map(Option::as_deref).collect();
         let v = LogVars {
             samples: &refs,

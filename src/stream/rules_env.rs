@@ -262,3 +262,13 @@ impl<'a> StreamEnv<'a> {
         lf.render(&base, self, cx, out);
     }
 }
+
+/// The values of the frontend's `log-format` sample expressions for this
+/// stream (empty when it has none). The request head is no longer in the
+/// buffer when a stream logs: header fetches find nothing then.
+pub fn log_samples(s: &mut Stream, cx: &mut StreamCtx) -> Vec<Option<String>> {
+    let Some(lf) = cx.proxies.get(s.fe).and_then(|p| p.http.log_lf.clone()) else {
+        return Vec::new();
+    };
+    with_rules(s, cx, Want::default(), |env, ecx| lf.eval_samples(env, ecx))
+}
