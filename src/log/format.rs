@@ -264,6 +264,9 @@ pub struct LogVars<'a> {
     /// Values of the `%[expr]` expressions, in the order of
     /// [`LogFormat::sample_exprs`]; a missing entry or None prints `-`.
     pub samples: &'a [Option<&'a str>],
+    /// Rendering a header value, a reply body, a redirect target (not a
+    /// log line): missing and empty samples write nothing.
+    pub bare_samples: bool,
 }
 
 impl LogFormat {
@@ -325,7 +328,11 @@ impl LogFormat {
                 }
                 Token::Sample(i, fl) => {
                     let val = v.samples.get(*i).copied().flatten();
-                    push_text(out, val, *fl);
+                    // Outside log lines a missing or empty sample writes
+                    // nothing, as 2.6 does (quotes or not).
+                    if !(v.bare_samples && val.is_none_or(str::is_empty)) {
+                        push_text(out, val, *fl);
+                    }
                     last_sep = false;
                 }
                 Token::Var(var, fl) => match render_var(*var, *fl, v, out) {

@@ -120,22 +120,23 @@ pub fn parse_term(words: &[String], name: &str, cx: &mut ParseCx<'_>) -> Result<
     let crit = words.first().ok_or("missing ACL expression")?;
     let (expr, suffix) = parse_criterion(crit, cx)?;
     let mut method = suffix.unwrap_or_else(|| default_method(&expr));
-    let (mut icase, mut files, mut map_files) = (false, Vec::new(), Vec::new());
+    let (mut icase, mut files, mut as_map) = (false, Vec::new(), false);
     let mut i = 1;
     while let Some(w) = words.get(i).filter(|w| w.starts_with('-')) {
         i += 1;
         match w.as_str() {
             "-i" => icase = true,
             "-n" => {}
+            // `-M`: the `-f` files are maps (their first column is matched).
+            "-M" => as_map = true,
             "--" => break,
-            "-f" | "-M" | "-m" | "-u" => {
+            "-f" | "-m" | "-u" => {
                 let v = words
                     .get(i)
                     .ok_or_else(|| format!("missing argument after '{w}'"))?;
                 i += 1;
                 match w.as_str() {
                     "-f" => files.push(v.clone()),
-                    "-M" => map_files.push(v.clone()),
                     "-m" => {
                         method = Match::from_name(v).ok_or_else(|| {
                             format!("unknown matching method '{v}' when parsing ACL expression")
@@ -153,34 +154,30 @@ pub fn parse_term(words: &[String], name: &str, cx: &mut ParseCx<'_>) -> Result<
     }
     let mut pats = Vec::new();
     let words = words.get(i..).unwrap_or(&[]);
-    if !words.is_empty() || (files.is_empty() && map_files.is_empty()) {
-        let display = format!(
-            "acl '{}' file '{}' line {}",
-            crit_name(crit),
-            cx.file,
-            cx.line
-        );
-        let r = cx.store.new_ref("", display, false);
-        let pe = cx.store.expr_for(r, method, icase)?;
-        add_words(cx, r, method, words)?;
-        let _ = name;
-        pats.push(pe);
-    }
-    for (f, is_map) in files
-        .iter()
-        .map(|f| (f, false))
-        .chain(map_files.iter().map(|f| (f, true)))
-    {
+    for f in &files {
         // How `show acl|map` names this user of the file.
         let user = format!(
             "{} at file '{}' line {}",
-            if is_map { "map" } else { "acl" },
+            if as_map { "map" } else { "acl" },
             cx.file,
             cx.line
         );
-        let r = cx.store.load_file(f, cx.base_dir, is_map, user)?;
+        let r = cx.store.load_file(f, cx.base_dir, as_map, user)?;
         pats.push(cx.store.expr_for(r, method, icase)?);
     }
+    // The line's own words get a source of their own, after the files',
+    // even when there is none (2.6 numbers sources that way).
+    let display = format!(
+        "acl '{}' file '{}' line {}",
+        crit_name(crit),
+        cx.file,
+        cx.line
+    );
+    let r = cx.store.new_ref("", display, false);
+    let pe = cx.store.expr_for(r, method, icase)?;
+    add_words(cx, r, method, words)?;
+    pats.push(pe);
+    let _ = name;
     Ok(AclTerm { expr, method, pats })
 }
 
@@ -245,12 +242,12 @@ fn parse_criterion(
 }
 
 fn acl_expr_err(msg: String, crit: &str) -> String {
-    if msg.starts_with("unknown") {
-        format!("{msg} in ACL expression '{crit}'")
-    } else if let Some(rest) = msg.strip_prefix("fetch method ") {
-        format!("ACL keyword {rest}")
-    } else {
-        msg
+    match msg.strip_prefix("fetch method ") {
+        Some(rest) if msg.contains("expected ')'") => format!("ACL keyword {rest}"),
+        _ if msg.starts_with("unknown") || msg.starts_with("fetch method") => {
+            format!("{msg} in ACL expression '{crit}'")
+        }
+        _ => msg,
     }
 }
 

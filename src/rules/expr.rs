@@ -356,12 +356,15 @@ fn parse_args(
         None => Vec::new(),
         Some(t) => split_args(t),
     };
-    // `f()` is `f` with no argument.
-    let words: Vec<String> = if words.len() == 1 && words.first().is_some_and(String::is_empty) {
-        Vec::new()
-    } else {
-        words
-    };
+    // `f()` is `f` with no argument, except that a mandatory string reads
+    // it as one empty string (`str()`), as 2.6 does.
+    let empty_str_ok = min > 0 && kinds.first() == Some(&ArgKind::Str);
+    let words: Vec<String> =
+        if words.len() == 1 && words.first().is_some_and(String::is_empty) && !empty_str_ok {
+            Vec::new()
+        } else {
+            words
+        };
     // HAProxy names the place differently for fetches and converters.
     let place = |i: usize| {
         if what == "converter" {
@@ -371,12 +374,19 @@ fn parse_args(
         }
     };
     if words.len() < usize::from(min) {
-        return Err(ExprError(format!(
-            "{} : missing arguments (got {}/{}).",
-            place(words.len() + 1),
-            words.len(),
-            min
-        )));
+        let n = words.len();
+        let kind = kinds.get(n).map_or("string", |k| kind_name(*k));
+        return Err(ExprError(if n == 0 {
+            format!(
+                "{} : expected type '{kind}' at position 1, but got nothing",
+                place(1)
+            )
+        } else {
+            format!(
+                "{} : missing arguments (got {n}/{min}), type '{kind}' expected",
+                place(n + 1)
+            )
+        }));
     }
     if words.len() > kinds.len() {
         let rest = words.get(kinds.len()..).unwrap_or(&[]).join(",");

@@ -68,6 +68,7 @@ impl Lf {
         let refs: Vec<Option<&str>> = texts.iter().map(Option::as_deref).collect();
         let v = LogVars {
             samples: &refs,
+            bare_samples: true,
             ..base.clone()
         };
         self.fmt.render(&v, out);
