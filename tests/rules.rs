@@ -280,3 +280,27 @@ backend tb\n  mode tcp\n  server s 127.0.0.1:{port}\n"
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn unique_id_is_generated_sent_fetched_and_logged() {
+    let (port, origin) = (free_port(), free_port());
+    let cfg = format!(
+        "global\n  log stdout format raw local0\n\ndefaults\n  mode http\n  log global\n  \
+         timeout client 5s\n  timeout server 5s\n  timeout connect 2s\n\n\
+frontend f\n  bind 127.0.0.1:{port}\n  unique-id-format %ci_%[req.hdr(x-id)]_%f\n  unique-id-header X-Unique-ID\n\
+  log-format \"ID=%ID u=%[unique-id]\"\n  default_backend b\n\n\
+backend b\n  server s 127.0.0.1:{origin}\n\n\
+frontend o\n  bind 127.0.0.1:{origin}\n\
+  http-request return status 200 content-type text/plain lf-string \"got %[req.hdr(x-unique-id)]\"\n"
+    );
+    let p = Proxy::start_under_test(&cfg, &[port, origin]);
+    let mut c = Client::connect(port);
+    let r = c.exchange(b"GET / HTTP/1.1\r\nHost: x\r\nX-Id: 42\r\n\r\n");
+    assert_eq!(String::from_utf8_lossy(&r.body), "got 127.0.0.1_42_f");
+    drop(c);
+    let end = Instant::now() + Duration::from_secs(5);
+    while !p.stdout().contains("ID=127.0.0.1_42_f u=127.0.0.1_42_f") {
+        assert!(Instant::now() < end, "{}", p.stdout());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -247,6 +247,30 @@ pub fn proxy_kw(
             let prev = &mut st.prev_final_res;
             http_rules::parse_rule(RuleDir::Res, prev, d, px, w, file, line, rx)
         }
+        "unique-id-format" | "unique-id-header" => {
+            let Some(f) = arg(w, 1) else {
+                d.alert(
+                    file,
+                    line,
+                    format!(
+                        "{} expects an argument.",
+                        w.first().map_or("", String::as_str)
+                    ),
+                );
+                return true;
+            };
+            if w.first().is_some_and(|k| k == "unique-id-header") {
+                px.http.unique_id_hdr = Some(f.to_string());
+                return true;
+            }
+            match rx.lf(f, true, file, line) {
+                Ok(lf) => px.http.unique_id_fmt = Some(std::rc::Rc::new(lf)),
+                Err(m) => d.global(
+                    super::diag::Level::Alert,
+                    format!("Parsing [{file}:{line}]: failed to parse unique-id : {m}."),
+                ),
+            }
+        }
         "log-format" => {
             let Some(f) = arg(w, 1) else {
                 d.alert(file, line, "log-format expects an argument.");

@@ -340,6 +340,9 @@ pub struct HttpCfg {
     pub log_format: Option<String>,
     /// Its `%[expr]` expressions, compiled (when it has any).
     pub log_lf: Option<Rc<crate::rules::lf::Lf>>,
+    /// `unique-id-format <fmt>` and `unique-id-header <name>`.
+    pub unique_id_fmt: Option<Rc<crate::rules::lf::Lf>>,
+    pub unique_id_hdr: Option<String>,
     /// `http-request wait-for-body time <t> [at-least <n>]`: (ms, bytes).
     pub wait_for_body: Option<(u32, Option<u64>)>,
     /// Where some of the above were written (HAProxy's `px->conf`).

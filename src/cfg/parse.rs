@@ -114,6 +114,8 @@ const PROXY_KEYWORDS: &[&str] = &[
     "http-request",
     "http-response",
     "log-format",
+    "unique-id-format",
+    "unique-id-header",
 ];
 
 const OPTIONS: &[&str] = &[

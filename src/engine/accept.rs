@@ -307,7 +307,8 @@ impl Engine {
             None => None,
         };
         if default_log {
-            let msg = format_connect(peer, local, &fe_px.name);
+            let http = fe_px.mode == crate::cfg::model::Mode::Http;
+            let msg = format_connect(peer, local, &fe_px.name, http);
             self.logger.send(&fe_px.logs, 6, &msg);
         }
         let sid: StreamId = self.streams.next_id();

@@ -360,6 +360,26 @@ fn normalize_default_port(e: &mut HeadEdit) -> Result<(), super::hdr::EditError>
 pub fn process_fe(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     s.req.analysers.remove(AnFlags::REQ_HTTP_PROCESS_FE);
     let opts = req_opts(s, cx);
+    if let Some(lf) = cx
+        .proxies
+        .get(s.fe)
+        .and_then(|p| p.http.unique_id_fmt.clone())
+    {
+        let mut id = String::new();
+        crate::stream::rules_env::with_rules(
+            s,
+            cx,
+            crate::stream::rules_env::Want {
+                req: Some(opts),
+                ..Default::default()
+            },
+            |env, ecx| env.render(&lf, ecx, &mut id),
+        );
+        if let Some(t) = s.txn.as_mut() {
+            t.unique_id.clear();
+            t.unique_id.extend_from_slice(id.as_bytes());
+        }
+    }
     let monitor = cx
         .proxies
         .get(s.fe)
@@ -456,7 +476,8 @@ pub fn process_be(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     {
         s.frt_addr = crate::conn::sock::local_addr(c.fd);
     }
-    if ff.is_some() || ot.is_some() || conn_edit {
+    let uid_hdr = fe_px.http.unique_id_hdr.as_deref();
+    if ff.is_some() || ot.is_some() || conn_edit || uid_hdr.is_some() {
         let Some(b) = s.req.buf.as_mut() else {
             return true;
         };
@@ -464,6 +485,10 @@ pub fn process_be(s: &mut Stream, cx: &mut StreamCtx) -> bool {
             return true;
         };
         let mut ok = true;
+        // The unique id goes first, as 2.6 adds it.
+        if let (Some(h), Some(t)) = (uid_hdr, s.txn.as_ref()) {
+            ok &= e.add(h.as_bytes(), &t.unique_id).is_ok();
+        }
         if let (Some(f), Some(cli)) = (ff, s.cli_addr) {
             let skip = f
                 .except

@@ -166,6 +166,9 @@ pub fn log_txn(s: &mut Stream, cx: &mut StreamCtx) {
         pid: std::process::id(),
         req_counter: u64::from(s.uniq_id),
         samples: &sample_refs,
+        unique_id: std::str::from_utf8(&txn.unique_id)
+            .ok()
+            .filter(|u| !u.is_empty()),
         ..Default::default()
     };
     let mut line = String::with_capacity(256);

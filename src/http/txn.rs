@@ -122,6 +122,8 @@ pub struct HttpTxn {
     /// The request line as logged (`%r`), kept across requests so that
     /// its capacity is allocated once per connection, only when logging.
     pub uri: Vec<u8>,
+    /// The request's unique id (`unique-id-format`), empty when none.
+    pub unique_id: Vec<u8>,
     /// Captured request and response header values (`capture request /
     /// response header`), in declaration order.
     pub req_caps: Vec<Option<Vec<u8>>>,
@@ -150,6 +152,7 @@ impl HttpTxn {
         self.meth = None;
         self.status = 0;
         self.uri.clear();
+        self.unique_id.clear();
         for c in self.req_caps.iter_mut().chain(self.res_caps.iter_mut()) {
             if let Some(v) = c.as_mut() {
                 v.clear();

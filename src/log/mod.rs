@@ -164,12 +164,14 @@ pub fn format_connect(
     client: Option<SocketAddr>,
     local: Option<SocketAddr>,
     frontend: &str,
+    http: bool,
 ) -> String {
     let mut s = String::from("Connect from ");
     push_addr(&mut s, client);
     s.push_str(" to ");
     push_addr(&mut s, local);
-    let _ = write!(s, " ({frontend}/TCP)");
+    let mode = if http { "HTTP" } else { "TCP" };
+    let _ = write!(s, " ({frontend}/{mode})");
     s
 }
 
@@ -423,7 +425,12 @@ mod tests {
 
     #[test]
     fn connect_line() {
-        let s = format_connect("1.2.3.4:5".parse().ok(), "127.0.0.1:80".parse().ok(), "fe");
+        let s = format_connect(
+            "1.2.3.4:5".parse().ok(),
+            "127.0.0.1:80".parse().ok(),
+            "fe",
+            false,
+        );
         assert_eq!(s, "Connect from 1.2.3.4:5 to 127.0.0.1:80 (fe/TCP)");
     }
 

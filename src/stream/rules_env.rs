@@ -119,6 +119,13 @@ impl Env for StreamEnv<'_> {
     fn status(&self) -> Option<u16> {
         self.s.txn.as_ref().map(|t| t.status).filter(|s| *s > 0)
     }
+    fn unique_id(&self) -> Option<&[u8]> {
+        self.s
+            .txn
+            .as_ref()
+            .map(|t| t.unique_id.as_slice())
+            .filter(|u| !u.is_empty())
+    }
     fn capture(&self, dir: Dir, idx: usize) -> Option<&[u8]> {
         let t = self.s.txn.as_ref()?;
         let caps = match dir {
