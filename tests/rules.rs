@@ -200,6 +200,19 @@ fn condition_errors_are_reported_with_haproxy_wording() {
         out.contains("'tcp-request content reject' : error detected in frontend 'f' while parsing 'if' condition : no such ACL : 'nosuch'"),
         "{out}"
     );
+    let out = check_fails("  use-server s1\n");
+    assert!(
+        out.contains("'use-server' requires either 'if' or 'unless' followed by a condition."),
+        "{out}"
+    );
+    let out = check_fails("  use-server s1 if TRUE\n");
+    assert!(
+        out.contains("'use-server' ignored because frontend 'f' has no backend capability.")
+            && out.contains(
+                "frontend 'f' : unable to find server 's1' referenced in a 'use-server' rule."
+            ),
+        "{out}"
+    );
     let out = check_fails("  http-request set-header X %[path,nosuch]\n");
     assert!(
         out.contains("error detected in frontend 'f' while parsing 'http-request set-header' rule : failed to parse sample expression <path,nosuch]> : unknown converter 'nosuch'"),
@@ -303,4 +316,37 @@ frontend o\n  bind 127.0.0.1:{origin}\n\
         assert!(Instant::now() < end, "{}", p.stdout());
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+#[test]
+fn use_server_picks_the_named_server_while_it_is_up() {
+    let (port, o1, o2) = (free_port(), free_port(), free_port());
+    let cfg = http_config(
+        "",
+        &format!(
+            "frontend f\n  bind 127.0.0.1:{port}\n  default_backend b\n\n\
+backend b\n  balance roundrobin\n  use-server s2 if {{ req.hdr(x-s) two }}\n  use-server down if {{ req.hdr(x-s) down }}\n\
+  server s1 127.0.0.1:{o1}\n  server s2 127.0.0.1:{o2}\n  server down 127.0.0.1:{o1} disabled\n\n\
+frontend one\n  bind 127.0.0.1:{o1}\n  http-request return status 200 content-type text/plain string one\n\n\
+frontend two\n  bind 127.0.0.1:{o2}\n  http-request return status 200 content-type text/plain string two\n"
+        ),
+    );
+    let _p = Proxy::start_under_test(&cfg, &[port, o1, o2]);
+    let body = |req: &[u8]| {
+        let mut c = Client::connect(port);
+        String::from_utf8_lossy(&c.exchange(req).body).to_string()
+    };
+    for _ in 0..4 {
+        assert_eq!(
+            body(b"GET / HTTP/1.1\r\nHost: x\r\nX-S: two\r\n\r\n"),
+            "two"
+        );
+    }
+    // A server in maintenance is not forced: load balancing decides.
+    let mut seen: Vec<String> = (0..4)
+        .map(|_| body(b"GET / HTTP/1.1\r\nHost: x\r\nX-S: down\r\n\r\n"))
+        .collect();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen, ["one", "two"]);
 }

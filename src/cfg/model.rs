@@ -248,6 +248,7 @@ pub struct ProxyCfg {
     pub backlog: Option<i32>,
     pub default_backend: Option<(String, usize)>,
     pub use_backends: Vec<UseBackend>,
+    pub use_servers: Vec<UseServer>,
     pub servers: Vec<ServerCfg>,
     pub default_server: DefaultServer,
     pub balance: Balance,
@@ -391,4 +392,11 @@ pub struct UseBackend {
     pub cond: Option<crate::rules::acl::Cond>,
     /// The name as a log-format (it has `%`): evaluated per request.
     pub dynamic: Option<crate::rules::lf::Lf>,
+}
+
+/// `use-server <name> if|unless <cond>`.
+#[derive(Debug, Clone)]
+pub struct UseServer {
+    pub name: String,
+    pub cond: crate::rules::acl::Cond,
 }

@@ -92,6 +92,7 @@ const PROXY_KEYWORDS: &[&str] = &[
     "default_backend",
     "use_backend",
     "acl",
+    "use-server",
     "tcp-request",
     "tcp-response",
     "log",
@@ -930,6 +931,43 @@ impl<'e> Parser<'e> {
             }
             return;
         }
+        if kw == "use-server" {
+            let Some(srv) = w.get(1).filter(|s| !s.is_empty()) else {
+                self.diags
+                    .alert(file, line, "'use-server' expects a server name.");
+                return;
+            };
+            let rest = w.get(2..).unwrap_or(&[]);
+            if !matches!(rest.first().map(String::as_str), Some("if" | "unless")) {
+                self.diags.alert(
+                    file,
+                    line,
+                    "'use-server' requires either 'if' or 'unless' followed by a condition.",
+                );
+                return;
+            }
+            match rx.cond(rest, "a 'use-server' rule", file, line) {
+                Ok(cond) => {
+                    if !px.cap.be {
+                        self.diags.warn(
+                            file,
+                            line,
+                            format!(
+                                "'use-server' ignored because {} '{}' has no backend capability.",
+                                px.kind, px.name
+                            ),
+                        );
+                    }
+                    // 2.6 keeps the rule anyway (and then finds no server).
+                    px.use_servers.push(crate::cfg::model::UseServer {
+                        name: srv.clone(),
+                        cond,
+                    });
+                }
+                Err(m) => self.diags.alert(file, line, m),
+            }
+            return;
+        }
         if kw == "acl" {
             if px.kind == "defaults" {
                 self.diags.alert(
@@ -1575,6 +1613,14 @@ impl<'e> Parser<'e> {
             }
             if px.cap.fe && px.binds.is_empty() {
                 self.diags.global(Level::Warning, format!("{kind} '{name}' has no 'bind' directive. Please declare it as a backend if this was intended."));
+            }
+            for u in &px.use_servers {
+                if !px.servers.iter().any(|s| s.name == u.name) {
+                    self.diags.global(
+                        Level::Alert,
+                        format!("{kind} '{name}' : unable to find server '{}' referenced in a 'use-server' rule.", u.name),
+                    );
+                }
             }
             let mut refs: Vec<(&str, String)> = Vec::new();
             if let Some((b, _)) = &px.default_backend {

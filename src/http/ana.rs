@@ -424,6 +424,7 @@ pub fn process_be(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     if be != s.fe && !super::rules::run_req_rules(s, cx, be, opts) {
         return false;
     }
+    crate::stream::backend::process_server_rules(s, cx);
     let (fe_px, be_px) = match (cx.proxies.get(s.fe), cx.proxies.get(be)) {
         (Some(f), Some(b)) => (f, b),
         _ => return true,

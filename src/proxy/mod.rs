@@ -187,6 +187,8 @@ pub struct Proxy {
     pub default_backend: Option<usize>,
     /// `use_backend` rules, in order (shared: no copy per stream).
     pub switch_rules: std::rc::Rc<Vec<SwitchRule>>,
+    /// `use-server` rules: server index and condition, in order.
+    pub server_rules: std::rc::Rc<Vec<(usize, crate::rules::acl::Cond)>>,
     pub servers: Vec<Server>,
     /// Streams waiting for any server of this backend.
     pub queue: VecDeque<crate::arena::PendId>,
@@ -302,6 +304,15 @@ impl Proxy {
             },
             default_backend: None,
             switch_rules: Default::default(),
+            server_rules: std::rc::Rc::new(
+                c.use_servers
+                    .iter()
+                    .filter_map(|u| {
+                        let i = c.servers.iter().position(|s| s.name == u.name)?;
+                        Some((i, u.cond.clone()))
+                    })
+                    .collect(),
+            ),
             denied_conn: 0,
             has_rules: c.tcp.has_req()
                 || !c.use_backends.is_empty()

@@ -59,6 +59,19 @@ fn back_handle_st_req(s: &mut Stream, cx: &mut StreamCtx) {
         s.si[1].set_state(SiState::Clo);
         return;
     };
+    if let Some(i) = s.use_srv.take().map(|i| i as usize)
+        && usable_now(cx, be, i)
+        && let Some(srv) = cx.proxies.get_mut(be).and_then(|p| p.servers.get_mut(i))
+    {
+        srv.cur_sess += 1;
+        srv.max_sess = srv.max_sess.max(srv.cur_sess);
+        srv.cum_sess += 1;
+        s.target = Target::Server(i);
+        s.last_srv = Some(i);
+        s.flags.insert(SfFlags::ASSIGNED | SfFlags::CURR_SESS);
+        s.si[1].set_state(SiState::Ass);
+        return;
+    }
     let Some(px) = cx.proxies.get_mut(be) else {
         s.set_term('P', Finst::Connect);
         s.si[1].set_state(SiState::Clo);
@@ -109,6 +122,47 @@ fn back_handle_st_req(s: &mut Stream, cx: &mut StreamCtx) {
             s.si[1].set_state(SiState::Clo);
         }
     }
+}
+
+/// AN_REQ_SRV_RULES: the backend's `use-server` rules, run once the backend
+/// is known and before the request is forwarded; the server named by the
+/// first matching rule is taken when the stream connects (`use_srv`).
+pub fn process_server_rules(s: &mut Stream, cx: &mut StreamCtx) {
+    s.use_srv =
+        s.be.and_then(|be| use_server(s, cx, be))
+            .and_then(|i| u32::try_from(i).ok());
+}
+
+/// Whether server `i` of `be` can take the stream now: up, with a free
+/// slot (otherwise load balancing decides, as 2.6 does for a server that
+/// is down; a full one is not queued on).
+fn usable_now(cx: &StreamCtx, be: usize, i: usize) -> bool {
+    cx.proxies
+        .get(be)
+        .and_then(|p| p.servers.get(i))
+        .is_some_and(|srv| {
+            srv.state == crate::proxy::SrvState::Up
+                && (srv.maxconn == 0 || srv.cur_sess < srv.maxconn)
+        })
+}
+
+/// The server the first matching `use-server` rule of `be` names.
+fn use_server(s: &mut Stream, cx: &mut StreamCtx, be: usize) -> Option<usize> {
+    let rules = cx
+        .proxies
+        .get(be)
+        .map(|p| std::rc::Rc::clone(&p.server_rules))
+        .filter(|r| !r.is_empty())?;
+    let want = super::rules_env::Want {
+        req: s.txn.is_some().then(|| crate::http::ana::req_opts(s, cx)),
+        ..Default::default()
+    };
+    super::rules_env::with_rules(s, cx, want, |env, ecx| {
+        rules
+            .iter()
+            .find(|(_, c)| c.test(env, ecx))
+            .map(|(i, _)| *i)
+    })
 }
 
 /// A slot granted by the queue becomes the stream's server.

@@ -157,6 +157,8 @@ pub struct Stream {
     /// Variables of the `sess`, `txn`, `req` and `res` scopes, boxed on
     /// the first `set-var` (most streams have none).
     pub vars: Option<Box<crate::rules::vars::Vars>>,
+    /// The server a `use-server` rule chose, taken at connection time.
+    pub use_srv: Option<u32>,
 }
 
 /// The arenas a stream's handlers may touch.
@@ -243,6 +245,7 @@ impl Stream {
             dbg_fds: (-1, -1),
             txn: None,
             vars: None,
+            use_srv: None,
         }
     }
 
@@ -548,6 +551,11 @@ fn process_switching_rules(s: &mut Stream, cx: &mut StreamCtx) {
     let be = chosen.or_else(|| cx.proxies.get(s.fe).and_then(|p| p.default_backend));
     if let Some(b) = be {
         set_backend(s, b, cx.proxies);
+        // TCP: the server rules run now (HTTP runs them after the
+        // backend's http-request rules).
+        if s.txn.is_none() {
+            backend::process_server_rules(s, cx);
+        }
     }
 }
 
