@@ -350,3 +350,37 @@ frontend two\n  bind 127.0.0.1:{o2}\n  http-request return status 200 content-ty
     seen.dedup();
     assert_eq!(seen, ["one", "two"]);
 }
+
+#[test]
+fn http_after_response_rules_see_server_and_proxy_responses() {
+    let (port, origin) = (free_port(), free_port());
+    let cfg = http_config(
+        "",
+        &format!(
+            "frontend f\n  bind 127.0.0.1:{port}\n  http-after-response set-header X-After fe-%[status]\n\
+  http-after-response del-header X-Drop\n\
+  http-request return status 404 content-type text/plain string nf hdr X-Drop 1 if {{ path /nf }}\n\
+  http-request deny if {{ path /deny }}\n  default_backend b\n\n\
+backend b\n  http-after-response add-header X-Be yes\n  http-after-response set-status 201 if {{ status 200 }}\n\
+  server s 127.0.0.1:{origin}\n\n\
+frontend o\n  bind 127.0.0.1:{origin}\n  http-request return status 200 content-type text/plain string ok hdr X-Drop 1\n"
+        ),
+    );
+    let _p = Proxy::start_under_test(&cfg, &[port, origin]);
+    let mut c = Client::connect(port);
+    // (path, status, x-after, x-be)
+    for (path, status, after, be) in [
+        ("/", 201, "fe-201", Some("yes")),
+        ("/nf", 404, "fe-404", None),
+        ("/deny", 403, "fe-403", None),
+    ] {
+        let r = c.exchange(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
+        assert_eq!(r.status(), status, "{path}");
+        assert_eq!(r.head.get("x-after"), Some(after), "{path}");
+        assert_eq!(r.head.get("x-be"), be, "{path}");
+        assert_eq!(r.head.get("x-drop"), None, "{path}");
+        if status == 403 {
+            break;
+        }
+    }
+}

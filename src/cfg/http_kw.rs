@@ -34,6 +34,7 @@ pub struct HttpParseState {
     /// no condition (later ones are never reached).
     prev_final_req: bool,
     prev_final_res: bool,
+    prev_final_after: bool,
     /// Per index of `Parser::defaults`: the capabilities of the proxies
     /// that took their settings from it.
     defaults_users: Vec<Cap>,
@@ -46,6 +47,7 @@ impl HttpParseState {
     pub fn section_opened(&mut self) {
         self.prev_final_req = false;
         self.prev_final_res = false;
+        self.prev_final_after = false;
     }
 
     /// The proxy `px` (not a `defaults` section), declared at `file:line`,
@@ -246,6 +248,10 @@ pub fn proxy_kw(
         "http-response" => {
             let prev = &mut st.prev_final_res;
             http_rules::parse_rule(RuleDir::Res, prev, d, px, w, file, line, rx)
+        }
+        "http-after-response" => {
+            let prev = &mut st.prev_final_after;
+            http_rules::parse_rule(RuleDir::After, prev, d, px, w, file, line, rx)
         }
         "unique-id-format" | "unique-id-header" => {
             let Some(f) = arg(w, 1) else {

@@ -336,6 +336,8 @@ pub struct HttpCfg {
     pub req_rules: Rc<Vec<HttpRule>>,
     /// `http-response` rules, in order.
     pub res_rules: Rc<Vec<HttpRule>>,
+    /// `http-after-response` rules, in order.
+    pub after_rules: Rc<Vec<HttpRule>>,
     /// `log-format <string>`, raw.
     pub log_format: Option<String>,
     /// Its `%[expr]` expressions, compiled (when it has any).

@@ -57,6 +57,18 @@ const RES_ACTIONS_26: &[&str] = &[
     "set-mark", "set-tos", "silent-drop",
 ];
 
+/// Every `http-after-response` action of HAProxy 2.6.
+#[rustfmt::skip]
+const AFTER_ACTIONS_26: &[&str] = &[
+    "ot-group", "add-header", "allow", "capture", "del-header", "replace-header", "replace-value",
+    "set-header", "set-status", "strict-mode", "set-var-fmt(*)", "set-var(*)", "unset-var(*)",
+];
+#[rustfmt::skip]
+const AFTER_ACTIONS_RS: &[&str] = &[
+    "add-header", "allow", "del-header", "replace-header", "replace-value", "set-header",
+    "set-status", "set-var-fmt(*)", "set-var(*)", "unset-var(*)",
+];
+
 /// The actions haproxy-rs implements.
 #[rustfmt::skip]
 const REQ_ACTIONS_RS: &[&str] = &[
@@ -75,6 +87,8 @@ const RES_ACTIONS_RS: &[&str] = &[
 pub enum RuleDir {
     Req,
     Res,
+    /// `http-after-response`: every response, the proxy's own included.
+    After,
 }
 
 impl RuleDir {
@@ -83,6 +97,7 @@ impl RuleDir {
         match self {
             RuleDir::Req => "http-request",
             RuleDir::Res => "http-response",
+            RuleDir::After => "http-after-response",
         }
     }
 }
@@ -171,6 +186,7 @@ pub fn parse_rule(
     let (all, ours) = match dir {
         RuleDir::Req => (REQ_ACTIONS_26, REQ_ACTIONS_RS),
         RuleDir::Res => (RES_ACTIONS_26, RES_ACTIONS_RS),
+        RuleDir::After => (AFTER_ACTIONS_26, AFTER_ACTIONS_RS),
     };
     let action = w.get(1).map_or("", String::as_str);
     if !in_list(all, action) {
@@ -294,6 +310,7 @@ pub fn parse_rule(
             let list = match dir {
                 RuleDir::Req => &mut h.req_rules,
                 RuleDir::Res => &mut h.res_rules,
+                RuleDir::After => &mut h.after_rules,
             };
             std::rc::Rc::make_mut(list).push(HttpRule { action, cond });
         }
@@ -474,7 +491,7 @@ fn parse_action(
                 ("return", _) => 200,
                 ("tarpit", _) => 500,
                 (_, RuleDir::Req) => 403,
-                (_, RuleDir::Res) => 502,
+                (_, RuleDir::Res | RuleDir::After) => 502,
             };
             let deny_like = action != "return";
             let (r, next) = parse_reply(w, 2, default, deny_like).map_err(ArgErr::Invalid)?;
@@ -560,7 +577,7 @@ fn parse_redirect(dir: RuleDir, w: &[String]) -> Result<(Parsed, usize), ArgErr>
             "redirection type expected ('prefix', 'location', or 'scheme')".to_string(),
         ));
     };
-    if dir == RuleDir::Res && kind != RedirectKind::Location {
+    if dir != RuleDir::Req && kind != RedirectKind::Location {
         return Err(ArgErr::Invalid(
             "response only supports redirect type 'location'".to_string(),
         ));

@@ -114,6 +114,7 @@ const PROXY_KEYWORDS: &[&str] = &[
     "http-error",
     "http-request",
     "http-response",
+    "http-after-response",
     "log-format",
     "unique-id-format",
     "unique-id-header",

@@ -207,6 +207,7 @@ pub fn process_res(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     if be != s.fe && !super::rules::run_res_rules(s, cx, s.fe, opts) {
         return false;
     }
+    super::rules::run_after_rules(s, cx);
     // The client is told when its connection will close after this
     // response (HTTP/1.1), or that it stays open (HTTP/1.0 keep-alive).
     let Some(txn) = s.txn.as_mut() else {

@@ -139,7 +139,19 @@ pub fn reply_msg(s: &mut Stream, cx: &mut StreamCtx, status: u16, msg: &[u8], af
     let n = if after == After::CloseRaw {
         s.res.put_input(&mut cx.io.bufs, msg)
     } else {
-        put_reply(s, cx, msg, close, ver11)
+        let n = put_reply(s, cx, msg, close, ver11);
+        // `http-after-response` rules see the proxy's own replies too.
+        let has_after = [s.be, Some(s.fe)]
+            .into_iter()
+            .flatten()
+            .filter_map(|p| cx.proxies.get(p))
+            .any(|p| !p.http.after_rules.is_empty());
+        if has_after && n > 0 {
+            super::rules::run_after_rules(s, cx);
+            s.res.in_len()
+        } else {
+            n
+        }
     };
     s.res.forward(n as u64);
     // Counted as HAProxy counts it: the message's internal size, and only

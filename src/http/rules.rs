@@ -38,6 +38,40 @@ pub fn run_res_rules(s: &mut Stream, cx: &mut StreamCtx, px: usize, opts: ParseO
     run(s, cx, px, opts, Kind::Response)
 }
 
+/// Runs the `http-after-response` rules on the response head at the start
+/// of the response input (the server's, or the proxy's own reply): the
+/// backend's, then the frontend's, as 2.6 does. Edits that do not fit are
+/// skipped.
+pub fn run_after_rules(s: &mut Stream, cx: &mut StreamCtx) {
+    let opts = ParseOpts {
+        maxhdr: cx.http.maxhdr,
+        accept_invalid: true,
+        req_method: s
+            .txn
+            .as_ref()
+            .and_then(|t| t.meth)
+            .unwrap_or(super::parse::Method::Get),
+    };
+    let fe = s.fe;
+    let pxs = [s.be.filter(|b| *b != fe), Some(fe)];
+    for px in pxs.into_iter().flatten() {
+        let Some(rules) = cx.proxies.get(px).map(|p| Rc::clone(&p.http.after_rules)) else {
+            continue;
+        };
+        for rule in rules.iter() {
+            if let Some(c) = &rule.cond
+                && !cond_holds(s, cx, c, opts, Kind::Response)
+            {
+                continue;
+            }
+            match apply(s, cx, &rule.action, opts, Kind::Response) {
+                Ok(Outcome::Continue) | Err(_) => {}
+                Ok(Outcome::Stop | Outcome::Replied) => break,
+            }
+        }
+    }
+}
+
 fn run(s: &mut Stream, cx: &mut StreamCtx, px: usize, opts: ParseOpts, kind: Kind) -> bool {
     // The list is shared with the proxy: holding it costs a count, not a
     // copy, and leaves `cx` free for the actions.
