@@ -1845,12 +1845,12 @@ mod tests {
 
     #[test]
     fn unimplemented_haproxy_keyword_is_named() {
-        // `http-request deny` is parsed since `mode http`; `set-var` is not.
-        let (_, d) = parse("backend b\n  http-request set-var(txn.x) str(a)\n  option httpchk\n");
+        // `http-request deny` is parsed since `mode http`; `track-sc0` is not.
+        let (_, d) = parse("backend b\n  http-request track-sc0 src\n  option httpchk\n");
         assert_eq!(d.alerts(), 2);
         assert_eq!(
             d.list[0].msg,
-            "'http-request set-var' is valid in HAProxy 2.6 but not supported yet by haproxy-rs",
+            "'http-request track-sc0' is valid in HAProxy 2.6 but not supported yet by haproxy-rs",
         );
         assert!(d.list[1].msg.contains("'option httpchk'"), "{:?}", d.list);
     }
