@@ -9,16 +9,18 @@
 # Both proxies get the same generated config and are started as
 # "BIN -f CFG -db"; all traffic is on 127.0.0.1.  MODE=concurrent (default)
 # runs the two proxies AT THE SAME TIME, on the same proxy CPU, in the CPU-cost
-# scenarios (tcp_bulk*, tcp_splice*, tcp_connrate, http_ka_*, http_close_*),
+# scenarios (tcp_bulk*, tcp_splice*, tcp_connrate, http_ka_*, http_close_*,
+# http_rules),
 # each with its own load generator (and backend) and configs that differ only
 # in ports: host noise then hits both alike.  Everything else (and everything
 # with MODE=alternate) runs one proxy at a time, alternating the order each
-# round.  The http_* scenarios use "mode http" in front of nginx; http_mem_*
+# round.  The http_* scenarios use "mode http" in front of nginx (http_rules
+# with 50 ACLs, 20 use_backend rules and a 10,000-entry map lookup); http_mem_*
 # measure memory per idle or half-sent HTTP client connection.  syscalls and
 # allocs count system calls (strace) and heap allocations (valgrind) per
 # proxied TCP connection.  See benches/README.md for scenarios and knobs.
 # Exit status: 0 ok, 2 a proxy failed to start or died, 3 setup error,
-# 4 a load generator produced no result.
+# 4 a load generator produced no result, 5 the proxies failed http_rules' check.
 set -u -o pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -49,7 +51,7 @@ ALLOC_CONNS=${ALLOC_CONNS:-200,1200}     # the two runs of the allocs scenario
 IFS=, read -r ALLOC_N1 ALLOC_N2 <<< "$ALLOC_CONNS"
 [[ $ALLOC_N1 =~ ^[0-9]+$ && $ALLOC_N2 =~ ^[0-9]+$ ]] && ((ALLOC_N2 > ALLOC_N1)) ||
     { echo "ALLOC_CONNS must be N1,N2 with N2 > N1, not '$ALLOC_CONNS'" >&2; exit 3; }
-ALL_SCENARIOS=direct,tcp_bulk,tcp_bulk_p10,tcp_splice,tcp_splice_p10,tcp_splice_shared,tcp_splice_p10_shared,tcp_connrate,http_ka_100,http_ka_64k,http_close_100,http_close_64k,mem_idle,http_mem_idle,http_mem_partial,syscalls,allocs
+ALL_SCENARIOS=direct,tcp_bulk,tcp_bulk_p10,tcp_splice,tcp_splice_p10,tcp_splice_shared,tcp_splice_p10_shared,tcp_connrate,http_ka_100,http_ka_64k,http_close_100,http_close_64k,http_rules,mem_idle,http_mem_idle,http_mem_partial,syscalls,allocs
 SCENARIOS=${SCENARIOS:-$ALL_SCENARIOS}
 IFS=, read -r -a SCEN_LIST <<< "$SCENARIOS"
 for scen in "${SCEN_LIST[@]}"; do
@@ -74,11 +76,12 @@ P_HOLD=$((PORT_BASE + 3))    # idle-connection holding backend (python)
 P_PROXY_RS=$((PORT_BASE + 4))  # haproxy-rs frontend when both proxies run at once
 P_IPERF_RS=$((PORT_BASE + 5))  # its own iperf3 -s backend then (iperf3 -s serves one test at a time)
 P_NGINX_RS=$((PORT_BASE + 6))  # its own nginx then, in the http_* wrk scenarios (per-proxy server-side counts)
+P_ECHO=$((PORT_BASE + 7))      # http_rules' check: a backend that echoes the request head it got
 
 # CPU-cost scenarios run with both proxies at once in MODE=concurrent
-concurrent_scen() { [[ $MODE == concurrent && ( $1 == tcp_bulk* || $1 == tcp_splice* || $1 == tcp_connrate || $1 == http_ka_* || $1 == http_close_* ) ]]; }
+concurrent_scen() { [[ $MODE == concurrent && ( $1 == tcp_bulk* || $1 == tcp_splice* || $1 == tcp_connrate || $1 == http_ka_* || $1 == http_close_* || $1 == http_rules ) ]]; }
 selected() { [[ ,$SCENARIOS, == *,$1,* ]]; }
-http_wrk_scen() { [[ $1 == http_ka_* || $1 == http_close_* ]]; }
+http_wrk_scen() { [[ $1 == http_ka_* || $1 == http_close_* || $1 == http_rules ]]; }
 
 log() { printf '[%4ds] %s\n' $(($(date +%s) - T0)) "$*" >&2; }
 die() { local rc=$1; shift; log "ERROR: $*"; exit "$rc"; }
@@ -87,6 +90,7 @@ die() { local rc=$1; shift; log "ERROR: $*"; exit "$rc"; }
 TOOLS=(nginx wrk iperf3 python3 taskset) PKGS=(haproxy nginx-light wrk iperf3 python3)
 selected syscalls && { TOOLS+=(strace); PKGS+=(strace); }
 selected allocs && { TOOLS+=(valgrind); PKGS+=(valgrind); }
+selected http_rules && { TOOLS+=(curl); PKGS+=(curl); }
 need_install=0
 for c in "${TOOLS[@]}"; do command -v "$c" >/dev/null || need_install=1; done
 [[ -x $PROXY_HAPROXY || $PROXY_HAPROXY != /usr/sbin/haproxy ]] || need_install=1
@@ -311,7 +315,7 @@ EOF
 }
 start_backends() {
     local p
-    for p in "$P_PROXY" "$P_IPERF" "$P_NGINX" "$P_HOLD" "$P_PROXY_RS" "$P_IPERF_RS" "$P_NGINX_RS"; do
+    for p in "$P_PROXY" "$P_IPERF" "$P_NGINX" "$P_HOLD" "$P_PROXY_RS" "$P_IPERF_RS" "$P_NGINX_RS" $(selected http_rules && echo "$P_ECHO"); do
         wait_port_free "$p" || die 3 "port $p is already in use on this machine (set PORT_BASE)"
     done
     start_nginx haproxy
@@ -352,6 +356,10 @@ gen_cfg() {                     # SCENARIO WHO -> path of its config
         tcp_splice*) splice=$'\n    option splice-auto'; maxconn=$MAXCONN_SPLICE ;;
         http_*) mode=http; backend_port=$(nginx_port "$who") ;;
     esac
+    if [[ $scen == http_rules ]]; then
+        rules_cfg "$port" "$backend_port" "$maxconn" > "$WORK/cfg/$name.cfg"
+        echo "$WORK/cfg/$name.cfg"; return
+    fi
     cat > "$WORK/cfg/$name.cfg" <<EOF
 global
     maxconn $maxconn
@@ -371,6 +379,155 @@ backend be
     server s1 127.0.0.1:$backend_port
 EOF
     echo "$WORK/cfg/$name.cfg"
+}
+
+# http_rules: the frontend of a site with routing rules.  50 ACLs of mixed
+# kinds, 20 use_backend rules combining them, and a 10,000-entry map lookup
+# on the Host header per request (http-request set-header X-Map).  The bench
+# request (RULES_REQ_*) matches none of the first 19 rules, so every rule is
+# evaluated, and the 20th sends it to be_app; its Host (mixed case, lowered
+# before the lookup) is in the map.  All backends point at the scenario's
+# nginx.  Same config for both proxies but for the ports.
+RULES_MAP_N=10000
+RULES_HOST=App-07777.Example.COM               # map key app-07777.example.com
+RULES_MAP_VAL=pool-0798                        # its value (7777 % 997)
+RULES_PATH='/100b?id=42&lang=en'
+RULES_UA='wrk-bench/4.2 (rules scenario)'
+rules_map() {                   # -> path of the map file, written once
+    local f=$WORK/cfg/rules.map
+    [[ -s $f ]] || awk -v n="$RULES_MAP_N" 'BEGIN { for (i = 0; i < n; i++) printf "app-%05d.example.com pool-%04d\n", i, i % 997 }' > "$f"
+    echo "$f"
+}
+rules_cfg() {                   # FRONTEND_PORT BACKEND_PORT MAXCONN [BE_APP_PORT] -> the config on stdout
+    local map b
+    map=$(rules_map)
+    cat <<EOF
+global
+    maxconn $3
+    nbthread 1
+
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+
+frontend fe
+    bind 127.0.0.1:$1
+    acl a01_api        path_beg /api/ /v1/ /v2/
+    acl a02_admin      path_beg /admin
+    acl a03_static     path_beg /static/ /assets/ /img/
+    acl a04_script     path_end .php .asp .jsp
+    acl a05_img        path_end .png .jpg .gif .webp
+    acl a06_css        path_end .css .js
+    acl a07_host_api   hdr(host) -i api.example.com
+    acl a08_host_adm   hdr(host) -i admin.example.com admin.example.net
+    acl a09_host_cdn   hdr(host) -i cdn.example.com static.example.com
+    acl a10_host_app   hdr_end(host) -i .example.com
+    acl a11_ua_curl    hdr_sub(user-agent) -i curl
+    acl a12_ua_bot     hdr_sub(user-agent) -i bot crawler spider
+    acl a13_ua_mobile  hdr_sub(user-agent) Mobile Android iPhone
+    acl a14_ua_bench   hdr_sub(user-agent) wrk-bench
+    acl a15_src_lan    src 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16
+    acl a16_src_local  src 127.0.0.0/8 ::1
+    acl a17_src_bad    src 203.0.113.0/24 198.51.100.7
+    acl a18_meth_write method POST PUT PATCH
+    acl a19_meth_del   method DELETE
+    acl a20_meth_get   method GET HEAD
+    acl a21_xff        req.hdr(x-forwarded-for) -m found
+    acl a22_xdebug     req.hdr(x-debug) -m found
+    acl a23_xtenant    req.hdr(x-tenant) -m found
+    acl a24_xapikey    req.hdr(x-api-key) -m found
+    acl a25_auth       req.hdr(authorization) -m found
+    acl a26_p_debug    url_param(debug) -m found
+    acl a27_p_lang     url_param(lang) fr de es
+    acl a28_p_id_big   url_param(id) -m int gt 100000
+    acl a29_p_token    url_param(token) -m found
+    acl a30_ver11      req.ver 1.1
+    acl a31_path_long  path_len gt 200
+    acl a32_path_reg   path_reg ^/users/[0-9]+/profile\$
+    acl a33_path_dir   path_dir images
+    acl a34_path_sub   path_sub /internal/
+    acl a35_url_sub    url_sub sessionid=
+    acl a36_cookie     req.cook(SESSIONID) -m found
+    acl a37_json       req.hdr(content-type) -m beg application/json
+    acl a38_html       req.hdr(accept) -m sub text/html
+    acl a39_lang_hdr   req.hdr(accept-language) -m beg fr de
+    acl a40_dst_tls    dst_port 443 8443
+    acl a41_xff_many   req.hdr_cnt(x-forwarded-for) gt 3
+    acl a42_host_org   req.hdr(host) -m str -i www.example.org
+    acl a43_health     path /health /ready /metrics
+    acl a44_path_100b  path /100b
+    acl a45_upgrade    hdr(upgrade) -i websocket
+    acl a46_conn_upg   hdr_sub(connection) -i upgrade
+    acl a47_origin     req.hdr(origin) -m found
+    acl a48_referer    hdr_beg(referer) -i https://evil.
+    acl a49_body       req.hdr_val(content-length) gt 0
+    acl a50_beta       hdr(host) -i beta.example.com
+    http-request set-header X-Map %[req.hdr(host),lower,map($map,none)]
+    use_backend be_api     if a01_api a07_host_api
+    use_backend be_api     if a07_host_api a24_xapikey || a07_host_api a25_auth
+    use_backend be_admin   if a02_admin a16_src_local !a17_src_bad
+    use_backend be_admin   if a08_host_adm a15_src_lan || a08_host_adm a16_src_local
+    use_backend be_static  if a03_static || a05_img || a06_css
+    use_backend be_static  if a09_host_cdn
+    use_backend be_legacy  if a04_script
+    use_backend be_bots    if a12_ua_bot || a11_ua_curl a20_meth_get
+    use_backend be_mobile  if a13_ua_mobile a20_meth_get
+    use_backend be_write   if a18_meth_write a37_json || a19_meth_del a25_auth
+    use_backend be_debug   if a22_xdebug a16_src_local || a26_p_debug a16_src_local
+    use_backend be_tenant  if a23_xtenant a21_xff || a41_xff_many
+    use_backend be_i18n    if a27_p_lang || a39_lang_hdr
+    use_backend be_users   if a32_path_reg || a33_path_dir || a34_path_sub
+    use_backend be_session if a35_url_sub || a36_cookie || a29_p_token
+    use_backend be_health  if a43_health
+    use_backend be_ws      if a45_upgrade a46_conn_upg
+    use_backend be_tls     if a40_dst_tls || a31_path_long
+    use_backend be_beta    if a50_beta || a42_host_org || a48_referer || a47_origin a38_html
+    use_backend be_app     if a10_host_app a14_ua_bench a16_src_local a20_meth_get a30_ver11 a44_path_100b !a28_p_id_big !a49_body
+    default_backend be_default
+EOF
+    for b in be_api be_admin be_static be_legacy be_bots be_mobile be_write be_debug be_tenant be_i18n be_users be_session be_health be_ws be_tls be_beta be_app be_default; do
+        printf '\nbackend %s\n    server s1 127.0.0.1:%s\n' "$b" "$([[ $b == be_app ]] && echo "${4:-$2}" || echo "$2")"
+    done
+}
+
+# Before measuring http_rules: both proxies must accept the config ("-c"),
+# route the bench request to be_app with the map's value in X-Map, forward
+# the same request head, and give the same answer.  One proxy at a time on
+# P_PROXY: (1) with be_app pointing at lib/echo_server.py, which answers
+# with the head it received; (2) with the measured config (nginx), compared
+# by status and body.  A difference stops the script (exit 5).
+check_rules() {
+    local who cfg pid epid body w c
+    CONC_NOW=0; layout pinned
+    "${ON_LOAD_CPU[@]}" python3 "$LIB/echo_server.py" "$P_ECHO" 60 > "$WORK/logs/echo-server.log" 2>&1 < /dev/null &
+    epid=$!; PIDS+=("$epid")
+    wait_listen "$P_ECHO" "$epid" 10 || { cat "$WORK/logs/echo-server.log" >&2; die 3 "echo backend failed to start"; }
+    for who in haproxy rs; do
+        for w in echo nginx; do
+            cfg=$WORK/cfg/http_rules-check-$w-$who.cfg
+            if [[ $w == echo ]]; then rules_cfg "$P_PROXY" "$(nginx_port "$who")" "$MAXCONN_PLAIN" "$P_ECHO" > "$cfg"
+            else cfg=$(gen_cfg http_rules "$who"); fi
+            c=$("${BIN[$who]}" -c -f "$cfg" 2>&1) || die 5 "${NAME[$who]} refuses the http_rules config $cfg: $c"
+            start_proxy "$who" "$cfg" "$WORK/logs/http_rules-check-$w-$who.proxy.log"
+            body=$WORK/logs/http_rules-check-$w-$who.body
+            c=$(curl -s -m 5 -o "$body" -w '%{http_code}' -H "Host: $RULES_HOST" -A "$RULES_UA" -H 'Accept:' \
+                "http://127.0.0.1:$P_PROXY$RULES_PATH")
+            echo "$c" > "$body.status"
+            check_proxy "$who" "$cfg" "$WORK/logs/http_rules-check-$w-$who.proxy.log"
+            stop_proxy "$who"
+            [[ $c == 200 ]] || die 5 "http_rules check: ${NAME[$who]} answered '$c' (expected 200) through $cfg (body: $(head -c 300 "$body"))"
+        done
+        grep -qix "x-map: $RULES_MAP_VAL"$'\r' "$WORK/logs/http_rules-check-echo-$who.body" ||
+            die 5 "http_rules check: ${NAME[$who]} did not route to be_app with 'x-map: $RULES_MAP_VAL'; its server got: $(tr -d '\r' < "$WORK/logs/http_rules-check-echo-$who.body" | tr '\n' '|')"
+    done
+    stop_pid "$epid"
+    for w in echo nginx; do
+        cmp -s "$WORK/logs/http_rules-check-$w-haproxy.body" "$WORK/logs/http_rules-check-$w-rs.body" ||
+            die 5 "http_rules check: the two proxies differ ($w): HAProxy: $(tr -d '\r' < "$WORK/logs/http_rules-check-$w-haproxy.body" | tr '\n' '|' | head -c 400) haproxy-rs: $(tr -d '\r' < "$WORK/logs/http_rules-check-$w-rs.body" | tr '\n' '|' | head -c 400)"
+    done
+    log "  check: both proxies accept the config, route to be_app with x-map: $RULES_MAP_VAL, and forward and answer the same ($(wc -c < "$WORK/logs/http_rules-check-nginx-rs.body")-byte body)"
 }
 
 declare -A PROXY_PID=()
@@ -479,7 +636,7 @@ run_proxied() {                 # SCENARIO WHO ROUND: one proxy alone
     case $scen in
         tcp_bulk*|tcp_splice*)
             if run_iperf "$scen-r$r" "$(streams_of "$scen")" "$who"; then rec_iperf "$scen" "$who" "$r"; else LOAD_ERRORS=1; fi ;;
-        tcp_connrate|http_ka_*|http_close_*) run_wrk "$scen" "$r" "$who" ;;
+        tcp_connrate|http_ka_*|http_close_*|http_rules) run_wrk "$scen" "$r" "$who" ;;
         mem_idle) run_mem "$scen" "$who" "$r" ;;
         http_mem_*) run_http_mem "$scen" "$who" "$r" ;;
     esac
@@ -504,7 +661,7 @@ run_pair() {                    # SCENARIO ROUND WHO WHO: both proxies at once, 
             else
                 LOAD_ERRORS=1
             fi ;;
-        tcp_connrate|http_ka_*|http_close_*) run_wrk "$scen" "$r" "${whos[@]}" ;;
+        tcp_connrate|http_ka_*|http_close_*|http_rules) run_wrk "$scen" "$r" "${whos[@]}" ;;
     esac
     for who in "${whos[@]}"; do check_proxy "$who" "${cfg[$who]}" "${plog[$who]}"; done
     for who in "${whos[@]}"; do stop_proxy "$who"; done
@@ -512,11 +669,13 @@ run_pair() {                    # SCENARIO ROUND WHO WHO: both proxies at once, 
 }
 
 # tcp_connrate and http_close_*: "Connection: close", one new client
-# connection per request; http_ka_*: keep-alive, WRK_CONNS connections
+# connection per request; http_ka_*: keep-alive, WRK_CONNS connections;
+# http_rules: keep-alive, the request its rules are written for
 wrk_cmd() {                     # SCENARIO WHO SECONDS -> WRK
     local path=/100b hdr=(-H "Connection: close")
     [[ $1 == *_64k ]] && path=/64k
     [[ $1 == http_ka_* ]] && hdr=()
+    [[ $1 == http_rules ]] && { path=$RULES_PATH; hdr=(-H "Host: $RULES_HOST" -H "User-Agent: $RULES_UA"); }
     WRK=(timeout $(($3 + 15)) "${ON_LOAD_CPU[@]}" wrk -t1 -c"$WRK_CONNS" -d"${3}s" "${hdr[@]}"
          -s "$LIB/wrk_report.lua" "http://127.0.0.1:$(proxy_port "$2")$path")
 }
@@ -770,6 +929,7 @@ log "mode $MODE${CONC_LIST:+ (both proxies at once in $CONC_LIST)}; scenarios $S
 start_backends
 for scen in "${SCEN_LIST[@]}"; do
     log "$scen$(concurrent_scen "$scen" && echo ': both proxies at once')"
+    [[ $scen == http_rules ]] && check_rules
     redos=0; nr=$ALONE_ROUNDS
     concurrent_scen "$scen" && nr=$CONC_ROUNDS
     [[ $scen == syscalls || $scen == allocs ]] && nr=$COUNT_ROUNDS

@@ -65,6 +65,7 @@ KEY_METRICS = OrderedDict([
     ("http_ka_64k", ["req_s", "cpu_us_per_req", "p99_ms"]),
     ("http_close_100", ["req_s", "cpu_us_per_req", "srv_conns_per_req"]),
     ("http_close_64k", ["req_s", "cpu_us_per_req", "srv_conns_per_req"]),
+    ("http_rules", ["req_s", "cpu_us_per_req", "p99_ms"]),
     ("mem_idle", ["bytes_per_conn", "rss_idle_KiB"]),
     ("http_mem_idle", ["bytes_per_conn", "srv_conns_per_conn"]),
     ("http_mem_partial", ["bytes_per_conn"]),
@@ -85,6 +86,7 @@ TARGETS = {
     ("http_ka_64k", "p99_ms"): ("keep-alive p99 latency", "ratio", "<=", 1.0),
     ("http_close_100", "cpu_us_per_req"): ("client-close CPU per request", "ratio", "<=", 0.5),
     ("http_close_64k", "cpu_us_per_req"): ("client-close CPU per request", "ratio", "<=", 0.5),
+    ("http_rules", "cpu_us_per_req"): ("rules CPU per request (50 ACLs, 20 use_backend, 10k map)", "ratio", "<=", 0.9),
     ("http_mem_idle", "bytes_per_conn"): ("memory per idle keep-alive client connection", "ratio", "<=", 0.45),
     ("http_mem_partial", "bytes_per_conn"): ("memory per connection holding a partial request", "ratio", "<=", 1.0),
 }
