@@ -36,6 +36,27 @@ pub fn nofile_hard() -> u64 {
     rl.rlim_max as u64
 }
 
+static PID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// The process id, read once: `getpid` is a syscall and log lines and
+/// rules ask for it per request. A fork must call [`forget_pid`].
+pub fn pid() -> u32 {
+    use std::sync::atomic::Ordering::Relaxed;
+    match PID.load(Relaxed) {
+        0 => {
+            let p = std::process::id();
+            PID.store(p, Relaxed);
+            p
+        }
+        p => p,
+    }
+}
+
+/// After a fork: the next [`pid`] reads the new one.
+pub fn forget_pid() {
+    PID.store(0, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Forks into the background: the parent writes the child's pid to
 /// `pidfile` (so it exists when the launcher returns) and exits 0 (1 if the
 /// pidfile cannot be written); the child starts a new session with its
@@ -62,6 +83,7 @@ pub fn daemonize(keep_stdio: bool, pidfile: Option<&str>) -> io::Result<()> {
             unsafe { libc::_exit(code) }
         }
     }
+    forget_pid();
     // SAFETY: plain syscall in the child.
     unsafe { libc::setsid() };
     if !keep_stdio

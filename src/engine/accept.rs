@@ -539,7 +539,7 @@ impl Engine {
                     redispatched: l.redispatched,
                     srv_queue: l.srv_queue,
                     be_queue: l.be_queue,
-                    pid: std::process::id(),
+                    pid: crate::process::pid(),
                     req_counter: u64::from(s.uniq_id),
                     samples,
                     ..Default::default()

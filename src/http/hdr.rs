@@ -7,7 +7,7 @@
 //! common path only parses.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use super::parse::{self, Hdr, Head, Kind, ParseError, ParseOpts};
+use super::parse::{self, Hdr, Head, Kind, ParseError, ParseOpts, Span};
 use crate::buf::Buffer;
 
 /// A head under edit: the buffer whose input starts with it, its parse,
@@ -105,6 +105,23 @@ impl HeadEdit<'_> {
         None
     }
 
+    /// Whether the parser derives message state from headers named `name`
+    /// (framing, connection, host...): editing those needs a full re-parse;
+    /// others only move spans.
+    fn semantic(name: &[u8]) -> bool {
+        const SEM: &[&[u8]] = &[
+            b"content-length",
+            b"transfer-encoding",
+            b"host",
+            b"connection",
+            b"upgrade",
+            b"expect",
+            b"sec-websocket-key",
+            b"sec-websocket-accept",
+        ];
+        SEM.iter().any(|s| s.eq_ignore_ascii_case(name))
+    }
+
     fn reparse(&mut self) -> Result<(), EditError> {
         self.head =
             parse_input(self.buf, self.kind, &self.opts, self.hdrs).map_err(EditError::Invalid)?;
@@ -135,13 +152,23 @@ impl HeadEdit<'_> {
                 {
                     return Err(EditError::NoRoom);
                 }
-                // Earlier spans stay valid; the head is shorter.
+                // Earlier spans stay valid; later ones move back.
                 self.head.len -= h.line.len as usize;
+                self.hdrs.remove(i);
+                for later in self.hdrs.iter_mut().skip(i) {
+                    for sp in [&mut later.name, &mut later.value, &mut later.line] {
+                        sp.off -= h.line.len;
+                    }
+                }
                 n += 1;
             }
         }
         if n > 0 {
-            self.reparse()?;
+            if Self::semantic(name) {
+                self.reparse()?;
+            } else {
+                self.head.nb_hdrs = self.hdrs.len();
+            }
         }
         Ok(n)
     }
@@ -178,7 +205,25 @@ impl HeadEdit<'_> {
             }
             at_w += p.len();
         }
-        self.replace(at, 0, line)
+        if Self::semantic(name) {
+            return self.replace(at, 0, line);
+        }
+        // Any other header only adds a line at the end of the table.
+        if !self.buf.replace_input(at, 0, line) {
+            return Err(EditError::NoRoom);
+        }
+        let span = |off: usize, len: usize| Span {
+            off: u32::try_from(off).unwrap_or(u32::MAX),
+            len: u32::try_from(len).unwrap_or(0),
+        };
+        self.hdrs.push(Hdr {
+            name: span(at, name.len()),
+            value: span(at + name.len() + 2, value.len()),
+            line: span(at, n),
+        });
+        self.head.len += n;
+        self.head.nb_hdrs = self.hdrs.len();
+        Ok(())
     }
 
     /// Deletes every `name` header, then adds one with `value`.
@@ -322,6 +367,64 @@ mod tests {
         assert_eq!(
             text(&buf),
             "POST /new?q HTTP/1.1\r\nx-forwarded-for: 127.0.0.1\r\nhost: example\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn incremental_edits_leave_the_table_a_fresh_parse_would_build() {
+        let mut buf = Buffer::new(512);
+        buf.put(b"GET /a HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 0\r\nA: 2\r\nC: 3\r\n\r\n");
+        let mut hdrs = Vec::new();
+        let Some((head, opts)) = edit_on(&mut buf, &mut hdrs) else {
+            panic!("head did not parse");
+        };
+        let mut e = HeadEdit {
+            buf: &mut buf,
+            head,
+            hdrs: &mut hdrs,
+            kind: Kind::Request,
+            opts,
+        };
+        assert_eq!(e.del(b"a"), Ok(2));
+        assert_eq!(e.add(b"X-Map", b"pool-1"), Ok(()));
+        assert_eq!(e.set(b"C", b"33"), Ok(()));
+        let (len, n) = (e.head.len, e.head.nb_hdrs);
+        let got: Vec<(u32, u32, u32, u32, u32, u32)> = e
+            .hdrs
+            .iter()
+            .map(|h| {
+                (
+                    h.name.off,
+                    h.name.len,
+                    h.value.off,
+                    h.value.len,
+                    h.line.off,
+                    h.line.len,
+                )
+            })
+            .collect();
+        let mut fresh = Vec::new();
+        let Some((head2, _)) = edit_on(&mut buf, &mut fresh) else {
+            panic!("edited head did not parse");
+        };
+        let want: Vec<(u32, u32, u32, u32, u32, u32)> = fresh
+            .iter()
+            .map(|h| {
+                (
+                    h.name.off,
+                    h.name.len,
+                    h.value.off,
+                    h.value.len,
+                    h.line.off,
+                    h.line.len,
+                )
+            })
+            .collect();
+        assert_eq!(got, want);
+        assert_eq!((len, n), (head2.len, head2.nb_hdrs));
+        assert_eq!(
+            text(&buf),
+            "GET /a HTTP/1.1\r\nHost: x\r\nB: 0\r\nx-map: pool-1\r\nc: 33\r\n\r\n"
         );
     }
 

@@ -163,7 +163,7 @@ pub fn log_txn(s: &mut Stream, cx: &mut StreamCtx) {
         req_caps: req_caps.as_deref(),
         res_caps: res_caps.as_deref(),
         request_line: parsed.then_some(txn.uri.as_slice()),
-        pid: std::process::id(),
+        pid: crate::process::pid(),
         req_counter: u64::from(s.uniq_id),
         samples: &sample_refs,
         unique_id: std::str::from_utf8(&txn.unique_id)

@@ -298,11 +298,11 @@ pub fn render_fmt(
     let Some(lf) = f.lf.as_deref() else {
         return f.raw.as_bytes().to_vec();
     };
-    let mut out = String::new();
+    let mut out = Vec::new();
     with_rules(s, cx, want(kind, opts), |env, ecx| {
-        env.render(lf, ecx, &mut out)
+        env.render_bytes(lf, ecx, &mut out)
     });
-    out.into_bytes()
+    out
 }
 
 /// The head a rule reads: the request's, or for response rules the

@@ -78,7 +78,7 @@ const MISC: &[FetchDef] = &[
     def("nbthread", &[], 0, T::Sint, |_, _, _| Some(Sample::sint(1)), Use::CONST),
     def("thread", &[], 0, T::Sint, |_, _, _| Some(Sample::sint(0)), Use::CONST),
     def("proc", &[], 0, T::Sint, |_, _, _| Some(Sample::sint(1)), Use::CONST),
-    def("pid", &[], 0, T::Sint, |_, _, _| Some(Sample::sint(i64::from(std::process::id()))), Use::CONST),
+    def("pid", &[], 0, T::Sint, |_, _, _| Some(Sample::sint(i64::from(crate::process::pid()))), Use::CONST),
     def("var", &[K::Var, K::Str], 1, T::Any, fetch_var, Use::CONST),
     def("unique-id", &[], 0, T::Str, |_, e, _| Some(Sample::str_ref(e.unique_id()?)), Use::REQ),
 ];

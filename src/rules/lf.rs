@@ -8,13 +8,16 @@
 use super::env::Env;
 use super::expr::{EvalCx, ParseCx, SampleExpr};
 use super::sample::SmpType;
-use crate::log::format::{LogFormat, LogVars};
+use crate::log::format::{LfFlags, LogFormat, LogVars, Token};
 
 /// A parsed log-format string and its compiled sample expressions.
 #[derive(Debug, Clone)]
 pub struct Lf {
     pub fmt: LogFormat,
     pub exprs: Vec<SampleExpr>,
+    /// The format is one `%[expr]` and nothing else (`%[req.hdr(host)]`):
+    /// its value is the sample's bytes, no log machinery needed.
+    pub single: bool,
 }
 
 impl Lf {
@@ -31,7 +34,22 @@ impl Lf {
             })?;
             exprs.push(parsed);
         }
-        Ok(Lf { fmt, exprs })
+        let single = exprs.len() == 1
+            && matches!(fmt.tokens(), [Token::Sample(0, fl)] if *fl == LfFlags::default());
+        Ok(Lf { fmt, exprs, single })
+    }
+
+    /// For a [`Lf::single`] format: appends the sample's bytes to `out`
+    /// (nothing when it is missing). Returns false for any other format.
+    pub fn render_single(&self, env: &dyn Env, cx: &mut EvalCx<'_>, out: &mut Vec<u8>) -> bool {
+        let (true, Some(e)) = (self.single, self.exprs.first()) else {
+            return false;
+        };
+        if let Some(s) = e.eval(env, cx).and_then(|s| s.cast(SmpType::Str, cx.pool)) {
+            out.extend_from_slice(s.bytes().unwrap_or(&[]));
+            s.recycle(cx.pool);
+        }
+        true
     }
 
     /// True when the format has no sample expression.

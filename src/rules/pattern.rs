@@ -30,6 +30,59 @@
 
 use super::sample::{BufPool, Sample, Smp, SmpType};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A multiply-rotate hasher (FxHash's scheme). The tables hold keys from
+/// the configuration or the CLI, so an attacker cannot fill them with
+/// colliding keys; SipHash's cost was the larger part of a lookup.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            if let Some(d) = w.get_mut(..rest.len()) {
+                d.copy_from_slice(rest);
+            }
+            self.add(u64::from_le_bytes(w) ^ (rest.len() as u64) << 56);
+        }
+    }
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+    #[inline]
+    fn write_u32(&mut self, n: u32) {
+        self.add(u64::from(n));
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A hash map with [`FxHasher`].
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 use std::net::IpAddr;
 
 /// A match method (`-m`).
@@ -201,7 +254,7 @@ pub fn parse_map_val(out: SmpType, v: &str) -> Result<MapVal, String> {
 /// probe per distinct length, whatever the number of entries.
 #[derive(Debug, Clone)]
 struct ByLen<K> {
-    tables: Vec<(u32, HashMap<K, u32>)>,
+    tables: Vec<(u32, FxMap<K, u32>)>,
 }
 
 impl<K> Default for ByLen<K> {
@@ -217,7 +270,7 @@ impl<K: std::hash::Hash + Eq> ByLen<K> {
         let i = match self.tables.binary_search_by(|(l, _)| len.cmp(l)) {
             Ok(i) => i,
             Err(i) => {
-                self.tables.insert(i, (len, HashMap::new()));
+                self.tables.insert(i, (len, FxMap::default()));
                 i
             }
         };
@@ -243,17 +296,17 @@ pub struct PatExpr {
     /// Patterns without an index, in source order: (pattern, entry index).
     list: Vec<(Pat, u32)>,
     /// `str` (and `bin`): key -> first entry; lower-cased keys with `-i`.
-    exact: HashMap<Vec<u8>, u32>,
+    exact: FxMap<Vec<u8>, u32>,
     /// `beg`: prefixes by length (lower-cased with `-i`).
     prefix: ByLen<Vec<u8>>,
     /// `ip`: networks (IPv6 form, IPv4 mapped) by prefix length.
     nets: ByLen<u128>,
     /// `int` / `len`: single values -> first entry; ranges stay in `list`.
-    ints: HashMap<i64, u32>,
+    ints: FxMap<i64, u32>,
     /// Entries compiled.
     n: usize,
     /// Parsed map values by entry index (int and ip outputs).
-    vals: HashMap<u32, MapVal>,
+    vals: FxMap<u32, MapVal>,
     /// `map_regm`: capture slots per listed regex, reused by every lookup.
     locs: Vec<std::cell::RefCell<regex::bytes::CaptureLocations>>,
 }
@@ -268,12 +321,12 @@ impl PatExpr {
             ref_id,
             out: None,
             list: Vec::new(),
-            exact: HashMap::new(),
+            exact: FxMap::default(),
             prefix: ByLen::default(),
             nets: ByLen::default(),
-            ints: HashMap::new(),
+            ints: FxMap::default(),
             n: 0,
-            vals: HashMap::new(),
+            vals: FxMap::default(),
             locs: Vec::new(),
         }
     }
@@ -443,6 +496,24 @@ impl PatExpr {
 
     /// The first listed pattern matching `smp`.
     fn scan(&self, smp: &Sample<'_>) -> Option<u32> {
+        // With -i, string patterns were lowered when compiled: lower the
+        // sample once and compare bytes (memmem for `sub`) instead of
+        // folding case at every position of every pattern.
+        if self.icase
+            && matches!(
+                self.method,
+                Match::Sub | Match::End | Match::Dir | Match::Dom
+            )
+            && let Some(b) = smp.bytes()
+        {
+            return with_lower(b, |k| {
+                let low = Sample::str_ref(k);
+                self.list
+                    .iter()
+                    .find(|(p, _)| matches(self.method, false, p, &low))
+                    .map(|(_, i)| *i)
+            });
+        }
         self.list
             .iter()
             .find(|(p, _)| matches(self.method, self.icase, p, smp))

@@ -257,7 +257,7 @@ impl<'a> StreamEnv<'a> {
             tu: -1,
             status: s.txn.as_ref().map_or(-1, |t| i32::from(t.status)),
             term: [s.err as u8, s.finst.ch() as u8, b'-', b'-'],
-            pid: std::process::id(),
+            pid: crate::process::pid(),
             req_counter: u64::from(s.uniq_id),
             ..Default::default()
         }
@@ -265,8 +265,25 @@ impl<'a> StreamEnv<'a> {
 
     /// Renders `lf` for this stream into `out`.
     pub fn render(&self, lf: &Lf, cx: &mut EvalCx<'_>, out: &mut String) {
+        if lf.single {
+            let mut b = Vec::new();
+            lf.render_single(self, cx, &mut b);
+            out.push_str(&String::from_utf8_lossy(&b));
+            return;
+        }
         let base = self.log_vars();
         lf.render(&base, self, cx, out);
+    }
+
+    /// Renders `lf` for this stream as bytes (header values, bodies).
+    pub fn render_bytes(&self, lf: &Lf, cx: &mut EvalCx<'_>, out: &mut Vec<u8>) {
+        if lf.render_single(self, cx, out) {
+            return;
+        }
+        let mut s = String::new();
+        let base = self.log_vars();
+        lf.render(&base, self, cx, &mut s);
+        out.extend_from_slice(s.as_bytes());
     }
 }
 
