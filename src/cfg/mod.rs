@@ -14,3 +14,4 @@ pub mod suggest;
 pub mod tcp_rules;
 pub mod tokenizer;
 pub mod units;
+pub mod userlist;

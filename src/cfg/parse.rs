@@ -28,7 +28,6 @@ const KNOWN_KEYWORDS: &str = include_str!("haproxy26_keywords.txt");
 /// Sections HAProxy 2.6 has that haproxy-rs does not implement yet.
 const UNSUPPORTED_SECTIONS: &[&str] = &[
     "peers",
-    "userlist",
     "resolvers",
     "mailers",
     "program",
@@ -171,6 +170,8 @@ enum Section {
     Proxy(usize),
     /// Index into `Config::http_errors`.
     HttpErrors(usize),
+    /// A `userlist` section (the current list is `RuleStore::userlists.cur`).
+    UserList,
     /// A section we skip (after one alert).
     Skipped,
 }
@@ -379,7 +380,20 @@ impl<'e> Parser<'e> {
 
     fn parse_line(&mut self, w: &[String], file: &str, line: usize) {
         let kw = w.first().map_or("", String::as_str);
+        if matches!(
+            kw,
+            "global" | "defaults" | "frontend" | "backend" | "listen" | "http-errors" | "userlist"
+        ) {
+            // Userlist references and ACLs made from now on belong to no
+            // proxy until a proxy line says so.
+            self.cfg.rules.auth_no_proxy();
+        }
         match kw {
+            "userlist" => {
+                super::userlist::line(&mut self.cfg.rules, &mut self.diags, w, file, line);
+                self.section = Section::UserList;
+                return;
+            }
             "global" => {
                 self.section = Section::Global;
                 return;
@@ -424,6 +438,9 @@ impl<'e> Parser<'e> {
             Section::HttpErrors(i) => {
                 http_kw::http_errors_kw(&mut self.cfg, i, &mut self.diags, w, file, line)
             }
+            Section::UserList => {
+                super::userlist::line(&mut self.cfg.rules, &mut self.diags, w, file, line)
+            }
             Section::Defaults(i) => {
                 if let Some(slot) = self.defaults.get_mut(i) {
                     let mut px = std::mem::take(slot);
@@ -436,6 +453,7 @@ impl<'e> Parser<'e> {
             Section::Proxy(i) => {
                 if let Some(slot) = self.cfg.proxies.get_mut(i) {
                     let mut px = std::mem::take(slot);
+                    self.cfg.rules.auth_line(&px.name, w, file, line);
                     self.proxy_kw(&mut px, w, file, line);
                     if let Some(slot) = self.cfg.proxies.get_mut(i) {
                         *slot = px;
@@ -1600,6 +1618,10 @@ impl<'e> Parser<'e> {
     /// Post-parse checks: references, missing timeouts, listeners, HTTP
     /// settings (see `http_post`), in HAProxy's order for each proxy.
     pub fn check(&mut self) {
+        // 2.6 checks the userlists first and stops at their first error.
+        if !super::userlist::check_lists(&mut self.cfg.rules, &mut self.diags) {
+            return;
+        }
         let n = self.cfg.proxies.len();
         for i in 0..n {
             if let Some(px) = self.cfg.proxies.get_mut(i).filter(|p| !p.disabled) {
@@ -1703,6 +1725,8 @@ impl<'e> Parser<'e> {
             }
         }
         http_post::check_errors(&mut self.cfg, &mut self.diags);
+        // Userlists named by fetches, after the proxies as in 2.6.
+        super::userlist::check_refs(&mut self.cfg.rules, &mut self.diags);
         if self.cfg.global.nbthread == 0 {
             self.cfg.global.nbthread = 1;
         }

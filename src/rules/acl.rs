@@ -17,7 +17,7 @@
 use super::env::Env;
 use super::expr::{EvalCx, ParseCx, SampleExpr};
 use super::pattern::{Match, lookup};
-use super::sample::SmpFlags;
+use super::sample::{Smp, SmpFlags};
 use std::collections::HashMap;
 
 /// One `acl` line (or an anonymous `{ }` ACL).
@@ -384,6 +384,14 @@ pub fn eval_term(t: &AclTerm, env: &dyn Env, cx: &mut EvalCx<'_>) -> AclRes {
         let hit = if t.method == Match::Found {
             smp.recycle(cx.pool);
             true
+        } else if t.method == Match::Bool {
+            // `-m bool` takes no pattern: the value decides
+            // (configuration.txt 7.1.1), so `acl ok http_auth(L)` passes
+            // when the fetch says true.
+            let hit =
+                matches!(smp.data, Smp::Bool(true)) || matches!(smp.data, Smp::Sint(n) if n != 0);
+            smp.recycle(cx.pool);
+            hit
         } else {
             let mut hit = false;
             let mut smp = Some(smp);

@@ -18,6 +18,7 @@ const TABLES: &[&[FetchDef]] = &[
     super::fetch_http::url::URL,
     super::fetch_payload::PAYLOAD,
     super::fetch_http::tls::TLS,
+    super::fetch_auth::AUTH,
 ];
 
 /// The fetch named `name`.

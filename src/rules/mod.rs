@@ -17,6 +17,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 pub mod acl;
+pub mod auth;
 pub mod conv;
 pub mod conv_digest;
 pub mod conv_enc;
@@ -27,6 +28,7 @@ pub mod conv_str;
 pub mod env;
 pub mod expr;
 pub mod fetch;
+pub mod fetch_auth;
 pub mod fetch_http;
 pub mod fetch_payload;
 pub mod lf;

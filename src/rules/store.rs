@@ -1,6 +1,6 @@
 //! The rule store: what the configuration's rules refer to by index and the
 //! CLI edits at run time: pattern sources (files, inline ACL words, maps),
-//! their compiled sets, the ACLs, and the variable names.
+//! their compiled sets, the ACLs, the variable names and the userlists.
 //!
 //! ```text
 //!   refs[r]  PatRef: entries (key, value, version), curr_gen, next_gen
@@ -32,6 +32,8 @@ pub struct RuleStore {
     pub exprs: Vec<PatExpr>,
     pub acls: Vec<Acl>,
     pub vars: VarNames,
+    /// The `userlist` sections, and where fetches name them.
+    pub userlists: super::auth::UserLists,
     /// Next unique id for a pattern source (`#<id>`).
     next_ref_id: u32,
     /// Next unique entry id (what `show map` prints in place of HAProxy's
