@@ -158,3 +158,30 @@ fn unknown_names_and_lists_are_fatal_as_in_26() {
         ["proxy fe: acl g http_auth_group(): invalid group 'G2'."]
     );
 }
+
+#[test]
+fn http_request_auth_asks_for_credentials_with_the_proxy_name_as_realm() {
+    let port = free_port();
+    let cfg = format!(
+        "userlist L\n  user bob insecure-password secret\n\ndefaults\n  mode http\n  timeout client 5s\n  \
+         timeout server 5s\n  timeout connect 2s\n\nfrontend fe\n  bind 127.0.0.1:{port}\n  acl ok http_auth(L)\n  \
+         http-request auth if !ok\n  http-request auth realm Private if {{ path /p }}\n  \
+         http-request return status 200 content-type text/plain lf-string \"hi %[http_auth_user]\"\n"
+    );
+    let _p = Proxy::start_under_test(&cfg, &[port]);
+    let mut c = Client::connect(port);
+    let r = c.exchange(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.head.get("www-authenticate"), Some("Basic realm=\"fe\""));
+    // The connection stays open for the next try.
+    let r =
+        c.exchange(b"GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Basic Ym9iOnNlY3JldA==\r\n\r\n");
+    assert_eq!(r.status(), 200);
+    assert_eq!(String::from_utf8_lossy(&r.body), "hi bob");
+    let r =
+        c.exchange(b"GET /p HTTP/1.1\r\nHost: x\r\nAuthorization: Basic Ym9iOnNlY3JldA==\r\n\r\n");
+    assert_eq!(
+        r.head.get("www-authenticate"),
+        Some("Basic realm=\"Private\"")
+    );
+}

@@ -204,6 +204,11 @@ pub enum HttpAction {
     UnsetVar(crate::rules::vars::VarRef),
     /// Closes the client connection at once, no response.
     Reject,
+    /// `auth [realm <realm>]`: 401 asking for Basic credentials; the realm
+    /// defaults to the name of the proxy holding the rule.
+    Auth {
+        realm: String,
+    },
     /// `http-response set-status <code> [reason <str>]`.
     SetStatus {
         status: u16,
@@ -222,6 +227,7 @@ impl HttpAction {
                 | HttpAction::Allow
                 | HttpAction::Tarpit { .. }
                 | HttpAction::Reject
+                | HttpAction::Auth { .. }
         )
     }
 }

@@ -74,7 +74,7 @@ const AFTER_ACTIONS_RS: &[&str] = &[
 const REQ_ACTIONS_RS: &[&str] = &[
     "set-header", "add-header", "del-header", "replace-header", "replace-value", "set-path",
     "set-query", "set-uri", "set-method", "redirect", "return", "deny", "allow", "tarpit",
-    "wait-for-body", "set-var(*)", "set-var-fmt(*)", "unset-var(*)", "reject",
+    "wait-for-body", "set-var(*)", "set-var-fmt(*)", "unset-var(*)", "reject", "auth",
 ];
 #[rustfmt::skip]
 const RES_ACTIONS_RS: &[&str] = &[
@@ -280,6 +280,11 @@ pub fn parse_rule(
     }
     let action_word = action;
     let mut parsed = parsed;
+    if let Parsed::Action(HttpAction::Auth { realm }) = &mut parsed
+        && realm.is_empty()
+    {
+        realm.clone_from(&px.name);
+    }
     if let Parsed::Action(action) = &mut parsed {
         let http = px.mode == super::model::Mode::Http;
         for f in action.fmts_mut() {
@@ -469,6 +474,21 @@ fn parse_action(
         "redirect" => return parse_redirect(dir, w),
         "allow" => (Parsed::Action(HttpAction::Allow), 2),
         "reject" => (Parsed::Action(HttpAction::Reject), 2),
+        "auth" => match (w.get(2).map(String::as_str), arg(w, 3)) {
+            (Some("realm"), Some(r)) => (
+                Parsed::Action(HttpAction::Auth {
+                    realm: r.to_string(),
+                }),
+                4,
+            ),
+            (Some("realm"), None) => return Err(inv("missing realm value")),
+            _ => (
+                Parsed::Action(HttpAction::Auth {
+                    realm: String::new(),
+                }),
+                2,
+            ),
+        },
         "set-status" => {
             let code = arg(w, 2).map(atol).filter(|c| (100..=999).contains(c));
             let Some(code) = code else {

@@ -133,6 +133,13 @@ fn apply(
             super::ana::start_tarpit(s, cx, *status);
             return Ok(Outcome::Replied);
         }
+        HttpAction::Auth { realm } => {
+            // Answered locally (`LR`, as 2.6 logs it), the connection kept.
+            s.set_term('L', Finst::Request);
+            let msg = crate::rules::auth::auth_reply(realm);
+            reply::reply_msg(s, cx, 401, &msg, reply::After::KeepAlive);
+            return Ok(Outcome::Replied);
+        }
         HttpAction::Reject => {
             deny(s, cx, kind);
             crate::stream::abort_stream(s, cx);
@@ -263,6 +270,7 @@ fn apply(
         | HttpAction::Redirect { .. }
         | HttpAction::Return { .. }
         | HttpAction::Reject
+        | HttpAction::Auth { .. }
         | HttpAction::SetVar { .. }
         | HttpAction::SetVarFmt { .. }
         | HttpAction::UnsetVar(_) => {}
