@@ -34,7 +34,15 @@ pub struct Buffer {
     len: usize,
     /// Bytes at the head scheduled for forwarding (`out <= len`).
     out: usize,
+    /// Changes whenever the input's existing bytes or its start change
+    /// (not when bytes are appended): a parse of the input made at one
+    /// value still holds while it does (see `http::hdr::HdrTable`).
+    generation: u64,
 }
+
+/// Source of buffer generations: unique across all buffers, so that a
+/// buffer coming back from the pool never repeats a value.
+static GEN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl Buffer {
     /// A new empty buffer of `size` bytes.
@@ -45,6 +53,7 @@ impl Buffer {
             head: 0,
             len: 0,
             out: 0,
+            generation: 0,
         }
     }
 
@@ -171,10 +180,24 @@ impl Buffer {
         self.len += n;
     }
 
+    /// The input's generation (see the field).
+    #[inline]
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    #[inline]
+    fn changed(&mut self) {
+        self.generation = GEN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Schedules `n` input bytes for forwarding (they become output).
     #[inline]
     pub fn advance(&mut self, n: usize) {
         debug_assert!(n <= self.input());
+        if n > 0 {
+            self.changed();
+        }
         self.out += n.min(self.input());
     }
 
@@ -198,6 +221,7 @@ impl Buffer {
     pub fn consume_input(&mut self, n: usize) {
         debug_assert!(self.out == 0);
         let n = n.min(self.input());
+        self.changed();
         self.out += n;
         self.consume(n);
     }
@@ -245,6 +269,7 @@ impl Buffer {
 
     /// The input as one contiguous mutable slice (realigning if it wraps).
     pub fn in_contig_mut(&mut self) -> &mut [u8] {
+        self.changed();
         if self.head + self.len > self.size {
             self.realign();
         }
@@ -266,6 +291,7 @@ impl Buffer {
         if new_len > self.size {
             return false;
         }
+        self.changed();
         if self.head + self.len > self.size || self.head + new_len > self.size {
             self.realign();
         }
@@ -281,6 +307,7 @@ impl Buffer {
 
     /// Drops the input (bytes not scheduled), keeping the output.
     pub fn drop_input(&mut self) {
+        self.changed();
         self.len = self.out;
         if self.len == 0 {
             self.head = 0;
@@ -289,6 +316,7 @@ impl Buffer {
 
     /// Empties the buffer.
     pub fn reset(&mut self) {
+        self.changed();
         self.head = 0;
         self.len = 0;
         self.out = 0;

@@ -257,6 +257,8 @@ fn on_request_head(s: &mut Stream, cx: &mut StreamCtx, head: parse::Head, opts: 
     if client_close {
         txn.flags.insert(TxnFlags::CLI_CLOSE);
     }
+    // The names were lowered in place: the parse still describes the head.
+    e.remember();
     txn.req.head_len = e.head.len;
     if let Some(fe) = cx.proxies.get_mut(s.fe) {
         fe.http_stats.req_tot += 1;

@@ -179,6 +179,7 @@ fn on_response_head(s: &mut Stream, cx: &mut StreamCtx, head: parse::Head, opts:
     if e.head.framing == Framing::UntilClose {
         txn.flags.insert(TxnFlags::CLI_CLOSE);
     }
+    e.remember();
     txn.res.head_len = e.head.len;
     let class = (e.head.status / 100) as usize;
     let srv = s.srv();

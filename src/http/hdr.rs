@@ -15,9 +15,75 @@ use crate::buf::Buffer;
 pub struct HeadEdit<'a> {
     pub buf: &'a mut Buffer,
     pub head: Head,
-    pub hdrs: &'a mut Vec<Hdr>,
+    pub hdrs: &'a mut HdrTable,
     pub kind: Kind,
     pub opts: ParseOpts,
+}
+
+/// The header table of the last head parsed, and which buffer content it
+/// describes: the buffer's generation when it was parsed (or last edited
+/// through [`HeadEdit`], which keeps the table in step). A head opened
+/// again while the buffer has not changed is not parsed again: the rules,
+/// the frontend and backend processing and the header actions of one
+/// request share one parse.
+///
+/// Any write to the table through `DerefMut` forgets the key, so a table
+/// filled by anyone else is never mistaken for a known parse.
+#[derive(Debug, Default)]
+pub struct HdrTable {
+    v: Vec<Hdr>,
+    key: Option<(u64, Kind, Head)>,
+}
+
+impl HdrTable {
+    pub fn with_capacity(n: usize) -> Self {
+        HdrTable {
+            v: Vec::with_capacity(n),
+            key: None,
+        }
+    }
+
+    /// Records that the table holds the parse `head` of `buf`'s input.
+    pub fn remember(&mut self, buf: &Buffer, kind: Kind, head: Head) {
+        self.key = Some((buf.generation(), kind, head));
+    }
+
+    /// The head parsed from `buf`'s input as it is now, when known.
+    pub fn known(&self, buf: &Buffer, kind: Kind) -> Option<Head> {
+        match &self.key {
+            Some((g, k, h)) if *g == buf.generation() && *k == kind => Some(*h),
+            _ => None,
+        }
+    }
+
+    /// The head at the start of `buf`'s input, parsed unless known.
+    pub fn parse(
+        &mut self,
+        buf: &mut Buffer,
+        kind: Kind,
+        opts: &ParseOpts,
+    ) -> Result<Head, ParseError> {
+        if let Some(h) = self.known(buf, kind) {
+            return Ok(h);
+        }
+        let head = parse_input(buf, kind, opts, &mut self.v)?;
+        self.remember(buf, kind, head);
+        Ok(head)
+    }
+}
+
+impl std::ops::Deref for HdrTable {
+    type Target = Vec<Hdr>;
+    fn deref(&self) -> &Vec<Hdr> {
+        &self.v
+    }
+}
+
+impl std::ops::DerefMut for HdrTable {
+    fn deref_mut(&mut self) -> &mut Vec<Hdr> {
+        self.key = None;
+        &mut self.v
+    }
 }
 
 /// Why an edit could not be made.
@@ -56,9 +122,9 @@ impl<'a> HeadEdit<'a> {
         buf: &'a mut Buffer,
         kind: Kind,
         opts: ParseOpts,
-        hdrs: &'a mut Vec<Hdr>,
+        hdrs: &'a mut HdrTable,
     ) -> Result<HeadEdit<'a>, EditError> {
-        let head = parse_input(buf, kind, &opts, hdrs).map_err(EditError::Invalid)?;
+        let head = hdrs.parse(buf, kind, &opts).map_err(EditError::Invalid)?;
         Ok(HeadEdit {
             buf,
             head,
@@ -125,7 +191,14 @@ impl HeadEdit<'_> {
     fn reparse(&mut self) -> Result<(), EditError> {
         self.head =
             parse_input(self.buf, self.kind, &self.opts, self.hdrs).map_err(EditError::Invalid)?;
+        self.remember();
         Ok(())
+    }
+
+    /// Records that the table describes the buffer as it is now (after an
+    /// edit kept it in step, or after in-place normalisation).
+    pub fn remember(&mut self) {
+        self.hdrs.remember(self.buf, self.kind, self.head);
     }
 
     /// Replaces `span` of the head by `ins` and re-parses.
@@ -168,6 +241,7 @@ impl HeadEdit<'_> {
                 self.reparse()?;
             } else {
                 self.head.nb_hdrs = self.hdrs.len();
+                self.remember();
             }
         }
         Ok(n)
@@ -223,6 +297,7 @@ impl HeadEdit<'_> {
         });
         self.head.len += n;
         self.head.nb_hdrs = self.hdrs.len();
+        self.remember();
         Ok(())
     }
 
@@ -345,7 +420,7 @@ mod tests {
     fn add_set_del_keep_the_table_in_step() {
         let mut buf = Buffer::new(256);
         buf.put(b"GET /a HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 0\r\nA: 2\r\n\r\n");
-        let mut hdrs = Vec::new();
+        let mut hdrs = HdrTable::default();
         let Some((head, opts)) = edit_on(&mut buf, &mut hdrs) else {
             panic!("head did not parse");
         };
@@ -374,7 +449,7 @@ mod tests {
     fn incremental_edits_leave_the_table_a_fresh_parse_would_build() {
         let mut buf = Buffer::new(512);
         buf.put(b"GET /a HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 0\r\nA: 2\r\nC: 3\r\n\r\n");
-        let mut hdrs = Vec::new();
+        let mut hdrs = HdrTable::default();
         let Some((head, opts)) = edit_on(&mut buf, &mut hdrs) else {
             panic!("head did not parse");
         };
@@ -432,7 +507,7 @@ mod tests {
     fn an_edit_that_does_not_fit_changes_nothing() {
         let mut buf = Buffer::new(48);
         buf.put(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-        let mut hdrs = Vec::new();
+        let mut hdrs = HdrTable::default();
         let Some((head, opts)) = edit_on(&mut buf, &mut hdrs) else {
             panic!("head did not parse");
         };

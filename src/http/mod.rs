@@ -25,13 +25,11 @@ pub mod reply;
 pub mod rules;
 pub mod txn;
 
-use parse::Hdr;
-
 /// Scratch space the analysers share (one per engine): the header table
 /// of the head being analysed and a reply being built, so that no request
 /// allocates.
 pub struct HttpScratch {
-    pub hdrs: Vec<Hdr>,
+    pub hdrs: hdr::HdrTable,
     pub reply: Vec<u8>,
     /// `tune.http.maxhdr`.
     pub maxhdr: usize,
@@ -49,7 +47,7 @@ impl HttpScratch {
     /// Scratch for heads of at most `maxhdr` headers.
     pub fn new(maxhdr: usize) -> Self {
         HttpScratch {
-            hdrs: Vec::with_capacity(maxhdr + 1),
+            hdrs: hdr::HdrTable::with_capacity(maxhdr + 1),
             reply: Vec::with_capacity(1024),
             maxhdr,
             idle_total: 0,

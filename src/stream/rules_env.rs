@@ -5,6 +5,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use super::{Stream, StreamCtx};
+use crate::http::hdr::HdrTable;
 use crate::http::parse::{Hdr, Head, Kind, ParseOpts, head_end, parse_head};
 use crate::log::format::{LogAddr, LogVars};
 use crate::proxy::{Proxy, SrvState};
@@ -21,7 +22,6 @@ use std::net::SocketAddr;
 #[derive(Debug, Default)]
 pub struct RuleScratch {
     pub pool: BufPool,
-    pub req_hdrs: Vec<Hdr>,
     pub res_hdrs: Vec<Hdr>,
     pub proc_vars: VarScope,
     spare: Vars,
@@ -166,6 +166,16 @@ fn parse_at_input(s: &mut Stream, dir: Dir, opts: ParseOpts, hdrs: &mut Vec<Hdr>
     parse_head(data.get(..len)?, kind, &opts, hdrs).ok()
 }
 
+/// The head at the start of a channel's input through the shared table
+/// (no parse when the table already describes the buffer).
+fn table_head(s: &mut Stream, dir: Dir, opts: ParseOpts, t: &mut HdrTable) -> Option<Head> {
+    let (chn, kind) = match dir {
+        Dir::Req => (&mut s.req, Kind::Request),
+        Dir::Res => (&mut s.res, Kind::Response),
+    };
+    t.parse(chn.buf.as_mut()?, kind, &opts).ok()
+}
+
 fn view<'a>(
     head: Option<&'a Head>,
     hdrs: &'a [Hdr],
@@ -186,12 +196,15 @@ pub fn with_rules<R>(
     f: impl FnOnce(&StreamEnv<'_>, &mut EvalCx<'_>) -> R,
 ) -> R {
     let rx = &mut *cx.rx;
-    let req_head = want
-        .req
-        .and_then(|o| parse_at_input(s, Dir::Req, o, &mut rx.req_hdrs));
-    let res_head = want
-        .res
-        .and_then(|o| parse_at_input(s, Dir::Res, o, &mut rx.res_hdrs));
+    let table = &mut cx.http.hdrs;
+    // One head goes through the shared table (usually parsed already); when
+    // both are wanted the response gets a table of its own.
+    let req_head = want.req.and_then(|o| table_head(s, Dir::Req, o, table));
+    let res_head = match (want.req.is_some(), want.res) {
+        (false, Some(o)) => table_head(s, Dir::Res, o, table),
+        (true, Some(o)) => parse_at_input(s, Dir::Res, o, &mut rx.res_hdrs),
+        (_, None) => None,
+    };
     let mut own = s.vars.take();
     let had = own.is_some();
     let mut moved = None;
@@ -200,8 +213,13 @@ pub fn with_rules<R>(
         None => &mut rx.spare,
     };
     std::mem::swap(vars.scope_mut(Scope::Proc), &mut rx.proc_vars);
-    let req = view(req_head.as_ref(), &rx.req_hdrs, &s.req);
-    let res = view(res_head.as_ref(), &rx.res_hdrs, &s.res);
+    let req = view(req_head.as_ref(), &cx.http.hdrs, &s.req);
+    let res_hdrs: &[Hdr] = if want.req.is_some() {
+        &rx.res_hdrs
+    } else {
+        &cx.http.hdrs
+    };
+    let res = view(res_head.as_ref(), res_hdrs, &s.res);
     let env = StreamEnv {
         s,
         proxies: cx.proxies,
