@@ -450,20 +450,19 @@ mod tests {
         let mut buf = Buffer::new(512);
         buf.put(b"GET /a HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 0\r\nA: 2\r\nC: 3\r\n\r\n");
         let mut hdrs = HdrTable::default();
-        let Some((head, opts)) = edit_on(&mut buf, &mut hdrs) else {
-            panic!("head did not parse");
+        let opts = ParseOpts {
+            maxhdr: 101,
+            accept_invalid: false,
+            req_method: Method::Get,
         };
-        let mut e = HeadEdit {
-            buf: &mut buf,
-            head,
-            hdrs: &mut hdrs,
-            kind: Kind::Request,
-            opts,
+        let Ok(mut e) = HeadEdit::open(&mut buf, Kind::Request, opts, &mut hdrs) else {
+            panic!("head did not parse");
         };
         assert_eq!(e.del(b"a"), Ok(2));
         assert_eq!(e.add(b"X-Map", b"pool-1"), Ok(()));
         assert_eq!(e.set(b"C", b"33"), Ok(()));
         let (len, n) = (e.head.len, e.head.nb_hdrs);
+        let kept = e.hdrs.known(e.buf, Kind::Request).map(|h| h.len);
         let got: Vec<(u32, u32, u32, u32, u32, u32)> = e
             .hdrs
             .iter()
@@ -497,6 +496,8 @@ mod tests {
             .collect();
         assert_eq!(got, want);
         assert_eq!((len, n), (head2.len, head2.nb_hdrs));
+        // The edits kept the table's key: the next open reuses this parse.
+        assert_eq!(kept, Some(len));
         assert_eq!(
             text(&buf),
             "GET /a HTTP/1.1\r\nHost: x\r\nB: 0\r\nx-map: pool-1\r\nc: 33\r\n\r\n"

@@ -25,20 +25,12 @@ const TABLES: &[&[ConvDef]] = &[
 
 /// The converter named `name`.
 pub fn find(name: &str) -> Option<&'static ConvDef> {
-    TABLES
-        .iter()
-        .flat_map(|t| t.iter())
-        .find(|c| c.name == name)
+    super::expr::find_in(TABLES, name)
 }
 
 /// The closest converter name, for "did you mean".
 pub fn suggest(name: &str) -> Option<&'static str> {
-    let names: Vec<&'static str> = TABLES
-        .iter()
-        .flat_map(|t| t.iter())
-        .map(|c| c.name)
-        .collect();
-    crate::cfg::suggest::did_you_mean(name, &names)
+    super::expr::suggest_in(TABLES, name)
 }
 
 /// Shorthand for a table entry.
@@ -273,14 +265,7 @@ pub mod testutil {
             Err(e) => return format!("<error: {e}>"),
         };
         let mut pool = BufPool::default();
-        let mut cx = EvalCx {
-            pool: &mut pool,
-            store: &store,
-            vars: &mut vars,
-            occ: 0,
-            acl: false,
-            may_change: false,
-        };
+        let mut cx = EvalCx::new(&mut pool, &store, &mut vars);
         match expr.eval(&NoEnv, &mut cx).map(|s| s.data) {
             None => "<none>".to_string(),
             Some(Smp::Bool(b)) => u8::from(b).to_string(),

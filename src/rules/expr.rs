@@ -97,6 +97,20 @@ pub struct EvalCx<'s> {
     pub may_change: bool,
 }
 
+impl<'s> EvalCx<'s> {
+    /// A context for one evaluation (no occurrence cursor, not in an ACL).
+    pub fn new(pool: &'s mut BufPool, store: &'s RuleStore, vars: &'s mut Vars) -> Self {
+        EvalCx {
+            pool,
+            store,
+            vars,
+            occ: 0,
+            acl: false,
+            may_change: false,
+        }
+    }
+}
+
 /// A fetch: `args` as declared, the stream's view, the evaluation context.
 pub type FetchFn = for<'a> fn(&[Arg], &'a dyn Env, &mut EvalCx<'_>) -> Option<Sample<'a>>;
 /// A converter: `args`, the input sample (already cast to `input`).
@@ -146,6 +160,37 @@ pub struct ConvDef {
     pub out: SmpType,
     pub f: ConvFn,
     pub check: Option<CheckFn>,
+}
+
+/// A keyword of a registry (fetches, converters).
+pub trait Named: 'static {
+    fn name(&self) -> &'static str;
+}
+
+impl Named for FetchDef {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl Named for ConvDef {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+/// The keyword named `name` in a registry made of several tables.
+pub fn find_in<T: Named>(tables: &'static [&'static [T]], name: &str) -> Option<&'static T> {
+    tables
+        .iter()
+        .flat_map(|t| t.iter())
+        .find(|d| d.name() == name)
+}
+
+/// The registry's closest keyword to `name`, for "did you mean".
+pub fn suggest_in<T: Named>(tables: &'static [&'static [T]], name: &str) -> Option<&'static str> {
+    let names: Vec<&'static str> = tables.iter().flat_map(|t| t.iter()).map(T::name).collect();
+    crate::cfg::suggest::did_you_mean(name, &names)
 }
 
 /// What the expression parser can reach: the store (maps, variables,

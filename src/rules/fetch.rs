@@ -23,20 +23,12 @@ const TABLES: &[&[FetchDef]] = &[
 
 /// The fetch named `name`.
 pub fn find(name: &str) -> Option<&'static FetchDef> {
-    TABLES
-        .iter()
-        .flat_map(|t| t.iter())
-        .find(|f| f.name == name)
+    super::expr::find_in(TABLES, name)
 }
 
 /// The closest fetch name, for "did you mean".
 pub fn suggest(name: &str) -> Option<&'static str> {
-    let names: Vec<&'static str> = TABLES
-        .iter()
-        .flat_map(|t| t.iter())
-        .map(|f| f.name)
-        .collect();
-    crate::cfg::suggest::did_you_mean(name, &names)
+    super::expr::suggest_in(TABLES, name)
 }
 
 /// Shorthand for a table entry.
@@ -312,14 +304,7 @@ mod tests {
         let mut pool = Default::default();
         let store = Default::default();
         let mut vars = Default::default();
-        let mut cx = EvalCx {
-            pool: &mut pool,
-            store: &store,
-            vars: &mut vars,
-            occ: 0,
-            acl: false,
-            may_change: false,
-        };
+        let mut cx = EvalCx::new(&mut pool, &store, &mut vars);
         let f = find("int").map(|f| f.f);
         let s = f.and_then(|f| f(&[Arg::Sint(7)], &NoEnv, &mut cx));
         assert!(matches!(s.map(|s| s.data), Some(Smp::Sint(7))));

@@ -190,14 +190,7 @@ mod tests {
         };
         let e = SampleExpr::parse(expr, &mut pcx).ok()?;
         let (mut pool, mut vars) = (BufPool::default(), Vars::default());
-        let mut cx = EvalCx {
-            pool: &mut pool,
-            store: st,
-            vars: &mut vars,
-            occ: 0,
-            acl: false,
-            may_change: false,
-        };
+        let mut cx = EvalCx::new(&mut pool, st, &mut vars);
         e.eval(env, &mut cx).map(|s| match s.data {
             Smp::Bool(b) => u8::from(b).to_string(),
             Smp::Str(d) => String::from_utf8_lossy(d.as_bytes()).into_owned(),
@@ -215,14 +208,7 @@ mod tests {
         };
         let t = acl::parse_term(&words, "t", &mut pcx).unwrap_or_else(|e| panic!("{e}"));
         let (mut pool, mut vars) = (BufPool::default(), Vars::default());
-        let mut cx = EvalCx {
-            pool: &mut pool,
-            store: st,
-            vars: &mut vars,
-            occ: 0,
-            acl: false,
-            may_change: false,
-        };
+        let mut cx = EvalCx::new(&mut pool, st, &mut vars);
         acl::eval_term(&t, env, &mut cx) == AclRes::Pass
     }
 

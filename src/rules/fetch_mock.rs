@@ -122,14 +122,7 @@ pub fn eval_mc(env: &dyn Env, expr: &str) -> (Option<String>, bool) {
     let e = SampleExpr::parse(expr, &mut pcx).unwrap();
     let mut pool = BufPool::default();
     let mut vars = Vars::default();
-    let mut cx = EvalCx {
-        pool: &mut pool,
-        store: &store,
-        vars: &mut vars,
-        occ: 0,
-        acl: false,
-        may_change: false,
-    };
+    let mut cx = EvalCx::new(&mut pool, &store, &mut vars);
     let s = e.eval(env, &mut cx);
     let mc = cx.may_change
         || s.as_ref()
@@ -169,14 +162,7 @@ pub fn acl_res(env: &dyn Env, line: &str) -> AclRes {
     let t = acl::parse_term(&words, "t", &mut pcx).unwrap();
     let mut pool = BufPool::default();
     let mut vars = Vars::default();
-    let mut cx = EvalCx {
-        pool: &mut pool,
-        store: &store,
-        vars: &mut vars,
-        occ: 0,
-        acl: false,
-        may_change: false,
-    };
+    let mut cx = EvalCx::new(&mut pool, &store, &mut vars);
     acl::eval_term(&t, env, &mut cx)
 }
 
