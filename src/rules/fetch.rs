@@ -13,11 +13,11 @@ const TABLES: &[&[FetchDef]] = &[
     MISC,
     L4,
     super::fetch_http::HTTP,
-    super::fetch_http::hdr::HDR,
-    super::fetch_http::cookie::COOKIE,
-    super::fetch_http::url::URL,
+    super::fetch_hdr::HDR,
+    super::fetch_cookie::COOKIE,
+    super::fetch_url::URL,
     super::fetch_payload::PAYLOAD,
-    super::fetch_http::tls::TLS,
+    super::fetch_tls::TLS,
     super::fetch_auth::AUTH,
 ];
 

@@ -23,7 +23,7 @@ use super::auth::{Credentials, UserList, parse_credentials};
 use super::env::Env;
 use super::expr::{Arg, ArgKind as K, EvalCx, FetchDef, ParseCx, Use};
 use super::fetch::def;
-use super::fetch_http::hdr::Values;
+use super::fetch_hdr::Values;
 use super::fetch_http::req;
 use super::sample::{Sample, SmpFlags, SmpType as T};
 
@@ -152,7 +152,7 @@ mod tests {
     use crate::cfg::diag::Diags;
     use crate::rules::acl::{self, AclRes};
     use crate::rules::expr::{EvalCx, ParseCx, SampleExpr};
-    use crate::rules::fetch_http::mock::Mock;
+    use crate::rules::fetch_mock::Mock;
     use crate::rules::sample::{BufPool, Smp};
     use crate::rules::store::RuleStore;
     use crate::rules::vars::Vars;

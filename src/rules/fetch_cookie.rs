@@ -24,7 +24,7 @@
 use crate::rules::env::{Dir, Env, HttpView};
 use crate::rules::expr::{Arg, ArgKind as K, EvalCx, FetchDef, Use};
 use crate::rules::fetch::def;
-use crate::rules::fetch_http::hdr::{Mode, pick, strl2ic, trim, values};
+use crate::rules::fetch_hdr::{Mode, pick, strl2ic, trim, values};
 use crate::rules::fetch_http::{req, res};
 use crate::rules::sample::{Sample, SmpFlags, SmpType as T};
 
@@ -190,7 +190,7 @@ fn fetch_cookie<'a>(a: &[Arg], e: &'a dyn Env, cx: &mut EvalCx<'_>) -> Option<Sa
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::fetch_http::mock::{Mock, acl, eval};
+    use crate::rules::fetch_mock::{Mock, acl, eval};
 
     fn req(cookie: &str) -> Mock {
         Mock::req(&format!("GET / HTTP/1.1\r\nCookie: {cookie}\r\n\r\n"))

@@ -336,7 +336,7 @@ fn names<'a>(a: &[Arg], v: HttpView<'a>, cx: &mut EvalCx<'_>) -> Option<Sample<'
 mod tests {
     use super::*;
     use crate::rules::env::Dir;
-    use crate::rules::fetch_http::mock::{Mock, acl, eval};
+    use crate::rules::fetch_mock::{Mock, acl, eval};
 
     fn m() -> Mock {
         Mock::req(
@@ -358,7 +358,7 @@ mod tests {
         assert_eq!(eval(&e, "req.hdr(x,6)"), None);
         assert_eq!(eval(&e, "req.hdr(x,-6)"), None);
         assert_eq!(eval(&e, "req.hdr(nope)"), None);
-        assert!(crate::rules::fetch_http::mock::parse_err("req.hdr(x,-11)").contains(">= -10"));
+        assert!(crate::rules::fetch_mock::parse_err("req.hdr(x,-11)").contains(">= -10"));
         assert!(acl(&e, "hdr(x) 4"));
         assert!(acl(&e, "hdr(x) \"2,3\""));
         assert!(!acl(&e, "hdr(x,1) 4"));

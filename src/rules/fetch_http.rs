@@ -8,20 +8,6 @@
 //! finds nothing.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-// The sibling fetch modules are declared here so that `rules/mod.rs`
-// stays as it is; they read as `rules::fetch_hdr` would.
-#[path = "fetch_cookie.rs"]
-pub mod cookie;
-#[path = "fetch_hdr.rs"]
-pub mod hdr;
-#[cfg(test)]
-#[path = "fetch_mock.rs"]
-pub mod mock;
-#[path = "fetch_tls.rs"]
-pub mod tls;
-#[path = "fetch_url.rs"]
-pub mod url;
-
 use super::env::{Dir, Env, HttpView};
 use super::expr::{Arg, ArgKind as K, EvalCx, FetchDef, Use};
 use super::fetch::def;
@@ -163,7 +149,7 @@ fn cap_ver<'a>(e: &'a dyn Env, dir: Dir) -> Option<Sample<'a>> {
 
 #[cfg(test)]
 mod tests {
-    use super::mock::{Mock, eval, eval_mc};
+    use super::super::fetch_mock::{Mock, eval, eval_mc};
 
     #[test]
     fn request_line() {

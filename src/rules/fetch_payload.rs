@@ -269,7 +269,7 @@ fn fetch_rdp_cookie_cnt<'a>(a: &[Arg], e: &'a dyn Env, cx: &mut EvalCx<'_>) -> O
 #[cfg(test)]
 mod tests {
     use super::super::acl::AclRes;
-    use super::super::fetch_http::mock::{Mock, acl, acl_res, eval, eval_mc, parse_err};
+    use super::super::fetch_mock::{Mock, acl, acl_res, eval, eval_mc, parse_err};
 
     #[test]
     fn req_len_may_change_until_final() {

@@ -221,7 +221,7 @@ fn find_sni(body: &[u8]) -> Option<&[u8]> {
 #[cfg(test)]
 mod tests {
     use crate::rules::acl::AclRes;
-    use crate::rules::fetch_http::mock::{Mock, acl, acl_res, eval, eval_mc};
+    use crate::rules::fetch_mock::{Mock, acl, acl_res, eval, eval_mc};
 
     /// A ClientHello from `openssl s_client -tls1_2 -servername example.com`
     /// (OpenSSL 3.0), captured with socat.

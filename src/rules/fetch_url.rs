@@ -15,7 +15,7 @@
 use crate::rules::env::{Env, HttpView};
 use crate::rules::expr::{Arg, ArgKind as K, EvalCx, FetchDef, Use};
 use crate::rules::fetch::def;
-use crate::rules::fetch_http::hdr::{Mode, parse_ipv4_prefix, strl2ic, values};
+use crate::rules::fetch_hdr::{Mode, parse_ipv4_prefix, strl2ic, values};
 use crate::rules::fetch_http::{path, pathq, req};
 use crate::rules::sample::{Sample, Smp, SmpFlags, SmpType as T};
 
@@ -202,7 +202,7 @@ pub fn full_hash(mut a: u32) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::fetch_http::mock::{Mock, acl, eval, eval_mc};
+    use crate::rules::fetch_mock::{Mock, acl, eval, eval_mc};
 
     fn get(uri: &str, host: Option<&str>) -> Mock {
         let h = host.map(|h| format!("Host: {h}\r\n")).unwrap_or_default();

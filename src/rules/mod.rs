@@ -29,8 +29,14 @@ pub mod env;
 pub mod expr;
 pub mod fetch;
 pub mod fetch_auth;
+pub mod fetch_cookie;
+pub mod fetch_hdr;
 pub mod fetch_http;
+#[cfg(test)]
+pub mod fetch_mock;
 pub mod fetch_payload;
+pub mod fetch_tls;
+pub mod fetch_url;
 pub mod lf;
 pub mod pattern;
 pub mod sample;
