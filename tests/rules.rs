@@ -384,3 +384,44 @@ frontend o\n  bind 127.0.0.1:{origin}\n  http-request return status 200 content-
         }
     }
 }
+
+#[test]
+fn capture_set_src_set_log_level_and_silent_drop() {
+    let (port, origin) = (free_port(), free_port());
+    let cfg = format!(
+        "global\n  log stdout format raw local0\n\ndefaults\n  mode http\n  log global\n  \
+         timeout client 5s\n  timeout server 5s\n  timeout connect 2s\n\n\
+frontend f\n  bind 127.0.0.1:{port}\n  log-format \"L %ci %hr %[var(txn.x)]\"\n\
+  http-request capture req.hdr(x-cap) len 3\n\
+  http-request set-src req.hdr(x-src) if {{ req.hdr(x-src) -m found }}\n\
+  http-request set-log-level silent if {{ path /quiet }}\n\
+  http-request silent-drop if {{ path /drop }}\n\
+  http-request strict-mode off\n  http-request set-mark 0x10\n  http-request set-tos 0\n  http-request wait-for-handshake\n\
+  http-request set-var(txn.x) str(ok)\n\
+  default_backend b\n\n\
+backend b\n  option forwardfor\n  server s 127.0.0.1:{origin}\n\n\
+frontend o\n  bind 127.0.0.1:{origin}\n\
+  http-request return status 200 content-type text/plain lf-string \"xff=%[req.hdr(x-forwarded-for)]\"\n"
+    );
+    let p = Proxy::start_under_test(&cfg, &[port, origin]);
+    let mut c = Client::connect(port);
+    let r = c.exchange(b"GET / HTTP/1.1\r\nHost: x\r\nX-Cap: abcdef\r\nX-Src: 10.1.2.3\r\n\r\n");
+    assert_eq!(String::from_utf8_lossy(&r.body), "xff=10.1.2.3");
+    let r = c.exchange(b"GET /quiet HTTP/1.1\r\nHost: x\r\nX-Cap: zz\r\n\r\n");
+    assert_eq!(r.status(), 200);
+    drop(c);
+    // `silent-drop`: the client is told nothing, not even a close.
+    let mut d = Client::connect(port);
+    d.send(b"GET /drop HTTP/1.1\r\nHost: x\r\n\r\n");
+    let (got, closed) = d.wait_close(Duration::from_millis(800));
+    assert!(!closed && got.is_empty(), "{got:?} closed={closed}");
+    // The first request's line shows the capture and the new source; the
+    // silent one logs nothing.
+    let end = Instant::now() + Duration::from_secs(5);
+    while !p.stdout().contains("L 10.1.2.3 {abc} ok") {
+        assert!(Instant::now() < end, "{}", p.stdout());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!p.stdout().contains("{zz}"), "{}", p.stdout());
+}

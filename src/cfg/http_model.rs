@@ -204,6 +204,26 @@ pub enum HttpAction {
     UnsetVar(crate::rules::vars::VarRef),
     /// Closes the client connection at once, no response.
     Reject,
+    /// `set-log-level <level>|silent` (None: silent).
+    SetLogLevel(Option<u8>),
+    /// `capture <expr> len <n>` into request capture slot `slot`.
+    Capture {
+        expr: Box<crate::rules::expr::SampleExpr>,
+        slot: usize,
+        len: usize,
+    },
+    /// `set-src <expr>` / `set-dst <expr>`: the address (the port stays).
+    SetSrc(Box<crate::rules::expr::SampleExpr>),
+    SetDst(Box<crate::rules::expr::SampleExpr>),
+    /// `set-mark <n>` / `set-tos <n>` on the client socket.
+    SetMark(u32),
+    SetTos(u8),
+    /// `strict-mode on|off`: a failed rewrite is an error (on) or skipped.
+    StrictMode(bool),
+    /// `wait-for-handshake`: nothing to wait for without TLS early data.
+    WaitForHandshake,
+    /// `silent-drop`: the client connection ends with no FIN sent first.
+    SilentDrop,
     /// `auth [realm <realm>]`: 401 asking for Basic credentials; the realm
     /// defaults to the name of the proxy holding the rule.
     Auth {
@@ -228,6 +248,7 @@ impl HttpAction {
                 | HttpAction::Tarpit { .. }
                 | HttpAction::Reject
                 | HttpAction::Auth { .. }
+                | HttpAction::SilentDrop
         )
     }
 }

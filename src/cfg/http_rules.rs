@@ -75,11 +75,14 @@ const REQ_ACTIONS_RS: &[&str] = &[
     "set-header", "add-header", "del-header", "replace-header", "replace-value", "set-path",
     "set-query", "set-uri", "set-method", "redirect", "return", "deny", "allow", "tarpit",
     "wait-for-body", "set-var(*)", "set-var-fmt(*)", "unset-var(*)", "reject", "auth",
+    "set-log-level", "capture", "set-src", "set-dst", "set-mark", "set-tos", "strict-mode",
+    "wait-for-handshake", "silent-drop",
 ];
 #[rustfmt::skip]
 const RES_ACTIONS_RS: &[&str] = &[
     "set-header", "add-header", "del-header", "replace-header", "replace-value", "redirect",
     "return", "deny", "allow", "set-var(*)", "set-var-fmt(*)", "unset-var(*)", "set-status",
+    "set-log-level", "set-mark", "set-tos", "strict-mode", "silent-drop",
 ];
 
 /// Which rule list a line feeds.
@@ -221,7 +224,9 @@ pub fn parse_rule(
         return;
     }
     let mut warnings = Vec::new();
-    let parsed = match parse_var_action(action, w, rx, file, line) {
+    let parsed = match parse_var_action(action, w, rx, file, line)
+        .or_else(|| parse_expr_action(dir, action, w, rx, px, file, line))
+    {
         Some(r) => r,
         None => parse_action(dir, action, w, &mut warnings),
     };
@@ -377,6 +382,64 @@ fn parse_var_action(
     })
 }
 
+/// `set-src <expr>`, `set-dst <expr>`, `capture <expr> len <n>` (None for
+/// any other action). A capture gets a request capture slot of its own.
+fn parse_expr_action(
+    dir: RuleDir,
+    action: &str,
+    w: &[String],
+    rx: &mut RuleCx<'_>,
+    px: &mut ProxyCfg,
+    file: &str,
+    line: usize,
+) -> Option<Result<(Parsed, usize), ArgErr>> {
+    if !matches!(action, "set-src" | "set-dst" | "capture") || dir != RuleDir::Req {
+        return None;
+    }
+    let inv = |m: &str| ArgErr::Invalid(m.to_string());
+    let Some(e) = w.get(2).filter(|e| !is_cond(Some(e))) else {
+        return Some(Err(inv(if action == "capture" {
+            "expects <expression> [ 'len' <length> | id <idx> ]"
+        } else {
+            "missing fetch method"
+        })));
+    };
+    let expr = match rx.expr(e, file, line) {
+        Ok(x) => Box::new(x),
+        Err(m) => return Some(Err(ArgErr::Invalid(m))),
+    };
+    Some(match action {
+        "set-src" => Ok((Parsed::Action(HttpAction::SetSrc(expr)), 3)),
+        "set-dst" => Ok((Parsed::Action(HttpAction::SetDst(expr)), 3)),
+        _ => match (w.get(3).map(String::as_str), w.get(4)) {
+            (Some("len"), Some(n)) => match n.parse::<usize>() {
+                Ok(len) if len > 0 => {
+                    let slot = px.http.req_captures.len();
+                    // A slot with no header name: filled by the rule only.
+                    px.http.req_captures.push(Capture {
+                        name: String::new(),
+                        len,
+                    });
+                    Ok((Parsed::Action(HttpAction::Capture { expr, slot, len }), 5))
+                }
+                _ => Err(inv("length must be > 0")),
+            },
+            (Some("id"), Some(_)) => Err(ArgErr::Unsupported(
+                "'http-request capture ... id' is valid in HAProxy 2.6 but not supported yet by haproxy-rs (only 'len')".into(),
+            )),
+            _ => Err(inv("expects <expression> [ 'len' <length> | id <idx> ]")),
+        },
+    })
+}
+
+/// An integer as `set-mark`/`set-tos` read it: decimal or `0x` hex.
+fn mark_value(s: &str) -> Option<u64> {
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(h, 16).ok(),
+        None => s.parse().ok(),
+    }
+}
+
 /// Reads the arguments of `action` (from word 2); returns what it built
 /// and the index of the first word after them.
 fn parse_action(
@@ -474,6 +537,56 @@ fn parse_action(
         "redirect" => return parse_redirect(dir, w),
         "allow" => (Parsed::Action(HttpAction::Allow), 2),
         "reject" => (Parsed::Action(HttpAction::Reject), 2),
+        "silent-drop" => (Parsed::Action(HttpAction::SilentDrop), 2),
+        "wait-for-handshake" => (Parsed::Action(HttpAction::WaitForHandshake), 2),
+        "set-log-level" => {
+            const LEVELS: &[&str] = &[
+                "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+            ];
+            let lvl = match arg(w, 2) {
+                Some("silent") => None,
+                Some(l) => match LEVELS.iter().position(|x| *x == l) {
+                    Some(i) => Some(i as u8),
+                    None => {
+                        return Err(inv(
+                            "expects exactly 1 argument (log level name or 'silent')",
+                        ));
+                    }
+                },
+                None => {
+                    return Err(inv(
+                        "expects exactly 1 argument (log level name or 'silent')",
+                    ));
+                }
+            };
+            (Parsed::Action(HttpAction::SetLogLevel(lvl)), 3)
+        }
+        "set-mark" | "set-tos" => {
+            let Some(v) = arg(w, 2) else {
+                return Err(inv("expects exactly 1 argument (integer/hex value)"));
+            };
+            let Some(n) = mark_value(v) else {
+                return Err(ArgErr::Invalid(format!(
+                    "invalid character starting at '{v}' (integer/hex value expected)"
+                )));
+            };
+            let a = if action == "set-mark" {
+                HttpAction::SetMark(n as u32)
+            } else {
+                HttpAction::SetTos(n as u8)
+            };
+            (Parsed::Action(a), 3)
+        }
+        "strict-mode" => match arg(w, 2) {
+            Some("on") => (Parsed::Action(HttpAction::StrictMode(true)), 3),
+            Some("off") => (Parsed::Action(HttpAction::StrictMode(false)), 3),
+            other => {
+                return Err(ArgErr::Invalid(format!(
+                    "Unexpected value '{}'. Only 'on' and 'off' are supported",
+                    other.unwrap_or("")
+                )));
+            }
+        },
         "auth" => match (w.get(2).map(String::as_str), arg(w, 3)) {
             (Some("realm"), Some(r)) => (
                 Parsed::Action(HttpAction::Auth {

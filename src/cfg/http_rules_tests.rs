@@ -509,11 +509,14 @@ fn unknown_and_unsupported_actions() {
     assert!(err("http-request deni").ends_with("but got 'deni'. Did you mean 'deny' maybe ?"));
     for (line, name) in [
         (
-            "http-request capture req.hdr(x) len 4",
-            "http-request capture",
+            "http-request normalize-uri path-merge-slashes",
+            "http-request normalize-uri",
         ),
         ("http-request track-sc0 src", "http-request track-sc0"),
-        ("http-request silent-drop", "http-request silent-drop"),
+        (
+            "http-request set-timeout server 5s",
+            "http-request set-timeout",
+        ),
         ("http-request replace-path a b", "http-request replace-path"),
     ] {
         assert_eq!(

@@ -173,10 +173,12 @@ pub fn log_txn(s: &mut Stream, cx: &mut StreamCtx) {
     };
     let mut line = String::with_capacity(256);
     fmt.render(&v, &mut line);
-    let level = if s.err != '-' || txn.status >= 500 {
-        3
-    } else {
-        6
+    let level = match txn.log_level {
+        Some(Some(l)) => l,
+        // `set-log-level silent`.
+        Some(None) => return,
+        None if s.err != '-' || txn.status >= 500 => 3,
+        None => 6,
     };
     cx.logger.send(&fe.logs, level, &line);
 }

@@ -91,6 +91,10 @@ fn run(s: &mut Stream, cx: &mut StreamCtx, px: usize, opts: ParseOpts, kind: Kin
             Ok(Outcome::Continue) => {}
             Ok(Outcome::Stop) => break,
             Ok(Outcome::Replied) => return false,
+            Err(_)
+                if s.txn
+                    .as_ref()
+                    .is_some_and(|t| t.flags.contains(TxnFlags::LAX_REWRITE)) => {}
             Err(_) => {
                 // A rewrite that does not fit: 500 for a request, 502 for a
                 // response, as HAProxy answers a failed rewrite.
@@ -131,6 +135,98 @@ fn apply(
         HttpAction::Tarpit { status } => {
             deny(s, cx, kind);
             super::ana::start_tarpit(s, cx, *status);
+            return Ok(Outcome::Replied);
+        }
+        HttpAction::SetLogLevel(l) => {
+            if let Some(t) = s.txn.as_mut() {
+                t.log_level = Some(*l);
+            }
+            return Ok(Outcome::Continue);
+        }
+        HttpAction::StrictMode(on) => {
+            if let Some(t) = s.txn.as_mut() {
+                t.flags.set(TxnFlags::LAX_REWRITE, !on);
+            }
+            return Ok(Outcome::Continue);
+        }
+        HttpAction::WaitForHandshake => return Ok(Outcome::Continue),
+        HttpAction::SetMark(_) | HttpAction::SetTos(_) => {
+            let fd = s.si[0]
+                .conn()
+                .and_then(|c| cx.io.conns.get(c))
+                .map(|c| c.fd);
+            if let Some(fd) = fd {
+                use crate::conn::sock::setsockopt_int;
+                let _ = match rule {
+                    HttpAction::SetMark(m) => {
+                        setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_MARK, *m as i32)
+                    }
+                    HttpAction::SetTos(t) => {
+                        setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_TOS, i32::from(*t))
+                    }
+                    _ => Ok(()),
+                };
+            }
+            return Ok(Outcome::Continue);
+        }
+        HttpAction::SetSrc(e) | HttpAction::SetDst(e) => {
+            let ip = with_rules(s, cx, want(kind, opts), |env, ecx| {
+                let smp = e
+                    .eval(env, ecx)?
+                    .cast(crate::rules::sample::SmpType::Addr, ecx.pool)?;
+                match smp.data {
+                    crate::rules::sample::Smp::Ipv4(a) => Some(std::net::IpAddr::V4(a)),
+                    crate::rules::sample::Smp::Ipv6(a) => Some(std::net::IpAddr::V6(a)),
+                    _ => None,
+                }
+            });
+            if let Some(ip) = ip {
+                let slot = if matches!(rule, HttpAction::SetSrc(_)) {
+                    &mut s.cli_addr
+                } else {
+                    &mut s.frt_addr
+                };
+                let port = slot.map_or(0, |a| a.port());
+                *slot = Some(std::net::SocketAddr::new(ip, port));
+            }
+            return Ok(Outcome::Continue);
+        }
+        HttpAction::Capture { expr, slot, len } => {
+            let v = with_rules(s, cx, want(kind, opts), |env, ecx| {
+                let smp = expr
+                    .eval(env, ecx)?
+                    .cast(crate::rules::sample::SmpType::Str, ecx.pool)?;
+                let b = smp.bytes().map(|b| b.get(..*len).unwrap_or(b).to_vec());
+                smp.recycle(ecx.pool);
+                b
+            });
+            if let (Some(v), Some(t)) = (v, s.txn.as_mut()) {
+                if t.req_caps.len() <= *slot {
+                    t.req_caps.resize(*slot + 1, None);
+                }
+                if let Some(c) = t.req_caps.get_mut(*slot) {
+                    *c = Some(v);
+                }
+            }
+            return Ok(Outcome::Continue);
+        }
+        HttpAction::SilentDrop => {
+            deny(s, cx, kind);
+            // The client must see nothing: in TCP repair mode a close sends
+            // no packet (root only, as for HAProxy); otherwise a TTL of 1
+            // keeps the reset from travelling beyond the first hop.
+            if let Some(fd) = s.si[0]
+                .conn()
+                .and_then(|c| cx.io.conns.get(c))
+                .map(|c| c.fd)
+            {
+                use crate::conn::sock::setsockopt_int;
+                if setsockopt_int(fd, libc::IPPROTO_TCP, libc::TCP_REPAIR, 1).is_err() {
+                    let _ = setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_TTL, 1);
+                    s.si[0].flags.insert(crate::si::SiFlags::NOLINGER);
+                }
+            }
+            crate::stream::abort_stream(s, cx);
             return Ok(Outcome::Replied);
         }
         HttpAction::Auth { realm } => {
@@ -271,6 +367,15 @@ fn apply(
         | HttpAction::Return { .. }
         | HttpAction::Reject
         | HttpAction::Auth { .. }
+        | HttpAction::SetLogLevel(_)
+        | HttpAction::Capture { .. }
+        | HttpAction::SetSrc(_)
+        | HttpAction::SetDst(_)
+        | HttpAction::SetMark(_)
+        | HttpAction::SetTos(_)
+        | HttpAction::StrictMode(_)
+        | HttpAction::WaitForHandshake
+        | HttpAction::SilentDrop
         | HttpAction::SetVar { .. }
         | HttpAction::SetVarFmt { .. }
         | HttpAction::UnsetVar(_) => {}

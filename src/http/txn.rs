@@ -89,6 +89,8 @@ bitflags! {
         const IDLE        = 0x0080;
         /// The transaction's log line was emitted (or not wanted).
         const LOGGED      = 0x0100;
+        /// `strict-mode off`: a rewrite that fails is skipped, not an error.
+        const LAX_REWRITE = 0x0200;
     }
 }
 
@@ -124,6 +126,8 @@ pub struct HttpTxn {
     pub uri: Vec<u8>,
     /// The request's unique id (`unique-id-format`), empty when none.
     pub unique_id: Vec<u8>,
+    /// `set-log-level`: Some(None) is `silent`, Some(Some(l)) a level.
+    pub log_level: Option<Option<u8>>,
     /// Captured request and response header values (`capture request /
     /// response header`), in declaration order.
     pub req_caps: Vec<Option<Vec<u8>>>,
@@ -153,6 +157,7 @@ impl HttpTxn {
         self.status = 0;
         self.uri.clear();
         self.unique_id.clear();
+        self.log_level = None;
         for c in self.req_caps.iter_mut().chain(self.res_caps.iter_mut()) {
             if let Some(v) = c.as_mut() {
                 v.clear();
