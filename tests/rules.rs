@@ -425,3 +425,60 @@ frontend o\n  bind 127.0.0.1:{origin}\n\
     std::thread::sleep(Duration::from_millis(200));
     assert!(!p.stdout().contains("{zz}"), "{}", p.stdout());
 }
+
+/// A backend that answers every connection with `name` and closes.
+fn named_backend(name: &'static str) -> Backend {
+    Backend::start(move |mut c| {
+        let mut b = [0u8; 256];
+        let _ = c.read(&mut b);
+        let _ = c.write_all(name.as_bytes());
+    })
+}
+
+#[test]
+fn tcp_mode_routes_by_protocol_without_waiting_for_what_is_not_http() {
+    let (web, tls, other) = (
+        named_backend("web"),
+        named_backend("tls"),
+        named_backend("other"),
+    );
+    let port = free_port();
+    let cfg = format!(
+        "defaults\n  mode tcp\n  timeout client 5s\n  timeout server 5s\n  timeout connect 2s\n\n\
+frontend t\n  bind 127.0.0.1:{port}\n  tcp-request inspect-delay 3s\n\
+  tcp-request content accept if HTTP\n  tcp-request content accept if {{ req_ssl_hello_type 1 }}\n\
+  use_backend web if HTTP\n  use_backend tls if {{ req_ssl_hello_type 1 }}\n  default_backend other\n\n\
+backend web\n  server s 127.0.0.1:{}\n\nbackend tls\n  server s 127.0.0.1:{}\n\nbackend other\n  server s 127.0.0.1:{}\n",
+        web.port, tls.port, other.port
+    );
+    let _p = Proxy::start_under_test(&cfg, &[port]);
+    // A minimal TLS 1.2 ClientHello: version, random, no session id, one
+    // cipher suite, null compression.
+    let mut body = vec![0x03, 0x03];
+    body.extend_from_slice(&[0u8; 32]);
+    body.extend_from_slice(&[0x00, 0x00, 0x02, 0x00, 0x2f, 0x01, 0x00]);
+    let mut hs = vec![0x01, 0x00, 0x00, body.len() as u8];
+    hs.extend_from_slice(&body);
+    let mut rec = vec![0x16, 0x03, 0x01, 0x00, hs.len() as u8];
+    rec.extend_from_slice(&hs);
+    let hello: &[u8] = &rec;
+    for (send, want) in [
+        (&b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..], "web"),
+        (&b"SSH-2.0-OpenSSH_9.2\r\n"[..], "other"),
+        (hello, "tls"),
+    ] {
+        let mut c = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        c.set_read_timeout(Some(Duration::from_secs(5))).ok();
+        let t0 = Instant::now();
+        c.write_all(send).expect("write");
+        let mut got = String::new();
+        let _ = c.read_to_string(&mut got);
+        assert_eq!(got, want, "{}", String::from_utf8_lossy(send));
+        // Data that cannot be HTTP is not held for the whole delay.
+        assert!(
+            t0.elapsed() < Duration::from_secs(2),
+            "{want}: {:?}",
+            t0.elapsed()
+        );
+    }
+}

@@ -132,6 +132,12 @@ pub trait Env {
     fn inspect_expired(&self) -> bool {
         true
     }
+    /// True when the data in `dir` cannot be an HTTP message (TCP mode,
+    /// HTTP fetches): they fail at once instead of waiting for more.
+    fn not_http(&self, dir: Dir) -> bool {
+        let _ = dir;
+        false
+    }
     /// The parsed message head in `dir`, once complete.
     fn http(&self, dir: Dir) -> Option<HttpView<'_>> {
         let _ = dir;

@@ -53,7 +53,7 @@ pub fn res<'a>(e: &'a dyn Env, cx: &mut EvalCx<'_>) -> Option<HttpView<'a>> {
 
 fn msg<'a>(e: &'a dyn Env, cx: &mut EvalCx<'_>, dir: Dir) -> Option<HttpView<'a>> {
     let v = e.http(dir);
-    if v.is_none() && !e.payload_final(dir) {
+    if v.is_none() && !e.payload_final(dir) && !e.not_http(dir) {
         cx.may_change = true;
     }
     v

@@ -154,7 +154,7 @@ fn use_server(s: &mut Stream, cx: &mut StreamCtx, be: usize) -> Option<usize> {
         .map(|p| std::rc::Rc::clone(&p.server_rules))
         .filter(|r| !r.is_empty())?;
     let want = super::rules_env::Want {
-        req: s.txn.is_some().then(|| crate::http::ana::req_opts(s, cx)),
+        req: Some(crate::http::ana::req_opts(s, cx)),
         ..Default::default()
     };
     super::rules_env::with_rules(s, cx, want, |env, ecx| {

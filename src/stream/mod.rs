@@ -567,8 +567,9 @@ fn eval_switching_rules(
     cx: &mut StreamCtx,
     rules: &[crate::proxy::SwitchRule],
 ) -> Option<usize> {
+    // A TCP stream's data is read as a request too (`use_backend b if HTTP`).
     let want = rules_env::Want {
-        req: s.txn.is_some().then(|| crate::http::ana::req_opts(s, cx)),
+        req: Some(crate::http::ana::req_opts(s, cx)),
         ..Default::default()
     };
     rules_env::with_rules(s, cx, want, |env, ecx| {

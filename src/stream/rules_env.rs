@@ -34,9 +34,14 @@ pub struct StreamEnv<'a> {
     pub req: Option<HttpView<'a>>,
     pub res: Option<HttpView<'a>>,
     pub inspect_expired: bool,
+    /// The request data was parsed as HTTP and refused (TCP mode).
+    pub req_not_http: bool,
 }
 
 impl Env for StreamEnv<'_> {
+    fn not_http(&self, dir: Dir) -> bool {
+        dir == Dir::Req && self.req_not_http
+    }
     fn src(&self) -> Option<SocketAddr> {
         self.s.cli_addr
     }
@@ -167,13 +172,16 @@ fn parse_at_input(s: &mut Stream, dir: Dir, opts: ParseOpts, hdrs: &mut Vec<Hdr>
 }
 
 /// The head at the start of a channel's input through the shared table
-/// (no parse when the table already describes the buffer).
-fn table_head(s: &mut Stream, dir: Dir, opts: ParseOpts, t: &mut HdrTable) -> Option<Head> {
+/// (no parse when the table already describes the buffer); Err(true) when
+/// the data is not HTTP, Err(false) while it is incomplete.
+fn table_head(s: &mut Stream, dir: Dir, opts: ParseOpts, t: &mut HdrTable) -> Result<Head, bool> {
     let (chn, kind) = match dir {
         Dir::Req => (&mut s.req, Kind::Request),
         Dir::Res => (&mut s.res, Kind::Response),
     };
-    t.parse(chn.buf.as_mut()?, kind, &opts).ok()
+    let b = chn.buf.as_mut().ok_or(false)?;
+    t.parse(b, kind, &opts)
+        .map_err(|e| e.why != crate::http::parse::WHY_INCOMPLETE)
 }
 
 fn view<'a>(
@@ -199,9 +207,11 @@ pub fn with_rules<R>(
     let table = &mut cx.http.hdrs;
     // One head goes through the shared table (usually parsed already); when
     // both are wanted the response gets a table of its own.
-    let req_head = want.req.and_then(|o| table_head(s, Dir::Req, o, table));
+    let req_parse = want.req.map(|o| table_head(s, Dir::Req, o, table));
+    let req_not_http = matches!(req_parse, Some(Err(true)));
+    let req_head = req_parse.and_then(Result::ok);
     let res_head = match (want.req.is_some(), want.res) {
-        (false, Some(o)) => table_head(s, Dir::Res, o, table),
+        (false, Some(o)) => table_head(s, Dir::Res, o, table).ok(),
         (true, Some(o)) => parse_at_input(s, Dir::Res, o, &mut rx.res_hdrs),
         (_, None) => None,
     };
@@ -226,6 +236,7 @@ pub fn with_rules<R>(
         req,
         res,
         inspect_expired: want.inspect_expired,
+        req_not_http,
     };
     let mut ecx = EvalCx {
         pool: &mut rx.pool,

@@ -92,8 +92,15 @@ fn done(s: &mut Stream) {
 
 /// Evaluates one rule set.
 fn run(s: &mut Stream, cx: &mut StreamCtx, rules: &Rc<Vec<TcpRule>>, expired: bool) -> Verdict {
+    // HTTP fetches work on a TCP stream too: its data is parsed as a
+    // request (`tcp-request content accept if HTTP`).
     let want = Want {
         inspect_expired: expired,
+        req: Some(crate::http::parse::ParseOpts {
+            maxhdr: cx.http.maxhdr,
+            accept_invalid: false,
+            req_method: crate::http::parse::Method::Get,
+        }),
         ..Default::default()
     };
     with_rules(s, cx, want, |env, ecx| {
