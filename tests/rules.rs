@@ -482,3 +482,35 @@ backend web\n  server s 127.0.0.1:{}\n\nbackend tls\n  server s 127.0.0.1:{}\n\n
         );
     }
 }
+
+#[test]
+fn tcp_response_content_rules_inspect_what_the_server_sends() {
+    let hello = Backend::start(|mut c| {
+        let _ = c.write_all(b"hello");
+        let mut b = [0u8; 16];
+        let _ = c.read(&mut b);
+    });
+    let (p1, p2) = (free_port(), free_port());
+    let cfg = format!(
+        "defaults\n  mode tcp\n  timeout client 5s\n  timeout server 5s\n  timeout connect 2s\n\n\
+listen ok\n  bind 127.0.0.1:{p1}\n  tcp-response inspect-delay 2s\n\
+  tcp-response content accept if {{ res.len ge 5 }}\n  tcp-response content reject\n  server s 127.0.0.1:{}\n\n\
+listen bad\n  bind 127.0.0.1:{p2}\n  tcp-response inspect-delay 2s\n\
+  tcp-response content reject if {{ res.payload(0,2) -m str he }}\n  server s 127.0.0.1:{}\n",
+        hello.port, hello.port
+    );
+    let _p = Proxy::start_under_test(&cfg, &[p1, p2]);
+    let mut c = TcpStream::connect(("127.0.0.1", p1)).expect("connect");
+    c.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    let mut got = [0u8; 5];
+    c.read_exact(&mut got).expect("response");
+    assert_eq!(&got, b"hello");
+    let mut c = TcpStream::connect(("127.0.0.1", p2)).expect("connect");
+    c.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    let mut buf = Vec::new();
+    let _ = c.read_to_end(&mut buf);
+    assert!(
+        buf.is_empty(),
+        "rejected response reached the client: {buf:?}"
+    );
+}

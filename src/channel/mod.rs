@@ -99,6 +99,9 @@ bitflags! {
         /// Response: wait for a complete HTTP response head (`timeout
         /// server`, 502/504); interim 1xx responses are forwarded.
         const RES_WAIT_HTTP       = 0x0002_0000;
+        /// Response: the backend's `tcp-response content` rules
+        /// (`tcp-response inspect-delay` waits for data).
+        const RES_INSPECT         = 0x0100_0000;
         /// Response: `http-response` rules, connection header, counters.
         const RES_HTTP_PROCESS    = 0x0004_0000;
         /// Response: forward the head, then the body by its framing; ends

@@ -342,7 +342,10 @@ impl Stream {
             tick_first(req_rex, self.req.wex),
             tick_first(self.res.rex, self.res.wex),
         );
-        tick_first(tick_first(exp, self.si[1].exp), self.req.analyse_exp)
+        tick_first(
+            tick_first(exp, self.si[1].exp),
+            tick_first(self.req.analyse_exp, self.res.analyse_exp),
+        )
     }
 
     /// Re-arms the task timer when the I/O layer set a date earlier than
@@ -523,6 +526,9 @@ fn run_res_analysers(s: &mut Stream, cx: &mut StreamCtx) -> bool {
 
 fn res_analysers(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     use crate::http::ana_res;
+    if s.res.analysers.contains(AnFlags::RES_INSPECT) && !tcp_rules::inspect_be_res(s, cx) {
+        return false;
+    }
     if s.res.analysers.contains(AnFlags::RES_WAIT_HTTP) && !ana_res::wait_for_response(s, cx) {
         return s.res.analysers.is_empty();
     }
@@ -609,6 +615,11 @@ pub fn set_backend(s: &mut Stream, be: usize, proxies: &[Proxy]) {
     s.res.splice = pick(|p| p.opts.splice_response);
     if fep.is_some_and(|p| p.http.abortonclose) || bep.is_some_and(|p| p.http.abortonclose) {
         s.flags.insert(SfFlags::ABORT_ON_CLOSE);
+    }
+    // `tcp-response content` rules hold the response until they decide.
+    if bep.is_some_and(|p| !p.tcp.res_content.is_empty()) {
+        s.res.analysers.insert(AnFlags::RES_INSPECT);
+        s.res.to_forward = 0;
     }
     if let Some(p) = bep {
         s.si[1].conn_retries = p.retries;

@@ -27,6 +27,9 @@ enum Verdict {
     /// No rule stopped the evaluation, or `accept`.
     Go,
     Reject,
+    /// `tcp-response content close`: the server side closes, what it sent
+    /// still reaches the client.
+    CloseServer,
     /// A condition needs more data.
     Wait,
 }
@@ -65,7 +68,8 @@ pub fn inspect_fe(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         || s.req.buf.as_ref().is_some_and(|b| b.room() == 0);
     match run(s, cx, &tcp.content, expired) {
         Verdict::Wait => false,
-        Verdict::Go => {
+        // `close` exists on the response side only.
+        Verdict::Go | Verdict::CloseServer => {
             done(s);
             true
         }
@@ -74,6 +78,43 @@ pub fn inspect_fe(s: &mut Stream, cx: &mut StreamCtx) -> bool {
             if let Some(fe) = cx.proxies.get_mut(s.fe) {
                 fe.denied += 1;
             }
+            abort_stream(s, cx);
+            false
+        }
+    }
+}
+
+/// AN_RES_INSPECT: the backend's `tcp-response content` rules on the
+/// response data. Returns true when done (the response flows), false while
+/// waiting or once the stream was closed.
+pub fn inspect_be_res(s: &mut Stream, cx: &mut StreamCtx) -> bool {
+    let Some(tcp) = s.be.and_then(|b| cx.proxies.get(b)).map(|p| p.tcp.clone()) else {
+        s.res.analysers.remove(AnFlags::RES_INSPECT);
+        return true;
+    };
+    if tcp.res_inspect_delay > 0 && !tick_isset(s.res.analyse_exp) {
+        s.res.analyse_exp = tick_add_ifset(cx.clock.now, tcp.res_inspect_delay);
+    }
+    let expired = tcp.res_inspect_delay == 0
+        || tick_is_expired(s.res.analyse_exp, cx.clock.now)
+        || s.res.flags.intersects(CfFlags::SHUTR | CfFlags::READ_ERROR)
+        || s.res.buf.as_ref().is_some_and(|b| b.room() == 0);
+    let verdict = run_set(s, cx, &tcp.res_content, expired, false);
+    match verdict {
+        Verdict::Wait => false,
+        Verdict::Go | Verdict::CloseServer => {
+            s.res.analysers.remove(AnFlags::RES_INSPECT);
+            s.res.analyse_exp = ETERNITY;
+            if s.txn.is_none() {
+                s.res.forward_forever();
+            }
+            if let Verdict::CloseServer = verdict {
+                super::close_side(s, super::Side::Back, false, cx);
+            }
+            true
+        }
+        Verdict::Reject => {
+            s.set_term('P', Finst::Data);
             abort_stream(s, cx);
             false
         }
@@ -90,13 +131,24 @@ fn done(s: &mut Stream) {
     }
 }
 
-/// Evaluates one rule set.
+/// Evaluates one request-side rule set.
 fn run(s: &mut Stream, cx: &mut StreamCtx, rules: &Rc<Vec<TcpRule>>, expired: bool) -> Verdict {
+    run_set(s, cx, rules, expired, true)
+}
+
+/// Evaluates one rule set (`req`: the request data is read as HTTP too).
+fn run_set(
+    s: &mut Stream,
+    cx: &mut StreamCtx,
+    rules: &Rc<Vec<TcpRule>>,
+    expired: bool,
+    req: bool,
+) -> Verdict {
     // HTTP fetches work on a TCP stream too: its data is parsed as a
     // request (`tcp-request content accept if HTTP`).
     let want = Want {
         inspect_expired: expired,
-        req: Some(crate::http::parse::ParseOpts {
+        req: req.then_some(crate::http::parse::ParseOpts {
             maxhdr: cx.http.maxhdr,
             accept_invalid: false,
             req_method: crate::http::parse::Method::Get,
@@ -119,7 +171,8 @@ fn run(s: &mut Stream, cx: &mut StreamCtx, rules: &Rc<Vec<TcpRule>>, expired: bo
             }
             match &r.action {
                 TcpAction::Accept => return Verdict::Go,
-                TcpAction::Reject | TcpAction::Close => return Verdict::Reject,
+                TcpAction::Reject => return Verdict::Reject,
+                TcpAction::Close => return Verdict::CloseServer,
                 TcpAction::SetVar(v, e) => {
                     if let Some(smp) = e.eval(env, ecx) {
                         ecx.vars.set(*v, &smp);
