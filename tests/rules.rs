@@ -514,3 +514,66 @@ listen bad\n  bind 127.0.0.1:{p2}\n  tcp-response inspect-delay 2s\n\
         "rejected response reached the client: {buf:?}"
     );
 }
+
+/// A TLS 1.2 ClientHello record carrying `sni` in a server_name extension.
+fn client_hello(sni: &str) -> Vec<u8> {
+    let name = sni.as_bytes();
+    let mut ext = Vec::new();
+    // server_name extension: list length, type host_name, name length, name.
+    let list_len = 3 + name.len();
+    ext.extend_from_slice(&[0x00, 0x00]);
+    ext.extend_from_slice(&((list_len + 2) as u16).to_be_bytes());
+    ext.extend_from_slice(&(list_len as u16).to_be_bytes());
+    ext.push(0x00);
+    ext.extend_from_slice(&(name.len() as u16).to_be_bytes());
+    ext.extend_from_slice(name);
+    let mut body = vec![0x03, 0x03];
+    body.extend_from_slice(&[7u8; 32]);
+    body.extend_from_slice(&[0x00, 0x00, 0x02, 0x00, 0x2f, 0x01, 0x00]);
+    body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+    body.extend_from_slice(&ext);
+    let mut hs = vec![0x01, 0x00];
+    hs.extend_from_slice(&(body.len() as u16).to_be_bytes());
+    hs.extend_from_slice(&body);
+    let mut rec = vec![0x16, 0x03, 0x01];
+    rec.extend_from_slice(&(hs.len() as u16).to_be_bytes());
+    rec.extend_from_slice(&hs);
+    rec
+}
+
+#[test]
+fn tls_passthrough_is_routed_by_sni_after_the_hello_arrives() {
+    let (a, b, other) = (
+        named_backend("a"),
+        named_backend("b"),
+        named_backend("other"),
+    );
+    let port = free_port();
+    let cfg = format!(
+        "defaults\n  mode tcp\n  timeout client 5s\n  timeout server 5s\n  timeout connect 2s\n\n\
+frontend t\n  bind 127.0.0.1:{port}\n  tcp-request inspect-delay 3s\n\
+  tcp-request content accept if {{ req_ssl_hello_type 1 }}\n\
+  use_backend be_a if {{ req_ssl_sni -i a.example.com }}\n\
+  use_backend be_b if {{ req.ssl_sni -m end .b.example.com }}\n  default_backend be_other\n\n\
+backend be_a\n  server s 127.0.0.1:{}\n\nbackend be_b\n  server s 127.0.0.1:{}\n\nbackend be_other\n  server s 127.0.0.1:{}\n",
+        a.port, b.port, other.port
+    );
+    let _p = Proxy::start_under_test(&cfg, &[port]);
+    for (sni, want) in [
+        ("A.example.com", "a"),
+        ("x.b.example.com", "b"),
+        ("c.example.com", "other"),
+    ] {
+        let hello = client_hello(sni);
+        let mut c = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        c.set_read_timeout(Some(Duration::from_secs(5))).ok();
+        // The hello comes in two pieces: the rules wait for the whole of it.
+        let (x, y) = hello.split_at(20);
+        c.write_all(x).expect("write");
+        std::thread::sleep(Duration::from_millis(150));
+        c.write_all(y).expect("write");
+        let mut got = String::new();
+        let _ = c.read_to_string(&mut got);
+        assert_eq!(got, want, "{sni}");
+    }
+}
