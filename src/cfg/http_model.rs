@@ -174,6 +174,10 @@ pub enum HttpAction {
         code: u16,
         drop_query: bool,
         append_slash: bool,
+        /// `set-cookie` / `clear-cookie`: the `set-cookie` header value.
+        cookie: Option<String>,
+        /// `ignore-empty`: an empty target skips the rule.
+        ignore_empty: bool,
     },
     Return {
         /// 200..=599, default 200.

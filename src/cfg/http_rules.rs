@@ -663,6 +663,7 @@ fn parse_redirect(dir: RuleDir, w: &[String]) -> Result<(Parsed, usize), ArgErr>
     let mut i = 2;
     let mut target: Option<(RedirectKind, String)> = None;
     let mut code = 302;
+    let (mut cookie, mut ignore_empty): (Option<String>, bool) = (None, false);
     let (mut drop_query, mut append_slash) = (false, false);
     while let Some(a) = w.get(i).filter(|x| !is_cond(Some(x))) {
         let a = a.as_str();
@@ -685,7 +686,9 @@ fn parse_redirect(dir: RuleDir, w: &[String]) -> Result<(Parsed, usize), ArgErr>
                             }
                         }
                     }
-                    _ => return Err(redirect_unsupported(dir, a)),
+                    // The header value as 2.6 writes it.
+                    "set-cookie" => cookie = Some(format!("{v}; path=/;")),
+                    _ => cookie = Some(format!("{v}; path=/; Max-Age=0;")),
                 }
                 i += 2;
             }
@@ -697,7 +700,10 @@ fn parse_redirect(dir: RuleDir, w: &[String]) -> Result<(Parsed, usize), ArgErr>
                 append_slash = true;
                 i += 1;
             }
-            "ignore-empty" => return Err(redirect_unsupported(dir, a)),
+            "ignore-empty" => {
+                ignore_empty = true;
+                i += 1;
+            }
             other => {
                 return Err(ArgErr::Invalid(format!(
                     "expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query', 'ignore-empty' or 'append-slash' (was '{other}')"
@@ -721,15 +727,10 @@ fn parse_redirect(dir: RuleDir, w: &[String]) -> Result<(Parsed, usize), ArgErr>
         code,
         drop_query,
         append_slash,
+        cookie,
+        ignore_empty,
     };
     Ok((Parsed::Action(a), i))
-}
-
-fn redirect_unsupported(dir: RuleDir, opt: &str) -> ArgErr {
-    ArgErr::Unsupported(format!(
-        "'{} redirect' option '{opt}' is valid in HAProxy 2.6 but not supported yet by haproxy-rs",
-        dir.keyword()
-    ))
 }
 
 /// `wait-for-body time <time> [at-least <bytes>]`.

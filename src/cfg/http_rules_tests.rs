@@ -163,15 +163,17 @@ fn path_query_uri_and_method() {
 fn redirects() {
     let (r, l) = req("  http-request redirect location /a if TRUE\n  \
          http-request redirect code 301 prefix https://x drop-query append-slash if TRUE\n  \
-         http-request redirect scheme https code 308\n");
+         http-request redirect scheme https code 308 set-cookie A=1 ignore-empty if TRUE\n  \
+         http-request redirect location /b clear-cookie B\n");
     assert!(l.is_empty(), "{l:?}");
     let got: Vec<String> = r.iter().map(|a| format!("{a:?}")).collect();
     assert_eq!(
         got,
         [
-            r#"Redirect { kind: Location, target: "/a", code: 302, drop_query: false, append_slash: false }"#,
-            r#"Redirect { kind: Prefix, target: "https://x", code: 301, drop_query: true, append_slash: true }"#,
-            r#"Redirect { kind: Scheme, target: "https", code: 308, drop_query: false, append_slash: false }"#,
+            r#"Redirect { kind: Location, target: "/a", code: 302, drop_query: false, append_slash: false, cookie: None, ignore_empty: false }"#,
+            r#"Redirect { kind: Prefix, target: "https://x", code: 301, drop_query: true, append_slash: true, cookie: None, ignore_empty: false }"#,
+            r#"Redirect { kind: Scheme, target: "https", code: 308, drop_query: false, append_slash: false, cookie: Some("A=1; path=/;"), ignore_empty: true }"#,
+            r#"Redirect { kind: Location, target: "/b", code: 302, drop_query: false, append_slash: false, cookie: Some("B; path=/; Max-Age=0;"), ignore_empty: false }"#,
         ]
     );
     assert_eq!(
@@ -198,10 +200,6 @@ fn redirects() {
             "redirect",
             "'code': unsupported HTTP code '300' (must be one of 301, 302, 303, 307 or 308)"
         )
-    );
-    assert_eq!(
-        err("http-request redirect location /x set-cookie A=1"),
-        "ALERT parsing [t.cfg:8] : 'http-request redirect' option 'set-cookie' is valid in HAProxy 2.6 but not supported yet by haproxy-rs"
     );
     let (_, l) = px("backend", "  http-response redirect prefix /x\n");
     assert_eq!(

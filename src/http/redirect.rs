@@ -77,6 +77,8 @@ pub fn build(s: &mut Stream, cx: &mut StreamCtx, rule: &HttpAction, opts: ParseO
             code,
             drop_query,
             append_slash,
+            cookie,
+            ..
         } => {
             let target = super::rules::render_fmt(s, cx, target, Kind::Request, opts);
             let (uri, host) = request_uri_host(s, cx, opts);
@@ -120,6 +122,10 @@ pub fn build(s: &mut Stream, cx: &mut StreamCtx, rule: &HttpAction, opts: ParseO
             // for 302 and 303, not for permanent ones).
             if matches!(code, 302 | 303) {
                 out.extend_from_slice(b"\r\ncache-control: no-cache");
+            }
+            if let Some(c) = cookie {
+                out.extend_from_slice(b"\r\nset-cookie: ");
+                out.extend_from_slice(c.as_bytes());
             }
             out.extend_from_slice(b"\r\n\r\n");
             out

@@ -266,6 +266,13 @@ fn apply(
             }
             return Ok(Outcome::Continue);
         }
+        HttpAction::Redirect {
+            ignore_empty: true,
+            target,
+            ..
+        } if render_fmt(s, cx, target, kind, opts).is_empty() => {
+            return Ok(Outcome::Continue);
+        }
         HttpAction::Redirect { .. } | HttpAction::Return { .. } => {
             let msg = super::redirect::build(s, cx, rule, opts);
             let status = super::redirect::status_of(rule);
