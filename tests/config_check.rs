@@ -288,7 +288,7 @@ fn keywords_known_to_haproxy_but_unimplemented_are_explicit_alerts() {
     let f = d.write(
         "unimpl.cfg",
         &format!(
-            "{DEFAULTS}frontend f\n  bind 127.0.0.1:{port}\n  default_backend b\nbackend b\n  http-request set-timeout server 5s\n  option httpchk\n  server s 127.0.0.1:9\n"
+            "{DEFAULTS}frontend f\n  bind 127.0.0.1:{port}\n  default_backend b\nbackend b\n  http-request set-priority-class int(1)\n  option httpchk\n  server s 127.0.0.1:9\n"
         ),
     );
     let fs = f.to_str().unwrap();
@@ -300,8 +300,8 @@ fn keywords_known_to_haproxy_but_unimplemented_are_explicit_alerts() {
     assert!(
         a.iter().any(|l| l
             .starts_with(&format!("[ALERT]    (PID) : config : parsing [{fs}:10] : "))
-            && l.contains("'http-request set-timeout'")),
-        "no alert naming 'http-request set-timeout' at line 10: {a:?}"
+            && l.contains("'http-request set-priority-class'")),
+        "no alert naming 'http-request set-priority-class' at line 10: {a:?}"
     );
     assert!(
         a.iter().any(|l| l

@@ -577,3 +577,38 @@ backend be_a\n  server s 127.0.0.1:{}\n\nbackend be_b\n  server s 127.0.0.1:{}\n
         assert_eq!(got, want, "{sni}");
     }
 }
+
+#[test]
+fn set_timeout_server_and_set_pathq_apply_to_this_request() {
+    use http_common::{Origin, Reply};
+    let o = Origin::start(|_| Reply::ok(b"late").delay(Duration::from_millis(900)));
+    let port = free_port();
+    let cfg = http_config(
+        "",
+        &format!(
+            "frontend f\n  bind 127.0.0.1:{port}\n  default_backend b\n\n\
+backend b\n  http-request set-timeout server 300ms if {{ path_beg /fast }}\n\
+  http-request set-pathq /new?x=1 if {{ path_beg /fast }}\n  server s 127.0.0.1:{}\n",
+            o.port()
+        ),
+    );
+    let _p = Proxy::start_under_test(&cfg, &[port]);
+    let mut c = Client::connect(port);
+    let t0 = Instant::now();
+    let r = c.exchange(b"GET /fast/a?q HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(r.status(), 504);
+    assert!(
+        t0.elapsed() < Duration::from_millis(800),
+        "{:?}",
+        t0.elapsed()
+    );
+    let seen = o.wait_requests(1, Duration::from_secs(5));
+    assert_eq!(
+        seen.first().map(|s| s.target().to_string()),
+        Some("/new?x=1".into())
+    );
+    // Without the rule, `timeout server` (5 s) lets the late answer in.
+    let mut c = Client::connect(port);
+    let r = c.exchange(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(r.status(), 200);
+}

@@ -164,6 +164,8 @@ pub enum HttpAction {
         replace: String,
     },
     SetPath(Fmt),
+    /// `set-pathq`: the path and the query.
+    SetPathq(Fmt),
     SetQuery(Fmt),
     SetUri(Fmt),
     SetMethod(Fmt),
@@ -208,6 +210,13 @@ pub enum HttpAction {
     UnsetVar(crate::rules::vars::VarRef),
     /// Closes the client connection at once, no response.
     Reject,
+    /// `set-timeout server|tunnel <time>|<expr>` (`tunnel`: true for the
+    /// tunnel timeout), for this transaction's server connection.
+    SetTimeout {
+        tunnel: bool,
+        ms: Option<u32>,
+        expr: Option<Box<crate::rules::expr::SampleExpr>>,
+    },
     /// `set-log-level <level>|silent` (None: silent).
     SetLogLevel(Option<u8>),
     /// `capture <expr> len <n>` into request capture slot `slot`.
@@ -316,6 +325,7 @@ impl HttpAction {
             }
             HttpAction::SetPath(f)
             | HttpAction::SetQuery(f)
+            | HttpAction::SetPathq(f)
             | HttpAction::SetUri(f)
             | HttpAction::SetMethod(f) => vec![f],
             HttpAction::Redirect { target, .. } => vec![target],

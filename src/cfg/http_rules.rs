@@ -76,6 +76,7 @@ const REQ_ACTIONS_RS: &[&str] = &[
     "set-query", "set-uri", "set-method", "redirect", "return", "deny", "allow", "tarpit",
     "wait-for-body", "set-var(*)", "set-var-fmt(*)", "unset-var(*)", "reject", "auth",
     "set-log-level", "capture", "set-src", "set-dst", "set-mark", "set-tos", "strict-mode",
+    "set-pathq", "set-timeout",
     "wait-for-handshake", "silent-drop",
 ];
 #[rustfmt::skip]
@@ -393,10 +394,13 @@ fn parse_expr_action(
     file: &str,
     line: usize,
 ) -> Option<Result<(Parsed, usize), ArgErr>> {
-    if !matches!(action, "set-src" | "set-dst" | "capture") || dir != RuleDir::Req {
+    if !matches!(action, "set-src" | "set-dst" | "capture" | "set-timeout") || dir != RuleDir::Req {
         return None;
     }
     let inv = |m: &str| ArgErr::Invalid(m.to_string());
+    if action == "set-timeout" {
+        return Some(parse_set_timeout(w, rx, px, file, line));
+    }
     let Some(e) = w.get(2).filter(|e| !is_cond(Some(e))) else {
         return Some(Err(inv(if action == "capture" {
             "expects <expression> [ 'len' <length> | id <idx> ]"
@@ -430,6 +434,51 @@ fn parse_expr_action(
             _ => Err(inv("expects <expression> [ 'len' <length> | id <idx> ]")),
         },
     })
+}
+
+/// `set-timeout server|tunnel <time>|<expr>`, with 2.6's messages.
+fn parse_set_timeout(
+    w: &[String],
+    rx: &mut RuleCx<'_>,
+    px: &ProxyCfg,
+    file: &str,
+    line: usize,
+) -> Result<(Parsed, usize), ArgErr> {
+    if !px.cap.be {
+        return Err(ArgErr::Invalid(format!(
+            "proxy '{}' has no backend capability",
+            px.name
+        )));
+    }
+    let (Some(which), Some(v)) = (arg(w, 2), arg(w, 3)) else {
+        return Err(ArgErr::Invalid("expects exactly 2 arguments".into()));
+    };
+    let tunnel = match which {
+        "server" => false,
+        "tunnel" => true,
+        other => {
+            return Err(ArgErr::Invalid(format!(
+                "'set-timeout' rule supports 'server'/'tunnel' (got '{other}')"
+            )));
+        }
+    };
+    // A time when it reads as one, else a sample expression (as 2.6).
+    let (ms, expr) = match parse_time(v, 1) {
+        Ok((ms, None)) => (Some(ms), None),
+        _ => match rx.expr(v, file, line) {
+            Ok(e) => (None, Some(Box::new(e))),
+            Err(_) => {
+                let c = v.chars().find(|c| !c.is_ascii_digit()).unwrap_or(' ');
+                return Err(ArgErr::Invalid(format!(
+                    "unexpected character '{c}' in rule 'set-timeout {which}'"
+                )));
+            }
+        },
+    };
+    Ok((
+        Parsed::Action(HttpAction::SetTimeout { tunnel, ms, expr }),
+        4,
+    ))
 }
 
 /// An integer as `set-mark`/`set-tos` read it: decimal or `0x` hex.
@@ -519,7 +568,7 @@ fn parse_action(
             };
             (Parsed::Action(a), 5)
         }
-        "set-path" | "set-query" | "set-uri" | "set-method" => {
+        "set-path" | "set-pathq" | "set-query" | "set-uri" | "set-method" => {
             // The format is the one word before the condition.
             let n = w.iter().skip(2).take_while(|x| !is_cond(Some(x))).count();
             let Some(fmt) = arg(w, 2).filter(|_| n == 1) else {
@@ -528,6 +577,7 @@ fn parse_action(
             let fmt = fmt.to_string();
             let a = match action {
                 "set-path" => HttpAction::SetPath(fmt.into()),
+                "set-pathq" => HttpAction::SetPathq(fmt.into()),
                 "set-query" => HttpAction::SetQuery(fmt.into()),
                 "set-uri" => HttpAction::SetUri(fmt.into()),
                 _ => HttpAction::SetMethod(fmt.into()),

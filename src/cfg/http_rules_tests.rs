@@ -512,8 +512,8 @@ fn unknown_and_unsupported_actions() {
         ),
         ("http-request track-sc0 src", "http-request track-sc0"),
         (
-            "http-request set-timeout server 5s",
-            "http-request set-timeout",
+            "http-request set-priority-class int(1)",
+            "http-request set-priority-class",
         ),
         ("http-request replace-path a b", "http-request replace-path"),
     ] {

@@ -287,9 +287,10 @@ pub fn xfer_res_body(s: &mut Stream, cx: &mut StreamCtx) -> bool {
             s.req.flags.remove(CfFlags::READ_NOEXP);
             s.req.forward_forever();
             s.res.forward_forever();
-            let tunnel_to =
+            let tunnel_to = txn.timeout_tunnel.unwrap_or_else(|| {
                 s.be.and_then(|b| cx.proxies.get(b))
-                    .map_or(0, |p| p.timeouts.tunnel);
+                    .map_or(0, |p| p.timeouts.tunnel)
+            });
             if tunnel_to != 0 {
                 for c in [&mut s.req, &mut s.res] {
                     c.rto = tunnel_to;

@@ -143,6 +143,30 @@ fn apply(
             }
             return Ok(Outcome::Continue);
         }
+        HttpAction::SetTimeout { tunnel, ms, expr } => {
+            let v = match (ms, expr) {
+                (Some(ms), _) => Some(*ms),
+                (None, Some(e)) => with_rules(s, cx, want(kind, opts), |env, ecx| {
+                    match e
+                        .eval(env, ecx)?
+                        .cast(crate::rules::sample::SmpType::Sint, ecx.pool)?
+                        .data
+                    {
+                        crate::rules::sample::Smp::Sint(n) => u32::try_from(n).ok(),
+                        _ => None,
+                    }
+                }),
+                (None, None) => None,
+            };
+            if let (Some(v), Some(t)) = (v, s.txn.as_mut()) {
+                if *tunnel {
+                    t.timeout_tunnel = Some(v);
+                } else {
+                    t.timeout_server = Some(v);
+                }
+            }
+            return Ok(Outcome::Continue);
+        }
         HttpAction::StrictMode(on) => {
             if let Some(t) = s.txn.as_mut() {
                 t.flags.set(TxnFlags::LAX_REWRITE, !on);
@@ -298,6 +322,7 @@ fn apply(
         HttpAction::SetHeader { value: f, .. }
         | HttpAction::AddHeader { value: f, .. }
         | HttpAction::SetPath(f)
+        | HttpAction::SetPathq(f)
         | HttpAction::SetQuery(f)
         | HttpAction::SetUri(f)
         | HttpAction::SetMethod(f)
@@ -344,6 +369,16 @@ fn apply(
             new.extend_from_slice(rest);
             e.set_uri(&new)?;
         }
+        HttpAction::SetPathq(p) => {
+            let p = val(p);
+            let u = e.head.uri;
+            let uri = u.get(e.bytes()).to_vec();
+            let (path, rest) = super::redirect::split_path(&uri);
+            let before = uri.len().saturating_sub(path.len() + rest.len());
+            let mut new = uri.get(..before).unwrap_or(&[]).to_vec();
+            new.extend_from_slice(&p);
+            e.set_uri(&new)?;
+        }
         HttpAction::SetQuery(q) => {
             let q = val(q);
             let u = e.head.uri;
@@ -375,6 +410,7 @@ fn apply(
         | HttpAction::Reject
         | HttpAction::Auth { .. }
         | HttpAction::SetLogLevel(_)
+        | HttpAction::SetTimeout { .. }
         | HttpAction::Capture { .. }
         | HttpAction::SetSrc(_)
         | HttpAction::SetDst(_)

@@ -128,6 +128,9 @@ pub struct HttpTxn {
     pub unique_id: Vec<u8>,
     /// `set-log-level`: Some(None) is `silent`, Some(Some(l)) a level.
     pub log_level: Option<Option<u8>>,
+    /// `set-timeout server` / `set-timeout tunnel` (ms).
+    pub timeout_server: Option<u32>,
+    pub timeout_tunnel: Option<u32>,
     /// Captured request and response header values (`capture request /
     /// response header`), in declaration order.
     pub req_caps: Vec<Option<Vec<u8>>>,
@@ -158,6 +161,8 @@ impl HttpTxn {
         self.uri.clear();
         self.unique_id.clear();
         self.log_level = None;
+        self.timeout_server = None;
+        self.timeout_tunnel = None;
         for c in self.req_caps.iter_mut().chain(self.res_caps.iter_mut()) {
             if let Some(v) = c.as_mut() {
                 v.clear();

@@ -430,10 +430,16 @@ fn back_establish(s: &mut Stream, cx: &mut StreamCtx) {
         s.be.and_then(|b| cx.proxies.get(b))
             .map(|p| p.timeouts)
             .unwrap_or_default();
-    let (cli, srv) = if be_to.tunnel != 0 {
-        (be_to.tunnel, be_to.tunnel)
+    // `http-request set-timeout` overrides the backend's for this request.
+    let (srv_over, tun_over) = s
+        .txn
+        .as_ref()
+        .map_or((None, None), |t| (t.timeout_server, t.timeout_tunnel));
+    let tunnel = tun_over.unwrap_or(be_to.tunnel);
+    let (cli, srv) = if tunnel != 0 {
+        (tunnel, tunnel)
     } else {
-        (fe_to.client, be_to.server)
+        (fe_to.client, srv_over.unwrap_or(be_to.server))
     };
     s.req.rto = cli;
     s.res.wto = cli;
