@@ -612,3 +612,26 @@ backend b\n  http-request set-timeout server 300ms if {{ path_beg /fast }}\n\
     let r = c.exchange(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_eq!(r.status(), 200);
 }
+
+#[test]
+fn tcp_request_connection_rules_reject_or_expect_a_proxy_header() {
+    let (p1, p2) = (free_port(), free_port());
+    let cfg = http_config(
+        "",
+        &format!(
+            "frontend f\n  bind 127.0.0.1:{p1}\n  bind 127.0.0.1:{p2}\n\
+  tcp-request connection reject if {{ dst_port {p2} }}\n\
+  tcp-request connection expect-proxy layer4 if {{ src 127.0.0.0/8 }}\n\
+  http-request return status 200 content-type text/plain lf-string \"src=%[src]\"\n"
+        ),
+    );
+    let _p = Proxy::start_under_test(&cfg, &[p1, p2]);
+    let mut c = Client::connect(p1);
+    let r =
+        c.exchange(b"PROXY TCP4 1.2.3.4 5.6.7.8 1111 2222\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(String::from_utf8_lossy(&r.body), "src=1.2.3.4");
+    let mut c = Client::connect(p2);
+    c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    let (got, closed) = c.wait_close(Duration::from_secs(5));
+    assert!(closed && got.is_empty(), "{got:?}");
+}

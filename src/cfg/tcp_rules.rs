@@ -24,6 +24,8 @@ pub enum TcpAction {
     Close,
     SetVar(VarRef, SampleExpr),
     UnsetVar(VarRef),
+    /// `tcp-request connection expect-proxy layer4`.
+    ExpectProxy,
 }
 
 /// A rule and its condition.
@@ -144,6 +146,17 @@ pub fn parse(
         "accept" => (TcpAction::Accept, 3),
         "reject" => (TcpAction::Reject, 3),
         "close" if res => (TcpAction::Close, 3),
+        "expect-proxy" if set == "connection" => {
+            if w.get(3).map(String::as_str) != Some("layer4") {
+                d.alert(
+                    file,
+                    line,
+                    format!("'{kw} {set} expect-proxy' only supports 'layer4', {where_}"),
+                );
+                return;
+            }
+            (TcpAction::ExpectProxy, 4)
+        }
         a if a.starts_with("set-var(") || a.starts_with("unset-var(") => {
             let name = a
                 .split_once('(')

@@ -128,6 +128,21 @@ impl Engine {
                 px.cum_conn += 1;
             }
         }
+        let verdict = if counted {
+            self.conn_rules(fe, peer, fd)
+        } else {
+            super::conn_rules::ConnVerdict::Accept
+        };
+        if verdict == super::conn_rules::ConnVerdict::Reject {
+            // Refused before anything is read: counted, closed, not logged.
+            if let Some(px) = self.proxies.get_mut(fe) {
+                px.denied_conn += 1;
+            }
+            crate::conn::sock::close(fd);
+            self.session_uncount(li);
+            return;
+        }
+        let accept_proxy = accept_proxy || verdict == super::conn_rules::ConnVerdict::ExpectProxy;
         let mut conn = Connection::new(fd, ConnOwner::Listener(li));
         conn.peer = peer;
         conn.accept_date = wall_now();

@@ -18,6 +18,7 @@
 //! | `proxies`, `listeners` | configuration, counters | LB, logs, stats |
 
 pub mod accept;
+pub mod conn_rules;
 pub mod keepalive;
 pub mod signals;
 

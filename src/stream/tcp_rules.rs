@@ -43,16 +43,15 @@ pub fn inspect_fe(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     };
     if !s.flags.contains(SfFlags::L4_RULES_DONE) {
         s.flags.insert(SfFlags::L4_RULES_DONE);
-        for set in [&tcp.connection, &tcp.session] {
-            if let Verdict::Reject = run(s, cx, set, true) {
-                // Refused before the session exists: counted, not logged.
-                s.flags.insert(SfFlags::NO_LOG);
-                if let Some(fe) = cx.proxies.get_mut(s.fe) {
-                    fe.denied_conn += 1;
-                }
-                abort_stream(s, cx);
-                return false;
+        // The connection rules ran at accept time (`engine::conn_rules`).
+        if let Verdict::Reject = run(s, cx, &tcp.session, true) {
+            // Refused before the session exists: counted, not logged.
+            s.flags.insert(SfFlags::NO_LOG);
+            if let Some(fe) = cx.proxies.get_mut(s.fe) {
+                fe.denied_conn += 1;
             }
+            abort_stream(s, cx);
+            return false;
         }
     }
     if tcp.content.is_empty() {
@@ -180,6 +179,8 @@ fn run_set(
                     }
                 }
                 TcpAction::UnsetVar(v) => ecx.vars.unset(*v),
+                // Handled at accept time (`engine::conn_rules`).
+                TcpAction::ExpectProxy => {}
             }
         }
         Verdict::Go
