@@ -326,6 +326,7 @@ fn use_server_picks_the_named_server_while_it_is_up() {
         &format!(
             "frontend f\n  bind 127.0.0.1:{port}\n  default_backend b\n\n\
 backend b\n  balance roundrobin\n  use-server s2 if {{ req.hdr(x-s) two }}\n  use-server down if {{ req.hdr(x-s) down }}\n\
+  force-persist if {{ req.hdr(x-force) -m found }}\n\
   server s1 127.0.0.1:{o1}\n  server s2 127.0.0.1:{o2}\n  server down 127.0.0.1:{o1} disabled\n\n\
 frontend one\n  bind 127.0.0.1:{o1}\n  http-request return status 200 content-type text/plain string one\n\n\
 frontend two\n  bind 127.0.0.1:{o2}\n  http-request return status 200 content-type text/plain string two\n"
@@ -349,6 +350,14 @@ frontend two\n  bind 127.0.0.1:{o2}\n  http-request return status 200 content-ty
     seen.sort();
     seen.dedup();
     assert_eq!(seen, ["one", "two"]);
+    // Under `force-persist` the server in maintenance is used anyway (it
+    // answers "one": it points at the first origin).
+    for _ in 0..4 {
+        assert_eq!(
+            body(b"GET / HTTP/1.1\r\nHost: x\r\nX-S: down\r\nX-Force: 1\r\n\r\n"),
+            "one"
+        );
+    }
 }
 
 #[test]

@@ -249,6 +249,8 @@ pub struct ProxyCfg {
     pub default_backend: Option<(String, usize)>,
     pub use_backends: Vec<UseBackend>,
     pub use_servers: Vec<UseServer>,
+    /// `force-persist` (true) and `ignore-persist` (false) rules, in order.
+    pub persist_rules: Vec<(bool, crate::rules::acl::Cond)>,
     pub servers: Vec<ServerCfg>,
     pub default_server: DefaultServer,
     pub balance: Balance,

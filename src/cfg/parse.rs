@@ -92,6 +92,8 @@ const PROXY_KEYWORDS: &[&str] = &[
     "use_backend",
     "acl",
     "use-server",
+    "force-persist",
+    "ignore-persist",
     "tcp-request",
     "tcp-response",
     "log",
@@ -947,6 +949,30 @@ impl<'e> Parser<'e> {
                 );
             } else {
                 super::tcp_rules::parse(&mut self.diags, px, w, file, line, &mut rx);
+            }
+            return;
+        }
+        if kw == "force-persist" || kw == "ignore-persist" {
+            let rest = w.get(1..).unwrap_or(&[]);
+            if !matches!(rest.first().map(String::as_str), Some("if" | "unless")) {
+                self.diags.alert(
+                    file,
+                    line,
+                    format!("'{kw}' requires either 'if' or 'unless' followed by a condition."),
+                );
+                return;
+            }
+            match rx.cond(rest, &format!("a '{kw}' rule"), file, line) {
+                Ok(cond) if px.cap.be => px.persist_rules.push((kw == "force-persist", cond)),
+                Ok(_) => self.diags.warn(
+                    file,
+                    line,
+                    format!(
+                        "'{kw}' ignored because {} '{}' has no backend capability.",
+                        px.kind, px.name
+                    ),
+                ),
+                Err(m) => self.diags.alert(file, line, m),
             }
             return;
         }

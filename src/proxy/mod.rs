@@ -189,6 +189,8 @@ pub struct Proxy {
     pub switch_rules: std::rc::Rc<Vec<SwitchRule>>,
     /// `use-server` rules: server index and condition, in order.
     pub server_rules: std::rc::Rc<Vec<(usize, crate::rules::acl::Cond)>>,
+    /// `force-persist` (true) / `ignore-persist` (false) rules.
+    pub persist_rules: std::rc::Rc<Vec<(bool, crate::rules::acl::Cond)>>,
     pub servers: Vec<Server>,
     /// Streams waiting for any server of this backend.
     pub queue: VecDeque<crate::arena::PendId>,
@@ -304,6 +306,7 @@ impl Proxy {
             },
             default_backend: None,
             switch_rules: Default::default(),
+            persist_rules: std::rc::Rc::new(c.persist_rules.clone()),
             server_rules: std::rc::Rc::new(
                 c.use_servers
                     .iter()

@@ -60,7 +60,7 @@ fn back_handle_st_req(s: &mut Stream, cx: &mut StreamCtx) {
         return;
     };
     if let Some(i) = s.use_srv.take().map(|i| i as usize)
-        && usable_now(cx, be, i)
+        && usable_now(cx, be, i, s.flags.contains(SfFlags::FORCE_PRST))
         && let Some(srv) = cx.proxies.get_mut(be).and_then(|p| p.servers.get_mut(i))
     {
         srv.cur_sess += 1;
@@ -128,20 +128,49 @@ fn back_handle_st_req(s: &mut Stream, cx: &mut StreamCtx) {
 /// is known and before the request is forwarded; the server named by the
 /// first matching rule is taken when the stream connects (`use_srv`).
 pub fn process_server_rules(s: &mut Stream, cx: &mut StreamCtx) {
+    persist_rules(s, cx);
     s.use_srv =
         s.be.and_then(|be| use_server(s, cx, be))
             .and_then(|i| u32::try_from(i).ok());
 }
 
-/// Whether server `i` of `be` can take the stream now: up, with a free
-/// slot (otherwise load balancing decides, as 2.6 does for a server that
-/// is down; a full one is not queued on).
-fn usable_now(cx: &StreamCtx, be: usize, i: usize) -> bool {
+/// The backend's `force-persist` / `ignore-persist` rules: the first that
+/// matches sets the stream's flag.
+fn persist_rules(s: &mut Stream, cx: &mut StreamCtx) {
+    let Some(rules) =
+        s.be.and_then(|b| cx.proxies.get(b))
+            .map(|p| std::rc::Rc::clone(&p.persist_rules))
+            .filter(|r| !r.is_empty())
+    else {
+        return;
+    };
+    let want = super::rules_env::Want {
+        req: Some(crate::http::ana::req_opts(s, cx)),
+        ..Default::default()
+    };
+    let hit = super::rules_env::with_rules(s, cx, want, |env, ecx| {
+        rules
+            .iter()
+            .find(|(_, c)| c.test(env, ecx))
+            .map(|(f, _)| *f)
+    });
+    match hit {
+        Some(true) => s.flags.insert(SfFlags::FORCE_PRST),
+        Some(false) => s.flags.insert(SfFlags::IGNORE_PRST),
+        None => {}
+    }
+}
+
+/// Whether server `i` of `be` can take the stream now: up (or in any state
+/// under `force-persist`), with a free slot; otherwise load balancing
+/// decides, as 2.6 does for a server that is down (a full one is not
+/// queued on).
+fn usable_now(cx: &StreamCtx, be: usize, i: usize, forced: bool) -> bool {
     cx.proxies
         .get(be)
         .and_then(|p| p.servers.get(i))
         .is_some_and(|srv| {
-            srv.state == crate::proxy::SrvState::Up
+            (forced || srv.state == crate::proxy::SrvState::Up)
                 && (srv.maxconn == 0 || srv.cur_sess < srv.maxconn)
         })
 }

@@ -58,6 +58,11 @@ bitflags! {
         const L4_RULES_DONE = 0x0080;
         /// Refused before the session existed: no log line.
         const NO_LOG = 0x0100;
+        /// `force-persist`: a server named by `use-server` (or persistence)
+        /// is used even when it is down.
+        const FORCE_PRST = 0x0200;
+        /// `ignore-persist`: persistence information is not used.
+        const IGNORE_PRST = 0x0400;
     }
 }
 
