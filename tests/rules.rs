@@ -644,3 +644,35 @@ fn tcp_request_connection_rules_reject_or_expect_a_proxy_header() {
     let (got, closed) = c.wait_close(Duration::from_secs(5));
     assert!(closed && got.is_empty(), "{got:?}");
 }
+
+#[test]
+fn normalize_uri_rewrites_as_26_and_needs_the_experimental_switch() {
+    let port = free_port();
+    let cfg = format!(
+        "global\n  expose-experimental-directives\n\ndefaults\n  mode http\n  timeout client 5s\n  \
+         timeout server 5s\n  timeout connect 2s\n\nfrontend f\n  bind 127.0.0.1:{port}\n\
+  http-request normalize-uri path-merge-slashes\n  http-request normalize-uri path-strip-dotdot\n\
+  http-request normalize-uri percent-decode-unreserved strict\n  http-request normalize-uri query-sort-by-name\n\
+  http-request return status 200 content-type text/plain lf-string \"%[url]\"\n"
+    );
+    let _p = Proxy::start_under_test(&cfg, &[port]);
+    for (uri, want) in [
+        ("//a///b/c/../d?z=1&a=2", "200 /a/b/d?a=2&z=1"),
+        ("/%7euser/x%41?b=%7e&a", "200 /~user/xA?a&b=~"),
+        ("/%zz", "400 "),
+    ] {
+        let mut c = Client::connect(port);
+        let r = c.exchange(format!("GET {uri} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
+        let body = if r.status() == 200 {
+            String::from_utf8_lossy(&r.body).to_string()
+        } else {
+            String::new()
+        };
+        assert_eq!(format!("{} {body}", r.status()), want, "{uri}");
+    }
+    let out = check_fails("  http-request normalize-uri path-merge-slashes\n");
+    assert!(
+        out.contains("'normalize-uri' action is experimental, must be allowed via a global 'expose-experimental-directives'"),
+        "{out}"
+    );
+}

@@ -237,6 +237,8 @@ pub enum HttpAction {
     WaitForHandshake,
     /// `silent-drop`: the client connection ends with no FIN sent first.
     SilentDrop,
+    /// `normalize-uri <normalizer> [full|strict]` (experimental in 2.6).
+    NormalizeUri(crate::http::normalize::Normalizer),
     /// `auth [realm <realm>]`: 401 asking for Basic credentials; the realm
     /// defaults to the name of the proxy holding the rule.
     Auth {

@@ -76,7 +76,7 @@ const REQ_ACTIONS_RS: &[&str] = &[
     "set-query", "set-uri", "set-method", "redirect", "return", "deny", "allow", "tarpit",
     "wait-for-body", "set-var(*)", "set-var-fmt(*)", "unset-var(*)", "reject", "auth",
     "set-log-level", "capture", "set-src", "set-dst", "set-mark", "set-tos", "strict-mode",
-    "set-pathq", "set-timeout",
+    "set-pathq", "set-timeout", "normalize-uri",
     "wait-for-handshake", "silent-drop",
 ];
 #[rustfmt::skip]
@@ -394,12 +394,19 @@ fn parse_expr_action(
     file: &str,
     line: usize,
 ) -> Option<Result<(Parsed, usize), ArgErr>> {
-    if !matches!(action, "set-src" | "set-dst" | "capture" | "set-timeout") || dir != RuleDir::Req {
+    if !matches!(
+        action,
+        "set-src" | "set-dst" | "capture" | "set-timeout" | "normalize-uri"
+    ) || dir != RuleDir::Req
+    {
         return None;
     }
     let inv = |m: &str| ArgErr::Invalid(m.to_string());
     if action == "set-timeout" {
         return Some(parse_set_timeout(w, rx, px, file, line));
+    }
+    if action == "normalize-uri" {
+        return Some(parse_normalize_uri(w, rx.experimental));
     }
     let Some(e) = w.get(2).filter(|e| !is_cond(Some(e))) else {
         return Some(Err(inv(if action == "capture" {
@@ -478,6 +485,22 @@ fn parse_set_timeout(
     Ok((
         Parsed::Action(HttpAction::SetTimeout { tunnel, ms, expr }),
         4,
+    ))
+}
+
+/// `normalize-uri <normalizer> [option]`: experimental in 2.6.
+fn parse_normalize_uri(w: &[String], experimental: bool) -> Result<(Parsed, usize), ArgErr> {
+    if !experimental {
+        return Err(ArgErr::Unsupported(
+            "'normalize-uri' action is experimental, must be allowed via a global 'expose-experimental-directives'".into(),
+        ));
+    }
+    let name = arg(w, 2).unwrap_or("");
+    let opt = arg(w, 3).filter(|o| *o != "if" && *o != "unless");
+    let n = crate::http::normalize::Normalizer::parse(name, opt).map_err(ArgErr::Invalid)?;
+    Ok((
+        Parsed::Action(HttpAction::NormalizeUri(n)),
+        if opt.is_some() { 4 } else { 3 },
     ))
 }
 

@@ -507,8 +507,8 @@ fn unknown_and_unsupported_actions() {
     assert!(err("http-request deni").ends_with("but got 'deni'. Did you mean 'deny' maybe ?"));
     for (line, name) in [
         (
-            "http-request normalize-uri path-merge-slashes",
-            "http-request normalize-uri",
+            "http-request set-priority-offset int(1)",
+            "http-request set-priority-offset",
         ),
         ("http-request track-sc0 src", "http-request track-sc0"),
         (

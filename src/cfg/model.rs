@@ -292,6 +292,8 @@ pub struct StatsSocketCfg {
 /// The `global` section.
 #[derive(Debug, Clone)]
 pub struct GlobalCfg {
+    /// `expose-experimental-directives`.
+    pub experimental: bool,
     pub maxconn: u32,
     pub daemon: bool,
     pub pidfile: Option<String>,
@@ -332,6 +334,7 @@ pub struct GlobalCfg {
 impl Default for GlobalCfg {
     fn default() -> Self {
         GlobalCfg {
+            experimental: false,
             maxconn: 0,
             daemon: false,
             pidfile: None,

@@ -75,6 +75,7 @@ const GLOBAL_KEYWORDS: &[&str] = &[
     "master-worker",
     "ulimit-n",
     "tune.http.maxhdr",
+    "expose-experimental-directives",
 ];
 
 const PROXY_KEYWORDS: &[&str] = &[
@@ -612,6 +613,7 @@ impl<'e> Parser<'e> {
             "daemon" => g.daemon = true,
             "quiet" => g.quiet = true,
             "zero-warning" => g.zero_warning = true,
+            "expose-experimental-directives" => g.experimental = true,
             "nosplice" => g.nosplice = true,
             "noreuseport" => g.noreuseport = true,
             "master-worker" => self.diags.alert(file, line, "'master-worker' is a valid HAProxy 2.6 keyword in 'global' section but is not supported yet by haproxy-rs"),
@@ -939,6 +941,7 @@ impl<'e> Parser<'e> {
         let mut rx = RuleCx {
             store: &mut self.cfg.rules,
             acls: &mut self.acls,
+            experimental: self.cfg.global.experimental,
         };
         if kw == "tcp-request" || kw == "tcp-response" {
             if px.kind == "defaults" && px.name.is_empty() {

@@ -13,6 +13,8 @@ use crate::rules::store::RuleStore;
 pub struct RuleCx<'a> {
     pub store: &'a mut RuleStore,
     pub acls: &'a mut AclScope,
+    /// `expose-experimental-directives` was seen in `global`.
+    pub experimental: bool,
 }
 
 impl RuleCx<'_> {

@@ -19,6 +19,7 @@ pub mod errors;
 pub mod framing;
 pub mod hdr;
 pub mod log;
+pub mod normalize;
 pub mod parse;
 pub mod redirect;
 pub mod reply;

@@ -234,6 +234,29 @@ fn apply(
             }
             return Ok(Outcome::Continue);
         }
+        HttpAction::NormalizeUri(n) => {
+            let Some(b) = s.req.buf.as_mut() else {
+                return Ok(Outcome::Continue);
+            };
+            let mut e = HeadEdit::open(b, kind, opts, &mut cx.http.hdrs)?;
+            let u = e.head.uri;
+            let uri = u.get(e.bytes()).to_vec();
+            match n.apply(&uri) {
+                Ok(new) if new != uri => e.set_uri(&new)?,
+                Ok(_) => {}
+                Err(()) => {
+                    // `strict`: a malformed escape makes the request invalid.
+                    s.set_term('P', Finst::Request);
+                    reply::reply_error(s, cx, 400);
+                    return Ok(Outcome::Replied);
+                }
+            }
+            let len = e.head.len;
+            if let Some(t) = s.txn.as_mut() {
+                t.req.head_len = len;
+            }
+            return Ok(Outcome::Continue);
+        }
         HttpAction::SilentDrop => {
             deny(s, cx, kind);
             // The client must see nothing: in TCP repair mode a close sends
@@ -419,6 +442,7 @@ fn apply(
         | HttpAction::StrictMode(_)
         | HttpAction::WaitForHandshake
         | HttpAction::SilentDrop
+        | HttpAction::NormalizeUri(_)
         | HttpAction::SetVar { .. }
         | HttpAction::SetVarFmt { .. }
         | HttpAction::UnsetVar(_) => {}
