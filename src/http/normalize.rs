@@ -15,6 +15,10 @@
 //! - `fragment-strip` / `fragment-encode`: drop `#...` / write `#` as `%23`.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+/// A malformed `%` escape under `strict` (the request is refused).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadEscape;
+
 /// One normalizer and its option.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Normalizer {
@@ -63,9 +67,9 @@ impl Normalizer {
         })
     }
 
-    /// Applies to a request URI (origin or absolute form); Err(()) for a
+    /// Applies to a request URI (origin or absolute form); an error for a
     /// malformed escape under `strict`.
-    pub fn apply(self, uri: &[u8]) -> Result<Vec<u8>, ()> {
+    pub fn apply(self, uri: &[u8]) -> Result<Vec<u8>, BadEscape> {
         let (path_at, path_end, query_end) = split(uri);
         let head = uri.get(..path_at).unwrap_or(&[]);
         let path = uri.get(path_at..path_end).unwrap_or(&[]);
@@ -176,7 +180,7 @@ fn percent(
     strict: bool,
     out: &mut Vec<u8>,
     f: impl Fn(u8, u8, u8) -> Vec<u8>,
-) -> Result<(), ()> {
+) -> Result<(), BadEscape> {
     let mut i = 0;
     while let Some(&c) = s.get(i) {
         if c != b'%' {
@@ -191,7 +195,7 @@ fn percent(
                 out.extend_from_slice(&f(v, h, l));
                 i += 3;
             }
-            _ if strict => return Err(()),
+            _ if strict => return Err(BadEscape),
             _ => {
                 out.push(c);
                 i += 1;
@@ -267,7 +271,7 @@ mod tests {
     fn run(n: Normalizer, uri: &str) -> String {
         match n.apply(uri.as_bytes()) {
             Ok(v) => String::from_utf8_lossy(&v).into_owned(),
-            Err(()) => "400".into(),
+            Err(BadEscape) => "400".into(),
         }
     }
 

@@ -244,7 +244,7 @@ fn apply(
             match n.apply(&uri) {
                 Ok(new) if new != uri => e.set_uri(&new)?,
                 Ok(_) => {}
-                Err(()) => {
+                Err(crate::http::normalize::BadEscape) => {
                     // `strict`: a malformed escape makes the request invalid.
                     s.set_term('P', Finst::Request);
                     reply::reply_error(s, cx, 400);
