@@ -676,3 +676,34 @@ fn normalize_uri_rewrites_as_26_and_needs_the_experimental_switch() {
         "{out}"
     );
 }
+
+#[test]
+fn declared_captures_are_filled_by_capture_id_rules() {
+    let (port, origin) = (free_port(), free_port());
+    let cfg = format!(
+        "global\n  log stdout format raw local0\n\ndefaults\n  mode http\n  log global\n  \
+         timeout client 5s\n  timeout server 5s\n  timeout connect 2s\n\n\
+frontend f\n  bind 127.0.0.1:{port}\n  log-format \"C %hr %hs\"\n  capture request header X-A len 5\n\
+  declare capture request len 4\n  declare capture response len 3\n\
+  http-request capture req.hdr(x-b) id 1\n  http-response capture res.hdr(x-c) id 0\n  default_backend b\n\n\
+backend b\n  server s 127.0.0.1:{origin}\n\n\
+frontend o\n  bind 127.0.0.1:{origin}\n  http-request return status 200 content-type text/plain string ok hdr X-C abcdef\n"
+    );
+    let p = Proxy::start_under_test(&cfg, &[port, origin]);
+    let mut c = Client::connect(port);
+    let r = c.exchange(b"GET / HTTP/1.1\r\nHost: x\r\nX-A: 1234567\r\nX-B: qwerty\r\n\r\n");
+    assert_eq!(r.status(), 200);
+    drop(c);
+    let end = Instant::now() + Duration::from_secs(5);
+    while !p.stdout().contains("C {12345|qwer} {abc}") {
+        assert!(Instant::now() < end, "{}", p.stdout());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = check_fails("  http-request capture req.hdr(x) id 5\n");
+    assert!(
+        out.contains(
+            "Proxy 'f': unable to find capture id '5' referenced by http-request capture rule."
+        ),
+        "{out}"
+    );
+}

@@ -238,6 +238,7 @@ pub fn proxy_kw(
             px.http.reuse = reuse;
         }
         "capture" => capture(d, px, w, file, line),
+        "declare" => declare_capture(d, px, w, file, line),
         "errorfile" | "errorloc" | "errorloc302" | "errorloc303" => errorfile(d, px, w, file, line),
         "errorfiles" => errorfiles(d, px, w, file, line),
         "http-error" => http_rules::parse_http_error(d, px, w, file, line),
@@ -874,3 +875,47 @@ pub fn global_kw(g: &mut GlobalCfg, d: &mut Diags, w: &[String], file: &str, lin
 #[cfg(test)]
 #[path = "http_kw_tests.rs"]
 pub(crate) mod tests;
+
+/// `declare capture request|response len <n>`: a capture slot that only
+/// `http-request|response capture ... id <n>` fills.
+fn declare_capture(d: &mut Diags, px: &mut ProxyCfg, w: &[String], file: &str, line: usize) {
+    if w.get(1).map(String::as_str) != Some("capture") {
+        d.alert(file, line, "'declare' only supports 'capture'.");
+        return;
+    }
+    let res = match w.get(2).map(String::as_str) {
+        Some("request") => false,
+        Some("response") => true,
+        _ => {
+            d.alert(
+                file,
+                line,
+                "'declare capture' requires a direction ('request' or 'response')",
+            );
+            return;
+        }
+    };
+    let len = match (
+        w.get(3).map(String::as_str),
+        w.get(4).map(|n| n.parse::<usize>()),
+    ) {
+        (Some("len"), Some(Ok(n))) if n > 0 => n,
+        _ => {
+            d.alert(
+                file,
+                line,
+                "'declare capture' requires a capture length ('len')",
+            );
+            return;
+        }
+    };
+    let list = if res {
+        &mut px.http.res_captures
+    } else {
+        &mut px.http.req_captures
+    };
+    list.push(Capture {
+        name: String::new(),
+        len,
+    });
+}

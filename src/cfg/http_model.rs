@@ -219,11 +219,14 @@ pub enum HttpAction {
     },
     /// `set-log-level <level>|silent` (None: silent).
     SetLogLevel(Option<u8>),
-    /// `capture <expr> len <n>` into request capture slot `slot`.
+    /// `capture <expr> len <n>` into request capture slot `slot`, or
+    /// `capture <expr> id <n>` into a declared slot of the frontend (`len`
+    /// None: the slot's; `res`: a response capture).
     Capture {
         expr: Box<crate::rules::expr::SampleExpr>,
         slot: usize,
-        len: usize,
+        len: Option<usize>,
+        res: bool,
     },
     /// `set-src <expr>` / `set-dst <expr>`: the address (the port stays).
     SetSrc(Box<crate::rules::expr::SampleExpr>),
@@ -385,6 +388,9 @@ pub struct HttpCfg {
     pub log_format: Option<String>,
     /// Its `%[expr]` expressions, compiled (when it has any).
     pub log_lf: Option<Rc<crate::rules::lf::Lf>>,
+    /// `capture ... id <n>` rules: (response side, id), checked against the
+    /// declared slots once the configuration is read.
+    pub capture_ids: Vec<(bool, usize)>,
     /// `unique-id-format <fmt>` and `unique-id-header <name>`.
     pub unique_id_fmt: Option<Rc<crate::rules::lf::Lf>>,
     pub unique_id_hdr: Option<String>,

@@ -83,7 +83,7 @@ const REQ_ACTIONS_RS: &[&str] = &[
 const RES_ACTIONS_RS: &[&str] = &[
     "set-header", "add-header", "del-header", "replace-header", "replace-value", "redirect",
     "return", "deny", "allow", "set-var(*)", "set-var-fmt(*)", "unset-var(*)", "set-status",
-    "set-log-level", "set-mark", "set-tos", "strict-mode", "silent-drop",
+    "set-log-level", "set-mark", "set-tos", "strict-mode", "silent-drop", "capture",
 ];
 
 /// Which rule list a line feeds.
@@ -394,11 +394,12 @@ fn parse_expr_action(
     file: &str,
     line: usize,
 ) -> Option<Result<(Parsed, usize), ArgErr>> {
-    if !matches!(
+    let req_only = matches!(
         action,
-        "set-src" | "set-dst" | "capture" | "set-timeout" | "normalize-uri"
-    ) || dir != RuleDir::Req
-    {
+        "set-src" | "set-dst" | "set-timeout" | "normalize-uri"
+    );
+    let both = action == "capture" && dir != RuleDir::After;
+    if !(both || req_only && dir == RuleDir::Req) {
         return None;
     }
     let inv = |m: &str| ArgErr::Invalid(m.to_string());
@@ -423,7 +424,7 @@ fn parse_expr_action(
         "set-src" => Ok((Parsed::Action(HttpAction::SetSrc(expr)), 3)),
         "set-dst" => Ok((Parsed::Action(HttpAction::SetDst(expr)), 3)),
         _ => match (w.get(3).map(String::as_str), w.get(4)) {
-            (Some("len"), Some(n)) => match n.parse::<usize>() {
+            (Some("len"), Some(n)) if dir == RuleDir::Req => match n.parse::<usize>() {
                 Ok(len) if len > 0 => {
                     let slot = px.http.req_captures.len();
                     // A slot with no header name: filled by the rule only.
@@ -431,14 +432,39 @@ fn parse_expr_action(
                         name: String::new(),
                         len,
                     });
-                    Ok((Parsed::Action(HttpAction::Capture { expr, slot, len }), 5))
+                    Ok((
+                        Parsed::Action(HttpAction::Capture {
+                            expr,
+                            slot,
+                            len: Some(len),
+                            res: false,
+                        }),
+                        5,
+                    ))
                 }
                 _ => Err(inv("length must be > 0")),
             },
-            (Some("id"), Some(_)) => Err(ArgErr::Unsupported(
-                "'http-request capture ... id' is valid in HAProxy 2.6 but not supported yet by haproxy-rs (only 'len')".into(),
-            )),
-            _ => Err(inv("expects <expression> [ 'len' <length> | id <idx> ]")),
+            (Some("id"), Some(n)) => match n.parse::<usize>() {
+                Ok(slot) => {
+                    // Checked once every section is read (`check_capture_ids`).
+                    px.http.capture_ids.push((dir == RuleDir::Res, slot));
+                    Ok((
+                        Parsed::Action(HttpAction::Capture {
+                            expr,
+                            slot,
+                            len: None,
+                            res: dir == RuleDir::Res,
+                        }),
+                        5,
+                    ))
+                }
+                Err(_) => Err(inv("expects <expression> [ 'len' <length> | id <idx> ]")),
+            },
+            _ => Err(inv(if dir == RuleDir::Req {
+                "expects <expression> [ 'len' <length> | id <idx> ]"
+            } else {
+                "expects <expression> id <idx>"
+            })),
         },
     })
 }

@@ -94,6 +94,7 @@ const PROXY_KEYWORDS: &[&str] = &[
     "acl",
     "use-server",
     "force-persist",
+    "declare",
     "ignore-persist",
     "tcp-request",
     "tcp-response",
@@ -1665,6 +1666,24 @@ impl<'e> Parser<'e> {
             }
             if px.cap.fe && px.binds.is_empty() {
                 self.diags.global(Level::Warning, format!("{kind} '{name}' has no 'bind' directive. Please declare it as a backend if this was intended."));
+            }
+            for (res, id) in &px.http.capture_ids {
+                let n = if *res {
+                    px.http.res_captures.len()
+                } else {
+                    px.http.req_captures.len()
+                };
+                if *id >= n {
+                    let dir = if *res {
+                        "http-response"
+                    } else {
+                        "http-request"
+                    };
+                    self.diags.global(
+                        Level::Alert,
+                        format!("Proxy '{name}': unable to find capture id '{id}' referenced by {dir} capture rule."),
+                    );
+                }
             }
             for u in &px.use_servers {
                 if !px.servers.iter().any(|s| s.name == u.name) {

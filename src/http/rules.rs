@@ -215,20 +215,42 @@ fn apply(
             }
             return Ok(Outcome::Continue);
         }
-        HttpAction::Capture { expr, slot, len } => {
+        HttpAction::Capture {
+            expr,
+            slot,
+            len,
+            res,
+        } => {
+            // `id <n>`: the frontend's declared slot says how much is kept.
+            let len = len
+                .or_else(|| {
+                    let fe = cx.proxies.get(s.fe)?;
+                    let caps = if *res {
+                        &fe.http.res_captures
+                    } else {
+                        &fe.http.req_captures
+                    };
+                    caps.get(*slot).map(|c| c.len)
+                })
+                .unwrap_or(0);
             let v = with_rules(s, cx, want(kind, opts), |env, ecx| {
                 let smp = expr
                     .eval(env, ecx)?
                     .cast(crate::rules::sample::SmpType::Str, ecx.pool)?;
-                let b = smp.bytes().map(|b| b.get(..*len).unwrap_or(b).to_vec());
+                let b = smp.bytes().map(|b| b.get(..len).unwrap_or(b).to_vec());
                 smp.recycle(ecx.pool);
                 b
             });
             if let (Some(v), Some(t)) = (v, s.txn.as_mut()) {
-                if t.req_caps.len() <= *slot {
-                    t.req_caps.resize(*slot + 1, None);
+                let caps = if *res {
+                    &mut t.res_caps
+                } else {
+                    &mut t.req_caps
+                };
+                if caps.len() <= *slot {
+                    caps.resize(*slot + 1, None);
                 }
-                if let Some(c) = t.req_caps.get_mut(*slot) {
+                if let Some(c) = caps.get_mut(*slot) {
                     *c = Some(v);
                 }
             }
