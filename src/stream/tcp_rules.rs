@@ -58,13 +58,7 @@ pub fn inspect_fe(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         done(s);
         return true;
     }
-    if tcp.inspect_delay > 0 && !tick_isset(s.req.analyse_exp) {
-        s.req.analyse_exp = tick_add_ifset(cx.clock.now, tcp.inspect_delay);
-    }
-    let expired = tcp.inspect_delay == 0
-        || tick_is_expired(s.req.analyse_exp, cx.clock.now)
-        || s.req.flags.intersects(CfFlags::SHUTR | CfFlags::READ_ERROR)
-        || s.req.buf.as_ref().is_some_and(|b| b.room() == 0);
+    let expired = inspect_window(&mut s.req, tcp.inspect_delay, cx.clock.now);
     match run(s, cx, &tcp.content, expired) {
         Verdict::Wait => false,
         // `close` exists on the response side only.
@@ -91,13 +85,7 @@ pub fn inspect_be_res(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         s.res.analysers.remove(AnFlags::RES_INSPECT);
         return true;
     };
-    if tcp.res_inspect_delay > 0 && !tick_isset(s.res.analyse_exp) {
-        s.res.analyse_exp = tick_add_ifset(cx.clock.now, tcp.res_inspect_delay);
-    }
-    let expired = tcp.res_inspect_delay == 0
-        || tick_is_expired(s.res.analyse_exp, cx.clock.now)
-        || s.res.flags.intersects(CfFlags::SHUTR | CfFlags::READ_ERROR)
-        || s.res.buf.as_ref().is_some_and(|b| b.room() == 0);
+    let expired = inspect_window(&mut s.res, tcp.res_inspect_delay, cx.clock.now);
     let verdict = run_set(s, cx, &tcp.res_content, expired, false);
     match verdict {
         Verdict::Wait => false,
@@ -118,6 +106,18 @@ pub fn inspect_be_res(s: &mut Stream, cx: &mut StreamCtx) -> bool {
             false
         }
     }
+}
+
+/// Arms a channel's inspect delay on first use; true when no more waiting
+/// is possible: no delay, delay over, input closed, or buffer full.
+fn inspect_window(chn: &mut crate::channel::Channel, delay: u32, now: crate::ticks::Tick) -> bool {
+    if delay > 0 && !tick_isset(chn.analyse_exp) {
+        chn.analyse_exp = tick_add_ifset(now, delay);
+    }
+    delay == 0
+        || tick_is_expired(chn.analyse_exp, now)
+        || chn.flags.intersects(CfFlags::SHUTR | CfFlags::READ_ERROR)
+        || chn.buf.as_ref().is_some_and(|b| b.room() == 0)
 }
 
 /// The rules let the stream go on: a TCP stream may connect now (an HTTP
