@@ -27,6 +27,9 @@ pub struct AclTerm {
     pub method: Match,
     /// Compiled pattern sets (store indexes): inline words, then `-f` files.
     pub pats: Vec<usize>,
+    /// Its value may differ between two evaluations of one request (random
+    /// values, the clock, variables a converter may set): never memoized.
+    pub volatile: bool,
 }
 
 /// A named ACL: its lines, ORed.
@@ -178,7 +181,16 @@ pub fn parse_term(words: &[String], name: &str, cx: &mut ParseCx<'_>) -> Result<
     add_words(cx, r, method, words)?;
     pats.push(pe);
     let _ = name;
-    Ok(AclTerm { expr, method, pats })
+    const VOLATILE: &[&str] = &["rand", "uuid", "date", "var", "set-var", "unset-var"];
+    let volatile = std::iter::once(expr.fetch.name)
+        .chain(expr.convs.iter().map(|(c, _)| c.name))
+        .any(|n| VOLATILE.contains(&n));
+    Ok(AclTerm {
+        expr,
+        method,
+        pats,
+        volatile,
+    })
 }
 
 /// The keyword part of a criterion, as `show acl` names inline sources.
@@ -433,15 +445,46 @@ pub fn eval_acl(id: usize, env: &dyn Env, cx: &mut EvalCx<'_>) -> AclRes {
     let Some(acl) = cx.store.acls.get(id) else {
         return AclRes::Fail;
     };
+    // Within one evaluation (one rule set over an unchanged message) an
+    // ACL named by several rules is computed once.
+    let memo = !acl.terms.iter().any(|t| t.volatile);
+    if memo
+        && let Some(r) = cx
+            .memo
+            .as_ref()
+            .and_then(|m| m.get(id))
+            .and_then(|v| from_memo(*v))
+    {
+        return r;
+    }
     let mut res = AclRes::Fail;
     for t in &acl.terms {
         match eval_term(t, env, cx) {
-            AclRes::Pass => return AclRes::Pass,
+            AclRes::Pass => {
+                res = AclRes::Pass;
+                break;
+            }
             AclRes::Miss => res = AclRes::Miss,
             AclRes::Fail => {}
         }
     }
+    if memo && let Some(slot) = cx.memo.as_mut().and_then(|m| m.get_mut(id)) {
+        *slot = match res {
+            AclRes::Fail => 1,
+            AclRes::Miss => 2,
+            AclRes::Pass => 3,
+        };
+    }
     res
+}
+
+fn from_memo(v: u8) -> Option<AclRes> {
+    match v {
+        1 => Some(AclRes::Fail),
+        2 => Some(AclRes::Miss),
+        3 => Some(AclRes::Pass),
+        _ => None,
+    }
 }
 
 impl Cond {
@@ -489,5 +532,44 @@ impl Cond {
             }
         }
         res
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::env::NoEnv;
+    use crate::rules::sample::BufPool;
+    use crate::rules::store::RuleStore;
+    use crate::rules::vars::Vars;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split(' ').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn acl_results_are_memoized_per_evaluation_unless_volatile() {
+        let mut store = RuleStore::default();
+        let mut scope = AclScope::default();
+        let mut pcx = ParseCx {
+            store: &mut store,
+            file: "t",
+            line: 1,
+            base_dir: None,
+        };
+        assert!(declare(&mut scope, "one", &words("int(1) 1"), &mut pcx).is_ok());
+        assert!(declare(&mut scope, "dice", &words("rand(2) 0:1"), &mut pcx).is_ok());
+        let cond = parse_cond(&words("if one dice || !one"), &mut scope, &mut pcx);
+        let Ok(cond) = cond else {
+            panic!("{cond:?}");
+        };
+        let (one, dice) = (scope["one"], scope["dice"]);
+        let (mut pool, mut vars) = (BufPool::default(), Vars::default());
+        let mut memo = vec![0u8; store.acls.len()];
+        let mut cx = EvalCx::new(&mut pool, &store, &mut vars);
+        cx.memo = Some(&mut memo);
+        assert!(cond.test(&NoEnv, &mut cx));
+        assert_eq!(memo.get(one), Some(&3), "a stable ACL is kept");
+        assert_eq!(memo.get(dice), Some(&0), "a random one is not");
     }
 }

@@ -274,14 +274,7 @@ mod tests {
         let (conv, args) = expr.convs.last()?;
         let mut pool = BufPool::default();
         let mut vars = Vars::default();
-        let mut cx = EvalCx {
-            pool: &mut pool,
-            store,
-            vars: &mut vars,
-            occ: 0,
-            acl: false,
-            may_change: false,
-        };
+        let mut cx = EvalCx::new(&mut pool, store, &mut vars);
         let input = input.cast(conv.input, cx.pool)?;
         let out = (conv.f)(args, input, &mut cx)?;
         Some(match out.data {

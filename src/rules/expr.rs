@@ -95,6 +95,9 @@ pub struct EvalCx<'s> {
     /// Set by a fetch that found nothing yet but may once more data
     /// arrives (the rule waits instead of failing).
     pub may_change: bool,
+    /// ACL results of this evaluation, by ACL index (0: not computed), when
+    /// the caller keeps them (`stream::rules_env::with_rules`).
+    pub memo: Option<&'s mut Vec<u8>>,
 }
 
 impl<'s> EvalCx<'s> {
@@ -107,6 +110,7 @@ impl<'s> EvalCx<'s> {
             occ: 0,
             acl: false,
             may_change: false,
+            memo: None,
         }
     }
 }

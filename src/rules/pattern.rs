@@ -180,6 +180,8 @@ pub enum Pat {
     /// Network and prefix length, IPv6 form (IPv4 mapped).
     Net(u128, u8),
     Reg(regex::bytes::Regex),
+    /// A `sub` pattern with its searcher built once (lowered under `-i`).
+    Sub(Box<memchr::memmem::Finder<'static>>),
 }
 
 /// One entry of a pattern source: the key, and the value for a map.
@@ -574,6 +576,14 @@ pub fn compile(method: Match, icase: bool, key: &str) -> Result<Pat, String> {
                 .build()
                 .map_err(|e| format!("regex '{key}' is invalid: {}", first_line(&e.to_string())))?,
         ),
+        Match::Sub => {
+            let k = if icase {
+                key.to_ascii_lowercase().into_bytes()
+            } else {
+                key.as_bytes().to_vec()
+            };
+            Pat::Sub(Box::new(memchr::memmem::Finder::new(&k).into_owned()))
+        }
         _ => Pat::Bytes(if icase {
             key.to_ascii_lowercase().into_bytes()
         } else {
@@ -652,6 +662,13 @@ fn eq_bytes(icase: bool, a: &[u8], b: &[u8]) -> bool {
 /// Whether `smp` matches `p` under `method`.
 pub fn matches(method: Match, icase: bool, p: &Pat, smp: &Sample<'_>) -> bool {
     match (method, p) {
+        (Match::Sub, Pat::Sub(f)) => smp.bytes().is_some_and(|s| {
+            if icase {
+                find_sub(true, s, f.needle())
+            } else {
+                f.find(s).is_some()
+            }
+        }),
         (Match::Found, _) => true,
         (Match::Bool, _) => match smp.data {
             Smp::Bool(b) => b,

@@ -23,6 +23,8 @@ use std::net::SocketAddr;
 pub struct RuleScratch {
     pub pool: BufPool,
     pub res_hdrs: Vec<Hdr>,
+    /// ACL results of the current evaluation (see `EvalCx::memo`).
+    memo: Vec<u8>,
     pub proc_vars: VarScope,
     spare: Vars,
 }
@@ -238,6 +240,8 @@ pub fn with_rules<R>(
         inspect_expired: want.inspect_expired,
         req_not_http,
     };
+    rx.memo.clear();
+    rx.memo.resize(cx.rules.acls.len(), 0);
     let mut ecx = EvalCx {
         pool: &mut rx.pool,
         store: cx.rules,
@@ -245,6 +249,7 @@ pub fn with_rules<R>(
         occ: 0,
         acl: false,
         may_change: false,
+        memo: Some(&mut rx.memo),
     };
     let r = f(&env, &mut ecx);
     std::mem::swap(ecx.vars.scope_mut(Scope::Proc), &mut rx.proc_vars);
