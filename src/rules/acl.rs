@@ -563,7 +563,8 @@ mod tests {
         let Ok(cond) = cond else {
             panic!("{cond:?}");
         };
-        let (one, dice) = (scope["one"], scope["dice"]);
+        let id = |n: &str| scope.get(n).copied().unwrap_or(usize::MAX);
+        let (one, dice) = (id("one"), id("dice"));
         let (mut pool, mut vars) = (BufPool::default(), Vars::default());
         let mut memo = vec![0u8; store.acls.len()];
         let mut cx = EvalCx::new(&mut pool, &store, &mut vars);
