@@ -228,6 +228,7 @@ fn on_request_head(s: &mut Stream, cx: &mut StreamCtx, head: parse::Head, opts: 
         hdrs: &mut cx.http.hdrs,
         kind: Kind::Request,
         opts,
+        settled: false,
     };
     if caps > 0
         && let Some(fe) = cx.proxies.get(s.fe)
@@ -510,8 +511,10 @@ pub fn process_be(s: &mut Stream, cx: &mut StreamCtx) -> bool {
             let ip = unmapped(dst.ip()).to_string();
             ok &= e.add(o.header.as_bytes(), ip.as_bytes()).is_ok();
         }
-        // `connection` goes last, as HAProxy emits it.
+        // `connection` goes last, as HAProxy emits it. The request's
+        // connection state was recorded: no re-parse needed.
         if conn_edit {
+            e.settled = true;
             ok &= e.del(b"connection").is_ok();
             if let Some(v) = conn_want {
                 ok &= e.add(b"connection", v).is_ok();

@@ -153,6 +153,7 @@ fn on_response_head(s: &mut Stream, cx: &mut StreamCtx, head: parse::Head, opts:
         hdrs: &mut cx.http.hdrs,
         kind: Kind::Response,
         opts,
+        settled: false,
     };
     if caps > 0
         && let Some(fe) = cx.proxies.get(s.fe)
@@ -240,6 +241,8 @@ pub fn process_res(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     let Ok(mut e) = HeadEdit::open(b, Kind::Response, opts, &mut cx.http.hdrs) else {
         return true;
     };
+    // The response's connection state was recorded: no re-parse needed.
+    e.settled = true;
     let r = e.del(b"connection").and_then(|_| match want {
         Some(v) => e.add(b"connection", v),
         None => Ok(()),

@@ -18,6 +18,10 @@ pub struct HeadEdit<'a> {
     pub hdrs: &'a mut HdrTable,
     pub kind: Kind,
     pub opts: ParseOpts,
+    /// The message's framing and connection state were read already and
+    /// will not be read again: edits, even of `connection`, only move
+    /// spans (the cached parse is then dropped, its flags being stale).
+    pub settled: bool,
 }
 
 /// The header table of the last head parsed, and which buffer content it
@@ -131,6 +135,7 @@ impl<'a> HeadEdit<'a> {
             hdrs,
             kind,
             opts,
+            settled: false,
         })
     }
 }
@@ -198,7 +203,17 @@ impl HeadEdit<'_> {
     /// Records that the table describes the buffer as it is now (after an
     /// edit kept it in step, or after in-place normalisation).
     pub fn remember(&mut self) {
-        self.hdrs.remember(self.buf, self.kind, self.head);
+        if self.settled {
+            // Spans are right, flags may not be: the next open parses.
+            self.hdrs.key = None;
+        } else {
+            self.hdrs.remember(self.buf, self.kind, self.head);
+        }
+    }
+
+    /// Whether editing `name` needs a full re-parse.
+    fn needs_reparse(&self, name: &[u8]) -> bool {
+        !self.settled && Self::semantic(name)
     }
 
     /// Replaces `span` of the head by `ins` and re-parses.
@@ -237,7 +252,7 @@ impl HeadEdit<'_> {
             }
         }
         if n > 0 {
-            if Self::semantic(name) {
+            if self.needs_reparse(name) {
                 self.reparse()?;
             } else {
                 self.head.nb_hdrs = self.hdrs.len();
@@ -279,7 +294,7 @@ impl HeadEdit<'_> {
             }
             at_w += p.len();
         }
-        if Self::semantic(name) {
+        if self.needs_reparse(name) {
             return self.replace(at, 0, line);
         }
         // Any other header only adds a line at the end of the table.
@@ -430,6 +445,7 @@ mod tests {
             hdrs: &mut hdrs,
             kind: Kind::Request,
             opts,
+            settled: false,
         };
         assert_eq!(e.del(b"a"), Ok(2));
         assert_eq!(e.hdrs.len(), 2);
@@ -518,6 +534,7 @@ mod tests {
             hdrs: &mut hdrs,
             kind: Kind::Request,
             opts,
+            settled: false,
         };
         assert_eq!(e.add(b"X-Long", &[b'v'; 40]), Err(EditError::NoRoom));
         assert_eq!(text(&buf), "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
