@@ -2,6 +2,7 @@
 //! diagnostics.
 pub mod cond;
 pub mod diag;
+pub mod http_actions;
 pub mod http_kw;
 pub mod http_model;
 pub mod http_post;
