@@ -149,7 +149,7 @@ fn has_cap(px: &ProxyCfg, c: OptCap) -> bool {
 }
 
 /// Warns when `px` lacks capability `c` for `what`; true when it lacks it.
-fn warn_if_not_cap(
+pub(super) fn warn_if_not_cap(
     d: &mut Diags,
     px: &ProxyCfg,
     c: OptCap,
@@ -177,7 +177,7 @@ fn warn_if_not_cap(
 }
 
 /// A word that is present and not empty.
-fn arg(w: &[String], i: usize) -> Option<&str> {
+pub(super) fn arg(w: &[String], i: usize) -> Option<&str> {
     w.get(i).map(String::as_str).filter(|s| !s.is_empty())
 }
 
@@ -237,8 +237,8 @@ pub fn proxy_kw(
             }
             px.http.reuse = reuse;
         }
-        "capture" => capture(d, px, w, file, line),
-        "declare" => declare_capture(d, px, w, file, line),
+        "capture" => super::http_capture::capture(d, px, w, file, line),
+        "declare" => super::http_capture::declare_capture(d, px, w, file, line),
         "errorfile" | "errorloc" | "errorloc302" | "errorloc303" => errorfile(d, px, w, file, line),
         "errorfiles" => errorfiles(d, px, w, file, line),
         "http-error" => http_rules::parse_http_error(d, px, w, file, line),
@@ -595,70 +595,6 @@ fn parse_net(s: &str) -> Result<(IpAddr, u8), Option<String>> {
     Ok((IpAddr::V6(Ipv6Addr::from(u128::from(ip) & keep)), len))
 }
 
-/// `capture cookie <name> len <n>`, `capture request|response header
-/// <name> len <n>` (configuration.txt 4.2).
-fn capture(d: &mut Diags, px: &mut ProxyCfg, w: &[String], file: &str, line: usize) {
-    let what = w.get(1).map_or("", String::as_str);
-    if px.kind == "defaults" && matches!(what, "cookie" | "request" | "response") {
-        d.alert(
-            file,
-            line,
-            format!("'capture {what}' not allowed in 'defaults' section."),
-        );
-        return;
-    }
-    warn_if_not_cap(d, px, OptCap::Fe, "capture", file, line);
-    let len = |v: &str| usize::try_from(atol(v)).unwrap_or(0);
-    if what == "cookie" {
-        let (Some(name), Some(_), Some(l)) = (arg(w, 2), arg(w, 3), arg(w, 4)) else {
-            d.alert(
-                file,
-                line,
-                "'capture' expects 'cookie' <cookie_name> 'len' <len>.",
-            );
-            return;
-        };
-        px.http.cookie_capture = Some(Capture {
-            name: name.to_string(),
-            len: len(l),
-        });
-        return;
-    }
-    if !matches!(what, "request" | "response") || w.get(2).map(String::as_str) != Some("header") {
-        d.alert(
-            file,
-            line,
-            "'capture' expects 'cookie' or 'request header' or 'response header'.",
-        );
-        return;
-    }
-    let (Some(name), Some("len"), Some(l)) = (arg(w, 3), arg(w, 4), arg(w, 5)) else {
-        d.alert(
-            file,
-            line,
-            format!("'capture {what}' expects 'header' <header_name> 'len' <len>."),
-        );
-        return;
-    };
-    if let Some(x) = w.get(6) {
-        d.alert(
-            file,
-            line,
-            format!("'capture {what}' cannot handle unexpected argument '{x}'."),
-        );
-        return;
-    }
-    let c = Capture {
-        name: name.to_string(),
-        len: len(l),
-    };
-    if what == "request" {
-        px.http.req_captures.push(c);
-    } else {
-        px.http.res_captures.push(c);
-    }
-}
-
 /// A status code for `errorfile` & co: `Err` with HAProxy's message when
 /// HAProxy has no error message for it.
 fn handled_code(kw: &str, v: &str) -> Result<u16, String> {
@@ -875,47 +811,3 @@ pub fn global_kw(g: &mut GlobalCfg, d: &mut Diags, w: &[String], file: &str, lin
 #[cfg(test)]
 #[path = "http_kw_tests.rs"]
 pub(crate) mod tests;
-
-/// `declare capture request|response len <n>`: a capture slot that only
-/// `http-request|response capture ... id <n>` fills.
-fn declare_capture(d: &mut Diags, px: &mut ProxyCfg, w: &[String], file: &str, line: usize) {
-    if w.get(1).map(String::as_str) != Some("capture") {
-        d.alert(file, line, "'declare' only supports 'capture'.");
-        return;
-    }
-    let res = match w.get(2).map(String::as_str) {
-        Some("request") => false,
-        Some("response") => true,
-        _ => {
-            d.alert(
-                file,
-                line,
-                "'declare capture' requires a direction ('request' or 'response')",
-            );
-            return;
-        }
-    };
-    let len = match (
-        w.get(3).map(String::as_str),
-        w.get(4).map(|n| n.parse::<usize>()),
-    ) {
-        (Some("len"), Some(Ok(n))) if n > 0 => n,
-        _ => {
-            d.alert(
-                file,
-                line,
-                "'declare capture' requires a capture length ('len')",
-            );
-            return;
-        }
-    };
-    let list = if res {
-        &mut px.http.res_captures
-    } else {
-        &mut px.http.req_captures
-    };
-    list.push(Capture {
-        name: String::new(),
-        len,
-    });
-}

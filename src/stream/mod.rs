@@ -21,6 +21,7 @@ pub mod io;
 pub mod queue;
 pub mod reuse;
 pub mod rules_env;
+pub mod switching;
 pub mod tcp_rules;
 
 use crate::applet::{Applet, AppletKind};
@@ -498,7 +499,7 @@ fn req_analysers(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     }
     if s.req.analysers.contains(AnFlags::REQ_SWITCHING_RULES) {
         let old_be = s.be;
-        process_switching_rules(s, cx);
+        switching::process_switching_rules(s, cx);
         if s.txn.is_some() {
             ana::on_backend_set(s, cx, old_be);
         }
@@ -544,64 +545,6 @@ fn res_analysers(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         return ana_res::xfer_res_body(s, cx);
     }
     false
-}
-
-/// AN_REQ_SWITCHING_RULES: picks the backend (the frontend's default one:
-/// `use_backend` without condition, `default_backend`, or itself for a
-/// `listen`), then sets the stream up for it.
-fn process_switching_rules(s: &mut Stream, cx: &mut StreamCtx) {
-    s.req.analysers.remove(AnFlags::REQ_SWITCHING_RULES);
-    let rules = cx
-        .proxies
-        .get(s.fe)
-        .map(|p| std::rc::Rc::clone(&p.switch_rules));
-    let chosen = match rules {
-        Some(r) if !r.is_empty() => eval_switching_rules(s, cx, &r),
-        _ => None,
-    };
-    let be = chosen.or_else(|| cx.proxies.get(s.fe).and_then(|p| p.default_backend));
-    if let Some(b) = be {
-        set_backend(s, b, cx.proxies);
-        // TCP: the server rules run now (HTTP runs them after the
-        // backend's http-request rules).
-        if s.txn.is_none() {
-            backend::process_server_rules(s, cx);
-        }
-    }
-}
-
-/// The backend the first matching `use_backend` rule names. A dynamic name
-/// that matches no backend ends the evaluation (the default backend is
-/// used), as HAProxy 2.6 does.
-fn eval_switching_rules(
-    s: &mut Stream,
-    cx: &mut StreamCtx,
-    rules: &[crate::proxy::SwitchRule],
-) -> Option<usize> {
-    // A TCP stream's data is read as a request too (`use_backend b if HTTP`).
-    let want = rules_env::Want {
-        req: Some(crate::http::ana::req_opts(s, cx)),
-        ..Default::default()
-    };
-    rules_env::with_rules(s, cx, want, |env, ecx| {
-        let mut name = String::new();
-        for r in rules {
-            if let Some(c) = &r.cond
-                && !c.test(env, ecx)
-            {
-                continue;
-            }
-            let Some(lf) = &r.dynamic else {
-                return r.be;
-            };
-            env.render(lf, ecx, &mut name);
-            return env
-                .proxies
-                .iter()
-                .position(|p| p.is_be && !p.internal && p.name == name);
-        }
-        None
-    })
 }
 
 /// Attaches backend `be` to the stream: its retries, its splice options
