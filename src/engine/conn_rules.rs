@@ -24,7 +24,9 @@ pub enum ConnVerdict {
 /// A connection not yet attached to a stream, as fetches see it.
 struct ConnEnv<'a> {
     src: Option<SocketAddr>,
-    dst: Option<SocketAddr>,
+    /// The local address costs a syscall: read on first use only.
+    fd: i32,
+    dst: std::cell::OnceCell<Option<SocketAddr>>,
     fe: PxInfo<'a>,
 }
 
@@ -33,7 +35,9 @@ impl Env for ConnEnv<'_> {
         self.src
     }
     fn dst(&self) -> Option<SocketAddr> {
-        self.dst
+        *self
+            .dst
+            .get_or_init(|| crate::conn::sock::local_addr(self.fd))
     }
     fn fe(&self) -> Option<PxInfo<'_>> {
         Some(self.fe)
@@ -59,7 +63,8 @@ impl Engine {
         }
         let env = ConnEnv {
             src: peer,
-            dst: crate::conn::sock::local_addr(fd),
+            fd,
+            dst: std::cell::OnceCell::new(),
             fe: PxInfo {
                 name: &px.name,
                 id: i64::from(px.id),

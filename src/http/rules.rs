@@ -377,7 +377,6 @@ fn apply(
         }
         _ => None,
     };
-    let val = |f: &Fmt| pick(&rendered, f).to_vec();
     let chn = match kind {
         Kind::Request => &mut s.req,
         Kind::Response => &mut s.res,
@@ -403,36 +402,36 @@ fn apply(
             replace,
         } => super::redirect::replace_values(&mut e, name, regex, replace, false)?,
         HttpAction::SetPath(p) => {
-            let p = val(p);
+            let p = pick(&rendered, p);
             let u = e.head.uri;
             let uri = u.get(e.bytes()).to_vec();
             let (path, rest) = super::redirect::split_path(&uri);
             let mut new = Vec::with_capacity(uri.len() + p.len());
             let before = uri.len().saturating_sub(path.len() + rest.len());
             new.extend_from_slice(uri.get(..before).unwrap_or(&[]));
-            new.extend_from_slice(&p);
+            new.extend_from_slice(p);
             new.extend_from_slice(rest);
             e.set_uri(&new)?;
         }
         HttpAction::SetPathq(p) => {
-            let p = val(p);
+            let p = pick(&rendered, p);
             let u = e.head.uri;
             let uri = u.get(e.bytes()).to_vec();
             let (path, rest) = super::redirect::split_path(&uri);
             let before = uri.len().saturating_sub(path.len() + rest.len());
             let mut new = uri.get(..before).unwrap_or(&[]).to_vec();
-            new.extend_from_slice(&p);
+            new.extend_from_slice(p);
             e.set_uri(&new)?;
         }
         HttpAction::SetQuery(q) => {
-            let q = val(q);
+            let q = pick(&rendered, q);
             let u = e.head.uri;
             let uri = u.get(e.bytes()).to_vec();
             let end = memchr::memchr(b'?', &uri).unwrap_or(uri.len());
             let mut new = uri.get(..end).unwrap_or(&uri).to_vec();
             if !q.is_empty() {
                 new.push(b'?');
-                new.extend_from_slice(&q);
+                new.extend_from_slice(q);
             }
             e.set_uri(&new)?;
         }
