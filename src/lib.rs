@@ -33,6 +33,7 @@ pub mod process;
 pub mod proxy;
 pub mod rules;
 pub mod si;
+pub mod ssl;
 pub mod stream;
 pub mod task;
 pub mod ticks;

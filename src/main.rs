@@ -391,6 +391,8 @@ fn run(o: Opts, cfg: haproxy_rs::cfg::model::Config) -> i32 {
         );
     }
     let nosplice = o.nosplice || cfg.global.nosplice;
+    // The listeners' TLS states, where handshakes and the CLI find them.
+    haproxy_rs::ssl::reg::install(cfg.tls_binds.clone());
     let mut engine = match Engine::new(&cfg, maxconn, o.pxconn.unwrap_or(0), nosplice) {
         Ok(e) => e,
         Err(e) => {
@@ -453,6 +455,7 @@ fn run(o: Opts, cfg: haproxy_rs::cfg::model::Config) -> i32 {
                                 maxconn: b.maxconn,
                                 backlog,
                                 accept_proxy: b.accept_proxy,
+                                tls: b.tls_id,
                                 bind_id: next_id,
                                 nbconn: 0,
                                 state: LiState::Ready,
@@ -491,6 +494,7 @@ fn run(o: Opts, cfg: haproxy_rs::cfg::model::Config) -> i32 {
                     maxconn: 0,
                     backlog: 10,
                     accept_proxy: false,
+                    tls: None,
                     bind_id: 0,
                     nbconn: 0,
                     state: LiState::Ready,

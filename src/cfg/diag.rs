@@ -33,6 +33,8 @@ pub enum PlaceStyle {
     ParsingTight,
     /// `[file:line] : msg` (server line errors)
     Bare,
+    /// The message alone, no prefix (2.6 repeats some TLS errors so).
+    Raw,
 }
 
 /// One diagnostic.
@@ -60,11 +62,15 @@ pub fn format_line(level: Level, ctx: Option<&str>, text: &str) -> String {
 impl Diag {
     /// The line as printed on stderr.
     pub fn render(&self) -> String {
+        if self.style == PlaceStyle::Raw {
+            return self.msg.clone();
+        }
         let text = match &self.place {
             Some((f, l)) => match self.style {
                 PlaceStyle::Parsing => format!("parsing [{f}:{l}] : {}", self.msg),
                 PlaceStyle::ParsingTight => format!("parsing [{f}:{l}]: {}", self.msg),
                 PlaceStyle::Bare => format!("[{f}:{l}] : {}", self.msg),
+                PlaceStyle::Raw => self.msg.clone(),
             },
             None => self.msg.clone(),
         };
@@ -126,6 +132,16 @@ impl Diags {
             place: Some((file.to_string(), line)),
             msg: msg.into(),
             style: PlaceStyle::Bare,
+        });
+    }
+
+    /// Records an alert printed as its bare text (no level, no prefix).
+    pub fn raw(&mut self, msg: impl Into<String>) {
+        self.list.push(Diag {
+            level: Level::Alert,
+            place: None,
+            msg: msg.into(),
+            style: PlaceStyle::Raw,
         });
     }
 

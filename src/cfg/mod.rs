@@ -12,6 +12,7 @@ pub mod http_syntax;
 pub mod model;
 pub mod parse;
 pub mod rules_kw;
+pub mod ssl_kw;
 pub mod suggest;
 pub mod tcp_rules;
 pub mod tokenizer;

@@ -110,6 +110,10 @@ pub struct BindCfg {
     pub tfo: bool,
     /// `id <n>`: the listener's numeric id (names it in error logs).
     pub id: Option<u32>,
+    /// TLS options (`ssl`, `crt`...).
+    pub ssl: crate::ssl::opts::BindSsl,
+    /// Index of its built TLS state in `Config::tls_binds`.
+    pub tls_id: Option<usize>,
     pub file: String,
     pub line: usize,
     /// The original address text, for messages.
@@ -144,6 +148,12 @@ pub struct ServerCfg {
     pub pool_purge_delay: u32,
     pub id: Option<u32>,
     pub line: usize,
+    /// TLS options (`ssl`, `verify`, `sni`...).
+    pub ssl: crate::ssl::opts::ServerSsl,
+    /// The built TLS context (configuration check).
+    pub tls: Option<std::rc::Rc<crate::ssl::server::SrvTls>>,
+    /// `sni <expr>` compiled.
+    pub sni_expr: Option<crate::rules::expr::SampleExpr>,
 }
 
 impl ServerCfg {
@@ -179,6 +189,9 @@ impl ServerCfg {
             pool_purge_delay: d.pool_purge_delay,
             id,
             line,
+            ssl: d.ssl.clone(),
+            tls: None,
+            sni_expr: None,
         }
     }
 }
@@ -202,6 +215,7 @@ pub struct DefaultServer {
     pub check_port: Option<u16>,
     pub pool_max_conn: i32,
     pub pool_purge_delay: u32,
+    pub ssl: crate::ssl::opts::ServerSsl,
 }
 
 impl Default for DefaultServer {
@@ -223,6 +237,7 @@ impl Default for DefaultServer {
             check_port: None,
             pool_max_conn: -1,
             pool_purge_delay: 5000,
+            ssl: Default::default(),
         }
     }
 }
@@ -329,6 +344,8 @@ pub struct GlobalCfg {
     pub stats_timeout: u32,
     /// `tune.http.maxhdr`: most header lines in one HTTP message (1..=32767).
     pub tune_http_maxhdr: usize,
+    /// TLS defaults and tuning.
+    pub ssl: crate::ssl::opts::GlobalSsl,
 }
 
 impl Default for GlobalCfg {
@@ -365,6 +382,7 @@ impl Default for GlobalCfg {
             ulimit_n: 0,
             stats_timeout: 10_000,
             tune_http_maxhdr: 101,
+            ssl: Default::default(),
         }
     }
 }
@@ -380,6 +398,8 @@ pub struct Config {
     pub http_errors: Vec<(String, Vec<(u16, PathBuf)>)>,
     /// What the rules refer to: ACLs, pattern files and maps, variables.
     pub rules: crate::rules::store::RuleStore,
+    /// The TLS state of the bind lines with `ssl` (see `BindCfg::tls_id`).
+    pub tls_binds: Vec<crate::ssl::bind::BindTls>,
 }
 
 impl Config {

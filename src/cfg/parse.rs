@@ -727,7 +727,11 @@ impl<'e> Parser<'e> {
                 Some(LogParse::Target(l)) => self.cfg.global.logs.push(l),
                 None => {}
             },
-            _ => self.unknown("global", w, file, line, GLOBAL_KEYWORDS),
+            _ => match super::ssl_kw::global_kw(&mut self.cfg.global.ssl, w) {
+                Some(Ok(())) => {}
+                Some(Err(e)) => self.diags.alert(file, line, e),
+                None => self.unknown("global", w, file, line, GLOBAL_KEYWORDS),
+            },
         }
     }
 
@@ -1187,12 +1191,25 @@ impl<'e> Parser<'e> {
             defer_accept: false,
             tfo: false,
             id: None,
+            ssl: Default::default(),
+            tls_id: None,
             file: file.to_string(),
             line,
             text: text.clone(),
         };
         let mut it = w.iter().skip(2);
         while let Some(o) = it.next() {
+            if let Some(r) = super::ssl_kw::bind_kw(&mut b.ssl, o, &mut || it.next().cloned()) {
+                if let Err(e) = r {
+                    self.diags.alert(
+                        file,
+                        line,
+                        format!("'bind {text}' in section '{}' : {e}", px.kind),
+                    );
+                    return;
+                }
+                continue;
+            }
             let mut val = |d: &mut Diags| -> Option<String> {
                 let v = it.next().cloned();
                 if v.is_none() {
@@ -1371,6 +1388,20 @@ impl<'e> Parser<'e> {
         let mut id = None;
         while let Some(o) = w.get(idx) {
             idx += 1;
+            let mut next = || {
+                let v = w.get(idx).cloned();
+                if v.is_some() {
+                    idx += 1;
+                }
+                v
+            };
+            if let Some(r) = super::ssl_kw::server_kw(&mut d.ssl, o, &mut next) {
+                if let Err(e) = r {
+                    self.diags.alert(file, line, format!("{ctx} : {e}"));
+                    return;
+                }
+                continue;
+            }
             let val = w.get(idx).cloned();
             let mut take_num = |this: &mut Self, lo: u64, hi: u64| -> Option<u64> {
                 idx += 1;
@@ -1570,6 +1601,9 @@ impl<'e> Parser<'e> {
         if !super::userlist::check_lists(&mut self.cfg.rules, &mut self.diags) {
             return;
         }
+        // Certificates load as the lines that name them are read in 2.6:
+        // their errors come before the post-parse checks.
+        crate::ssl::build::build_all(&mut self.cfg, &mut self.diags);
         let n = self.cfg.proxies.len();
         for i in 0..n {
             if let Some(px) = self.cfg.proxies.get_mut(i).filter(|p| !p.disabled) {

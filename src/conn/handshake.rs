@@ -33,6 +33,8 @@ bitflags! {
         const ACCEPT_PROXY = 0x01;
         /// HH_SEND_PROXY: send the PROXY protocol header first.
         const SEND_PROXY   = 0x10;
+        /// HH_SSL_HS: the TLS handshake (both sides).
+        const SSL_HS       = 0x20;
     }
 }
 
@@ -49,6 +51,10 @@ pub enum HsErr {
     Prx(super::proxy_hdr::ProxyErr),
     /// The PROXY header could not be sent.
     PrxSend,
+    /// The TLS handshake failed.
+    Ssl(super::ssl_sock::SslFail),
+    /// No TLS handshake before the handshake timeout.
+    SslTimeout,
 }
 
 impl HsErr {
@@ -60,20 +66,40 @@ impl HsErr {
             HsErr::PrxTimeout => "Timeout while waiting for PROXY protocol header",
             HsErr::Prx(e) => e.message(),
             HsErr::PrxSend => "Connection error while sending PROXY protocol header",
+            HsErr::Ssl(f) => {
+                use super::ssl_sock::SslFail;
+                match f {
+                    SslFail::Empty => "Connection closed during SSL handshake",
+                    SslFail::Abort => "Connection error during SSL handshake",
+                    SslFail::Handshake => "SSL handshake failure",
+                    SslFail::CrtFail => "SSL client certificate not trusted",
+                    SslFail::CaFail => "SSL client CA chain cannot be verified",
+                }
+            }
+            HsErr::SslTimeout => "Timeout during SSL handshake",
         }
     }
 
     /// True when nothing at all was received: such errors are not logged
     /// under `option dontlognull`.
     pub fn is_empty(self) -> bool {
-        matches!(self, HsErr::PrxAbort | HsErr::PrxTimeout)
+        use super::ssl_sock::SslFail;
+        matches!(
+            self,
+            HsErr::PrxAbort
+                | HsErr::PrxTimeout
+                | HsErr::SslTimeout
+                | HsErr::Ssl(SslFail::Empty | SslFail::Abort)
+        )
     }
 
     /// The error for a handshake still pending when its timer fires.
     pub fn timeout_of(pending: HsFlags) -> HsErr {
-        // Only HH_ACCEPT_PROXY waits on the peer on the incoming side today.
-        debug_assert!(pending.contains(HsFlags::ACCEPT_PROXY) || pending.is_empty());
-        HsErr::PrxTimeout
+        if pending.contains(HsFlags::ACCEPT_PROXY) || !pending.contains(HsFlags::SSL_HS) {
+            HsErr::PrxTimeout
+        } else {
+            HsErr::SslTimeout
+        }
     }
 }
 
@@ -112,7 +138,55 @@ pub fn run(conn: &mut Connection, fds: &mut FdTab, data_follows: bool) -> HsStep
             other => return record(conn, other),
         }
     }
+    if conn.hs.contains(HsFlags::SSL_HS) {
+        if conn.flags.contains(CoFlags::WAIT_L4_CONN) {
+            return HsStep::Wait;
+        }
+        match ssl_hs(conn, fds) {
+            HsStep::Done => {
+                conn.hs.remove(HsFlags::SSL_HS);
+                conn.flags.remove(CoFlags::WAIT_L6_CONN);
+            }
+            other => return record(conn, other),
+        }
+    }
     HsStep::Done
+}
+
+/// HH_SSL_HS: one handshake step; waits in the direction OpenSSL asks.
+fn ssl_hs(conn: &mut Connection, fds: &mut FdTab) -> HsStep {
+    use super::ssl_sock::HsRes;
+    let super::Xprt::Ssl(s) = &mut conn.xprt else {
+        return HsStep::Done;
+    };
+    match s.handshake() {
+        HsRes::Done => {
+            // Data may already sit in the session (read ahead with the
+            // last handshake record): then the first read must be tried,
+            // as no new edge will announce it.
+            if s.may_have_more() {
+                fds.may_recv(conn.fd);
+            }
+            fds.stop_send(conn.fd);
+            HsStep::Done
+        }
+        HsRes::WantRead => {
+            fds.cant_recv(conn.fd);
+            fds.want_recv(conn.fd);
+            fds.stop_send(conn.fd);
+            HsStep::Wait
+        }
+        HsRes::WantWrite => {
+            fds.cant_send(conn.fd);
+            fds.want_send(conn.fd);
+            HsStep::Wait
+        }
+        HsRes::Failed(f) => {
+            conn.flags.insert(CoFlags::ERROR);
+            conn.stop_both(fds);
+            HsStep::Failed(HsErr::Ssl(f))
+        }
+    }
 }
 
 fn record(conn: &mut Connection, step: HsStep) -> HsStep {

@@ -32,6 +32,7 @@ pub mod handshake;
 pub mod proxy_hdr;
 pub mod raw_sock;
 pub mod sock;
+pub mod ssl_sock;
 
 use crate::buf::Buffer;
 use crate::buf::pipe::Pipe;
@@ -130,6 +131,8 @@ pub enum ConnOwner {
 pub enum Xprt {
     /// Plain socket I/O, splice allowed.
     Raw,
+    /// Through a TLS session (`ssl_sock`); no splice.
+    Ssl(Box<ssl_sock::SslSock>),
 }
 
 /// Why a data-layer call stopped.
@@ -301,6 +304,29 @@ impl Connection {
         matches!(self.xprt, Xprt::Raw)
     }
 
+    /// The TLS session, when the data layer is TLS.
+    #[inline]
+    pub fn ssl(&self) -> Option<&openssl::ssl::SslRef> {
+        match &self.xprt {
+            Xprt::Ssl(s) => Some(s.ssl()),
+            Xprt::Raw => None,
+        }
+    }
+
+    /// Puts a TLS session over this connection's socket: the TLS
+    /// handshake (HH_SSL_HS) runs before data flows.
+    pub fn set_ssl(&mut self, ssl: openssl::ssl::Ssl, accept: bool, maxrecord: usize) -> bool {
+        match ssl_sock::SslSock::new(ssl, self.fd, accept, maxrecord) {
+            Ok(s) => {
+                self.xprt = Xprt::Ssl(Box::new(s));
+                self.hs.insert(HsFlags::SSL_HS);
+                self.flags.insert(CoFlags::WAIT_L6_CONN);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
     /// True once data may flow: connected and no handshake left.
     #[inline]
     pub fn ready_for_data(&self) -> bool {
@@ -354,8 +380,9 @@ impl Connection {
 
     /// Receives into `buf`'s free area (as input), at most `max` bytes.
     pub fn rcv_buf(&mut self, fds: &mut FdTab, buf: &mut Buffer, max: usize) -> Xfer {
-        let x = match self.xprt {
+        let x = match &mut self.xprt {
             Xprt::Raw => raw_sock::rcv_buf(self.fd, buf, max),
+            Xprt::Ssl(s) => s.rcv_buf(buf, max),
         };
         self.after_rcv(fds, x)
     }
@@ -364,6 +391,11 @@ impl Connection {
     pub fn rcv_pipe(&mut self, fds: &mut FdTab, pipe: &mut Pipe, max: usize) -> Xfer {
         let x = match self.xprt {
             Xprt::Raw => raw_sock::rcv_pipe(self.fd, pipe, max),
+            // Never asked (`can_splice`); as a read that found nothing.
+            Xprt::Ssl(_) => Xfer {
+                n: 0,
+                stop: Stop::BlockedRead,
+            },
         };
         self.after_rcv(fds, x)
     }
@@ -373,8 +405,9 @@ impl Connection {
     /// it (MSG_MORE): data and FIN then share a segment.
     pub fn snd_buf(&mut self, fds: &mut FdTab, buf: &mut Buffer, more: bool) -> Xfer {
         self.nodelay_before_send(buf.output());
-        let x = match self.xprt {
+        let x = match &mut self.xprt {
             Xprt::Raw => raw_sock::snd_buf(self.fd, buf, more),
+            Xprt::Ssl(s) => s.snd_buf(buf),
         };
         self.after_snd(fds, x)
     }
@@ -384,6 +417,10 @@ impl Connection {
         self.nodelay_before_send(pipe.data);
         let x = match self.xprt {
             Xprt::Raw => raw_sock::snd_pipe(self.fd, pipe),
+            Xprt::Ssl(_) => Xfer {
+                n: 0,
+                stop: Stop::Progress,
+            },
         };
         self.after_snd(fds, x)
     }
@@ -475,15 +512,25 @@ impl Connection {
         }
     }
 
-    /// Shuts the write side: data layer first (nothing to do for raw
-    /// sockets), then the socket (FIN). Asked and done bits are recorded so
-    /// that a data layer that would block finishes later.
+    /// Shuts the write side: data layer first (a TLS close_notify), then
+    /// the socket (FIN). Asked and done bits are recorded so that a data
+    /// layer that would block finishes later (`finish_shutw`).
     pub fn shutw(&mut self, fds: &mut FdTab) {
         self.flags.insert(CoFlags::SHW_ASKED);
         if !self.flags.contains(CoFlags::DATA_WR_SH) {
-            match self.xprt {
-                Xprt::Raw => self.flags.insert(CoFlags::DATA_WR_SH),
+            let done = match &mut self.xprt {
+                Xprt::Raw => true,
+                // No close_notify before the handshake completed or after
+                // an error: there is no session to close.
+                Xprt::Ssl(_) if !self.hs.is_empty() || self.flags.contains(CoFlags::ERROR) => true,
+                Xprt::Ssl(s) => s.shutw(),
+            };
+            if !done {
+                fds.cant_send(self.fd);
+                fds.want_send(self.fd);
+                return;
             }
+            self.flags.insert(CoFlags::DATA_WR_SH);
         }
         if self.flags.contains(CoFlags::DATA_WR_SH) && !self.flags.contains(CoFlags::SOCK_WR_SH) {
             self.flags.insert(CoFlags::SOCK_WR_SH);
@@ -512,9 +559,9 @@ impl Connection {
     /// connection (SO_LINGER 0) instead of a graceful FIN, unless an error
     /// already ended it.
     pub fn close(self, fds: &mut FdTab, linger0: bool) {
-        match self.xprt {
-            Xprt::Raw => {}
-        }
+        // The TLS session is freed with the connection (no close_notify
+        // here: `shutw` sends it when the close is a clean one).
+        drop(self.xprt);
         fds.remove(self.fd);
         if linger0 && !self.flags.contains(CoFlags::ERROR) {
             sock::close_rst(self.fd);

@@ -117,7 +117,8 @@ impl Engine {
             crate::conn::sock::close(fd);
             return;
         };
-        let (fe, counted, accept_proxy) = (l.fe, l.kind == LiKind::Proxy, l.accept_proxy);
+        let (fe, counted, accept_proxy, tls) =
+            (l.fe, l.kind == LiKind::Proxy, l.accept_proxy, l.tls);
         if counted {
             l.nbconn += 1;
             self.actconn += 1;
@@ -149,6 +150,23 @@ impl Engine {
         if accept_proxy {
             conn.hs.insert(HsFlags::ACCEPT_PROXY);
         }
+        if let Some(id) = tls {
+            // The session is allocated now; the handshake runs after any
+            // PROXY header (HH_SSL_HS).
+            let ssl = crate::ssl::reg::bind(id).and_then(|b| {
+                let ctx = b.initial()?;
+                Some((openssl::ssl::Ssl::new(ctx).ok()?, b.maxrecord))
+            });
+            let ok = ssl.is_some_and(|(ssl, maxrecord)| conn.set_ssl(ssl, true, maxrecord));
+            if !ok {
+                crate::conn::sock::close(fd);
+                if counted {
+                    self.session_uncount(li);
+                }
+                return;
+            }
+        }
+        let handshakes = !conn.hs.is_empty();
         let Ok(cid) = self.io.conn_insert(conn, false) else {
             if counted {
                 self.session_uncount(li);
@@ -162,7 +180,7 @@ impl Engine {
             // reports data that is already there at the next poll.
             c.want_recv(&mut self.io.fds);
         }
-        if accept_proxy {
+        if handshakes {
             // The handshakes are bounded by `timeout client`; the stream is
             // created once they are done (`handshake_io`).
             let cli_to = self.proxies.get(fe).map_or(0, |p| p.timeouts.client);
@@ -258,8 +276,10 @@ impl Engine {
         let (peer, date) = (conn.peer, conn.accept_date);
         if let Some(l) = self.listeners.get(li) {
             let bind = l.name.clone().unwrap_or_else(|| l.bind_id.to_string());
+            // Only a frontend with a log format (tcplog, httplog, log-format)
+            // logs embryonic connections, as 2.6.
             if let Some(px) = self.proxies.get(l.fe)
-                && px.opts.tcplog
+                && (px.opts.tcplog || px.http.httplog.is_some() || px.log_fmt.is_some())
                 && !(err.is_empty() && px.opts.dontlognull)
             {
                 let line = crate::log::format_error(peer, date, &px.name, &bind, err.message());
@@ -357,6 +377,13 @@ impl Engine {
         s.accept_date = accept_date;
         s.uniq_id = self.stream_seq;
         s.dbg_fds = (fd, -1);
+        s.fe_ssl = self.io.conns.get(cid).and_then(|c| {
+            let ssl = c.ssl()?;
+            Some((
+                ssl.version_str(),
+                ssl.current_cipher().map_or("", |c| c.name()),
+            ))
+        });
         if self.debug && kind == LiKind::Proxy {
             let lfd = self.listeners.get(li).map_or(-1, |l| l.fd);
             let peer_s = peer.map_or_else(|| "unix".to_string(), |a| a.to_string());
@@ -501,6 +528,7 @@ impl Engine {
             client: s.cli_addr,
             accept_date: s.accept_date,
             frontend: &fe.name,
+            is_ssl: s.fe_ssl.is_some(),
             backend: be.map_or("<NOSRV>", |b| b.name.as_str()),
             server: srv.map_or("<NOSRV>", |x| x.name.as_str()),
             tw,
@@ -528,6 +556,9 @@ impl Engine {
                     frontend_addr: s.frt_addr.map(LogAddr::Inet),
                     server_addr: srv.map(|x| LogAddr::Inet(x.addr)),
                     frontend: l.frontend,
+                    is_ssl: l.is_ssl,
+                    ssl_version: s.fe_ssl.map(|x| x.0),
+                    ssl_cipher: s.fe_ssl.map(|x| x.1),
                     backend: l.backend,
                     server: l.server,
                     accept_date: l.accept_date,

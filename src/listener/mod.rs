@@ -64,6 +64,8 @@ pub struct Listener {
     pub backlog: i32,
     /// `accept-proxy`: a PROXY protocol header comes first.
     pub accept_proxy: bool,
+    /// `ssl`: the TLS state's index in `ssl::reg`.
+    pub tls: Option<usize>,
     /// Rank of the bind line in its frontend (1-based): its name in logs
     /// when it has no `name`.
     pub bind_id: usize,

@@ -29,6 +29,8 @@ pub struct TcpLog<'a> {
     /// Accept date as (seconds since epoch, milliseconds).
     pub accept_date: (i64, u32),
     pub frontend: &'a str,
+    /// The client connection is TLS: `~` after the frontend's name.
+    pub is_ssl: bool,
     pub backend: &'a str,
     pub server: &'a str,
     /// Queue time, connect time (-1 when not reached), total time, in ms.
@@ -121,8 +123,9 @@ pub fn format_tcplog(l: &TcpLog<'_>) -> String {
     push_date(&mut s, l.accept_date);
     let _ = write!(
         s,
-        " {} {}/{} {}/{}/{} {} {}{} {}/{}/{}/{}/{}{} {}/{}",
+        " {}{} {}/{} {}/{}/{} {} {}{} {}/{}/{}/{}/{}{} {}/{}",
         l.frontend,
+        if l.is_ssl { "~" } else { "" },
         l.backend,
         l.server,
         l.tw,
@@ -396,6 +399,7 @@ mod tests {
             client: "10.0.1.2:33313".parse().ok(),
             accept_date: (1_234_567_890, 443),
             frontend: "fnt",
+            is_ssl: false,
             backend: "bck",
             server: "srv1",
             tw: 0,

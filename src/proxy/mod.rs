@@ -63,6 +63,10 @@ pub struct Server {
     pub pool_purge_delay: u32,
     /// Requests that took an idle connection (`show stat` reuse).
     pub reused: u64,
+    /// `ssl`: TLS to this server.
+    pub tls: Option<std::rc::Rc<crate::ssl::server::SrvTls>>,
+    /// `sni <expr>`: the name sent in the TLS handshake.
+    pub sni: Option<crate::rules::expr::SampleExpr>,
 }
 
 impl Server {
@@ -287,6 +291,8 @@ impl Proxy {
                 pool_max: s.pool_max_conn,
                 pool_purge_delay: s.pool_purge_delay,
                 reused: 0,
+                tls: s.tls.clone().filter(|_| s.ssl.enabled),
+                sni: s.sni_expr.clone(),
             })
             .collect();
         Proxy {

@@ -281,9 +281,11 @@ struct ConnectPlan {
     timeout: u32,
     send_proxy: (bool, bool),
     keepalive: bool,
+    /// TLS to the server, and the SNI to send.
+    tls: Option<(std::rc::Rc<crate::ssl::server::SrvTls>, Option<String>)>,
 }
 
-fn connect_plan(s: &Stream, cx: &StreamCtx) -> Option<ConnectPlan> {
+fn connect_plan(s: &mut Stream, cx: &mut StreamCtx) -> Option<ConnectPlan> {
     let px = s.be.and_then(|b| cx.proxies.get(b));
     let timeout = px.map_or(0, |p| p.timeouts.connect);
     let keepalive = px.is_some_and(|p| p.opts.tcpka || p.opts.srvtcpka);
@@ -293,6 +295,7 @@ fn connect_plan(s: &Stream, cx: &StreamCtx) -> Option<ConnectPlan> {
             timeout,
             send_proxy: (false, false),
             keepalive,
+            tls: None,
         }),
         Target::Server(i) => {
             let srv = px?.servers.get(i)?;
@@ -307,15 +310,39 @@ fn connect_plan(s: &Stream, cx: &StreamCtx) -> Option<ConnectPlan> {
             {
                 addr.set_ip(f.ip());
             }
+            let send_proxy = (srv.send_proxy, srv.send_proxy_v2);
+            let tls = srv.tls.clone();
+            let sni = srv.sni.clone();
+            let tls = tls.map(|t| (t, sni.and_then(|x| eval_sni(s, cx, &x))));
             Some(ConnectPlan {
                 addr,
                 timeout,
-                send_proxy: (srv.send_proxy, srv.send_proxy_v2),
+                send_proxy,
                 keepalive,
+                tls,
             })
         }
         Target::None | Target::Applet(_) => None,
     }
+}
+
+/// The server name to send (`sni <expr>`), evaluated on the stream.
+fn eval_sni(
+    s: &mut Stream,
+    cx: &mut StreamCtx,
+    x: &crate::rules::expr::SampleExpr,
+) -> Option<String> {
+    let want = super::rules_env::Want {
+        req: s.txn.is_some().then(|| crate::http::ana::req_opts(s, cx)),
+        ..Default::default()
+    };
+    super::rules_env::with_rules(s, cx, want, |env, ecx| {
+        let smp = x.eval(env, ecx)?;
+        let smp = smp.cast(crate::rules::sample::SmpType::Str, ecx.pool)?;
+        let name = String::from_utf8_lossy(smp.bytes()?).into_owned();
+        smp.recycle(ecx.pool);
+        Some(name)
+    })
 }
 
 /// ASS -> CON (connect() issued) or CER (immediate failure).
@@ -362,6 +389,17 @@ fn back_handle_st_ass(s: &mut Stream, cx: &mut StreamCtx) {
             conn.peer = Some(addr);
             if !connected {
                 conn.flags.insert(CoFlags::WAIT_L4_CONN);
+            }
+            if let Some((tls, sni)) = &plan.tls {
+                let ok = tls
+                    .new_ssl(sni.as_deref())
+                    .is_ok_and(|ssl| conn.set_ssl(ssl, false, tls.maxrecord));
+                if !ok {
+                    crate::conn::sock::close(fd);
+                    s.si[1].err_type = ErrType::ConnOther;
+                    s.si[1].set_state(SiState::Cer);
+                    return;
+                }
             }
             match cx.io.conn_insert(conn, true) {
                 Ok(cid) => {

@@ -156,6 +156,9 @@ pub struct Stream {
     pub uniq_id: u32,
     /// Client and server fds, kept for the `-d` event lines.
     pub dbg_fds: (i32, i32),
+    /// The client connection's TLS version and cipher (`%sslv %sslc`, the
+    /// `~` of `%ft`), kept past its close for the log.
+    pub fe_ssl: Option<(&'static str, &'static str)>,
     /// The HTTP transaction (streams of `mode http` frontends), boxed so
     /// that a TCP stream does not carry its size; boxes are recycled
     /// (`HttpScratch::txn_pool`).
@@ -249,6 +252,7 @@ impl Stream {
             calls: 0,
             uniq_id: 0,
             dbg_fds: (-1, -1),
+            fe_ssl: None,
             txn: None,
             vars: None,
             use_srv: None,

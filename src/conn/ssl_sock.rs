@@ -1,0 +1,287 @@
+//! The TLS data layer (HAProxy's `ssl_sock`): bytes between a socket and a
+//! buffer through an OpenSSL session.
+//!
+//! Called only through the connection, beside `raw_sock`. The session reads
+//! and writes the socket through [`FdIo`] (recv/send with `MSG_NOSIGNAL`),
+//! which also remembers whether the kernel was drained, so that a short
+//! read costs no extra EAGAIN syscall. Every call reports an [`Xfer`] whose
+//! stop says what the *socket* waits for: a read that needs a write first
+//! (a key update, a renegotiation attempt) reports `BlockedWrite`, and the
+//! reverse, from OpenSSL's own `WANT_*` codes rather than guessed.
+//!
+//! ```text
+//!   accept()/connect() -> handshake (HH_SSL_HS: WANT_READ / WANT_WRITE / done / failed)
+//!        -> rcv_buf / snd_buf (records) -> shutw: close_notify (may wait for writability)
+//! ```
+//!
+//! The read-ahead and release-buffers modes are set on every context
+//! (`ssl::ctx`): one recv takes several records, and an idle session gives
+//! its record buffers back, as HAProxy asks OpenSSL to.
+
+use super::{Stop, Xfer};
+use crate::buf::Buffer;
+use openssl::ssl::{ErrorCode, Ssl, SslRef, SslStream};
+use std::io::{self, Read, Write};
+use std::mem::MaybeUninit;
+use std::os::fd::RawFd;
+
+/// The socket as OpenSSL's transport.
+#[derive(Debug)]
+pub struct FdIo {
+    fd: RawFd,
+    /// The last recv returned less than asked (or EAGAIN): nothing more is
+    /// waiting in the kernel.
+    drained: bool,
+    /// Bytes written to the socket so far: a peer that closes before we
+    /// answered its hello ended the handshake "empty", as 2.6 tells it.
+    pub tx: u64,
+}
+
+fn errno() -> i32 {
+    io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
+}
+
+impl Read for FdIo {
+    fn read(&mut self, b: &mut [u8]) -> io::Result<usize> {
+        loop {
+            // SAFETY: `b` is valid for writes of its length.
+            let r = unsafe { libc::recv(self.fd, b.as_mut_ptr().cast(), b.len(), 0) };
+            if r >= 0 {
+                let n = r as usize;
+                self.drained = n < b.len();
+                return Ok(n);
+            }
+            match errno() {
+                libc::EINTR => continue,
+                libc::EAGAIN => {
+                    self.drained = true;
+                    return Err(io::ErrorKind::WouldBlock.into());
+                }
+                e => return Err(io::Error::from_raw_os_error(e)),
+            }
+        }
+    }
+}
+
+impl Write for FdIo {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        loop {
+            // SAFETY: `b` is valid for reads of its length.
+            let r = unsafe {
+                libc::send(
+                    self.fd,
+                    b.as_ptr().cast(),
+                    b.len(),
+                    libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
+                )
+            };
+            if r >= 0 {
+                self.tx += r as u64;
+                return Ok(r as usize);
+            }
+            match errno() {
+                libc::EINTR => continue,
+                libc::EAGAIN => return Err(io::ErrorKind::WouldBlock.into()),
+                e => return Err(io::Error::from_raw_os_error(e)),
+            }
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// How a handshake step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HsRes {
+    Done,
+    WantRead,
+    WantWrite,
+    Failed(SslFail),
+}
+
+/// Why a handshake failed, as HAProxy tells them apart (`CO_ER_SSL_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SslFail {
+    /// The peer closed (FIN) before its hello was answered.
+    Empty,
+    /// The socket failed mid-handshake (kept for 2.6's code; 2.6 itself
+    /// reports resets as handshake failures).
+    Abort,
+    /// A protocol error (bad record, no shared cipher, unknown SNI with
+    /// `strict-sni`...), a reset, or a close after our answer.
+    Handshake,
+    /// The peer's certificate was refused.
+    CrtFail,
+    /// The peer's certificate chain could not be verified.
+    CaFail,
+}
+
+/// A connection's TLS session.
+pub struct SslSock {
+    stream: SslStream<FdIo>,
+    /// Largest plaintext per record sent (`tune.ssl.maxrecord`; 0: 16 KiB).
+    maxrecord: usize,
+}
+
+impl std::fmt::Debug for SslSock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SslSock").finish_non_exhaustive()
+    }
+}
+
+impl SslSock {
+    /// A session over `fd`, server side (`accept`) or client side.
+    pub fn new(mut ssl: Ssl, fd: RawFd, accept: bool, maxrecord: usize) -> io::Result<SslSock> {
+        if accept {
+            ssl.set_accept_state();
+        } else {
+            ssl.set_connect_state();
+        }
+        let io = FdIo {
+            fd,
+            drained: false,
+            tx: 0,
+        };
+        let stream = SslStream::new(ssl, io).map_err(io::Error::other)?;
+        Ok(SslSock { stream, maxrecord })
+    }
+
+    /// The OpenSSL session (for sample fetches and logs).
+    #[inline]
+    pub fn ssl(&self) -> &SslRef {
+        self.stream.ssl()
+    }
+
+    /// Received bytes wait in the session: a read would return some
+    /// without the socket being readable.
+    pub fn has_pending(&self) -> bool {
+        crate::ssl::has_pending(self.stream.ssl())
+    }
+
+    /// The socket may hold more (the last recv filled what was asked).
+    pub fn may_have_more(&self) -> bool {
+        !self.stream.get_ref().drained || self.has_pending()
+    }
+
+    /// One handshake step.
+    pub fn handshake(&mut self) -> HsRes {
+        crate::ssl::reg::clear_verify_failure();
+        match self.stream.do_handshake() {
+            Ok(()) => HsRes::Done,
+            Err(e) => match e.code() {
+                ErrorCode::WANT_READ => HsRes::WantRead,
+                ErrorCode::WANT_WRITE => HsRes::WantWrite,
+                code => {
+                    let eof = code == ErrorCode::ZERO_RETURN
+                        || (code == ErrorCode::SYSCALL && e.io_error().is_none());
+                    let fail = if eof && self.stream.get_ref().tx == 0 {
+                        SslFail::Empty
+                    } else {
+                        match crate::ssl::reg::verify_failure() {
+                            Some(0) => SslFail::CrtFail,
+                            Some(_) => SslFail::CaFail,
+                            None => SslFail::Handshake,
+                        }
+                    };
+                    HsRes::Failed(fail)
+                }
+            },
+        }
+    }
+
+    /// Receives plaintext into `buf`'s free area, at most `limit` bytes.
+    pub fn rcv_buf(&mut self, buf: &mut Buffer, limit: usize) -> Xfer {
+        let mut st = Xfer {
+            n: 0,
+            stop: Stop::Progress,
+        };
+        let mut budget = limit;
+        while budget > 0 {
+            let [(off, len), _] = buf.free_ranges();
+            if len == 0 {
+                break;
+            }
+            let asked = len.min(budget);
+            // SAFETY: the first free range lies inside the buffer's
+            // allocation and is valid for writes of `len` bytes; OpenSSL
+            // only writes it, and `commit` records what it wrote.
+            let dst = unsafe {
+                std::slice::from_raw_parts_mut(
+                    buf.area_ptr().wrapping_add(off).cast::<MaybeUninit<u8>>(),
+                    asked,
+                )
+            };
+            match self.stream.ssl_read_uninit(dst) {
+                Ok(n) => {
+                    // SAFETY: OpenSSL initialised these `n` bytes.
+                    unsafe { buf.commit(n) };
+                    st.n += n;
+                    budget -= n;
+                    if n < asked && self.stream.get_ref().drained && !self.has_pending() {
+                        st.stop = Stop::BlockedRead;
+                        break;
+                    }
+                }
+                Err(e) => {
+                    st.stop = self.stop_of(&e);
+                    break;
+                }
+            }
+        }
+        st
+    }
+
+    /// Sends `buf`'s output through the session, consuming what went out.
+    pub fn snd_buf(&mut self, buf: &mut Buffer) -> Xfer {
+        let mut st = Xfer {
+            n: 0,
+            stop: Stop::Progress,
+        };
+        while buf.output() > 0 {
+            let (a, _) = buf.out_data();
+            let len = if self.maxrecord > 0 {
+                a.len().min(self.maxrecord)
+            } else {
+                a.len()
+            };
+            match self.stream.ssl_write(a.get(..len).unwrap_or(a)) {
+                Ok(n) => {
+                    buf.consume(n);
+                    st.n += n;
+                }
+                Err(e) => {
+                    st.stop = self.stop_of(&e);
+                    break;
+                }
+            }
+        }
+        st
+    }
+
+    /// Sends close_notify. Returns false when the socket would block (to
+    /// be finished once writable).
+    pub fn shutw(&mut self) -> bool {
+        match self.stream.shutdown() {
+            Ok(_) => true,
+            Err(e) => e.code() != ErrorCode::WANT_WRITE,
+        }
+    }
+
+    /// What an OpenSSL error means for the socket.
+    fn stop_of(&self, e: &openssl::ssl::Error) -> Stop {
+        match e.code() {
+            ErrorCode::WANT_READ => Stop::BlockedRead,
+            ErrorCode::WANT_WRITE => Stop::BlockedWrite,
+            ErrorCode::ZERO_RETURN => Stop::Read0,
+            ErrorCode::SYSCALL => match e.io_error().and_then(|io| io.raw_os_error()) {
+                Some(errno) => Stop::Error(errno),
+                // EOF without close_notify: most clients end so.
+                None => Stop::Read0,
+            },
+            _ => Stop::Error(libc::EPROTO),
+        }
+    }
+}

@@ -1,0 +1,346 @@
+//! A listener's TLS: one OpenSSL context per certificate, and the SNI
+//! index that picks among them during the handshake.
+//!
+//! ```text
+//!   ClientHello --servername cb--> exact name? --> wildcard (*.rest)? --> default (first crt)
+//!                                   (negative filters of an entry exclude it)   strict-sni: alert
+//! ```
+//!
+//! Every context carries the bind line's settings (and a `crt-list` line's
+//! own options over them). The first one is the session's initial context:
+//! its servername callback looks the bind up in the registry (`ssl::reg`),
+//! so that a certificate replaced at run time serves the next handshake.
+
+use super::TlsErr;
+use super::certs::Ckch;
+use super::opts::{BindSsl, GlobalSsl, Verify};
+use openssl::ssl::{
+    AlpnError, NameType, SniError, SslAlert, SslContext, SslContextBuilder, SslMethod, SslMode,
+    SslOptions, SslRef, SslSessionCacheMode, SslVerifyMode,
+};
+use openssl::x509::store::X509StoreBuilder;
+use openssl::x509::verify::X509VerifyFlags;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// One certificate as a bind line serves it.
+#[derive(Debug, Clone)]
+pub struct SniEntry {
+    pub ckch: Rc<Ckch>,
+    pub ctx: SslContext,
+    /// The options it was built with (bind line, then crt-list line).
+    pub opts: Rc<BindSsl>,
+    /// Names it serves (filters, or the certificate's names), lower-case;
+    /// `*.x` wildcards included.
+    pub names: Vec<String>,
+    /// `!name` filters: names it must not serve.
+    pub neg: Vec<String>,
+    /// The crt-list it came from and its line there (None: a `crt`).
+    pub from_list: Option<(String, usize)>,
+}
+
+/// A bind line's TLS state.
+#[derive(Debug, Clone)]
+pub struct BindTls {
+    pub entries: Vec<SniEntry>,
+    exact: HashMap<String, Vec<usize>>,
+    wild: HashMap<String, Vec<usize>>,
+    pub strict_sni: bool,
+    /// `tune.ssl.maxrecord`.
+    pub maxrecord: usize,
+}
+
+impl BindTls {
+    /// Indexes `entries` (the first is the default).
+    pub fn new(entries: Vec<SniEntry>, strict_sni: bool, maxrecord: usize) -> BindTls {
+        let mut b = BindTls {
+            entries,
+            exact: HashMap::new(),
+            wild: HashMap::new(),
+            strict_sni,
+            maxrecord,
+        };
+        b.reindex();
+        b
+    }
+
+    /// Rebuilds the name index (after entries changed).
+    pub fn reindex(&mut self) {
+        self.exact.clear();
+        self.wild.clear();
+        for (i, e) in self.entries.iter().enumerate() {
+            for n in &e.names {
+                match n.strip_prefix("*.") {
+                    Some(rest) => self.wild.entry(rest.to_string()).or_default().push(i),
+                    None => self.exact.entry(n.clone()).or_default().push(i),
+                }
+            }
+        }
+    }
+
+    /// The context a session starts with.
+    pub fn initial(&self) -> Option<&SslContext> {
+        self.entries.first().map(|e| &e.ctx)
+    }
+
+    /// The entry serving `name`: an exact name first, then a wildcard one
+    /// level up, skipping entries that exclude the name.
+    pub fn lookup(&self, name: &str) -> Option<usize> {
+        let name = name.to_ascii_lowercase();
+        let allowed = |i: &&usize| {
+            self.entries
+                .get(**i)
+                .is_some_and(|e| !e.neg.iter().any(|n| wild_match(n, &name)))
+        };
+        if let Some(i) = self.exact.get(&name).and_then(|v| v.iter().find(allowed)) {
+            return Some(*i);
+        }
+        let (_, rest) = name.split_once('.')?;
+        self.wild
+            .get(rest)
+            .and_then(|v| v.iter().find(allowed))
+            .copied()
+    }
+}
+
+/// `pat` (possibly `*.x`) matches `name`.
+fn wild_match(pat: &str, name: &str) -> bool {
+    match pat.strip_prefix("*.") {
+        Some(rest) => name.split_once('.').is_some_and(|(_, r)| r == rest),
+        None => pat == name,
+    }
+}
+
+/// The servername callback: switches the session to the certificate for
+/// the name the client asked.
+pub fn on_servername(bind: usize, ssl: &mut SslRef) -> Result<(), SniError> {
+    let Some(tls) = super::reg::bind(bind) else {
+        return Ok(());
+    };
+    let name = ssl.servername(NameType::HOST_NAME).map(str::to_string);
+    let pick = name.as_deref().and_then(|n| tls.lookup(n));
+    match pick {
+        Some(i) => {
+            if let Some(e) = tls.entries.get(i) {
+                if i != 0 {
+                    ssl.set_ssl_context(&e.ctx)
+                        .map_err(|_| SniError::ALERT_FATAL)?;
+                    // Verification is the session's, not the context's:
+                    // a crt-list line's `verify` applies here.
+                    ssl.set_verify_callback(verify_mode(e.opts.verify), verify_cb(&e.opts));
+                }
+            }
+            Ok(())
+        }
+        None if tls.strict_sni => Err(SniError::ALERT_FATAL),
+        None => Ok(()),
+    }
+}
+
+fn verify_mode(v: Verify) -> SslVerifyMode {
+    match v {
+        Verify::Required => SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT,
+        Verify::Optional => SslVerifyMode::PEER,
+        Verify::None | Verify::Unset => SslVerifyMode::NONE,
+    }
+}
+
+/// Builds the context serving `ckch` with `o` (over the global defaults).
+/// `bind`: the registry index, for the servername callback of the initial
+/// context. Errors are HAProxy-worded, without the place.
+pub fn build_ctx(
+    o: &BindSsl,
+    g: &GlobalSsl,
+    ckch: &Ckch,
+    bind: usize,
+) -> Result<SslContext, TlsErr> {
+    let e = super::err;
+    let mut b = SslContextBuilder::new(SslMethod::tls_server())
+        .map_err(e("cannot create an SSL context"))?;
+    base_settings(&mut b);
+    let mut opts = SslOptions::NO_COMPRESSION
+        | SslOptions::NO_RENEGOTIATION
+        | SslOptions::IGNORE_UNEXPECTED_EOF;
+    if !(o.prefer_client_ciphers || g.bind_prefer_client_ciphers) {
+        opts |= SslOptions::CIPHER_SERVER_PREFERENCE;
+    }
+    if o.no_tls_tickets || g.bind_no_tls_tickets {
+        opts |= SslOptions::NO_TICKET;
+    }
+    b.set_options(opts);
+    let (lo, hi) = o
+        .versions
+        .merged_over(&g.bind_versions)
+        .range()
+        .ok_or_else(|| TlsErr::post("all SSL/TLS versions are disabled", false))?;
+    b.set_min_proto_version(Some(lo.openssl()))
+        .and_then(|_| b.set_max_proto_version(Some(hi.openssl())))
+        .map_err(e("cannot set the SSL/TLS versions"))?;
+    if let Some(c) = o.ciphers.as_ref().or(g.bind_ciphers.as_ref()) {
+        b.set_cipher_list(c)
+            .map_err(|_| TlsErr::post(format!("unable to set SSL cipher list to '{c}'"), true))?;
+    }
+    if let Some(c) = o.ciphersuites.as_ref().or(g.bind_ciphersuites.as_ref()) {
+        b.set_ciphersuites(c).map_err(|_| {
+            TlsErr::post(
+                format!("unable to set TLS 1.3 cipher suites to '{c}'"),
+                true,
+            )
+        })?;
+    }
+    if let Some(c) = o.curves.as_ref().or(g.bind_curves.as_ref()) {
+        b.set_groups_list(c)
+            .map_err(|_| TlsErr::post(format!("unable to set SSL curves list to '{c}'"), true))?;
+    } else if let Some(c) = o.ecdhe.as_ref() {
+        b.set_groups_list(c).map_err(|_| {
+            TlsErr::post(format!("unable to set elliptic named curve to '{c}'"), true)
+        })?;
+    }
+    if let Some(s) = o.sigalgs.as_ref().or(g.bind_sigalgs.as_ref()) {
+        b.set_sigalgs_list(s).map_err(|_| {
+            TlsErr::post(
+                format!("unable to set SSL Signature Algorithm list to '{s}'"),
+                false,
+            )
+        })?;
+    }
+    b.set_certificate(&ckch.cert)
+        .and_then(|_| b.set_private_key(&ckch.key))
+        .map_err(e("unable to use the certificate"))?;
+    for c in &ckch.chain {
+        b.add_extra_chain_cert(c.clone())
+            .map_err(e("unable to add the certificate chain"))?;
+    }
+    b.check_private_key().map_err(|_| {
+        TlsErr::from(format!(
+            "inconsistencies between private key and certificate loaded '{}'.",
+            ckch.path
+        ))
+    })?;
+    // Client certificates.
+    // A bind line does not ask for client certificates unless told.
+    let verify = match o.verify {
+        Verify::Unset => Verify::None,
+        v => v,
+    };
+    if verify != Verify::None {
+        let Some(ca) = o.ca_file.as_ref() else {
+            return Err(TlsErr::post(
+                "verify is enabled but no CA file specified",
+                true,
+            ));
+        };
+        let mut store = X509StoreBuilder::new().map_err(e("cannot create a store"))?;
+        let certs = super::certs::load_ca_file("ca-file", &GlobalSsl::based(&g.ca_base, ca))?;
+        if !o.no_ca_names {
+            let mut names = openssl::stack::Stack::new().map_err(e("cannot list CA names"))?;
+            for c in &certs {
+                if let Ok(n) = c.subject_name().to_owned() {
+                    let _ = names.push(n);
+                }
+            }
+            b.set_client_ca_list(names);
+        }
+        for c in certs {
+            let _ = store.add_cert(c);
+        }
+        if let Some(v) = o.ca_verify_file.as_ref() {
+            for c in super::certs::load_ca_file("ca-verify-file", &GlobalSsl::based(&g.ca_base, v))?
+            {
+                let _ = store.add_cert(c);
+            }
+        }
+        if let Some(crl) = o.crl_file.as_ref() {
+            for c in super::certs::load_crl_file(&GlobalSsl::based(&g.ca_base, crl))? {
+                super::store_add_crl(&mut store, &c);
+            }
+            let _ = store.set_flags(X509VerifyFlags::CRL_CHECK | X509VerifyFlags::CRL_CHECK_ALL);
+        }
+        b.set_verify_cert_store(store.build())
+            .map_err(e("cannot set the CA store"))?;
+    }
+    b.set_verify_callback(verify_mode(verify), verify_cb(o));
+    // Resumption: a session cache per context (the initial one holds it).
+    b.set_session_cache_mode(SslSessionCacheMode::SERVER);
+    if let Some(n) = g.cachesize {
+        b.set_session_cache_size(n as i32);
+    }
+    super::set_session_timeout(&mut b, g.lifetime.unwrap_or(300));
+    b.set_session_id_context(b"haproxy-rs")
+        .map_err(e("cannot set the session id context"))?;
+    if let Some(alpn) = o.alpn.clone() {
+        b.set_alpn_select_callback(move |_, client| {
+            alpn_pick(&alpn, client).ok_or(AlpnError::NOACK)
+        });
+    }
+    b.set_servername_callback(move |ssl, _alert: &mut SslAlert| on_servername(bind, ssl));
+    Ok(b.build())
+}
+
+/// The first of our protocols (`server`, wire format) the client offers:
+/// the client's copy of its name.
+pub fn alpn_pick<'a>(server: &[u8], client: &'a [u8]) -> Option<&'a [u8]> {
+    let names = |mut w: &'a [u8]| {
+        std::iter::from_fn(move || {
+            let (&n, rest) = w.split_first()?;
+            let (name, tail) = rest.split_at_checked(usize::from(n))?;
+            w = tail;
+            Some(name)
+        })
+    };
+    let mut s = server;
+    while let Some((&n, rest)) = s.split_first() {
+        let (want, tail) = rest.split_at_checked(usize::from(n))?;
+        if let Some(c) = names(client).find(|c| *c == want) {
+            return Some(c);
+        }
+        s = tail;
+    }
+    None
+}
+
+/// The verification callback: notes the depth of a failure (a CA or a
+/// certificate error) and lets `ca-ignore-err all` / `crt-ignore-err all`
+/// pass it.
+pub fn verify_cb(
+    o: &BindSsl,
+) -> impl Fn(bool, &mut openssl::x509::X509StoreContextRef) -> bool + 'static + Sync + Send {
+    let (ca_all, crt_all) = (
+        o.ca_ignore_err.as_deref() == Some("all"),
+        o.crt_ignore_err.as_deref() == Some("all"),
+    );
+    move |ok, st| {
+        if !ok {
+            let depth = st.error_depth();
+            super::reg::note_verify_failure(depth);
+            if (depth > 0 && ca_all) || (depth == 0 && crt_all) {
+                return true;
+            }
+        }
+        ok
+    }
+}
+
+/// Settings every context gets: partial writes from a moving buffer, and
+/// record buffers released while idle (the memory of idle connections).
+pub fn base_settings(b: &mut SslContextBuilder) {
+    b.set_mode(
+        SslMode::ENABLE_PARTIAL_WRITE
+            | SslMode::ACCEPT_MOVING_WRITE_BUFFER
+            | SslMode::RELEASE_BUFFERS,
+    );
+    b.set_read_ahead(true);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_match_one_label() {
+        assert!(wild_match("*.a.test", "x.a.test"));
+        assert!(!wild_match("*.a.test", "a.test"));
+        assert!(!wild_match("*.a.test", "y.x.a.test"));
+        assert!(wild_match("a.test", "a.test"));
+    }
+}

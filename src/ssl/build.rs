@@ -1,0 +1,228 @@
+//! The configuration check's TLS step: loads every certificate, CA and CRL
+//! file the bind and server lines name, and builds their contexts, with
+//! HAProxy's alerts for what fails.
+
+use super::TlsErr;
+use super::bind::{BindTls, SniEntry, build_ctx};
+use super::certs::{Ckch, load_crt_arg, parse_crt_list};
+use super::opts::{BindSsl, GlobalSsl, Verify};
+use crate::cfg::diag::{Diags, Level};
+use crate::cfg::model::Config;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// Builds the TLS state of every bind and server line with `ssl`.
+pub fn build_all(cfg: &mut Config, diags: &mut Diags) {
+    let g = cfg.global.ssl.clone();
+    let mut loaded: HashMap<String, Rc<Ckch>> = HashMap::new();
+    let mut binds = Vec::new();
+    for px in cfg.proxies.iter_mut().filter(|p| !p.disabled) {
+        for b in px.binds.iter_mut().filter(|b| b.ssl.enabled) {
+            let id = binds.len();
+            match bind_tls(&b.ssl, &g, id, &mut loaded) {
+                Ok(Some(t)) => {
+                    b.tls_id = Some(id);
+                    binds.push(t);
+                }
+                Ok(None) => diags.global(
+                    Level::Alert,
+                    format!(
+                        "Proxy '{}': no SSL certificate specified for bind '{}' at [{}:{}] (use 'crt').",
+                        px.name, b.text, b.file, b.line
+                    ),
+                ),
+                Err(TlsErr::Parse { pre, msg }) => {
+                    if let Some(p) = pre {
+                        diags.global(Level::Alert, p);
+                    }
+                    diags.alert(
+                        &b.file,
+                        b.line,
+                        format!("'bind {}' in section '{}' : {msg}", b.text, px.kind),
+                    );
+                }
+                Err(TlsErr::Post { msg, dup }) => {
+                    let m = format!(
+                        "Proxy '{}': {msg} for bind '{}' at [{}:{}].",
+                        px.name, b.text, b.file, b.line
+                    );
+                    if dup {
+                        diags.global(Level::Alert, m.clone());
+                        diags.raw(m);
+                    } else {
+                        diags.global(Level::Alert, m);
+                    }
+                }
+            }
+        }
+    }
+    cfg.tls_binds = binds;
+    for pi in 0..cfg.proxies.len() {
+        let Some(px) = cfg.proxies.get(pi).filter(|p| !p.disabled) else {
+            continue;
+        };
+        let pname = px.name.clone();
+        let file = px.file.clone();
+        for si in 0..px.servers.len() {
+            let Some(s) = cfg.proxies.get(pi).and_then(|p| p.servers.get(si)) else {
+                continue;
+            };
+            if !s.ssl.enabled && !s.ssl.check_ssl {
+                continue;
+            }
+            let (sname, line) = (s.name.clone(), s.line);
+            let verify_default = s.ssl.verify == Verify::Unset && !g.server_verify_none;
+            if s.ssl.enabled
+                && s.ssl.ca_file.is_none()
+                && (s.ssl.verify == Verify::Required || verify_default)
+            {
+                // 2.6 words it "by default" unless `ssl-server-verify none`.
+                let msg = if !g.server_verify_none {
+                    format!(
+                        "[{file}:{line}] : 'server {pname}/{sname}' : verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default."
+                    )
+                } else {
+                    format!(
+                        "[{file}:{line}] : 'server {pname}/{sname}' : verify is enabled but no CA file specified."
+                    )
+                };
+                diags.global(Level::Alert, msg);
+                continue;
+            }
+            let built = super::server::build(&s.ssl, &g);
+            let sni_text = s.ssl.sni.clone();
+            let sni = match sni_text {
+                Some(t) => {
+                    let mut pcx = crate::rules::expr::ParseCx {
+                        store: &mut cfg.rules,
+                        file: &file,
+                        line,
+                        base_dir: None,
+                    };
+                    match crate::rules::expr::SampleExpr::parse(&t, &mut pcx) {
+                        Ok(x) => Some(x),
+                        Err(e) => {
+                            diags.alert(
+                                &file,
+                                line,
+                                format!("'server {pname}/{sname}' : error detected while parsing sni expression : {}", e.0),
+                            );
+                            continue;
+                        }
+                    }
+                }
+                None => None,
+            };
+            let Some(s) = cfg.proxies.get_mut(pi).and_then(|p| p.servers.get_mut(si)) else {
+                continue;
+            };
+            match built {
+                Ok(t) => {
+                    s.tls = Some(Rc::new(t));
+                    s.sni_expr = sni;
+                }
+                Err(TlsErr::Parse { pre, msg }) => {
+                    if let Some(p) = pre {
+                        diags.global(Level::Alert, p);
+                    }
+                    diags.alert(&file, line, format!("'server {pname}/{sname}' : {msg}"));
+                }
+                Err(TlsErr::Post { msg, .. }) => diags.global(
+                    Level::Alert,
+                    format!("Proxy '{pname}', server '{sname}' [{file}:{line}] {msg}."),
+                ),
+            }
+        }
+    }
+}
+
+/// A bind line's entries: its `crt`s, then its `crt-list`s' lines. None
+/// when it names no certificate.
+fn bind_tls(
+    o: &BindSsl,
+    g: &GlobalSsl,
+    id: usize,
+    loaded: &mut HashMap<String, Rc<Ckch>>,
+) -> Result<Option<BindTls>, TlsErr> {
+    let mut entries = Vec::new();
+    let opts = Rc::new(o.clone());
+    for crt in &o.crts {
+        let path = GlobalSsl::based(&g.crt_base, crt);
+        let list = match loaded.get(&path) {
+            Some(c) => vec![Rc::clone(c)],
+            None => load_crt_arg(&path)?
+                .into_iter()
+                .map(|c| {
+                    let c = Rc::new(c);
+                    loaded.insert(c.path.clone(), Rc::clone(&c));
+                    c
+                })
+                .collect(),
+        };
+        for ckch in list {
+            let ctx = build_ctx(o, g, &ckch, id)?;
+            entries.push(SniEntry {
+                names: ckch.names(),
+                ckch,
+                ctx,
+                opts: Rc::clone(&opts),
+                neg: Vec::new(),
+                from_list: None,
+            });
+        }
+    }
+    for list in &o.crt_lists {
+        let path = GlobalSsl::based(&g.crt_base, list);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            format!(
+                "'crt-list' : cannot open file '{path}' : {}",
+                crate::cfg::parse::strerror(&e)
+            )
+        })?;
+        let lines = parse_crt_list(&text)
+            .map_err(|(ln, e)| format!("'crt-list' : parsing [{path}:{ln}]: {e}"))?;
+        for l in lines {
+            let mut lo = o.clone();
+            crate::cfg::ssl_kw::apply_list_opts(&mut lo, &l.opts).map_err(|e| {
+                // 2.6 names the list's place for keywords, not for values.
+                if e.starts_with("unknown ssl keyword") {
+                    format!("'crt-list' : parsing [{path}:{}]: {e}", l.line)
+                } else {
+                    format!("'crt-list' : {e}")
+                }
+            })?;
+            let cpath = GlobalSsl::based(&g.crt_base, &l.crt);
+            let ckch = match loaded.get(&cpath) {
+                Some(c) => Rc::clone(c),
+                None => {
+                    let c = Rc::new(Ckch::load(&cpath).map_err(|e| format!("'crt-list' : {e}"))?);
+                    loaded.insert(cpath.clone(), Rc::clone(&c));
+                    c
+                }
+            };
+            // 2.6 does not repeat a crt-list line's errors.
+            let ctx = build_ctx(&lo, g, &ckch, id).map_err(|e| match e {
+                TlsErr::Post { msg, .. } => TlsErr::Post { msg, dup: false },
+                other => other,
+            })?;
+            let (neg, pos): (Vec<String>, Vec<String>) =
+                l.filters.iter().cloned().partition(|f| f.starts_with('!'));
+            let names = if pos.is_empty() { ckch.names() } else { pos };
+            entries.push(SniEntry {
+                names,
+                ckch,
+                ctx,
+                opts: Rc::new(lo),
+                neg: neg
+                    .iter()
+                    .map(|n| n.trim_start_matches('!').to_string())
+                    .collect(),
+                from_list: Some((path.clone(), l.line)),
+            });
+        }
+    }
+    if entries.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(BindTls::new(entries, o.strict_sni, g.maxrecord)))
+}
