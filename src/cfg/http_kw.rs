@@ -193,6 +193,14 @@ pub fn proxy_kw(
     rx: &mut RuleCx<'_>,
 ) -> bool {
     match w.first().map_or("", String::as_str) {
+        "option" if w.get(1).is_some_and(|o| o == "httpslog") && w.get(2).is_none() => {
+            // A predefined log-format with TLS fetches: compiled as one.
+            match rx.lf(crate::log::format::HTTPSLOG_FORMAT, true, file, line) {
+                Ok(lf) => px.http.log_lf = Some(std::rc::Rc::new(lf)),
+                Err(m) => d.alert(file, line, format!("failed to parse log-format : {m}.")),
+            }
+            return option_kw(d, px, w, file, line);
+        }
         "option" | "no" => return option_kw(d, px, w, file, line),
         "monitor-uri" => {
             warn_if_not_cap(d, px, OptCap::Fe, "monitor-uri", file, line);
@@ -315,6 +323,8 @@ enum LogFmt {
     Tcp,
     /// `option httplog [clf]`.
     Http(bool),
+    /// `option httpslog`: a predefined log-format.
+    Https,
     Custom(String),
 }
 
@@ -324,6 +334,7 @@ impl LogFmt {
             LogFmt::Tcp => "option tcplog",
             LogFmt::Http(false) => "option httplog",
             LogFmt::Http(true) => "option httplog clf",
+            LogFmt::Https => "option httpslog",
             LogFmt::Custom(_) => "log-format",
         }
     }
@@ -378,6 +389,7 @@ fn set_log_format(d: &mut Diags, px: &mut ProxyCfg, f: LogFmt, file: &str, line:
     };
     px.http.log_format = match f {
         LogFmt::Custom(s) => Some(s),
+        LogFmt::Https => Some(crate::log::format::HTTPSLOG_FORMAT.to_string()),
         _ => None,
     };
     px.http.conf.log_format = Some((file.to_string(), line));
@@ -423,6 +435,15 @@ fn option_kw(d: &mut Diags, px: &mut ProxyCfg, w: &[String], file: &str, line: u
             }
             set_log_format(d, px, LogFmt::Http(clf), file, line);
         }
+        "httpslog" if neg => d.alert_tight(
+            file,
+            line,
+            format!("negation/default is not supported for option '{name}'."),
+        ),
+        "httpslog" => match extra {
+            Some(x) => unexpected(d, x),
+            None => set_log_format(d, px, LogFmt::Https, file, line),
+        },
         "tcplog" => match extra {
             Some(x) => unexpected(d, x),
             None => set_log_format(d, px, LogFmt::Tcp, file, line),

@@ -417,6 +417,16 @@ impl Engine {
             crate::stream::backend::release_server(&mut s, &mut cx);
             s.req.drop_data(&mut cx.io.bufs, &mut cx.io.pipes);
             s.res.drop_data(&mut cx.io.bufs, &mut cx.io.pipes);
+            // The TLS fetches of the log need the sessions: sample them
+            // before the connections go.
+            if s.fe_ssl.is_some()
+                || s.si[1]
+                    .conn()
+                    .and_then(|c| cx.io.conns.get(c))
+                    .is_some_and(|c| c.ssl().is_some())
+            {
+                s.log_smp = Some(crate::stream::rules_env::log_samples(&mut s, &mut cx));
+            }
             for side in [Side::Front, Side::Back] {
                 crate::stream::close_side(&mut s, side, false, &mut cx);
             }

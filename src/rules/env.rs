@@ -84,6 +84,12 @@ pub trait Env {
         )
     }
     /// Client address (`src`).
+    /// The TLS session of the client connection (`back` false) or of the
+    /// server connection.
+    fn ssl(&self, back: bool) -> Option<&openssl::ssl::SslRef> {
+        let _ = back;
+        None
+    }
     fn src(&self) -> Option<SocketAddr> {
         None
     }

@@ -18,6 +18,7 @@ const TABLES: &[&[FetchDef]] = &[
     super::fetch_url::URL,
     super::fetch_payload::PAYLOAD,
     super::fetch_tls::TLS,
+    super::fetch_ssl::SSL,
     super::fetch_auth::AUTH,
 ];
 

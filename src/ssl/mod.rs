@@ -69,6 +69,23 @@ pub fn err(what: &'static str) -> impl Fn(openssl::error::ErrorStack) -> TlsErr 
     move |e| TlsErr::post(format!("{what} ({e})"), false)
 }
 
+/// The stored form of an ASN.1 time (`YYMMDDhhmmssZ` for UTCTime), as
+/// `ssl_c_notafter` gives it.
+pub fn asn1_time_raw(t: &openssl::asn1::Asn1TimeRef) -> Option<&[u8]> {
+    use foreign_types::ForeignTypeRef;
+    // SAFETY: an ASN1_TIME is an ASN1_STRING; its data lives as long as
+    // the certificate `t` borrows from, which outlives the returned slice.
+    unsafe {
+        let s = t.as_ptr() as *const openssl_sys::ASN1_STRING;
+        let len = usize::try_from(openssl_sys::ASN1_STRING_length(s)).ok()?;
+        let p = openssl_sys::ASN1_STRING_get0_data(s);
+        if p.is_null() {
+            return None;
+        }
+        Some(std::slice::from_raw_parts(p, len))
+    }
+}
+
 /// Session lifetime of a context being built (`tune.ssl.lifetime`).
 pub fn set_session_timeout(b: &mut openssl::ssl::SslContextBuilder, secs: u32) {
     // SAFETY: a plain setter on a live context.
@@ -96,12 +113,20 @@ pub mod reg {
 
     thread_local! {
         static BINDS: RefCell<Vec<Rc<BindTls>>> = const { RefCell::new(Vec::new()) };
+        static GLOBAL: RefCell<Option<Rc<super::opts::GlobalSsl>>> = const { RefCell::new(None) };
         static VERIFY_DEPTH: Cell<i64> = const { Cell::new(-1) };
     }
 
-    /// Makes `binds` the running listeners' TLS states (index = bind id).
-    pub fn install(binds: Vec<BindTls>) {
+    /// Makes `binds` the running listeners' TLS states (index = bind id),
+    /// with the global settings contexts built at run time use.
+    pub fn install(binds: Vec<BindTls>, global: super::opts::GlobalSsl) {
         BINDS.with(|b| *b.borrow_mut() = binds.into_iter().map(Rc::new).collect());
+        GLOBAL.with(|g| *g.borrow_mut() = Some(Rc::new(global)));
+    }
+
+    /// The global TLS settings (defaults when nothing was installed).
+    pub fn global() -> Rc<super::opts::GlobalSsl> {
+        GLOBAL.with(|g| g.borrow().clone().unwrap_or_default())
     }
 
     /// Bind `i`'s TLS state.

@@ -159,6 +159,9 @@ pub struct Stream {
     /// The client connection's TLS version and cipher (`%sslv %sslc`, the
     /// `~` of `%ft`), kept past its close for the log.
     pub fe_ssl: Option<(&'static str, &'static str)>,
+    /// Log-format samples taken before the connections closed (TLS
+    /// fetches need the live session).
+    pub log_smp: Option<Vec<Option<String>>>,
     /// The HTTP transaction (streams of `mode http` frontends), boxed so
     /// that a TCP stream does not carry its size; boxes are recycled
     /// (`HttpScratch::txn_pool`).
@@ -253,6 +256,7 @@ impl Stream {
             uniq_id: 0,
             dbg_fds: (-1, -1),
             fe_ssl: None,
+            log_smp: None,
             txn: None,
             vars: None,
             use_srv: None,

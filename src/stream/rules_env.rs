@@ -33,6 +33,8 @@ pub struct RuleScratch {
 pub struct StreamEnv<'a> {
     pub s: &'a Stream,
     pub proxies: &'a [Proxy],
+    /// The connections, for the TLS fetches.
+    pub conns: &'a crate::arena::Arena<crate::arena::ConnId, crate::conn::Connection>,
     pub req: Option<HttpView<'a>>,
     pub res: Option<HttpView<'a>>,
     pub inspect_expired: bool,
@@ -41,6 +43,10 @@ pub struct StreamEnv<'a> {
 }
 
 impl Env for StreamEnv<'_> {
+    fn ssl(&self, back: bool) -> Option<&openssl::ssl::SslRef> {
+        let cid = self.s.si[usize::from(back)].conn()?;
+        self.conns.get(cid)?.ssl()
+    }
     fn not_http(&self, dir: Dir) -> bool {
         dir == Dir::Req && self.req_not_http
     }
@@ -235,6 +241,7 @@ pub fn with_rules<R>(
     let env = StreamEnv {
         s,
         proxies: cx.proxies,
+        conns: &cx.io.conns,
         req,
         res,
         inspect_expired: want.inspect_expired,
@@ -328,6 +335,9 @@ impl<'a> StreamEnv<'a> {
 /// stream (empty when it has none). The request head is no longer in the
 /// buffer when a stream logs: header fetches find nothing then.
 pub fn log_samples(s: &mut Stream, cx: &mut StreamCtx) -> Vec<Option<String>> {
+    if let Some(v) = s.log_smp.take() {
+        return v;
+    }
     let Some(lf) = cx.proxies.get(s.fe).and_then(|p| p.http.log_lf.clone()) else {
         return Vec::new();
     };
