@@ -7,6 +7,7 @@ BIN := target/release/haproxy-rs
 all: build
 
 build:
+	@bash contrib/install-build-deps.sh
 	$(CARGO) build --release
 
 # Starts haproxy-rs in the foreground on the example config (Ctrl-C stops it).
@@ -16,6 +17,7 @@ run: build
 # Installs what the tests need (HAProxy 2.6 is the reference for some checks),
 # then runs every unit and integration test on 127.0.0.1.
 deps:
+	@bash contrib/install-build-deps.sh
 	@bash contrib/install-test-deps.sh
 
 test: deps

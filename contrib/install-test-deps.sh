@@ -1,14 +1,12 @@
 #!/usr/bin/env bash
-# Installs what `make test` needs on a fresh Debian machine: OpenSSL's
-# headers and pkg-config (the build links the system OpenSSL), the openssl
-# and curl tools (TLS clients and certificates in the tests), python3 (test
-# helpers), HAProxy 2.6 (reference behaviour) and nginx (a real HTTP
-# upstream). Skips what is present.
+# Installs what `make test` needs on a fresh Debian machine, beyond the
+# build's own (install-build-deps.sh): the openssl and curl tools (TLS
+# clients and certificates in the tests), python3 (test helpers), HAProxy
+# 2.6 (reference behaviour) and nginx (a real HTTP upstream). Skips what is
+# present.
 set -eu
 need=()
 command -v python3 >/dev/null 2>&1 || need+=(python3)
-command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
-[ -f /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
