@@ -121,14 +121,14 @@ pub fn on_servername(bind: usize, ssl: &mut SslRef) -> Result<(), SniError> {
     let pick = name.as_deref().and_then(|n| tls.lookup(n));
     match pick {
         Some(i) => {
-            if let Some(e) = tls.entries.get(i) {
-                if i != 0 {
-                    ssl.set_ssl_context(&e.ctx)
-                        .map_err(|_| SniError::ALERT_FATAL)?;
-                    // Verification is the session's, not the context's:
-                    // a crt-list line's `verify` applies here.
-                    ssl.set_verify_callback(verify_mode(e.opts.verify), verify_cb(&e.opts));
-                }
+            if let Some(e) = tls.entries.get(i)
+                && i != 0
+            {
+                ssl.set_ssl_context(&e.ctx)
+                    .map_err(|_| SniError::ALERT_FATAL)?;
+                // Verification is the session's, not the context's: a
+                // crt-list line's `verify` applies here.
+                ssl.set_verify_callback(verify_mode(e.opts.verify), verify_cb(&e.opts));
             }
             Ok(())
         }

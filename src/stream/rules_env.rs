@@ -44,7 +44,7 @@ pub struct StreamEnv<'a> {
 
 impl Env for StreamEnv<'_> {
     fn ssl(&self, back: bool) -> Option<&openssl::ssl::SslRef> {
-        let cid = self.s.si[usize::from(back)].conn()?;
+        let cid = self.s.si.get(usize::from(back))?.conn()?;
         self.conns.get(cid)?.ssl()
     }
     fn not_http(&self, dir: Dir) -> bool {
