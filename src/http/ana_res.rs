@@ -88,7 +88,14 @@ pub fn wait_for_response(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         return true;
     }
     // Nothing complete: the server's end decides.
-    let srv_err = s.si[1].flags.contains(SiFlags::ERR) || s.res.flags.contains(CfFlags::READ_ERROR);
+    // A connection attempt's error is the connect states' to handle
+    // (retries, then 503): only an established side's error is a 502.
+    let attempt = matches!(
+        s.si[1].state(),
+        crate::si::SiState::Con | crate::si::SiState::Cer
+    );
+    let srv_err = (s.si[1].flags.contains(SiFlags::ERR) && !attempt)
+        || s.res.flags.contains(CfFlags::READ_ERROR);
     if srv_err || s.res.flags.contains(CfFlags::SHUTR) {
         s.set_term('S', Finst::None);
         srv_failed(s, cx, 502);

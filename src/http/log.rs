@@ -80,7 +80,20 @@ pub fn log_txn(s: &mut Stream, cx: &mut StreamCtx) {
     let now_abs = cx.clock.now_abs;
     let be = s.be.and_then(|b| cx.proxies.get(b));
     let srv = match (be, s.last_srv) {
-        (Some(b), Some(i)) if s.t_connect.is_some() || s.t_queue.is_some() => b.servers.get(i),
+        // A server counts once a connection to it was tried (2.6 names it
+        // after failed attempts too).
+        (Some(b), Some(i))
+            if s.t_connect.is_some()
+                || s.t_queue.is_some()
+                || s.flags.contains(SfFlags::BE_ASSIGNED)
+                || s.retries_done > 0
+                || matches!(
+                    s.si[1].err_type,
+                    crate::si::ErrType::ConnErr | crate::si::ErrType::ConnTo
+                ) =>
+        {
+            b.servers.get(i)
+        }
         _ => None,
     };
     let t = &txn.times;

@@ -7,6 +7,7 @@
 use super::queue;
 use super::{Finst, SfFlags, Stream, StreamCtx, Target, close_side};
 use crate::channel::CfFlags;
+use crate::conn::handshake::HsStep;
 use crate::conn::{CoFlags, ConnOwner, Connection, HsFlags, Side};
 use crate::proxy::lb::{self, Pick};
 use crate::si::{End, ErrType, SiFlags, SiState};
@@ -464,8 +465,30 @@ fn back_handle_st_con(s: &mut Stream, cx: &mut StreamCtx) {
         return;
     }
     if !flags.contains(CoFlags::WAIT_L4_CONN) {
-        back_establish(s, cx);
-        return;
+        if !flags.contains(CoFlags::WAIT_L6_CONN) {
+            back_establish(s, cx);
+            return;
+        }
+        // TLS to the server: established once the handshake is done, within
+        // `timeout connect`; a failed one is a connection error (retried).
+        let has_output = s.req.has_output();
+        let step = match s.si[1].conn().and_then(|c| cx.io.conns.get_mut(c)) {
+            Some(c) => crate::conn::handshake::run(c, &mut cx.io.fds, has_output),
+            None => HsStep::Failed(crate::conn::HsErr::PrxSend),
+        };
+        match step {
+            HsStep::Done => {
+                back_establish(s, cx);
+                return;
+            }
+            HsStep::Failed(_) => {
+                s.si[1].err_type = ErrType::ConnErr;
+                s.si[1].flags.insert(SiFlags::ERR);
+                s.si[1].set_state(SiState::Cer);
+                return;
+            }
+            HsStep::Wait => {}
+        }
     }
     if s.client_gave_up() {
         // The client aborted while we connect: give up now.

@@ -28,6 +28,10 @@ pub fn conn_io(s: &mut Stream, side: Side, can_r: bool, can_w: bool, cx: &mut Si
         conn.check_connected(&mut cx.io.fds);
         return true;
     }
+    if conn.flags.contains(crate::conn::CoFlags::WAIT_L6_CONN) {
+        // The TLS handshake to a server runs in the stream's CON state.
+        return true;
+    }
     if !conn.hs.is_empty() {
         // A handshake still running (TLS to the server) takes the socket
         // in both directions: the send path drives it, then sends what
