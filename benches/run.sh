@@ -51,7 +51,7 @@ ALLOC_CONNS=${ALLOC_CONNS:-200,1200}     # the two runs of the allocs scenario
 IFS=, read -r ALLOC_N1 ALLOC_N2 <<< "$ALLOC_CONNS"
 [[ $ALLOC_N1 =~ ^[0-9]+$ && $ALLOC_N2 =~ ^[0-9]+$ ]] && ((ALLOC_N2 > ALLOC_N1)) ||
     { echo "ALLOC_CONNS must be N1,N2 with N2 > N1, not '$ALLOC_CONNS'" >&2; exit 3; }
-ALL_SCENARIOS=direct,tcp_bulk,tcp_bulk_p10,tcp_splice,tcp_splice_p10,tcp_splice_shared,tcp_splice_p10_shared,tcp_connrate,http_ka_100,http_ka_64k,http_close_100,http_close_64k,http_rules,mem_idle,http_mem_idle,http_mem_partial,syscalls,allocs
+ALL_SCENARIOS=direct,tcp_bulk,tcp_bulk_p10,tcp_splice,tcp_splice_p10,tcp_splice_shared,tcp_splice_p10_shared,tcp_connrate,http_ka_100,http_ka_64k,http_close_100,http_close_64k,http_rules,mem_idle,http_mem_idle,http_mem_partial,http_tls_hs_ecdsa,http_tls_hs_rsa,http_tls_ka,http_mem_tls_idle,syscalls,allocs
 SCENARIOS=${SCENARIOS:-$ALL_SCENARIOS}
 IFS=, read -r -a SCEN_LIST <<< "$SCENARIOS"
 for scen in "${SCEN_LIST[@]}"; do
@@ -79,9 +79,9 @@ P_NGINX_RS=$((PORT_BASE + 6))  # its own nginx then, in the http_* wrk scenarios
 P_ECHO=$((PORT_BASE + 7))      # http_rules' check: a backend that echoes the request head it got
 
 # CPU-cost scenarios run with both proxies at once in MODE=concurrent
-concurrent_scen() { [[ $MODE == concurrent && ( $1 == tcp_bulk* || $1 == tcp_splice* || $1 == tcp_connrate || $1 == http_ka_* || $1 == http_close_* || $1 == http_rules ) ]]; }
+concurrent_scen() { [[ $MODE == concurrent && ( $1 == tcp_bulk* || $1 == tcp_splice* || $1 == tcp_connrate || $1 == http_ka_* || $1 == http_close_* || $1 == http_rules || $1 == http_tls_* ) ]]; }
 selected() { [[ ,$SCENARIOS, == *,$1,* ]]; }
-http_wrk_scen() { [[ $1 == http_ka_* || $1 == http_close_* || $1 == http_rules ]]; }
+http_wrk_scen() { [[ $1 == http_ka_* || $1 == http_close_* || $1 == http_rules || $1 == http_tls_* ]]; }
 
 log() { printf '[%4ds] %s\n' $(($(date +%s) - T0)) "$*" >&2; }
 die() { local rc=$1; shift; log "ERROR: $*"; exit "$rc"; }
@@ -360,6 +360,11 @@ gen_cfg() {                     # SCENARIO WHO -> path of its config
         rules_cfg "$port" "$backend_port" "$maxconn" > "$WORK/cfg/$name.cfg"
         echo "$WORK/cfg/$name.cfg"; return
     fi
+    local ssl=""
+    case $scen in
+        http_tls_hs_rsa) ssl=" ssl crt $(tls_cert rsa)" ;;
+        http_tls_*|http_mem_tls_*) ssl=" ssl crt $(tls_cert ecdsa)" ;;
+    esac
     cat > "$WORK/cfg/$name.cfg" <<EOF
 global
     maxconn $maxconn
@@ -372,7 +377,7 @@ defaults
     timeout server 30s$splice
 
 frontend fe
-    bind 127.0.0.1:$port
+    bind 127.0.0.1:$port$ssl
     default_backend be
 
 backend be
@@ -393,6 +398,21 @@ RULES_HOST=App-07777.Example.COM               # map key app-07777.example.com
 RULES_MAP_VAL=pool-0798                        # its value (7777 % 997)
 RULES_PATH='/100b?id=42&lang=en'
 RULES_UA='wrk-bench/4.2 (rules scenario)'
+# http_tls_*: TLS termination.  http_tls_hs_*: a full TLS 1.3 handshake per
+# request (wrk over https with "Connection: close"; wrk does not resume
+# sessions), ECDSA P-256 or RSA 2048 certificate; http_tls_ka: keep-alive
+# HTTPS requests; http_mem_tls_idle: memory per idle keep-alive TLS client.
+tls_cert() {                    # ecdsa | rsa -> path of a self-signed cert+key PEM, made once
+    local f=$WORK/cfg/$1.pem key=(-newkey rsa:2048)
+    [[ $1 == ecdsa ]] && key=(-newkey ec -pkeyopt ec_paramgen_curve:P-256)
+    if [[ ! -s $f ]]; then
+        openssl req -x509 "${key[@]}" -nodes -days 30 -subj /CN=bench.test \
+            -keyout "$f.key" -out "$f.crt" > /dev/null 2>&1 || die 1 "openssl cannot make the $1 certificate"
+        cat "$f.crt" "$f.key" > "$f"
+    fi
+    echo "$f"
+}
+
 rules_map() {                   # -> path of the map file, written once
     local f=$WORK/cfg/rules.map
     [[ -s $f ]] || awk -v n="$RULES_MAP_N" 'BEGIN { for (i = 0; i < n; i++) printf "app-%05d.example.com pool-%04d\n", i, i % 997 }' > "$f"
@@ -636,7 +656,7 @@ run_proxied() {                 # SCENARIO WHO ROUND: one proxy alone
     case $scen in
         tcp_bulk*|tcp_splice*)
             if run_iperf "$scen-r$r" "$(streams_of "$scen")" "$who"; then rec_iperf "$scen" "$who" "$r"; else LOAD_ERRORS=1; fi ;;
-        tcp_connrate|http_ka_*|http_close_*|http_rules) run_wrk "$scen" "$r" "$who" ;;
+        tcp_connrate|http_ka_*|http_close_*|http_rules|http_tls_*) run_wrk "$scen" "$r" "$who" ;;
         mem_idle) run_mem "$scen" "$who" "$r" ;;
         http_mem_*) run_http_mem "$scen" "$who" "$r" ;;
     esac
@@ -661,7 +681,7 @@ run_pair() {                    # SCENARIO ROUND WHO WHO: both proxies at once, 
             else
                 LOAD_ERRORS=1
             fi ;;
-        tcp_connrate|http_ka_*|http_close_*|http_rules) run_wrk "$scen" "$r" "${whos[@]}" ;;
+        tcp_connrate|http_ka_*|http_close_*|http_rules|http_tls_*) run_wrk "$scen" "$r" "${whos[@]}" ;;
     esac
     for who in "${whos[@]}"; do check_proxy "$who" "${cfg[$who]}" "${plog[$who]}"; done
     for who in "${whos[@]}"; do stop_proxy "$who"; done
@@ -672,12 +692,13 @@ run_pair() {                    # SCENARIO ROUND WHO WHO: both proxies at once, 
 # connection per request; http_ka_*: keep-alive, WRK_CONNS connections;
 # http_rules: keep-alive, the request its rules are written for
 wrk_cmd() {                     # SCENARIO WHO SECONDS -> WRK
-    local path=/100b hdr=(-H "Connection: close")
+    local path=/100b hdr=(-H "Connection: close") scheme=http
     [[ $1 == *_64k ]] && path=/64k
-    [[ $1 == http_ka_* ]] && hdr=()
+    [[ $1 == http_ka_* || $1 == http_tls_ka ]] && hdr=()
+    [[ $1 == http_tls_* ]] && scheme=https
     [[ $1 == http_rules ]] && { path=$RULES_PATH; hdr=(-H "Host: $RULES_HOST" -H "User-Agent: $RULES_UA"); }
     WRK=(timeout $(($3 + 15)) "${ON_LOAD_CPU[@]}" wrk -t1 -c"$WRK_CONNS" -d"${3}s" "${hdr[@]}"
-         -s "$LIB/wrk_report.lua" "http://127.0.0.1:$(proxy_port "$2")$path")
+         -s "$LIB/wrk_report.lua" "$scheme://127.0.0.1:$(proxy_port "$2")$path")
 }
 run_wrk() {                     # SCENARIO ROUND WHO...: one wrk per proxy, all at once
     local scen=$1 r=$2 w out res pids=() times=(); shift 2
@@ -775,6 +796,7 @@ run_http_mem() {                # SCENARIO WHO ROUND
     local scen=$1 who=$2 r=$3 mode=idle base=$WORK/logs/$1-$2-r$3 i cpid pid
     local rss0 rss1 fds0 fds1 fds last=-1 stable=0 ng0 ng1 a0 a1 alive ready
     [[ $scen == http_mem_partial ]] && mode=partial
+    [[ $scen == http_mem_tls_idle ]] && mode=tls_idle
     M_BG=0; M_STEAL=0           # not a timed load: no disturbance check
     pid=${PROXY_PID[$who]}
     sleep 0.5

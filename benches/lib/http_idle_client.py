@@ -9,7 +9,8 @@ TCP connections to HOST:PORT, one after the other (5 s timeout per step,
                 ("GET /100b HTTP/1.1", Host), reads the whole response
                 (must be a 200 with a Content-Length), then sends nothing more;
   MODE partial: sends "GET / HTTP/1.1\\r\\nHost: x\\r\\n" without the final
-                empty line, then sends nothing more.
+                empty line, then sends nothing more;
+  MODE tls_idle: as idle, over TLS (no certificate check).
 
 Then prints "READY <held> <failed> <seconds> <last error>" and keeps the
 connections open for HOLD_SECONDS (the harness normally stops it earlier by
@@ -22,17 +23,22 @@ import resource
 import select
 import signal
 import socket
+import ssl
 import sys
 import time
 
 host, port, n, mode, hold = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], float(sys.argv[5])
-if mode not in ("idle", "partial"):
-    sys.exit("MODE must be idle or partial")
+if mode not in ("idle", "partial", "tls_idle"):
+    sys.exit("MODE must be idle, partial or tls_idle")
+TLS = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT) if mode == "tls_idle" else None
+if TLS:
+    TLS.check_hostname = False
+    TLS.verify_mode = ssl.CERT_NONE
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 if soft < hard:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
-REQ = b"GET /100b HTTP/1.1\r\nHost: x\r\n\r\n" if mode == "idle" else b"GET / HTTP/1.1\r\nHost: x\r\n"
+REQ = b"GET / HTTP/1.1\r\nHost: x\r\n" if mode == "partial" else b"GET /100b HTTP/1.1\r\nHost: x\r\n\r\n"
 
 
 def read_response(s):
@@ -75,8 +81,10 @@ for _ in range(n):
     s.settimeout(5)
     try:
         s.connect((host, port))
+        if TLS:
+            s = TLS.wrap_socket(s)
         s.sendall(REQ)
-        err = read_response(s) if mode == "idle" else None
+        err = None if mode == "partial" else read_response(s)
     except OSError as e:
         err = str(e)
     if err:
@@ -103,7 +111,14 @@ while time.monotonic() < end:
                 alive += 1
                 continue
             try:
-                d = s.recv(1, socket.MSG_PEEK)
+                if TLS:
+                    s.setblocking(False)
+                    d = s.recv(1)
+                else:
+                    d = s.recv(1, socket.MSG_PEEK)
+            except ssl.SSLWantReadError:
+                alive += 1
+                continue
             except OSError:
                 d = b""
             if d:

@@ -69,6 +69,10 @@ KEY_METRICS = OrderedDict([
     ("mem_idle", ["bytes_per_conn", "rss_idle_KiB"]),
     ("http_mem_idle", ["bytes_per_conn", "srv_conns_per_conn"]),
     ("http_mem_partial", ["bytes_per_conn"]),
+    ("http_tls_hs_ecdsa", ["req_s", "cpu_us_per_req"]),
+    ("http_tls_hs_rsa", ["req_s", "cpu_us_per_req"]),
+    ("http_tls_ka", ["req_s", "cpu_us_per_req", "p99_ms"]),
+    ("http_mem_tls_idle", ["bytes_per_conn"]),
     ("syscalls", ["syscalls_per_conn"]),
     ("allocs", ["allocs_per_conn"]),
 ])
@@ -89,6 +93,10 @@ TARGETS = {
     ("http_rules", "cpu_us_per_req"): ("rules CPU per request (50 ACLs, 20 use_backend, 10k map)", "ratio", "<=", 0.9),
     ("http_mem_idle", "bytes_per_conn"): ("memory per idle keep-alive client connection", "ratio", "<=", 0.45),
     ("http_mem_partial", "bytes_per_conn"): ("memory per connection holding a partial request", "ratio", "<=", 1.0),
+    ("http_tls_hs_ecdsa", "cpu_us_per_req"): ("CPU per full TLS 1.3 handshake (ECDSA P-256)", "ratio", "<=", 0.95),
+    ("http_tls_hs_rsa", "cpu_us_per_req"): ("CPU per full TLS 1.3 handshake (RSA 2048)", "ratio", "<=", 0.95),
+    ("http_tls_ka", "cpu_us_per_req"): ("keep-alive HTTPS CPU per request", "ratio", "<=", 0.9),
+    ("http_mem_tls_idle", "bytes_per_conn"): ("memory per idle TLS connection", "ratio", "<=", 0.8),
 }
 for s in ("tcp_splice", "tcp_splice_p10", "tcp_splice_shared", "tcp_splice_p10_shared"):
     TARGETS[(s, "cpu_ms_per_GB")] = ("splice CPU per GB", "ratio", "<=", 0.9)

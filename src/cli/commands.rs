@@ -263,7 +263,7 @@ impl Engine {
         o += &v("CumConns", &self.counters.cum_conns);
         o += &v("CumReq", &self.counters.cum_conns);
         for n in ["MaxSslConns", "CurrSslConns", "CumSslConns"] {
-            o += &v(n, &0);
+            o += &v(n, &crate::ssl::stats::info_value(n).unwrap_or(0));
         }
         o += &v("Maxpipes", &self.io.pipes.max);
         o += &v("PipesUsed", &self.io.pipes.used);
@@ -289,7 +289,7 @@ impl Engine {
             "CompressBpsOut",
             "CompressBpsRateLim",
         ] {
-            o += &v(n, &0);
+            o += &v(n, &crate::ssl::stats::info_value(n).unwrap_or(0));
         }
         o += &v("Tasks", &self.sched.len());
         o += &v("Run_queue", &self.sched.runq_len());

@@ -124,6 +124,14 @@ pub struct SslSock {
     stream: SslStream<FdIo>,
     /// Largest plaintext per record sent (`tune.ssl.maxrecord`; 0: 16 KiB).
     maxrecord: usize,
+    /// Server side of the session (an accepted connection).
+    accept: bool,
+}
+
+impl Drop for SslSock {
+    fn drop(&mut self) {
+        crate::ssl::stats::on_free();
+    }
 }
 
 impl std::fmt::Debug for SslSock {
@@ -146,7 +154,12 @@ impl SslSock {
             tx: 0,
         };
         let stream = SslStream::new(ssl, io).map_err(io::Error::other)?;
-        Ok(SslSock { stream, maxrecord })
+        crate::ssl::stats::on_new();
+        Ok(SslSock {
+            stream,
+            maxrecord,
+            accept,
+        })
     }
 
     /// The OpenSSL session (for sample fetches and logs).
@@ -170,7 +183,10 @@ impl SslSock {
     pub fn handshake(&mut self) -> HsRes {
         crate::ssl::reg::clear_verify_failure();
         match self.stream.do_handshake() {
-            Ok(()) => HsRes::Done,
+            Ok(()) => {
+                crate::ssl::stats::on_handshake(self.accept, self.stream.ssl().session_reused());
+                HsRes::Done
+            }
             Err(e) => match e.code() {
                 ErrorCode::WANT_READ => HsRes::WantRead,
                 ErrorCode::WANT_WRITE => HsRes::WantWrite,

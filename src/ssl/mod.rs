@@ -17,6 +17,7 @@ pub mod build;
 pub mod certs;
 pub mod opts;
 pub mod server;
+pub mod stats;
 
 /// The two OpenSSL calls the openssl crate does not wrap.
 mod ffi {
