@@ -23,6 +23,12 @@ pub enum CheckStatus {
     L4Tout,
     /// Layer-4 connect failed (refused, unreachable...).
     L4Con,
+    /// The TLS handshake succeeded (`check-ssl`, or a server with `ssl`).
+    L6Ok,
+    /// The TLS handshake timed out.
+    L6Tout,
+    /// The TLS handshake failed.
+    L6Rsp,
 }
 
 impl CheckStatus {
@@ -33,6 +39,9 @@ impl CheckStatus {
             CheckStatus::L4Ok => "L4OK",
             CheckStatus::L4Tout => "L4TOUT",
             CheckStatus::L4Con => "L4CON",
+            CheckStatus::L6Ok => "L6OK",
+            CheckStatus::L6Tout => "L6TOUT",
+            CheckStatus::L6Rsp => "L6RSP",
         }
     }
 
@@ -43,6 +52,9 @@ impl CheckStatus {
             CheckStatus::L4Ok => "Layer4 check passed",
             CheckStatus::L4Tout => "Layer4 timeout",
             CheckStatus::L4Con => "Layer4 connection problem",
+            CheckStatus::L6Ok => "Layer6 check passed",
+            CheckStatus::L6Tout => "Layer6 timeout",
+            CheckStatus::L6Rsp => "Layer6 invalid response",
         }
     }
 }

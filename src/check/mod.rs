@@ -59,6 +59,9 @@ pub struct CheckState {
     pub down_trans: u64,
     /// The server is in maintenance: no check runs.
     pub paused: bool,
+    /// Checks over TLS (`check-ssl`, or a server with `ssl` checked on its
+    /// own port): the context and the SNI (`check-sni`).
+    pub tls: Option<(std::rc::Rc<crate::ssl::server::SrvTls>, Option<String>)>,
 }
 
 impl CheckState {
@@ -86,6 +89,11 @@ impl CheckState {
             failed: 0,
             down_trans: 0,
             paused: s.disabled,
+            tls: s
+                .tls
+                .clone()
+                .filter(|_| s.ssl.check_ssl || (s.ssl.enabled && s.check_port.is_none()))
+                .map(|t| (t, s.ssl.check_sni.clone())),
         })
     }
 
@@ -271,7 +279,17 @@ impl CheckCtx<'_> {
         }
         if ck.conn.is_some() {
             if now >= ck.expire {
-                self.check_done(px, srv, CheckStatus::L4Tout, String::new());
+                // Connected but still in the TLS handshake: a layer-6 timeout.
+                let l6 = ck
+                    .conn
+                    .and_then(|c| self.io.conns.get(c))
+                    .is_some_and(|c| !c.flags.contains(CoFlags::WAIT_L4_CONN) && c.ssl().is_some());
+                let st = if l6 {
+                    CheckStatus::L6Tout
+                } else {
+                    CheckStatus::L4Tout
+                };
+                self.check_done(px, srv, st, String::new());
             } else {
                 let exp = ck.expire;
                 self.sched.queue(tid, Some(exp));
@@ -304,6 +322,12 @@ impl CheckCtx<'_> {
             .get(px)
             .and_then(|p| p.servers.get(srv))
             .map_or((false, false), |s| (s.send_proxy, s.send_proxy_v2));
+        let tls = self
+            .proxies
+            .get(px)
+            .and_then(|p| p.servers.get(srv))
+            .and_then(|s| s.check.as_ref())
+            .and_then(|c| c.tls.clone());
         match crate::conn::sock::tcp_connect(&dst, None) {
             Ok((fd, connected)) => {
                 let mut conn = Connection::new(fd, ConnOwner::Check { px, srv });
@@ -320,6 +344,16 @@ impl CheckCtx<'_> {
                 if conn.out_hdr.is_some() {
                     conn.hs.insert(HsFlags::SEND_PROXY);
                 }
+                if let Some((t, sni)) = &tls {
+                    let ok = t
+                        .new_ssl(sni.as_deref())
+                        .is_ok_and(|ssl| conn.set_ssl(ssl, false, t.maxrecord));
+                    if !ok {
+                        crate::conn::sock::close(fd);
+                        self.check_done(px, srv, CheckStatus::L6Rsp, String::new());
+                        return;
+                    }
+                }
                 let cid = match self.io.conn_insert(conn, true) {
                     Ok(cid) => cid,
                     Err(errno) => {
@@ -330,7 +364,7 @@ impl CheckCtx<'_> {
                 if let Some(ck) = self.server_check(px, srv) {
                     ck.conn = Some(cid);
                 }
-                if connected {
+                if connected && tls.is_none() {
                     self.check_done(px, srv, CheckStatus::L4Ok, String::new());
                     return;
                 }
@@ -372,17 +406,23 @@ impl CheckCtx<'_> {
             }
             return;
         }
-        if !can_w {
+        let tls = conn.ssl().is_some();
+        if !can_w && !tls {
             // Only writability tells the connect's result: wait for it.
             conn.stop_recv(&mut self.io.fds);
             return;
         }
         // A short or failed send of the header only shortens what the
-        // server sees of a check: the connect succeeded.
-        if handshake::run(conn, &mut self.io.fds, false) == handshake::HsStep::Wait {
-            return;
+        // server sees of a check: the connect succeeded. Over TLS, the
+        // handshake is the check (layer 6).
+        match handshake::run(conn, &mut self.io.fds, false) {
+            handshake::HsStep::Wait => {}
+            handshake::HsStep::Failed(e @ crate::conn::HsErr::Ssl(_)) => {
+                self.check_done(px, srv, CheckStatus::L6Rsp, e.message().to_string());
+            }
+            _ if tls => self.check_done(px, srv, CheckStatus::L6Ok, String::new()),
+            _ => self.check_done(px, srv, CheckStatus::L4Ok, String::new()),
         }
-        self.check_done(px, srv, CheckStatus::L4Ok, String::new());
     }
 
     fn server_check(&mut self, px: usize, srv: usize) -> Option<&mut CheckState> {
@@ -410,7 +450,7 @@ impl CheckCtx<'_> {
             return;
         };
         let cid = ck.conn.take();
-        let ok = status == CheckStatus::L4Ok;
+        let ok = matches!(status, CheckStatus::L4Ok | CheckStatus::L6Ok);
         ck.status = status;
         ck.info = info;
         ck.duration = Some(now.saturating_sub(ck.started));

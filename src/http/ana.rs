@@ -101,8 +101,10 @@ pub fn wait_for_request(s: &mut Stream, cx: &mut StreamCtx) -> bool {
                 }
             };
         }
-        // No room left for the rest of the head: too large.
-        if in_len >= size.saturating_sub(maxrewrite) {
+        // No room left for the rest of the head: too large. A method that
+        // already has a byte no method may have (a TLS hello on a clear
+        // port) is refused at once, as 2.6's parser does, not at timeout.
+        if in_len >= size.saturating_sub(maxrewrite) || bad_method_prefix(data) {
             bad_request(s, cx, 400);
             return false;
         }
@@ -704,4 +706,18 @@ fn start_request(s: &mut Stream, cx: &mut StreamCtx) {
         // A kept server connection: the response timeout starts now.
         s.res.rex = tick_add_ifset(cx.clock.now, s.res.rto);
     }
+}
+
+/// The start of a request whose method (after any empty lines) already
+/// holds a byte that is not a token character.
+fn bad_method_prefix(data: &[u8]) -> bool {
+    let start = data
+        .iter()
+        .position(|c| *c != b'\r' && *c != b'\n')
+        .unwrap_or(data.len());
+    let rest = data.get(start..).unwrap_or(&[]);
+    let end = rest.iter().position(|c| *c == b' ').unwrap_or(rest.len());
+    rest.get(..end).unwrap_or(&[]).iter().any(|c| {
+        !(c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(c))
+    })
 }
