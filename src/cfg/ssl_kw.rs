@@ -148,14 +148,6 @@ pub fn apply_list_opts(o: &mut BindSsl, words: &[String]) -> Result<(), String> 
         "ssl-max-ver",
         "verify",
         "allow-0rtt",
-        "sigalgs",
-        "client-sigalgs",
-        "ca-verify-file",
-        "no-sslv3",
-        "no-tlsv10",
-        "no-tlsv11",
-        "no-tlsv12",
-        "no-tlsv13",
     ];
     let mut it = words.iter().cloned();
     while let Some(w) = it.next() {

@@ -197,6 +197,10 @@ pub struct IoCtx {
     pub spliced_total: u64,
     /// Socket buffer sizes for new connections.
     pub tune: SockTune,
+    /// TLS sessions of client connections closed while their stream lives
+    /// on: its log may still fetch from them (`ssl_fc_*`). Dropped with
+    /// the stream.
+    pub closed_tls: Vec<(crate::arena::StreamId, Box<ssl_sock::SslSock>)>,
 }
 
 impl IoCtx {
@@ -218,6 +222,7 @@ impl IoCtx {
             maxrewrite,
             spliced_total: 0,
             tune: SockTune::default(),
+            closed_tls: Vec::new(),
         })
     }
 
@@ -249,7 +254,40 @@ impl IoCtx {
     /// Closes and frees connection `cid` (see [`Connection::close`]).
     pub fn conn_free(&mut self, cid: ConnId, linger0: bool) {
         if let Some(c) = self.conns.remove(cid) {
-            c.close(&mut self.fds, linger0);
+            let owner = c.owner;
+            let ssl = c.close_keep_ssl(&mut self.fds, linger0);
+            if let (
+                Some(ssl),
+                ConnOwner::Stream {
+                    sid,
+                    side: Side::Front,
+                },
+            ) = (ssl, owner)
+            {
+                self.closed_tls.push((sid, ssl));
+            }
+        }
+    }
+
+    /// The TLS session of stream `sid`'s client connection, live or closed.
+    pub fn front_ssl(
+        &self,
+        sid: crate::arena::StreamId,
+        cid: Option<ConnId>,
+    ) -> Option<&openssl::ssl::SslRef> {
+        if let Some(ssl) = cid.and_then(|c| self.conns.get(c)).and_then(|c| c.ssl()) {
+            return Some(ssl);
+        }
+        self.closed_tls
+            .iter()
+            .find(|(s, _)| *s == sid)
+            .map(|(_, t)| t.ssl())
+    }
+
+    /// Forgets the closed sessions kept for stream `sid` (it is freed).
+    pub fn forget_closed_tls(&mut self, sid: crate::arena::StreamId) {
+        if !self.closed_tls.is_empty() {
+            self.closed_tls.retain(|(s, _)| *s != sid);
         }
     }
 }
@@ -559,15 +597,34 @@ impl Connection {
     /// connection (SO_LINGER 0) instead of a graceful FIN, unless an error
     /// already ended it.
     pub fn close(self, fds: &mut FdTab, linger0: bool) {
-        // The TLS session is freed with the connection (no close_notify
-        // here: `shutw` sends it when the close is a clean one).
-        drop(self.xprt);
+        drop(self.close_keep_ssl(fds, linger0));
+    }
+
+    /// As `close`, but hands the TLS session back instead of freeing it
+    /// (it no longer does any I/O: its socket is closed).
+    pub fn close_keep_ssl(
+        mut self,
+        fds: &mut FdTab,
+        linger0: bool,
+    ) -> Option<Box<ssl_sock::SslSock>> {
+        // No close_notify here: `shutw` sends it when the close is a clean
+        // one. A session that ended without error stays resumable.
+        if let Xprt::Ssl(s) = &mut self.xprt
+            && !self.flags.contains(CoFlags::ERROR)
+        {
+            s.keep_session();
+        }
+        let ssl = match std::mem::replace(&mut self.xprt, Xprt::Raw) {
+            Xprt::Ssl(s) => Some(s),
+            Xprt::Raw => None,
+        };
         fds.remove(self.fd);
         if linger0 && !self.flags.contains(CoFlags::ERROR) {
             sock::close_rst(self.fd);
         } else {
             sock::close(self.fd);
         }
+        ssl
     }
 }
 

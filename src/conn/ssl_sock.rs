@@ -277,6 +277,17 @@ impl SslSock {
         st
     }
 
+    /// Before a clean close: tells OpenSSL the session ended properly, so
+    /// that freeing it does not mark it unresumable (OpenSSL drops from its
+    /// cache, and refuses to resume, a session freed without a shutdown).
+    pub fn keep_session(&mut self) {
+        if self.stream.ssl().is_init_finished() {
+            self.stream.set_shutdown(
+                openssl::ssl::ShutdownState::SENT | openssl::ssl::ShutdownState::RECEIVED,
+            );
+        }
+    }
+
     /// Sends close_notify. Returns false when the socket would block (to
     /// be finished once writable).
     pub fn shutw(&mut self) -> bool {

@@ -473,6 +473,7 @@ impl Engine {
                 }
             }
         }
+        self.io.forget_closed_tls(sid);
         self.actconn = self.actconn.saturating_sub(1);
         if let Some(px) = self.proxies.get_mut(s.fe) {
             px.feconn = px.feconn.saturating_sub(1);

@@ -717,7 +717,8 @@ fn bad_method_prefix(data: &[u8]) -> bool {
         .unwrap_or(data.len());
     let rest = data.get(start..).unwrap_or(&[]);
     let end = rest.iter().position(|c| *c == b' ').unwrap_or(rest.len());
-    rest.get(..end).unwrap_or(&[]).iter().any(|c| {
-        !(c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(c))
-    })
+    rest.get(..end)
+        .unwrap_or(&[])
+        .iter()
+        .any(|c| !(c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(c)))
 }

@@ -128,7 +128,7 @@ fn dn<'a>(args: &[Arg], cx: &mut EvalCx<'_>, name: &X509NameRef) -> Option<Sampl
         Some(f) => {
             let hits: Vec<&String> = entries
                 .iter()
-                .filter(|(k, _)| *k == f)
+                .filter(|(k, _)| k.eq_ignore_ascii_case(f))
                 .map(|(_, v)| v)
                 .collect();
             let pick = if occ > 0 {

@@ -265,7 +265,11 @@ pub fn build_ctx(
     if let Some(n) = g.cachesize {
         b.set_session_cache_size(n as i32);
     }
-    super::set_session_timeout(&mut b, g.lifetime.unwrap_or(300));
+    // OpenSSL's own lifetime (7200 s, the ticket hint 2.6 shows) unless
+    // `tune.ssl.lifetime` says otherwise.
+    if let Some(l) = g.lifetime {
+        super::set_session_timeout(&mut b, l);
+    }
     b.set_session_id_context(b"haproxy-rs")
         .map_err(e("cannot set the session id context"))?;
     if let Some(alpn) = o.alpn.clone() {

@@ -34,7 +34,7 @@ pub struct StreamEnv<'a> {
     pub s: &'a Stream,
     pub proxies: &'a [Proxy],
     /// The connections, for the TLS fetches.
-    pub conns: &'a crate::arena::Arena<crate::arena::ConnId, crate::conn::Connection>,
+    pub io: &'a crate::conn::IoCtx,
     pub req: Option<HttpView<'a>>,
     pub res: Option<HttpView<'a>>,
     pub inspect_expired: bool,
@@ -44,8 +44,11 @@ pub struct StreamEnv<'a> {
 
 impl Env for StreamEnv<'_> {
     fn ssl(&self, back: bool) -> Option<&openssl::ssl::SslRef> {
-        let cid = self.s.si.get(usize::from(back))?.conn()?;
-        self.conns.get(cid)?.ssl()
+        if !back {
+            return self.io.front_ssl(self.s.id, self.s.si.first()?.conn());
+        }
+        let cid = self.s.si.get(1)?.conn()?;
+        self.io.conns.get(cid)?.ssl()
     }
     fn not_http(&self, dir: Dir) -> bool {
         dir == Dir::Req && self.req_not_http
@@ -241,7 +244,7 @@ pub fn with_rules<R>(
     let env = StreamEnv {
         s,
         proxies: cx.proxies,
-        conns: &cx.io.conns,
+        io: cx.io,
         req,
         res,
         inspect_expired: want.inspect_expired,
