@@ -163,10 +163,9 @@ impl Store {
             s.add_cafiles(&b.base, g);
             for l in &b.base.crt_lists {
                 let path = GlobalSsl::based(&g.crt_base, l);
-                if !s.lists.contains_key(&path) {
-                    let text = std::fs::read_to_string(&path).unwrap_or_default();
-                    s.lists.insert(path, parse_list(&text, g));
-                }
+                s.lists.entry(path).or_insert_with_key(|p| {
+                    parse_list(&std::fs::read_to_string(p).unwrap_or_default(), g)
+                });
             }
         }
         let sys = system_ca();
@@ -279,7 +278,7 @@ pub fn crls_from_pem(pem: &[u8]) -> Vec<X509Crl> {
     while let Some(b) = rest.find(BEGIN) {
         let Some(e) = rest[b..].find(END) else { break };
         let end = b + e + END.len();
-        if let Ok(c) = X509Crl::from_pem(rest[b..end].as_bytes()) {
+        if let Ok(c) = X509Crl::from_pem(&rest.as_bytes()[b..end]) {
             out.push(c);
         }
         rest = &rest[end..];
