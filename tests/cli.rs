@@ -43,6 +43,28 @@ const HELP: &str = "The following commands are valid at this level:
   set map <map> [<key>|#<ref>] <value>    : modify a map entry
   show acl [@<ver>] <acl>]                : report available acls or dump an acl's contents
   show map [@ver] [map]                   : report available maps or dump a map's contents
+  abort ssl ca-file <cafile>              : abort a transaction for a CA file
+  abort ssl cert <certfile>               : abort a transaction for a certificate file
+  abort ssl crl-file <crlfile>            : abort a transaction for a CRL file
+  add ssl crt-list <list> <cert> [opts]*  : add to crt-list file <list> a line <cert> or a payload
+  commit ssl ca-file <cafile>             : commit a CA file
+  commit ssl cert <certfile>              : commit a certificate file
+  commit ssl crl-file <crlfile>           : commit a CRL file
+  del ssl ca-file <cafile>                : delete an unused CA file
+  del ssl cert <certfile>                 : delete an unused certificate file
+  del ssl crl-file <crlfile>              : delete an unused CRL file
+  del ssl crt-list <list> <cert[:line]>   : delete a line <cert> from crt-list file <list>
+  new ssl ca-file <cafile>                : create a new CA file to be used in a crt-list
+  new ssl cert <certfile>                 : create a new certificate file to be used in a crt-list or a directory
+  new ssl crlfile <crlfile>               : create a new CRL file to be used in a crt-list
+  set ssl ca-file <cafile> <payload>      : replace a CA file
+  set ssl cert <certfile> <payload>       : replace a certificate file
+  set ssl crl-file <crlfile> <payload>    : replace a CRL file
+  show ssl ca-file [<cafile>[:<index>]]   : display the SSL CA files used in memory, or the details of a <cafile>, or a single certificate of index <index> of a CA file <cafile>
+  show ssl cert [<certfile>]              : display the SSL certificates used in memory, or the details of a file
+  show ssl crl-file [<crlfile[:<index>>]] : display the SSL CRL files used in memory, or the details of a <crlfile>, or a single CRL of index <index> of CRL file <crlfile>
+  show ssl crt-list [-n] [<list>]         : show the list of crt-lists or the content of a crt-list file <list>
+  show ssl ocsp-response [id]             : display the IDs of the OCSP responses used in memory, or the details of a single OCSP response
 ";
 
 /// A proxy with an admin UNIX stats socket, an operator TCP one, and a

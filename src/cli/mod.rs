@@ -23,6 +23,8 @@
 
 pub mod commands;
 pub mod maps;
+pub mod ssl;
+pub mod ssl_crtlist;
 
 use crate::applet::{self, AppletId, AppletState};
 use crate::cfg::model::CliLevel;

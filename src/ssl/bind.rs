@@ -48,6 +48,10 @@ pub struct BindTls {
     pub strict_sni: bool,
     /// `tune.ssl.maxrecord`.
     pub maxrecord: usize,
+    /// The bind line's own options (what a `crt-list` line added at run
+    /// time applies its options over), and its place (`file`, `line`).
+    pub base: Rc<BindSsl>,
+    pub place: (String, usize),
 }
 
 impl BindTls {
@@ -59,6 +63,8 @@ impl BindTls {
             wild: HashMap::new(),
             strict_sni,
             maxrecord,
+            base: Rc::default(),
+            place: (String::new(), 0),
         };
         b.reindex();
         b
@@ -231,7 +237,8 @@ pub fn build_ctx(
             ));
         };
         let mut store = X509StoreBuilder::new().map_err(e("cannot create a store"))?;
-        let certs = super::certs::load_ca_file("ca-file", &GlobalSsl::based(&g.ca_base, ca))?;
+        // The run-time store first: a CA file committed on the CLI.
+        let certs = super::store::ca_certs("ca-file", &GlobalSsl::based(&g.ca_base, ca))?;
         if !o.no_ca_names {
             let mut names = openssl::stack::Stack::new().map_err(e("cannot list CA names"))?;
             for c in &certs {
@@ -245,13 +252,12 @@ pub fn build_ctx(
             let _ = store.add_cert(c);
         }
         if let Some(v) = o.ca_verify_file.as_ref() {
-            for c in super::certs::load_ca_file("ca-verify-file", &GlobalSsl::based(&g.ca_base, v))?
-            {
+            for c in super::store::ca_certs("ca-verify-file", &GlobalSsl::based(&g.ca_base, v))? {
                 let _ = store.add_cert(c);
             }
         }
         if let Some(crl) = o.crl_file.as_ref() {
-            for c in super::certs::load_crl_file(&GlobalSsl::based(&g.ca_base, crl))? {
+            for c in super::store::crls(&GlobalSsl::based(&g.ca_base, crl))? {
                 super::store_add_crl(&mut store, &c);
             }
             let _ = store.set_flags(X509VerifyFlags::CRL_CHECK | X509VerifyFlags::CRL_CHECK_ALL);

@@ -20,8 +20,10 @@ pub fn build_all(cfg: &mut Config, diags: &mut Diags) {
         for b in px.binds.iter_mut().filter(|b| b.ssl.enabled) {
             let id = binds.len();
             match bind_tls(&b.ssl, &g, id, &mut loaded) {
-                Ok(Some(t)) => {
+                Ok(Some(mut t)) => {
                     b.tls_id = Some(id);
+                    t.base = Rc::new(b.ssl.clone());
+                    t.place = (b.file.clone(), b.line);
                     binds.push(t);
                 }
                 Ok(None) => diags.global(

@@ -18,6 +18,7 @@ pub mod certs;
 pub mod opts;
 pub mod server;
 pub mod stats;
+pub mod store;
 
 /// The two OpenSSL calls the openssl crate does not wrap.
 mod ffi {
@@ -116,13 +117,23 @@ pub mod reg {
         static BINDS: RefCell<Vec<Rc<BindTls>>> = const { RefCell::new(Vec::new()) };
         static GLOBAL: RefCell<Option<Rc<super::opts::GlobalSsl>>> = const { RefCell::new(None) };
         static VERIFY_DEPTH: Cell<i64> = const { Cell::new(-1) };
+        static STORE: RefCell<Option<super::store::Store>> = const { RefCell::new(None) };
     }
 
     /// Makes `binds` the running listeners' TLS states (index = bind id),
-    /// with the global settings contexts built at run time use.
+    /// with the global settings contexts built at run time use, and the
+    /// certificate store of what they were built from.
     pub fn install(binds: Vec<BindTls>, global: super::opts::GlobalSsl) {
+        let store = super::store::Store::from_binds(&binds, &global);
         BINDS.with(|b| *b.borrow_mut() = binds.into_iter().map(Rc::new).collect());
         GLOBAL.with(|g| *g.borrow_mut() = Some(Rc::new(global)));
+        STORE.with(|s| *s.borrow_mut() = Some(store));
+    }
+
+    /// Runs `f` on the certificate store; None before `install` (or when
+    /// the store is already borrowed: `f` must not reach it again).
+    pub fn with_store<R>(f: impl FnOnce(&mut super::store::Store) -> R) -> Option<R> {
+        STORE.with(|s| s.try_borrow_mut().ok()?.as_mut().map(f))
     }
 
     /// The global TLS settings (defaults when nothing was installed).
