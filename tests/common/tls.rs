@@ -141,6 +141,8 @@ pub struct Tls {
     pub verify: bool,
     /// Allow TLS 1.0/1.1 on this client (`DEFAULT@SECLEVEL=0`).
     pub legacy: bool,
+    /// Do not ask for session tickets (TLS 1.2 session-ID resumption).
+    pub no_ticket: bool,
 }
 
 impl Tls {
@@ -188,6 +190,9 @@ pub fn client_ctx(o: &Tls) -> SslContext {
     } else {
         SslVerifyMode::NONE
     });
+    if o.no_ticket {
+        b.set_options(openssl::ssl::SslOptions::NO_TICKET);
+    }
     if o.legacy {
         b.set_cipher_list("DEFAULT@SECLEVEL=0").expect("ciphers");
     }
@@ -250,6 +255,38 @@ pub fn tls_try(port: u16, o: &Tls) -> (u16, Result<SslStream<TcpStream>, String>
         ssl.set_hostname(n).expect("sni");
     }
     (cport, ssl.connect(t).map_err(|e| format!("{e}")))
+}
+
+/// Two connections to `port` as `o` says, each with one GET (keep-alive
+/// not asked), the second offering the session of the first: whether the
+/// second was resumed, and the two client ports.
+pub fn resumed(port: u16, o: &Tls) -> (bool, u16, u16) {
+    let ctx = client_ctx(o);
+    let get = |s: &mut SslStream<TcpStream>| {
+        s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .expect("send");
+        let r = read_resp(s, &mut Vec::new()).expect("response");
+        assert_eq!(r.status, 200);
+    };
+    let mut s1 = tls_connect_ctx(port, &ctx, o.sni.as_deref()).expect("first handshake");
+    get(&mut s1);
+    let sess = s1.ssl().session().expect("session").to_owned();
+    let p1 = s1.get_ref().local_addr().expect("addr").port();
+    // A session closed without close_notify is made not resumable.
+    let _ = s1.shutdown();
+    drop(s1);
+    let mut ssl = Ssl::new(&ctx).expect("ssl");
+    if let Some(n) = &o.sni {
+        ssl.set_hostname(n).expect("sni");
+    }
+    // SAFETY: the session comes from a connection made with this context.
+    unsafe { ssl.set_session(&sess).expect("set session") };
+    let mut s2 = ssl
+        .connect(tcp(port, Duration::from_secs(10)))
+        .expect("second handshake");
+    get(&mut s2);
+    let p2 = s2.get_ref().local_addr().expect("addr").port();
+    (s2.ssl().session_reused(), p1, p2)
 }
 
 /// The subject CN of the certificate the server presented.
