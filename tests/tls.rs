@@ -958,13 +958,11 @@ fn tls_to_servers_verify_and_sni() {
 }
 
 #[test]
-#[ignore = "bug: a server whose certificate fails verification (ca-file of another CA) gives 502 and termination flags other than SC--; HAProxy 2.6 gives 503 SC--"]
 fn tls_to_server_with_untrusted_certificate_is_503_sc() {
     server_side(Part::BadCa);
 }
 
 #[test]
-#[ignore = "bug: backend TLS sessions are never resumed (ssl_bc_is_resumed stays 0, the server sees ssl_fc_is_resumed 0) where HAProxy 2.6 resumes the second connection"]
 fn tls_to_servers_resume_sessions_unless_no_ssl_reuse() {
     server_side(Part::Reuse);
 }
@@ -1265,7 +1263,6 @@ fn clients_resume_with_tickets_tls12_and_tls13() {
 }
 
 #[test]
-#[ignore = "bug: TLS 1.2 session-ID resumption (client without tickets) is never accepted on a bind; HAProxy 2.6 resumes from its session cache"]
 fn clients_resume_tls12_session_ids_without_tickets() {
     let (_p, port, _o) = resume_proxy("");
     let mut o = Tls::sni("www.example.test").version(SslVersion::TLS1_2);
@@ -1277,7 +1274,6 @@ fn clients_resume_tls12_session_ids_without_tickets() {
 }
 
 #[test]
-#[ignore = "bug: ssl_c_s_dn(cn) / ssl_c_i_dn(cn) with a lower-case entry name give nothing; HAProxy 2.6 gives the CN"]
 fn ssl_c_dn_entry_names_are_case_insensitive() {
     let origin = echo_origin();
     let port = free_port();
@@ -1298,7 +1294,6 @@ fn ssl_c_dn_entry_names_are_case_insensitive() {
 }
 
 #[test]
-#[ignore = "bug: after `http-request return` answering a `Connection: close` request over TLS, SSL fetches in log-format see no TLS (ssl_fc 0, ssl_fc_alpn/ssl_c_used -)"]
 fn ssl_fetches_in_logs_after_http_request_return_with_connection_close() {
     let port = free_port();
     let body = format!(
