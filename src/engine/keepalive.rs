@@ -64,6 +64,11 @@ impl Engine {
             c.owner = ConnOwner::KeepAlive(s.listener);
             c.hs_task = Some(t);
             c.want_recv(&mut self.io.fds);
+            // Bytes the TLS session already took from the socket get no
+            // new edge: the next request must be looked for now.
+            if c.ssl().is_some_and(crate::ssl::has_pending) {
+                self.io.fds.may_recv(c.fd);
+            }
         }
     }
 
