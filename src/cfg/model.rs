@@ -54,6 +54,8 @@ pub struct ProxyOpts {
     pub redispatch: bool,
     pub tcplog: bool,
     pub dontlognull: bool,
+    /// `option log-separate-errors`: errors are logged at `err`, not `info`.
+    pub log_separate_errors: bool,
     pub logasap: bool,
     pub tcpka: bool,
     pub clitcpka: bool,

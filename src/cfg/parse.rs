@@ -130,6 +130,7 @@ const OPTIONS: &[&str] = &[
     "redispatch",
     "tcplog",
     "dontlognull",
+    "log-separate-errors",
     "logasap",
     "tcpka",
     "clitcpka",
@@ -1133,6 +1134,7 @@ impl<'e> Parser<'e> {
                     "redispatch" => op.redispatch = v,
                     "tcplog" => op.tcplog = v,
                     "dontlognull" => op.dontlognull = v,
+                    "log-separate-errors" => op.log_separate_errors = v,
                     "logasap" => {
                         self.diags.alert(file, line, "'option logasap' is a valid HAProxy 2.6 keyword but is not supported yet by haproxy-rs");
                     }

@@ -283,7 +283,8 @@ impl Engine {
                 && !(err.is_empty() && px.opts.dontlognull)
             {
                 let line = crate::log::format_error(peer, date, &px.name, &bind, err.message());
-                self.logger.send(&px.logs, 6, &line);
+                let level = if px.opts.log_separate_errors { 3 } else { 6 };
+                self.logger.send(&px.logs, level, &line);
             }
         }
         let counted = self
@@ -469,7 +470,14 @@ impl Engine {
                 let refs: Vec<Option<&str>> = samples.iter().map(Option::as_deref).collect();
                 let line = self.tcplog_line(&s, now_abs, &refs);
                 if let Some(fe) = self.proxies.get(s.fe) {
-                    self.logger.send(&fe.logs, 6, &line);
+                    let err =
+                        s.err != '-' || s.retries_done > 0 || s.flags.contains(SfFlags::REDISP);
+                    let level = if fe.opts.log_separate_errors && err {
+                        3
+                    } else {
+                        6
+                    };
+                    self.logger.send(&fe.logs, level, &line);
                 }
             }
         }

@@ -193,7 +193,16 @@ pub fn log_txn(s: &mut Stream, cx: &mut StreamCtx) {
         Some(Some(l)) => l,
         // `set-log-level silent`.
         Some(None) => return,
-        None if s.err != '-' || txn.status >= 500 => 3,
+        // Errors, timeouts, retries, redispatches and 5xx are raised to
+        // `err` only with `option log-separate-errors`, as in 2.6.
+        None if fe.opts.log_separate_errors
+            && (s.err != '-'
+                || txn.status >= 500
+                || s.retries_done > 0
+                || s.flags.contains(SfFlags::REDISP)) =>
+        {
+            3
+        }
         None => 6,
     };
     cx.logger.send(&fe.logs, level, &line);
