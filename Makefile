@@ -7,7 +7,7 @@ BIN := target/release/haproxy-rs
 all: build
 
 build:
-	@bash contrib/install-build-deps.sh
+	@bash contrib/install-deps.sh build
 	$(CARGO) build --release
 
 # Starts haproxy-rs in the foreground on the example config (Ctrl-C stops it).
@@ -17,8 +17,8 @@ run: build
 # Installs what the tests need (HAProxy 2.6 is the reference for some checks),
 # then runs every unit and integration test on 127.0.0.1.
 deps:
-	@bash contrib/install-build-deps.sh
-	@bash contrib/install-test-deps.sh
+	@bash contrib/install-deps.sh build
+	@bash contrib/install-deps.sh test
 
 test: deps
 	$(CARGO) test --release --no-fail-fast -- --test-threads=2

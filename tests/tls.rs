@@ -795,6 +795,86 @@ fn handshake_errors_are_logged_like_haproxy() {
     }
 }
 
+/// `error-log-format`: the line of a failed handshake, and of a TLS client
+/// that closed before any request, with the connection-error fetches.
+#[test]
+fn error_log_format_lines_like_haproxy() {
+    let c = certs();
+    let run = move |program: String| {
+        let port = free_port();
+        let body = format!(
+            "frontend fe_elf\n  mode http\n  option httplog\n  \
+             error-log-format \"ELF ft=%ft b=%b s=%s ST=%ST fc_err=%[fc_err] \
+             fc_err_str=[%[fc_err_str]] ssl_fc_err=%[ssl_fc_err,hex] \
+             ssl_fc_err_str=[%[ssl_fc_err_str]] c_err=%[ssl_c_err] ca_err=%[ssl_c_ca_err] \
+             sni=[%[ssl_fc_sni]] sslv=%sslv sslc=%sslc\"\n{}  \
+             http-request return status 200\n",
+            ssl_bind(
+                port,
+                &format!("verify optional ca-file {}", c.path("ca.crt"))
+            )
+        );
+        let p = Proxy::start_program(&program, &cfg("3s", &body), &[port], &["-db"]);
+        let hold = Duration::from_millis(300);
+        let (exp_crt, exp_key) = (c.path("expired.crt"), c.path("expired.key"));
+        let _ = s_client(
+            port,
+            &["-tls1_2", "-cert", &exp_crt, "-key", &exp_key],
+            b"",
+            hold,
+        );
+        let _ = s_client(port, &["-tls1_1"], b"", hold);
+        let _ = s_client(
+            port,
+            &["-servername", "www.example.test"],
+            b"",
+            Duration::ZERO,
+        );
+        let mut t = tcp(port, Duration::from_secs(2));
+        let _ = t.write_all(b"GET / HTTP/1.0\r\n\r\n");
+        let _ = t.read(&mut [0u8; 64]);
+        drop(t);
+        drop(tcp(port, Duration::from_secs(2)));
+        let end = Instant::now() + Duration::from_secs(5);
+        let mut lines: Vec<String>;
+        loop {
+            lines = p
+                .stdout()
+                .lines()
+                .filter(|l| l.starts_with("ELF"))
+                .map(String::from)
+                .collect();
+            if lines.len() >= 5 || Instant::now() > end {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        lines.sort();
+        lines
+    };
+    let reference = have_haproxy().then(|| std::thread::spawn(move || run(HAPROXY.into())));
+    let got = run(bin().into());
+    let mut want: Vec<String> = [
+        "ELF ft=fe_elf~ b=fe_elf s=<NOSRV> ST=0 fc_err=31 fc_err_str=[SSL client certificate not trusted] ssl_fc_err=000000000A000086 ssl_fc_err_str=[error:0A000086:SSL routines::certificate verify failed] c_err=10 ca_err=0 sni=[-] sslv=TLSv1.2 sslc=(NONE)",
+        "ELF ft=fe_elf~ b=fe_elf s=<NOSRV> ST=0 fc_err=34 fc_err_str=[SSL handshake failure] ssl_fc_err=000000000A000102 ssl_fc_err_str=[error:0A000102:SSL routines::unsupported protocol] c_err=0 ca_err=0 sni=[-] sslv=TLSv1.1 sslc=(NONE)",
+        "ELF ft=fe_elf~ b=fe_elf s=<NOSRV> ST=400 fc_err=0 fc_err_str=[Success] ssl_fc_err=0000000000000000 ssl_fc_err_str=[-] c_err=0 ca_err=0 sni=[www.example.test] sslv=TLSv1.3 sslc=TLS_AES_256_GCM_SHA384",
+        "ELF ft=fe_elf~ b=fe_elf s=<NOSRV> ST=0 fc_err=34 fc_err_str=[SSL handshake failure] ssl_fc_err=000000000A00009C ssl_fc_err_str=[error:0A00009C:SSL routines::http request] c_err=0 ca_err=0 sni=[-] sslv=TLSv1.3 sslc=(NONE)",
+        "ELF ft=fe_elf~ b=fe_elf s=<NOSRV> ST=0 fc_err=24 fc_err_str=[Connection closed during SSL handshake] ssl_fc_err=0000000000000000 ssl_fc_err_str=[-] c_err=0 ca_err=0 sni=[-] sslv=TLSv1.3 sslc=(NONE)",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    want.sort();
+    assert_eq!(got, want, "haproxy-rs error-log-format lines");
+    if let Some(t) = reference {
+        assert_eq!(
+            t.join().expect("reference run"),
+            want,
+            "HAProxy 2.6 (the expectation)"
+        );
+    }
+}
+
 // -------------------------------------------------------------- 9. logs --
 
 /// Replaces the timers (`a/b/c/d/e` or `a/b/c`) and the connection

@@ -286,6 +286,28 @@ pub fn proxy_kw(
                 ),
             }
         }
+        "error-log-format" => {
+            let Some(f) = arg(w, 1) else {
+                d.alert(file, line, "error-log-format expects an argument.");
+                return true;
+            };
+            if w.get(2).is_some() {
+                d.alert(
+                    file,
+                    line,
+                    "error-log-format expects only one argument, don't forget to escape spaces!",
+                );
+                return true;
+            }
+            match rx.lf(f, true, file, line) {
+                Ok(lf) => px.http.error_log_lf = Some(std::rc::Rc::new(lf)),
+                Err(m) => d.alert(
+                    file,
+                    line,
+                    format!("failed to parse error-log-format : {m}."),
+                ),
+            }
+        }
         "log-format" => {
             let Some(f) = arg(w, 1) else {
                 d.alert(file, line, "log-format expects an argument.");

@@ -388,6 +388,9 @@ pub struct HttpCfg {
     pub log_format: Option<String>,
     /// Its `%[expr]` expressions, compiled (when it has any).
     pub log_lf: Option<Rc<crate::rules::lf::Lf>>,
+    /// `error-log-format <string>`, compiled: the line of a connection
+    /// that failed before its stream (a TLS handshake).
+    pub error_log_lf: Option<Rc<crate::rules::lf::Lf>>,
     /// `capture ... id <n>` rules: (response side, id), checked against the
     /// declared slots once the configuration is read.
     pub capture_ids: Vec<(bool, usize)>,

@@ -195,11 +195,6 @@ pub fn add_crtlist(args: &[&str], payload: Option<&str>) -> String {
         .find(|e| e.ckch.path == line.crt)
         .map_or(ckch, |e| Rc::clone(&e.ckch));
     let mut out = format!("Inserting certificate '{}' in crt-list '{list}'", line.crt);
-    let (neg, pos): (Vec<String>, Vec<String>) = line
-        .filters
-        .iter()
-        .map(|f| f.to_ascii_lowercase())
-        .partition(|f| f.starts_with('!'));
     let mut built = Vec::new();
     for i in list_binds(list) {
         let Some(b) = reg::bind(i) else { continue };
@@ -211,21 +206,13 @@ pub fn add_crtlist(args: &[&str], payload: Option<&str>) -> String {
             Err(e) => return format!("{out}\n{}Failed!\n\n", tls_msg(e)),
         };
         let mut nb = (*b).clone();
-        nb.entries.push(SniEntry {
-            names: if pos.is_empty() {
-                ckch.names()
-            } else {
-                pos.clone()
-            },
-            ckch: Rc::clone(&ckch),
+        nb.entries.push(SniEntry::from_list_line(
+            Rc::clone(&ckch),
             ctx,
-            opts: Rc::new(lo),
-            neg: neg
-                .iter()
-                .map(|n| n.trim_start_matches('!').to_string())
-                .collect(),
-            from_list: Some((list.to_string(), next)),
-        });
+            lo,
+            &line.filters,
+            (list.to_string(), next),
+        ));
         nb.reindex();
         built.push((i, nb));
     }

@@ -80,6 +80,24 @@ impl HsErr {
         }
     }
 
+    /// HAProxy's number for this error (`fc_err`, `CO_ER_*`).
+    pub fn id(self) -> i64 {
+        use super::ssl_sock::SslFail;
+        match self {
+            HsErr::PrxAbort => 2,
+            HsErr::PrxError => 3,
+            HsErr::PrxTimeout => 4,
+            HsErr::Prx(_) => 6,
+            HsErr::PrxSend => 7,
+            HsErr::Ssl(SslFail::Empty) => 24,
+            HsErr::Ssl(SslFail::Abort) => 25,
+            HsErr::SslTimeout => 26,
+            HsErr::Ssl(SslFail::CaFail) => 30,
+            HsErr::Ssl(SslFail::CrtFail) => 31,
+            HsErr::Ssl(SslFail::Handshake) => 34,
+        }
+    }
+
     /// True when nothing at all was received: such errors are not logged
     /// under `option dontlognull`.
     pub fn is_empty(self) -> bool {

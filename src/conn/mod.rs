@@ -269,19 +269,22 @@ impl IoCtx {
         }
     }
 
-    /// The TLS session of stream `sid`'s client connection, live or closed.
+    /// The TLS layer of stream `sid`'s client connection, live or closed.
     pub fn front_ssl(
         &self,
         sid: crate::arena::StreamId,
         cid: Option<ConnId>,
-    ) -> Option<&openssl::ssl::SslRef> {
-        if let Some(ssl) = cid.and_then(|c| self.conns.get(c)).and_then(|c| c.ssl()) {
-            return Some(ssl);
+    ) -> Option<&ssl_sock::SslSock> {
+        if let Some(s) = cid
+            .and_then(|c| self.conns.get(c))
+            .and_then(|c| c.ssl_sock())
+        {
+            return Some(s);
         }
         self.closed_tls
             .iter()
             .find(|(s, _)| *s == sid)
-            .map(|(_, t)| t.ssl())
+            .map(|(_, t)| &**t)
     }
 
     /// Forgets the closed sessions kept for stream `sid` (it is freed).
@@ -345,8 +348,14 @@ impl Connection {
     /// The TLS session, when the data layer is TLS.
     #[inline]
     pub fn ssl(&self) -> Option<&openssl::ssl::SslRef> {
+        self.ssl_sock().map(|s| s.ssl())
+    }
+
+    /// The TLS data layer, when it is TLS.
+    #[inline]
+    pub fn ssl_sock(&self) -> Option<&ssl_sock::SslSock> {
         match &self.xprt {
-            Xprt::Ssl(s) => Some(s.ssl()),
+            Xprt::Ssl(s) => Some(s),
             Xprt::Raw => None,
         }
     }

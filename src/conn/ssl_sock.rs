@@ -119,6 +119,20 @@ pub enum SslFail {
     CaFail,
 }
 
+/// What went wrong in a session, for `fc_err`, `ssl_fc_err`, `ssl_c_err`,
+/// `ssl_c_ca_err` and their `_str` forms (zero when nothing did).
+#[derive(Debug, Clone, Default)]
+pub struct SslDiag {
+    /// The first OpenSSL error of a failed handshake (`ssl_fc_err`), and
+    /// its text as OpenSSL prints it (`ssl_fc_err_str`).
+    pub ssl_err: u64,
+    pub ssl_err_str: Option<String>,
+    /// X509 verification errors on the peer's certificate (depth 0) and
+    /// on its chain.
+    pub c_err: i64,
+    pub ca_err: i64,
+}
+
 /// A connection's TLS session.
 pub struct SslSock {
     stream: SslStream<FdIo>,
@@ -126,6 +140,7 @@ pub struct SslSock {
     maxrecord: usize,
     /// Server side of the session (an accepted connection).
     accept: bool,
+    pub diag: SslDiag,
 }
 
 impl Drop for SslSock {
@@ -159,6 +174,7 @@ impl SslSock {
             stream,
             maxrecord,
             accept,
+            diag: SslDiag::default(),
         })
     }
 
@@ -182,7 +198,15 @@ impl SslSock {
     /// One handshake step.
     pub fn handshake(&mut self) -> HsRes {
         crate::ssl::reg::clear_verify_failure();
-        match self.stream.do_handshake() {
+        let r = self.stream.do_handshake();
+        // A certificate error, fatal or let through by `*-ignore-err`.
+        let verify = crate::ssl::reg::verify_failure();
+        match verify {
+            Some((0, code)) => self.diag.c_err = i64::from(code),
+            Some((_, code)) => self.diag.ca_err = i64::from(code),
+            None => {}
+        }
+        match r {
             Ok(()) => {
                 crate::ssl::stats::on_handshake(self.accept, self.stream.ssl().session_reused());
                 HsRes::Done
@@ -196,12 +220,21 @@ impl SslSock {
                     let fail = if eof && self.stream.get_ref().tx == 0 {
                         SslFail::Empty
                     } else {
-                        match crate::ssl::reg::verify_failure() {
-                            Some(0) => SslFail::CrtFail,
+                        match verify {
+                            Some((0, _)) => SslFail::CrtFail,
                             Some(_) => SslFail::CaFail,
                             None => SslFail::Handshake,
                         }
                     };
+                    if let Some(first) = e.ssl_error().and_then(|s| s.errors().first()) {
+                        self.diag.ssl_err = first.code();
+                        self.diag.ssl_err_str = Some(format!(
+                            "error:{:08X}:{}::{}",
+                            first.code(),
+                            first.library().unwrap_or(""),
+                            first.reason().unwrap_or("")
+                        ));
+                    }
                     HsRes::Failed(fail)
                 }
             },

@@ -276,15 +276,22 @@ impl Engine {
         let (peer, date) = (conn.peer, conn.accept_date);
         if let Some(l) = self.listeners.get(li) {
             let bind = l.name.clone().unwrap_or_else(|| l.bind_id.to_string());
-            // Only a frontend with a log format (tcplog, httplog, log-format)
-            // logs embryonic connections, as 2.6.
-            if let Some(px) = self.proxies.get(l.fe)
-                && (px.opts.tcplog || px.http.httplog.is_some() || px.log_fmt.is_some())
+            let (fe, is_ssl) = (l.fe, l.tls.is_some());
+            // Only a frontend with a log format (tcplog, httplog, log-format,
+            // error-log-format) logs embryonic connections, as 2.6.
+            if let Some(px) = self.proxies.get(fe)
+                && (px.opts.tcplog
+                    || px.http.httplog.is_some()
+                    || px.log_fmt.is_some()
+                    || px.http.error_log_lf.is_some())
                 && !(err.is_empty() && px.opts.dontlognull)
             {
-                let line = crate::log::format_error(peer, date, &px.name, &bind, err.message());
                 let level = if px.opts.log_separate_errors { 3 } else { 6 };
-                self.logger.send(&px.logs, level, &line);
+                let legacy = crate::log::format_error(peer, date, &px.name, &bind, err.message());
+                let line = self.error_log_line(fe, cid, is_ssl, err).unwrap_or(legacy);
+                if let Some(px) = self.proxies.get(fe) {
+                    self.logger.send(&px.logs, level, &line);
+                }
             }
         }
         let counted = self

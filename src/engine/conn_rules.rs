@@ -28,9 +28,19 @@ struct ConnEnv<'a> {
     fd: i32,
     dst: std::cell::OnceCell<Option<SocketAddr>>,
     fe: PxInfo<'a>,
+    /// The connection, once it has a data layer (TLS fetches).
+    conn: Option<&'a crate::conn::Connection>,
+    /// Why it failed (`fc_err`), for its error log line.
+    err: Option<crate::conn::HsErr>,
 }
 
 impl Env for ConnEnv<'_> {
+    fn ssl_sock(&self, back: bool) -> Option<&crate::conn::ssl_sock::SslSock> {
+        self.conn.filter(|_| !back)?.ssl_sock()
+    }
+    fn conn_err(&self) -> Option<crate::conn::HsErr> {
+        self.err
+    }
     fn src(&self) -> Option<SocketAddr> {
         self.src
     }
@@ -69,6 +79,8 @@ impl Engine {
                 name: &px.name,
                 id: i64::from(px.id),
             },
+            conn: None,
+            err: None,
         };
         let mut vars = Vars::default();
         std::mem::swap(
@@ -104,5 +116,59 @@ impl Engine {
             &mut self.rx.proc_vars,
         );
         verdict
+    }
+
+    /// The `error-log-format` line of connection `cid` of frontend `fe`,
+    /// which failed before its stream existed with `err`. None when the
+    /// frontend has no such format.
+    pub(crate) fn error_log_line(
+        &mut self,
+        fe: usize,
+        cid: crate::arena::ConnId,
+        is_ssl: bool,
+        err: crate::conn::HsErr,
+    ) -> Option<String> {
+        use crate::log::format::{LogAddr, LogVars};
+        let px = self.proxies.get(fe)?;
+        let lf = std::rc::Rc::clone(px.http.error_log_lf.as_ref()?);
+        let conn = self.io.conns.get(cid)?;
+        let env = ConnEnv {
+            src: conn.peer,
+            fd: conn.fd,
+            dst: std::cell::OnceCell::new(),
+            fe: PxInfo {
+                name: &px.name,
+                id: i64::from(px.id),
+            },
+            conn: Some(conn),
+            err: Some(err),
+        };
+        let ssl = conn.ssl();
+        let base = LogVars {
+            client: conn.peer.map(LogAddr::Inet),
+            frontend_addr: conn.local.map(LogAddr::Inet),
+            frontend: &px.name,
+            is_ssl,
+            ssl_version: ssl.map(|s| s.version_str()),
+            ssl_cipher: ssl.map(|s| s.current_cipher().map_or("(NONE)", |c| c.name())),
+            backend: &px.name,
+            server: "<NOSRV>",
+            accept_date: conn.accept_date,
+            request_date: conn.accept_date,
+            status: 0,
+            pid: crate::process::pid(),
+            ..Default::default()
+        };
+        let mut vars = Vars::default();
+        let mut cx = EvalCx::new(&mut self.rx.pool, &self.rules, &mut vars);
+        let texts = lf.eval_samples(&env, &mut cx);
+        let samples: Vec<Option<&str>> = texts.iter().map(Option::as_deref).collect();
+        let v = LogVars {
+            samples: &samples,
+            ..base
+        };
+        let mut line = String::with_capacity(128);
+        lf.fmt.render(&v, &mut line);
+        Some(line)
     }
 }

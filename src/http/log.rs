@@ -68,13 +68,23 @@ pub fn log_txn(s: &mut Stream, cx: &mut StreamCtx) {
     if !wanted(s, cx, txn) {
         return;
     }
-    let samples = crate::stream::rules_env::log_samples(s, cx);
+    // A request that never came (`<BADREQ>`) is an error: 2.6 logs it
+    // with `error-log-format` when there is one.
+    let err_lf = cx
+        .proxies
+        .get(s.fe)
+        .and_then(|p| p.http.error_log_lf.clone())
+        .filter(|_| txn.uri.is_empty());
+    let samples = match &err_lf {
+        Some(lf) => crate::stream::rules_env::lf_samples(s, cx, lf),
+        None => crate::stream::rules_env::log_samples(s, cx),
+    };
     let sample_refs: Vec<Option<&str>> = samples.iter().map(Option::as_deref).collect();
     let Some(txn) = s.txn.as_deref() else { return };
     let Some(fe) = cx.proxies.get(s.fe) else {
         return;
     };
-    let Some(fmt) = fe.log_fmt.as_ref() else {
+    let Some(fmt) = err_lf.as_deref().map(|l| &l.fmt).or(fe.log_fmt.as_ref()) else {
         return;
     };
     let now_abs = cx.clock.now_abs;

@@ -84,10 +84,19 @@ pub trait Env {
         )
     }
     /// Client address (`src`).
-    /// The TLS session of the client connection (`back` false) or of the
+    /// The TLS layer of the client connection (`back` false) or of the
     /// server connection.
-    fn ssl(&self, back: bool) -> Option<&openssl::ssl::SslRef> {
+    fn ssl_sock(&self, back: bool) -> Option<&crate::conn::ssl_sock::SslSock> {
         let _ = back;
+        None
+    }
+    /// Its TLS session.
+    fn ssl(&self, back: bool) -> Option<&openssl::ssl::SslRef> {
+        self.ssl_sock(back).map(|s| s.ssl())
+    }
+    /// The client connection's error (HAProxy's `fc_err` number), for
+    /// the error log of a connection that failed before its stream.
+    fn conn_err(&self) -> Option<crate::conn::HsErr> {
         None
     }
     fn src(&self) -> Option<SocketAddr> {

@@ -39,13 +39,14 @@ pub const SSL: &[FetchDef] = &[
     def("ssl_fc_has_crt", &[], 0, T::Bool, |_, e, _| Some(Sample::bool(e.ssl(false)?.peer_certificate().is_some())), Use::L4),
     def("ssl_c_used", &[], 0, T::Bool, |_, e, _| Some(Sample::bool(e.ssl(false)?.peer_certificate().is_some())), Use::L4),
     def("ssl_c_verify", &[], 0, T::Sint, |_, e, _| Some(Sample::sint(i64::from(e.ssl(false)?.verify_result().as_raw()))), Use::L4),
-    // Errors 2.6 keeps when `crt-ignore-err`/`ca-ignore-err` let a bad
-    // certificate through; without them the handshake failed instead.
-    def("ssl_c_err", &[], 0, T::Sint, |_, e, _| e.ssl(false).map(|_| Sample::sint(0)), Use::L4),
-    def("ssl_c_ca_err", &[], 0, T::Sint, |_, e, _| e.ssl(false).map(|_| Sample::sint(0)), Use::L4),
-    def("ssl_c_ca_err_depth", &[], 0, T::Sint, |_, e, _| e.ssl(false).map(|_| Sample::sint(0)), Use::L4),
-    def("ssl_fc_err", &[], 0, T::Sint, |_, e, _| e.ssl(false).map(|_| Sample::sint(0)), Use::L4),
-    def("fc_err", &[], 0, T::Sint, |_, _, _| Some(Sample::sint(0)), Use::L4),
+    // Verification errors (kept when `*-ignore-err` let them through, or
+    // for the error log of the failed handshake).
+    def("ssl_c_err", &[], 0, T::Sint, |_, e, _| Some(Sample::sint(e.ssl_sock(false)?.diag.c_err)), Use::L4),
+    def("ssl_c_ca_err", &[], 0, T::Sint, |_, e, _| Some(Sample::sint(e.ssl_sock(false)?.diag.ca_err)), Use::L4),
+    def("ssl_fc_err", &[], 0, T::Sint, |_, e, _| Some(Sample::sint(e.ssl_sock(false)?.diag.ssl_err as i64)), Use::L4),
+    def("ssl_fc_err_str", &[], 0, T::Str, |_, e, _| Some(Sample::str_ref(e.ssl_sock(false)?.diag.ssl_err_str.as_deref()?.as_bytes())), Use::L4),
+    def("fc_err", &[], 0, T::Sint, |_, e, _| Some(Sample::sint(e.conn_err().map_or(0, |x| x.id()))), Use::L4),
+    def("fc_err_str", &[], 0, T::Str, |_, e, _| Some(Sample::str_ref(e.conn_err().map_or("Success", |x| x.message()).as_bytes())), Use::L4),
     def("ssl_c_s_dn", DN, 0, T::Str, |a, e, cx| dn(a, cx, peer(e)?.subject_name()), Use::L4),
     def("ssl_c_i_dn", DN, 0, T::Str, |a, e, cx| dn(a, cx, peer(e)?.issuer_name()), Use::L4),
     def("ssl_f_s_dn", DN, 0, T::Str, |a, e, cx| dn(a, cx, e.ssl(false)?.certificate()?.subject_name()), Use::L4),

@@ -174,40 +174,19 @@ pub fn build_ctx(
         opts |= SslOptions::NO_TICKET;
     }
     b.set_options(opts);
-    let (lo, hi) = o
-        .versions
-        .merged_over(&g.bind_versions)
-        .range()
-        .ok_or_else(|| TlsErr::post("all SSL/TLS versions are disabled", false))?;
-    b.set_min_proto_version(Some(lo.openssl()))
-        .and_then(|_| b.set_max_proto_version(Some(hi.openssl())))
-        .map_err(e("cannot set the SSL/TLS versions"))?;
-    if let Some(c) = o.ciphers.as_ref().or(g.bind_ciphers.as_ref()) {
-        b.set_cipher_list(c)
-            .map_err(|_| TlsErr::post(format!("unable to set SSL cipher list to '{c}'"), true))?;
-    }
-    if let Some(c) = o.ciphersuites.as_ref().or(g.bind_ciphersuites.as_ref()) {
-        b.set_ciphersuites(c).map_err(|_| {
-            TlsErr::post(
-                format!("unable to set TLS 1.3 cipher suites to '{c}'"),
-                true,
-            )
-        })?;
-    }
-    if let Some(c) = o.curves.as_ref().or(g.bind_curves.as_ref()) {
-        b.set_groups_list(c)
-            .map_err(|_| TlsErr::post(format!("unable to set SSL curves list to '{c}'"), true))?;
-    } else if let Some(c) = o.ecdhe.as_ref() {
+    let curves = o.curves.as_ref().or(g.bind_curves.as_ref());
+    let algos = Algos {
+        versions: o.versions.merged_over(&g.bind_versions),
+        ciphers: o.ciphers.as_ref().or(g.bind_ciphers.as_ref()),
+        suites: o.ciphersuites.as_ref().or(g.bind_ciphersuites.as_ref()),
+        curves,
+        sigalgs: o.sigalgs.as_ref().or(g.bind_sigalgs.as_ref()),
+    };
+    // 2.6 repeats these errors for bind lines (a bare second line).
+    algos.apply(&mut b, true)?;
+    if let (None, Some(c)) = (curves, o.ecdhe.as_ref()) {
         b.set_groups_list(c).map_err(|_| {
             TlsErr::post(format!("unable to set elliptic named curve to '{c}'"), true)
-        })?;
-    }
-    if let Some(s) = o.sigalgs.as_ref().or(g.bind_sigalgs.as_ref()) {
-        b.set_sigalgs_list(s).map_err(|_| {
-            TlsErr::post(
-                format!("unable to set SSL Signature Algorithm list to '{s}'"),
-                false,
-            )
         })?;
     }
     b.set_certificate(&ckch.cert)
@@ -216,6 +195,11 @@ pub fn build_ctx(
     for c in &ckch.chain {
         b.add_extra_chain_cert(c.clone())
             .map_err(e("unable to add the certificate chain"))?;
+    }
+    // OCSP stapling: `<crt>.ocsp`, sent to clients that ask for it.
+    if let Some(der) = ckch.ocsp.clone() {
+        b.set_status_callback(move |ssl| ssl.set_ocsp_status(&der).map(|()| true))
+            .map_err(e("unable to set the OCSP response"))?;
     }
     b.check_private_key().map_err(|_| {
         TlsErr::from(format!(
@@ -287,6 +271,83 @@ pub fn build_ctx(
     Ok(b.build())
 }
 
+/// The protocol versions and algorithm lists of a context, bind or server
+/// side, as set (line over global defaults).
+pub struct Algos<'a> {
+    pub versions: super::opts::Versions,
+    pub ciphers: Option<&'a String>,
+    pub suites: Option<&'a String>,
+    pub curves: Option<&'a String>,
+    pub sigalgs: Option<&'a String>,
+}
+
+impl Algos<'_> {
+    /// Sets them on `b`, with 2.6's messages for what OpenSSL refuses
+    /// (`dup`: the message is printed twice, as 2.6 does for bind lines).
+    pub fn apply(&self, b: &mut SslContextBuilder, dup: bool) -> Result<(), TlsErr> {
+        let (lo, hi) = self
+            .versions
+            .range()
+            .ok_or_else(|| TlsErr::post("all SSL/TLS versions are disabled", false))?;
+        b.set_min_proto_version(Some(lo.openssl()))
+            .and_then(|_| b.set_max_proto_version(Some(hi.openssl())))
+            .map_err(super::err("cannot set the SSL/TLS versions"))?;
+        let refused =
+            |what: &str, v: &str| TlsErr::post(format!("unable to set {what} to '{v}'"), dup);
+        if let Some(c) = self.ciphers {
+            b.set_cipher_list(c)
+                .map_err(|_| refused("SSL cipher list", c))?;
+        }
+        if let Some(c) = self.suites {
+            b.set_ciphersuites(c)
+                .map_err(|_| refused("TLS 1.3 cipher suites", c))?;
+        }
+        if let Some(c) = self.curves {
+            b.set_groups_list(c)
+                .map_err(|_| refused("SSL curves list", c))?;
+        }
+        if let Some(s) = self.sigalgs {
+            b.set_sigalgs_list(s).map_err(|_| {
+                TlsErr::post(
+                    format!("unable to set SSL Signature Algorithm list to '{s}'"),
+                    false,
+                )
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl SniEntry {
+    /// The entry of a `crt-list` line: its filters name what it serves
+    /// (the certificate's own names without them), `!name` what it must
+    /// not; `place` is the list and line.
+    pub fn from_list_line(
+        ckch: Rc<Ckch>,
+        ctx: SslContext,
+        opts: BindSsl,
+        filters: &[String],
+        place: (String, usize),
+    ) -> SniEntry {
+        let (neg, pos): (Vec<String>, Vec<String>) = filters
+            .iter()
+            .map(|f| f.to_ascii_lowercase())
+            .partition(|f| f.starts_with('!'));
+        let names = if pos.is_empty() { ckch.names() } else { pos };
+        SniEntry {
+            names,
+            ckch,
+            ctx,
+            opts: Rc::new(opts),
+            neg: neg
+                .iter()
+                .map(|n| n.trim_start_matches('!').to_string())
+                .collect(),
+            from_list: Some(place),
+        }
+    }
+}
+
 /// The first of our protocols (`server`, wire format) the client offers:
 /// the client's copy of its name.
 pub fn alpn_pick<'a>(server: &[u8], client: &'a [u8]) -> Option<&'a [u8]> {
@@ -322,7 +383,7 @@ pub fn verify_cb(
     move |ok, st| {
         if !ok {
             let depth = st.error_depth();
-            super::reg::note_verify_failure(depth);
+            super::reg::note_verify_failure(depth, st.error().as_raw());
             if (depth > 0 && ca_all) || (depth == 0 && crt_all) {
                 return true;
             }

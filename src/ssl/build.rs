@@ -207,20 +207,13 @@ fn bind_tls(
                 TlsErr::Post { msg, .. } => TlsErr::Post { msg, dup: false },
                 other => other,
             })?;
-            let (neg, pos): (Vec<String>, Vec<String>) =
-                l.filters.iter().cloned().partition(|f| f.starts_with('!'));
-            let names = if pos.is_empty() { ckch.names() } else { pos };
-            entries.push(SniEntry {
-                names,
+            entries.push(SniEntry::from_list_line(
                 ckch,
                 ctx,
-                opts: Rc::new(lo),
-                neg: neg
-                    .iter()
-                    .map(|n| n.trim_start_matches('!').to_string())
-                    .collect(),
-                from_list: Some((path.clone(), l.line)),
-            });
+                lo,
+                &l.filters,
+                (path.clone(), l.line),
+            ));
         }
     }
     if entries.is_empty() {

@@ -117,6 +117,7 @@ pub mod reg {
         static BINDS: RefCell<Vec<Rc<BindTls>>> = const { RefCell::new(Vec::new()) };
         static GLOBAL: RefCell<Option<Rc<super::opts::GlobalSsl>>> = const { RefCell::new(None) };
         static VERIFY_DEPTH: Cell<i64> = const { Cell::new(-1) };
+        static VERIFY_CODE: Cell<i32> = const { Cell::new(0) };
         static STORE: RefCell<Option<super::store::Store>> = const { RefCell::new(None) };
     }
 
@@ -161,9 +162,11 @@ pub mod reg {
         BINDS.with(|b| b.borrow().len())
     }
 
-    /// Called by the verification callback: the depth of a failure.
-    pub fn note_verify_failure(depth: u32) {
+    /// Called by the verification callback: the depth of a failure and
+    /// its X509 error code.
+    pub fn note_verify_failure(depth: u32, code: i32) {
         VERIFY_DEPTH.with(|d| d.set(i64::from(depth)));
+        VERIFY_CODE.with(|c| c.set(code));
     }
 
     /// Forgets the last failure (before a handshake step).
@@ -171,8 +174,9 @@ pub mod reg {
         VERIFY_DEPTH.with(|d| d.set(-1));
     }
 
-    /// The depth of the last verification failure, if any.
-    pub fn verify_failure() -> Option<u32> {
-        VERIFY_DEPTH.with(|d| u32::try_from(d.get()).ok())
+    /// The depth and code of the last verification failure, if any.
+    pub fn verify_failure() -> Option<(u32, i32)> {
+        let depth = VERIFY_DEPTH.with(|d| u32::try_from(d.get()).ok())?;
+        Some((depth, VERIFY_CODE.with(|c| c.get())))
     }
 }

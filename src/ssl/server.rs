@@ -46,38 +46,14 @@ pub fn build(o: &ServerSsl, g: &GlobalSsl) -> Result<SrvTls, TlsErr> {
         opts |= SslOptions::NO_TICKET;
     }
     b.set_options(opts);
-    let (lo, hi) = o
-        .versions
-        .merged_over(&g.server_versions)
-        .range()
-        .ok_or_else(|| TlsErr::post("all SSL/TLS versions are disabled", false))?;
-    b.set_min_proto_version(Some(lo.openssl()))
-        .and_then(|_| b.set_max_proto_version(Some(hi.openssl())))
-        .map_err(e("cannot set the SSL/TLS versions"))?;
-    if let Some(c) = o.ciphers.as_ref().or(g.server_ciphers.as_ref()) {
-        b.set_cipher_list(c)
-            .map_err(|_| TlsErr::post(format!("unable to set SSL cipher list to '{c}'"), false))?;
+    super::bind::Algos {
+        versions: o.versions.merged_over(&g.server_versions),
+        ciphers: o.ciphers.as_ref().or(g.server_ciphers.as_ref()),
+        suites: o.ciphersuites.as_ref().or(g.server_ciphersuites.as_ref()),
+        curves: o.curves.as_ref().or(g.server_curves.as_ref()),
+        sigalgs: o.sigalgs.as_ref().or(g.server_sigalgs.as_ref()),
     }
-    if let Some(c) = o.ciphersuites.as_ref().or(g.server_ciphersuites.as_ref()) {
-        b.set_ciphersuites(c).map_err(|_| {
-            TlsErr::post(
-                format!("unable to set TLS 1.3 cipher suites to '{c}'"),
-                false,
-            )
-        })?;
-    }
-    if let Some(c) = o.curves.as_ref().or(g.server_curves.as_ref()) {
-        b.set_groups_list(c)
-            .map_err(|_| TlsErr::post(format!("unable to set SSL curves list to '{c}'"), false))?;
-    }
-    if let Some(s) = o.sigalgs.as_ref().or(g.server_sigalgs.as_ref()) {
-        b.set_sigalgs_list(s).map_err(|_| {
-            TlsErr::post(
-                format!("unable to set SSL Signature Algorithm list to '{s}'"),
-                false,
-            )
-        })?;
-    }
+    .apply(&mut b, false)?;
     if let Some(crt) = o.crt.as_ref() {
         let c = super::certs::Ckch::load(&GlobalSsl::based(&g.crt_base, crt))?;
         b.set_certificate(&c.cert)

@@ -43,12 +43,12 @@ pub struct StreamEnv<'a> {
 }
 
 impl Env for StreamEnv<'_> {
-    fn ssl(&self, back: bool) -> Option<&openssl::ssl::SslRef> {
+    fn ssl_sock(&self, back: bool) -> Option<&crate::conn::ssl_sock::SslSock> {
         if !back {
             return self.io.front_ssl(self.s.id, self.s.si.first()?.conn());
         }
         let cid = self.s.si.get(1)?.conn()?;
-        self.io.conns.get(cid)?.ssl()
+        self.io.conns.get(cid)?.ssl_sock()
     }
     fn not_http(&self, dir: Dir) -> bool {
         dir == Dir::Req && self.req_not_http
@@ -344,5 +344,10 @@ pub fn log_samples(s: &mut Stream, cx: &mut StreamCtx) -> Vec<Option<String>> {
     let Some(lf) = cx.proxies.get(s.fe).and_then(|p| p.http.log_lf.clone()) else {
         return Vec::new();
     };
+    with_rules(s, cx, Want::default(), |env, ecx| lf.eval_samples(env, ecx))
+}
+
+/// The values of `lf`'s sample expressions for this stream.
+pub fn lf_samples(s: &mut Stream, cx: &mut StreamCtx, lf: &Lf) -> Vec<Option<String>> {
     with_rules(s, cx, Want::default(), |env, ecx| lf.eval_samples(env, ecx))
 }
