@@ -795,6 +795,58 @@ fn handshake_errors_are_logged_like_haproxy() {
     }
 }
 
+/// `<crt>.ocsp` beside a certificate is stapled for clients that ask.
+#[test]
+fn ocsp_response_beside_the_certificate_is_stapled() {
+    let c = certs();
+    let dir = TempDir::new("ocsp");
+    let pem = dir.0.join("www.pem").to_string_lossy().into_owned();
+    std::fs::copy(c.path("www.pem"), &pem).expect("copy www.pem");
+    let index = dir.0.join("index.txt").to_string_lossy().into_owned();
+    std::fs::write(&index, b"").expect("index");
+    let resp = format!("{pem}.ocsp");
+    let (code, out) = tls_common::run_tool(
+        "openssl",
+        &[
+            "ocsp",
+            "-index",
+            &index,
+            "-rsigner",
+            &c.path("ca.crt"),
+            "-rkey",
+            &c.path("ca.key"),
+            "-CA",
+            &c.path("ca.crt"),
+            "-issuer",
+            &c.path("ca.crt"),
+            "-cert",
+            &c.path("www.crt"),
+            "-respout",
+            &resp,
+            "-ndays",
+            "1",
+        ],
+        b"",
+        Duration::ZERO,
+        Duration::from_secs(10),
+    );
+    assert_eq!(code, 0, "openssl ocsp: {out}");
+    let port = free_port();
+    let body = format!(
+        "frontend f\n  mode http\n  bind 127.0.0.1:{port} ssl crt {pem}\n  \
+         http-request return status 200\n"
+    );
+    let p = Proxy::start(&cfg("5s", &body), &[port]);
+    let (_, asked) = s_client(port, &["-status"], b"", Duration::from_millis(300));
+    assert!(
+        asked.contains("OCSP Response Status: successful"),
+        "no staple for a client asking: {asked}"
+    );
+    let (_, not_asked) = s_client(port, &[], b"", Duration::from_millis(300));
+    assert!(!not_asked.contains("OCSP Response Status"), "{not_asked}");
+    drop(p);
+}
+
 /// `error-log-format`: the line of a failed handshake, and of a TLS client
 /// that closed before any request, with the connection-error fetches.
 #[test]
