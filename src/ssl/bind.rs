@@ -262,7 +262,11 @@ pub fn build_ctx(
     }
     b.set_session_id_context(b"haproxy-rs")
         .map_err(e("cannot set the session id context"))?;
-    if let Some(alpn) = o.alpn.clone() {
+    let alpn = match &o.alpn {
+        Some(w) if o.no_h2 => super::opts::alpn_without_h2(w),
+        other => other.clone(),
+    };
+    if let Some(alpn) = alpn {
         b.set_alpn_select_callback(move |_, client| {
             alpn_pick(&alpn, client).ok_or(AlpnError::NOACK)
         });

@@ -19,6 +19,23 @@ pub fn build_all(cfg: &mut Config, diags: &mut Diags) {
     for px in cfg.proxies.iter_mut().filter(|p| !p.disabled) {
         for b in px.binds.iter_mut().filter(|b| b.ssl.enabled) {
             let id = binds.len();
+            if px.mode == crate::cfg::model::Mode::Http {
+                b.ssl.no_h2 = true;
+                let offers_h2 = |w: &Option<Vec<u8>>| {
+                    w.as_deref()
+                        .is_some_and(|w| super::opts::alpn_without_h2(w).as_deref() != Some(w))
+                };
+                if offers_h2(&b.ssl.alpn) {
+                    diags.warn(
+                        &b.file,
+                        b.line,
+                        format!(
+                            "'bind {}' : HTTP/2 is not supported yet by haproxy-rs: 'h2' is left out of the ALPN offer (clients use HTTP/1.1).",
+                            b.text
+                        ),
+                    );
+                }
+            }
             match bind_tls(&b.ssl, &g, id, &mut loaded) {
                 Ok(Some(mut t)) => {
                     b.tls_id = Some(id);

@@ -133,6 +133,9 @@ pub struct BindSsl {
     /// `ca-ignore-err` / `crt-ignore-err`: `all` or errno list.
     pub ca_ignore_err: Option<String>,
     pub crt_ignore_err: Option<String>,
+    /// The listener is `mode http`, where HTTP/2 is not spoken yet: `h2` is
+    /// left out of the ALPN offer, so clients fall back to HTTP/1.1.
+    pub no_h2: bool,
 }
 
 /// The TLS options of a `server` line.
@@ -222,6 +225,21 @@ pub fn alpn_wire(list: &str) -> Option<Vec<u8>> {
     (!out.is_empty()).then_some(out)
 }
 
+/// A wire-format ALPN list without `h2`; None when nothing is left.
+pub fn alpn_without_h2(wire: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut rest = wire;
+    while let Some((&n, tail)) = rest.split_first() {
+        let (name, more) = tail.split_at_checked(usize::from(n))?;
+        if name != b"h2" {
+            out.push(n);
+            out.extend_from_slice(name);
+        }
+        rest = more;
+    }
+    (!out.is_empty()).then_some(out)
+}
+
 /// The names of a wire-format ALPN list, comma-separated (for messages).
 pub fn alpn_text(wire: &[u8]) -> String {
     let mut names = Vec::new();
@@ -264,6 +282,8 @@ mod tests {
         assert_eq!(alpn_text(&w), "h2,http/1.1");
         assert_eq!(alpn_wire(""), None);
         assert_eq!(alpn_wire("h2,,x").as_deref(), Some(&b"\x02h2\x01x"[..]));
+        assert_eq!(alpn_without_h2(&w).as_deref(), Some(&b"\x08http/1.1"[..]));
+        assert_eq!(alpn_without_h2(b"\x02h2"), None);
     }
 
     #[test]
