@@ -855,6 +855,63 @@ fn ocsp_response_beside_the_certificate_is_stapled() {
     drop(p);
 }
 
+/// `generate-certificates`: a name no certificate serves gets one forged
+/// and signed by `ca-sign-file` (the CA's subject plus its CN, its SAN),
+/// as 2.6 forges it; configured names keep their certificate.
+#[test]
+fn generated_certificates_for_unknown_names() {
+    let c = certs();
+    let dir = TempDir::new("gencrt");
+    let ca_pem = dir.0.join("signca.pem");
+    let mut both = std::fs::read(c.path("ca.crt")).expect("ca.crt");
+    both.extend(std::fs::read(c.path("ca.key")).expect("ca.key"));
+    std::fs::write(&ca_pem, both).expect("sign ca");
+    let port = free_port();
+    let body = format!(
+        "frontend f\n  mode http\n{}  http-request return status 200\n",
+        ssl_bind(
+            port,
+            &format!("generate-certificates ca-sign-file {}", ca_pem.display())
+        )
+    );
+    let p = Proxy::start(&cfg("5s", &body), &[port]);
+    let forged = tls_connect(port, &Tls::sni("foo.forged.test")).expect("handshake");
+    let cert = forged.ssl().peer_certificate().expect("certificate");
+    let subject: Vec<String> = cert
+        .subject_name()
+        .entries()
+        .map(|e| e.data().to_string().expect("utf8"))
+        .collect();
+    assert_eq!(subject, ["Test CA", "foo.forged.test"]);
+    let issuer: Vec<String> = cert
+        .issuer_name()
+        .entries()
+        .map(|e| e.data().to_string().expect("utf8"))
+        .collect();
+    assert_eq!(issuer, ["Test CA"]);
+    let sans: Vec<String> = cert
+        .subject_alt_names()
+        .expect("SAN")
+        .iter()
+        .filter_map(|g| g.dnsname().map(str::to_string))
+        .collect();
+    assert_eq!(sans, ["foo.forged.test"]);
+    let ca = openssl::x509::X509::from_pem(&std::fs::read(c.path("ca.crt")).expect("ca"))
+        .expect("ca pem");
+    assert!(
+        cert.verify(&ca.public_key().expect("ca key"))
+            .expect("verify")
+    );
+    // The same name again: the same (cached) certificate.
+    let again = tls_connect(port, &Tls::sni("foo.forged.test")).expect("handshake");
+    let again = again.ssl().peer_certificate().expect("certificate");
+    assert_eq!(again.to_der().expect("der"), cert.to_der().expect("der"));
+    // A configured name keeps its certificate.
+    let www = tls_connect(port, &Tls::sni("www.example.test")).expect("handshake");
+    assert_eq!(peer_cn(&www), "www.example.test");
+    drop(p);
+}
+
 /// `error-log-format`: the line of a failed handshake, and of a TLS client
 /// that closed before any request, with the connection-error fetches.
 #[test]

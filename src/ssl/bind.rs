@@ -52,6 +52,9 @@ pub struct BindTls {
     /// time applies its options over), and its place (`file`, `line`).
     pub base: Rc<BindSsl>,
     pub place: (String, usize),
+    /// `generate-certificates`: the CA that signs certificates forged for
+    /// names no entry serves.
+    pub sign_ca: Option<super::forge::SignCa>,
 }
 
 impl BindTls {
@@ -65,6 +68,7 @@ impl BindTls {
             maxrecord,
             base: Rc::default(),
             place: (String::new(), 0),
+            sign_ca: None,
         };
         b.reindex();
         b
@@ -138,8 +142,17 @@ pub fn on_servername(bind: usize, ssl: &mut SslRef) -> Result<(), SniError> {
             }
             Ok(())
         }
-        None if tls.strict_sni => Err(SniError::ALERT_FATAL),
-        None => Ok(()),
+        None => {
+            let forged = match (&tls.sign_ca, name.as_deref(), tls.entries.first()) {
+                (Some(ca), Some(n), Some(def)) => super::forge::context_for(bind, n, ca, def),
+                _ => None,
+            };
+            match forged {
+                Some(ctx) => ssl.set_ssl_context(&ctx).map_err(|_| SniError::ALERT_FATAL),
+                None if tls.strict_sni => Err(SniError::ALERT_FATAL),
+                None => Ok(()),
+            }
+        }
     }
 }
 

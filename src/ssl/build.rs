@@ -36,11 +36,39 @@ pub fn build_all(cfg: &mut Config, diags: &mut Diags) {
                     );
                 }
             }
+            let sign_ca = if b.ssl.generate_certificates {
+                let place = format!("{}:{}", b.file, b.line);
+                let r = match b.ssl.ca_sign_file.as_deref() {
+                    None => Err(format!(
+                        "cannot enable certificate generation, no CA certificate File configured at [{place}]."
+                    )),
+                    Some(f) => super::forge::load_ca(
+                        &GlobalSsl::based(&g.ca_base, f),
+                        b.ssl.ca_sign_pass.as_deref(),
+                        &place,
+                    ),
+                };
+                match r {
+                    Ok(ca) => Some(ca),
+                    Err(m) => {
+                        let unreadable = m.starts_with("Failed to read");
+                        diags.global(Level::Alert, format!("Proxy '{}': {m}", px.name));
+                        if unreadable {
+                            // 2.6 follows this one with an empty line.
+                            diags.raw("");
+                        }
+                        continue;
+                    }
+                }
+            } else {
+                None
+            };
             match bind_tls(&b.ssl, &g, id, &mut loaded) {
                 Ok(Some(mut t)) => {
                     b.tls_id = Some(id);
                     t.base = Rc::new(b.ssl.clone());
                     t.place = (b.file.clone(), b.line);
+                    t.sign_ca = sign_ca;
                     binds.push(t);
                 }
                 Ok(None) => diags.global(

@@ -15,6 +15,7 @@
 pub mod bind;
 pub mod build;
 pub mod certs;
+pub mod forge;
 pub mod opts;
 pub mod server;
 pub mod stats;
