@@ -398,10 +398,11 @@ RULES_HOST=App-07777.Example.COM               # map key app-07777.example.com
 RULES_MAP_VAL=pool-0798                        # its value (7777 % 997)
 RULES_PATH='/100b?id=42&lang=en'
 RULES_UA='wrk-bench/4.2 (rules scenario)'
-# http_tls_*: TLS termination.  http_tls_hs_*: a full TLS 1.3 handshake per
-# request (wrk over https with "Connection: close"; wrk does not resume
-# sessions), ECDSA P-256 or RSA 2048 certificate; http_tls_ka: keep-alive
-# HTTPS requests; http_mem_tls_idle: memory per idle keep-alive TLS client.
+# http_tls_*: TLS termination.  http_tls_hs_*: a full TLS 1.3 handshake and
+# one request per connection, ECDSA P-256 or RSA 2048 certificate, by
+# `openssl s_time -new` (STIME_PROCS at once per proxy; wrk would resume
+# sessions, which costs no signature); http_tls_ka: keep-alive HTTPS
+# requests (wrk); http_mem_tls_idle: memory per idle keep-alive TLS client.
 tls_cert() {                    # ecdsa | rsa -> path of a self-signed cert+key PEM, made once
     local f=$WORK/cfg/$1.pem key=(-newkey rsa:2048)
     [[ $1 == ecdsa ]] && key=(-newkey ec -pkeyopt ec_paramgen_curve:P-256)
@@ -656,6 +657,7 @@ run_proxied() {                 # SCENARIO WHO ROUND: one proxy alone
     case $scen in
         tcp_bulk*|tcp_splice*)
             if run_iperf "$scen-r$r" "$(streams_of "$scen")" "$who"; then rec_iperf "$scen" "$who" "$r"; else LOAD_ERRORS=1; fi ;;
+        http_tls_hs_*) run_stime "$scen" "$r" "$who" ;;
         tcp_connrate|http_ka_*|http_close_*|http_rules|http_tls_*) run_wrk "$scen" "$r" "$who" ;;
         mem_idle) run_mem "$scen" "$who" "$r" ;;
         http_mem_*) run_http_mem "$scen" "$who" "$r" ;;
@@ -681,6 +683,7 @@ run_pair() {                    # SCENARIO ROUND WHO WHO: both proxies at once, 
             else
                 LOAD_ERRORS=1
             fi ;;
+        http_tls_hs_*) run_stime "$scen" "$r" "${whos[@]}" ;;
         tcp_connrate|http_ka_*|http_close_*|http_rules|http_tls_*) run_wrk "$scen" "$r" "${whos[@]}" ;;
     esac
     for who in "${whos[@]}"; do check_proxy "$who" "${cfg[$who]}" "${plog[$who]}"; done
@@ -691,6 +694,37 @@ run_pair() {                    # SCENARIO ROUND WHO WHO: both proxies at once, 
 # tcp_connrate and http_close_*: "Connection: close", one new client
 # connection per request; http_ka_*: keep-alive, WRK_CONNS connections;
 # http_rules: keep-alive, the request its rules are written for
+STIME_PROCS=${STIME_PROCS:-4}
+run_stime() {                   # SCENARIO ROUND WHO...: full handshakes, STIME_PROCS s_time per proxy, all at once
+    local scen=$1 r=$2 w i out pids=() times=(); shift 2
+    local whos=("$@")
+    meas_begin "${whos[@]}"
+    for w in "${whos[@]}"; do
+        for ((i = 0; i < STIME_PROCS; i++)); do
+            out=$WORK/logs/$scen-$w-r$r-$i.stime
+            { time timeout $((CONN_DUR + 15)) "${ON_LOAD_CPU[@]}" openssl s_time -connect "127.0.0.1:$(proxy_port "$w")" \
+                -new -time "$CONN_DUR" -www /100b > "$out" 2>&1 < /dev/null; } 2> "$out.time" &
+            pids+=("$!"); times+=("$out.time")
+        done
+    done
+    wait "${pids[@]}" 2>/dev/null
+    meas_end "$(loadgen_cpu "${times[@]}")"
+    for w in "${whos[@]}"; do
+        local n=0 c
+        for ((i = 0; i < STIME_PROCS; i++)); do
+            c=$(awk '/connections in .* real seconds/ { print $1; exit }' "$WORK/logs/$scen-$w-r$r-$i.stime")
+            n=$((n + ${c:-0}))
+        done
+        if ((n == 0)); then
+            log "s_time made no connection ($scen ${NAME[$w]} round $r): $(tail -n 3 "$WORK/logs/$scen-$w-r$r-0.stime" | tr '\n' ' ')"
+            LOAD_ERRORS=1; continue
+        fi
+        rec "$scen" req_s "$w" "$r" "$(awk -v n="$n" -v d="$M_WALL" 'BEGIN { printf "%.1f", n / (d / 1e9) }')"
+        rec "$scen" cpu_us_per_req "$w" "$r" "$(awk -v c="${M_CPU[$w]}" -v n="$n" 'BEGIN { printf "%.2f", c / 1e3 / n }')"
+        rec "$scen" proxy_cpu_pct "$w" "$r" "$(awk -v c="${M_CPU[$w]}" -v w="$M_WALL" 'BEGIN { printf "%.1f", 100 * c / w }')"
+    done
+}
+
 wrk_cmd() {                     # SCENARIO WHO SECONDS -> WRK
     local path=/100b hdr=(-H "Connection: close") scheme=http
     [[ $1 == *_64k ]] && path=/64k
