@@ -1,4 +1,4 @@
-//! TLS test tools for `tests/tls.rs`: test certificates generated once per
+//! TLS test tools for `tests/tls.rs` and `tests/tls_errors.rs`: test certificates generated once per
 //! test binary with the `openssl` CLI, a TLS client built on the openssl
 //! crate, runners for `openssl s_client`, `curl` and python3's `ssl`
 //! module, an HTTP/1 response reader over any stream, and log-line helpers.
@@ -645,4 +645,41 @@ pub fn rss_kib(pid: i32) -> u64 {
             })
         })
         .unwrap_or(0)
+}
+
+// -------------------------------------------------------------- configs --
+
+/// `global` (raw logs on stdout) and `defaults` (`timeout client` as given,
+/// connect 2 s, server 5 s), then `body`.
+pub fn cfg(timeout_client: &str, body: &str) -> String {
+    format!(
+        "global\n  nbthread 1\n  log stdout format raw local0\n\n\
+         defaults\n  log global\n  timeout connect 2s\n  timeout client {timeout_client}\n  \
+         timeout server 5s\n\n{body}"
+    )
+}
+
+/// `bind 127.0.0.1:port ssl crt <www.pem>` plus `extra`.
+pub fn ssl_bind(port: u16, extra: &str) -> String {
+    format!(
+        "  bind 127.0.0.1:{port} ssl crt {} {extra}\n",
+        certs().path("www.pem")
+    )
+}
+
+/// The stdout line of the connection from client port `cport`, without
+/// its `ip:port [date] ` prefix (whose shape is checked).
+pub fn line_of(p: &Proxy, cport: u16) -> String {
+    let l = expect_line(p, &format!("for client port {cport}"), |l| {
+        split_prefix(l).is_some_and(|(cp, _)| cp == cport)
+    });
+    split_prefix(&l).expect("prefix").1.to_string()
+}
+
+/// A GET over an established TLS stream with `Connection: close`: the
+/// response.
+pub fn tls_get(port: u16, o: &Tls, path: &str) -> Result<Resp, String> {
+    let req = format!("GET {path} HTTP/1.1\r\nHost: www.example.test\r\nConnection: close\r\n\r\n");
+    let got = tls_exchange(port, o, req.as_bytes())?;
+    read_resp(&mut &got[..], &mut Vec::new())
 }
