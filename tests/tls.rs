@@ -559,6 +559,55 @@ fn get_logged_after(p: &Proxy, port: u16, o: Tls, prefix: &str) -> String {
     expect_line(p, prefix, |l| l.starts_with(prefix))
 }
 
+/// An RSA and an ECDSA certificate for the same name: a client that
+/// supports ECDSA gets it, one that only signs with RSA gets RSA, and a
+/// client without SNI gets the first certificate, as 2.6 selects.
+#[test]
+fn rsa_and_ecdsa_certificates_for_one_name_by_client_support() {
+    let c = certs();
+    let run = move |program: String| {
+        let port = free_port();
+        let body = format!(
+            "frontend f\n  mode http\n  bind 127.0.0.1:{port} ssl crt {} crt {}\n  \
+             http-request return status 200\n",
+            c.path("www.pem"),
+            c.path("www-ec.pem")
+        );
+        let p = Proxy::start_program(&program, &cfg("5s", &body), &[port], &["-db"]);
+        let key_bits = |extra: &[&str]| {
+            let (_, out) = s_client(port, extra, b"", Duration::from_millis(200));
+            out.lines()
+                .find_map(|l| l.strip_prefix("Server public key is "))
+                .unwrap_or("none")
+                .to_string()
+        };
+        let got = vec![
+            key_bits(&["-servername", "www.example.test"]),
+            key_bits(&[
+                "-servername",
+                "www.example.test",
+                "-sigalgs",
+                "rsa_pss_rsae_sha256:rsa_pkcs1_sha256",
+            ]),
+            key_bits(&[
+                "-servername",
+                "www.example.test",
+                "-sigalgs",
+                "ECDSA+SHA256",
+            ]),
+            key_bits(&[]),
+        ];
+        drop(p);
+        got
+    };
+    let want = ["256 bit", "2048 bit", "256 bit", "2048 bit"];
+    let reference = have_haproxy().then(|| std::thread::spawn(move || run(HAPROXY.into())));
+    assert_eq!(run(bin().into()), want, "haproxy-rs");
+    if let Some(t) = reference {
+        assert_eq!(t.join().expect("reference run"), want, "HAProxy 2.6");
+    }
+}
+
 /// `<crt>.ocsp` beside a certificate is stapled for clients that ask.
 #[test]
 fn ocsp_response_beside_the_certificate_is_stapled() {

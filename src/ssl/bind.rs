@@ -37,6 +37,10 @@ pub struct SniEntry {
     pub neg: Vec<String>,
     /// The crt-list it came from and its line there (None: a `crt`).
     pub from_list: Option<(String, usize)>,
+    /// When later entries serve the same names with other key types (an
+    /// RSA and an ECDSA certificate): one context holding them all, from
+    /// which OpenSSL picks by what the client supports, as 2.6 picks.
+    pub multi: Option<SslContext>,
 }
 
 /// A bind line's TLS state.
@@ -132,9 +136,9 @@ pub fn on_servername(bind: usize, ssl: &mut SslRef) -> Result<(), SniError> {
     match pick {
         Some(i) => {
             if let Some(e) = tls.entries.get(i)
-                && i != 0
+                && (i != 0 || e.multi.is_some())
             {
-                ssl.set_ssl_context(&e.ctx)
+                ssl.set_ssl_context(e.multi.as_ref().unwrap_or(&e.ctx))
                     .map_err(|_| SniError::ALERT_FATAL)?;
                 // Verification is the session's, not the context's: a
                 // crt-list line's `verify` applies here.
@@ -173,6 +177,18 @@ pub fn build_ctx(
     ckch: &Ckch,
     bind: usize,
 ) -> Result<SslContext, TlsErr> {
+    build_ctx_with(o, g, &[ckch], bind)
+}
+
+/// As [`build_ctx`], with several certificates of different key types in
+/// one context (OpenSSL keeps one per type and picks by the client's
+/// signature algorithms). The first one's OCSP response is stapled.
+pub fn build_ctx_with(
+    o: &BindSsl,
+    g: &GlobalSsl,
+    certs: &[&Ckch],
+    bind: usize,
+) -> Result<SslContext, TlsErr> {
     let e = super::err;
     let mut b = SslContextBuilder::new(SslMethod::tls_server())
         .map_err(e("cannot create an SSL context"))?;
@@ -202,24 +218,34 @@ pub fn build_ctx(
             TlsErr::post(format!("unable to set elliptic named curve to '{c}'"), true)
         })?;
     }
-    b.set_certificate(&ckch.cert)
-        .and_then(|_| b.set_private_key(&ckch.key))
-        .map_err(e("unable to use the certificate"))?;
-    for c in &ckch.chain {
-        b.add_extra_chain_cert(c.clone())
-            .map_err(e("unable to add the certificate chain"))?;
+    let mut chain: Vec<Vec<u8>> = Vec::new();
+    for ckch in certs {
+        b.set_certificate(&ckch.cert)
+            .and_then(|_| b.set_private_key(&ckch.key))
+            .map_err(e("unable to use the certificate"))?;
+        b.check_private_key().map_err(|_| {
+            TlsErr::from(format!(
+                "inconsistencies between private key and certificate loaded '{}'.",
+                ckch.path
+            ))
+        })?;
+        for c in &ckch.chain {
+            // The chains of one context are shared: each CA once.
+            let der = c
+                .to_der()
+                .map_err(e("unable to add the certificate chain"))?;
+            if !chain.contains(&der) {
+                b.add_extra_chain_cert(c.clone())
+                    .map_err(e("unable to add the certificate chain"))?;
+                chain.push(der);
+            }
+        }
     }
     // OCSP stapling: `<crt>.ocsp`, sent to clients that ask for it.
-    if let Some(der) = ckch.ocsp.clone() {
+    if let Some(der) = certs.first().and_then(|c| c.ocsp.clone()) {
         b.set_status_callback(move |ssl| ssl.set_ocsp_status(&der).map(|()| true))
             .map_err(e("unable to set the OCSP response"))?;
     }
-    b.check_private_key().map_err(|_| {
-        TlsErr::from(format!(
-            "inconsistencies between private key and certificate loaded '{}'.",
-            ckch.path
-        ))
-    })?;
     // Client certificates.
     // A bind line does not ask for client certificates unless told.
     let verify = match o.verify {
@@ -361,6 +387,7 @@ impl SniEntry {
                 .map(|n| n.trim_start_matches('!').to_string())
                 .collect(),
             from_list: Some(place),
+            multi: None,
         }
     }
 }

@@ -215,6 +215,7 @@ fn bind_tls(
                 opts: Rc::clone(&opts),
                 neg: Vec::new(),
                 from_list: None,
+                multi: None,
             });
         }
     }
@@ -264,5 +265,38 @@ fn bind_tls(
     if entries.is_empty() {
         return Ok(None);
     }
+    pair_key_types(&mut entries, g, id)?;
     Ok(Some(BindTls::new(entries, o.strict_sni, g.maxrecord)))
+}
+
+/// Entries serving the same names with certificates of other key types
+/// than an earlier one's (RSA and ECDSA): the earlier one gets a context
+/// holding them all, so that a client that supports ECDSA gets it and
+/// the others RSA, as 2.6 selects. The entries themselves stay (the CLI
+/// lists them).
+fn pair_key_types(entries: &mut [SniEntry], g: &GlobalSsl, id: usize) -> Result<(), TlsErr> {
+    // The entries by the names they serve, in order.
+    let mut by_names: HashMap<(&[String], &[String]), Vec<usize>> = HashMap::new();
+    for (i, e) in entries.iter().enumerate() {
+        by_names.entry((&e.names, &e.neg)).or_default().push(i);
+    }
+    let mut built = Vec::new();
+    for idx in by_names.values().filter(|v| v.len() > 1) {
+        let mut group: Vec<&Ckch> = Vec::new();
+        for e in idx.iter().filter_map(|i| entries.get(*i)) {
+            if !group.iter().any(|c| c.key.id() == e.ckch.key.id()) {
+                group.push(&e.ckch);
+            }
+        }
+        if let (true, Some(first)) = (group.len() > 1, idx.first().and_then(|i| entries.get(*i))) {
+            let ctx = super::bind::build_ctx_with(&first.opts, g, &group, id)?;
+            built.push((idx.first().copied(), ctx));
+        }
+    }
+    for (i, ctx) in built {
+        if let Some(e) = i.and_then(|i| entries.get_mut(i)) {
+            e.multi = Some(ctx);
+        }
+    }
+    Ok(())
 }
