@@ -608,6 +608,70 @@ fn rsa_and_ecdsa_certificates_for_one_name_by_client_support() {
     }
 }
 
+/// `tls-ticket-keys`: tickets sealed with a shared keys file resume on
+/// another process loading it (haproxy-rs restarted), and across
+/// HAProxy 2.6 and haproxy-rs both ways, TLS 1.2 and 1.3.
+#[test]
+fn tls_ticket_keys_resume_across_processes_and_haproxy() {
+    let dir = TempDir::new("tkeys");
+    let mut text = String::new();
+    for i in 0..4u8 {
+        let mut line = Vec::new();
+        let raw: Vec<u8> = (0..48u8)
+            .map(|b| b.wrapping_mul(7).wrapping_add(i * 31))
+            .collect();
+        haproxy_rs::rules::conv_enc::b64_encode(&raw, &mut line, false);
+        text.push_str(&String::from_utf8(line).expect("ascii"));
+        text.push('\n');
+    }
+    let keys = dir.write("keys.txt", &text).to_string_lossy().into_owned();
+    let start = |program: &str| {
+        let port = free_port();
+        let body = format!(
+            "frontend f\n  mode http\n{}  http-request return status 200\n",
+            ssl_bind(port, &format!("tls-ticket-keys {keys}"))
+        );
+        (
+            Proxy::start_program(program, &cfg("5s", &body), &[port], &["-db"]),
+            port,
+        )
+    };
+    let sess = dir.0.join("s.pem").to_string_lossy().into_owned();
+    let hold = Duration::from_millis(400);
+    let first = |port: u16, v: &str| {
+        let (_, out) = s_client(port, &[v, "-sess_out", &sess], b"", hold);
+        assert!(out.contains("\nNew, "), "{out}");
+    };
+    let reused = |port: u16, v: &str| {
+        let (_, out) = s_client(port, &[v, "-sess_in", &sess], b"", hold);
+        out.contains("\nReused, ")
+    };
+    for v in ["-tls1_2", "-tls1_3"] {
+        let (a, pa) = start(bin());
+        first(pa, v);
+        drop(a);
+        let (b, pb) = start(bin());
+        assert!(
+            reused(pb, v),
+            "{v}: a restarted haproxy-rs resumes its ticket"
+        );
+        if have_haproxy() {
+            let (h, ph) = start(HAPROXY);
+            assert!(
+                reused(ph, v),
+                "{v}: HAProxy 2.6 resumes a haproxy-rs ticket"
+            );
+            first(ph, v);
+            assert!(
+                reused(pb, v),
+                "{v}: haproxy-rs resumes a HAProxy 2.6 ticket"
+            );
+            drop(h);
+        }
+        drop(b);
+    }
+}
+
 /// `<crt>.ocsp` beside a certificate is stapled for clients that ask.
 #[test]
 fn ocsp_response_beside_the_certificate_is_stapled() {

@@ -478,8 +478,41 @@ fn tls_config_errors_print_haproxy_alerts_and_exit_1() {
         ]
     };
     let (missing, crt) = (c.path("nonexistent.pem"), c.path("www.crt"));
+    let k48 = "A".repeat(64);
+    let two_keys = dir.write("two.keys", &format!("{k48}\n{k48}\n"));
+    let small_keys = dir.write("small.keys", "YWFh\nYmJi\nY2Nj\n");
+    let bad_keys = dir.write("bad.keys", "abc\n");
     let cases: Vec<(&str, String, Vec<String>)> = vec![
         ("no_crt", b("ssl"), post("no SSL certificate specified", " (use 'crt').", false)),
+        (
+            "keys_two",
+            b(&format!("ssl crt {www} tls-ticket-keys {}", two_keys.display())),
+            parse(&format!(
+                "'{}' : please supply at least 3 keys in the tls-tickets-file",
+                two_keys.display()
+            )),
+        ),
+        (
+            "keys_small",
+            b(&format!("ssl crt {www} tls-ticket-keys {}", small_keys.display())),
+            parse(&format!(
+                "'{}' : wrong sized key on line 1",
+                small_keys.display()
+            )),
+        ),
+        (
+            "keys_bad",
+            b(&format!("ssl crt {www} tls-ticket-keys {}", bad_keys.display())),
+            parse(&format!(
+                "'{}' : unable to decode base64 key on line 1",
+                bad_keys.display()
+            )),
+        ),
+        (
+            "keys_missing",
+            b(&format!("ssl crt {www} tls-ticket-keys {missing}.keys")),
+            parse(&format!("'{missing}.keys' : unable to load ssl tickets keys file")),
+        ),
         (
             "crt_missing",
             b(&format!("ssl crt {missing}")),

@@ -241,6 +241,9 @@ pub fn build_ctx_with(
             }
         }
     }
+    if let Some(keys) = super::tickets::for_bind(bind) {
+        super::tickets::install(&mut b, &keys);
+    }
     // OCSP stapling: `<crt>.ocsp`, sent to clients that ask for it.
     if let Some(der) = certs.first().and_then(|c| c.ocsp.clone()) {
         b.set_status_callback(move |ssl| ssl.set_ocsp_status(&der).map(|()| true))
@@ -299,7 +302,9 @@ pub fn build_ctx_with(
     if let Some(l) = g.lifetime {
         super::set_session_timeout(&mut b, l);
     }
-    b.set_session_id_context(b"haproxy-rs")
+    // 2.6's session id context: its sessions and tickets (`tls-ticket-keys`
+    // shared by both) resume here, and ours there.
+    b.set_session_id_context(b"haproxy")
         .map_err(e("cannot set the session id context"))?;
     let alpn = match &o.alpn {
         Some(w) if o.no_h2 => super::opts::alpn_without_h2(w),

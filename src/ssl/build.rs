@@ -63,6 +63,19 @@ pub fn build_all(cfg: &mut Config, diags: &mut Diags) {
             } else {
                 None
             };
+            if let Some(f) = b.ssl.tls_ticket_keys.as_deref() {
+                match super::tickets::TicketKeys::load(f) {
+                    Ok(k) => super::tickets::set_for_bind(id, k),
+                    Err(m) => {
+                        diags.alert(
+                            &b.file,
+                            b.line,
+                            format!("'bind {}' in section '{}' : {m}", b.text, px.kind),
+                        );
+                        continue;
+                    }
+                }
+            }
             match bind_tls(&b.ssl, &g, id, &mut loaded) {
                 Ok(Some(mut t)) => {
                     b.tls_id = Some(id);

@@ -20,6 +20,7 @@ pub mod opts;
 pub mod server;
 pub mod stats;
 pub mod store;
+pub mod tickets;
 
 /// The two OpenSSL calls the openssl crate does not wrap.
 mod ffi {
