@@ -142,6 +142,11 @@ fn list_binds(list: &str) -> Vec<usize> {
         .collect()
 }
 
+/// A certificate a directory's crt-list may take: a file right in it.
+fn in_dir(dir: &str, crt: &str) -> bool {
+    crt.rsplit_once('/').is_some_and(|(d, _)| d == dir)
+}
+
 /// `add ssl crt-list <list> <cert>` or `add ssl crt-list <list> <<` with a
 /// `crt-list` line as payload.
 pub fn add_crtlist(args: &[&str], payload: Option<&str>) -> String {
@@ -184,7 +189,7 @@ pub fn add_crtlist(args: &[&str], payload: Option<&str>) -> String {
         },
     };
     line.line = next;
-    if dir && line.crt.rsplit_once('/').is_none_or(|(d, _)| d != list) {
+    if dir && !in_dir(list, &line.crt) {
         return err(format!(
             "'{list}' is a directory, certificate path '{}' must contain the directory path",
             line.crt
@@ -356,6 +361,15 @@ mod tests {
             " [npn h2\0 verify optional no-ca-names allow-0rtt ca-file /c.crt ciphers HIGH ecdhe prime256v1 ssl-max-ver TLSv1.3]"
         );
         assert_eq!(dump_conf(&[], &g), "");
+    }
+
+    #[test]
+    fn a_directory_takes_only_its_own_files() {
+        assert!(in_dir("/c/dir", "/c/dir/a.pem"));
+        assert!(!in_dir("/c/dir", "/c/dir/sub/a.pem"));
+        assert!(!in_dir("/c/dir", "/c/a.pem"));
+        assert!(!in_dir("/c/dir", "a.pem"));
+        assert!(!in_dir("/c/dir", "/c/dirx/a.pem"));
     }
 
     #[test]

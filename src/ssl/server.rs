@@ -195,3 +195,52 @@ impl SrvTls {
         Ok(ssl)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plain() -> ServerSsl {
+        ServerSsl {
+            enabled: true,
+            verify: Verify::None,
+            ..ServerSsl::default()
+        }
+    }
+
+    #[test]
+    fn only_a_server_with_a_certificate_that_verifies_uses_its_ca_files() {
+        let g = GlobalSsl {
+            ca_base: Some("/ca".into()),
+            ..GlobalSsl::default()
+        };
+        let mut t = build(&plain(), &g).expect("context");
+        t.opts.ca_file = Some("a.crt".into());
+        t.opts.crl_file = Some("/x/a.crl".into());
+        t.verify = true;
+        assert!(
+            !t.uses_cafile(&g, "/ca/a.crt"),
+            "no certificate: no instance"
+        );
+        t.opts.crt = Some("c.pem".into());
+        assert!(t.uses_cafile(&g, "/ca/a.crt"));
+        assert!(t.uses_cafile(&g, "/x/a.crl"));
+        assert!(!t.uses_cafile(&g, "/ca/b.crt"));
+        t.verify = false;
+        assert!(!t.uses_cafile(&g, "/ca/a.crt"), "verify none: not linked");
+        assert_eq!(t.crt_path(&g).as_deref(), Some("c.pem"));
+    }
+
+    #[test]
+    fn a_replaced_context_serves_new_sessions_and_forgets_the_kept_one() {
+        let g = GlobalSsl::default();
+        let t = build(&plain(), &g).expect("context");
+        let old = t.live.borrow().ctx.clone();
+        let mut o = plain();
+        o.alpn = Some(b"\x08http/1.1".to_vec());
+        t.replace(build(&o, &g).expect("context"));
+        let ssl = t.new_ssl(Some("a.test")).expect("session");
+        assert!(!std::ptr::eq(ssl.ssl_context(), &*old));
+        assert!(t.live.borrow().session.lock().expect("lock").is_none());
+    }
+}
