@@ -392,7 +392,11 @@ fn run(o: Opts, cfg: haproxy_rs::cfg::model::Config) -> i32 {
     }
     let nosplice = o.nosplice || cfg.global.nosplice;
     // The listeners' TLS states, where handshakes and the CLI find them.
-    haproxy_rs::ssl::reg::install(cfg.tls_binds.clone(), cfg.global.ssl.clone());
+    haproxy_rs::ssl::reg::install(
+        cfg.tls_binds.clone(),
+        cfg.tls_servers.clone(),
+        cfg.global.ssl.clone(),
+    );
     let mut engine = match Engine::new(&cfg, maxconn, o.pxconn.unwrap_or(0), nosplice) {
         Ok(e) => e,
         Err(e) => {

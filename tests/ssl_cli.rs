@@ -8,8 +8,11 @@
 //! against 2.6's recorded text, so the suite means something without the
 //! reference binary. Then the point of a commit: a new handshake gets the
 //! new certificate at once while a connection opened before keeps working.
+//! Server-side certificates and `crt <directory>` are in `ssl_cli/srv.rs`.
 
 mod common;
+#[path = "ssl_cli/srv.rs"]
+mod srv;
 
 use common::*;
 use std::io::{BufRead, BufReader, Write};

@@ -402,6 +402,9 @@ pub struct Config {
     pub rules: crate::rules::store::RuleStore,
     /// The TLS state of the bind lines with `ssl` (see `BindCfg::tls_id`).
     pub tls_binds: Vec<crate::ssl::bind::BindTls>,
+    /// The TLS state of every server line with TLS, shared with
+    /// `ServerCfg::tls` (a commit on the stats socket replaces it in place).
+    pub tls_servers: Vec<std::rc::Rc<crate::ssl::server::SrvTls>>,
 }
 
 impl Config {

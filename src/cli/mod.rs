@@ -24,6 +24,7 @@
 pub mod commands;
 pub mod maps;
 pub mod ssl;
+pub mod ssl_cafile;
 pub mod ssl_crtlist;
 
 use crate::applet::{self, AppletId, AppletState};

@@ -131,13 +131,20 @@ fn list_binds(list: &str) -> Vec<usize> {
     binds()
         .into_iter()
         .filter(|(_, b)| {
-            b.base
-                .crt_lists
-                .iter()
-                .any(|l| GlobalSsl::based(&g.crt_base, l) == list)
+            let based = |l: &String| GlobalSsl::based(&g.crt_base, l);
+            b.base.crt_lists.iter().any(|l| based(l) == list)
+                || b.base
+                    .crts
+                    .iter()
+                    .any(|c| based(c).trim_end_matches('/') == list)
         })
         .map(|(i, _)| i)
         .collect()
+}
+
+/// A certificate a directory's crt-list may take: a file right in it.
+fn in_dir(dir: &str, crt: &str) -> bool {
+    crt.rsplit_once('/').is_some_and(|(d, _)| d == dir)
 }
 
 /// `add ssl crt-list <list> <cert>` or `add ssl crt-list <list> <<` with a
@@ -150,7 +157,8 @@ pub fn add_crtlist(args: &[&str], payload: Option<&str>) -> String {
     }
     let err = |e: String| format!("Can't edit the crt-list: {e}\n\n");
     let g = reg::global();
-    let Some(next) = reg::with_store(|s| s.lists.get(list).map(|l| l.linecount + 1)).flatten()
+    let Some((next, dir)) =
+        reg::with_store(|s| s.lists.get(list).map(|l| (l.linecount + 1, l.dir))).flatten()
     else {
         return err(format!("crt-list '{list}' does not exist!"));
     };
@@ -181,6 +189,12 @@ pub fn add_crtlist(args: &[&str], payload: Option<&str>) -> String {
         },
     };
     line.line = next;
+    if dir && !in_dir(list, &line.crt) {
+        return err(format!(
+            "'{list}' is a directory, certificate path '{}' must contain the directory path",
+            line.crt
+        ));
+    }
     let data = reg::with_store(|s| s.certs.get(&line.crt).cloned()).flatten();
     let Some(data) = data else {
         return err(format!("certificate '{}' does not exist!", line.crt));
@@ -188,6 +202,21 @@ pub fn add_crtlist(args: &[&str], payload: Option<&str>) -> String {
     let Some(ckch) = data.to_ckch(&line.crt).map(Rc::new) else {
         return err(format!("certificate '{}' is empty!", line.crt));
     };
+    if dir {
+        let dup = reg::with_store(|s| {
+            s.lists
+                .get(list)
+                .is_some_and(|l| l.lines.iter().any(|x| x.crt == line.crt))
+        });
+        if dup == Some(true) {
+            return err("file already exists in this directory!".into());
+        }
+        if !line.opts.is_empty() || !line.filters.is_empty() {
+            return err(
+                "this is a directory, SSL configuration and filters are not allowed".into(),
+            );
+        }
+    }
     // A context serving the same certificate already holds it: share.
     let ckch = binds()
         .iter()
@@ -275,9 +304,12 @@ pub fn del_crtlist(s: &mut Store, args: &[&str]) -> Step {
         ));
     }
     let key = (list.to_string(), line);
+    // A directory's own files all have line 0: the certificate tells them
+    // apart.
+    let is_it = |e: &SniEntry| e.from_list.as_ref() == Some(&key) && e.ckch.path == cert;
     let mut defaults = String::new();
     for (_, b) in binds() {
-        if !b.strict_sni && b.entries.first().and_then(|e| e.from_list.as_ref()) == Some(&key) {
+        if !b.strict_sni && b.entries.first().is_some_and(is_it) {
             defaults += &format!("\t- {}:{}\n", b.place.0, b.place.1);
         }
     }
@@ -287,15 +319,15 @@ pub fn del_crtlist(s: &mut Store, args: &[&str]) -> Step {
         ));
     }
     for (i, b) in binds() {
-        if b.entries.iter().any(|e| e.from_list.as_ref() == Some(&key)) {
+        if b.entries.iter().any(is_it) {
             let mut nb = (*b).clone();
-            nb.entries.retain(|e| e.from_list.as_ref() != Some(&key));
+            nb.entries.retain(|e| !is_it(e));
             nb.reindex();
             reg::replace(i, nb);
         }
     }
     if let Some(l) = s.lists.get_mut(list) {
-        l.lines.retain(|l| l.line != line);
+        l.lines.retain(|l| l.line != line || l.crt != cert);
     }
     Ok(format!("Entry '{cert}' deleted in crtlist '{list}'!\n\n"))
 }
@@ -329,6 +361,15 @@ mod tests {
             " [npn h2\0 verify optional no-ca-names allow-0rtt ca-file /c.crt ciphers HIGH ecdhe prime256v1 ssl-max-ver TLSv1.3]"
         );
         assert_eq!(dump_conf(&[], &g), "");
+    }
+
+    #[test]
+    fn a_directory_takes_only_its_own_files() {
+        assert!(in_dir("/c/dir", "/c/dir/a.pem"));
+        assert!(!in_dir("/c/dir", "/c/dir/sub/a.pem"));
+        assert!(!in_dir("/c/dir", "/c/a.pem"));
+        assert!(!in_dir("/c/dir", "a.pem"));
+        assert!(!in_dir("/c/dir", "/c/dirx/a.pem"));
     }
 
     #[test]

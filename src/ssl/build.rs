@@ -178,8 +178,10 @@ pub fn build_all(cfg: &mut Config, diags: &mut Diags) {
             };
             match built {
                 Ok(t) => {
-                    s.tls = Some(Rc::new(t));
+                    let t = Rc::new(t);
+                    s.tls = Some(Rc::clone(&t));
                     s.sni_expr = sni;
+                    cfg.tls_servers.push(t);
                 }
                 Err(TlsErr::Parse { pre, msg }) => {
                     if let Some(p) = pre {
@@ -208,6 +210,11 @@ fn bind_tls(
     let opts = Rc::new(o.clone());
     for crt in &o.crts {
         let path = GlobalSsl::based(&g.crt_base, crt);
+        // A directory is a crt-list of its files for the stats socket
+        // (2.6 numbers their lines 0).
+        let dir = std::path::Path::new(&path)
+            .is_dir()
+            .then(|| (path.trim_end_matches('/').to_string(), 0));
         let list = match loaded.get(&path) {
             Some(c) => vec![Rc::clone(c)],
             None => load_crt_arg(&path)?
@@ -227,7 +234,7 @@ fn bind_tls(
                 ctx,
                 opts: Rc::clone(&opts),
                 neg: Vec::new(),
-                from_list: None,
+                from_list: dir.clone(),
                 multi: None,
             });
         }

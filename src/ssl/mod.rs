@@ -8,7 +8,7 @@
 //!
 //! ```text
 //!   cfg (BindSsl / ServerSsl / GlobalSsl) --build--> BindTls, SrvTls
-//!        --reg::install--> registry (servername callback, CLI)
+//!        --reg::install--> registry (servername callback, CLI commits)
 //!   accept: Ssl::new(initial ctx) -> ssl_sock (HH_SSL_HS) ; connect: SrvTls::new_ssl
 //! ```
 
@@ -112,23 +112,28 @@ pub fn store_add_crl(
 /// stats socket. One thread: a thread-local.
 pub mod reg {
     use super::bind::BindTls;
+    use super::server::SrvTls;
     use std::cell::{Cell, RefCell};
     use std::rc::Rc;
 
     thread_local! {
         static BINDS: RefCell<Vec<Rc<BindTls>>> = const { RefCell::new(Vec::new()) };
+        static SERVERS: RefCell<Vec<Rc<SrvTls>>> = const { RefCell::new(Vec::new()) };
         static GLOBAL: RefCell<Option<Rc<super::opts::GlobalSsl>>> = const { RefCell::new(None) };
         static VERIFY_DEPTH: Cell<i64> = const { Cell::new(-1) };
         static VERIFY_CODE: Cell<i32> = const { Cell::new(0) };
         static STORE: RefCell<Option<super::store::Store>> = const { RefCell::new(None) };
     }
 
-    /// Makes `binds` the running listeners' TLS states (index = bind id),
-    /// with the global settings contexts built at run time use, and the
-    /// certificate store of what they were built from.
-    pub fn install(binds: Vec<BindTls>, global: super::opts::GlobalSsl) {
-        let store = super::store::Store::from_binds(&binds, &global);
+    /// Makes `binds` the running listeners' TLS states (index = bind id)
+    /// and `servers` the servers' (shared with the servers and their
+    /// checks, replaced in place), with the global settings contexts built
+    /// at run time use, and the certificate store of what they were built
+    /// from.
+    pub fn install(binds: Vec<BindTls>, servers: Vec<Rc<SrvTls>>, global: super::opts::GlobalSsl) {
+        let store = super::store::Store::from_binds(&binds, &servers, &global);
         BINDS.with(|b| *b.borrow_mut() = binds.into_iter().map(Rc::new).collect());
+        SERVERS.with(|s| *s.borrow_mut() = servers);
         GLOBAL.with(|g| *g.borrow_mut() = Some(Rc::new(global)));
         STORE.with(|s| *s.borrow_mut() = Some(store));
     }
@@ -157,6 +162,11 @@ pub mod reg {
                 *slot = Rc::new(tls);
             }
         });
+    }
+
+    /// The servers' TLS states (every `server` line with TLS).
+    pub fn servers() -> Vec<Rc<SrvTls>> {
+        SERVERS.with(|s| s.borrow().clone())
     }
 
     /// Number of binds with TLS.

@@ -1,8 +1,14 @@
 //! TLS to a server: one client context per `server` line, the session kept
 //! for resumption, and what each new connection sets on its session (SNI,
 //! host verification, the kept session).
+//!
+//! The context can be replaced at run time (`commit ssl cert|ca-file` on
+//! the stats socket): the server, its health check and the registry share
+//! one `Rc<SrvTls>`, whose context sits in a `RefCell`. New connections
+//! take the new one; live sessions keep the context they were made from.
 
 use super::TlsErr;
+use super::certs::Ckch;
 use super::opts::{GlobalSsl, ServerSsl, Verify};
 use openssl::ssl::{
     Ssl, SslContext, SslContextBuilder, SslMethod, SslOptions, SslSession, SslSessionCacheMode,
@@ -10,20 +16,29 @@ use openssl::ssl::{
 };
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::verify::X509VerifyFlags;
+use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
+
+/// The replaceable part: the context and the session kept for it.
+#[derive(Clone)]
+struct Live {
+    ctx: SslContext,
+    /// The last session the server gave (TLS 1.3 tickets arrive after the
+    /// handshake, so the new-session callback fills it).
+    session: Arc<Mutex<Option<SslSession>>>,
+}
 
 /// A server's TLS state.
 #[derive(Clone)]
 pub struct SrvTls {
-    pub ctx: SslContext,
+    live: RefCell<Live>,
+    /// The options it was built from (what a commit rebuilds it with).
+    pub opts: ServerSsl,
     pub verify: bool,
     /// `verifyhost`: the name the certificate must carry (else the SNI).
     pub verifyhost: Option<String>,
     /// Resume the last session (no `no-ssl-reuse`).
     pub reuse: bool,
-    /// The last session the server gave (TLS 1.3 tickets arrive after the
-    /// handshake, so the new-session callback fills it).
-    pub session: Arc<Mutex<Option<SslSession>>>,
     pub maxrecord: usize,
 }
 
@@ -35,8 +50,15 @@ impl std::fmt::Debug for SrvTls {
     }
 }
 
-/// Builds a server's context. `ctx_name`: `'server be/srv'` for messages.
+/// Builds a server's context. Files are read through the run-time store
+/// (`ssl::store`): what was committed on the stats socket, else the disk.
 pub fn build(o: &ServerSsl, g: &GlobalSsl) -> Result<SrvTls, TlsErr> {
+    build_with(o, g, None)
+}
+
+/// Builds a server's context, with `crt` (a certificate being committed)
+/// in place of its `crt` file when given.
+pub fn build_with(o: &ServerSsl, g: &GlobalSsl, crt: Option<&Ckch>) -> Result<SrvTls, TlsErr> {
     let e = super::err;
     let mut b = SslContextBuilder::new(SslMethod::tls_client())
         .map_err(e("cannot create an SSL context"))?;
@@ -54,8 +76,11 @@ pub fn build(o: &ServerSsl, g: &GlobalSsl) -> Result<SrvTls, TlsErr> {
         sigalgs: o.sigalgs.as_ref().or(g.server_sigalgs.as_ref()),
     }
     .apply(&mut b, false)?;
-    if let Some(crt) = o.crt.as_ref() {
-        let c = super::certs::Ckch::load(&GlobalSsl::based(&g.crt_base, crt))?;
+    if let Some(path) = o.crt.as_ref().map(|c| GlobalSsl::based(&g.crt_base, c)) {
+        let c = match crt {
+            Some(c) => c.clone(),
+            None => super::store::ckch(&path)?,
+        };
         b.set_certificate(&c.cert)
             .and_then(|_| b.set_private_key(&c.key))
             .map_err(e("unable to use the client certificate"))?;
@@ -76,11 +101,11 @@ pub fn build(o: &ServerSsl, g: &GlobalSsl) -> Result<SrvTls, TlsErr> {
             ));
         };
         let mut store = X509StoreBuilder::new().map_err(e("cannot create a store"))?;
-        for c in super::certs::load_ca_file("ca-file", &GlobalSsl::based(&g.ca_base, ca))? {
+        for c in super::store::ca_certs("ca-file", &GlobalSsl::based(&g.ca_base, ca))? {
             let _ = store.add_cert(c);
         }
         if let Some(crl) = o.crl_file.as_ref() {
-            for c in super::certs::load_crl_file(&GlobalSsl::based(&g.ca_base, crl))? {
+            for c in super::store::crls(&GlobalSsl::based(&g.ca_base, crl))? {
                 super::store_add_crl(&mut store, &c);
             }
             let _ = store.set_flags(X509VerifyFlags::CRL_CHECK | X509VerifyFlags::CRL_CHECK_ALL);
@@ -106,20 +131,51 @@ pub fn build(o: &ServerSsl, g: &GlobalSsl) -> Result<SrvTls, TlsErr> {
         });
     }
     Ok(SrvTls {
-        ctx: b.build(),
+        live: RefCell::new(Live {
+            ctx: b.build(),
+            session,
+        }),
+        opts: o.clone(),
         verify,
         verifyhost: o.verifyhost.clone(),
         reuse,
-        session,
         maxrecord: g.maxrecord,
     })
 }
 
 impl SrvTls {
+    /// The certificate it presents (`crt`, after `crt-base`): 2.6 makes a
+    /// certificate instance of the server only then.
+    pub fn crt_path(&self, g: &GlobalSsl) -> Option<String> {
+        self.opts
+            .crt
+            .as_ref()
+            .map(|c| GlobalSsl::based(&g.crt_base, c))
+    }
+
+    /// Whether a commit of CA or CRL file `path` rebuilds this context:
+    /// 2.6 links a server to its files when it has a certificate instance
+    /// and verifies.
+    pub fn uses_cafile(&self, g: &GlobalSsl, path: &str) -> bool {
+        self.opts.crt.is_some()
+            && self.verify
+            && [&self.opts.ca_file, &self.opts.crl_file]
+                .into_iter()
+                .flatten()
+                .any(|f| GlobalSsl::based(&g.ca_base, f) == path)
+    }
+
+    /// Takes `new`'s context (and its empty session slot: 2.6 flushes the
+    /// kept session on a commit). Connections made from now on use it.
+    pub fn replace(&self, new: SrvTls) {
+        *self.live.borrow_mut() = new.live.into_inner();
+    }
+
     /// A session for a new connection: the server name (`sni`), the name
     /// its certificate must carry, and the last session to resume.
     pub fn new_ssl(&self, sni: Option<&str>) -> Result<Ssl, openssl::error::ErrorStack> {
-        let mut ssl = Ssl::new(&self.ctx)?;
+        let live = self.live.borrow();
+        let mut ssl = Ssl::new(&live.ctx)?;
         if let Some(n) = sni.filter(|n| !n.is_empty()) {
             ssl.set_hostname(n)?;
         }
@@ -130,12 +186,61 @@ impl SrvTls {
             }
         }
         if self.reuse
-            && let Ok(g) = self.session.lock()
+            && let Ok(g) = live.session.lock()
             && let Some(s) = g.as_ref()
         {
             // SAFETY: the session came from this same context.
             unsafe { ssl.set_session(s)? };
         }
         Ok(ssl)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plain() -> ServerSsl {
+        ServerSsl {
+            enabled: true,
+            verify: Verify::None,
+            ..ServerSsl::default()
+        }
+    }
+
+    #[test]
+    fn only_a_server_with_a_certificate_that_verifies_uses_its_ca_files() {
+        let g = GlobalSsl {
+            ca_base: Some("/ca".into()),
+            ..GlobalSsl::default()
+        };
+        let mut t = build(&plain(), &g).expect("context");
+        t.opts.ca_file = Some("a.crt".into());
+        t.opts.crl_file = Some("/x/a.crl".into());
+        t.verify = true;
+        assert!(
+            !t.uses_cafile(&g, "/ca/a.crt"),
+            "no certificate: no instance"
+        );
+        t.opts.crt = Some("c.pem".into());
+        assert!(t.uses_cafile(&g, "/ca/a.crt"));
+        assert!(t.uses_cafile(&g, "/x/a.crl"));
+        assert!(!t.uses_cafile(&g, "/ca/b.crt"));
+        t.verify = false;
+        assert!(!t.uses_cafile(&g, "/ca/a.crt"), "verify none: not linked");
+        assert_eq!(t.crt_path(&g).as_deref(), Some("c.pem"));
+    }
+
+    #[test]
+    fn a_replaced_context_serves_new_sessions_and_forgets_the_kept_one() {
+        let g = GlobalSsl::default();
+        let t = build(&plain(), &g).expect("context");
+        let old = t.live.borrow().ctx.clone();
+        let mut o = plain();
+        o.alpn = Some(b"\x08http/1.1".to_vec());
+        t.replace(build(&o, &g).expect("context"));
+        let ssl = t.new_ssl(Some("a.test")).expect("session");
+        assert!(!std::ptr::eq(ssl.ssl_context(), &*old));
+        assert!(t.live.borrow().session.lock().expect("lock").is_none());
     }
 }

@@ -14,6 +14,7 @@
 use super::bind::BindTls;
 use super::certs::Ckch;
 use super::opts::{BindSsl, GlobalSsl, Verify};
+use super::server::SrvTls;
 use openssl::pkey::{PKey, Private};
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::{X509, X509Crl, X509NameRef, X509Ref};
@@ -134,6 +135,8 @@ pub struct ListLine {
 pub struct CrtList {
     pub lines: Vec<ListLine>,
     pub linecount: usize,
+    /// A `crt <directory>`: its files, no options nor filters allowed.
+    pub dir: bool,
 }
 
 /// The whole store, with the three transactions 2.6 allows at once (one
@@ -149,9 +152,10 @@ pub struct Store {
 }
 
 impl Store {
-    /// What `binds` were built from. Files are read again (they were just
-    /// loaded without error); `@system-ca` is the system's CA directory.
-    pub fn from_binds(binds: &[BindTls], g: &GlobalSsl) -> Store {
+    /// What `binds` and `servers` were built from. Files are read again
+    /// (they were just loaded without error); `@system-ca` is the system's
+    /// CA directory.
+    pub fn from_binds(binds: &[BindTls], servers: &[Rc<SrvTls>], g: &GlobalSsl) -> Store {
         let mut s = Store::default();
         for b in binds {
             for e in &b.entries {
@@ -161,12 +165,31 @@ impl Store {
                 s.add_cafiles(&e.opts, g);
             }
             s.add_cafiles(&b.base, g);
+            s.add_dirs(b);
             for l in &b.base.crt_lists {
                 let path = GlobalSsl::based(&g.crt_base, l);
                 s.lists.entry(path).or_insert_with_key(|p| {
                     parse_list(&std::fs::read_to_string(p).unwrap_or_default(), g)
                 });
             }
+        }
+        // A server's client certificate, CA and CRL files (listed whether
+        // it verifies or not, as 2.6 loads them while parsing).
+        for srv in servers {
+            if let Some(p) = srv.crt_path(g)
+                && !s.certs.contains_key(&p)
+                && let Ok(c) = Ckch::load(&p)
+            {
+                s.certs.insert(p, CertData::from_ckch(&c));
+            }
+            let o = &srv.opts;
+            s.add_files(
+                [
+                    (o.ca_file.as_ref(), CaKind::Ca),
+                    (o.crl_file.as_ref(), CaKind::Crl),
+                ],
+                g,
+            );
         }
         let sys = system_ca();
         if !sys.is_empty() {
@@ -175,12 +198,46 @@ impl Store {
         s
     }
 
+    /// The directories a bind loads with `crt`, as crt-lists of their
+    /// certificates (line 0 each, as 2.6 shows them).
+    fn add_dirs(&mut self, b: &BindTls) {
+        let mut found: BTreeMap<String, CrtList> = BTreeMap::new();
+        for e in &b.entries {
+            let Some((dir, 0)) = &e.from_list else {
+                continue;
+            };
+            let l = found.entry(dir.clone()).or_insert_with(|| CrtList {
+                dir: true,
+                ..CrtList::default()
+            });
+            l.lines.push(ListLine {
+                crt: e.ckch.path.clone(),
+                opts: Vec::new(),
+                filters: Vec::new(),
+                line: 0,
+            });
+        }
+        for (d, l) in found {
+            self.lists.entry(d).or_insert(l);
+        }
+    }
+
     fn add_cafiles(&mut self, o: &BindSsl, g: &GlobalSsl) {
-        let files = [
-            (o.ca_file.as_ref(), CaKind::Ca),
-            (o.ca_verify_file.as_ref(), CaKind::Ca),
-            (o.crl_file.as_ref(), CaKind::Crl),
-        ];
+        self.add_files(
+            [
+                (o.ca_file.as_ref(), CaKind::Ca),
+                (o.ca_verify_file.as_ref(), CaKind::Ca),
+                (o.crl_file.as_ref(), CaKind::Crl),
+            ],
+            g,
+        );
+    }
+
+    fn add_files<'a>(
+        &mut self,
+        files: impl IntoIterator<Item = (Option<&'a String>, CaKind)>,
+        g: &GlobalSsl,
+    ) {
         for (f, kind) in files {
             let Some(f) = f else { continue };
             let path = GlobalSsl::based(&g.ca_base, f);
@@ -217,6 +274,7 @@ fn parse_list(text: &str, g: &GlobalSsl) -> CrtList {
     CrtList {
         lines,
         linecount: text.lines().count(),
+        dir: false,
     }
 }
 
@@ -298,6 +356,16 @@ pub fn ca_certs(kw: &str, path: &str) -> Result<Vec<X509>, super::TlsErr> {
     match held.flatten() {
         Some(c) => Ok(c),
         None => super::certs::load_ca_file(kw, path),
+    }
+}
+
+/// Certificate `path` with its key: the store's when it holds it (a
+/// committed one), else the file's.
+pub fn ckch(path: &str) -> Result<Ckch, super::TlsErr> {
+    let held = super::reg::with_store(|s| s.certs.get(path).and_then(|d| d.to_ckch(path)));
+    match held.flatten() {
+        Some(c) => Ok(c),
+        None => Ckch::load(path).map_err(super::TlsErr::from),
     }
 }
 
