@@ -360,6 +360,12 @@ impl Connection {
         }
     }
 
+    /// A TLS read is waiting for the socket to be writable.
+    #[inline]
+    pub fn read_waits_write(&self) -> bool {
+        self.ssl_sock().is_some_and(|s| s.read_wants_write)
+    }
+
     /// Puts a TLS session over this connection's socket: the TLS
     /// handshake (HH_SSL_HS) runs before data flows.
     pub fn set_ssl(&mut self, ssl: openssl::ssl::Ssl, accept: bool, maxrecord: usize) -> bool {
@@ -484,7 +490,12 @@ impl Connection {
                 self.read0(fds);
             }
             Stop::BlockedRead => fds.cant_recv(self.fd),
-            Stop::BlockedWrite => fds.want_send(self.fd),
+            // A TLS read that must write first: no read until writable
+            // (`read_waits_write` makes that writability retry the read).
+            Stop::BlockedWrite => {
+                fds.cant_recv(self.fd);
+                fds.want_send(self.fd);
+            }
             Stop::Read0 => self.read0(fds),
             Stop::Error(e) => self.set_error(fds, e),
             Stop::Progress | Stop::PipeFull => {}

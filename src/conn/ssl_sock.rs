@@ -141,6 +141,9 @@ pub struct SslSock {
     /// Server side of the session (an accepted connection).
     accept: bool,
     pub diag: SslDiag,
+    /// The last read needed to write first (a key update or an alert to
+    /// send while the socket was full): the next writability retries it.
+    pub read_wants_write: bool,
 }
 
 impl Drop for SslSock {
@@ -175,6 +178,7 @@ impl SslSock {
             maxrecord,
             accept,
             diag: SslDiag::default(),
+            read_wants_write: false,
         })
     }
 
@@ -280,6 +284,7 @@ impl SslSock {
                 }
             }
         }
+        self.read_wants_write = st.stop == Stop::BlockedWrite;
         st
     }
 

@@ -47,6 +47,8 @@ pub fn conn_io(s: &mut Stream, side: Side, can_r: bool, can_w: bool, cx: &mut Si
         // A shutdown that the data layer could not finish earlier.
         conn.finish_shutw(&mut cx.io.fds);
     }
+    // A TLS read that had to write first goes on now that we may write.
+    let can_r = can_r || (can_w && conn.read_waits_write());
     let mut wake = false;
     if can_w {
         wake |= send(s, side, cx);
