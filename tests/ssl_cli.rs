@@ -46,6 +46,42 @@ fn cat(dir: &Path, out: &str, parts: &[&str]) {
 /// The certificates of the reference run (`/tmp/tlsref/certs/gen.sh`): a
 /// CA and its empty CRL, RSA and ECDSA server certificates, a wildcard,
 /// self-signed ones, and a second CA.
+/// `<name>.key`, `.crt` (CN `cn`, signed by `ca.crt` with the extensions
+/// file `ext`) and `.pem` (both) in `d`.
+fn sign(d: &Path, name: &str, cn: &str, newkey: &[&str], ext: &str) {
+    let mut a = vec!["req"];
+    a.extend_from_slice(newkey);
+    let (key, csr, crt) = (
+        format!("{name}.key"),
+        format!("{name}.csr"),
+        format!("{name}.crt"),
+    );
+    let subj = format!("/CN={cn}");
+    a.extend_from_slice(&["-nodes", "-keyout", &key, "-out", &csr, "-subj", &subj]);
+    openssl(d, &a);
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            &crt,
+            "-days",
+            "825",
+            "-extfile",
+            ext,
+        ],
+    );
+    cat(d, &format!("{name}.pem"), &[&crt, &key]);
+}
+
 fn gen_certs(d: &Path) {
     let ca_cnf = format!(
         "[ca]\ndefault_ca = CA_default\n[CA_default]\ndir = {0}/cadb\ndatabase = $dir/index.txt\n\
@@ -93,39 +129,7 @@ fn gen_certs(d: &Path) {
     };
     ca("ca", "Test CA");
     ca("otherca", "Other CA");
-    let signed = |name: &str, cn: &str, newkey: &[&str], ext: &str| {
-        let mut a = vec!["req"];
-        a.extend_from_slice(newkey);
-        let (key, csr, crt) = (
-            format!("{name}.key"),
-            format!("{name}.csr"),
-            format!("{name}.crt"),
-        );
-        let subj = format!("/CN={cn}");
-        a.extend_from_slice(&["-nodes", "-keyout", &key, "-out", &csr, "-subj", &subj]);
-        openssl(d, &a);
-        openssl(
-            d,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                &csr,
-                "-CA",
-                "ca.crt",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-out",
-                &crt,
-                "-days",
-                "825",
-                "-extfile",
-                ext,
-            ],
-        );
-        cat(d, &format!("{name}.pem"), &[&crt, &key]);
-    };
+    let signed = |name: &str, cn: &str, newkey: &[&str], ext: &str| sign(d, name, cn, newkey, ext);
     signed(
         "www",
         "www.example.test",

@@ -262,7 +262,6 @@ pub fn build_ctx_with(
                 true,
             ));
         };
-        let mut store = X509StoreBuilder::new().map_err(e("cannot create a store"))?;
         // The run-time store first: a CA file committed on the CLI.
         let certs = super::store::ca_certs("ca-file", &GlobalSsl::based(&g.ca_base, ca))?;
         if !o.no_ca_names {
@@ -274,21 +273,15 @@ pub fn build_ctx_with(
             }
             b.set_client_ca_list(names);
         }
-        for c in certs {
-            let _ = store.add_cert(c);
-        }
+        let mut all = certs;
         if let Some(v) = o.ca_verify_file.as_ref() {
-            for c in super::store::ca_certs("ca-verify-file", &GlobalSsl::based(&g.ca_base, v))? {
-                let _ = store.add_cert(c);
-            }
+            all.extend(super::store::ca_certs(
+                "ca-verify-file",
+                &GlobalSsl::based(&g.ca_base, v),
+            )?);
         }
-        if let Some(crl) = o.crl_file.as_ref() {
-            for c in super::store::crls(&GlobalSsl::based(&g.ca_base, crl))? {
-                super::store_add_crl(&mut store, &c);
-            }
-            let _ = store.set_flags(X509VerifyFlags::CRL_CHECK | X509VerifyFlags::CRL_CHECK_ALL);
-        }
-        b.set_verify_cert_store(store.build())
+        let store = verify_store(all, o.crl_file.as_deref(), g)?;
+        b.set_verify_cert_store(store)
             .map_err(e("cannot set the CA store"))?;
     }
     b.set_verify_callback(verify_mode(verify), verify_cb(o));
@@ -395,6 +388,26 @@ impl SniEntry {
             multi: None,
         }
     }
+}
+
+/// The store certificates are verified against: `cas`, and the CRLs of
+/// `crl_file` (checked down the whole chain) when there is one.
+pub fn verify_store(
+    cas: Vec<openssl::x509::X509>,
+    crl_file: Option<&str>,
+    g: &GlobalSsl,
+) -> Result<openssl::x509::store::X509Store, TlsErr> {
+    let mut store = X509StoreBuilder::new().map_err(super::err("cannot create a store"))?;
+    for c in cas {
+        let _ = store.add_cert(c);
+    }
+    if let Some(crl) = crl_file {
+        for c in super::store::crls(&GlobalSsl::based(&g.ca_base, crl))? {
+            super::store_add_crl(&mut store, &c);
+        }
+        let _ = store.set_flags(X509VerifyFlags::CRL_CHECK | X509VerifyFlags::CRL_CHECK_ALL);
+    }
+    Ok(store.build())
 }
 
 /// The first of our protocols (`server`, wire format) the client offers:

@@ -14,8 +14,6 @@ use openssl::ssl::{
     Ssl, SslContext, SslContextBuilder, SslMethod, SslOptions, SslSession, SslSessionCacheMode,
     SslVerifyMode,
 };
-use openssl::x509::store::X509StoreBuilder;
-use openssl::x509::verify::X509VerifyFlags;
 use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
 
@@ -100,17 +98,9 @@ pub fn build_with(o: &ServerSsl, g: &GlobalSsl, crt: Option<&Ckch>) -> Result<Sr
                 false,
             ));
         };
-        let mut store = X509StoreBuilder::new().map_err(e("cannot create a store"))?;
-        for c in super::store::ca_certs("ca-file", &GlobalSsl::based(&g.ca_base, ca))? {
-            let _ = store.add_cert(c);
-        }
-        if let Some(crl) = o.crl_file.as_ref() {
-            for c in super::store::crls(&GlobalSsl::based(&g.ca_base, crl))? {
-                super::store_add_crl(&mut store, &c);
-            }
-            let _ = store.set_flags(X509VerifyFlags::CRL_CHECK | X509VerifyFlags::CRL_CHECK_ALL);
-        }
-        b.set_verify_cert_store(store.build())
+        let cas = super::store::ca_certs("ca-file", &GlobalSsl::based(&g.ca_base, ca))?;
+        let store = super::bind::verify_store(cas, o.crl_file.as_deref(), g)?;
+        b.set_verify_cert_store(store)
             .map_err(e("cannot set the CA store"))?;
         b.set_verify(SslVerifyMode::PEER);
     } else {

@@ -124,6 +124,23 @@ pub fn install(b: &mut SslContextBuilder, keys: &Rc<TicketKeys>) {
 
 const SSL_CTRL_SET_TLSEXT_TICKET_KEY_CB: c_int = 72;
 
+/// Keys `hctx` with `k`'s HMAC-SHA256 key.
+///
+/// # Safety
+/// `hctx` is the live HMAC context OpenSSL passed to the ticket callback.
+unsafe fn hmac_init(hctx: *mut ffi::HMAC_CTX, k: &Key) -> bool {
+    // SAFETY: per this function's contract; the key slice is live.
+    unsafe {
+        ffi::HMAC_Init_ex(
+            hctx,
+            k.hmac.as_ptr().cast(),
+            k.hmac.len() as c_int,
+            ffi::EVP_sha256(),
+            std::ptr::null_mut(),
+        ) == 1
+    }
+}
+
 /// OpenSSL's ticket callback: `enc` 1 seals a new ticket (name and IV
 /// out), 0 opens one (name in): 1 = done, 2 = done but re-issue the
 /// ticket under the current key, 0 = unknown key (full handshake).
@@ -158,13 +175,7 @@ unsafe extern "C" fn ticket_cb(
             std::ptr::copy_nonoverlapping(k.name.as_ptr(), name, 16);
             if ffi::EVP_EncryptInit_ex(cctx, cipher(k), std::ptr::null_mut(), k.aes.as_ptr(), iv)
                 != 1
-                || ffi::HMAC_Init_ex(
-                    hctx,
-                    k.hmac.as_ptr().cast(),
-                    k.hmac.len() as c_int,
-                    ffi::EVP_sha256(),
-                    std::ptr::null_mut(),
-                ) != 1
+                || !hmac_init(hctx, k)
             {
                 return -1;
             }
@@ -174,13 +185,7 @@ unsafe extern "C" fn ticket_cb(
         let Some((i, k)) = keys.keys.iter().enumerate().find(|(_, k)| k.name == wanted) else {
             return 0;
         };
-        if ffi::HMAC_Init_ex(
-            hctx,
-            k.hmac.as_ptr().cast(),
-            k.hmac.len() as c_int,
-            ffi::EVP_sha256(),
-            std::ptr::null_mut(),
-        ) != 1
+        if !hmac_init(hctx, k)
             || ffi::EVP_DecryptInit_ex(cctx, cipher(k), std::ptr::null_mut(), k.aes.as_ptr(), iv)
                 != 1
         {

@@ -9,7 +9,6 @@
 //! verifies client certificates and answers with the presented one's CN.
 
 use super::common::*;
-use super::openssl;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -20,40 +19,7 @@ use std::time::Duration;
 fn gen_client_certs(d: &Path) {
     std::fs::write(d.join("client.ext"), "extendedKeyUsage=clientAuth\n").expect("ext");
     for (name, cn) in [("client1", "client1"), ("client2", "client2")] {
-        let (key, csr, crt) = (
-            format!("{name}.key"),
-            format!("{name}.csr"),
-            format!("{name}.crt"),
-        );
-        let subj = format!("/CN={cn}");
-        openssl(
-            d,
-            &[
-                "req", "-newkey", "rsa:2048", "-nodes", "-keyout", &key, "-out", &csr, "-subj",
-                &subj,
-            ],
-        );
-        openssl(
-            d,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                &csr,
-                "-CA",
-                "ca.crt",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-out",
-                &crt,
-                "-days",
-                "825",
-                "-extfile",
-                "client.ext",
-            ],
-        );
-        super::cat(d, &format!("{name}.pem"), &[&crt, &key]);
+        super::sign(d, name, cn, &["-newkey", "rsa:2048"], "client.ext");
     }
     for (from, to) in [
         ("ca.crt", "ca3.crt"),
