@@ -672,6 +672,54 @@ fn tls_ticket_keys_resume_across_processes_and_haproxy() {
     }
 }
 
+/// `allow-0rtt`: a resuming TLS 1.3 client's early-data request is
+/// accepted and answered, as by 2.6; without it early data is refused.
+#[test]
+fn early_data_is_accepted_only_with_allow_0rtt() {
+    let dir = TempDir::new("0rtt");
+    let req = dir.write(
+        "req.txt",
+        "GET /early HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    let sess = dir.0.join("s.pem").to_string_lossy().into_owned();
+    let run = move |program: String, opt: &str| {
+        let port = free_port();
+        let body = format!(
+            "frontend f\n  mode http\n{}  \
+             http-request return status 200 content-type text/plain string early-ok\n",
+            ssl_bind(port, opt)
+        );
+        let p = Proxy::start_program(&program, &cfg("5s", &body), &[port], &["-db"]);
+        let (_, first) = s_client(port, &["-sess_out", &sess], b"", Duration::from_millis(400));
+        assert!(first.contains("\nNew, TLSv1.3"), "{first}");
+        let req = req.to_string_lossy().into_owned();
+        let (_, out) = s_client(
+            port,
+            &["-sess_in", &sess, "-early_data", &req],
+            b"",
+            Duration::from_millis(500),
+        );
+        drop(p);
+        let early = ["Early data was accepted", "Early data was not sent"]
+            .into_iter()
+            .find(|m| out.contains(m))
+            .unwrap_or("other");
+        (early, out.contains("early-ok"))
+    };
+    // Without allow-0rtt the tickets do not offer early data: the client
+    // does not send it (and s_client then sends nothing at all).
+    let want = [
+        ("allow-0rtt", ("Early data was accepted", true)),
+        ("", ("Early data was not sent", false)),
+    ];
+    for (opt, w) in want {
+        assert_eq!(run(bin().into(), opt), w, "haproxy-rs, '{opt}'");
+        if have_haproxy() {
+            assert_eq!(run(HAPROXY.into(), opt), w, "HAProxy 2.6, '{opt}'");
+        }
+    }
+}
+
 /// `<crt>.ocsp` beside a certificate is stapled for clients that ask.
 #[test]
 fn ocsp_response_beside_the_certificate_is_stapled() {

@@ -144,6 +144,22 @@ pub struct SslSock {
     /// The last read needed to write first (a key update or an alert to
     /// send while the socket was full): the next writability retries it.
     pub read_wants_write: bool,
+    /// TLS 1.3 early data (`allow-0rtt`): still to be read during the
+    /// handshake (`Some`), and what was read, handed out first by
+    /// `rcv_buf` once the stream exists.
+    early: Early,
+    early_data: Vec<u8>,
+}
+
+/// Where the reading of early data stands.
+#[derive(Debug)]
+enum Early {
+    /// Not decided yet (first handshake step).
+    Check,
+    /// Reading it, with what came so far.
+    Reading(Vec<u8>),
+    /// Over (or never allowed).
+    Done,
 }
 
 impl Drop for SslSock {
@@ -179,6 +195,8 @@ impl SslSock {
             accept,
             diag: SslDiag::default(),
             read_wants_write: false,
+            early: Early::Check,
+            early_data: Vec::new(),
         })
     }
 
@@ -196,13 +214,23 @@ impl SslSock {
 
     /// The socket may hold more (the last recv filled what was asked).
     pub fn may_have_more(&self) -> bool {
-        !self.stream.get_ref().drained || self.has_pending()
+        !self.stream.get_ref().drained || self.has_pending() || !self.early_data.is_empty()
     }
 
     /// One handshake step.
     pub fn handshake(&mut self) -> HsRes {
         crate::ssl::reg::clear_verify_failure();
-        let r = self.stream.do_handshake();
+        if matches!(self.early, Early::Check) {
+            self.early = if self.accept && self.stream.ssl().max_early_data() > 0 {
+                Early::Reading(Vec::new())
+            } else {
+                Early::Done
+            };
+        }
+        let r = match self.read_early() {
+            Ok(()) => self.stream.do_handshake(),
+            Err(e) => Err(e),
+        };
         // A certificate error, fatal or let through by `*-ignore-err`.
         let verify = crate::ssl::reg::verify_failure();
         match verify {
@@ -245,6 +273,28 @@ impl SslSock {
         }
     }
 
+    /// Reads the client's early data while the handshake allows it (the
+    /// request of a 0-RTT client); done once OpenSSL says it has ended.
+    fn read_early(&mut self) -> Result<(), openssl::ssl::Error> {
+        let Early::Reading(mut got) = std::mem::replace(&mut self.early, Early::Done) else {
+            return Ok(());
+        };
+        let mut tmp = [0u8; 4096];
+        loop {
+            match self.stream.read_early_data(&mut tmp) {
+                Ok(0) => {
+                    self.early_data = got;
+                    return Ok(());
+                }
+                Ok(n) => got.extend_from_slice(tmp.get(..n).unwrap_or(&[])),
+                Err(e) => {
+                    self.early = Early::Reading(got);
+                    return Err(e);
+                }
+            }
+        }
+    }
+
     /// Receives plaintext into `buf`'s free area, at most `limit` bytes.
     pub fn rcv_buf(&mut self, buf: &mut Buffer, limit: usize) -> Xfer {
         let mut st = Xfer {
@@ -252,6 +302,14 @@ impl SslSock {
             stop: Stop::Progress,
         };
         let mut budget = limit;
+        // Early data read with the handshake goes first.
+        if !self.early_data.is_empty() {
+            let take = self.early_data.len().min(budget);
+            let n = buf.put(self.early_data.get(..take).unwrap_or(&[]));
+            self.early_data.drain(..n);
+            st.n += n;
+            budget -= n;
+        }
         while budget > 0 {
             let [(off, len), _] = buf.free_ranges();
             if len == 0 {

@@ -36,6 +36,8 @@ pub const SSL: &[FetchDef] = &[
     def("ssl_bc_use_keysize", &[], 0, T::Sint, |_, e, _| bits(e.ssl(true)?, false), Use::BE),
     def("ssl_fc_alg_keysize", &[], 0, T::Sint, |_, e, _| bits(e.ssl(false)?, true), Use::L4),
     def("ssl_bc_alg_keysize", &[], 0, T::Sint, |_, e, _| bits(e.ssl(true)?, true), Use::BE),
+    // Early data is served once the handshake is done: never still early.
+    def("ssl_fc_has_early", &[], 0, T::Bool, |_, e, _| e.ssl(false).map(|_| Sample::bool(false)), Use::L4),
     def("ssl_fc_has_crt", &[], 0, T::Bool, |_, e, _| Some(Sample::bool(e.ssl(false)?.peer_certificate().is_some())), Use::L4),
     def("ssl_c_used", &[], 0, T::Bool, |_, e, _| Some(Sample::bool(e.ssl(false)?.peer_certificate().is_some())), Use::L4),
     def("ssl_c_verify", &[], 0, T::Sint, |_, e, _| Some(Sample::sint(i64::from(e.ssl(false)?.verify_result().as_raw()))), Use::L4),

@@ -241,6 +241,13 @@ pub fn build_ctx_with(
             }
         }
     }
+    // `allow-0rtt`: TLS 1.3 early data up to a buffer less the rewrite
+    // reserve, as 2.6 allows; it reaches the stream once the handshake is
+    // done (so a replay that cannot finish the handshake is never served).
+    if o.allow_0rtt {
+        b.set_max_early_data(16384 - 1024)
+            .map_err(e("unable to allow early data"))?;
+    }
     if let Some(keys) = super::tickets::for_bind(bind) {
         super::tickets::install(&mut b, &keys);
     }
