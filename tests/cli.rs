@@ -60,11 +60,13 @@ const HELP: &str = "The following commands are valid at this level:
   set ssl ca-file <cafile> <payload>      : replace a CA file
   set ssl cert <certfile> <payload>       : replace a certificate file
   set ssl crl-file <crlfile> <payload>    : replace a CRL file
+  set ssl tls-key [id|file] <key>         : set the next TLS key for the <id> or <file> listener to <key>
   show ssl ca-file [<cafile>[:<index>]]   : display the SSL CA files used in memory, or the details of a <cafile>, or a single certificate of index <index> of a CA file <cafile>
   show ssl cert [<certfile>]              : display the SSL certificates used in memory, or the details of a file
   show ssl crl-file [<crlfile[:<index>>]] : display the SSL CRL files used in memory, or the details of a <crlfile>, or a single CRL of index <index> of CRL file <crlfile>
   show ssl crt-list [-n] [<list>]         : show the list of crt-lists or the content of a crt-list file <list>
   show ssl ocsp-response [id]             : display the IDs of the OCSP responses used in memory, or the details of a single OCSP response
+  show tls-keys [id|*]                    : show tls keys references or dump tls ticket keys when id specified
 ";
 
 /// A proxy with an admin UNIX stats socket, an operator TCP one, and a

@@ -672,6 +672,64 @@ fn tls_ticket_keys_resume_across_processes_and_haproxy() {
     }
 }
 
+/// `show tls-keys` and `set ssl tls-key` on the stats socket reply as
+/// 2.6's do, and a rotation moves the keys as in 2.6.
+#[test]
+fn tls_keys_on_the_stats_socket_like_haproxy() {
+    let dir = TempDir::new("tkcli");
+    let key = |fill: u8| {
+        let mut v = Vec::new();
+        haproxy_rs::rules::conv_enc::b64_encode(&[fill; 48], &mut v, false);
+        String::from_utf8(v).expect("ascii")
+    };
+    let keys = dir
+        .write("keys.txt", &format!("{}\n{}\n{}\n", key(1), key(2), key(3)))
+        .to_string_lossy()
+        .into_owned();
+    let run = |program: &str| {
+        let port = free_port();
+        let sock = dir.0.join(format!("s-{port}.sock"));
+        let body = format!(
+            "frontend f\n  mode http\n{}  http-request return status 200\n",
+            ssl_bind(port, &format!("tls-ticket-keys {keys}"))
+        );
+        let text = cfg("5s", &body).replacen(
+            "global\n",
+            &format!("global\n  stats socket {} level admin\n", sock.display()),
+            1,
+        );
+        let p = Proxy::start_program(program, &text, &[port], &["-db"]);
+        let cmds = [
+            "show tls-keys".to_string(),
+            "show tls-keys *".to_string(),
+            "show tls-keys #1".to_string(),
+            format!("set ssl tls-key #0 {}", key(4)),
+            format!("show tls-keys {keys}"),
+            format!("set ssl tls-key {keys} AAAA"),
+            "set ssl tls-key nope AAAA".to_string(),
+            format!("set ssl tls-key {keys}"),
+        ];
+        let out: Vec<String> = cmds.iter().map(|c| common::cli(&sock, c)).collect();
+        drop(p);
+        out
+    };
+    let got = run(bin());
+    assert_eq!(got[0], format!("# id (file)\n0 ({keys})\n\n"));
+    assert_eq!(
+        got[4],
+        format!(
+            "# id secret\n# 0 ({keys})\n0.0 {}\n0.1 {}\n0.2 {}\n\n",
+            key(2),
+            key(3),
+            key(4)
+        ),
+        "rotated: the oldest went, the new one is last"
+    );
+    if have_haproxy() {
+        assert_eq!(got, run(HAPROXY), "replies as HAProxy 2.6");
+    }
+}
+
 /// `allow-0rtt`: a resuming TLS 1.3 client's early-data request is
 /// accepted and answered, as by 2.6; without it early data is refused.
 #[test]

@@ -55,11 +55,13 @@ const HELP: &str = "The following commands are valid at this level:
   set ssl ca-file <cafile> <payload>      : replace a CA file
   set ssl cert <certfile> <payload>       : replace a certificate file
   set ssl crl-file <crlfile> <payload>    : replace a CRL file
+  set ssl tls-key [id|file] <key>         : set the next TLS key for the <id> or <file> listener to <key>
   show ssl ca-file [<cafile>[:<index>]]   : display the SSL CA files used in memory, or the details of a <cafile>, or a single certificate of index <index> of a CA file <cafile>
   show ssl cert [<certfile>]              : display the SSL certificates used in memory, or the details of a file
   show ssl crl-file [<crlfile[:<index>>]] : display the SSL CRL files used in memory, or the details of a <crlfile>, or a single CRL of index <index> of CRL file <crlfile>
   show ssl crt-list [-n] [<list>]         : show the list of crt-lists or the content of a crt-list file <list>
   show ssl ocsp-response [id]             : display the IDs of the OCSP responses used in memory, or the details of a single OCSP response
+  show tls-keys [id|*]                    : show tls keys references or dump tls ticket keys when id specified
 ";
 
 /// The `show stat` CSV header of HAProxy 2.6 (columns 0-99 are fixed).
@@ -180,6 +182,14 @@ impl Engine {
             ]
             | [verb @ "show", "ssl", what @ "ocsp-response", rest @ ..] => {
                 super::ssl::cli_ssl(verb, what, rest, payload, level)
+            }
+            // Ticket keys are secrets: admin only.
+            ["show", "tls-keys", rest @ ..] if admin => crate::ssl::tickets::cli_show(first(rest)),
+            ["set", "ssl", "tls-key", rest @ ..] if admin => {
+                crate::ssl::tickets::cli_set(first(rest), rest.get(1).copied().unwrap_or(""))
+            }
+            ["show", "tls-keys", ..] | ["set", "ssl", "tls-key", ..] if !admin => {
+                "Permission denied\n\n".to_string()
             }
             ["show", "info", ..] => self.show_info(),
             ["show", "stat", ..] => self.show_stat(),

@@ -65,7 +65,7 @@ pub fn build_all(cfg: &mut Config, diags: &mut Diags) {
             };
             if let Some(f) = b.ssl.tls_ticket_keys.as_deref() {
                 match super::tickets::TicketKeys::load(f) {
-                    Ok(k) => super::tickets::set_for_bind(id, k),
+                    Ok(k) => super::tickets::set_for_bind(id, f, k),
                     Err(m) => {
                         diags.alert(
                             &b.file,

@@ -80,28 +80,162 @@ impl TicketKeys {
     fn enc(&self) -> Option<&Key> {
         self.keys.get(KEYS_USED - 2)
     }
+
+    /// The keys in use, base64 as in the file.
+    fn lines(&self) -> Vec<String> {
+        self.keys
+            .iter()
+            .map(|k| {
+                let raw: Vec<u8> = k
+                    .name
+                    .iter()
+                    .chain(&k.aes)
+                    .chain(&k.hmac)
+                    .copied()
+                    .collect();
+                let mut v = Vec::new();
+                crate::rules::conv_enc::b64_encode(&raw, &mut v, false);
+                String::from_utf8_lossy(&v).into_owned()
+            })
+            .collect()
+    }
+
+    /// Drops the oldest key and appends `b64` (of the same size).
+    fn rotate(&mut self, b64: &str) -> Result<(), RotateErr> {
+        let size = self.keys.first().map_or(48, |k| 16 + k.aes.len() * 2);
+        let mut raw = Vec::new();
+        if !crate::rules::conv_enc::b64_decode(b64.as_bytes(), &mut raw, false) {
+            return Err(RotateErr::Base64);
+        }
+        if raw.len() != size {
+            return Err(RotateErr::Size);
+        }
+        let k = (raw.len() - 16) / 2;
+        let (name, rest) = raw.split_at(16);
+        let (aes, hmac) = rest.split_at(k);
+        let mut n = [0u8; 16];
+        n.copy_from_slice(name);
+        self.keys.remove(0);
+        self.keys.push(Key {
+            name: n,
+            aes: aes.to_vec(),
+            hmac: hmac.to_vec(),
+        });
+        Ok(())
+    }
 }
+
+/// A keys file's keys, shared by every context of the binds naming it
+/// (`set ssl tls-key` rotates them for all at once).
+pub type SharedKeys = Rc<RefCell<TicketKeys>>;
 
 thread_local! {
     /// The keys of each context that uses them, by context address.
-    static BY_CTX: RefCell<HashMap<usize, Rc<TicketKeys>>> = RefCell::new(HashMap::new());
+    static BY_CTX: RefCell<HashMap<usize, SharedKeys>> = RefCell::new(HashMap::new());
     /// The keys of each bind line that has them (contexts built later for
     /// it, from the CLI or forged, get them too).
-    static BY_BIND: RefCell<HashMap<usize, Rc<TicketKeys>>> = RefCell::new(HashMap::new());
+    static BY_BIND: RefCell<HashMap<usize, SharedKeys>> = RefCell::new(HashMap::new());
+    /// The keys files, in the order they were first named: the index is
+    /// the reference id `show tls-keys` prints.
+    static FILES: RefCell<Vec<(String, SharedKeys)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Bind `bind`'s keys, from its `tls-ticket-keys`.
-pub fn set_for_bind(bind: usize, keys: TicketKeys) {
-    BY_BIND.with(|m| m.borrow_mut().insert(bind, Rc::new(keys)));
+/// Bind `bind`'s keys, from its `tls-ticket-keys <path>` (one set per
+/// file, however many binds name it).
+pub fn set_for_bind(bind: usize, path: &str, keys: TicketKeys) {
+    let shared = FILES.with(|f| {
+        let mut f = f.borrow_mut();
+        if let Some((_, k)) = f.iter().find(|(p, _)| p == path) {
+            return Rc::clone(k);
+        }
+        let k = Rc::new(RefCell::new(keys));
+        f.push((path.to_string(), Rc::clone(&k)));
+        k
+    });
+    BY_BIND.with(|m| m.borrow_mut().insert(bind, shared));
 }
 
 /// The keys of bind `bind`, if it has a keys file.
-pub fn for_bind(bind: usize) -> Option<Rc<TicketKeys>> {
+pub fn for_bind(bind: usize) -> Option<SharedKeys> {
     BY_BIND.with(|m| m.borrow().get(&bind).cloned())
 }
 
+/// The keys file named by `arg`: `#<id>` (its reference id) or its path.
+fn find_file(arg: &str) -> Option<(usize, String, SharedKeys)> {
+    FILES.with(|f| {
+        let f = f.borrow();
+        let i = match arg.strip_prefix('#') {
+            Some(id) => id.parse::<usize>().ok()?,
+            None => f.iter().position(|(p, _)| p == arg)?,
+        };
+        f.get(i).map(|(p, k)| (i, p.clone(), Rc::clone(k)))
+    })
+}
+
+/// `show tls-keys [id|*]`, as 2.6 prints it.
+pub fn cli_show(arg: &str) -> String {
+    let files: Vec<(usize, String, SharedKeys)> = FILES.with(|f| {
+        f.borrow()
+            .iter()
+            .enumerate()
+            .map(|(i, (p, k))| (i, p.clone(), Rc::clone(k)))
+            .collect()
+    });
+    if arg.is_empty() {
+        let mut out = String::from("# id (file)\n");
+        for (i, p, _) in &files {
+            out.push_str(&format!("{i} ({p})\n"));
+        }
+        out.push('\n');
+        return out;
+    }
+    let chosen = if arg == "*" {
+        files
+    } else {
+        match find_file(arg) {
+            Some(f) => vec![f],
+            None => return "'show tls-keys' unable to locate referenced filename\n\n".to_string(),
+        }
+    };
+    let mut out = String::from("# id secret\n");
+    for (i, p, k) in chosen {
+        out.push_str(&format!("# {i} ({p})\n"));
+        for (n, line) in k.borrow().lines().iter().enumerate() {
+            out.push_str(&format!("{i}.{n} {line}\n"));
+        }
+    }
+    out.push('\n');
+    out
+}
+
+/// `set ssl tls-key <#id|file> <base64 key>`: the oldest key goes, the
+/// new one comes last (the former last one now seals tickets).
+pub fn cli_set(arg: &str, key: &str) -> String {
+    if arg.is_empty() || key.is_empty() {
+        return "'set ssl tls-key' expects a filename and the new TLS key in base64 encoding.\n\n"
+            .to_string();
+    }
+    let Some((_, _, k)) = find_file(arg) else {
+        return "'set ssl tls-key' unable to locate referenced filename\n\n".to_string();
+    };
+    let mut keys = k.borrow_mut();
+    match keys.rotate(key) {
+        Ok(()) => "TLS ticket key updated!\n\n",
+        Err(RotateErr::Base64) => "'set ssl tls-key' received invalid base64 encoded TLS key.\n\n",
+        Err(RotateErr::Size) => "'set ssl tls-key' received a key of wrong size.\n\n",
+    }
+    .to_string()
+}
+
+/// Why a new key was refused.
+#[derive(Debug, PartialEq, Eq)]
+enum RotateErr {
+    Base64,
+    Size,
+}
+
 /// Makes the context being built seal and open tickets with `keys`.
-pub fn install(b: &mut SslContextBuilder, keys: &Rc<TicketKeys>) {
+pub fn install(b: &mut SslContextBuilder, keys: &SharedKeys) {
     let ctx = b.as_ptr();
     BY_CTX.with(|m| m.borrow_mut().insert(ctx as usize, Rc::clone(keys)));
     type Cb = unsafe extern "C" fn(
@@ -157,9 +291,10 @@ unsafe extern "C" fn ticket_cb(
     // and contexts to initialise.
     unsafe {
         let ctx = ffi::SSL_get_SSL_CTX(ssl) as usize;
-        let Some(keys) = BY_CTX.with(|m| m.borrow().get(&ctx).cloned()) else {
+        let Some(shared) = BY_CTX.with(|m| m.borrow().get(&ctx).cloned()) else {
             return 0;
         };
+        let keys = shared.borrow();
         let cipher = |k: &Key| {
             if k.aes.len() == 32 {
                 ffi::EVP_aes_256_cbc()
