@@ -70,7 +70,6 @@ impl HsErr {
                 use super::ssl_sock::SslFail;
                 match f {
                     SslFail::Empty => "Connection closed during SSL handshake",
-                    SslFail::Abort => "Connection error during SSL handshake",
                     SslFail::Handshake => "SSL handshake failure",
                     SslFail::CrtFail => "SSL client certificate not trusted",
                     SslFail::CaFail => "SSL client CA chain cannot be verified",
@@ -90,7 +89,6 @@ impl HsErr {
             HsErr::Prx(_) => 6,
             HsErr::PrxSend => 7,
             HsErr::Ssl(SslFail::Empty) => 24,
-            HsErr::Ssl(SslFail::Abort) => 25,
             HsErr::SslTimeout => 26,
             HsErr::Ssl(SslFail::CaFail) => 30,
             HsErr::Ssl(SslFail::CrtFail) => 31,
@@ -104,10 +102,7 @@ impl HsErr {
         use super::ssl_sock::SslFail;
         matches!(
             self,
-            HsErr::PrxAbort
-                | HsErr::PrxTimeout
-                | HsErr::SslTimeout
-                | HsErr::Ssl(SslFail::Empty | SslFail::Abort)
+            HsErr::PrxAbort | HsErr::PrxTimeout | HsErr::SslTimeout | HsErr::Ssl(SslFail::Empty)
         )
     }
 

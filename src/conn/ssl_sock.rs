@@ -107,9 +107,6 @@ pub enum HsRes {
 pub enum SslFail {
     /// The peer closed (FIN) before its hello was answered.
     Empty,
-    /// The socket failed mid-handshake (kept for 2.6's code; 2.6 itself
-    /// reports resets as handshake failures).
-    Abort,
     /// A protocol error (bad record, no shared cipher, unknown SNI with
     /// `strict-sni`...), a reset, or a close after our answer.
     Handshake,

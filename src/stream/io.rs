@@ -32,17 +32,6 @@ pub fn conn_io(s: &mut Stream, side: Side, can_r: bool, can_w: bool, cx: &mut Si
         // The TLS handshake to a server runs in the stream's CON state.
         return true;
     }
-    if !conn.hs.is_empty() {
-        // A handshake still running (TLS to the server) takes the socket
-        // in both directions: the send path drives it, then sends what
-        // waits; reads start once it is done.
-        let w = send(s, side, cx);
-        let done = cx.io.conns.get(cid).is_some_and(|c| c.hs.is_empty());
-        if !done {
-            return w;
-        }
-        return w | recv(s, side, cx);
-    }
     if can_w {
         // A shutdown that the data layer could not finish earlier.
         conn.finish_shutw(&mut cx.io.fds);
