@@ -1,5 +1,5 @@
-//! HTTP keywords: those of proxies (configuration.txt 4.2), the
-//! `http-errors` sections (3.8), `pool-max-conn` / `pool-purge-delay` on
+//! HTTP keywords: those of proxies (configuration.txt 4.2; the error
+//! pages and `http-errors` sections are in `http_errors_kw`), `pool-max-conn` / `pool-purge-delay` on
 //! server lines (5.2) and `tune.http.maxhdr` (3.2). `parse.rs` calls in
 //! here and keeps the rest.
 //!
@@ -19,13 +19,11 @@
 
 use super::diag::Diags;
 use super::http_model::*;
-use super::http_rules::{self, HANDLED_CODES, RuleDir, atol};
-use super::http_syntax::check_errorfile;
-use super::model::{Cap, Config, DefaultServer, GlobalCfg, ProxyCfg};
+use super::http_rules::{self, RuleDir, atol};
+use super::model::{Cap, DefaultServer, GlobalCfg, ProxyCfg};
 use super::rules_kw::RuleCx;
 use super::units::{TimeError, parse_ipv4_loose, parse_time};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
-use std::path::PathBuf;
 
 /// What the HTTP keywords remember across lines.
 #[derive(Debug, Default)]
@@ -39,7 +37,7 @@ pub struct HttpParseState {
     /// that took their settings from it.
     defaults_users: Vec<Cap>,
     /// Where each `Config::http_errors` section was declared.
-    http_errors_at: Vec<(String, usize)>,
+    pub(super) http_errors_at: Vec<(String, usize)>,
 }
 
 impl HttpParseState {
@@ -247,8 +245,10 @@ pub fn proxy_kw(
         }
         "capture" => super::http_capture::capture(d, px, w, file, line),
         "declare" => super::http_capture::declare_capture(d, px, w, file, line),
-        "errorfile" | "errorloc" | "errorloc302" | "errorloc303" => errorfile(d, px, w, file, line),
-        "errorfiles" => errorfiles(d, px, w, file, line),
+        "errorfile" | "errorloc" | "errorloc302" | "errorloc303" => {
+            super::http_errors_kw::errorfile(d, px, w, file, line)
+        }
+        "errorfiles" => super::http_errors_kw::errorfiles(d, px, w, file, line),
         "http-error" => http_rules::parse_http_error(d, px, w, file, line),
         "http-request" => {
             let prev = &mut st.prev_final_req;
@@ -636,149 +636,6 @@ fn parse_net(s: &str) -> Result<(IpAddr, u8), Option<String>> {
     };
     let keep = u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0);
     Ok((IpAddr::V6(Ipv6Addr::from(u128::from(ip) & keep)), len))
-}
-
-/// A status code for `errorfile` & co: `Err` with HAProxy's message when
-/// HAProxy has no error message for it.
-fn handled_code(kw: &str, v: &str) -> Result<u16, String> {
-    let c = atol(v);
-    u16::try_from(c)
-        .ok()
-        .filter(|c| HANDLED_CODES.contains(c))
-        .ok_or_else(|| format!("{kw} : status code '{c}' not handled."))
-}
-
-/// `errorfile <code> <file>`, `errorloc[302|303] <code> <url>`.
-fn errorfile(d: &mut Diags, px: &mut ProxyCfg, w: &[String], file: &str, line: usize) {
-    let kw = w.first().map_or("", String::as_str);
-    let (Some(code), Some(target)) = (arg(w, 1), arg(w, 2)) else {
-        let what = if kw == "errorfile" { "file" } else { "url" };
-        d.alert(
-            file,
-            line,
-            format!("{kw} : expects <status_code> and <{what}> as arguments.\n"),
-        );
-        return;
-    };
-    let code = match handled_code(kw, code) {
-        Ok(c) => c,
-        Err(m) => return d.alert(file, line, m),
-    };
-    let src = match kw {
-        "errorfile" => {
-            if let Err(m) = check_errorfile(target) {
-                return d.alert(file, line, format!("errorfile : {m}"));
-            }
-            ErrorSource::File(PathBuf::from(target))
-        }
-        "errorloc303" => ErrorSource::Loc303(target.to_string()),
-        _ => ErrorSource::Loc302(target.to_string()),
-    };
-    px.http.errorfiles.push((code, src));
-    px.http.conf.errorfiles.push(None);
-}
-
-/// `errorfiles <name> [<code> ...]`: resolved by `http_post::check_errors`
-/// once every `http-errors` section is known.
-fn errorfiles(d: &mut Diags, px: &mut ProxyCfg, w: &[String], file: &str, line: usize) {
-    let Some(name) = arg(w, 1) else {
-        d.alert(file, line, "errorfiles : expects <name> as argument.");
-        return;
-    };
-    let mut codes = Vec::new();
-    for c in w.iter().skip(2) {
-        match handled_code("errorfiles", c) {
-            Ok(c) => codes.push(c),
-            Err(m) => return d.alert(file, line, m),
-        }
-    }
-    if codes.is_empty() {
-        codes.push(0);
-    }
-    for c in codes {
-        px.http
-            .errorfiles
-            .push((c, ErrorSource::Section(name.to_string())));
-        px.http.conf.errorfiles.push(Some((file.to_string(), line)));
-    }
-}
-
-/// Opens `http-errors <name>` (configuration.txt 3.8); returns the index
-/// of the new section in `cfg.http_errors`, or None after an alert (its
-/// lines are then skipped).
-pub fn open_http_errors(
-    st: &mut HttpParseState,
-    cfg: &mut Config,
-    d: &mut Diags,
-    w: &[String],
-    file: &str,
-    line: usize,
-) -> Option<usize> {
-    let Some(name) = arg(w, 1) else {
-        d.alert(file, line, "missing name for http-errors section.");
-        return None;
-    };
-    if let Some(c) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':')))
-    {
-        d.alert(
-            file,
-            line,
-            format!("character '{c}' is not permitted in 'http-errors' name '{name}'."),
-        );
-        return None;
-    }
-    if let Some(i) = cfg.http_errors.iter().position(|(n, _)| n == name) {
-        let (f, l) = st.http_errors_at.get(i).cloned().unwrap_or_default();
-        d.alert_tight(
-            file,
-            line,
-            format!("http-errors section '{name}' already exists (declared at {f}:{l})."),
-        );
-        return None;
-    }
-    cfg.http_errors.push((name.to_string(), Vec::new()));
-    st.http_errors_at.push((file.to_string(), line));
-    Some(cfg.http_errors.len() - 1)
-}
-
-/// A line of the `http-errors` section `idx`: `errorfile <code> <file>`.
-pub fn http_errors_kw(
-    cfg: &mut Config,
-    idx: usize,
-    d: &mut Diags,
-    w: &[String],
-    file: &str,
-    line: usize,
-) {
-    let kw = w.first().map_or("", String::as_str);
-    if kw != "errorfile" {
-        d.alert(
-            file,
-            line,
-            format!("unknown keyword '{kw}' in 'http-errors' section"),
-        );
-        return;
-    }
-    let (Some(code), Some(path)) = (arg(w, 1), arg(w, 2)) else {
-        d.alert(
-            file,
-            line,
-            "errorfile: expects <status_code> and <file> as arguments.",
-        );
-        return;
-    };
-    let code = match handled_code(kw, code) {
-        Ok(c) => c,
-        Err(m) => return d.alert(file, line, m),
-    };
-    if let Err(m) = check_errorfile(path) {
-        return d.alert(file, line, format!("errorfile : {m}"));
-    }
-    if let Some((_, files)) = cfg.http_errors.get_mut(idx) {
-        files.push((code, PathBuf::from(path)));
-    }
 }
 
 /// `pool-max-conn <n>` / `pool-purge-delay <time>` on a `server` (`ctx`

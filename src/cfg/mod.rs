@@ -4,6 +4,7 @@ pub mod cond;
 pub mod diag;
 pub mod http_actions;
 pub mod http_capture;
+pub mod http_errors_kw;
 pub mod http_kw;
 pub mod http_model;
 pub mod http_post;

@@ -408,7 +408,7 @@ impl<'e> Parser<'e> {
                 return;
             }
             "http-errors" => {
-                let opened = http_kw::open_http_errors(
+                let opened = super::http_errors_kw::open_http_errors(
                     &mut self.http,
                     &mut self.cfg,
                     &mut self.diags,
@@ -440,9 +440,14 @@ impl<'e> Parser<'e> {
             ),
             Section::Skipped => {}
             Section::Global => self.global_kw(w, file, line),
-            Section::HttpErrors(i) => {
-                http_kw::http_errors_kw(&mut self.cfg, i, &mut self.diags, w, file, line)
-            }
+            Section::HttpErrors(i) => super::http_errors_kw::http_errors_kw(
+                &mut self.cfg,
+                i,
+                &mut self.diags,
+                w,
+                file,
+                line,
+            ),
             Section::UserList => {
                 super::userlist::line(&mut self.cfg.rules, &mut self.diags, w, file, line)
             }
