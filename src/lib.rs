@@ -17,6 +17,7 @@
 //! (`cli::commands`).
 
 pub mod applet;
+pub mod boot;
 pub mod arena;
 pub mod buf;
 pub mod cfg;
@@ -29,6 +30,7 @@ pub mod fd;
 pub mod http;
 pub mod listener;
 pub mod log;
+pub mod master;
 pub mod process;
 pub mod proxy;
 pub mod rules;

@@ -1,13 +1,11 @@
 //! haproxy-rs command line: parses HAProxy's flags and picks a mode
 //! (version, check, run). See include-docs/management.md.
 
+use haproxy_rs::boot::{self, Opts};
 use haproxy_rs::cfg::cond;
 use haproxy_rs::cfg::diag::{Level, format_line};
 use haproxy_rs::cfg::parse::{expand_paths, parse_files};
-use haproxy_rs::engine::Engine;
-use haproxy_rs::engine::signals::setup_signalfd;
-use haproxy_rs::listener::{self, LiKind, LiState, Listener};
-use haproxy_rs::process;
+use haproxy_rs::master;
 
 /// The version `-v` prints, which `version_atleast()` also compares with.
 const VERSION: &str = cond::VERSION;
@@ -33,34 +31,6 @@ const USAGE: &str =
         -sf/-st [pid ]* finishes/terminates old pids.
 ";
 
-/// Parsed command line.
-#[derive(Default)]
-struct Opts {
-    files: Vec<String>,
-    chdir: Option<String>,
-    check: bool,
-    /// `-cc <condition>`: evaluate it and exit.
-    cc: Option<String>,
-    /// `-dD`: print `.diag` messages.
-    diag: bool,
-    debug: bool,
-    foreground: bool,
-    daemon: bool,
-    quiet: bool,
-    verbose: bool,
-    version: u8,
-    maxconn: Option<u32>,
-    pxconn: Option<u32>,
-    pidfile: Option<String>,
-    nosplice: bool,
-    noreuseport: bool,
-    ignore_resolve: bool,
-    zero_warning: bool,
-    localpeer: Option<String>,
-    sf: Vec<i32>,
-    st: Vec<i32>,
-}
-
 fn usage_exit(msg: Option<&str>) -> ! {
     if let Some(m) = msg {
         eprintln!("{}", format_line(Level::Alert, None, m));
@@ -70,7 +40,10 @@ fn usage_exit(msg: Option<&str>) -> ! {
 }
 
 fn parse_args(args: &[String]) -> Opts {
-    let mut o = Opts::default();
+    let mut o = Opts {
+        args: args.to_vec(),
+        ..Default::default()
+    };
     let mut i = 0;
     let next_num = |i: &mut usize, flag: &str| -> u32 {
         *i += 1;
@@ -145,9 +118,25 @@ fn parse_args(args: &[String]) -> Opts {
                     i += 1;
                 }
             }
-            "-W" | "-Ws" | "-S" | "-x" => usage_exit(Some(&format!(
-                "'{a}': master-worker mode and socket transfer are not supported yet by haproxy-rs."
-            ))),
+            "-W" => o.master = true,
+            "-Ws" => {
+                o.master = true;
+                o.systemd = true;
+            }
+            "-S" => {
+                i += 1;
+                match args.get(i) {
+                    Some(a) => o.master_cli.push(a.clone()),
+                    None => usage_exit(None),
+                }
+            }
+            "-x" => {
+                i += 1;
+                match args.get(i) {
+                    Some(a) => o.xfer = Some(a.clone()),
+                    None => usage_exit(None),
+                }
+            }
             other if other.starts_with("-d") => {}
             other => usage_exit(Some(&format!("unknown option '{other}'."))),
         }
@@ -221,11 +210,15 @@ fn main() {
         {
             eprintln!("{}", d.render());
         }
-        std::process::exit(1);
+        fail(&o);
     }
     // `.diag` lines (only with -dD, even with -q, as in HAProxy) go where
     // they were met among the other messages.
     let mut diag_lines = pre.diag_lines().iter().filter(|_| o.diag).peekable();
+    if master::reexecuted() && !quiet && !diags.list.is_empty() {
+        // A master tells its version before its first warning.
+        master::tell_version();
+    }
     if !quiet {
         for (i, d) in diags.list.iter().enumerate() {
             while let Some(l) = diag_lines.next_if(|l| l.before <= i) {
@@ -267,7 +260,7 @@ fn main() {
                 );
             }
         }
-        std::process::exit(1);
+        fail(&o);
     }
     if zero_warning && diags.warnings() > 0 {
         if !quiet {
@@ -280,7 +273,7 @@ fn main() {
                 )
             );
         }
-        std::process::exit(1);
+        fail(&o);
     }
     let has_listener = cfg
         .proxies
@@ -312,275 +305,19 @@ fn main() {
                 "[haproxy-rs.main()] No enabled listener found (check for 'bind' directives) ! Exiting."
             )
         );
-        std::process::exit(1);
+        fail(&o);
     }
-    std::process::exit(run(o, cfg));
+    let mut o = o;
+    o.master |= cfg.global.master_worker;
+    std::process::exit(boot::run(o, cfg));
 }
 
-/// HAProxy's bind failure alert: `Binding [file:line] for <what>: cannot
-/// bind socket (<error>) for [<addr>]`.
-fn bind_alert(file: &str, line: usize, what: &str, e: &std::io::Error, addr: &listener::LiAddr) {
-    let msg = format!(
-        "Binding [{file}:{line}] for {what}: cannot bind socket ({}) for [{addr}]",
-        haproxy_rs::cfg::parse::strerror(e)
-    );
-    eprintln!("{}", format_line(Level::Alert, None, &msg));
+/// The configuration cannot be loaded: a re-executed master keeps its
+/// workers (wait mode), anything else exits 1.
+fn fail(o: &Opts) -> ! {
+    if master::reexecuted() {
+        std::process::exit(master::wait_mode(o.clone()));
+    }
+    std::process::exit(1)
 }
 
-/// Socket options of a `bind` line that apply to the listening socket.
-fn apply_bind_options(fd: i32, b: &haproxy_rs::cfg::model::BindCfg) {
-    use haproxy_rs::conn::sock::setsockopt_int;
-    if b.defer_accept {
-        let _ = setsockopt_int(fd, libc::IPPROTO_TCP, libc::TCP_DEFER_ACCEPT, 1);
-    }
-    if b.tfo {
-        let _ = setsockopt_int(fd, libc::IPPROTO_TCP, libc::TCP_FASTOPEN, 1024);
-    }
-    if let Some(ifname) = &b.interface {
-        // SAFETY: the name bytes are valid for their length during the call.
-        unsafe {
-            libc::setsockopt(
-                fd,
-                libc::SOL_SOCKET,
-                libc::SO_BINDTODEVICE,
-                ifname.as_ptr() as *const libc::c_void,
-                ifname.len() as libc::socklen_t,
-            )
-        };
-    }
-}
-
-/// Global maxconn as HAProxy derives it: `-n`, else `global maxconn`, else
-/// what the file-descriptor hard limit allows (2 fds per proxied connection).
-fn compute_maxconn(o: &Opts, cfg: &haproxy_rs::cfg::model::Config, nlisteners: u64) -> u32 {
-    let hard = process::nofile_hard();
-    let reserve = nlisteners + 100;
-    match o.maxconn.or(if cfg.global.maxconn > 0 {
-        Some(cfg.global.maxconn)
-    } else {
-        None
-    }) {
-        Some(m) => m,
-        None => (hard.saturating_sub(reserve) / 2).clamp(100, 1_000_000) as u32,
-    }
-}
-
-fn run(o: Opts, cfg: haproxy_rs::cfg::model::Config) -> i32 {
-    let nl: u64 = cfg
-        .proxies
-        .iter()
-        .map(|p| p.binds.iter().map(|b| b.addrs.len() as u64).sum::<u64>())
-        .sum();
-    let maxconn = compute_maxconn(&o, &cfg, nl);
-    let want_fds = if cfg.global.ulimit_n > 0 {
-        cfg.global.ulimit_n
-    } else {
-        maxconn as u64 * 2 + nl + 100
-    };
-    let got = process::raise_nofile(want_fds);
-    if got < want_fds {
-        eprintln!(
-            "{}",
-            format_line(
-                Level::Warning,
-                None,
-                &format!(
-                    "[haproxy-rs.main()] Cannot raise FD limit to {want_fds}, limit is {got}."
-                )
-            )
-        );
-    }
-    let nosplice = o.nosplice || cfg.global.nosplice;
-    // The listeners' TLS states, where handshakes and the CLI find them.
-    haproxy_rs::ssl::reg::install(
-        cfg.tls_binds.clone(),
-        cfg.tls_servers.clone(),
-        cfg.global.ssl.clone(),
-    );
-    let mut engine = match Engine::new(&cfg, maxconn, o.pxconn.unwrap_or(0), nosplice) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!(
-                "{}",
-                format_line(Level::Alert, None, &format!("cannot create poller: {e}"))
-            );
-            return 1;
-        }
-    };
-    // Bind every listener; on EADDRINUSE with old pids, pause them and retry.
-    let reuseport = !o.noreuseport && !cfg.global.noreuseport;
-    let old: Vec<i32> = o.sf.iter().chain(o.st.iter()).copied().collect();
-    let mut paused_old = false;
-    let mut failed = false;
-    for (pi, p) in cfg.proxies.iter().enumerate() {
-        if !p.cap.fe || p.disabled {
-            continue;
-        }
-        // Listeners are numbered per frontend, one per address, from 1 (or
-        // from a bind line's `id`): error logs name them so.
-        let mut next_id = 1usize;
-        for b in p.binds.iter() {
-            if let Some(id) = b.id {
-                next_id = id as usize;
-            }
-            for ba in &b.addrs {
-                for addr in listener::expand(ba) {
-                    let backlog = b.backlog.or(p.backlog).unwrap_or(if p.maxconn > 0 {
-                        p.maxconn as i32
-                    } else {
-                        1024
-                    });
-                    let mut res = listener::bind(&addr, backlog, reuseport, b.v6only);
-                    if matches!(&res, Err(e) if e.raw_os_error() == Some(libc::EADDRINUSE))
-                        && !old.is_empty()
-                    {
-                        if !paused_old {
-                            process::signal_pids(&old, libc::SIGTTOU);
-                            paused_old = true;
-                        }
-                        for _ in 0..20 {
-                            std::thread::sleep(std::time::Duration::from_millis(50));
-                            res = listener::bind(&addr, backlog, reuseport, b.v6only);
-                            if res.is_ok() {
-                                break;
-                            }
-                        }
-                    }
-                    match res {
-                        Ok(fd) => {
-                            let li = engine.listeners.len();
-                            apply_bind_options(fd, b);
-                            engine.listeners.push(Listener {
-                                fd,
-                                addr: addr.clone(),
-                                fe: pi,
-                                kind: LiKind::Proxy,
-                                name: b.name.clone(),
-                                maxconn: b.maxconn,
-                                backlog,
-                                accept_proxy: b.accept_proxy,
-                                tls: b.tls_id,
-                                bind_id: next_id,
-                                nbconn: 0,
-                                state: LiState::Ready,
-                                place: (b.file.clone(), b.line),
-                            });
-                            engine.proxies[pi].listeners.push(li);
-                            next_id += 1;
-                        }
-                        Err(e) => {
-                            failed = true;
-                            let what = format!(
-                                "{} {}",
-                                if p.kind == "listen" { "proxy" } else { p.kind },
-                                p.name
-                            );
-                            bind_alert(&b.file, b.line, &what, &e, &addr);
-                        }
-                    }
-                }
-            }
-        }
-    }
-    for sc in &cfg.global.stats_sockets {
-        for addr in listener::expand(&sc.addr) {
-            let res = match &addr {
-                listener::LiAddr::Unix(p) => haproxy_rs::conn::sock::unix_listen(p, 10, sc.mode),
-                a => listener::bind(a, 10, reuseport, false),
-            };
-            match res {
-                Ok(fd) => engine.listeners.push(Listener {
-                    fd,
-                    addr: addr.clone(),
-                    fe: engine.cli_fe,
-                    kind: LiKind::Cli(sc.level),
-                    name: None,
-                    maxconn: 0,
-                    backlog: 10,
-                    accept_proxy: false,
-                    tls: None,
-                    bind_id: 0,
-                    nbconn: 0,
-                    state: LiState::Ready,
-                    place: (sc.file.clone(), sc.line),
-                }),
-                Err(e) => {
-                    failed = true;
-                    bind_alert(&sc.file, sc.line, "stats socket", &e, &addr);
-                }
-            }
-        }
-    }
-    if failed {
-        if paused_old {
-            process::signal_pids(&old, libc::SIGTTIN);
-        }
-        eprintln!(
-            "{}",
-            format_line(
-                Level::Alert,
-                None,
-                "[haproxy-rs.main()] Some protocols failed to start their listeners! Exiting."
-            )
-        );
-        return 1;
-    }
-    // Old processes: finish (-sf) or terminate (-st) now that we listen.
-    process::signal_pids(&o.sf, libc::SIGUSR1);
-    process::signal_pids(&o.st, libc::SIGTERM);
-    let daemon = (o.daemon || cfg.global.daemon) && !o.foreground;
-    let pidfile = o.pidfile.clone().or(cfg.global.pidfile.clone());
-    if daemon && let Err(e) = process::daemonize(false, pidfile.as_deref()) {
-        eprintln!(
-            "{}",
-            format_line(
-                Level::Alert,
-                None,
-                &format!("[haproxy-rs.main()] Cannot fork: {e}.")
-            )
-        );
-        return 1;
-    }
-    if let Err(m) =
-        process::drop_privileges(cfg.global.chroot.as_deref(), cfg.global.uid, cfg.global.gid)
-    {
-        eprintln!("{}", format_line(Level::Alert, None, &m));
-        return 1;
-    }
-    let sfd = match setup_signalfd() {
-        Ok(fd) => fd,
-        Err(e) => {
-            eprintln!(
-                "{}",
-                format_line(Level::Alert, None, &format!("cannot set up signals: {e}"))
-            );
-            return 1;
-        }
-    };
-    if let Err(e) = engine
-        .start_signals(sfd)
-        .and_then(|_| engine.start_listeners())
-    {
-        eprintln!(
-            "{}",
-            format_line(
-                Level::Alert,
-                None,
-                &format!("cannot register listeners: {e}")
-            )
-        );
-        return 1;
-    }
-    engine.checks_start();
-    engine.debug = o.debug;
-    if o.debug {
-        eprintln!(
-            "Available polling systems :\n      epoll : pref=300,  test result OK\nUsing epoll() as the polling mechanism."
-        );
-    }
-    engine.run();
-    if let Some(sig) = engine.exit_signal {
-        Engine::die_by_signal(sig);
-    }
-    0
-}

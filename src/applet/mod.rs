@@ -35,12 +35,15 @@ pub use crate::arena::AppletId;
 pub enum AppletKind {
     /// The stats socket's command line, at this level.
     Cli(CliLevel),
+    /// The master CLI, at this level.
+    MasterCli(CliLevel),
 }
 
 /// An applet's own state, per kind.
 #[derive(Debug)]
 pub enum AppletState {
     Cli(CliApplet),
+    MasterCli(crate::master::cli::MasterCliApplet),
 }
 
 /// An applet attached to a stream.
@@ -58,8 +61,18 @@ impl Applet {
     pub fn new(kind: AppletKind, sid: StreamId, task: TaskId) -> Self {
         let state = match kind {
             AppletKind::Cli(level) => AppletState::Cli(CliApplet::new(level)),
+            AppletKind::MasterCli(level) => {
+                AppletState::MasterCli(crate::master::cli::MasterCliApplet::new(level))
+            }
         };
         Applet { sid, task, state }
+    }
+}
+
+/// Frees what an applet holds besides its memory (a master CLI relay).
+pub fn release(a: &mut Applet, fds: &mut crate::fd::FdTab) {
+    if let AppletState::MasterCli(m) = &mut a.state {
+        Engine::master_cli_release(m, fds);
     }
 }
 

@@ -12,6 +12,7 @@ pub mod http_rules;
 pub mod http_syntax;
 pub mod model;
 pub mod parse;
+pub mod program_kw;
 pub mod rules_kw;
 pub mod ssl_kw;
 pub mod suggest;

@@ -300,6 +300,8 @@ pub enum CliLevel {
 #[derive(Debug, Clone)]
 pub struct StatsSocketCfg {
     pub addr: BindAddr,
+    /// `expose-fd listeners`.
+    pub expose_fd: bool,
     pub mode: Option<u32>,
     pub level: CliLevel,
     pub line: usize,
@@ -348,6 +350,12 @@ pub struct GlobalCfg {
     pub tune_http_maxhdr: usize,
     /// TLS defaults and tuning.
     pub ssl: crate::ssl::opts::GlobalSsl,
+    /// `master-worker`.
+    pub master_worker: bool,
+    /// `master-worker no-exit-on-failure`.
+    pub mworker_no_exit_on_failure: bool,
+    /// `mworker-max-reloads`.
+    pub mworker_max_reloads: Option<u32>,
 }
 
 impl Default for GlobalCfg {
@@ -385,6 +393,9 @@ impl Default for GlobalCfg {
             stats_timeout: 10_000,
             tune_http_maxhdr: 101,
             ssl: Default::default(),
+            master_worker: false,
+            mworker_no_exit_on_failure: false,
+            mworker_max_reloads: None,
         }
     }
 }
@@ -405,6 +416,22 @@ pub struct Config {
     /// The TLS state of every server line with TLS, shared with
     /// `ServerCfg::tls` (a commit on the stats socket replaces it in place).
     pub tls_servers: Vec<std::rc::Rc<crate::ssl::server::SrvTls>>,
+    /// `program` sections, run by the master.
+    pub programs: Vec<ProgramCfg>,
+}
+
+/// A `program` section (configuration.txt 3.7).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProgramCfg {
+    pub name: String,
+    /// `command <cmd> [args]`.
+    pub command: Vec<String>,
+    pub user: Option<String>,
+    pub group: Option<String>,
+    /// `option start-on-reload`.
+    pub start_on_reload: bool,
+    pub file: String,
+    pub line: usize,
 }
 
 impl Config {

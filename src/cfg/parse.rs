@@ -30,7 +30,6 @@ const UNSUPPORTED_SECTIONS: &[&str] = &[
     "peers",
     "resolvers",
     "mailers",
-    "program",
     "ring",
     "cache",
     "fcgi-app",
@@ -177,6 +176,8 @@ enum Section {
     HttpErrors(usize),
     /// A `userlist` section (the current list is `RuleStore::userlists.cur`).
     UserList,
+    /// Index into `Config::programs`.
+    Program(usize),
     /// A section we skip (after one alert).
     Skipped,
 }
@@ -387,7 +388,14 @@ impl<'e> Parser<'e> {
         let kw = w.first().map_or("", String::as_str);
         if matches!(
             kw,
-            "global" | "defaults" | "frontend" | "backend" | "listen" | "http-errors" | "userlist"
+            "global"
+                | "defaults"
+                | "frontend"
+                | "backend"
+                | "listen"
+                | "http-errors"
+                | "userlist"
+                | "program"
         ) {
             // Userlist references and ACLs made from now on belong to no
             // proxy until a proxy line says so.
@@ -405,6 +413,11 @@ impl<'e> Parser<'e> {
             }
             "defaults" | "frontend" | "backend" | "listen" => {
                 self.open_proxy(kw, w, file, line);
+                return;
+            }
+            "program" => {
+                let opened = super::program_kw::open(&mut self.cfg, &mut self.diags, w, file, line);
+                self.section = opened.map_or(Section::Skipped, Section::Program);
                 return;
             }
             "http-errors" => {
@@ -440,6 +453,9 @@ impl<'e> Parser<'e> {
             ),
             Section::Skipped => {}
             Section::Global => self.global_kw(w, file, line),
+            Section::Program(i) => {
+                super::program_kw::line(&mut self.cfg, i, &mut self.diags, w, file, line)
+            }
             Section::HttpErrors(i) => super::http_errors_kw::http_errors_kw(
                 &mut self.cfg,
                 i,
@@ -623,7 +639,22 @@ impl<'e> Parser<'e> {
             "expose-experimental-directives" => g.experimental = true,
             "nosplice" => g.nosplice = true,
             "noreuseport" => g.noreuseport = true,
-            "master-worker" => self.diags.alert(file, line, "'master-worker' is a valid HAProxy 2.6 keyword in 'global' section but is not supported yet by haproxy-rs"),
+            "master-worker" => match arg {
+                None => g.master_worker = true,
+                Some("no-exit-on-failure") => {
+                    g.master_worker = true;
+                    g.mworker_no_exit_on_failure = true;
+                }
+                Some(_) => self.diags.alert(
+                    file,
+                    line,
+                    "'master-worker' only supports 'no-exit-on-failure' option",
+                ),
+            },
+            "mworker-max-reloads" => match arg.map(|a| parse_uint(a, 0, u32::MAX as u64)) {
+                Some(Ok(v)) => g.mworker_max_reloads = Some(v as u32),
+                _ => need(&mut self.diags, "an integer"),
+            },
             "maxconn" | "maxpipes" | "nbthread" | "tune.maxaccept" | "ulimit-n" | "nbproc" => {
                 let Some(a) = arg else { return need(&mut self.diags, "an integer") };
                 match parse_uint(a, 0, i32::MAX as u64) {
@@ -759,6 +790,7 @@ impl<'e> Parser<'e> {
                 };
                 let mut sock = StatsSocketCfg {
                     addr,
+                    expose_fd: false,
                     mode: None,
                     level: CliLevel::Operator,
                     line,
@@ -795,10 +827,17 @@ impl<'e> Parser<'e> {
                         | "severity-output" => {
                             it.next();
                         }
-                        "expose-fd" => {
-                            it.next();
-                            self.diags.warn(file, line, "'expose-fd listeners' : socket transfer is not supported yet by haproxy-rs; ignored.");
-                        }
+                        "expose-fd" => match it.next().map(|s| s.as_str()) {
+                            Some("listeners") => sock.expose_fd = true,
+                            _ => {
+                                self.diags.alert(
+                                    file,
+                                    line,
+                                    "'expose-fd' only supports 'listeners'.",
+                                );
+                                return;
+                            }
+                        },
                         other => {
                             self.diags.alert(
                                 file,
@@ -1611,6 +1650,7 @@ impl<'e> Parser<'e> {
         // Certificates load as the lines that name them are read in 2.6:
         // their errors come before the post-parse checks.
         crate::ssl::build::build_all(&mut self.cfg, &mut self.diags);
+        super::program_kw::check(&self.cfg, &mut self.diags);
         let n = self.cfg.proxies.len();
         for i in 0..n {
             if let Some(px) = self.cfg.proxies.get_mut(i).filter(|p| !p.disabled) {

@@ -33,7 +33,7 @@ use crate::channel::CfFlags;
 use crate::engine::Engine;
 
 /// Lines one run of the applet may answer before it yields to the loop.
-const MAX_LINES_PER_RUN: usize = 1024;
+pub(crate) const MAX_LINES_PER_RUN: usize = 1024;
 
 /// The CLI applet's state.
 #[derive(Debug)]
@@ -64,7 +64,7 @@ impl CliApplet {
 }
 
 /// What the request channel offers the CLI.
-enum Input {
+pub(crate) enum Input {
     /// A command line (without its line end).
     Line(String),
     /// Nothing to run now: wait for more.
@@ -76,7 +76,7 @@ enum Input {
 /// Takes the next line from the request channel's output. The client's
 /// shutdown ends a last line that lacks its LF; a buffer full of one line
 /// without LF is a line too long.
-fn next_line(req: &mut crate::channel::Channel) -> Input {
+pub(crate) fn next_line(req: &mut crate::channel::Channel) -> Input {
     let mut raw = Vec::new();
     if let Some(n) = req.out_line_len() {
         req.take_out(n, &mut raw);
@@ -112,7 +112,9 @@ impl Engine {
             let (Some(a), Some(s)) = (self.applets.get_mut(aid), self.streams.get_mut(sid)) else {
                 return;
             };
-            let AppletState::Cli(cli) = &mut a.state;
+            let AppletState::Cli(cli) = &mut a.state else {
+                return;
+            };
             if cli.out_pos < cli.out.len() {
                 if !applet::put_reply(s, &mut self.io.bufs, &cli.out, &mut cli.out_pos) {
                     settled = true;
@@ -166,18 +168,22 @@ impl Engine {
                 }
                 continue;
             }
-            let level = cli.level;
+            let mut level = cli.level;
             let (reply, quit, prompt) = match payload {
                 Some((cmd, text)) => {
                     let r = self.cli_execute_payload(cmd.trim(), level, Some(&text));
                     (r, false, false)
                 }
-                None => self.cli_run_line(&line, level),
+                None if line.trim() == "_getsocks" => (self.cli_getsocks(sid), true, false),
+                None => self.cli_run_line(&line, &mut level),
             };
             let Some(a) = self.applets.get_mut(aid) else {
                 return;
             };
-            let AppletState::Cli(cli) = &mut a.state;
+            let AppletState::Cli(cli) = &mut a.state else {
+                return;
+            };
+            cli.level = level;
             if prompt {
                 cli.interactive = !cli.interactive;
             }
@@ -198,8 +204,9 @@ impl Engine {
     }
 
     /// Runs the `;`-separated commands of one line. Returns the reply, and
-    /// whether `quit` and `prompt` were among them.
-    fn cli_run_line(&mut self, line: &str, level: CliLevel) -> (String, bool, bool) {
+    /// whether `quit` and `prompt` were among them. `user` and `operator`
+    /// lower the session's `level`; asking for more ends the session.
+    fn cli_run_line(&mut self, line: &str, level: &mut CliLevel) -> (String, bool, bool) {
         let mut out = String::new();
         let (mut quit, mut prompt) = (false, false);
         for cmd in line.split(';') {
@@ -210,10 +217,60 @@ impl Engine {
                     prompt = true;
                     out.push('\n');
                 }
-                c => out.push_str(&self.cli_execute(c, level)),
+                l @ ("user" | "operator") => {
+                    let want = if l == "user" {
+                        CliLevel::User
+                    } else {
+                        CliLevel::Operator
+                    };
+                    if want > *level {
+                        out.push_str("Permission denied!\n");
+                        quit = true;
+                        break;
+                    }
+                    *level = want;
+                }
+                "show cli level" => {
+                    out.push_str(crate::master::cli::level_name(*level));
+                    out.push_str("\n\n");
+                }
+                c => out.push_str(&self.cli_execute(c, *level)),
             }
         }
         (out, quit, prompt)
+    }
+
+    /// `_getsocks` (HAProxy's socket transfer, `-x`): on a socket with
+    /// `expose-fd listeners`, the listening sockets are sent to the client
+    /// as SCM_RIGHTS (`listener::xfer`); the reply is otherwise a refusal.
+    fn cli_getsocks(&mut self, sid: crate::arena::StreamId) -> String {
+        let Some(s) = self.streams.get(sid) else {
+            return String::new();
+        };
+        let exposed = self.listeners.get(s.listener).is_some_and(|l| l.expose_fd);
+        if !exposed {
+            // 2.6 closes without a word.
+            return String::new();
+        }
+        let crate::si::End::Conn(cid) = s.si[0].end else {
+            return String::new();
+        };
+        let Some(cfd) = self.io.conns.get(cid).map(|c| c.fd) else {
+            return String::new();
+        };
+        let socks: Vec<i32> = self
+            .listeners
+            .iter()
+            .filter(|l| {
+                matches!(l.kind, crate::listener::LiKind::Proxy | crate::listener::LiKind::Cli(_))
+                    && l.state != crate::listener::LiState::Closed
+            })
+            .map(|l| l.fd)
+            .collect();
+        if let Err(e) = crate::listener::xfer::send_listeners(cfd, &socks) {
+            log::warn!("_getsocks: {e}");
+        }
+        String::new()
     }
 }
 

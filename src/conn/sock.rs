@@ -357,3 +357,36 @@ pub fn send(fd: RawFd, b: &[u8], more: bool) -> Result<usize, i32> {
         }
     }
 }
+
+/// Sets O_NONBLOCK on `fd`.
+pub fn set_nonblocking(fd: RawFd) -> io::Result<()> {
+    // SAFETY: fcntl on our own fd.
+    let fl = cvt(unsafe { libc::fcntl(fd, libc::F_GETFL) })?;
+    // SAFETY: same fd, adding O_NONBLOCK.
+    cvt(unsafe { libc::fcntl(fd, libc::F_SETFL, fl | libc::O_NONBLOCK) }).map(|_| ())
+}
+
+/// Writes all of `b` to a control socket (a few bytes on an idle socket),
+/// waiting up to a second in total if it is full. Returns false if not
+/// everything went.
+pub fn write_all_blocking(fd: RawFd, mut b: &[u8]) -> bool {
+    for _ in 0..100 {
+        if b.is_empty() {
+            return true;
+        }
+        match send(fd, b, false) {
+            Ok(n) => b = b.get(n..).unwrap_or(&[]),
+            Err(e) if e == libc::EAGAIN => {
+                let mut p = libc::pollfd {
+                    fd,
+                    events: libc::POLLOUT,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd.
+                unsafe { libc::poll(&mut p, 1, 10) };
+            }
+            Err(_) => return false,
+        }
+    }
+    b.is_empty()
+}

@@ -53,6 +53,10 @@ impl Engine {
                 return;
             }
             let lfd = l.fd;
+            if let LiKind::SockPair(_) = l.kind {
+                self.sockpair_accept(li);
+                return;
+            }
             match crate::conn::sock::accept(lfd) {
                 Ok(Some((fd, peer))) => self.session_accept(li, fd, peer),
                 Ok(None) => {
@@ -71,6 +75,39 @@ impl Engine {
                     return;
                 }
             }
+        }
+    }
+
+    /// The master's socketpair: each message carries the fds of new CLI
+    /// connections. Its end of file means the master is gone: a worker
+    /// does not outlive its master (HAProxy's workers leave at once too).
+    fn sockpair_accept(&mut self, li: usize) {
+        let Some(lfd) = self.listeners.get(li).map(|l| l.fd) else {
+            return;
+        };
+        let mut fds = Vec::new();
+        let mut buf = [0u8; 64];
+        for _ in 0..64 {
+            match crate::listener::xfer::recv_fds(lfd, &mut buf, &mut fds) {
+                Ok(0) => {
+                    for fd in fds.drain(..) {
+                        crate::conn::sock::close(fd);
+                    }
+                    self.exit_code = 1;
+                    self.exit_now = true;
+                    return;
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    self.io.fds.cant_recv(lfd);
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        for fd in fds {
+            let _ = crate::conn::sock::set_nonblocking(fd);
+            self.session_accept(li, fd, None);
         }
     }
 
@@ -327,7 +364,13 @@ impl Engine {
             return;
         };
         let (target, ana) = match kind {
-            LiKind::Cli(level) => (Target::Applet(AppletKind::Cli(level)), Default::default()),
+            LiKind::Cli(level) | LiKind::SockPair(level) => {
+                (Target::Applet(AppletKind::Cli(level)), Default::default())
+            }
+            LiKind::MasterCli(level) => (
+                Target::Applet(AppletKind::MasterCli(level)),
+                Default::default(),
+            ),
             LiKind::Proxy => (Target::None, fe_px.fe_req_ana),
         };
         let cli_to = fe_px.timeouts.client;

@@ -109,6 +109,10 @@ pub struct Engine {
     pub rules: crate::rules::store::RuleStore,
     /// Rule evaluation's reusable buffers and the process variables.
     pub rx: crate::stream::rules_env::RuleScratch,
+    /// Set in the master process (master-worker mode).
+    pub master: Option<Box<crate::master::Master>>,
+    /// The process's exit status once the loop ends.
+    pub exit_code: i32,
 }
 
 impl Engine {
@@ -233,7 +237,20 @@ impl Engine {
             },
             rules: cfg.rules.clone(),
             rx: Default::default(),
+            master: None,
+            exit_code: 0,
         })
+    }
+
+    /// Adds a bound listener (registered by [`Self::start_listeners`]).
+    pub fn add_listener(&mut self, l: Listener) {
+        let li = self.listeners.len();
+        if l.kind == crate::listener::LiKind::Proxy
+            && let Some(p) = self.proxies.get_mut(l.fe)
+        {
+            p.listeners.push(li);
+        }
+        self.listeners.push(l);
     }
 
     /// Registers the bound listeners with the poller and starts accepting.
@@ -263,7 +280,8 @@ impl Engine {
 
     /// True while something keeps the process alive.
     fn has_jobs(&self) -> bool {
-        !self.stopping || self.streams.len() > self.cli_streams || self.handshakes > 0
+        self.master.is_some()
+            || !self.stopping || self.streams.len() > self.cli_streams || self.handshakes > 0
     }
 
     /// Runs the event loop until a stop completes.
@@ -306,6 +324,11 @@ impl Engine {
                     FdOwner::Conn(cid) => self.conn_io(cid, r, w),
                     FdOwner::Listener(li) => self.accept_loop(li),
                     FdOwner::Signal => self.handle_signals(),
+                    FdOwner::Relay(aid) => {
+                        if let Some(a) = self.applets.get(aid) {
+                            self.sched.wakeup(a.task);
+                        }
+                    }
                     FdOwner::None => {}
                 }
                 self.io.fds.requeue(fd);
@@ -409,6 +432,7 @@ impl Engine {
         };
         match a.state {
             crate::applet::AppletState::Cli(_) => self.cli_applet_run(aid),
+            crate::applet::AppletState::MasterCli(_) => self.master_cli_run(aid),
         }
     }
 

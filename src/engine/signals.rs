@@ -35,8 +35,9 @@ fn inherited_ignore(sig: libc::c_int) -> bool {
     }
 }
 
-/// Blocks the handled signals and returns a signalfd delivering them.
-pub fn setup_signalfd() -> std::io::Result<i32> {
+/// Blocks the handled signals (and SIGCHLD in the master) and returns a
+/// signalfd delivering them.
+pub fn setup_signalfd(master: bool) -> std::io::Result<i32> {
     // SAFETY: sigset operations on a local set; SIGPIPE is set to ignored.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
@@ -47,6 +48,9 @@ pub fn setup_signalfd() -> std::io::Result<i32> {
                 continue;
             }
             libc::sigaddset(&mut set, s);
+        }
+        if master {
+            libc::sigaddset(&mut set, libc::SIGCHLD);
         }
         if libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) < 0 {
             return Err(std::io::Error::last_os_error());
@@ -81,6 +85,10 @@ impl Engine {
             if n != sz as isize {
                 self.io.fds.cant_recv(self.signal_fd);
                 return;
+            }
+            if self.master.is_some() {
+                self.master_signal(info.ssi_signo as libc::c_int);
+                continue;
             }
             match info.ssi_signo as libc::c_int {
                 libc::SIGUSR1 => self.soft_stop(),
@@ -133,7 +141,9 @@ impl Engine {
                 self.maxconn = saved;
             }
             let l = &mut self.listeners[i];
-            if l.state != LiState::Closed {
+            // The master's socketpair stays: its CLI reaches old workers.
+            if l.state != LiState::Closed && !matches!(l.kind, crate::listener::LiKind::SockPair(_))
+            {
                 self.io.fds.remove(l.fd);
                 crate::conn::sock::close(l.fd);
                 l.state = LiState::Closed;
@@ -189,8 +199,15 @@ impl Engine {
             crate::log::eprint_line(&format_line(
                 Level::Warning,
                 None,
-                "soft-stop: hard-stop-after expired, killing remaining connections.",
+                "soft-stop running for too long, performing a hard-stop.",
             ));
+            for p in self.proxies.iter().filter(|p| p.is_fe && p.feconn > 0) {
+                let msg = format!(
+                    "Proxy {} hard-stopped ({} remaining conns will be closed).",
+                    p.name, p.feconn
+                );
+                crate::log::eprint_line(&format_line(Level::Warning, None, &msg));
+            }
             self.exit_now = true;
         }
     }

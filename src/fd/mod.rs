@@ -81,6 +81,8 @@ pub enum FdOwner {
     Conn(crate::arena::ConnId),
     /// The signalfd.
     Signal,
+    /// A master CLI applet's connection to a worker.
+    Relay(crate::arena::AppletId),
 }
 
 /// One fd's entry.

@@ -10,6 +10,8 @@ use crate::conn::sock;
 use std::net::SocketAddr;
 use std::os::fd::RawFd;
 
+pub mod xfer;
+
 /// Listener state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LiState {
@@ -47,6 +49,18 @@ pub enum LiKind {
     Proxy,
     /// A stats socket at this level.
     Cli(crate::cfg::model::CliLevel),
+    /// A worker's end of the master's socketpair: connections arrive as
+    /// fds (SCM_RIGHTS), each a CLI session at this level.
+    SockPair(crate::cfg::model::CliLevel),
+    /// A master CLI socket (`-S`) at this level.
+    MasterCli(crate::cfg::model::CliLevel),
+}
+
+impl LiKind {
+    /// True for the kinds whose connections are CLI sessions, not traffic.
+    pub fn is_cli(self) -> bool {
+        !matches!(self, LiKind::Proxy)
+    }
 }
 
 /// A bound socket.
@@ -73,6 +87,30 @@ pub struct Listener {
     pub state: LiState,
     /// Config place, for messages.
     pub place: (String, usize),
+    /// `expose-fd listeners`: `_getsocks` may hand out the listeners.
+    pub expose_fd: bool,
+}
+
+impl Listener {
+    /// A ready listener on `fd` with no option set.
+    pub fn new(fd: RawFd, addr: LiAddr, fe: usize, kind: LiKind) -> Self {
+        Listener {
+            fd,
+            addr,
+            fe,
+            kind,
+            name: None,
+            maxconn: 0,
+            backlog: 1024,
+            accept_proxy: false,
+            tls: None,
+            bind_id: 0,
+            nbconn: 0,
+            state: LiState::Ready,
+            place: (String::new(), 0),
+            expose_fd: false,
+        }
+    }
 }
 
 /// One address to bind, expanded from a `bind` line (port ranges give one

@@ -658,7 +658,9 @@ pub fn close_side(s: &mut Stream, side: Side, abort: bool, cx: &mut StreamCtx) {
     let task = s.task;
     let si = &mut s.si[side.idx()];
     if let End::Applet { id, task: atask } = si.end {
-        cx.applets.remove(id);
+        if let Some(mut a) = cx.applets.remove(id) {
+            crate::applet::release(&mut a, &mut cx.io.fds);
+        }
         cx.sched.destroy(atask);
     }
     si.close(&mut cx.si(task), abort);
