@@ -44,7 +44,9 @@ pub fn setup_signalfd(master: bool) -> std::io::Result<i32> {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
         for s in HANDLED {
-            if s == libc::SIGINT && inherited_ignore(s) {
+            // The master stops on SIGINT even when a shell made it ignored
+            // (HAProxy's does; its worker keeps ignoring it).
+            if s == libc::SIGINT && !master && inherited_ignore(s) {
                 continue;
             }
             libc::sigaddset(&mut set, s);
