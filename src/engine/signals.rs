@@ -151,6 +151,9 @@ impl Engine {
                 l.state = LiState::Closed;
             }
         }
+        for p in self.proxies.iter_mut() {
+            p.stopped = true;
+        }
         for p in self.proxies.iter() {
             if p.is_fe || p.is_be {
                 let msg = format!(

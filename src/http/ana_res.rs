@@ -219,9 +219,15 @@ pub fn process_res(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     super::rules::run_after_rules(s, cx);
     // The client is told when its connection will close after this
     // response (HTTP/1.1), or that it stays open (HTTP/1.0 keep-alive).
+    let stopping = cx.proxies.get(s.fe).is_some_and(|p| p.stopped);
     let Some(txn) = s.txn.as_mut() else {
         return true;
     };
+    if stopping {
+        // A stopping process serves this response and closes: the client
+        // learns it from the header instead of from a closed connection.
+        txn.flags.insert(TxnFlags::CLI_CLOSE);
+    }
     let cli_close = txn.flags.contains(TxnFlags::CLI_CLOSE);
     let req_11 = txn.req.flags.contains(MsgFlags::VER_11);
     // What the client is told (HAProxy 2.6's H1 encoder): `connection:

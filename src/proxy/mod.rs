@@ -205,6 +205,8 @@ pub struct Proxy {
     pub internal: bool,
     pub logs: Vec<LogCfg>,
     pub disabled: bool,
+    /// Soft-stopped: responses tell their clients the connection closes.
+    pub stopped: bool,
     /// Current connections on the frontend side.
     pub feconn: u32,
     /// Highest `feconn` seen.
@@ -340,6 +342,7 @@ impl Proxy {
             internal: false,
             logs,
             disabled: c.disabled,
+            stopped: false,
             feconn: 0,
             feconn_max: 0,
             beconn: 0,
