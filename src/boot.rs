@@ -118,11 +118,16 @@ pub fn set_limits(o: &Opts, cfg: &Config) -> u32 {
     };
     let got = process::raise_nofile(want_fds);
     if got < want_fds {
-        let msg = format!("[haproxy-rs.main()] Cannot raise FD limit to {want_fds}, limit is {got}.");
+        let msg =
+            format!("[haproxy-rs.main()] Cannot raise FD limit to {want_fds}, limit is {got}.");
         eprintln!("{}", format_line(Level::Warning, None, &msg));
     }
     maxconn
 }
+
+/// Some listener could not be bound (each failure was reported).
+#[derive(Debug)]
+pub struct BindFailed;
 
 /// The listeners of the configuration, bound or taken from `inherited`.
 /// `old` are processes that may hold the addresses without SO_REUSEPORT:
@@ -133,7 +138,7 @@ pub fn bind_all(
     cfg: &Config,
     inherited: &mut Inherited,
     old: &[i32],
-) -> Result<Vec<Listener>, ()> {
+) -> Result<Vec<Listener>, BindFailed> {
     let reuseport = !o.noreuseport && !cfg.global.noreuseport;
     let cli_fe = cfg.proxies.len();
     let mut out = Vec::new();
@@ -236,7 +241,7 @@ pub fn bind_all(
         }
         let msg = "[haproxy-rs.main()] Some protocols failed to start their listeners! Exiting.";
         eprintln!("{}", format_line(Level::Alert, None, msg));
-        return Err(());
+        return Err(BindFailed);
     }
     Ok(out)
 }

@@ -17,8 +17,8 @@
 //! (`cli::commands`).
 
 pub mod applet;
-pub mod boot;
 pub mod arena;
+pub mod boot;
 pub mod buf;
 pub mod cfg;
 pub mod channel;

@@ -320,4 +320,3 @@ fn fail(o: &Opts) -> ! {
     }
     std::process::exit(1)
 }
-

@@ -656,7 +656,9 @@ impl<'e> Parser<'e> {
                 _ => need(&mut self.diags, "an integer"),
             },
             "maxconn" | "maxpipes" | "nbthread" | "tune.maxaccept" | "ulimit-n" | "nbproc" => {
-                let Some(a) = arg else { return need(&mut self.diags, "an integer") };
+                let Some(a) = arg else {
+                    return need(&mut self.diags, "an integer");
+                };
                 match parse_uint(a, 0, i32::MAX as u64) {
                     Ok(v) => match kw {
                         "maxconn" => g.maxconn = v as u32,
@@ -676,7 +678,9 @@ impl<'e> Parser<'e> {
                 }
             }
             "tune.bufsize" => {
-                let Some(a) = arg else { return need(&mut self.diags, "an integer") };
+                let Some(a) = arg else {
+                    return need(&mut self.diags, "an integer");
+                };
                 match parse_size(a) {
                     Ok(v) if (1024..=(1 << 30)).contains(&v) => g.tune_bufsize = v as usize,
                     Ok(_) => self.diags.alert(file, line, format!("'{kw}' expects a positive integer argument between 1024 and 1073741824.")),
@@ -687,24 +691,45 @@ impl<'e> Parser<'e> {
                 // configuration.txt 3.2: read through atol(); only a missing,
                 // negative or extra argument is refused.
                 if let Some(extra) = w.get(2) {
-                    return self.diags.alert(file, line, format!("'{kw}' cannot handle unexpected argument '{extra}'."));
+                    return self.diags.alert(
+                        file,
+                        line,
+                        format!("'{kw}' cannot handle unexpected argument '{extra}'."),
+                    );
                 }
                 let Some(a) = arg.filter(|a| !a.is_empty()) else {
-                    return self.diags.alert(file, line, format!("'{kw}' expects an integer argument."));
+                    return self.diags.alert(
+                        file,
+                        line,
+                        format!("'{kw}' expects an integer argument."),
+                    );
                 };
                 match usize::try_from(parse_size_atol(a)) {
                     Ok(v) => g.tune_maxrewrite = Some(v),
-                    Err(_) => self.diags.alert(file, line, format!("'{kw}' expects a positive integer argument.")),
+                    Err(_) => self.diags.alert(
+                        file,
+                        line,
+                        format!("'{kw}' expects a positive integer argument."),
+                    ),
                 }
             }
-            "tune.pipesize" | "tune.rcvbuf.client" | "tune.rcvbuf.server" | "tune.sndbuf.client" | "tune.sndbuf.server" => {
+            "tune.pipesize" | "tune.rcvbuf.client" | "tune.rcvbuf.server"
+            | "tune.sndbuf.client" | "tune.sndbuf.server" => {
                 // HAProxy 2.6 refuses only a missing or extra argument, and
                 // takes any other one through atol() into an int.
                 if let Some(extra) = w.get(2) {
-                    return self.diags.alert(file, line, format!("'{kw}' cannot handle unexpected argument '{extra}'."));
+                    return self.diags.alert(
+                        file,
+                        line,
+                        format!("'{kw}' cannot handle unexpected argument '{extra}'."),
+                    );
                 }
                 let Some(a) = arg.filter(|a| !a.is_empty()) else {
-                    return self.diags.alert(file, line, format!("'{kw}' expects an integer argument."));
+                    return self.diags.alert(
+                        file,
+                        line,
+                        format!("'{kw}' expects an integer argument."),
+                    );
                 };
                 let v = tune_int_size(kw, parse_size_atol(a));
                 match kw {
@@ -716,7 +741,9 @@ impl<'e> Parser<'e> {
                 }
             }
             "hard-stop-after" | "grace" => {
-                let Some(a) = arg else { return need(&mut self.diags, "<time>") };
+                let Some(a) = arg else {
+                    return need(&mut self.diags, "<time>");
+                };
                 match parse_time_ms(a, 1) {
                     Ok(v) => {
                         if kw == "grace" {
@@ -744,13 +771,21 @@ impl<'e> Parser<'e> {
                     _ => {}
                 }
             }
-            "log-send-hostname" => g.log_send_hostname = Some(arg.map(|s| s.to_string()).unwrap_or_else(hostname)),
+            "log-send-hostname" => {
+                g.log_send_hostname = Some(arg.map(|s| s.to_string()).unwrap_or_else(hostname))
+            }
             "user" | "uid" | "group" | "gid" => {
-                let Some(a) = arg else { return need(&mut self.diags, "a name or id") };
+                let Some(a) = arg else {
+                    return need(&mut self.diags, "a name or id");
+                };
                 let r = match kw {
-                    "user" => lookup_user(a).ok_or_else(|| format!("cannot find user id for '{a}' (0:Success)")),
-                    "group" => lookup_group(a).ok_or_else(|| format!("cannot find group id for '{a}' (0:Success)")),
-                    _ => a.parse::<u32>().map_err(|_| format!("'{kw}' expects an integer argument.")),
+                    "user" => lookup_user(a)
+                        .ok_or_else(|| format!("cannot find user id for '{a}' (0:Success)")),
+                    "group" => lookup_group(a)
+                        .ok_or_else(|| format!("cannot find group id for '{a}' (0:Success)")),
+                    _ => a
+                        .parse::<u32>()
+                        .map_err(|_| format!("'{kw}' expects an integer argument.")),
                 };
                 match r {
                     Ok(id) if kw == "user" || kw == "uid" => g.uid = Some(id),
@@ -760,7 +795,10 @@ impl<'e> Parser<'e> {
             }
             "stats" => self.parse_stats_global(w, file, line),
             "log" => match self.parse_log(w, file, line) {
-                Some(LogParse::Global) => self.diags.alert(file, line, "'log global' is only valid in proxies."),
+                Some(LogParse::Global) => {
+                    self.diags
+                        .alert(file, line, "'log global' is only valid in proxies.")
+                }
                 Some(LogParse::Target(l)) => self.cfg.global.logs.push(l),
                 None => {}
             },

@@ -7,7 +7,13 @@ use super::diag::Diags;
 use super::model::{Config, ProgramCfg};
 
 /// `program <name>`: opens a section. Returns its index.
-pub fn open(cfg: &mut Config, diags: &mut Diags, w: &[String], file: &str, line: usize) -> Option<usize> {
+pub fn open(
+    cfg: &mut Config,
+    diags: &mut Diags,
+    w: &[String],
+    file: &str,
+    line: usize,
+) -> Option<usize> {
     let Some(name) = w.get(1) else {
         diags.alert(file, line, "'program' expects an <id> argument.");
         return None;
@@ -69,6 +75,7 @@ pub fn check(cfg: &Config, diags: &mut Diags) {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use crate::cfg::parse::Parser;
 

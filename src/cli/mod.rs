@@ -262,8 +262,10 @@ impl Engine {
             .listeners
             .iter()
             .filter(|l| {
-                matches!(l.kind, crate::listener::LiKind::Proxy | crate::listener::LiKind::Cli(_))
-                    && l.state != crate::listener::LiState::Closed
+                matches!(
+                    l.kind,
+                    crate::listener::LiKind::Proxy | crate::listener::LiKind::Cli(_)
+                ) && l.state != crate::listener::LiState::Closed
             })
             .map(|l| l.fd)
             .collect();

@@ -281,7 +281,9 @@ impl Engine {
     /// True while something keeps the process alive.
     fn has_jobs(&self) -> bool {
         self.master.is_some()
-            || !self.stopping || self.streams.len() > self.cli_streams || self.handshakes > 0
+            || !self.stopping
+            || self.streams.len() > self.cli_streams
+            || self.handshakes > 0
     }
 
     /// Runs the event loop until a stop completes.

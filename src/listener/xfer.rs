@@ -40,13 +40,8 @@ pub fn send_fds(sock: RawFd, data: &[u8], fds: &[RawFd]) -> std::io::Result<usiz
 pub fn recv_fds(sock: RawFd, buf: &mut [u8], fds: &mut Vec<RawFd>) -> std::io::Result<usize> {
     let mut space = nix::cmsg_space!([RawFd; MAX_FDS_PER_MSG]);
     let mut iov = [IoSliceMut::new(buf)];
-    let msg = recvmsg::<()>(
-        sock,
-        &mut iov,
-        Some(&mut space),
-        MsgFlags::MSG_CMSG_CLOEXEC,
-    )
-    .map_err(std::io::Error::from)?;
+    let msg = recvmsg::<()>(sock, &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC)
+        .map_err(std::io::Error::from)?;
     let n = msg.bytes;
     if let Ok(cmsgs) = msg.cmsgs() {
         for c in cmsgs {
@@ -206,7 +201,8 @@ pub fn fetch(spec: &str) -> Result<Inherited, String> {
         None => UnixStream::connect(spec.strip_prefix("unix@").unwrap_or(spec))
             .map_err(|e| format!("cannot connect to '{spec}': {e}"))?,
     };
-    s.set_read_timeout(Some(FETCH_TIMEOUT)).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(FETCH_TIMEOUT))
+        .map_err(|e| e.to_string())?;
     s.write_all(b"_getsocks\n").map_err(|e| e.to_string())?;
     let mut count = [0u8; 4];
     s.read_exact(&mut count).map_err(|e| e.to_string())?;

@@ -108,7 +108,11 @@ impl MasterCliApplet {
 #[derive(Debug, PartialEq, Eq)]
 pub enum LineAction {
     /// Run `rest` at `dest` (`rest` empty: only switch the session to `dest`).
-    Run { dest: Dest, rest: String, sticky: bool },
+    Run {
+        dest: Dest,
+        rest: String,
+        sticky: bool,
+    },
     /// The prefix names no process: reply and close.
     NoTarget(String),
 }
@@ -168,7 +172,8 @@ impl Engine {
                 // SAFETY: reading into a local buffer from our own socket.
                 let n = unsafe { libc::read(r.fd, buf.as_mut_ptr().cast(), buf.len()) };
                 if n > 0 {
-                    cli.out.extend_from_slice(buf.get(..n as usize).unwrap_or(&[]));
+                    cli.out
+                        .extend_from_slice(buf.get(..n as usize).unwrap_or(&[]));
                     continue;
                 }
                 if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::WouldBlock
@@ -321,9 +326,10 @@ impl Engine {
                     self.master_reload();
                     return;
                 }
-                ["show", "proc", ..] => self.master.as_ref().map_or_else(String::new, |m| {
-                    m.show_proc(crate::log::wall_now().0)
-                }),
+                ["show", "proc", ..] => self
+                    .master
+                    .as_ref()
+                    .map_or_else(String::new, |m| m.show_proc(crate::log::wall_now().0)),
                 _ => format!("{BETTER_MATCH}\n"),
             };
             cli.out.extend_from_slice(reply.as_bytes());

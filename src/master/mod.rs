@@ -30,7 +30,7 @@ pub mod program;
 
 use std::os::fd::RawFd;
 
-use crate::boot::{self, Opts};
+use crate::boot::{self, BindFailed, Opts};
 use crate::cfg::diag::{Level, format_line};
 use crate::cfg::model::{CliLevel, Config};
 use crate::engine::Engine;
@@ -282,7 +282,8 @@ fn master_cli_listeners(
             out.push((spec.clone(), fd, level));
             continue;
         }
-        let bind = crate::cfg::units::parse_bind_addr(addr).map_err(|e| format!("'{addr}' : {e}"))?;
+        let bind =
+            crate::cfg::units::parse_bind_addr(addr).map_err(|e| format!("'{addr}' : {e}"))?;
         let li = crate::listener::expand(&bind);
         let Some(a) = li.first() else {
             return Err(format!("'{addr}' : no address"));
@@ -418,21 +419,27 @@ pub fn run(o: Opts, cfg: Config) -> i32 {
     close_in_child.extend(mcli.iter().map(|(_, fd, _)| *fd));
     close_in_child.retain(|&fd| fd >= 0);
     let loaded = match boot::bind_all(&o, &cfg, &mut inherited, &[]) {
-        Ok(listeners) => match {
+        Ok(listeners) => {
             program::start_all(&mut master, reexec, &close_in_child);
-            fork_worker(&o, &cfg, listeners, maxconn, &close_in_child)
-        } {
-            Ok((pid, ipc)) => {
-                master.procs.insert(0, Proc::new(ProcKind::Worker, pid, ipc, now));
-                master.say(Level::Notice, &format!("New worker ({pid}) forked"));
-                true
+            let forked = fork_worker(&o, &cfg, listeners, maxconn, &close_in_child);
+            match forked {
+                Ok((pid, ipc)) => {
+                    master
+                        .procs
+                        .insert(0, Proc::new(ProcKind::Worker, pid, ipc, now));
+                    master.say(Level::Notice, &format!("New worker ({pid}) forked"));
+                    true
+                }
+                Err(e) => {
+                    master.say(
+                        Level::Alert,
+                        &format!("[haproxy-rs.main()] Cannot fork: {e}."),
+                    );
+                    false
+                }
             }
-            Err(e) => {
-                master.say(Level::Alert, &format!("[haproxy-rs.main()] Cannot fork: {e}."));
-                false
-            }
-        },
-        Err(()) => false,
+        }
+        Err(BindFailed) => false,
     };
     if loaded {
         master.say(Level::Notice, "Loading success.");
@@ -613,7 +620,10 @@ impl Engine {
                 // The newest instance of a program is its current one.
                 ProcKind::Program(n) => {
                     let n = n.clone();
-                    m.procs.iter().position(|p| p.kind == ProcKind::Program(n.clone())) == Some(i)
+                    m.procs
+                        .iter()
+                        .position(|p| p.kind == ProcKind::Program(n.clone()))
+                        == Some(i)
                 }
                 _ => m.current().map(|p| p.pid) == Some(pid),
             };
@@ -626,7 +636,9 @@ impl Engine {
                     let msg =
                         format!("Current program '{name}' ({pid}) exited with code {code} ({why})");
                     m.say(Level::Alert, &msg);
-                    if !matches!(code, 0 | 130 | 143) && m.leaving.is_none() && !m.no_exit_on_failure
+                    if !matches!(code, 0 | 130 | 143)
+                        && m.leaving.is_none()
+                        && !m.no_exit_on_failure
                     {
                         m.leaving = Some(code);
                         m.say(
@@ -649,7 +661,14 @@ impl Engine {
                 }
                 _ if cur => {
                     let msg = format!("Current worker ({pid}) exited with code {code} ({why})");
-                    m.say(if code == 0 { Level::Warning } else { Level::Alert }, &msg);
+                    m.say(
+                        if code == 0 {
+                            Level::Warning
+                        } else {
+                            Level::Alert
+                        },
+                        &msg,
+                    );
                     // The master leaves with its worker (a SIGTERM-ed worker
                     // counts as a clean stop); one that failed takes the
                     // others with it, unless `no-exit-on-failure`.

@@ -10,9 +10,13 @@ pub fn send(enabled: bool, state: &str) {
     if !enabled {
         return;
     }
-    let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
-        return;
-    };
+    if let Some(path) = std::env::var_os("NOTIFY_SOCKET") {
+        send_to(&path, state);
+    }
+}
+
+/// Sends `state` to the notify socket `path`.
+fn send_to(path: &std::ffi::OsStr, state: &str) {
     let Ok(sock) = UnixDatagram::unbound() else {
         return;
     };
@@ -23,7 +27,7 @@ pub fn send(enabled: bool, state: &str) {
             let _ = sock.send_to_addr(state.as_bytes(), &addr);
         }
     } else {
-        let _ = sock.send_to(state.as_bytes(), &path);
+        let _ = sock.send_to(state.as_bytes(), path);
     }
 }
 
@@ -40,11 +44,8 @@ mod tests {
         let _ = std::fs::create_dir_all(&dir);
         let path = dir.join("n.sock");
         let rx = std::os::unix::net::UnixDatagram::bind(&path).expect("bind");
-        // SAFETY: the test sets the variable before any thread reads it;
-        // the other tests of this binary do not read it.
-        unsafe { std::env::set_var("NOTIFY_SOCKET", &path) };
         super::send(false, "NOPE=1\n");
-        super::send(true, "READY=1\n");
+        super::send_to(path.as_os_str(), "READY=1\n");
         let mut buf = [0u8; 64];
         let n = rx.recv(&mut buf).expect("recv");
         assert_eq!(&buf[..n], b"READY=1\n");

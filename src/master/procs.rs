@@ -131,6 +131,7 @@ pub fn uptime(secs: i64) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -154,7 +155,10 @@ mod tests {
         let s = "|type=w;fd=4;pid=x|type=z;pid=5|garbage|type=w;fd=5;pid=7;reloads=0;failedreloads=0;timestamp=1;id=;version=v";
         let l = parse(s);
         assert_eq!(l.len(), 1);
-        assert_eq!((l[0].pid, l[0].ipc, l[0].version.as_deref()), (7, 5, Some("v")));
+        assert_eq!(
+            (l[0].pid, l[0].ipc, l[0].version.as_deref()),
+            (7, 5, Some("v"))
+        );
     }
 
     #[test]
