@@ -220,8 +220,14 @@ impl Engine {
     /// SIGTTOU: stop listening so that a new process can bind the same
     /// addresses even without SO_REUSEPORT (the socket stays open).
     fn pause_listeners(&mut self) {
+        let mut touched = Vec::new();
         for l in self.listeners.iter_mut() {
+            // The master's socketpair stays: the master CLI reaches us.
+            if matches!(l.kind, crate::listener::LiKind::SockPair(_)) {
+                continue;
+            }
             if l.state == LiState::Ready || l.state == LiState::Full {
+                touched.push(l.fe);
                 l.state = LiState::Paused;
                 self.io.fds.stop_recv(l.fd);
                 if matches!(l.addr, crate::listener::LiAddr::Tcp(_)) {
@@ -229,12 +235,27 @@ impl Engine {
                 }
             }
         }
+        self.say_proxies("Paused", touched);
+    }
+
+    /// `Paused proxy l.`, `Resumed frontend GLOBAL.`: one line per proxy
+    /// whose listeners changed, in configuration order, as 2.6 prints them.
+    fn say_proxies(&self, what: &str, mut fes: Vec<usize>) {
+        fes.sort_unstable();
+        fes.dedup();
+        for p in fes.into_iter().filter_map(|i| self.proxies.get(i)) {
+            let kind = if p.is_fe && p.is_be { "proxy" } else { "frontend" };
+            let msg = format!("{what} {kind} {}.", p.name);
+            crate::log::eprint_line(&format_line(Level::Warning, None, &msg));
+        }
     }
 
     /// SIGTTIN: listen again after a pause.
     fn resume_paused_listeners(&mut self) {
+        let mut touched = Vec::new();
         for l in self.listeners.iter_mut() {
             if l.state == LiState::Paused {
+                touched.push(l.fe);
                 // SAFETY: plain listen() on our own socket.
                 if unsafe { libc::listen(l.fd, l.backlog) } != 0 {
                     let e = std::io::Error::last_os_error();
@@ -250,6 +271,7 @@ impl Engine {
                 self.io.fds.may_recv(l.fd);
             }
         }
+        self.say_proxies("Resumed", touched);
     }
 
     fn dump_servers(&mut self) {

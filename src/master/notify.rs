@@ -20,7 +20,7 @@ fn send_to(path: &std::ffi::OsStr, state: &str) {
     let Ok(sock) = UnixDatagram::unbound() else {
         return;
     };
-    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str());
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path);
     if let Some(name) = bytes.strip_prefix(b"@") {
         use std::os::linux::net::SocketAddrExt;
         if let Ok(addr) = std::os::unix::net::SocketAddr::from_abstract_name(name) {
