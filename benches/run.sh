@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # benches/run.sh - A/B benchmark of haproxy-rs against HAProxy 2.6.
 #
-#   bash benches/run.sh                      # full run (~9-12 min)
+#   bash benches/run.sh                      # full run (~11-14 min)
 #   QUICK=1 bash benches/run.sh              # smoke run (~2-3 min)
 #   PROXY_RS=/usr/sbin/haproxy QUICK=1 bash benches/run.sh   # A/A check of the harness
 #   MODE=alternate bash benches/run.sh       # one proxy at a time everywhere
@@ -18,7 +18,10 @@
 # with 50 ACLs, 20 use_backend rules and a 10,000-entry map lookup); http_mem_*
 # measure memory per idle or half-sent HTTP client connection.  syscalls and
 # allocs count system calls (strace) and heap allocations (valgrind) per
-# proxied TCP connection.  See benches/README.md for scenarios and knobs.
+# proxied TCP connection.  reload_storm runs each proxy in master-worker mode
+# (-W -S) under HTTP load and reloads it by SIGUSR2 every second: req/s,
+# failed requests, SIGUSR2 -> new worker serving.  See benches/README.md for
+# scenarios and knobs.
 # Exit status: 0 ok, 2 a proxy failed to start or died, 3 setup error,
 # 4 a load generator produced no result, 5 the proxies failed http_rules' check.
 set -u -o pipefail
@@ -46,12 +49,18 @@ else
     COUNT_ROUNDS=${COUNT_ROUNDS:-3}; SYSCALL_CONNS=${SYSCALL_CONNS:-2000}
     HTTP_MEM_CONNS=${HTTP_MEM_CONNS:-5000}
 fi
+# reload_storm: STORM_DUR s of load, SIGUSR2 to the master every STORM_INTERVAL s,
+# STORM_ROUNDS rounds (each storm gives about STORM_DUR / STORM_INTERVAL reloads)
+if [[ $QUICK == 1 ]]; then STORM_DUR=${STORM_DUR:-6}; STORM_INTERVAL=${STORM_INTERVAL:-0.5}
+else STORM_DUR=${STORM_DUR:-30}; STORM_INTERVAL=${STORM_INTERVAL:-1}; fi
+STORM_ROUNDS=${STORM_ROUNDS:-1}
+STORM_CLOSE=${STORM_CLOSE:-0}            # 1: wrk sends "Connection: close" (a new connection per request)
 COUNT_WARMUP=${COUNT_WARMUP:-200}        # unmeasured connections before strace attaches
 ALLOC_CONNS=${ALLOC_CONNS:-200,1200}     # the two runs of the allocs scenario
 IFS=, read -r ALLOC_N1 ALLOC_N2 <<< "$ALLOC_CONNS"
 [[ $ALLOC_N1 =~ ^[0-9]+$ && $ALLOC_N2 =~ ^[0-9]+$ ]] && ((ALLOC_N2 > ALLOC_N1)) ||
     { echo "ALLOC_CONNS must be N1,N2 with N2 > N1, not '$ALLOC_CONNS'" >&2; exit 3; }
-ALL_SCENARIOS=direct,tcp_bulk,tcp_bulk_p10,tcp_splice,tcp_splice_p10,tcp_splice_shared,tcp_splice_p10_shared,tcp_connrate,http_ka_100,http_ka_64k,http_close_100,http_close_64k,http_rules,mem_idle,http_mem_idle,http_mem_partial,http_tls_hs_ecdsa,http_tls_hs_rsa,http_tls_ka,http_mem_tls_idle,syscalls,allocs
+ALL_SCENARIOS=direct,tcp_bulk,tcp_bulk_p10,tcp_splice,tcp_splice_p10,tcp_splice_shared,tcp_splice_p10_shared,tcp_connrate,http_ka_100,http_ka_64k,http_close_100,http_close_64k,http_rules,mem_idle,http_mem_idle,http_mem_partial,http_tls_hs_ecdsa,http_tls_hs_rsa,http_tls_ka,http_mem_tls_idle,reload_storm,syscalls,allocs
 SCENARIOS=${SCENARIOS:-$ALL_SCENARIOS}
 IFS=, read -r -a SCEN_LIST <<< "$SCENARIOS"
 for scen in "${SCEN_LIST[@]}"; do
@@ -190,8 +199,19 @@ reap() {                        # PID: wait for it, forget it; returns its exit 
     return "$rc"
 }
 cleanup() {
-    local i
+    local i p
     for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[$i]}"; done
+    # reload_storm: workers of a master-worker proxy, recorded as they appeared
+    for p in $(storm_leftovers); do log "killing leftover ${STORM_BIN##*/} worker $p (reload_storm)"; kill -KILL "$p" 2>/dev/null; done
+}
+STORM_PIDS_FILE="" STORM_BIN=""
+storm_leftovers() {             # the recorded reload_storm worker pids still running STORM_BIN
+    [[ -n $STORM_PIDS_FILE && -s $STORM_PIDS_FILE ]] || return 0
+    local p exe; exe=$(readlink -f "$STORM_BIN")
+    for p in $(sort -un "$STORM_PIDS_FILE"); do
+        [[ $(readlink "/proc/$p/exe" 2>/dev/null) == "$exe" ]] && echo "$p"
+    done
+    return 0
 }
 trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT TERM
@@ -347,7 +367,7 @@ proxy_port() { if [[ $CONC_NOW == 1 && $1 == rs ]]; then echo "$P_PROXY_RS"; els
 # frontend port and, for iperf3, the backend port.  No "log" line anywhere:
 # logging is off.
 gen_cfg() {                     # SCENARIO WHO -> path of its config
-    local scen=$1 who=$2 name=$1 port backend_port=$P_IPERF splice="" maxconn=$MAXCONN_PLAIN mode=tcp
+    local scen=$1 who=$2 name=$1 port backend_port=$P_IPERF splice="" maxconn=$MAXCONN_PLAIN mode=tcp fe_extra=""
     port=$(proxy_port "$who")
     if ((CONC_NOW)); then name=$scen-$who; backend_port=$(iperf_port "$who"); fi
     case $scen in
@@ -355,6 +375,9 @@ gen_cfg() {                     # SCENARIO WHO -> path of its config
         mem_idle) backend_port=$P_HOLD ;;
         tcp_splice*) splice=$'\n    option splice-auto'; maxconn=$MAXCONN_SPLICE ;;
         http_*) mode=http; backend_port=$(nginx_port "$who") ;;
+        reload_storm) mode=http; backend_port=$P_NGINX
+            # which worker served: the reload probe waits for the new one
+            fe_extra=$'\n    http-response set-header X-Pid %pid' ;;
     esac
     if [[ $scen == http_rules ]]; then
         rules_cfg "$port" "$backend_port" "$maxconn" > "$WORK/cfg/$name.cfg"
@@ -377,7 +400,7 @@ defaults
     timeout server 30s$splice
 
 frontend fe
-    bind 127.0.0.1:$port$ssl
+    bind 127.0.0.1:$port$ssl$fe_extra
     default_backend be
 
 backend be
@@ -875,6 +898,95 @@ run_http_mem() {                # SCENARIO WHO ROUND
     fi
 }
 
+# reload_storm: the proxy in master-worker mode (BIN -W -S DIR/master.sock -f
+# CFG), "mode http" in front of nginx, under wrk keep-alive load (as
+# http_ka_100; STORM_CLOSE=1: a new connection per request) for STORM_DUR s,
+# reloaded by SIGUSR2 every STORM_INTERVAL s.  lib/reload_storm.py sends the
+# signals and times each reload: SIGUSR2 -> the new worker listed by "show
+# proc" on the master CLI -> the first probe request on the frontend port
+# answered by that new worker (every response carries "x-pid: <worker pid>").
+# Figures: req/s, failed requests (wrk's socket errors and statuses above 399,
+# plus the probes that failed), reload latency median and max.  At the end the
+# master gets SIGTERM and must exit, and no worker it ever had may be left.
+PROXY_DIED=0
+run_storm() {                   # WHO ROUND
+    local who=$1 r=$2 cfg dir base=$WORK/logs/reload_storm-$1-r$2 mpid wpid spid i rc hdr=() left
+    M_BG=0; M_STEAL=0           # a storm of reloads is its own disturbance: no redo
+    CONC_NOW=0; layout pinned
+    cfg=$(gen_cfg reload_storm "$who")
+    dir=$WORK/storm-$who; mkdir -p "$dir"; rm -f "$dir/master.sock"
+    STORM_PIDS_FILE=$base.workers; STORM_BIN=${BIN[$who]}; : > "$STORM_PIDS_FILE"
+    wait_port_free "$P_PROXY" || die 3 "proxy port $P_PROXY still busy"
+    "${ON_PROXY_CPU[@]}" "${BIN[$who]}" -W -S "$dir/master.sock" -f "$cfg" > "$base.proxy.log" 2>&1 < /dev/null &
+    mpid=$!; PROXY_PID[$who]=$mpid; PIDS+=("$mpid")
+    wait_listen "$P_PROXY" "$mpid" 10; rc=$?
+    if ((rc != 0)); then
+        log "${NAME[$who]} (${BIN[$who]} -W -S $dir/master.sock -f $cfg) FAILED TO START in master-worker mode (wait_listen: $rc); its output:"
+        tail -n 30 "$base.proxy.log" | sed 's/^/    | /' >&2
+        abort 2
+    fi
+    [[ $STORM_CLOSE == 1 ]] && hdr=(-H "Connection: close")
+    timeout $((STORM_DUR + 15)) "${ON_LOAD_CPU[@]}" wrk -t1 -c"$WRK_CONNS" -d"${STORM_DUR}s" "${hdr[@]}" \
+        -s "$LIB/wrk_report.lua" "http://127.0.0.1:$P_PROXY/100b" > "$base.wrk" 2>&1 < /dev/null &
+    wpid=$!; PIDS+=("$wpid")
+    timeout $((STORM_DUR + 60)) "${ON_LOAD_CPU[@]}" python3 "$LIB/reload_storm.py" "$mpid" "$dir/master.sock" \
+        "$P_PROXY" "$STORM_DUR" "$STORM_INTERVAL" "$STORM_PIDS_FILE" > "$base.storm" 2>&1 < /dev/null &
+    spid=$!; PIDS+=("$spid")
+    reap "$wpid"; reap "$spid"
+    local died=0
+    if ! kill -0 "$mpid" 2>/dev/null; then
+        reap "$mpid"; rc=$?
+        log "${NAME[$who]}'s master (pid $mpid) DIED during the reload storm (exit status $rc); its output:"
+        tail -n 30 "$base.proxy.log" | sed 's/^/    | /' >&2
+        died=1; PROXY_DIED=1
+    else
+        # stop: SIGTERM to the master, which stops its workers and exits (10 s max)
+        kill -TERM "$mpid" 2>/dev/null
+        for ((i = 0; i < 100; i++)); do kill -0 "$mpid" 2>/dev/null || break; sleep 0.1; done
+        if kill -0 "$mpid" 2>/dev/null; then
+            log "WARNING: ${NAME[$who]}'s master (pid $mpid) still running 10 s after SIGTERM: SIGKILL"
+            kill -KILL "$mpid" 2>/dev/null
+        fi
+        reap "$mpid"; rc=$?
+        ((rc == 0)) || log "WARNING: ${NAME[$who]}'s master exited with status $rc after SIGTERM"
+    fi
+    PROXY_PID[$who]=""
+    # no worker may outlive its master (2 s for the last ones to be reaped)
+    for ((i = 0; i < 20; i++)); do [[ -z $(storm_leftovers) ]] && break; sleep 0.1; done
+    left=$(storm_leftovers | tr '\n' ' ')
+    if [[ -n $left ]]; then
+        log "WARNING: ${NAME[$who]}: worker(s) $left still running after their master exited: SIGKILL"
+        for i in $left; do kill -KILL "$i" 2>/dev/null; done
+    fi
+    local nworkers; nworkers=$(sort -un "$STORM_PIDS_FILE" | wc -l)
+    STORM_PIDS_FILE=""
+
+    local res sres _ req dur_us serr herr bytes p50 p99 ce re we te ok nfail perr s50 smax p50p maxp
+    res=$(grep '^WRK_RESULT' "$base.wrk" | tail -n 1)
+    sres=$(grep '^STORM_RESULT' "$base.storm" | tail -n 1)
+    read -r _ req dur_us serr herr bytes p50 p99 ce re we te <<< "$res"
+    read -r _ ok nfail perr s50 smax p50p maxp <<< "$sres"
+    if [[ -z $res || ${req:-0} == 0 || -z $sres ]]; then
+        log "reload_storm ${NAME[$who]} round $r: no result (wrk: $(tail -n 2 "$base.wrk" | tr '\n' ' '); storm: $(tail -n 3 "$base.storm" | tr '\n' ' '))"
+        LOAD_ERRORS=1; return
+    fi
+    rec reload_storm req_s "$who" "$r" "$(awk -v n="$req" -v d="$dur_us" 'BEGIN { printf "%.1f", n / (d / 1e6) }')"
+    rec reload_storm failures "$who" "$r" $((serr + herr + perr))
+    rec reload_storm p99_ms "$who" "$r" "$(awk -v x="$p99" 'BEGIN { printf "%.3f", x / 1e3 }')"
+    [[ $s50 != - ]] && rec reload_storm reload_ms_p50 "$who" "$r" "$s50"
+    [[ $smax != - ]] && rec reload_storm reload_ms_max "$who" "$r" "$smax"
+    [[ $p50p != - ]] && rec reload_storm reload_proc_ms_p50 "$who" "$r" "$p50p"
+    rec reload_storm reloads "$who" "$r" "$ok"
+    rec reload_storm reloads_failed "$who" "$r" "$((nfail + died))"
+    log "  ${NAME[$who]}: $(awk -v n="$req" -v d="$dur_us" 'BEGIN { printf "%.0f", n / (d / 1e6) }') req/s;" \
+        "failed: connect $ce, read $re, write $we, timeout $te, status>399 $herr, probes $perr;" \
+        "reloads $ok ok, $nfail failed$( ((died)) && echo ', master died');" \
+        "SIGUSR2 -> new worker serving: median $s50 ms, max $smax ms (in show proc: median $p50p ms, max $maxp ms);" \
+        "$nworkers workers seen, none left${left:+ but $left}"
+    grep -m 5 '^\(RELOAD_FAILED\|PROBE_ERROR\)' "$base.storm" | sed 's/^/    | /' >&2
+    return 0
+}
+
 seq_load() {                    # WHO N OUTFILE MAX_SECONDS: N sequential short connections through the proxy
     "${ON_LOAD_CPU[@]}" python3 "$LIB/seq_client.py" 127.0.0.1 "$(proxy_port "$1")" "$2" "$4" > "$3" 2>&1 < /dev/null && return 0
     log "seq_client: not every connection through ${NAME[$1]} got its reply: $(head -c 300 "$3")"
@@ -981,7 +1093,7 @@ disturbed() {                   # SCENARIO WHO ROUND REDOS_SO_FAR: 0 = redo this
 log "workdir $WORK"
 log "HAProxy:    $PROXY_HAPROXY ($("$PROXY_HAPROXY" -v 2>/dev/null | head -n 1))"
 log "haproxy-rs: $PROXY_RS"
-log "mode $MODE${CONC_LIST:+ (both proxies at once in $CONC_LIST)}; scenarios $SCENARIOS; rounds ${CONC_LIST:+$CONC_ROUNDS at once, }$ALONE_ROUNDS alone, $COUNT_ROUNDS for syscalls and allocs; bulk ${DUR}s; connrate and http wrk ${CONN_DUR}s (+${WARMUP}s warm-up, wrk -c$WRK_CONNS); syscalls $SYSCALL_CONNS conns; allocs $ALLOC_N1 and $ALLOC_N2 conns; maxconn $MAXCONN_PLAIN (splice $MAXCONN_SPLICE); idle conns $MEM_CONNS (http $HTTP_MEM_CONNS); proxy CPU ${ON_PROXY_CPU[*]:-none}, load+backends ${ON_LOAD_CPU[*]:-none}; nofile $NOFILE"
+log "mode $MODE${CONC_LIST:+ (both proxies at once in $CONC_LIST)}; scenarios $SCENARIOS; rounds ${CONC_LIST:+$CONC_ROUNDS at once, }$ALONE_ROUNDS alone, $COUNT_ROUNDS for syscalls and allocs; bulk ${DUR}s; connrate and http wrk ${CONN_DUR}s (+${WARMUP}s warm-up, wrk -c$WRK_CONNS); syscalls $SYSCALL_CONNS conns; allocs $ALLOC_N1 and $ALLOC_N2 conns; maxconn $MAXCONN_PLAIN (splice $MAXCONN_SPLICE); idle conns $MEM_CONNS (http $HTTP_MEM_CONNS); reload_storm $STORM_ROUNDS round(s) of ${STORM_DUR}s, SIGUSR2 every ${STORM_INTERVAL}s$( [[ $STORM_CLOSE == 1 ]] && echo ", Connection: close"); proxy CPU ${ON_PROXY_CPU[*]:-none}, load+backends ${ON_LOAD_CPU[*]:-none}; nofile $NOFILE"
 start_backends
 for scen in "${SCEN_LIST[@]}"; do
     log "$scen$(concurrent_scen "$scen" && echo ': both proxies at once')"
@@ -989,6 +1101,7 @@ for scen in "${SCEN_LIST[@]}"; do
     redos=0; nr=$ALONE_ROUNDS
     concurrent_scen "$scen" && nr=$CONC_ROUNDS
     [[ $scen == syscalls || $scen == allocs ]] && nr=$COUNT_ROUNDS
+    [[ $scen == reload_storm ]] && nr=$STORM_ROUNDS
     for ((r = 1; r <= nr; r++)); do
         if [[ $scen == direct ]]; then
             order=(direct:1 direct:10)
@@ -1009,6 +1122,7 @@ for scen in "${SCEN_LIST[@]}"; do
                     direct:*) IFS=: read -r _d streams share <<< "$who"; run_direct "$r" "$streams" "$share" ;;
                     syscalls:*) run_syscalls "$who" "$r" ;;
                     allocs:*) run_allocs "$who" "$r" ;;
+                    reload_storm:*) run_storm "$who" "$r" ;;
                     *) run_proxied "$scen" "$who" "$r" ;;
                 esac
                 if disturbed "$scen" "$who" "$r" "$redos"; then PENDING=(); redos=$((redos + 1)); continue; fi
@@ -1020,5 +1134,6 @@ done
 cleanup
 summarize
 log "total $(($(date +%s) - T0)) s"
+((PROXY_DIED)) && { log "a proxy's master died during reload_storm (see messages above)"; exit 2; }
 ((LOAD_ERRORS)) && { log "a load generator produced no result (see messages above)"; exit 4; }
 exit 0

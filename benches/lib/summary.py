@@ -47,6 +47,12 @@ METRICS = OrderedDict([
     ("allocs_per_conn", ("heap allocs/conn", "lower", 1)),
     ("alloc_bytes_per_conn", ("heap bytes allocated/conn", "lower", 0)),
     ("allocs_startup", ("heap allocs, start+stop", None, 0)),
+    ("failures", ("failed requests", "lower", 0)),
+    ("reload_ms_p50", ("SIGUSR2 -> new worker serving, median ms", "lower", None)),
+    ("reload_ms_max", ("SIGUSR2 -> new worker serving, max ms", "lower", None)),
+    ("reload_proc_ms_p50", ("SIGUSR2 -> new worker in show proc, median ms", "lower", None)),
+    ("reloads", ("reloads measured", None, 0)),
+    ("reloads_failed", ("reloads without a serving new worker", None, 0)),
 ])
 # which direct-loopback figure a throughput scenario is compared with
 DIRECT_OF = {"tcp_bulk": "Gbit_s_1", "tcp_splice": "Gbit_s_1",
@@ -73,6 +79,7 @@ KEY_METRICS = OrderedDict([
     ("http_tls_hs_rsa", ["req_s", "cpu_us_per_req"]),
     ("http_tls_ka", ["req_s", "cpu_us_per_req", "p99_ms"]),
     ("http_mem_tls_idle", ["bytes_per_conn"]),
+    ("reload_storm", ["req_s", "failures", "reload_ms_p50", "reload_ms_max"]),
     ("syscalls", ["syscalls_per_conn"]),
     ("allocs", ["allocs_per_conn"]),
 ])
@@ -97,6 +104,9 @@ TARGETS = {
     ("http_tls_hs_rsa", "cpu_us_per_req"): ("CPU per full TLS 1.3 handshake (RSA 2048)", "ratio", "<=", 0.95),
     ("http_tls_ka", "cpu_us_per_req"): ("keep-alive HTTPS CPU per request", "ratio", "<=", 0.9),
     ("http_mem_tls_idle", "bytes_per_conn"): ("memory per idle TLS connection", "ratio", "<=", 0.8),
+    ("reload_storm", "req_s"): ("throughput during a reload storm", "ratio", ">=", 1.0),
+    ("reload_storm", "failures"): ("failed requests during a reload storm", "rs", "=", 0.0),
+    ("reload_storm", "reload_ms_p50"): ("reload latency (SIGUSR2 -> new worker serving)", "ratio", "<=", 1.0),
 }
 for s in ("tcp_splice", "tcp_splice_p10", "tcp_splice_shared", "tcp_splice_p10_shared"):
     TARGETS[(s, "cpu_ms_per_GB")] = ("splice CPU per GB", "ratio", "<=", 0.9)
