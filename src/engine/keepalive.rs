@@ -112,7 +112,10 @@ impl Engine {
     }
 
     /// Soft stop: idle keep-alive clients are closed (HAProxy closes idle
-    /// connections when it stops).
+    /// connections when it stops). One whose next request has already
+    /// arrived is served instead (its response says `connection: close`):
+    /// closing it would reset the client with its request unanswered, a
+    /// failed request at every reload under keep-alive load.
     pub(crate) fn close_parked(&mut self) {
         let parked: Vec<(ConnId, usize)> = self
             .io
@@ -124,7 +127,25 @@ impl Engine {
             })
             .collect();
         for (cid, li) in parked {
-            self.parked_close(cid, li);
+            let Some(c) = self.io.conns.get(cid) else {
+                continue;
+            };
+            let mut one = [0u8; 1];
+            let waiting = c.ssl().is_some_and(crate::ssl::has_pending)
+                || crate::conn::sock::peek(c.fd, &mut one).is_ok_and(|n| n > 0);
+            if !waiting {
+                self.parked_close(cid, li);
+                continue;
+            }
+            if let Some(t) = self.io.conns.get_mut(cid).and_then(|c| c.hs_task.take()) {
+                self.sched.destroy(t);
+            }
+            self.stream_create(li, cid, true);
+            if let Some(c) = self.io.conns.get(cid)
+                && matches!(c.owner, ConnOwner::Stream { .. })
+            {
+                self.conn_io(cid, true, false);
+            }
         }
     }
 }

@@ -141,7 +141,12 @@ pub mod reg {
     /// Runs `f` on the certificate store; None before `install` (or when
     /// the store is already borrowed: `f` must not reach it again).
     pub fn with_store<R>(f: impl FnOnce(&mut super::store::Store) -> R) -> Option<R> {
-        STORE.with(|s| s.try_borrow_mut().ok()?.as_mut().map(f))
+        STORE.with(|s| {
+            s.try_borrow_mut().ok()?.as_mut().map(|s| {
+                s.load_system_ca();
+                f(s)
+            })
+        })
     }
 
     /// The global TLS settings (defaults when nothing was installed).

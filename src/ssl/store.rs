@@ -149,6 +149,8 @@ pub struct Store {
     pub cert_tx: Option<(String, CertData)>,
     pub ca_tx: Option<(String, CaFile)>,
     pub crl_tx: Option<(String, CaFile)>,
+    /// `@system-ca` is still to be read (see [`Store::load_system_ca`]).
+    system_ca_pending: bool,
 }
 
 impl Store {
@@ -191,11 +193,20 @@ impl Store {
                 g,
             );
         }
-        let sys = system_ca();
-        if !sys.is_empty() {
-            s.cafiles.insert("@system-ca".into(), CaFile::ca(sys));
-        }
+        // The system's CAs are read when the CLI first looks (a worker
+        // must start serving fast: they are ~150 files).
+        s.system_ca_pending = true;
         s
+    }
+
+    /// Loads `@system-ca` on first use.
+    pub fn load_system_ca(&mut self) {
+        if std::mem::take(&mut self.system_ca_pending) {
+            let sys = system_ca();
+            if !sys.is_empty() {
+                self.cafiles.entry("@system-ca".into()).or_insert_with(|| CaFile::ca(sys));
+            }
+        }
     }
 
     /// The directories a bind loads with `crt`, as crt-lists of their
