@@ -88,11 +88,16 @@ fn apply_bind_options(fd: i32, b: &BindCfg) {
     }
 }
 
+/// Fds beyond two per connection and one per listener: poller, signals,
+/// logs, CLI sessions, the master's socketpair. HAProxy 2.6 keeps about as
+/// many (its derived maxconn is the same for the same limit).
+const FD_RESERVE: u64 = 26;
+
 /// Global maxconn as HAProxy derives it: `-n`, else `global maxconn`, else
 /// what the file-descriptor hard limit allows (2 fds per proxied connection).
 fn compute_maxconn(o: &Opts, cfg: &Config, nlisteners: u64) -> u32 {
     let hard = process::nofile_hard();
-    let reserve = nlisteners + 100;
+    let reserve = nlisteners + FD_RESERVE;
     match o.maxconn.or(if cfg.global.maxconn > 0 {
         Some(cfg.global.maxconn)
     } else {
@@ -114,7 +119,7 @@ pub fn set_limits(o: &Opts, cfg: &Config) -> u32 {
     let want_fds = if cfg.global.ulimit_n > 0 {
         cfg.global.ulimit_n
     } else {
-        maxconn as u64 * 2 + nl + 100
+        maxconn as u64 * 2 + nl + FD_RESERVE
     };
     let got = process::raise_nofile(want_fds);
     if got < want_fds {
