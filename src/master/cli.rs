@@ -295,6 +295,8 @@ impl Engine {
                 [] => continue,
                 ["help", ..] => format!("{HELP}\n"),
                 ["quit", ..] => {
+                    // 2.6 prompts once more, then closes.
+                    cli.prompt();
                     cli.closing = true;
                     return;
                 }
