@@ -23,6 +23,10 @@ const HELP: &str = "The following commands are valid at this level:
   quit                                    : disconnect
   show info                               : report information about the running process
   show stat                               : report counters for each proxy and server
+  show version                            : show version of the current process
+  show cli level                          : display the level of the current CLI session
+  operator                                : lower the level of the current CLI session to operator
+  user                                    : lower the level of the current CLI session to user
   get weight <bk>/<srv>                   : report a server's current weight
   set weight <bk>/<srv> (<w>|<w>%)        : change a server's weight
   set server <bk>/<srv> state <st>        : set a server's state (ready|drain|maint)
