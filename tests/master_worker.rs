@@ -1741,13 +1741,24 @@ fn x_takes_over_from_haproxy() {
 
 #[test]
 fn program_section() {
+    program(bin());
+}
+
+#[test]
+fn program_section_haproxy() {
+    if have_haproxy() {
+        program(HAPROXY);
+    }
+}
+
+fn program(bin: &str) {
     let be = Backend::echo();
     let port = free_port();
     let cfg = format!(
         "{}program p1\n  command sleep 1000\n",
         tcp_cfg("", port, be.port)
     );
-    let mut mw = Mw::start(bin(), "mw-prog", &cfg, &[]);
+    let mut mw = Mw::start(bin, "mw-prog", &cfg, &[]);
     let m = mw.pid();
     let lines = mw.master_lines();
     let p1 = pid_after(&lines[0].msg, "New program 'p1' (")
