@@ -244,7 +244,11 @@ impl Engine {
         fes.sort_unstable();
         fes.dedup();
         for p in fes.into_iter().filter_map(|i| self.proxies.get(i)) {
-            let kind = if p.is_fe && p.is_be { "proxy" } else { "frontend" };
+            let kind = if p.is_fe && p.is_be {
+                "proxy"
+            } else {
+                "frontend"
+            };
             let msg = format!("{what} {kind} {}.", p.name);
             crate::log::eprint_line(&format_line(Level::Warning, None, &msg));
         }

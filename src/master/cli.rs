@@ -219,7 +219,13 @@ impl Engine {
         let Some(AppletState::MasterCli(cli)) = self.applets.get(aid).map(|a| &a.state) else {
             return;
         };
-        let action = route(line, cli.dest, &find);
+        // `quit` ends the master's session, wherever its lines go.
+        let dest = if line.trim() == "quit" {
+            Dest::Master
+        } else {
+            cli.dest
+        };
+        let action = route(line, dest, &find);
         let Some(AppletState::MasterCli(cli)) = self.applets.get_mut(aid).map(|a| &mut a.state)
         else {
             return;

@@ -204,7 +204,9 @@ impl Store {
         if std::mem::take(&mut self.system_ca_pending) {
             let sys = system_ca();
             if !sys.is_empty() {
-                self.cafiles.entry("@system-ca".into()).or_insert_with(|| CaFile::ca(sys));
+                self.cafiles
+                    .entry("@system-ca".into())
+                    .or_insert_with(|| CaFile::ca(sys));
             }
         }
     }
