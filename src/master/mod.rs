@@ -446,6 +446,9 @@ pub fn run(o: Opts, cfg: Config) -> i32 {
         if let Some(m) = master.procs.iter_mut().find(|p| p.kind == ProcKind::Master) {
             m.failed_reloads = 0;
         }
+        // Hook for the stick-table issue: the new worker learns the
+        // tables from the old one over the local peer before it is told
+        // to leave (2.6 does this through `peers` with the local name).
         // The previous workers finish their streams and leave.
         let cur = master.current().map(|p| p.pid);
         let old: Vec<i32> = master
