@@ -335,20 +335,7 @@ pub fn run_worker(
         eprintln!("{}", format_line(Level::Alert, None, &m));
         return 1;
     }
-    let sfd = match setup_signalfd(false) {
-        Ok(fd) => fd,
-        Err(e) => {
-            let msg = format!("cannot set up signals: {e}");
-            eprintln!("{}", format_line(Level::Alert, None, &msg));
-            return 1;
-        }
-    };
-    if let Err(e) = engine
-        .start_signals(sfd)
-        .and_then(|_| engine.start_listeners())
-    {
-        let msg = format!("cannot register listeners: {e}");
-        eprintln!("{}", format_line(Level::Alert, None, &msg));
+    if !start_engine(&mut engine, false) {
         return 1;
     }
     engine.checks_start();
@@ -363,6 +350,23 @@ pub fn run_worker(
         Engine::die_by_signal(sig);
     }
     engine.exit_code
+}
+
+/// Registers the signals (with SIGCHLD for a master) and the listeners
+/// with the engine's poller. False after a failure, which is reported.
+pub fn start_engine(engine: &mut Engine, master: bool) -> bool {
+    let res = setup_signalfd(master)
+        .map_err(|e| format!("cannot set up signals: {e}"))
+        .and_then(|fd| {
+            engine
+                .start_signals(fd)
+                .and_then(|_| engine.start_listeners())
+                .map_err(|e| format!("cannot register listeners: {e}"))
+        });
+    if let Err(msg) = &res {
+        eprintln!("{}", format_line(Level::Alert, None, msg));
+    }
+    res.is_ok()
 }
 
 /// Runs the checked configuration: as a master (`-W`, `-Ws`,

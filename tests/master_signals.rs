@@ -50,12 +50,24 @@ fn ending(bin: &str, how: Ending) -> (Option<i32>, Vec<String>, String) {
     (code(st), normalized(&mw), mw.stderr())
 }
 
+/// Ends a fresh master-worker as `how`: the exit code and the master's
+/// lines must be `want_code` and `want`, and HAProxy 2.6's the same.
+fn ending_case(how: Ending, want_code: i32, want: &[&str], what: &str) {
+    let (code, lines, err) = ending(bin(), how);
+    assert_eq!(code, Some(want_code), "{what}: {err}");
+    expect_lines(&lines, want, what, &err);
+    if have_haproxy() {
+        let (hcode, hlines, herr) = ending(HAPROXY, how);
+        assert_eq!(hcode, code, "{what}, HAProxy: {herr}");
+        assert_eq!(hlines, lines, "{what}, HAProxy: {herr}");
+    }
+}
+
 #[test]
 fn sigterm_stops_master_and_worker() {
-    let (code, lines, err) = ending(bin(), Ending::Term);
-    assert_eq!(code, Some(0), "{err}");
-    expect_lines(
-        &lines,
+    ending_case(
+        Ending::Term,
+        0,
         &[
             "[NOTICE]   (M) : New worker (W1) forked",
             "[NOTICE]   (M) : Loading success.",
@@ -66,21 +78,14 @@ fn sigterm_stops_master_and_worker() {
             "[WARNING]  (M) : All workers exited. Exiting... (0)",
         ],
         "SIGTERM",
-        &err,
     );
-    if have_haproxy() {
-        let (hcode, hlines, herr) = ending(HAPROXY, Ending::Term);
-        assert_eq!(hcode, code, "HAProxy: {herr}");
-        assert_eq!(hlines, lines, "HAProxy: {herr}");
-    }
 }
 
 #[test]
 fn sigint_stops_with_130() {
-    let (code, lines, err) = ending(bin(), Ending::Int);
-    assert_eq!(code, Some(130), "{err}");
-    expect_lines(
-        &lines,
+    ending_case(
+        Ending::Int,
+        130,
         &[
             "[NOTICE]   (M) : New worker (W1) forked",
             "[NOTICE]   (M) : Loading success.",
@@ -91,21 +96,14 @@ fn sigint_stops_with_130() {
             "[WARNING]  (M) : All workers exited. Exiting... (130)",
         ],
         "SIGINT",
-        &err,
     );
-    if have_haproxy() {
-        let (hcode, hlines, herr) = ending(HAPROXY, Ending::Int);
-        assert_eq!(hcode, code, "HAProxy: {herr}");
-        assert_eq!(hlines, lines, "HAProxy: {herr}");
-    }
 }
 
 #[test]
 fn killed_worker_takes_the_master_down() {
-    let (code, lines, err) = ending(bin(), Ending::KillWorker);
-    assert_eq!(code, Some(137), "{err}");
-    expect_lines(
-        &lines,
+    ending_case(
+        Ending::KillWorker,
+        137,
         &[
             "[NOTICE]   (M) : New worker (W1) forked",
             "[NOTICE]   (M) : Loading success.",
@@ -116,21 +114,14 @@ fn killed_worker_takes_the_master_down() {
             "[WARNING]  (M) : All workers exited. Exiting... (137)",
         ],
         "worker SIGKILLed",
-        &err,
     );
-    if have_haproxy() {
-        let (hcode, hlines, herr) = ending(HAPROXY, Ending::KillWorker);
-        assert_eq!(hcode, code, "HAProxy: {herr}");
-        assert_eq!(hlines, lines, "HAProxy: {herr}");
-    }
 }
 
 #[test]
 fn sigusr1_is_a_soft_stop() {
-    let (code, lines, err) = ending(bin(), Ending::Usr1);
-    assert_eq!(code, Some(0), "{err}");
-    expect_lines(
-        &lines,
+    ending_case(
+        Ending::Usr1,
+        0,
         &[
             "[NOTICE]   (M) : New worker (W1) forked",
             "[NOTICE]   (M) : Loading success.",
@@ -141,21 +132,14 @@ fn sigusr1_is_a_soft_stop() {
             "[WARNING]  (M) : All workers exited. Exiting... (0)",
         ],
         "SIGUSR1",
-        &err,
     );
-    if have_haproxy() {
-        let (hcode, hlines, herr) = ending(HAPROXY, Ending::Usr1);
-        assert_eq!(hcode, code, "HAProxy: {herr}");
-        assert_eq!(hlines, lines, "HAProxy: {herr}");
-    }
 }
 
 #[test]
 fn worker_terminated_stops_the_master_cleanly() {
-    let (code, lines, err) = ending(bin(), Ending::TermWorker);
-    assert_eq!(code, Some(0), "{err}");
-    expect_lines(
-        &lines,
+    ending_case(
+        Ending::TermWorker,
+        0,
         &[
             "[NOTICE]   (M) : New worker (W1) forked",
             "[NOTICE]   (M) : Loading success.",
@@ -165,13 +149,7 @@ fn worker_terminated_stops_the_master_cleanly() {
             "[WARNING]  (M) : All workers exited. Exiting... (0)",
         ],
         "worker SIGTERMed",
-        &err,
     );
-    if have_haproxy() {
-        let (hcode, hlines, herr) = ending(HAPROXY, Ending::TermWorker);
-        assert_eq!(hcode, code, "HAProxy: {herr}");
-        assert_eq!(hlines, lines, "HAProxy: {herr}");
-    }
 }
 
 #[test]

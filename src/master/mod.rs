@@ -523,20 +523,7 @@ fn master_loop(master: Master, cfg: &Config, mcli: Vec<(String, RawFd, CliLevel)
         engine.add_listener(l);
     }
     engine.master = Some(Box::new(master));
-    let sfd = match crate::engine::signals::setup_signalfd(true) {
-        Ok(fd) => fd,
-        Err(e) => {
-            let msg = format!("cannot set up signals: {e}");
-            eprintln!("{}", format_line(Level::Alert, None, &msg));
-            return 1;
-        }
-    };
-    if let Err(e) = engine
-        .start_signals(sfd)
-        .and_then(|_| engine.start_listeners())
-    {
-        let msg = format!("cannot register listeners: {e}");
-        eprintln!("{}", format_line(Level::Alert, None, &msg));
+    if !boot::start_engine(&mut engine, true) {
         return 1;
     }
     // Children may have ended while this image started.
@@ -546,6 +533,24 @@ fn master_loop(master: Master, cfg: &Config, mcli: Vec<(String, RawFd, CliLevel)
 }
 
 impl Master {
+    /// The pids of every worker and program.
+    fn children(&self) -> Vec<i32> {
+        self.procs
+            .iter()
+            .filter(|p| p.kind != ProcKind::Master)
+            .map(|p| p.pid)
+            .collect()
+    }
+
+    /// A current worker or program failed: everything else is stopped.
+    fn exit_on_failure(&mut self) {
+        self.say(
+            Level::Alert,
+            "exit-on-failure: killing every processes with SIGTERM",
+        );
+        process::signal_pids(&self.children(), libc::SIGTERM);
+    }
+
     /// `mworker-max-reloads`: old workers that lived through more reloads
     /// are terminated (SIGTERM, no message: their exit is reported).
     fn enforce_max_reloads(&mut self) {
@@ -578,13 +583,7 @@ impl Engine {
                     m.say(Level::Warning, "Exiting Master process...");
                     m.leaving = Some(0);
                 }
-                let pids: Vec<i32> = m
-                    .procs
-                    .iter()
-                    .filter(|p| p.kind != ProcKind::Master)
-                    .map(|p| p.pid)
-                    .collect();
-                process::signal_pids(&pids, sig);
+                process::signal_pids(&m.children(), sig);
                 self.master_leave_if_done();
             }
             libc::SIGTTOU | libc::SIGTTIN => {
@@ -644,17 +643,7 @@ impl Engine {
                         && !m.no_exit_on_failure
                     {
                         m.leaving = Some(code);
-                        m.say(
-                            Level::Alert,
-                            "exit-on-failure: killing every processes with SIGTERM",
-                        );
-                        let pids: Vec<i32> = m
-                            .procs
-                            .iter()
-                            .filter(|p| p.kind != ProcKind::Master)
-                            .map(|p| p.pid)
-                            .collect();
-                        process::signal_pids(&pids, libc::SIGTERM);
+                        m.exit_on_failure();
                     }
                 }
                 ProcKind::Program(name) => {
@@ -683,17 +672,7 @@ impl Engine {
                         m.leaving = Some(if code == 143 { 0 } else { code });
                     }
                     if failed {
-                        m.say(
-                            Level::Alert,
-                            "exit-on-failure: killing every processes with SIGTERM",
-                        );
-                        let pids: Vec<i32> = m
-                            .procs
-                            .iter()
-                            .filter(|p| p.kind != ProcKind::Master)
-                            .map(|p| p.pid)
-                            .collect();
-                        process::signal_pids(&pids, libc::SIGTERM);
+                        m.exit_on_failure();
                     }
                 }
                 _ => {
