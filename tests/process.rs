@@ -237,6 +237,64 @@ fn hard_stop_after_bounds_soft_stop_with_idle_connection() {
     );
 }
 
+/// Reads one `http-request return` response ("ok" body) from `c`.
+fn read_ok_response(c: &mut TcpStream) -> String {
+    let mut got = Vec::new();
+    let mut b = [0u8; 512];
+    let t = Instant::now();
+    while !got.ends_with(b"\r\n\r\nok") && t.elapsed() < Duration::from_secs(3) {
+        match c.read(&mut b) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&b[..n]),
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+/// Soft stop under HTTP keep-alive: a client idle at the stop still gets
+/// the request it sends just after answered (with `connection: close`,
+/// then the close), instead of a reset; one that sends nothing is closed
+/// about a second after the stop, and the process then exits 0.
+#[test]
+fn soft_stop_serves_the_next_keepalive_request_then_closes() {
+    let port = free_port();
+    let cfg = format!(
+        "defaults\n mode http\n timeout client 30s\n timeout server 5s\n timeout connect 1s\n\
+         frontend f\n bind 127.0.0.1:{port}\n \
+         http-request return status 200 content-type text/plain string ok\n"
+    );
+    let mut px = Proxy::start(&cfg, &[port]);
+    let req = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    let (mut a, mut b) = (connect(port), connect(port));
+    for c in [&mut a, &mut b] {
+        c.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        c.write_all(req).unwrap();
+        let r = read_ok_response(c);
+        assert!(r.starts_with("HTTP/1.1 200"), "{r:?}");
+        assert!(!r.contains("connection: close"), "{r:?}");
+    }
+    let t = Instant::now();
+    px.signal(libc::SIGUSR1);
+    std::thread::sleep(Duration::from_millis(200));
+    a.write_all(req).unwrap();
+    let mut last = Vec::new();
+    a.read_to_end(&mut last)
+        .expect("answered, then closed cleanly");
+    let last = String::from_utf8_lossy(&last);
+    assert!(last.starts_with("HTTP/1.1 200"), "{last:?}");
+    assert!(last.contains("\r\nconnection: close\r\n"), "{last:?}");
+    assert!(last.ends_with("\r\n\r\nok"), "{last:?}");
+    let mut rest = Vec::new();
+    assert_eq!(b.read_to_end(&mut rest).map(|_| rest.len()).ok(), Some(0));
+    let closed = t.elapsed();
+    assert!(
+        closed >= Duration::from_millis(800) && closed < Duration::from_millis(2500),
+        "the idle client was closed {closed:?} after the stop"
+    );
+    let st = px.wait_exit(Duration::from_secs(3)).expect("exits");
+    assert_eq!(st.code(), Some(0), "stderr: {}", px.stderr());
+}
+
 /// Client loop through `port` until `stop` or the bounds; counts successes
 /// and keeps the failures.
 fn client_loop(

@@ -9,12 +9,24 @@
 //!
 //! ```text
 //!   stream (txn done, all sent) --park--> ConnOwner::KeepAlive(li) + TaskKind::KeepAlive timer
-//!        ^                                     | bytes              | timer / soft stop
+//!        ^                                     | bytes              | timer
 //!        +------------- stream_create ---------+                    v
 //!                                                             closed, counts undone
 //! ```
+//!
+//! Soft stop: a parked client whose next request is already there is
+//! served at once; the others keep their connection for at most
+//! [`STOP_IDLE_MS`] more, so that a request already on its way is served
+//! (its response says `connection: close`) instead of meeting a reset. The
+//! stopping process waits for them (`Engine::parked`).
 
 use super::Engine;
+
+/// How long a soft stop leaves an idle keep-alive client connected: the
+/// time for a request the client sent just before the stop to arrive.
+/// HAProxy 2.6 closes them at once, and a client whose request crosses
+/// the close sees a reset.
+pub const STOP_IDLE_MS: u64 = 1000;
 use crate::arena::{ConnId, StreamId, TaskId};
 use crate::conn::ConnOwner;
 use crate::si::{End, SiState};
@@ -56,10 +68,15 @@ impl Engine {
                 .unwrap_or(0)
         });
         let t = self.sched.create(TaskKind::KeepAlive(cid));
-        if to > 0 {
-            self.sched
-                .queue(t, Some(self.clock.now_abs + u64::from(to)));
+        let mut due = (to > 0).then(|| self.clock.now_abs + u64::from(to));
+        if self.stopping {
+            let cap = self.clock.now_abs + STOP_IDLE_MS;
+            due = Some(due.map_or(cap, |d| d.min(cap)));
         }
+        if due.is_some() {
+            self.sched.queue(t, due);
+        }
+        self.parked += 1;
         if let Some(c) = self.io.conns.get_mut(cid) {
             c.owner = ConnOwner::KeepAlive(s.listener);
             c.hs_task = Some(t);
@@ -78,10 +95,8 @@ impl Engine {
         if let Some(t) = self.io.conns.get_mut(cid).and_then(|c| c.hs_task.take()) {
             self.sched.destroy(t);
         }
-        if self.stopping {
-            self.parked_close(cid, li);
-            return;
-        }
+        self.parked = self.parked.saturating_sub(1);
+        // Even when stopping: the request is served, its response closes.
         self.stream_create(li, cid, true);
         if let Some(c) = self.io.conns.get(cid)
             && matches!(c.owner, ConnOwner::Stream { .. })
@@ -107,16 +122,17 @@ impl Engine {
         if let Some(t) = self.io.conns.get_mut(cid).and_then(|c| c.hs_task.take()) {
             self.sched.destroy(t);
         }
+        self.parked = self.parked.saturating_sub(1);
         self.io.conn_free(cid, false);
         self.session_uncount(li);
     }
 
-    /// Soft stop: idle keep-alive clients are closed (HAProxy closes idle
-    /// connections when it stops). One whose next request has already
-    /// arrived is served instead (its response says `connection: close`):
-    /// closing it would reset the client with its request unanswered, a
-    /// failed request at every reload under keep-alive load.
-    pub(crate) fn close_parked(&mut self) {
+    /// Soft stop: a parked client whose next request has already arrived
+    /// is served (its response says `connection: close`); the others get
+    /// at most [`STOP_IDLE_MS`] more before they are closed. Closing them
+    /// at once, as 2.6 does, resets every client whose request crosses the
+    /// close: failed requests at each reload under keep-alive load.
+    pub(crate) fn drain_parked(&mut self) {
         let parked: Vec<(ConnId, usize)> = self
             .io
             .conns
@@ -133,18 +149,14 @@ impl Engine {
             let mut one = [0u8; 1];
             let waiting = c.ssl().is_some_and(crate::ssl::has_pending)
                 || crate::conn::sock::peek(c.fd, &mut one).is_ok_and(|n| n > 0);
-            if !waiting {
-                self.parked_close(cid, li);
+            if waiting {
+                self.unpark(cid, li, true, false);
                 continue;
             }
-            if let Some(t) = self.io.conns.get_mut(cid).and_then(|c| c.hs_task.take()) {
-                self.sched.destroy(t);
-            }
-            self.stream_create(li, cid, true);
-            if let Some(c) = self.io.conns.get(cid)
-                && matches!(c.owner, ConnOwner::Stream { .. })
-            {
-                self.conn_io(cid, true, false);
+            let cap = self.clock.now_abs + STOP_IDLE_MS;
+            if let Some(t) = c.hs_task {
+                let due = self.sched.expiry(t).map_or(cap, |d| d.min(cap));
+                self.sched.queue(t, Some(due));
             }
         }
     }

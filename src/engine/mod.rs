@@ -94,6 +94,9 @@ pub struct Engine {
     /// Accepted connections still running their handshake handlers (they
     /// keep a stopping process alive, as HAProxy's embryonic sessions do).
     pub handshakes: usize,
+    /// Parked keep-alive client connections (they keep a stopping
+    /// process alive until their next request or their timer).
+    pub parked: usize,
     /// SIGUSR1 received, soft stop waiting for `grace` to elapse.
     pub grace_pending: bool,
     pub signal_fd: RawFd,
@@ -224,6 +227,7 @@ impl Engine {
             stream_seq: 0,
             cli_streams: 0,
             handshakes: 0,
+            parked: 0,
             listeners_full: false,
             next_resume: 0,
             signal_fd: -1,
@@ -284,6 +288,7 @@ impl Engine {
             || !self.stopping
             || self.streams.len() > self.cli_streams
             || self.handshakes > 0
+            || self.parked > 0
     }
 
     /// Runs the event loop until a stop completes.

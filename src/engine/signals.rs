@@ -121,11 +121,11 @@ impl Engine {
             return;
         }
         self.stopping = true;
-        // Idle server connections serve no one any more, nor do idle
-        // keep-alive clients.
+        // Idle server connections serve no one any more; idle keep-alive
+        // clients get their last request, or leave (keepalive.rs).
         crate::stream::reuse::close_all(&mut self.proxies, &mut self.io);
         self.http.idle_total = crate::stream::reuse::count(&self.proxies);
-        self.close_parked();
+        self.drain_parked();
         for i in 0..self.listeners.len() {
             // Accept what already waits in the backlog so that no handshake
             // completed by the kernel is reset when the socket closes.

@@ -95,6 +95,8 @@ fn reply_configured(
 /// request had no body left to read) the transaction ends and the next
 /// request is awaited.
 pub fn reply_msg(s: &mut Stream, cx: &mut StreamCtx, status: u16, msg: &[u8], after: After) {
+    // A stopping process closes after this reply (as after a response).
+    let stopping = cx.proxies.get(s.fe).is_some_and(|p| p.stopped);
     let Some(txn) = s.txn.as_mut() else { return };
     txn.status = status;
     txn.flags.insert(TxnFlags::REPLIED);
@@ -105,6 +107,7 @@ pub fn reply_msg(s: &mut Stream, cx: &mut StreamCtx, status: u16, msg: &[u8], af
         Some(Framing::None) => false,
     };
     let close = after != After::KeepAlive
+        || stopping
         || txn.flags.contains(TxnFlags::CLI_CLOSE)
         || body_left
         || s.req.flags.intersects(CfFlags::SHUTR | CfFlags::READ_ERROR);

@@ -108,6 +108,11 @@ impl Scheduler {
     }
 
     /// Sets the task's expiry (`abs_ms` from `Clock::tick_to_abs`, or None).
+    /// When task `id` is due (None: not queued).
+    pub fn expiry(&self, id: TaskId) -> Option<u64> {
+        self.tasks.get(id).and_then(|t| t.wq_key)
+    }
+
     pub fn queue(&mut self, id: TaskId, abs_ms: Option<u64>) {
         let Some(t) = self.tasks.get_mut(id) else {
             return;
