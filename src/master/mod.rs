@@ -338,6 +338,8 @@ fn fork_worker(
                 crate::conn::sock::close(l.fd);
             }
             set_cloexec(m_end, true);
+            // A worker that does not read must not block the master.
+            let _ = crate::conn::sock::set_nonblocking(m_end);
             Ok((child.as_raw(), m_end))
         }
     }
