@@ -339,6 +339,11 @@ pub fn run_worker(
         return 1;
     }
     engine.checks_start();
+    if let Some(fd) = ipc {
+        // Tell the master this worker serves: only then does it stop the
+        // previous ones (`master::wait_ready`).
+        let _ = crate::conn::sock::send(fd, READY, false);
+    }
     engine.debug = o.debug;
     if o.debug {
         eprintln!(
@@ -368,6 +373,9 @@ pub fn start_engine(engine: &mut Engine, master: bool) -> bool {
     }
     res.is_ok()
 }
+
+/// What a forked worker sends its master once it serves.
+pub const READY: &[u8] = b"R";
 
 /// Runs the checked configuration: as a master (`-W`, `-Ws`,
 /// `master-worker`) or standalone.

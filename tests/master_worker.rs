@@ -322,7 +322,52 @@ fn bad_config_reload(bin: &str) {
     assert_eq!(mw.workers().0, vec![w2]);
 }
 
-/// The version `bin -v` reports.
+/// A new worker that dies while starting (here: a `chroot` it cannot
+/// enter) fails the reload: the worker and the master say why, and the
+/// old worker keeps serving, as after a configuration that does not parse.
+/// (HAProxy 2.6 takes every worker down in this case: exit-on-failure.)
+#[test]
+fn a_worker_dying_at_start_fails_the_reload() {
+    let be = Backend::echo();
+    let port = free_port();
+    let good = tcp_cfg("", port, be.port);
+    let mw = Mw::start(bin(), "mw-die", &good, &[]);
+    let m = mw.pid();
+    let w = mw.worker();
+    assert!(wait_listen(w, port));
+    let dying = tcp_cfg("  chroot /nonexistent-hrs-dir\n", port, be.port);
+    std::fs::write(&mw.cfg, dying).unwrap();
+    let n = mw.count("Loading failure!");
+    kill(m, libc::SIGUSR2);
+    assert!(
+        wait_for(Duration::from_secs(10), || mw.count("Loading failure!") > n),
+        "{}",
+        mw.stderr()
+    );
+    assert_eq!(mw.workers().0, vec![w], "the old worker stays current");
+    let err = mw.stderr();
+    assert!(
+        err.contains("Cannot chroot(/nonexistent-hrs-dir)."),
+        "{err}"
+    );
+    assert!(
+        err.contains(") exited with code 1 (Exit) while starting\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("[WARNING]  ({m}) : Loading failure!\n")),
+        "{err}"
+    );
+    assert!(alive(w));
+    assert!(!err.contains(&format!("({w}) : Proxy l stopped")), "{err}");
+    echo_once(port).expect("the old worker serves");
+    std::fs::write(&mw.cfg, &good).unwrap();
+    let w2 = mw.reload();
+    assert_ne!(w2, w);
+    assert!(wait_listen(w2, port));
+    echo_once(port).expect("the new worker serves");
+}
+
 #[test]
 fn hard_stop_after_ends_an_old_worker() {
     hard_stop_after(bin());

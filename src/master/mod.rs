@@ -345,6 +345,28 @@ fn fork_worker(
     }
 }
 
+/// How long a new worker may take to start serving before the master
+/// goes on as if it did.
+const READY_TIMEOUT_MS: i32 = 10_000;
+
+/// Waits for a new worker's ready byte on its socketpair. False when it
+/// closed first: it died while starting.
+fn wait_ready(ipc: RawFd) -> bool {
+    let mut p = libc::pollfd {
+        fd: ipc,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd for the duration of the call.
+    if unsafe { libc::poll(&mut p, 1, READY_TIMEOUT_MS) } <= 0 {
+        return true;
+    }
+    let mut b = [0u8; 1];
+    // SAFETY: reading one byte into a local buffer.
+    let n = unsafe { libc::read(ipc, b.as_mut_ptr().cast(), 1) };
+    n == 1 && b == *boot::READY
+}
+
 /// The worker's environment: the master's own variables go, HAPROXY_MWORKER
 /// says what it is (configurations may read it).
 fn worker_env() {
@@ -426,11 +448,28 @@ pub fn run(o: Opts, cfg: Config) -> i32 {
             let forked = fork_worker(&o, &cfg, listeners, maxconn, &close_in_child);
             match forked {
                 Ok((pid, ipc)) => {
-                    master
-                        .procs
-                        .insert(0, Proc::new(ProcKind::Worker, pid, ipc, now));
                     master.say(Level::Notice, &format!("New worker ({pid}) forked"));
-                    true
+                    if wait_ready(ipc) {
+                        master
+                            .procs
+                            .insert(0, Proc::new(ProcKind::Worker, pid, ipc, now));
+                        true
+                    } else {
+                        // It died before serving: the previous workers stay.
+                        crate::conn::sock::close(ipc);
+                        let st = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
+                        let (code, why) = st
+                            .ok()
+                            .and_then(exit_reason)
+                            .map_or((-1, "unknown".to_string()), |(_, c, w)| (c, w));
+                        master.say(
+                            Level::Alert,
+                            &format!(
+                                "New worker ({pid}) exited with code {code} ({why}) while starting"
+                            ),
+                        );
+                        false
+                    }
                 }
                 Err(e) => {
                     master.say(
