@@ -67,6 +67,9 @@ pub struct Engine {
     pub maxaccept: i32,
     /// Global maxconn and current connections.
     pub maxconn: u32,
+    /// The fds budgeted at boot (`show info` Maxsock; 0: not computed,
+    /// the fd limit is shown instead).
+    pub maxsock: u64,
     pub actconn: u32,
     pub counters: Counters,
     pub logger: Logger,
@@ -213,6 +216,7 @@ impl Engine {
             cli_fe,
             maxaccept: g.tune_maxaccept,
             maxconn,
+            maxsock: 0,
             actconn: 0,
             counters: Counters::default(),
             logger: Logger::new(g.log_tag.as_deref().unwrap_or("haproxy"), hostname),
