@@ -99,13 +99,13 @@ fn apply_bind_options(fd: i32, b: &BindCfg) {
 pub fn set_limits(o: &Opts, cfg: &Config, master: bool) -> Option<Limits> {
     let (soft, hard) = process::nofile();
     let inputs = limits::inputs(cfg, o.maxconn, o.pxconn.unwrap_or(0), master, (soft, hard));
-    let l = limits::derive_limits(&inputs);
+    let mut l = limits::derive_limits(&inputs);
     // HAProxy names itself by argv[0] in these messages.
     let prog = std::env::args()
         .next()
         .unwrap_or_else(|| "haproxy-rs".into());
     let strict = cfg.global.strict_limits;
-    match limits::apply_nofile(&l, inputs.fd_hard_limit, strict, hard) {
+    match limits::apply_nofile(&mut l, inputs.fd_hard_limit, strict, hard) {
         Ok(msgs) => {
             for (level, m) in msgs {
                 eprintln!(
@@ -325,6 +325,7 @@ pub fn run_worker(
         }
     };
     engine.maxsock = limits.maxsock;
+    engine.ulimit_n = limits.nofile;
     // 2.6's maxpipes: 0 when no proxy splices (unless `maxpipes` is set).
     engine.io.pipes.max = limits.maxpipes as usize;
     for l in listeners {

@@ -14,7 +14,7 @@
 //!            at least 100
 //!   maxpipes = global maxpipes | ideal maxpipes for that maxconn
 //!   maxsock  = base + 2 * maxconn + 2 * maxpipes + 3 * nbthread
-//!   RLIMIT_NOFILE soft := ulimit-n | maxsock   (it may be lowered)
+//!   RLIMIT_NOFILE soft := ulimit-n | maxsock   (raised, never lowered)
 //! ```
 //!
 //! `nbthread` is 2.6's (the configured value, else the CPUs the process may
@@ -70,20 +70,10 @@ pub struct Limits {
     pub maxconn: u32,
     pub maxpipes: u32,
     pub maxsock: u64,
-    /// The soft `RLIMIT_NOFILE` to set: `ulimit-n`, else `maxsock`.
+    /// The soft `RLIMIT_NOFILE` to set: `ulimit-n`, else `maxsock`; after
+    /// [`apply_nofile`], the limit in force as 2.6 counts it (`show info`
+    /// Ulimit-n).
     pub nofile: u64,
-}
-
-impl Limits {
-    /// Fixed limits for an engine that does not derive them (the master's).
-    pub fn fixed(maxconn: u32) -> Limits {
-        Limits {
-            maxconn,
-            maxpipes: maxconn / 4,
-            maxsock: 0,
-            nofile: 0,
-        }
-    }
 }
 
 /// `compute_ideal_maxpipes()`: a quarter of the connections that may
@@ -225,18 +215,20 @@ pub fn inputs(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NofileRefused(pub String);
 
-/// Sets the soft `RLIMIT_NOFILE` to `l.nofile` (with the hard limit raised
-/// to it when permitted), as 2.6 does. When that is not possible (above
+/// Raises the soft `RLIMIT_NOFILE` to `l.nofile` (with the hard limit
+/// raised to it when permitted), as 2.6 does; a soft limit already higher
+/// is kept (2.6.12 never lowers it, although `show info` then reports
+/// `l.nofile` as Ulimit-n). When the limit cannot be reached (above
 /// `fd_hard_limit`, or above a hard limit we may not raise):
 /// - `strict` (`strict-limits`, the default): Err with
 ///   `Cannot raise FD limit to <nofile>, limit is <soft>.`;
-/// - else: the soft limit goes to the hard one, and Ok with the warning
-///   and, when the result is below `maxsock`, the `FD limit (...) too low`
-///   alert, both for the caller to print.
+/// - else: the soft limit goes to the hard one, which becomes `l.nofile`,
+///   and Ok with the warning and, when that is below `maxsock`, the
+///   `FD limit (...) too low` alert, for the caller to print.
 ///
 /// `hard_at_boot` is the hard limit before any change.
 pub fn apply_nofile(
-    l: &Limits,
+    l: &mut Limits,
     fd_hard_limit: u64,
     strict: bool,
     hard_at_boot: u64,
@@ -244,7 +236,10 @@ pub fn apply_nofile(
     use crate::cfg::diag::Level;
     let want = l.nofile;
     let over_fhl = fd_hard_limit > 0 && want > fd_hard_limit;
-    if !over_fhl && crate::process::set_nofile(want, hard_at_boot.max(want)).is_ok() {
+    let (soft, _) = crate::process::nofile();
+    if !over_fhl
+        && (want <= soft || crate::process::set_nofile(want, hard_at_boot.max(want)).is_ok())
+    {
         return Ok(Vec::new());
     }
     let (mut cur, max) = crate::process::nofile();
@@ -259,6 +254,7 @@ pub fn apply_nofile(
     // 2.6.12 goes to the hard limit here, fd-hard-limit or not.
     let _ = crate::process::set_nofile(max, max);
     let cur = crate::process::nofile().0;
+    l.nofile = cur;
     let mut msgs = vec![(
         Level::Warning,
         format!("Cannot raise FD limit to {want}, limit is {cur}."),

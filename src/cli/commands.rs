@@ -308,7 +308,14 @@ impl Engine {
         );
         o += &v("PoolFailed", &0);
         let ulimit = crate::process::nofile().0;
-        o += &v("Ulimit-n", &ulimit);
+        o += &v(
+            "Ulimit-n",
+            &if self.ulimit_n > 0 {
+                self.ulimit_n
+            } else {
+                ulimit
+            },
+        );
         o += &v(
             "Maxsock",
             &if self.maxsock > 0 {
