@@ -10,12 +10,15 @@
 //! ```
 
 use crate::cfg::diag::{Level, format_line};
-use crate::cfg::model::{BindCfg, Config};
+use crate::cfg::model::{BindCfg, Config, ProxyCfg};
 use crate::engine::Engine;
 use crate::engine::signals::setup_signalfd;
 use crate::listener::xfer::Inherited;
 use crate::listener::{self, LiAddr, LiKind, Listener};
 use crate::process;
+
+pub mod limits;
+use limits::Limits;
 
 /// What the command line asked for (see `main.rs` for the flags).
 #[derive(Default, Clone)]
@@ -88,46 +91,53 @@ fn apply_bind_options(fd: i32, b: &BindCfg) {
     }
 }
 
-/// Fds beyond two per connection and one per listener: poller, signals,
-/// logs, CLI sessions, the master's socketpair. HAProxy 2.6 keeps about as
-/// many (its derived maxconn is the same for the same limit).
-const FD_RESERVE: u64 = 26;
-
-/// Global maxconn as HAProxy derives it: `-n`, else `global maxconn`, else
-/// what the file-descriptor hard limit allows (2 fds per proxied connection).
-fn compute_maxconn(o: &Opts, cfg: &Config, nlisteners: u64) -> u32 {
-    let hard = process::nofile_hard();
-    let reserve = nlisteners + FD_RESERVE;
-    match o.maxconn.or(if cfg.global.maxconn > 0 {
-        Some(cfg.global.maxconn)
-    } else {
-        None
-    }) {
-        Some(m) => m,
-        None => (hard.saturating_sub(reserve) / 2).clamp(100, 1_000_000) as u32,
+/// The fd budget of HAProxy 2.6 for this configuration, applied to
+/// `RLIMIT_NOFILE` (see [`limits`]). `master`: run by a master, whose
+/// worker has one more fd (its socketpair). None after the alert
+/// `Cannot raise FD limit to <n>, limit is <m>.` (`strict-limits`); the
+/// caller exits with status 1.
+pub fn set_limits(o: &Opts, cfg: &Config, master: bool) -> Option<Limits> {
+    let (soft, hard) = process::nofile();
+    let inputs = limits::inputs(cfg, o.maxconn, o.pxconn.unwrap_or(0), master, (soft, hard));
+    let mut l = limits::derive_limits(&inputs);
+    // HAProxy names itself by argv[0] in these messages.
+    let prog = std::env::args()
+        .next()
+        .unwrap_or_else(|| "haproxy-rs".into());
+    let strict = cfg.global.strict_limits;
+    match limits::apply_nofile(&mut l, inputs.fd_hard_limit, strict, hard) {
+        Ok(msgs) => {
+            for (level, m) in msgs {
+                eprintln!(
+                    "{}",
+                    format_line(level, None, &format!("[{prog}.main()] {m}"))
+                );
+            }
+            Some(l)
+        }
+        Err(limits::NofileRefused(m)) => {
+            eprintln!(
+                "{}",
+                format_line(Level::Alert, None, &format!("[{prog}.main()] {m}"))
+            );
+            None
+        }
     }
 }
 
-/// Raises the fd limit for the configuration; returns the global maxconn.
-pub fn set_limits(o: &Opts, cfg: &Config) -> u32 {
-    let nl: u64 = cfg
-        .proxies
-        .iter()
-        .map(|p| p.binds.iter().map(|b| b.addrs.len() as u64).sum::<u64>())
-        .sum();
-    let maxconn = compute_maxconn(o, cfg, nl);
-    let want_fds = if cfg.global.ulimit_n > 0 {
-        cfg.global.ulimit_n
-    } else {
-        maxconn as u64 * 2 + nl + FD_RESERVE
-    };
-    let got = process::raise_nofile(want_fds);
-    if got < want_fds {
-        let msg =
-            format!("[haproxy-rs.main()] Cannot raise FD limit to {want_fds}, limit is {got}.");
-        eprintln!("{}", format_line(Level::Warning, None, &msg));
-    }
-    maxconn
+/// The `listen(2)` backlog of a listener as 2.6 picks it
+/// (`listener_backlog()`): the bind's `backlog`, the proxy's `backlog`, the
+/// bind's `maxconn`, the proxy's `maxconn` (default: `-N`, else the global
+/// maxconn). A zero is "not set".
+fn listener_backlog(b: &BindCfg, p: &ProxyCfg, pxconn: u32, maxconn: u32) -> i32 {
+    let set = |v: Option<i32>| v.filter(|&n| n > 0);
+    let conn = |n: u32| (n > 0).then_some(n.min(i32::MAX as u32) as i32);
+    set(b.backlog)
+        .or(set(p.backlog))
+        .or(conn(b.maxconn))
+        .or(conn(p.maxconn))
+        .or(conn(pxconn))
+        .unwrap_or(maxconn.min(i32::MAX as u32) as i32)
 }
 
 /// Some listener could not be bound (each failure was reported).
@@ -138,9 +148,11 @@ pub struct BindFailed;
 /// `old` are processes that may hold the addresses without SO_REUSEPORT:
 /// on EADDRINUSE they are paused (SIGTTOU) and the bind retried. Err after
 /// every failure has been reported (and paused processes resumed).
+/// `maxconn` (the global one) is the last default of the backlog.
 pub fn bind_all(
     o: &Opts,
     cfg: &Config,
+    maxconn: u32,
     inherited: &mut Inherited,
     old: &[i32],
 ) -> Result<Vec<Listener>, BindFailed> {
@@ -162,11 +174,7 @@ pub fn bind_all(
             }
             for ba in &b.addrs {
                 for addr in listener::expand(ba) {
-                    let backlog = b.backlog.or(p.backlog).unwrap_or(if p.maxconn > 0 {
-                        p.maxconn as i32
-                    } else {
-                        1024
-                    });
+                    let backlog = listener_backlog(b, p, o.pxconn.unwrap_or(0), maxconn);
                     let mut res = match inherited.take(&addr) {
                         Some(fd) => Ok(fd),
                         None => listener::bind(&addr, backlog, reuseport, b.v6only),
@@ -270,10 +278,12 @@ pub fn inherited_sockets(o: &Opts) -> Inherited {
 /// A standalone process (no master): binds, tells the old processes to
 /// leave, daemonizes if asked, then serves.
 pub fn run_standalone(o: Opts, cfg: Config) -> i32 {
-    let maxconn = set_limits(&o, &cfg);
+    let Some(limits) = set_limits(&o, &cfg, false) else {
+        return 1;
+    };
     let mut inherited = inherited_sockets(&o);
     let old: Vec<i32> = o.sf.iter().chain(o.st.iter()).copied().collect();
-    let Ok(listeners) = bind_all(&o, &cfg, &mut inherited, &old) else {
+    let Ok(listeners) = bind_all(&o, &cfg, limits.maxconn, &mut inherited, &old) else {
         return 1;
     };
     // Old processes: finish (-sf) or terminate (-st) now that we listen.
@@ -286,17 +296,17 @@ pub fn run_standalone(o: Opts, cfg: Config) -> i32 {
         eprintln!("{}", format_line(Level::Alert, None, &msg));
         return 1;
     }
-    run_worker(&o, &cfg, listeners, maxconn, None)
+    run_worker(&o, &cfg, listeners, limits, None)
 }
 
 /// Serves `listeners` until stopped: the worker's life (standalone or
 /// forked by the master, then `ipc` is its end of the master's socketpair,
-/// on which master CLI connections arrive).
+/// on which master CLI connections arrive), under the fd budget `limits`.
 pub fn run_worker(
     o: &Opts,
     cfg: &Config,
     listeners: Vec<Listener>,
-    maxconn: u32,
+    limits: Limits,
     ipc: Option<i32>,
 ) -> i32 {
     let nosplice = o.nosplice || cfg.global.nosplice;
@@ -306,7 +316,7 @@ pub fn run_worker(
         cfg.tls_servers.clone(),
         cfg.global.ssl.clone(),
     );
-    let mut engine = match Engine::new(cfg, maxconn, o.pxconn.unwrap_or(0), nosplice) {
+    let mut engine = match Engine::new(cfg, limits.maxconn, o.pxconn.unwrap_or(0), nosplice) {
         Ok(e) => e,
         Err(e) => {
             let msg = format!("cannot create poller: {e}");
@@ -314,6 +324,10 @@ pub fn run_worker(
             return 1;
         }
     };
+    engine.maxsock = limits.maxsock;
+    engine.ulimit_n = limits.nofile;
+    // 2.6's maxpipes: 0 when no proxy splices (unless `maxpipes` is set).
+    engine.io.pipes.max = limits.maxpipes as usize;
     for l in listeners {
         engine.add_listener(l);
     }

@@ -25,6 +25,31 @@ pub fn raise_nofile(want: u64) -> u64 {
     rl.rlim_cur as u64
 }
 
+/// The soft and hard `RLIMIT_NOFILE` (1024, 1024 if unreadable).
+pub fn nofile() -> (u64, u64) {
+    // SAFETY: zeroed rlimit is a valid out-parameter.
+    let mut rl: libc::rlimit = unsafe { std::mem::zeroed() };
+    // SAFETY: `rl` is valid for writing.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) } != 0 {
+        return (1024, 1024);
+    }
+    (rl.rlim_cur as u64, rl.rlim_max as u64)
+}
+
+/// Sets `RLIMIT_NOFILE` to `soft`/`hard` exactly (the soft limit may go
+/// down; the hard one may only go up with CAP_SYS_RESOURCE).
+pub fn set_nofile(soft: u64, hard: u64) -> io::Result<()> {
+    let rl = libc::rlimit {
+        rlim_cur: soft as libc::rlim_t,
+        rlim_max: hard as libc::rlim_t,
+    };
+    // SAFETY: `rl` is a valid rlimit.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &rl) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// The hard limit on open files.
 pub fn nofile_hard() -> u64 {
     // SAFETY: zeroed rlimit is a valid out-parameter.

@@ -319,6 +319,8 @@ pub struct GlobalCfg {
     pub uid: Option<u32>,
     pub gid: Option<u32>,
     pub chroot: Option<String>,
+    /// `nbthread` (0: not set). haproxy-rs runs one thread; the value only
+    /// enters the fd budget, as in 2.6.
     pub nbthread: u32,
     pub maxpipes: u32,
     pub nosplice: bool,
@@ -344,6 +346,15 @@ pub struct GlobalCfg {
     pub stats_sockets: Vec<StatsSocketCfg>,
     /// `ulimit-n`: the file-descriptor limit to set (0 = derived from maxconn).
     pub ulimit_n: u64,
+    /// `strict-limits` (default) / `no strict-limits`: refuse to start when
+    /// the fd limit cannot be set, instead of a warning.
+    pub strict_limits: bool,
+    /// `fd-hard-limit`: the most fds the derived maxconn may count on (0:
+    /// the system's hard limit).
+    pub fd_hard_limit: u64,
+    /// `stats maxconn` (default 10): counted in the fd budget when a stats
+    /// socket is declared.
+    pub stats_maxconn: u32,
     /// `stats timeout` (ms), idle timeout of CLI sessions.
     pub stats_timeout: u32,
     /// `tune.http.maxhdr`: most header lines in one HTTP message (1..=32767).
@@ -368,7 +379,7 @@ impl Default for GlobalCfg {
             uid: None,
             gid: None,
             chroot: None,
-            nbthread: 1,
+            nbthread: 0,
             maxpipes: 0,
             nosplice: false,
             tune_bufsize: 16384,
@@ -390,6 +401,9 @@ impl Default for GlobalCfg {
             log_tag: None,
             stats_sockets: Vec::new(),
             ulimit_n: 0,
+            strict_limits: true,
+            fd_hard_limit: 0,
+            stats_maxconn: 10,
             stats_timeout: 10_000,
             tune_http_maxhdr: 101,
             ssl: Default::default(),

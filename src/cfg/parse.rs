@@ -73,6 +73,8 @@ const GLOBAL_KEYWORDS: &[&str] = &[
     "description",
     "master-worker",
     "ulimit-n",
+    "strict-limits",
+    "fd-hard-limit",
     "tune.http.maxhdr",
     "expose-experimental-directives",
 ];
@@ -651,6 +653,43 @@ impl<'e> Parser<'e> {
                     "'master-worker' only supports 'no-exit-on-failure' option",
                 ),
             },
+            // configuration.txt 3.1: `strict-limits` is on by default;
+            // `no strict-limits` turns it off. Only strict-limits takes the
+            // `no` prefix here among the keywords haproxy-rs implements.
+            "strict-limits" => match w.get(1) {
+                None => g.strict_limits = true,
+                Some(a) => self.diags.alert(
+                    file,
+                    line,
+                    format!("'{kw}' cannot handle unexpected argument '{a}'."),
+                ),
+            },
+            "no" if w.get(1).is_some_and(|k| k == "strict-limits") => match w.get(2) {
+                None => g.strict_limits = false,
+                Some(a) => self.diags.alert(
+                    file,
+                    line,
+                    format!("'strict-limits' cannot handle unexpected argument '{a}'."),
+                ),
+            },
+            "no" if w.get(1).is_some_and(|k| {
+                !matches!(
+                    k.as_str(),
+                    "log" | "busy-polling" | "set-dumpable" | "insecure-fork-wanted" | "numa-cpu-mapping"
+                )
+            }) =>
+            {
+                self.diags.alert(file, line, "negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping.")
+            }
+            // Read with atol() as 2.6 does: `12k` is 12, `abc` is 0 (none).
+            "fd-hard-limit" => match arg {
+                None => self
+                    .diags
+                    .alert(file, line, format!("'{kw}' expects an integer argument.")),
+                Some(a) => {
+                    g.fd_hard_limit = super::http_rules::atol(a).clamp(0, i32::MAX as i64) as u64
+                }
+            },
             "mworker-max-reloads" => match arg.map(|a| parse_uint(a, 0, u32::MAX as u64)) {
                 Some(Ok(v)) => g.mworker_max_reloads = Some(v as u32),
                 _ => need(&mut self.diags, "an integer"),
@@ -896,7 +935,14 @@ impl<'e> Parser<'e> {
                     "'stats timeout' expects a positive delay in milliseconds.",
                 ),
             },
-            Some("maxconn") | Some("bind-process") => {}
+            // atol() as in 2.6: `12k` is 12.
+            Some("maxconn") => match w.get(2).map(|v| super::http_rules::atol(v)) {
+                Some(v) if v > 0 => self.cfg.global.stats_maxconn = v.min(i32::MAX as i64) as u32,
+                _ => self
+                    .diags
+                    .alert(file, line, "'stats maxconn' expects a positive value"),
+            },
+            Some("bind-process") => {}
             _ => self.diags.alert(
                 file,
                 line,
@@ -1812,9 +1858,6 @@ impl<'e> Parser<'e> {
         http_post::check_errors(&mut self.cfg, &mut self.diags);
         // Userlists named by fetches, after the proxies as in 2.6.
         super::userlist::check_refs(&mut self.cfg.rules, &mut self.diags);
-        if self.cfg.global.nbthread == 0 {
-            self.cfg.global.nbthread = 1;
-        }
     }
 }
 

@@ -307,8 +307,23 @@ impl Engine {
             &(self.io.bufs.used * self.io.bufs.buf_size() / 1_048_576),
         );
         o += &v("PoolFailed", &0);
-        o += &v("Ulimit-n", &crate::process::raise_nofile(0));
-        o += &v("Maxsock", &crate::process::raise_nofile(0));
+        let ulimit = crate::process::nofile().0;
+        o += &v(
+            "Ulimit-n",
+            &if self.ulimit_n > 0 {
+                self.ulimit_n
+            } else {
+                ulimit
+            },
+        );
+        o += &v(
+            "Maxsock",
+            &if self.maxsock > 0 {
+                self.maxsock
+            } else {
+                ulimit
+            },
+        );
         o += &v("Maxconn", &self.maxconn);
         o += &v("Hard_maxconn", &self.maxconn);
         o += &v("CurrConns", &self.actconn);

@@ -67,6 +67,11 @@ pub struct Engine {
     pub maxaccept: i32,
     /// Global maxconn and current connections.
     pub maxconn: u32,
+    /// The fds budgeted at boot (`show info` Maxsock; 0: not computed,
+    /// the fd limit is shown instead).
+    pub maxsock: u64,
+    /// The fd limit as 2.6 reports it (`show info` Ulimit-n; 0: read it).
+    pub ulimit_n: u64,
     pub actconn: u32,
     pub counters: Counters,
     pub logger: Logger,
@@ -213,6 +218,8 @@ impl Engine {
             cli_fe,
             maxaccept: g.tune_maxaccept,
             maxconn,
+            maxsock: 0,
+            ulimit_n: 0,
             actconn: 0,
             counters: Counters::default(),
             logger: Logger::new(g.log_tag.as_deref().unwrap_or("haproxy"), hostname),

@@ -307,7 +307,7 @@ fn fork_worker(
     o: &Opts,
     cfg: &Config,
     listeners: Vec<Listener>,
-    maxconn: u32,
+    limits: boot::limits::Limits,
     close_in_child: &[RawFd],
 ) -> std::io::Result<(i32, RawFd)> {
     use std::os::fd::IntoRawFd;
@@ -329,7 +329,7 @@ fn fork_worker(
             }
             worker_env();
             let _ = crate::conn::sock::set_nonblocking(w_end);
-            let code = boot::run_worker(o, cfg, listeners, maxconn, Some(w_end));
+            let code = boot::run_worker(o, cfg, listeners, limits, Some(w_end));
             std::process::exit(code)
         }
         Ok(nix::unistd::ForkResult::Parent { child }) => {
@@ -433,7 +433,7 @@ pub fn run(o: Opts, cfg: Config) -> i32 {
         mcli: mcli.iter().map(|(s, fd, _)| (s.clone(), *fd)).collect(),
         programs: cfg.programs.clone(),
     };
-    let maxconn = boot::set_limits(&o, &cfg);
+    let limits = boot::set_limits(&o, &cfg, true);
     let mut o_fetch = o.clone();
     if reexec {
         o_fetch.xfer = master.current().map(|p| format!("sockpair@{}", p.ipc));
@@ -442,10 +442,17 @@ pub fn run(o: Opts, cfg: Config) -> i32 {
     let mut close_in_child: Vec<RawFd> = master.procs.iter().map(|p| p.ipc).collect();
     close_in_child.extend(mcli.iter().map(|(_, fd, _)| *fd));
     close_in_child.retain(|&fd| fd >= 0);
-    let loaded = match boot::bind_all(&o, &cfg, &mut inherited, &[]) {
-        Ok(listeners) => {
+    let bound = match limits {
+        Some(l) => boot::bind_all(&o, &cfg, l.maxconn, &mut inherited, &[]).map(|ls| (ls, l)),
+        None => {
+            inherited.close_rest();
+            Err(BindFailed)
+        }
+    };
+    let loaded = match bound {
+        Ok((listeners, limits)) => {
             program::start_all(&mut master, reexec, &close_in_child);
-            let forked = fork_worker(&o, &cfg, listeners, maxconn, &close_in_child);
+            let forked = fork_worker(&o, &cfg, listeners, limits, &close_in_child);
             match forked {
                 Ok((pid, ipc)) => {
                     master.say(Level::Notice, &format!("New worker ({pid}) forked"));
