@@ -568,9 +568,15 @@ mod tests {
         assert_eq!(parse(b"PRO"), Ok(None));
         assert_eq!(parse(b"PROXY TCP4 1.2.3.4"), Ok(None));
         assert_eq!(parse(b"PROXY TCP4 1.2.3.4\r\n"), Err(ProxyErr::Invalid));
+        // 2.6 keeps the low 16 bits of a port: 99999 is 34463.
         assert_eq!(
             parse(b"PROXY TCP4 1.2.3.4 5.6.7.8 1 99999\r\n"),
-            Err(ProxyErr::Invalid)
+            Ok(Some((
+                ProxyHdr {
+                    addrs: Some((sa("1.2.3.4:1"), sa("5.6.7.8:34463")))
+                },
+                36
+            )))
         );
         assert_eq!(parse(b"PROXY TCP4 ::1 ::2 1 2\r\n"), Err(ProxyErr::Invalid));
         assert_eq!(
@@ -637,6 +643,139 @@ mod tests {
         assert_eq!(parse(&h), Err(ProxyErr::Invalid));
         h[13] = 0x12; // UDP over IPv4
         assert_eq!(parse(&h), Err(ProxyErr::Invalid));
+    }
+
+    /// The source address and port of a v1 line, or the error.
+    fn v1_src(line: &str) -> Result<Option<SocketAddr>, ProxyErr> {
+        parse(line.as_bytes()).map(|o| o.and_then(|(h, _)| h.addrs).map(|a| a.0))
+    }
+
+    #[test]
+    fn v1_addresses_and_ports_read_as_haproxy_26() {
+        for (src, want) in [
+            ("999.1.1.1", "231.1.1.1"),
+            ("1.999.1.1", "4.231.1.1"),
+            ("1234.5.6.7", "234.5.6.7"),
+            ("1.2.3", "1.2.3.0"),
+            ("1..2.3", "1.0.2.3"),
+            ("01.002.3.4", "1.2.3.4"),
+            ("", "0.0.0.0"),
+        ] {
+            let l = format!("PROXY TCP4 {src} 5.6.7.8 1111 2222\r\n");
+            assert_eq!(v1_src(&l), Ok(Some(sa(&format!("{want}:1111")))), "{src}");
+        }
+        for (port, want) in [("70000", 4464), ("4294967297", 1), ("", 0), ("0012", 12)] {
+            let l = format!("PROXY TCP4 1.2.3.4 5.6.7.8 {port} 2222\r\n");
+            assert_eq!(v1_src(&l).map(|a| a.map(|a| a.port())), Ok(Some(want)), "{port}");
+        }
+        for bad in [
+            "PROXY TCP4 1.2.3.4.5 5.6.7.8 1 2\r\n",
+            "PROXY TCP4 1.2.3.4 5.6.7.8 +5 2\r\n",
+            "PROXY TCP4 1.2.3.4 5.6.7.8 1 2 3\r\n",
+            "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\rx",
+            "PROXY TCP6 ::1 ::2 11x1 2\r\n",
+            "PROXY TCP6 ::1 ::2 1 22x\r\n",
+            "PROXY TCP6 ::1 ::2 1\r\n",
+            "PROXY TCP6 1.2.3.4 ::2 1 2\r\n",
+        ] {
+            assert_eq!(v1_src(bad), Err(ProxyErr::Invalid), "{bad:?}");
+        }
+        // Out of bytes before the end of the line: more needed.
+        assert_eq!(v1_src("PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n"), Ok(None));
+        assert_eq!(v1_src("PROXY TCP6 ::1 ::2 1 2"), Ok(None));
+        // TCP6: a fifth field is ignored, the line may pass 107 bytes.
+        assert_eq!(
+            v1_src("PROXY TCP6 2001:db8::1 ::2 70000 2 9\r\n"),
+            Ok(Some(sa("[2001:db8::1]:4464")))
+        );
+        let long = format!("PROXY TCP6 ::1 ::2 1 {}2\r\n", "0".repeat(100));
+        assert!(long.len() > V1_MAX);
+        assert_eq!(v1_src(&long), Ok(Some(sa("[::1]:1"))));
+        assert_eq!(parse(b"PROXY UNKNOWNX\r\n"), Err(ProxyErr::Unhandled));
+    }
+
+    fn tlv(ty: u8, v: &[u8]) -> Vec<u8> {
+        let mut t = vec![ty];
+        t.extend_from_slice(&(v.len() as u16).to_be_bytes());
+        t.extend_from_slice(v);
+        t
+    }
+
+    /// A TCP4 PROXY header followed by `tlvs`.
+    fn with_tlvs(tlvs: &[u8]) -> Vec<u8> {
+        let mut h = encode_v2(Some(sa("1.1.1.1:1")), Some(sa("2.2.2.2:2")));
+        h.extend_from_slice(tlvs);
+        let len = (12 + tlvs.len()) as u16;
+        h[14..16].copy_from_slice(&len.to_be_bytes());
+        h
+    }
+
+    #[test]
+    fn v2_tlvs_checked_as_haproxy_26() {
+        let ok = |t: &[u8]| parse_with_tlvs(&with_tlvs(t)).map(|o| o.map(|x| x.2.to_vec()));
+        let bad = |t: &[u8]| assert_eq!(ok(t), Err(ProxyErr::Invalid), "{t:?}");
+        assert_eq!(ok(&tlv(4, b"abc")), Ok(Some(tlv(4, b"abc"))));
+        assert_eq!(ok(b"\x04\x00\x00"), Ok(Some(b"\x04\x00\x00".to_vec())));
+        bad(&tlv(4, b"abc")[..5]);
+        bad(b"\x04");
+        bad(b"\x04\x00");
+        bad(&tlv(pp2::AUTHORITY, &[b'a'; 256]));
+        assert!(ok(&tlv(pp2::AUTHORITY, &[b'a'; 255])).is_ok());
+        bad(&tlv(pp2::UNIQUE_ID, &[b'u'; 129]));
+        assert!(ok(&tlv(pp2::UNIQUE_ID, &[b'u'; 128])).is_ok());
+        bad(&tlv(pp2::CRC32C, b"abc"));
+        // CRC32C over the whole header with its value zeroed.
+        let t = [tlv(pp2::ALPN, b"h2"), tlv(pp2::CRC32C, &[0; 4]), tlv(pp2::NOOP, b"x")].concat();
+        let mut h = with_tlvs(&t);
+        let crc = crate::conn::crc32c::crc32c(&h);
+        let at = 16 + 12 + 5 + 3;
+        h[at..at + 4].copy_from_slice(&crc.to_be_bytes());
+        assert!(matches!(parse_with_tlvs(&h), Ok(Some(_))));
+        h[at] ^= 0x80;
+        assert_eq!(parse_with_tlvs(&h), Err(ProxyErr::Invalid));
+        // AF_UNIX is refused; LOCAL headers are not looked into.
+        let mut u = with_tlvs(&[0; 204]);
+        u[13] = 0x31;
+        assert_eq!(parse(&u), Err(ProxyErr::Invalid));
+        let mut l = with_tlvs(b"\x04\x00\x09");
+        l[12] = 0x20;
+        assert_eq!(
+            parse_with_tlvs(&l),
+            Ok(Some((ProxyHdr { addrs: None }, l.len(), &[][..])))
+        );
+    }
+
+    #[test]
+    fn received_tlvs_by_type_and_ssl_sub_tlvs() {
+        assert_eq!(PpRcvd::new(b""), PpRcvd::default(), "no TLV: no allocation");
+        let ssl = [
+            &[0x05, 0, 0, 0, 0][..],
+            &tlv(pp2::SUBTYPE_SSL_VERSION, b"TLSv1.3"),
+            &tlv(pp2::SUBTYPE_SSL_CN, b"client"),
+            &tlv(pp2::SUBTYPE_SSL_CIPHER, b"TLS_AES_128_GCM_SHA256"),
+            &tlv(pp2::SUBTYPE_SSL_SIG_ALG, b"RSA-SHA256"),
+            &tlv(pp2::SUBTYPE_SSL_KEY_ALG, b"RSA2048"),
+        ]
+        .concat();
+        let t = [
+            tlv(pp2::AUTHORITY, b"one"),
+            tlv(pp2::SSL, &ssl),
+            tlv(pp2::AUTHORITY, b"two"),
+            tlv(pp2::NETNS, b"blue"),
+        ]
+        .concat();
+        let r = PpRcvd::new(&t);
+        assert_eq!(r.first(pp2::AUTHORITY), Some(&b"one"[..]));
+        assert_eq!(r.last(pp2::AUTHORITY), Some(&b"two"[..]));
+        assert_eq!(r.first(pp2::NETNS), Some(&b"blue"[..]));
+        assert_eq!(r.first(pp2::ALPN), None);
+        let s = r.ssl().unwrap_or(PpSsl { client: 0, verify: 1, sub: b"" });
+        assert_eq!((s.client, s.verify), (0x05, 0));
+        assert_eq!(s.sub(pp2::SUBTYPE_SSL_VERSION), Some(&b"TLSv1.3"[..]));
+        assert_eq!(s.sub(pp2::SUBTYPE_SSL_CN), Some(&b"client"[..]));
+        assert_eq!(s.sub(pp2::SUBTYPE_SSL_CIPHER), Some(&b"TLS_AES_128_GCM_SHA256"[..]));
+        assert_eq!(s.sub(pp2::SUBTYPE_SSL_SIG_ALG), Some(&b"RSA-SHA256"[..]));
+        assert_eq!(s.sub(pp2::SUBTYPE_SSL_KEY_ALG), Some(&b"RSA2048"[..]));
     }
 
     #[test]
