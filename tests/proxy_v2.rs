@@ -167,60 +167,275 @@ fn cases() -> Vec<(&'static str, Vec<u8>, String)> {
     .concat();
     vec![
         // v2 TLV framing.
-        ("v2 NOOP TLV", v2(0x21, 0x11, &[&a[..], &tlv(0x04, b"abc")].concat()), ok4("-", "-")),
-        ("v2 TLV length past the header", v2(0x21, 0x11, &[&a[..], &tlv(0x04, b"abc")[..5]].concat()), INVALID.into()),
-        ("v2 1 trailing byte", v2(0x21, 0x11, &[&a[..], b"\x04"].concat()), INVALID.into()),
-        ("v2 2 trailing bytes", v2(0x21, 0x11, &[&a[..], b"\x04\x00"].concat()), INVALID.into()),
-        ("v2 empty TLV", v2(0x21, 0x11, &[&a[..], b"\x04\x00\x00"].concat()), ok4("-", "-")),
+        (
+            "v2 NOOP TLV",
+            v2(0x21, 0x11, &[&a[..], &tlv(0x04, b"abc")].concat()),
+            ok4("-", "-"),
+        ),
+        (
+            "v2 TLV length past the header",
+            v2(0x21, 0x11, &[&a[..], &tlv(0x04, b"abc")[..5]].concat()),
+            INVALID.into(),
+        ),
+        (
+            "v2 1 trailing byte",
+            v2(0x21, 0x11, &[&a[..], b"\x04"].concat()),
+            INVALID.into(),
+        ),
+        (
+            "v2 2 trailing bytes",
+            v2(0x21, 0x11, &[&a[..], b"\x04\x00"].concat()),
+            INVALID.into(),
+        ),
+        (
+            "v2 empty TLV",
+            v2(0x21, 0x11, &[&a[..], b"\x04\x00\x00"].concat()),
+            ok4("-", "-"),
+        ),
         // CRC32C.
         ("v2 CRC32C right", with_crc(b"", b"", true), ok4("-", "-")),
         ("v2 CRC32C wrong", with_crc(b"", b"", false), INVALID.into()),
-        ("v2 CRC32C 3 bytes long", v2(0x21, 0x11, &[&a[..], &tlv(0x03, b"abc")].concat()), INVALID.into()),
-        ("v2 CRC32C between TLVs", with_crc(&tlv(0x01, b"h2"), &tlv(0x02, b"example.com"), true), ok4("example.com", "-")),
+        (
+            "v2 CRC32C 3 bytes long",
+            v2(0x21, 0x11, &[&a[..], &tlv(0x03, b"abc")].concat()),
+            INVALID.into(),
+        ),
+        (
+            "v2 CRC32C between TLVs",
+            with_crc(&tlv(0x01, b"h2"), &tlv(0x02, b"example.com"), true),
+            ok4("example.com", "-"),
+        ),
         // AUTHORITY and UNIQUE_ID limits.
-        ("v2 AUTHORITY 255 bytes", v2(0x21, 0x11, &[&a[..], &tlv(0x02, &[b'a'; 255])].concat()), ok4(&"a".repeat(255), "-")),
-        ("v2 AUTHORITY 256 bytes", v2(0x21, 0x11, &[&a[..], &tlv(0x02, &[b'a'; 256])].concat()), INVALID.into()),
-        ("v2 UNIQUE_ID 128 bytes", v2(0x21, 0x11, &[&a[..], &tlv(0x05, &[b'u'; 128])].concat()), ok4("-", &"u".repeat(128))),
-        ("v2 UNIQUE_ID 129 bytes", v2(0x21, 0x11, &[&a[..], &tlv(0x05, &[b'u'; 129])].concat()), INVALID.into()),
-        ("v2 AUTHORITY empty", v2(0x21, 0x11, &[&a[..], &tlv(0x02, b"")].concat()), ok4("-", "-")),
-        ("v2 two AUTHORITY: the last kept", v2(0x21, 0x11, &[&a[..], &tlv(0x02, b"one"), &tlv(0x02, b"two")].concat()), ok4("two", "-")),
-        ("v2 SSL, ALPN, NETNS TLVs", v2(0x21, 0x11, &[&a[..], &tlv(0x20, &ssl), &tlv(0x01, b"h2"), &tlv(0x30, b"blue")].concat()), ok4("-", "-")),
-        ("v2 SSL sub-TLV past its TLV (not checked)", v2(0x21, 0x11, &[&a[..], &tlv(0x20, &[&[0x07, 0, 0, 0, 0][..], b"\x21\x00\x30"].concat())].concat()), ok4("-", "-")),
+        (
+            "v2 AUTHORITY 255 bytes",
+            v2(0x21, 0x11, &[&a[..], &tlv(0x02, &[b'a'; 255])].concat()),
+            ok4(&"a".repeat(255), "-"),
+        ),
+        (
+            "v2 AUTHORITY 256 bytes",
+            v2(0x21, 0x11, &[&a[..], &tlv(0x02, &[b'a'; 256])].concat()),
+            INVALID.into(),
+        ),
+        (
+            "v2 UNIQUE_ID 128 bytes",
+            v2(0x21, 0x11, &[&a[..], &tlv(0x05, &[b'u'; 128])].concat()),
+            ok4("-", &"u".repeat(128)),
+        ),
+        (
+            "v2 UNIQUE_ID 129 bytes",
+            v2(0x21, 0x11, &[&a[..], &tlv(0x05, &[b'u'; 129])].concat()),
+            INVALID.into(),
+        ),
+        (
+            "v2 AUTHORITY empty",
+            v2(0x21, 0x11, &[&a[..], &tlv(0x02, b"")].concat()),
+            ok4("-", "-"),
+        ),
+        (
+            "v2 two AUTHORITY: the last kept",
+            v2(
+                0x21,
+                0x11,
+                &[&a[..], &tlv(0x02, b"one"), &tlv(0x02, b"two")].concat(),
+            ),
+            ok4("two", "-"),
+        ),
+        (
+            "v2 SSL, ALPN, NETNS TLVs",
+            v2(
+                0x21,
+                0x11,
+                &[
+                    &a[..],
+                    &tlv(0x20, &ssl),
+                    &tlv(0x01, b"h2"),
+                    &tlv(0x30, b"blue"),
+                ]
+                .concat(),
+            ),
+            ok4("-", "-"),
+        ),
+        (
+            "v2 SSL sub-TLV past its TLV (not checked)",
+            v2(
+                0x21,
+                0x11,
+                &[
+                    &a[..],
+                    &tlv(0x20, &[&[0x07, 0, 0, 0, 0][..], b"\x21\x00\x30"].concat()),
+                ]
+                .concat(),
+            ),
+            ok4("-", "-"),
+        ),
         // Families.
-        ("v2 AF_UNIX stream (0x31)", v2(0x21, 0x31, &[0; 216]), INVALID.into()),
-        ("v2 AF_UNIX, no address (0x31)", v2(0x21, 0x31, b""), INVALID.into()),
-        ("v2 AF_UNIX dgram (0x32)", v2(0x21, 0x32, &[0; 216]), INVALID.into()),
-        ("v2 UNSPEC stream (0x01)", v2(0x21, 0x01, &a), INVALID.into()),
-        ("v2 TCP4 address block 11 bytes", v2(0x21, 0x11, &a[..11]), INVALID.into()),
+        (
+            "v2 AF_UNIX stream (0x31)",
+            v2(0x21, 0x31, &[0; 216]),
+            INVALID.into(),
+        ),
+        (
+            "v2 AF_UNIX, no address (0x31)",
+            v2(0x21, 0x31, b""),
+            INVALID.into(),
+        ),
+        (
+            "v2 AF_UNIX dgram (0x32)",
+            v2(0x21, 0x32, &[0; 216]),
+            INVALID.into(),
+        ),
+        (
+            "v2 UNSPEC stream (0x01)",
+            v2(0x21, 0x01, &a),
+            INVALID.into(),
+        ),
+        (
+            "v2 TCP4 address block 11 bytes",
+            v2(0x21, 0x11, &a[..11]),
+            INVALID.into(),
+        ),
         // LOCAL: nothing after the family is read.
-        ("v2 LOCAL with a broken TLV", v2(0x20, 0x11, &[&a[..], b"\x04\x00\x09"].concat()), LOCAL.into()),
-        ("v2 LOCAL with a wrong CRC32C", v2(0x20, 0x11, &[&a[..], &tlv(0x03, &[0, 0, 0, 1])].concat()), LOCAL.into()),
-        ("v2 LOCAL UNSPEC with 2 bytes", v2(0x20, 0x00, b"\x01\x02"), LOCAL.into()),
+        (
+            "v2 LOCAL with a broken TLV",
+            v2(0x20, 0x11, &[&a[..], b"\x04\x00\x09"].concat()),
+            LOCAL.into(),
+        ),
+        (
+            "v2 LOCAL with a wrong CRC32C",
+            v2(0x20, 0x11, &[&a[..], &tlv(0x03, &[0, 0, 0, 1])].concat()),
+            LOCAL.into(),
+        ),
+        (
+            "v2 LOCAL UNSPEC with 2 bytes",
+            v2(0x20, 0x00, b"\x01\x02"),
+            LOCAL.into(),
+        ),
         // v1 TCP4 addresses and ports as inetaddr_host_lim_ret / read_uint.
-        ("v1 999.1.1.1", v1("PROXY TCP4 999.1.1.1 5.6.7.8 1111 2222\r\n"), ok1("231.1.1.1:1111")),
-        ("v1 1.999.1.1", v1("PROXY TCP4 1.999.1.1 5.6.7.8 1111 2222\r\n"), ok1("4.231.1.1:1111")),
-        ("v1 1234.5.6.7", v1("PROXY TCP4 1234.5.6.7 5.6.7.8 1111 2222\r\n"), ok1("234.5.6.7:1111")),
-        ("v1 1.2.3", v1("PROXY TCP4 1.2.3 5.6.7.8 1111 2222\r\n"), ok1("1.2.3.0:1111")),
-        ("v1 1..2.3", v1("PROXY TCP4 1..2.3 5.6.7.8 1111 2222\r\n"), ok1("1.0.2.3:1111")),
-        ("v1 1.2.3.4.5", v1("PROXY TCP4 1.2.3.4.5 5.6.7.8 1111 2222\r\n"), INVALID.into()),
-        ("v1 01.002.3.4", v1("PROXY TCP4 01.002.3.4 5.6.7.8 1111 2222\r\n"), ok1("1.2.3.4:1111")),
-        ("v1 empty source", v1("PROXY TCP4  5.6.7.8 1111 2222\r\n"), ok1("0.0.0.0:1111")),
-        ("v1 port 70000", v1("PROXY TCP4 1.2.3.4 5.6.7.8 70000 2222\r\n"), ok1("1.2.3.4:4464")),
-        ("v1 port 4294967297", v1("PROXY TCP4 1.2.3.4 5.6.7.8 4294967297 2222\r\n"), ok1("1.2.3.4:1")),
-        ("v1 port empty", v1("PROXY TCP4 1.2.3.4 5.6.7.8  2222\r\n"), ok1("1.2.3.4:0")),
-        ("v1 port +5", v1("PROXY TCP4 1.2.3.4 5.6.7.8 +5 2222\r\n"), INVALID.into()),
-        ("v1 destination port 70000", v1("PROXY TCP4 1.2.3.4 5.6.7.8 1111 70000\r\n"), ok1("1.2.3.4:1111")),
-        ("v1 a fifth field", v1("PROXY TCP4 1.2.3.4 5.6.7.8 1111 2222 9\r\n"), INVALID.into()),
-        ("v1 TCP4 line of 128 bytes", v1(&format!("PROXY TCP4 1.2.3.4 5.6.7.8 1111 {}2\r\n", "0".repeat(90))), ok1("1.2.3.4:1111")),
-        ("v1 TCP4 LF without CR", v1("PROXY TCP4 1.2.3.4 5.6.7.8 1111 2222\n"), TRUNCATED.into()),
-        ("v1 TCP4 CR then x", v1("PROXY TCP4 1.2.3.4 5.6.7.8 1111 2222\rx"), INVALID.into()),
+        (
+            "v1 999.1.1.1",
+            v1("PROXY TCP4 999.1.1.1 5.6.7.8 1111 2222\r\n"),
+            ok1("231.1.1.1:1111"),
+        ),
+        (
+            "v1 1.999.1.1",
+            v1("PROXY TCP4 1.999.1.1 5.6.7.8 1111 2222\r\n"),
+            ok1("4.231.1.1:1111"),
+        ),
+        (
+            "v1 1234.5.6.7",
+            v1("PROXY TCP4 1234.5.6.7 5.6.7.8 1111 2222\r\n"),
+            ok1("234.5.6.7:1111"),
+        ),
+        (
+            "v1 1.2.3",
+            v1("PROXY TCP4 1.2.3 5.6.7.8 1111 2222\r\n"),
+            ok1("1.2.3.0:1111"),
+        ),
+        (
+            "v1 1..2.3",
+            v1("PROXY TCP4 1..2.3 5.6.7.8 1111 2222\r\n"),
+            ok1("1.0.2.3:1111"),
+        ),
+        (
+            "v1 1.2.3.4.5",
+            v1("PROXY TCP4 1.2.3.4.5 5.6.7.8 1111 2222\r\n"),
+            INVALID.into(),
+        ),
+        (
+            "v1 01.002.3.4",
+            v1("PROXY TCP4 01.002.3.4 5.6.7.8 1111 2222\r\n"),
+            ok1("1.2.3.4:1111"),
+        ),
+        (
+            "v1 empty source",
+            v1("PROXY TCP4  5.6.7.8 1111 2222\r\n"),
+            ok1("0.0.0.0:1111"),
+        ),
+        (
+            "v1 port 70000",
+            v1("PROXY TCP4 1.2.3.4 5.6.7.8 70000 2222\r\n"),
+            ok1("1.2.3.4:4464"),
+        ),
+        (
+            "v1 port 4294967297",
+            v1("PROXY TCP4 1.2.3.4 5.6.7.8 4294967297 2222\r\n"),
+            ok1("1.2.3.4:1"),
+        ),
+        (
+            "v1 port empty",
+            v1("PROXY TCP4 1.2.3.4 5.6.7.8  2222\r\n"),
+            ok1("1.2.3.4:0"),
+        ),
+        (
+            "v1 port +5",
+            v1("PROXY TCP4 1.2.3.4 5.6.7.8 +5 2222\r\n"),
+            INVALID.into(),
+        ),
+        (
+            "v1 destination port 70000",
+            v1("PROXY TCP4 1.2.3.4 5.6.7.8 1111 70000\r\n"),
+            ok1("1.2.3.4:1111"),
+        ),
+        (
+            "v1 a fifth field",
+            v1("PROXY TCP4 1.2.3.4 5.6.7.8 1111 2222 9\r\n"),
+            INVALID.into(),
+        ),
+        (
+            "v1 TCP4 line of 128 bytes",
+            v1(&format!(
+                "PROXY TCP4 1.2.3.4 5.6.7.8 1111 {}2\r\n",
+                "0".repeat(90)
+            )),
+            ok1("1.2.3.4:1111"),
+        ),
+        (
+            "v1 TCP4 LF without CR",
+            v1("PROXY TCP4 1.2.3.4 5.6.7.8 1111 2222\n"),
+            TRUNCATED.into(),
+        ),
+        (
+            "v1 TCP4 CR then x",
+            v1("PROXY TCP4 1.2.3.4 5.6.7.8 1111 2222\rx"),
+            INVALID.into(),
+        ),
         // v1 TCP6.
-        ("v1 TCP6 port 70000", v1("PROXY TCP6 2001:db8::1 2001:db8::2 70000 2222\r\n"), ok1("2001:db8::1:4464")),
-        ("v1 TCP6 a fifth field", v1("PROXY TCP6 2001:db8::1 2001:db8::2 1111 2222 9\r\n"), ok1("2001:db8::1:1111")),
-        ("v1 TCP6 line of 123 bytes", v1(&format!("PROXY TCP6 2001:db8::1 2001:db8::2 1111 {}2\r\n", "0".repeat(80))), ok1("2001:db8::1:1111")),
-        ("v1 TCP6 120 bytes, no CRLF", v1(&format!("PROXY TCP6 2001:db8::1 2001:db8::2 1111 {}", "0".repeat(80))), TRUNCATED.into()),
-        ("v1 TCP6 source port 11x1", v1("PROXY TCP6 ::1 ::2 11x1 2222\r\n"), INVALID.into()),
-        ("v1 TCP6 destination port 22x", v1("PROXY TCP6 ::1 ::2 1111 22x\r\n"), INVALID.into()),
+        (
+            "v1 TCP6 port 70000",
+            v1("PROXY TCP6 2001:db8::1 2001:db8::2 70000 2222\r\n"),
+            ok1("2001:db8::1:4464"),
+        ),
+        (
+            "v1 TCP6 a fifth field",
+            v1("PROXY TCP6 2001:db8::1 2001:db8::2 1111 2222 9\r\n"),
+            ok1("2001:db8::1:1111"),
+        ),
+        (
+            "v1 TCP6 line of 123 bytes",
+            v1(&format!(
+                "PROXY TCP6 2001:db8::1 2001:db8::2 1111 {}2\r\n",
+                "0".repeat(80)
+            )),
+            ok1("2001:db8::1:1111"),
+        ),
+        (
+            "v1 TCP6 120 bytes, no CRLF",
+            v1(&format!(
+                "PROXY TCP6 2001:db8::1 2001:db8::2 1111 {}",
+                "0".repeat(80)
+            )),
+            TRUNCATED.into(),
+        ),
+        (
+            "v1 TCP6 source port 11x1",
+            v1("PROXY TCP6 ::1 ::2 11x1 2222\r\n"),
+            INVALID.into(),
+        ),
+        (
+            "v1 TCP6 destination port 22x",
+            v1("PROXY TCP6 ::1 ::2 1111 22x\r\n"),
+            INVALID.into(),
+        ),
         ("v1 UNKNOWNX", v1("PROXY UNKNOWNX\r\n"), BAD_PROTO.into()),
     ]
 }
@@ -229,7 +444,12 @@ fn cases() -> Vec<(&'static str, Vec<u8>, String)> {
 fn run_cases(program: &str) -> Vec<String> {
     let be = closing_backend();
     let port = free_port();
-    let p = Proxy::start_program(program, &config(port, be.port, "accept-proxy", ""), &[port], &["-db"]);
+    let p = Proxy::start_program(
+        program,
+        &config(port, be.port, "accept-proxy", ""),
+        &[port],
+        &["-db"],
+    );
     cases()
         .iter()
         .map(|(_, bytes, _)| send_case(&p, port, bytes))
@@ -290,7 +510,12 @@ fn pp_fetches_in_logs_and_rules_as_haproxy() {
         let be = closing_backend();
         let port = free_port();
         let extra = "    tcp-request content reject if { fc_pp_unique_id -m str deny-me }\n";
-        let p = Proxy::start_program(program, &config(port, be.port, "accept-proxy", extra), &[port], &["-db"]);
+        let p = Proxy::start_program(
+            program,
+            &config(port, be.port, "accept-proxy", extra),
+            &[port],
+            &["-db"],
+        );
         let deny = v2(0x21, 0x11, &[&a4()[..], &tlv(0x05, b"deny-me")].concat());
         let before = be.accepted();
         let out = vec![
@@ -345,7 +570,8 @@ fn fc_pp_tlv_refuses_a_bad_id() {
     let cfg = config(port, 1, "accept-proxy", "").replace(LF, "%[fc_pp_tlv(SSL_CN)]");
     let dir = common::TempDir::new("ppv2");
     let path = dir.write("bad.cfg", &cfg);
-    let (code, out, err) = common::run_program(&test_bin(), &["-c", "-f", path.to_str().unwrap_or("")], &[]);
+    let (code, out, err) =
+        common::run_program(&test_bin(), &["-c", "-f", path.to_str().unwrap_or("")], &[]);
     assert_ne!(code, 0, "{out}{err}");
     assert!(err.contains("invalid TLV ID 'SSL_CN'"), "{err}");
 }
@@ -364,7 +590,11 @@ fn expect_proxy_layer4_only_where_the_condition_holds() {
         );
         let cfg = config(p1, be.port, "", &extra);
         let p = Proxy::start_program(program, &cfg, &[p1, p2], &["-db"]);
-        let hdr = v2(0x21, 0x11, &[&a4()[..], &tlv(0x02, b"example.org")].concat());
+        let hdr = v2(
+            0x21,
+            0x11,
+            &[&a4()[..], &tlv(0x02, b"example.org")].concat(),
+        );
         vec![
             send_case(&p, p1, &hdr),
             // Without the rule the bytes are data, sent to the server.

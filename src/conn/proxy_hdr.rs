@@ -5,6 +5,12 @@
 //! header and its length once complete, `Ok(None)` while more bytes are
 //! needed, or an error naming what is wrong (the texts are HAProxy's log
 //! messages). `encode_v1` / `encode_v2` build the header sent to servers.
+//!
+//! What is accepted is what HAProxy 2.6's `conn_recv_proxy()` accepts, case
+//! by case (`tests/proxy_v2.rs` compares them): v1 TCP4 fields are read
+//! left to right with 2.6's lenient number readers, v2 TLVs are checked
+//! (framing, CRC32C, AUTHORITY / UNIQUE_ID sizes) and returned as one
+//! borrowed block by [`parse_with_tlvs`]; [`PpRcvd`] keeps them.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -51,11 +57,14 @@ pub fn parse(buf: &[u8]) -> Result<Option<(ProxyHdr, usize)>, ProxyErr> {
     parse_with_tlvs(buf).map(|o| o.map(|(h, len, _)| (h, len)))
 }
 
+/// A complete header, its length and its TLV block; `Ok(None)`: need more.
+pub type Parsed<'a> = Result<Option<(ProxyHdr, usize, &'a [u8])>, ProxyErr>;
+
 /// As [`parse`], and also returns the TLV block of a v2 PROXY header over
 /// TCP/IPv4 or TCP/IPv6 (validated: every TLV whole, CRC32C right,
 /// AUTHORITY and UNIQUE_ID within HAProxy's limits); empty otherwise. HAProxy
 /// 2.6 neither reads nor checks the TLVs of a LOCAL header.
-pub fn parse_with_tlvs(buf: &[u8]) -> Result<Option<(ProxyHdr, usize, &[u8])>, ProxyErr> {
+pub fn parse_with_tlvs(buf: &[u8]) -> Parsed<'_> {
     let n = buf.len().min(6);
     if buf.get(..n) == b"PROXY ".get(..n) {
         return parse_v1(buf).map(|o| o.map(|(h, len)| (h, len, &[][..])));
@@ -227,9 +236,7 @@ fn inetaddr_host_lim_ret(buf: &[u8], pos: &mut usize) -> u32 {
         }
         let digits = buf.get(start..*pos).unwrap_or(b"");
         let last3 = digits.get(digits.len().saturating_sub(3)..).unwrap_or(b"");
-        let v = last3
-            .iter()
-            .fold(0u32, |a, d| a * 10 + u32::from(d - b'0'));
+        let v = last3.iter().fold(0u32, |a, d| a * 10 + u32::from(d - b'0'));
         // Bits shifted past 32 are lost, as in the C code.
         addr = addr.wrapping_add(v << shift);
         if shift == 0 || buf.get(*pos) != Some(&b'.') {
@@ -284,7 +291,7 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn parse_v2(buf: &[u8]) -> Result<Option<(ProxyHdr, usize, &[u8])>, ProxyErr> {
+fn parse_v2(buf: &[u8]) -> Parsed<'_> {
     // 12-byte signature (already matched), version/command, family and
     // protocol, then the length of what follows.
     let mut r = Reader::new(buf);
@@ -666,7 +673,11 @@ mod tests {
         }
         for (port, want) in [("70000", 4464), ("4294967297", 1), ("", 0), ("0012", 12)] {
             let l = format!("PROXY TCP4 1.2.3.4 5.6.7.8 {port} 2222\r\n");
-            assert_eq!(v1_src(&l).map(|a| a.map(|a| a.port())), Ok(Some(want)), "{port}");
+            assert_eq!(
+                v1_src(&l).map(|a| a.map(|a| a.port())),
+                Ok(Some(want)),
+                "{port}"
+            );
         }
         for bad in [
             "PROXY TCP4 1.2.3.4.5 5.6.7.8 1 2\r\n",
@@ -725,7 +736,12 @@ mod tests {
         assert!(ok(&tlv(pp2::UNIQUE_ID, &[b'u'; 128])).is_ok());
         bad(&tlv(pp2::CRC32C, b"abc"));
         // CRC32C over the whole header with its value zeroed.
-        let t = [tlv(pp2::ALPN, b"h2"), tlv(pp2::CRC32C, &[0; 4]), tlv(pp2::NOOP, b"x")].concat();
+        let t = [
+            tlv(pp2::ALPN, b"h2"),
+            tlv(pp2::CRC32C, &[0; 4]),
+            tlv(pp2::NOOP, b"x"),
+        ]
+        .concat();
         let mut h = with_tlvs(&t);
         let crc = crate::conn::crc32c::crc32c(&h);
         let at = 16 + 12 + 5 + 3;
@@ -769,11 +785,18 @@ mod tests {
         assert_eq!(r.last(pp2::AUTHORITY), Some(&b"two"[..]));
         assert_eq!(r.first(pp2::NETNS), Some(&b"blue"[..]));
         assert_eq!(r.first(pp2::ALPN), None);
-        let s = r.ssl().unwrap_or(PpSsl { client: 0, verify: 1, sub: b"" });
+        let s = r.ssl().unwrap_or(PpSsl {
+            client: 0,
+            verify: 1,
+            sub: b"",
+        });
         assert_eq!((s.client, s.verify), (0x05, 0));
         assert_eq!(s.sub(pp2::SUBTYPE_SSL_VERSION), Some(&b"TLSv1.3"[..]));
         assert_eq!(s.sub(pp2::SUBTYPE_SSL_CN), Some(&b"client"[..]));
-        assert_eq!(s.sub(pp2::SUBTYPE_SSL_CIPHER), Some(&b"TLS_AES_128_GCM_SHA256"[..]));
+        assert_eq!(
+            s.sub(pp2::SUBTYPE_SSL_CIPHER),
+            Some(&b"TLS_AES_128_GCM_SHA256"[..])
+        );
         assert_eq!(s.sub(pp2::SUBTYPE_SSL_SIG_ALG), Some(&b"RSA-SHA256"[..]));
         assert_eq!(s.sub(pp2::SUBTYPE_SSL_KEY_ALG), Some(&b"RSA2048"[..]));
     }
