@@ -225,8 +225,11 @@ fn accept_proxy(conn: &mut Connection, fds: &mut FdTab) -> HsStep {
         Err(_) => return HsStep::Failed(HsErr::PrxError),
     };
     let data = buf.get(..n).unwrap_or(&[]);
-    match super::proxy_hdr::parse(data) {
-        Ok(Some((hdr, len))) => {
+    match super::proxy_hdr::parse_with_tlvs(data) {
+        Ok(Some((hdr, len, tlvs))) => {
+            // Kept before the bytes are consumed: `tlvs` borrows the peek
+            // buffer, which the discard reuses.
+            conn.pp = Some(super::proxy_hdr::PpRcvd::new(tlvs));
             // The header was peeked whole: consuming it cannot come short.
             sock::discard(conn.fd, &mut buf, len);
             if let Some((src, dst)) = hdr.addrs {

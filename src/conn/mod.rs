@@ -28,6 +28,7 @@
 //!   incoming: accept() -> [HH_ACCEPT_PROXY] -> stream
 //! ```
 
+pub mod crc32c;
 pub mod handshake;
 pub mod proxy_hdr;
 pub mod raw_sock;
@@ -318,6 +319,9 @@ pub struct Connection {
     pub hs_task: Option<crate::task::TaskId>,
     /// Bytes HH_SEND_PROXY still has to send before any data.
     pub out_hdr: Option<Vec<u8>>,
+    /// The PROXY header HH_ACCEPT_PROXY received (`CO_FL_RCVD_PROXY`), with
+    /// its TLVs.
+    pub pp: Option<proxy_hdr::PpRcvd>,
 }
 
 impl Connection {
@@ -336,6 +340,7 @@ impl Connection {
             accept_date: (0, 0),
             hs_task: None,
             out_hdr: None,
+            pp: None,
         }
     }
 

@@ -360,6 +360,8 @@ impl Engine {
         };
         let (fd, peer, known_local, accept_date) =
             (conn.fd, conn.peer, conn.local, conn.accept_date);
+        // A shared block: no copy of the TLVs per stream.
+        let pp = conn.pp.clone();
         let Some(fe_px) = self.proxies.get(fe) else {
             return;
         };
@@ -424,6 +426,7 @@ impl Engine {
         }
         s.cli_addr = peer;
         s.frt_addr = local;
+        s.pp = pp;
         s.t_accept = self.clock.now_abs;
         s.accept_date = accept_date;
         s.uniq_id = self.stream_seq;

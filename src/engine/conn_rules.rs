@@ -44,6 +44,9 @@ impl Env for ConnEnv<'_> {
     fn src(&self) -> Option<SocketAddr> {
         self.src
     }
+    fn pp(&self) -> Option<&crate::conn::proxy_hdr::PpRcvd> {
+        self.conn?.pp.as_ref()
+    }
     fn dst(&self) -> Option<SocketAddr> {
         *self
             .dst

@@ -330,8 +330,11 @@ impl LogFormat {
                     let val = v.samples.get(*i).copied().flatten();
                     // Outside log lines a missing or empty sample writes
                     // nothing, as 2.6 does (quotes or not).
+                    // In a log line an empty sample is "-" like a missing
+                    // one (2.6's lf_text_len() writes nothing only when
+                    // there is something to write).
                     if !(v.bare_samples && val.is_none_or(str::is_empty)) {
-                        push_text(out, val, *fl);
+                        push_text(out, val.filter(|s| !s.is_empty()), *fl);
                     }
                     last_sep = false;
                 }

@@ -102,6 +102,11 @@ pub trait Env {
     fn src(&self) -> Option<SocketAddr> {
         None
     }
+    /// The PROXY header the client connection started with, if any
+    /// (`fc_rcvd_proxy`, `fc_pp_*`).
+    fn pp(&self) -> Option<&crate::conn::proxy_hdr::PpRcvd> {
+        None
+    }
     /// Address the client connected to (`dst`).
     fn dst(&self) -> Option<SocketAddr> {
         None

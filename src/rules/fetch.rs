@@ -19,6 +19,7 @@ const TABLES: &[&[FetchDef]] = &[
     super::fetch_payload::PAYLOAD,
     super::fetch_tls::TLS,
     super::fetch_ssl::SSL,
+    super::fetch_pp::PP,
     super::fetch_auth::AUTH,
 ];
 

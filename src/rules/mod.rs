@@ -35,6 +35,7 @@ pub mod fetch_http;
 #[cfg(test)]
 pub mod fetch_mock;
 pub mod fetch_payload;
+pub mod fetch_pp;
 pub mod fetch_ssl;
 pub mod fetch_tls;
 pub mod fetch_url;

@@ -137,6 +137,10 @@ pub struct Stream {
     pub pend: Option<PendId>,
     pub cli_addr: Option<SocketAddr>,
     pub frt_addr: Option<SocketAddr>,
+    /// The PROXY header of the client connection, if one was received
+    /// (its TLVs shared with the connection, for the `fc_pp_*` fetches,
+    /// which must still answer once the connection is closed).
+    pub pp: Option<crate::conn::proxy_hdr::PpRcvd>,
     /// Expiry the task is queued with (to requeue only when it moves earlier).
     pub exp: Tick,
     /// 1st termination char ('-' normal).
@@ -242,6 +246,7 @@ impl Stream {
             pend: None,
             cli_addr: None,
             frt_addr: None,
+            pp: None,
             exp: ETERNITY,
             err: '-',
             finst: Finst::None,

@@ -56,6 +56,9 @@ impl Env for StreamEnv<'_> {
     fn src(&self) -> Option<SocketAddr> {
         self.s.cli_addr
     }
+    fn pp(&self) -> Option<&crate::conn::proxy_hdr::PpRcvd> {
+        self.s.pp.as_ref()
+    }
     fn dst(&self) -> Option<SocketAddr> {
         self.s.frt_addr
     }
