@@ -618,6 +618,22 @@ impl Connection {
         fds.stop_recv(self.fd);
     }
 
+    /// Before a clean close (HAProxy's `conn_sock_shutw(conn, clean)`):
+    /// `shutdown(SHUT_WR)` unless the write side is shut already, the peer
+    /// shut its side (read0: the close alone sends the FIN), an error ended
+    /// the connection, or it is still connecting. A close that leaves input
+    /// unread in the socket makes the kernel send a reset; the FIN sent
+    /// ahead of it lets the peer read the end of the stream (a clean EOF)
+    /// instead of `ECONNRESET`. Sets `SOCK_WR_SH` when it sent the FIN.
+    pub fn sock_shutw_clean(&mut self) {
+        let skip =
+            CoFlags::SOCK_WR_SH | CoFlags::SOCK_RD_SH | CoFlags::ERROR | CoFlags::WAIT_L4_CONN;
+        if !self.flags.intersects(skip) {
+            self.flags.insert(CoFlags::SOCK_WR_SH);
+            sock::shutdown(self.fd, libc::SHUT_WR);
+        }
+    }
+
     /// Closes: data layer, then socket, then fd. `linger0` resets the
     /// connection (SO_LINGER 0) instead of a graceful FIN, unless an error
     /// already ended it.

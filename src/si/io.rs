@@ -10,7 +10,7 @@
 //! | `update` | after analysis: `chk_rcv` if room was made, `chk_snd` if output was scheduled | same |
 //! | `shutr` | stop reading (close if the output is shut too) | wake the applet |
 //! | `shutw` | FIN (close if the input is shut too) | wake the applet |
-//! | `close` | close the socket (RST with `nolinger` or on abort) | detach |
+//! | `close` | FIN then close the socket (RST with `nolinger` or on abort) | detach |
 //!
 //! Each verb works on one side: `ic` is the channel this end produces into,
 //! `oc` the one it consumes. The stream (`stream/io.rs`) chains them, e.g. a
@@ -416,11 +416,19 @@ impl StreamInterface {
     }
 
     /// Closes a connection end and detaches it: with a reset when `abort`
-    /// (data may be left unsent) or under `option nolinger`. An applet end
-    /// is only detached; its owner frees it.
+    /// (data may be left unsent) or under `option nolinger`; else a clean
+    /// close, which sends the FIN with `shutdown(SHUT_WR)` first (see
+    /// [`crate::conn::Connection::sock_shutw_clean`]) as HAProxy's
+    /// `si_shutw` does before its close, so that input still unread (a
+    /// request that came after the server reset, `SD`) turns the close into
+    /// FIN then RST, which the peer reads as the end of the stream. An
+    /// applet end is only detached; its owner frees it.
     pub fn close(&mut self, cx: &mut SiCtx, abort: bool) {
         if let End::Conn(cid) = self.end {
             let linger0 = abort || self.flags.contains(SiFlags::NOLINGER);
+            if !linger0 && let Some(c) = cx.io.conns.get_mut(cid) {
+                c.sock_shutw_clean();
+            }
             cx.io.conn_free(cid, linger0);
         }
         self.end = End::None;

@@ -673,9 +673,14 @@ pub fn close_side(s: &mut Stream, side: Side, abort: bool, cx: &mut StreamCtx) {
 
 /// Ends both sides now: buffered data is dropped, connections closed,
 /// the server slot and queue position released. Front and back go CLO.
+/// Each side gets a FIN (then the close), except the server when the
+/// client's read failed (it reset, `CD`): as HAProxy's `process_stream`
+/// sets `SI_FL_NOLINGER` on the server side when `req` has a read error,
+/// the server gets a reset too.
 pub fn abort_stream(s: &mut Stream, cx: &mut StreamCtx) {
+    let cli_reset = s.req.flags.contains(CfFlags::READ_ERROR);
     close_side(s, Side::Front, false, cx);
-    close_side(s, Side::Back, false, cx);
+    close_side(s, Side::Back, cli_reset, cx);
     for c in [&mut s.req, &mut s.res] {
         c.flags.insert(CfFlags::SHUTR | CfFlags::SHUTW);
         c.rex = ETERNITY;
