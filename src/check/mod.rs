@@ -336,10 +336,10 @@ impl CheckCtx<'_> {
                     conn.flags.insert(CoFlags::WAIT_L4_CONN);
                 }
                 if send_v2 {
-                    conn.out_hdr = Some(crate::conn::proxy_hdr::encode_v2(None, None));
+                    conn.out_hdr = Some(crate::conn::proxy_send::encode_v2(None, None));
                 } else if send_v1 {
                     let local = crate::conn::sock::local_addr(fd);
-                    conn.out_hdr = Some(crate::conn::proxy_hdr::encode_v1(local, Some(dst)));
+                    conn.out_hdr = Some(crate::conn::proxy_send::encode_v1(local, Some(dst)));
                 }
                 if conn.out_hdr.is_some() {
                     conn.hs.insert(HsFlags::SEND_PROXY);

@@ -30,6 +30,7 @@
 
 pub mod handshake;
 pub mod proxy_hdr;
+pub mod proxy_send;
 pub mod raw_sock;
 pub mod sock;
 pub mod ssl_sock;

@@ -374,9 +374,9 @@ fn back_handle_st_ass(s: &mut Stream, cx: &mut StreamCtx) {
             );
             // HH_SEND_PROXY: the header goes out before any data.
             if send_v2 {
-                conn.out_hdr = Some(crate::conn::proxy_hdr::encode_v2(s.cli_addr, s.frt_addr));
+                conn.out_hdr = Some(crate::conn::proxy_send::encode_v2(s.cli_addr, s.frt_addr));
             } else if send_v1 {
-                conn.out_hdr = Some(crate::conn::proxy_hdr::encode_v1(s.cli_addr, s.frt_addr));
+                conn.out_hdr = Some(crate::conn::proxy_send::encode_v1(s.cli_addr, s.frt_addr));
             }
             if conn.out_hdr.is_some() {
                 // The header goes first with MSG_MORE and the data right
