@@ -28,6 +28,7 @@
 //!   incoming: accept() -> [HH_ACCEPT_PROXY] -> stream
 //! ```
 
+pub mod crc32c;
 pub mod handshake;
 pub mod proxy_hdr;
 pub mod proxy_send;
