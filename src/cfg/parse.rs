@@ -20,8 +20,8 @@ use super::units::{
     parse_bind_addr, parse_bind_addr_env, parse_server_addr, parse_server_addr_env, parse_size,
     parse_size_atol, parse_time_ms, parse_uint,
 };
-use crate::rules::acl::AclScope;
 use crate::conn::proxy_send::PpOpts;
+use crate::rules::acl::AclScope;
 use std::path::{Path, PathBuf};
 
 const KNOWN_KEYWORDS: &str = include_str!("haproxy26_keywords.txt");

@@ -219,7 +219,9 @@ pub fn encode_v2(src: Option<SocketAddr>, dst: Option<SocketAddr>) -> Vec<u8> {
 fn tlv(v: &mut Vec<u8>, ty: u8, value: &[u8]) {
     // Every value is bounded well below 64 kB (ALPN and SNI by TLS, the
     // unique ID by UNIQUE_ID_MAX); `min` keeps the length honest anyway.
-    let value = value.get(..value.len().min(usize::from(u16::MAX))).unwrap_or(&[]);
+    let value = value
+        .get(..value.len().min(usize::from(u16::MAX)))
+        .unwrap_or(&[]);
     v.push(ty);
     v.extend_from_slice(&(value.len() as u16).to_be_bytes());
     v.extend_from_slice(value);
@@ -507,6 +509,9 @@ mod tests {
             &ClientInfo::default(),
         );
         assert_eq!(&got[12..16], &[0x21, 0x21, 0, 36]);
-        assert_eq!(&got[16..32], &std::net::Ipv6Addr::from([0, 0, 0, 0, 0, 0xffff, 0x0102, 0x0304]).octets());
+        assert_eq!(
+            &got[16..32],
+            &std::net::Ipv6Addr::from([0, 0, 0, 0, 0, 0xffff, 0x0102, 0x0304]).octets()
+        );
     }
 }

@@ -354,9 +354,10 @@ impl Proxy {
             listeners: Vec::new(),
             full: false,
             lb_cursor: 0,
-            uses_dst: c.servers.iter().any(|s| {
-                s.port.is_none() || s.addr.is_unspecified() || !s.pp_opts.is_empty()
-            }),
+            uses_dst: c
+                .servers
+                .iter()
+                .any(|s| s.port.is_none() || s.addr.is_unspecified() || !s.pp_opts.is_empty()),
             http: c.http.clone(),
             tcp: c.tcp.clone(),
             http_stats: Default::default(),
