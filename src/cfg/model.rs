@@ -142,8 +142,11 @@ pub struct ServerCfg {
     pub fall: u32,
     /// `port`: the port health checks connect to (traffic keeps the address's).
     pub check_port: Option<u16>,
-    pub send_proxy: bool,
-    pub send_proxy_v2: bool,
+    /// The PROXY header to send (`send-proxy`, `send-proxy-v2`,
+    /// `send-proxy-v2-ssl[-cn]`, `proxy-v2-options`; HAProxy's `pp_opts`).
+    pub pp_opts: crate::conn::proxy_send::PpOpts,
+    /// `check-send-proxy`: checks send the PROXY header even with `port`.
+    pub check_send_proxy: bool,
     /// `pool-max-conn`: most idle connections kept for reuse (-1: no limit).
     pub pool_max_conn: i32,
     /// `pool-purge-delay` in ms: how often idle connections are purged.
@@ -185,8 +188,8 @@ impl ServerCfg {
             rise: d.rise,
             fall: d.fall,
             check_port: d.check_port,
-            send_proxy: d.send_proxy,
-            send_proxy_v2: d.send_proxy_v2,
+            pp_opts: d.pp_opts,
+            check_send_proxy: d.check_send_proxy,
             pool_max_conn: d.pool_max_conn,
             pool_purge_delay: d.pool_purge_delay,
             id,
@@ -210,8 +213,8 @@ pub struct DefaultServer {
     pub downinter: u32,
     pub rise: u32,
     pub fall: u32,
-    pub send_proxy: bool,
-    pub send_proxy_v2: bool,
+    pub pp_opts: crate::conn::proxy_send::PpOpts,
+    pub check_send_proxy: bool,
     pub backup: bool,
     pub disabled: bool,
     pub check_port: Option<u16>,
@@ -232,8 +235,8 @@ impl Default for DefaultServer {
             downinter: 0,
             rise: 2,
             fall: 3,
-            send_proxy: false,
-            send_proxy_v2: false,
+            pp_opts: Default::default(),
+            check_send_proxy: false,
             backup: false,
             disabled: false,
             check_port: None,

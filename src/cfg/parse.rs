@@ -20,6 +20,7 @@ use super::units::{
     parse_bind_addr, parse_bind_addr_env, parse_server_addr, parse_server_addr_env, parse_size,
     parse_size_atol, parse_time_ms, parse_uint,
 };
+use crate::conn::proxy_send::PpOpts;
 use crate::rules::acl::AclScope;
 use std::path::{Path, PathBuf};
 
@@ -1594,9 +1595,31 @@ impl<'e> Parser<'e> {
                 "no-backup" => d.backup = false,
                 "disabled" => d.disabled = true,
                 "enabled" => d.disabled = false,
-                "send-proxy" => d.send_proxy = true,
-                "send-proxy-v2" => d.send_proxy_v2 = true,
-                "no-send-proxy" => d.send_proxy = false,
+                // configuration.txt 5.2: the PROXY protocol keywords set
+                // and clear HAProxy's `pp_opts` bits one by one.
+                "send-proxy" => d.pp_opts |= PpOpts::V1,
+                "send-proxy-v2" => d.pp_opts |= PpOpts::V2,
+                "send-proxy-v2-ssl" => d.pp_opts |= PpOpts::V2 | PpOpts::V2_SSL,
+                "send-proxy-v2-ssl-cn" => {
+                    d.pp_opts |= PpOpts::V2 | PpOpts::V2_SSL | PpOpts::V2_SSL_CN
+                }
+                "no-send-proxy" => d.pp_opts.remove(PpOpts::V1),
+                "no-send-proxy-v2" => d.pp_opts.remove(PpOpts::V2),
+                "no-send-proxy-v2-ssl" => d.pp_opts.remove(PpOpts::V2 | PpOpts::V2_SSL),
+                "no-send-proxy-v2-ssl-cn" => d
+                    .pp_opts
+                    .remove(PpOpts::V2 | PpOpts::V2_SSL | PpOpts::V2_SSL_CN),
+                "check-send-proxy" => d.check_send_proxy = true,
+                "proxy-v2-options" => {
+                    idx += 1;
+                    match PpOpts::parse_v2_options(val.as_deref().unwrap_or("")) {
+                        Ok(o) => d.pp_opts |= o,
+                        Err(e) => {
+                            self.diags.alert(file, line, format!("{ctx} : {e}."));
+                            return;
+                        }
+                    }
+                }
                 "pool-max-conn" | "pool-purge-delay" => {
                     idx += 1;
                     let ctx = (!is_default).then_some(ctx.as_str());
@@ -1645,7 +1668,6 @@ impl<'e> Parser<'e> {
                         "namespace",
                         "tfo",
                         "usesrc",
-                        "check-send-proxy",
                         "addr",
                         "ciphers",
                         "ciphersuites",
@@ -1654,7 +1676,6 @@ impl<'e> Parser<'e> {
                         "ws",
                         "socks4",
                         "set-proxy-v2-tlv-fmt",
-                        "proxy-v2-options",
                         "shard",
                         "non-stick",
                         "max-reuse",
@@ -1667,9 +1688,6 @@ impl<'e> Parser<'e> {
                         "check-alpn",
                         "check-proto",
                         "check-via-socks4",
-                        "no-send-proxy-v2",
-                        "send-proxy-v2-ssl",
-                        "send-proxy-v2-ssl-cn",
                     ];
                     if KNOWN_SRV.contains(&other) {
                         self.diags.alert(file, line, format!("{ctx} : '{other}' is a valid HAProxy 2.6 server keyword but is not supported yet by haproxy-rs"));

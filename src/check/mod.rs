@@ -62,6 +62,10 @@ pub struct CheckState {
     /// Checks over TLS (`check-ssl`, or a server with `ssl` checked on its
     /// own port): the context and the SNI (`check-sni`).
     pub tls: Option<(std::rc::Rc<crate::ssl::server::SrvTls>, Option<String>)>,
+    /// Checks send the server's PROXY header: `check-send-proxy`, or a
+    /// server that sends one checked on its own port (configuration.txt
+    /// 5.2, check-send-proxy).
+    pub send_proxy: bool,
 }
 
 impl CheckState {
@@ -94,6 +98,7 @@ impl CheckState {
                 .clone()
                 .filter(|_| s.ssl.check_ssl || (s.ssl.enabled && s.check_port.is_none()))
                 .map(|t| (t, s.ssl.check_sni.clone())),
+            send_proxy: s.check_send_proxy || (s.check_port.is_none() && !s.pp_opts.is_empty()),
         })
     }
 
@@ -315,13 +320,16 @@ impl CheckCtx<'_> {
         if let Some(port) = ck.port {
             dst.set_port(port);
         }
-        // With send-proxy, checks send the header too, as HAProxy does: v1
-        // with the check's own addresses, v2 as a LOCAL command.
-        let (send_v1, send_v2) = self
+        // Checks send the PROXY header as HAProxy does (`make_proxy_line`
+        // with the check's own connection): v1 with the check's addresses,
+        // v2 as a LOCAL command whose TLVs describe no client (no ALPN,
+        // authority nor unique ID; an SSL TLV saying "clear").
+        let pp_opts = self
             .proxies
             .get(px)
             .and_then(|p| p.servers.get(srv))
-            .map_or((false, false), |s| (s.send_proxy, s.send_proxy_v2));
+            .filter(|s| s.check.as_ref().is_some_and(|c| c.send_proxy))
+            .map(|s| s.pp_opts);
         let tls = self
             .proxies
             .get(px)
@@ -335,11 +343,17 @@ impl CheckCtx<'_> {
                 if !connected {
                     conn.flags.insert(CoFlags::WAIT_L4_CONN);
                 }
-                if send_v2 {
-                    conn.out_hdr = Some(crate::conn::proxy_hdr::encode_v2(None, None));
-                } else if send_v1 {
-                    let local = crate::conn::sock::local_addr(fd);
-                    conn.out_hdr = Some(crate::conn::proxy_hdr::encode_v1(local, Some(dst)));
+                use crate::conn::proxy_send::{self as pps, PpOpts};
+                match pp_opts {
+                    Some(o) if o.contains(PpOpts::V2) => {
+                        let hdr = pps::encode_v2_tlv(None, None, o, &Default::default());
+                        conn.out_hdr = Some(hdr);
+                    }
+                    Some(_) => {
+                        let local = crate::conn::sock::local_addr(fd);
+                        conn.out_hdr = Some(pps::encode_v1(local, Some(dst)));
+                    }
+                    None => {}
                 }
                 if conn.out_hdr.is_some() {
                     conn.hs.insert(HsFlags::SEND_PROXY);
@@ -462,7 +476,7 @@ impl CheckCtx<'_> {
         if let Some(cid) = cid {
             // A successful check that sent a PROXY header closes cleanly so
             // the server reads it; otherwise an RST spares a TIME_WAIT.
-            let sent_hdr = ok && (s.send_proxy || s.send_proxy_v2);
+            let sent_hdr = ok && ck.send_proxy;
             self.io.conn_free(cid, !sent_hdr);
         }
         match tr {

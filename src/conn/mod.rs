@@ -31,6 +31,7 @@
 pub mod crc32c;
 pub mod handshake;
 pub mod proxy_hdr;
+pub mod proxy_send;
 pub mod raw_sock;
 pub mod sock;
 pub mod ssl_sock;

@@ -49,8 +49,8 @@ pub struct Server {
     pub bytes_out: u64,
     /// Smooth weighted round-robin state.
     pub rr_current: i64,
-    pub send_proxy: bool,
-    pub send_proxy_v2: bool,
+    /// The PROXY header sent to this server (HAProxy's `pp_opts`).
+    pub pp_opts: crate::conn::proxy_send::PpOpts,
     /// Health-check state (servers with `check`).
     pub check: Option<crate::check::CheckState>,
     /// HTTP responses by class (`show stat` hrsp_*).
@@ -285,8 +285,7 @@ impl Proxy {
                 bytes_in: 0,
                 bytes_out: 0,
                 rr_current: 0,
-                send_proxy: s.send_proxy,
-                send_proxy_v2: s.send_proxy_v2,
+                pp_opts: s.pp_opts,
                 check: crate::check::CheckState::from_cfg(s),
                 http_stats: Default::default(),
                 idle: Vec::new(),
@@ -355,9 +354,10 @@ impl Proxy {
             listeners: Vec::new(),
             full: false,
             lb_cursor: 0,
-            uses_dst: c.servers.iter().any(|s| {
-                s.port.is_none() || s.addr.is_unspecified() || s.send_proxy || s.send_proxy_v2
-            }),
+            uses_dst: c
+                .servers
+                .iter()
+                .any(|s| s.port.is_none() || s.addr.is_unspecified() || !s.pp_opts.is_empty()),
             http: c.http.clone(),
             tcp: c.tcp.clone(),
             http_stats: Default::default(),

@@ -280,7 +280,7 @@ fn back_handle_st_tar(s: &mut Stream, cx: &mut StreamCtx) {
 struct ConnectPlan {
     addr: std::net::SocketAddr,
     timeout: u32,
-    send_proxy: (bool, bool),
+    pp_opts: crate::conn::proxy_send::PpOpts,
     keepalive: bool,
     /// TLS to the server, and the SNI to send.
     tls: Option<(std::rc::Rc<crate::ssl::server::SrvTls>, Option<String>)>,
@@ -294,7 +294,7 @@ fn connect_plan(s: &mut Stream, cx: &mut StreamCtx) -> Option<ConnectPlan> {
         Target::Addr(addr) => Some(ConnectPlan {
             addr,
             timeout,
-            send_proxy: (false, false),
+            pp_opts: Default::default(),
             keepalive,
             tls: None,
         }),
@@ -311,20 +311,78 @@ fn connect_plan(s: &mut Stream, cx: &mut StreamCtx) -> Option<ConnectPlan> {
             {
                 addr.set_ip(f.ip());
             }
-            let send_proxy = (srv.send_proxy, srv.send_proxy_v2);
+            let pp_opts = srv.pp_opts;
             let tls = srv.tls.clone();
             let sni = srv.sni.clone();
             let tls = tls.map(|t| (t, sni.and_then(|x| eval_sni(s, cx, &x))));
             Some(ConnectPlan {
                 addr,
                 timeout,
-                send_proxy,
+                pp_opts,
                 keepalive,
                 tls,
             })
         }
         Target::None | Target::Applet(_) => None,
     }
+}
+
+/// The PROXY header for this stream's server connection (HAProxy's
+/// `make_proxy_line` with the client connection as `remote`): v2 when the
+/// server has `send-proxy-v2`, with the TLVs its options ask for and the
+/// ALPN the client negotiated; the v1 line otherwise.
+fn make_proxy_line(
+    s: &Stream,
+    cx: &StreamCtx,
+    opts: crate::conn::proxy_send::PpOpts,
+    rendered_id: Option<&[u8]>,
+) -> Vec<u8> {
+    use crate::conn::proxy_send::{self as pps, ClientInfo, PpOpts, SslInfo};
+    if !opts.contains(PpOpts::V2) {
+        return pps::encode_v1(s.cli_addr, s.frt_addr);
+    }
+    let ssl = cx
+        .io
+        .front_ssl(s.id, s.si.first().and_then(|si| si.conn()))
+        .map(|x| x.ssl());
+    // The client certificate, held here for the CN sub-TLV to borrow.
+    let peer = ssl.and_then(|x| x.peer_certificate());
+    let unique_id = s
+        .txn
+        .as_ref()
+        .map(|t| t.unique_id.as_slice())
+        .filter(|u| !u.is_empty())
+        .or(rendered_id)
+        .or(Some(b""));
+    let cli = ClientInfo {
+        alpn: ssl.and_then(|x| x.selected_alpn_protocol()),
+        authority: ssl.and_then(|x| x.servername_raw(openssl::ssl::NameType::HOST_NAME)),
+        unique_id,
+        ssl: ssl.map(|x| SslInfo::from_ssl(x, peer.as_deref())),
+    };
+    pps::encode_v2_tlv(s.cli_addr, s.frt_addr, opts, &cli)
+}
+
+/// The frontend's `unique-id-format` rendered for a PROXY v2 UNIQUE_ID TLV
+/// when the stream has no ID yet (TCP mode; an HTTP transaction renders it
+/// in `process_fe`). None when not needed.
+fn pp_unique_id(
+    s: &mut Stream,
+    cx: &mut StreamCtx,
+    opts: crate::conn::proxy_send::PpOpts,
+) -> Option<Vec<u8>> {
+    use crate::conn::proxy_send::PpOpts;
+    if !opts.contains(PpOpts::V2 | PpOpts::V2_UNIQUE_ID)
+        || s.txn.as_ref().is_some_and(|t| !t.unique_id.is_empty())
+    {
+        return None;
+    }
+    let lf = cx.proxies.get(s.fe)?.http.unique_id_fmt.clone()?;
+    let mut id = Vec::new();
+    super::rules_env::with_rules(s, cx, Default::default(), |env, ecx| {
+        env.render_bytes(&lf, ecx, &mut id)
+    });
+    Some(id)
 }
 
 /// The server name to send (`sni <expr>`), evaluated on the stream.
@@ -360,7 +418,9 @@ fn back_handle_st_ass(s: &mut Stream, cx: &mut StreamCtx) {
         return;
     };
     let addr = plan.addr;
-    let (send_v1, send_v2) = plan.send_proxy;
+    let pp_opts = plan.pp_opts;
+    // Rendered before the connect: it needs the whole stream.
+    let unique_id = pp_unique_id(s, cx, pp_opts);
     let tune = cx.io.tune;
     let fd = match crate::conn::sock::tcp_connect(&addr, None) {
         Ok((fd, connected)) => {
@@ -373,10 +433,8 @@ fn back_handle_st_ass(s: &mut Stream, cx: &mut StreamCtx) {
                 },
             );
             // HH_SEND_PROXY: the header goes out before any data.
-            if send_v2 {
-                conn.out_hdr = Some(crate::conn::proxy_hdr::encode_v2(s.cli_addr, s.frt_addr));
-            } else if send_v1 {
-                conn.out_hdr = Some(crate::conn::proxy_hdr::encode_v1(s.cli_addr, s.frt_addr));
+            if !pp_opts.is_empty() {
+                conn.out_hdr = Some(make_proxy_line(s, cx, pp_opts, unique_id.as_deref()));
             }
             if conn.out_hdr.is_some() {
                 // The header goes first with MSG_MORE and the data right
