@@ -292,8 +292,10 @@ fn apply(
                 use crate::conn::sock::setsockopt_int;
                 if setsockopt_int(fd, libc::IPPROTO_TCP, libc::TCP_REPAIR, 1).is_err() {
                     let _ = setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_TTL, 1);
-                    s.si[0].flags.insert(crate::si::SiFlags::NOLINGER);
                 }
+                // No clean close either: its shutdown(SHUT_WR) would send
+                // a FIN even in repair mode.
+                s.si[0].flags.insert(crate::si::SiFlags::NOLINGER);
             }
             crate::stream::abort_stream(s, cx);
             return Ok(Outcome::Replied);
