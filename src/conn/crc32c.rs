@@ -2,10 +2,9 @@
 //! TLV (`proxy-protocol.txt` 2.2.5): the checksum of the whole header,
 //! computed with the TLV's value zeroed.
 //!
-//! The rules layer has its own copy for the `crc32c` converter; this one
-//! lives here because a lower layer never uses a higher one, and it is
-//! incremental so that a header can be checked without copying it to zero
-//! the checksum field.
+//! It lives in this layer (a lower layer never uses a higher one); the
+//! rules' `crc32c` converter uses it too. It is incremental so that a
+//! header can be checked without copying it to zero the checksum field.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 /// The reflected Castagnoli polynomial.

@@ -76,7 +76,6 @@ const fn crc_table(poly: u32) -> [u32; 256] {
 }
 
 static CRC32_TABLE: [u32; 256] = crc_table(0xedb8_8320);
-static CRC32C_TABLE: [u32; 256] = crc_table(0x82f6_3b78);
 
 fn crc(table: &[u32; 256], b: &[u8]) -> u32 {
     !b.iter().fold(!0u32, |c, &x| {
@@ -91,9 +90,10 @@ pub fn crc32(b: &[u8]) -> u32 {
     crc(&CRC32_TABLE, b)
 }
 
-/// CRC-32C (Castagnoli, RFC 4960 appendix B).
+/// CRC-32C (Castagnoli, RFC 4960 appendix B): the connection layer's,
+/// which the PROXY protocol uses too.
 pub fn crc32c(b: &[u8]) -> u32 {
-    crc(&CRC32C_TABLE, b)
+    crate::conn::crc32c::crc32c(b)
 }
 
 const P32: [u32; 5] = [
