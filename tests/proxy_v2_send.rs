@@ -16,18 +16,19 @@
 //! algorithms, flags - must be equal.
 
 mod common;
+#[path = "common/pp_capture.rs"]
+mod pp_capture;
 #[path = "common/tls.rs"]
 mod tls_common;
 
 use common::{HAPROXY, Proxy, free_port, have_haproxy, test_bin};
 use openssl::ssl::SslVersion;
+use pp_capture::{SIG, canon, capture, fixture, hex};
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 use tls_common::{Tls, certs, tls_connect};
 
-const SIG: &[u8; 12] = b"\r\n\r\n\x00\r\nQUIT\n";
 const ALL: &str = "ssl,cert-cn,ssl-cipher,cert-sig,cert-key,authority,crc32c,unique-id";
 
 /// How a case's frontend listens.
@@ -55,6 +56,13 @@ enum Client {
         cert: bool,
         http: bool,
     },
+    /// Its own PROXY v2 header first (192.0.2.1:1234 to the frontend),
+    /// with this AUTHORITY TLV when Some; then a line of data, or an HTTP
+    /// request when `http`.
+    Pp {
+        authority: Option<&'static [u8]>,
+        http: bool,
+    },
     /// Nothing: the capture gets health checks only.
     None,
 }
@@ -70,6 +78,12 @@ struct Case {
     /// with `port`: the traffic address then points elsewhere).
     srv: String,
     client: Client,
+}
+
+const EXPECT: &str = "tcp-request connection expect-proxy layer4";
+
+const fn pp(authority: Option<&'static [u8]>, http: bool) -> Client {
+    Client::Pp { authority, http }
 }
 
 const fn tls(v13: bool, sni: bool, alpn: Option<&'static str>, cert: bool) -> Client {
@@ -291,6 +305,39 @@ fn cases() -> Vec<Case> {
             "send-proxy-v2 proxy-v2-options authority",
             tls(true, false, None, false),
         ),
+        // A received AUTHORITY is passed on (an empty one too).
+        c(
+            "pp_authority_fwd",
+            Bind::Plain,
+            EXPECT,
+            "",
+            "send-proxy-v2 proxy-v2-options authority",
+            pp(Some(b"fwd.example.test"), false),
+        ),
+        c(
+            "pp_authority_empty",
+            Bind::Plain,
+            EXPECT,
+            "",
+            "send-proxy-v2 proxy-v2-options authority,crc32c",
+            pp(Some(b""), false),
+        ),
+        c(
+            "pp_no_authority",
+            Bind::Plain,
+            EXPECT,
+            "",
+            "send-proxy-v2 proxy-v2-options authority",
+            pp(None, false),
+        ),
+        c(
+            "http_pp_authority",
+            Bind::Plain,
+            "mode http\n  tcp-request connection expect-proxy layer4",
+            "",
+            "send-proxy-v2 proxy-v2-options authority,crc32c",
+            pp(Some(b"fwd.example.test"), true),
+        ),
         c(
             "plain6_crc",
             Bind::Plain6,
@@ -348,67 +395,6 @@ fn cases() -> Vec<Case> {
             Client::None,
         ),
     ]
-}
-
-// ------------------------------------------------------------- capture --
-
-/// Reads the PROXY header at the start of a connection: a whole v2 header,
-/// a v1 line, or nothing when the data is something else (or none comes
-/// within a second).
-fn read_header(c: &mut TcpStream) -> Vec<u8> {
-    c.set_read_timeout(Some(Duration::from_secs(1))).ok();
-    let mut data = Vec::new();
-    let mut b = [0u8; 4096];
-    loop {
-        if data.len() >= 16 && data.starts_with(SIG) {
-            let n = 16 + usize::from(u16::from_be_bytes([data[14], data[15]]));
-            if data.len() >= n {
-                data.truncate(n);
-                return data;
-            }
-        } else if data.starts_with(b"PROXY") {
-            if let Some(i) = data.windows(2).position(|w| w == b"\r\n") {
-                data.truncate(i + 2);
-                return data;
-            }
-        } else if !data.is_empty() && !SIG.starts_with(&data[..data.len().min(12)]) {
-            return Vec::new();
-        }
-        match c.read(&mut b) {
-            Ok(0) | Err(_) => return Vec::new(),
-            Ok(n) => data.extend_from_slice(&b[..n]),
-        }
-    }
-}
-
-/// A capture listener per case: each connection's header goes on the
-/// channel as (case index, header); the connection gets a short HTTP
-/// response. The listener threads end with the test process.
-fn capture(n: usize) -> (Vec<u16>, Receiver<(usize, Vec<u8>)>) {
-    let (tx, rx) = channel();
-    let mut ports = Vec::new();
-    for i in 0..n {
-        let l = TcpListener::bind("127.0.0.1:0").expect("bind capture");
-        ports.push(l.local_addr().expect("addr").port());
-        let tx: Sender<(usize, Vec<u8>)> = tx.clone();
-        std::thread::spawn(move || {
-            for c in l.incoming() {
-                let Ok(mut c) = c else { continue };
-                let tx = tx.clone();
-                std::thread::spawn(move || {
-                    let h = read_header(&mut c);
-                    let _ = tx.send((i, h));
-                    let _ = c.write_all(
-                        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
-                    );
-                    let _ = c.shutdown(std::net::Shutdown::Write);
-                    let mut b = [0u8; 1024];
-                    while matches!(c.read(&mut b), Ok(n) if n > 0) {}
-                });
-            }
-        });
-    }
-    (ports, rx)
 }
 
 // --------------------------------------------------------------- config --
@@ -481,6 +467,32 @@ fn run_client(c: &Case, port: u16) -> Option<SocketAddr> {
             drain(&mut s);
             me
         }
+        Client::Pp { authority, http } => {
+            let mut s = TcpStream::connect(format!("127.0.0.1:{port}")).expect("connect");
+            s.set_read_timeout(Some(t)).ok();
+            let tlvs = authority.map_or(Vec::new(), |a| {
+                let mut v = vec![0x02];
+                v.extend_from_slice(&(a.len() as u16).to_be_bytes());
+                v.extend_from_slice(a);
+                v
+            });
+            let mut h = SIG.to_vec();
+            h.extend_from_slice(&[0x21, 0x11]);
+            h.extend_from_slice(&(12 + tlvs.len() as u16).to_be_bytes());
+            h.extend_from_slice(&[192, 0, 2, 1, 127, 0, 0, 1]);
+            h.extend_from_slice(&1234u16.to_be_bytes());
+            h.extend_from_slice(&port.to_be_bytes());
+            h.extend_from_slice(&tlvs);
+            h.extend_from_slice(if http {
+                b"GET / HTTP/1.1\r\nHost: www.example.test\r\n\r\n"
+            } else {
+                b"hello\n"
+            });
+            s.write_all(&h).expect("send");
+            drain(&mut s);
+            // The header the server gets carries the declared addresses.
+            Some(SocketAddr::from(([192, 0, 2, 1], 1234)))
+        }
         Client::Tls {
             v13,
             sni,
@@ -517,92 +529,6 @@ fn run_client(c: &Case, port: u16) -> Option<SocketAddr> {
             me
         }
     }
-}
-
-// ---------------------------------------------------------- comparison --
-
-/// CRC32C (Castagnoli), bit by bit: an independent check of the TLV.
-fn crc32c(b: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &x in b {
-        crc ^= u32::from(x);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0x82F6_3B78
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-/// The header in canonical form: v2 addresses and CRC32C value zeroed
-/// (after checking the CRC and, when known, the addresses), v1 ports
-/// replaced by 0 (after checking them). `src`/`dst`: the addresses the
-/// header must carry (None: not checked).
-fn canon(what: &str, h: &[u8], src: Option<SocketAddr>, dst: Option<u16>) -> Vec<u8> {
-    if h.starts_with(SIG) {
-        let mut b = h.to_vec();
-        let n = match b[13] {
-            0x11 => 12,
-            0x21 => 36,
-            _ => 0,
-        };
-        if let (Some(s), Some(d)) = (src, dst) {
-            let ports = &b[16 + n - 4..16 + n];
-            assert_eq!(ports[..2], s.port().to_be_bytes(), "{what}: source port");
-            assert_eq!(ports[2..], d.to_be_bytes(), "{what}: destination port");
-        }
-        b[16..16 + n].fill(0);
-        let mut i = 16 + n;
-        while i + 3 <= b.len() {
-            let l = usize::from(u16::from_be_bytes([b[i + 1], b[i + 2]]));
-            if b[i] == 0x03 && l == 4 && i + 7 <= b.len() {
-                let mut z = h.to_vec();
-                z[i + 3..i + 7].fill(0);
-                assert_eq!(
-                    h[i + 3..i + 7],
-                    crc32c(&z).to_be_bytes(),
-                    "{what}: CRC32C TLV value"
-                );
-                b[i + 3..i + 7].fill(0);
-            }
-            i += 3 + l;
-        }
-        assert_eq!(i, b.len(), "{what}: TLVs fill the header exactly");
-        return b;
-    }
-    if h.starts_with(b"PROXY") {
-        let line = String::from_utf8_lossy(h).into_owned();
-        let f: Vec<&str> = line.trim_end().split(' ').collect();
-        assert_eq!(f.len(), 6, "{what}: v1 line {line:?}");
-        if let Some(d) = dst {
-            assert_eq!(f[5], d.to_string(), "{what}: v1 destination port");
-        }
-        if let Some(s) = src {
-            assert_eq!(f[4], s.port().to_string(), "{what}: v1 source port");
-        }
-        return format!("{} {} {} {} 0 0\r\n", f[0], f[1], f[2], f[3]).into_bytes();
-    }
-    h.to_vec()
-}
-
-fn fixture(name: &str) -> Vec<u8> {
-    let p = format!(
-        "{}/tests/fixtures/proxy_v2/{name}.hex",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let t = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{p}: {e}"));
-    let t = t.trim();
-    (0..t.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&t[i..i + 2], 16).expect("hex fixture"))
-        .collect()
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// Runs every case through `program`; returns each case's first header in
@@ -751,4 +677,35 @@ fn unknown_proxy_v2_option_is_refused_like_haproxy() {
     let (code, out, err) =
         common::run_program(&test_bin(), &["-c", "-f", &cfg.to_string_lossy()], &[]);
     assert_eq!(code, 0, "{out}{err}");
+}
+
+/// `pp2-never-send-local`: a v2 health check sends a PROXY command with
+/// its own addresses where it would send LOCAL (its TLVs as before; no
+/// AUTHORITY, a check has no client), as 2.6 does.
+#[test]
+fn pp2_never_send_local_makes_checks_send_their_addresses() {
+    let want = canon("fixture", &fixture("check_v2_never_local"), None, None);
+    let mut programs = vec![test_bin()];
+    if have_haproxy() {
+        programs.push(HAPROXY.to_string());
+    }
+    for p in programs {
+        let (cports, rx) = capture(1);
+        let f = free_port();
+        let cfg = format!(
+            "global\n  pp2-never-send-local\ndefaults\n  mode tcp\n  timeout connect 1s\n  timeout client 1s\n  \
+             timeout server 1s\n  timeout check 1s\nlisten x\n  bind 127.0.0.1:{f}\n  server s 127.0.0.1:{} \
+             send-proxy-v2 proxy-v2-options crc32c,authority check inter 300\n",
+            cports[0]
+        );
+        let _p = Proxy::start_program(&p, &cfg, &[f], &["-db"]);
+        let (_, h) = rx
+            .recv_timeout(Duration::from_secs(3))
+            .unwrap_or_else(|_| panic!("{p}: no check reached the server"));
+        assert!(h.len() >= 28, "{p}: header {}", hex(&h));
+        assert_eq!(h[12], 0x21, "{p}: a PROXY command, not LOCAL: {}", hex(&h));
+        assert_eq!(h[16..20], [127, 0, 0, 1], "{p}: the check's own source");
+        assert_eq!(h[26..28], cports[0].to_be_bytes(), "{p}: the server's port");
+        assert_eq!(hex(&canon(&p, &h, None, None)), hex(&want), "{p}");
+    }
 }

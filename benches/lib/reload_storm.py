@@ -50,6 +50,18 @@ def note_pids(pids):
             f.write("".join(f"{p}\n" for p in new))
 
 
+def recv_all(s):
+    """Everything `s` sends until it closes; closes it."""
+    data = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        data += b
+    s.close()
+    return data
+
+
 def show_proc():
     """-> (current workers, all workers listed) or None if the master CLI did not answer."""
     try:
@@ -58,13 +70,7 @@ def show_proc():
         s.connect(msock)
         s.sendall(b"show proc\n")
         s.shutdown(socket.SHUT_WR)
-        data = b""
-        while True:
-            b = s.recv(65536)
-            if not b:
-                break
-            data += b
-        s.close()
+        data = recv_all(s)
     except OSError:
         return None
     cur, allw, sect = [], [], None
@@ -88,13 +94,7 @@ def probe():
         s = socket.create_connection(("127.0.0.1", port), timeout=1.0)
         s.settimeout(2.0)
         s.sendall(REQ)
-        data = b""
-        while True:
-            b = s.recv(65536)
-            if not b:
-                break
-            data += b
-        s.close()
+        data = recv_all(s)
     except OSError as e:
         return None, f"{type(e).__name__}: {e}"
     head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")

@@ -352,6 +352,8 @@ pub struct GlobalCfg {
     /// `strict-limits` (default) / `no strict-limits`: refuse to start when
     /// the fd limit cannot be set, instead of a warning.
     pub strict_limits: bool,
+    /// `pp2-never-send-local`: v2 health checks send PROXY, not LOCAL.
+    pub pp2_never_send_local: bool,
     /// `fd-hard-limit`: the most fds the derived maxconn may count on (0:
     /// the system's hard limit).
     pub fd_hard_limit: u64,
@@ -405,6 +407,7 @@ impl Default for GlobalCfg {
             stats_sockets: Vec::new(),
             ulimit_n: 0,
             strict_limits: true,
+            pp2_never_send_local: false,
             fd_hard_limit: 0,
             stats_maxconn: 10,
             stats_timeout: 10_000,

@@ -75,6 +75,7 @@ const GLOBAL_KEYWORDS: &[&str] = &[
     "master-worker",
     "ulimit-n",
     "strict-limits",
+    "pp2-never-send-local",
     "fd-hard-limit",
     "tune.http.maxhdr",
     "expose-experimental-directives",
@@ -642,6 +643,7 @@ impl<'e> Parser<'e> {
             "expose-experimental-directives" => g.experimental = true,
             "nosplice" => g.nosplice = true,
             "noreuseport" => g.noreuseport = true,
+            "pp2-never-send-local" => g.pp2_never_send_local = true,
             "master-worker" => match arg {
                 None => g.master_worker = true,
                 Some("no-exit-on-failure") => {
@@ -1753,6 +1755,13 @@ impl<'e> Parser<'e> {
         // their errors come before the post-parse checks.
         crate::ssl::build::build_all(&mut self.cfg, &mut self.diags);
         super::program_kw::check(&self.cfg, &mut self.diags);
+        if self.cfg.global.pp2_never_send_local {
+            use crate::conn::proxy_send::PpOpts;
+            let servers = self.cfg.proxies.iter_mut().flat_map(|p| &mut p.servers);
+            for s in servers.filter(|s| s.pp_opts.contains(PpOpts::V2)) {
+                s.pp_opts |= PpOpts::V2_CHECK_NEVER_LOCAL;
+            }
+        }
         let n = self.cfg.proxies.len();
         for i in 0..n {
             if let Some(px) = self.cfg.proxies.get_mut(i).filter(|p| !p.disabled) {

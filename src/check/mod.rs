@@ -345,8 +345,15 @@ impl CheckCtx<'_> {
                 }
                 use crate::conn::proxy_send::{self as pps, PpOpts};
                 match pp_opts {
+                    // LOCAL: the check speaks for no client (2.6), unless
+                    // `pp2-never-send-local` asks for its own addresses.
                     Some(o) if o.contains(PpOpts::V2) => {
-                        let hdr = pps::encode_v2_tlv(None, None, o, &Default::default());
+                        let (src, dst) = if o.contains(PpOpts::V2_CHECK_NEVER_LOCAL) {
+                            (crate::conn::sock::local_addr(fd), Some(dst))
+                        } else {
+                            (None, None)
+                        };
+                        let hdr = pps::encode_v2_tlv(src, dst, o, &Default::default());
                         conn.out_hdr = Some(hdr);
                     }
                     Some(_) => {

@@ -10,16 +10,17 @@
 /// The reflected Castagnoli polynomial.
 const POLY: u32 = 0x82f6_3b78;
 
-/// Built at compile time: `i < 256` bounds every index.
-#[allow(clippy::indexing_slicing)]
-const fn table() -> [u32; 256] {
+/// The byte-at-a-time table of a reflected CRC-32 polynomial, built at
+/// compile time (the rules' `crc32` converter builds IEEE's with it).
+#[allow(clippy::indexing_slicing)] // `i < 256` bounds every index
+pub const fn reflected_table(poly: u32) -> [u32; 256] {
     let mut t = [0u32; 256];
     let mut i = 0;
     while i < 256 {
         let mut c = i as u32;
         let mut k = 0;
         while k < 8 {
-            c = if c & 1 != 0 { POLY ^ (c >> 1) } else { c >> 1 };
+            c = if c & 1 != 0 { poly ^ (c >> 1) } else { c >> 1 };
             k += 1;
         }
         t[i] = c;
@@ -28,7 +29,16 @@ const fn table() -> [u32; 256] {
     t
 }
 
-static TABLE: [u32; 256] = table();
+/// Folds `b` into the running (not yet inverted) CRC `c` with `table`.
+pub fn fold(table: &[u32; 256], c: u32, b: &[u8]) -> u32 {
+    b.iter().fold(c, |c, &x| {
+        // One byte of index: always inside the 256-entry table.
+        let i = usize::from((c as u8) ^ x);
+        table.get(i).copied().unwrap_or(0) ^ (c >> 8)
+    })
+}
+
+static TABLE: [u32; 256] = reflected_table(POLY);
 
 /// A CRC-32C being computed over several pieces.
 #[derive(Debug, Clone, Copy)]
@@ -43,11 +53,7 @@ impl Default for Crc32c {
 impl Crc32c {
     /// Adds `b` to the checksum; returns the updated state.
     pub fn update(self, b: &[u8]) -> Self {
-        Crc32c(b.iter().fold(self.0, |c, &x| {
-            // One byte of index: always inside the 256-entry table.
-            let i = usize::from((c as u8) ^ x);
-            TABLE.get(i).copied().unwrap_or(0) ^ (c >> 8)
-        }))
+        Crc32c(fold(&TABLE, self.0, b))
     }
 
     /// The checksum of everything added.

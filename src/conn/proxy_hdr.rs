@@ -755,17 +755,10 @@ mod tests {
         assert_eq!(s.sub(pp2::SUBTYPE_SSL_KEY_ALG), Some(&b"RSA2048"[..]));
     }
 
+    /// What the sender writes, this parser reads back whole (the sender's
+    /// own bytes are checked against HAProxy's in `proxy_send`).
     #[test]
-    fn v1_encode_matches_haproxy() {
-        assert_eq!(
-            encode_v1(Some(sa("127.0.0.1:57510")), Some(sa("127.0.0.1:9400"))),
-            b"PROXY TCP4 127.0.0.1 127.0.0.1 57510 9400\r\n"
-        );
-        assert_eq!(
-            encode_v1(Some(sa("[::1]:1")), Some(sa("[::2]:2"))),
-            b"PROXY TCP6 ::1 ::2 1 2\r\n"
-        );
-        assert_eq!(encode_v1(None, None), b"PROXY UNKNOWN\r\n");
+    fn v1_encoded_line_parses_back() {
         let enc = encode_v1(Some(sa("1.2.3.4:5")), Some(sa("6.7.8.9:10")));
         assert_eq!(parse(&enc).ok().flatten().map(|x| x.1), Some(enc.len()));
     }

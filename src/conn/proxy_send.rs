@@ -20,7 +20,7 @@
 //! zeroed, and written in network order.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use super::proxy_hdr::V2_SIG;
+use super::proxy_hdr::{V2_SIG, pp2};
 use bitflags::bitflags;
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
@@ -51,6 +51,9 @@ bitflags! {
         const V2_CRC32C = 0x0100;
         /// The UNIQUE_ID TLV (`unique-id`).
         const V2_UNIQUE_ID = 0x0200;
+        /// Health checks send a PROXY command with their own addresses, not
+        /// LOCAL: the global `pp2-never-send-local`, set on every v2 server.
+        const V2_CHECK_NEVER_LOCAL = 0x0400;
     }
 }
 
@@ -77,17 +80,6 @@ impl PpOpts {
     }
 }
 
-/// TLV types and SSL sub-types (`proxy-protocol.txt` 2.2).
-const PP2_TYPE_ALPN: u8 = 0x01;
-const PP2_TYPE_AUTHORITY: u8 = 0x02;
-const PP2_TYPE_CRC32C: u8 = 0x03;
-const PP2_TYPE_UNIQUE_ID: u8 = 0x05;
-const PP2_TYPE_SSL: u8 = 0x20;
-const PP2_SUBTYPE_SSL_VERSION: u8 = 0x21;
-const PP2_SUBTYPE_SSL_CN: u8 = 0x22;
-const PP2_SUBTYPE_SSL_CIPHER: u8 = 0x23;
-const PP2_SUBTYPE_SSL_SIG_ALG: u8 = 0x24;
-const PP2_SUBTYPE_SSL_KEY_ALG: u8 = 0x25;
 /// The SSL TLV's `client` bits.
 const PP2_CLIENT_SSL: u8 = 0x01;
 const PP2_CLIENT_CERT_CONN: u8 = 0x02;
@@ -284,34 +276,34 @@ pub fn encode_v2_tlv(
     let mut crc_at = None;
     if opts.contains(PpOpts::V2_CRC32C) {
         crc_at = Some(v.len() + 3);
-        tlv(&mut v, PP2_TYPE_CRC32C, &[0; 4]);
+        tlv(&mut v, pp2::CRC32C, &[0; 4]);
     }
     if let Some(a) = cli.alpn {
-        tlv(&mut v, PP2_TYPE_ALPN, a);
+        tlv(&mut v, pp2::ALPN, a);
     }
     if opts.contains(PpOpts::V2_AUTHORITY)
         && let Some(a) = cli.authority
     {
-        tlv(&mut v, PP2_TYPE_AUTHORITY, a);
+        tlv(&mut v, pp2::AUTHORITY, a);
     }
     if opts.contains(PpOpts::V2_UNIQUE_ID)
         && let Some(u) = cli.unique_id
     {
         tlv(
             &mut v,
-            PP2_TYPE_UNIQUE_ID,
+            pp2::UNIQUE_ID,
             u.get(..u.len().min(UNIQUE_ID_MAX)).unwrap_or(u),
         );
     }
     if opts.contains(PpOpts::V2_SSL) {
         let start = v.len();
         // type, length (patched below), client, verify
-        v.extend_from_slice(&[PP2_TYPE_SSL, 0, 0, 0, 0, 0, 0, 0]);
+        v.extend_from_slice(&[pp2::SSL, 0, 0, 0, 0, 0, 0, 0]);
         let mut client = 0u8;
         let mut verify = 0i32;
         if let Some(s) = cli.ssl {
             client |= PP2_CLIENT_SSL;
-            tlv(&mut v, PP2_SUBTYPE_SSL_VERSION, s.version.as_bytes());
+            tlv(&mut v, pp2::SUBTYPE_SSL_VERSION, s.version.as_bytes());
             if s.cert_sess {
                 client |= PP2_CLIENT_CERT_SESS;
                 verify = s.verify;
@@ -322,12 +314,12 @@ pub fn encode_v2_tlv(
             if opts.contains(PpOpts::V2_SSL_CN)
                 && let Some(cn) = s.cn.filter(|c| !c.is_empty())
             {
-                tlv(&mut v, PP2_SUBTYPE_SSL_CN, cn);
+                tlv(&mut v, pp2::SUBTYPE_SSL_CN, cn);
             }
             if opts.contains(PpOpts::V2_SSL_KEY_ALG)
                 && let Some((alg, bits)) = s.key_alg
             {
-                v.push(PP2_SUBTYPE_SSL_KEY_ALG);
+                v.push(pp2::SUBTYPE_SSL_KEY_ALG);
                 let at = v.len();
                 v.extend_from_slice(&[0, 0]);
                 let _ = write!(v, "{alg}{bits}");
@@ -337,12 +329,12 @@ pub fn encode_v2_tlv(
             if opts.contains(PpOpts::V2_SSL_SIG_ALG)
                 && let Some(sig) = s.sig_alg
             {
-                tlv(&mut v, PP2_SUBTYPE_SSL_SIG_ALG, sig.as_bytes());
+                tlv(&mut v, pp2::SUBTYPE_SSL_SIG_ALG, sig.as_bytes());
             }
             if opts.contains(PpOpts::V2_SSL_CIPHER)
                 && let Some(c) = s.cipher
             {
-                tlv(&mut v, PP2_SUBTYPE_SSL_CIPHER, c.as_bytes());
+                tlv(&mut v, pp2::SUBTYPE_SSL_CIPHER, c.as_bytes());
             }
         }
         let n = v.len() - start - 3;

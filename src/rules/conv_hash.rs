@@ -56,38 +56,11 @@ pub fn wt6(b: &[u8]) -> u32 {
     h0 ^ h1
 }
 
-/// Byte-at-a-time table of a reflected CRC-32 polynomial (evaluated at
-/// compile time: `i < 256` bounds the index).
-#[allow(clippy::indexing_slicing)]
-const fn crc_table(poly: u32) -> [u32; 256] {
-    let mut t = [0u32; 256];
-    let mut i = 0;
-    while i < 256 {
-        let mut c = i as u32;
-        let mut k = 0;
-        while k < 8 {
-            c = if c & 1 != 0 { poly ^ (c >> 1) } else { c >> 1 };
-            k += 1;
-        }
-        t[i] = c;
-        i += 1;
-    }
-    t
-}
-
-static CRC32_TABLE: [u32; 256] = crc_table(0xedb8_8320);
-
-fn crc(table: &[u32; 256], b: &[u8]) -> u32 {
-    !b.iter().fold(!0u32, |c, &x| {
-        // The index is one byte: always inside the 256-entry table.
-        let i = usize::from((c as u8) ^ x);
-        table.get(i).copied().unwrap_or(0) ^ (c >> 8)
-    })
-}
+static CRC32_TABLE: [u32; 256] = crate::conn::crc32c::reflected_table(0xedb8_8320);
 
 /// CRC-32 as Ethernet, gzip and PNG compute it (IEEE 802.3).
 pub fn crc32(b: &[u8]) -> u32 {
-    crc(&CRC32_TABLE, b)
+    !crate::conn::crc32c::fold(&CRC32_TABLE, !0, b)
 }
 
 /// CRC-32C (Castagnoli, RFC 4960 appendix B): the connection layer's,

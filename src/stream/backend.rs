@@ -356,7 +356,13 @@ fn make_proxy_line(
         .or(Some(b""));
     let cli = ClientInfo {
         alpn: ssl.and_then(|x| x.selected_alpn_protocol()),
-        authority: ssl.and_then(|x| x.servername_raw(openssl::ssl::NameType::HOST_NAME)),
+        // An AUTHORITY received in the client's own PROXY header is passed
+        // on; the SNI the client sent otherwise (as 2.6).
+        authority: s
+            .pp
+            .as_ref()
+            .and_then(|p| p.last(crate::conn::proxy_hdr::pp2::AUTHORITY))
+            .or_else(|| ssl.and_then(|x| x.servername_raw(openssl::ssl::NameType::HOST_NAME))),
         unique_id,
         ssl: ssl.map(|x| SslInfo::from_ssl(x, peer.as_deref())),
     };
