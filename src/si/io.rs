@@ -434,6 +434,18 @@ impl StreamInterface {
         self.end = End::None;
     }
 
+    /// Releases a connection end as HAProxy's H1 mux releases a server
+    /// connection it does not keep at the end of an HTTP transaction
+    /// (`h1_release`): no `shutdown(SHUT_WR)` first; the close sends
+    /// close_notify on TLS and resets a server that has not closed
+    /// (`LINGER_RISK`), so the server sees RST, not FIN then RST.
+    pub fn release(&mut self, cx: &mut SiCtx) {
+        if let End::Conn(cid) = self.end {
+            cx.io.conn_free(cid, self.flags.contains(SiFlags::NOLINGER));
+            self.end = End::None;
+        }
+    }
+
     /// Blocked in state CON: true once the connection is established (the
     /// poller reported it writable and `check_connected` cleared
     /// `WAIT_L4_CONN`), false while waiting or after an error.
