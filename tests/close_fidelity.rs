@@ -484,6 +484,10 @@ fn same_outcome<T: PartialEq + std::fmt::Debug>(case: &str, run: impl Fn(&str) -
 const GET_KA: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
 const GET_CLOSE: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 
+/// A TLS close case: name, mode, frontend extra, server port, backend
+/// extra, request.
+type TlsCase<'a> = (&'a str, &'a str, &'a str, u16, &'a str, &'a [u8]);
+
 #[test]
 fn tls_closes_send_close_notify_as_haproxy_does() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -501,8 +505,7 @@ fn tls_closes_send_close_notify_as_haproxy_does() {
         let _ = c.write_all(b"hello");
     });
     let http_ok = recording_server(Arc::new(Mutex::new(Vec::new())), false);
-    // (name, mode, frontend extra, server port, backend extra, request)
-    let cases: [(&str, &str, &str, u16, &str, &[u8]); 7] = [
+    let cases: [TlsCase; 7] = [
         (
             "tcp server reset (SD)",
             "tcp",
@@ -596,6 +599,10 @@ fn data_then_reset(head: &'static [u8], n: usize, tail: &'static [u8]) -> Backen
     })
 }
 
+/// A data-then-reset case: name, mode, TLS or not, server port, request,
+/// body bytes the server sends before its reset.
+type DataCase<'a> = (&'a str, &'a str, bool, u16, &'a [u8], usize);
+
 #[test]
 fn server_data_read_before_a_reset_reaches_the_client_as_haproxy_does() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -609,8 +616,7 @@ fn server_data_read_before_a_reset_reaches_the_client_as_haproxy_does() {
         1000,
         b"\r\n",
     );
-    // (name, mode, tls, server port, request, body bytes sent)
-    let cases: [(&str, &str, bool, u16, &[u8], usize); 5] = [
+    let cases: [DataCase; 5] = [
         ("tcp", "tcp", false, raw.port, b"hello\n", N),
         ("tcp over TLS", "tcp", true, raw.port, b"hello\n", N),
         ("http content-length", "http", false, cl.port, GET_KA, N),
