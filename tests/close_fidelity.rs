@@ -505,6 +505,8 @@ fn tls_closes_send_close_notify_as_haproxy_does() {
         let _ = c.write_all(b"hello");
     });
     let http_ok = recording_server(Arc::new(Mutex::new(Vec::new())), false);
+    // 502 and 504 with `connection: close`: under keep-alive both proxies
+    // keep the client after them, until its keep-alive timeout.
     let cases: [TlsCase; 7] = [
         (
             "tcp server reset (SD)",
@@ -520,7 +522,7 @@ fn tls_closes_send_close_notify_as_haproxy_does() {
             "",
             reset.port,
             "",
-            GET_KA,
+            GET_CLOSE,
         ),
         (
             "tcp server timeout (sD)",
@@ -536,7 +538,7 @@ fn tls_closes_send_close_notify_as_haproxy_does() {
             "",
             hang.port,
             "timeout server 300ms",
-            GET_KA,
+            GET_CLOSE,
         ),
         ("tcp normal end", "tcp", "", tcp_ok.port, "", b"hello\n"),
         (
