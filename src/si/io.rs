@@ -10,7 +10,7 @@
 //! | `update` | after analysis: `chk_rcv` if room was made, `chk_snd` if output was scheduled | same |
 //! | `shutr` | stop reading (close if the output is shut too) | wake the applet |
 //! | `shutw` | FIN (close if the input is shut too) | wake the applet |
-//! | `close` | FIN then close the socket (RST with `nolinger` or on abort) | detach |
+//! | `close` | close_notify (TLS), FIN, then close the socket (RST with `nolinger`, on abort, or `LINGER_RISK`) | detach |
 //!
 //! Each verb works on one side: `ic` is the channel this end produces into,
 //! `oc` the one it consumes. The stream (`stream/io.rs`) chains them, e.g. a
