@@ -79,6 +79,10 @@ bitflags! {
         const NODELAY_LATE = 0x0000_1000;
         /// Some data was sent on this connection.
         const SENT         = 0x0000_2000;
+        /// Closing must reset (HAProxy's `FD_LINGER_RISK`): set on server
+        /// connections at connect(), cleared by read0. A server connection
+        /// closed before its server closed leaves no TIME_WAIT behind.
+        const LINGER_RISK  = 0x0000_4000;
     }
 }
 
@@ -510,6 +514,8 @@ impl Connection {
     }
 
     fn read0(&mut self, fds: &mut FdTab) {
+        // The peer closed first: the TIME_WAIT is its own, a FIN will do.
+        self.flags.remove(CoFlags::LINGER_RISK);
         self.flags.insert(CoFlags::SOCK_RD_SH);
         fds.stop_recv(self.fd);
     }
@@ -619,7 +625,8 @@ impl Connection {
         fds.stop_recv(self.fd);
     }
 
-    /// Before a clean close (HAProxy's `conn_sock_shutw(conn, clean)`):
+    /// Before a clean close (HAProxy's `conn_xprt_shutw`, then
+    /// `conn_sock_shutw(conn, clean)`): close_notify on TLS, then
     /// `shutdown(SHUT_WR)` unless the write side is shut already, the peer
     /// shut its side (read0: the close alone sends the FIN), an error ended
     /// the connection, or it is still connecting. A close that leaves input
@@ -627,11 +634,27 @@ impl Connection {
     /// ahead of it lets the peer read the end of the stream (a clean EOF)
     /// instead of `ECONNRESET`. Sets `SOCK_WR_SH` when it sent the FIN.
     pub fn sock_shutw_clean(&mut self) {
+        // close_notify goes before the FIN: after it, it could not be sent.
+        self.xprt_shutw_clean();
         let skip =
             CoFlags::SOCK_WR_SH | CoFlags::SOCK_RD_SH | CoFlags::ERROR | CoFlags::WAIT_L4_CONN;
         if !self.flags.intersects(skip) {
             self.flags.insert(CoFlags::SOCK_WR_SH);
             sock::shutdown(self.fd, libc::SHUT_WR);
+        }
+    }
+
+    /// Before a clean close (HAProxy's `conn_xprt_shutw`): a TLS session
+    /// established without error sends close_notify, once and without
+    /// waiting (a full socket drops it: the close goes on regardless).
+    fn xprt_shutw_clean(&mut self) {
+        let skip = CoFlags::DATA_WR_SH | CoFlags::SOCK_WR_SH | CoFlags::ERROR;
+        if let Xprt::Ssl(s) = &mut self.xprt
+            && self.hs.is_empty()
+            && !self.flags.intersects(skip)
+        {
+            self.flags.insert(CoFlags::DATA_WR_SH);
+            let _ = s.shutw();
         }
     }
 
@@ -644,13 +667,23 @@ impl Connection {
 
     /// As `close`, but hands the TLS session back instead of freeing it
     /// (it no longer does any I/O: its socket is closed).
+    ///
+    /// A clean close (not `linger0`) of an established TLS session sends
+    /// close_notify first (`xprt_shutw_clean`), as HAProxy 2.6 does on
+    /// every such close: the end of a stream,
+    /// an abort on the other side (`SD`, `sD`), a keep-alive or pooled
+    /// connection closed while idle. A reset (`linger0`: `nolinger`, `CD`
+    /// on the server side) is silent, as HAProxy's `CO_SHW_SILENT`. The
+    /// socket is reset too when `LINGER_RISK` is still set.
     pub fn close_keep_ssl(
         mut self,
         fds: &mut FdTab,
         linger0: bool,
     ) -> Option<Box<ssl_sock::SslSock>> {
-        // No close_notify here: `shutw` sends it when the close is a clean
-        // one. A session that ended without error stays resumable.
+        if !linger0 {
+            self.xprt_shutw_clean();
+        }
+        // A session that ended without error stays resumable.
         if let Xprt::Ssl(s) = &mut self.xprt
             && !self.flags.contains(CoFlags::ERROR)
         {
@@ -661,7 +694,8 @@ impl Connection {
             Xprt::Raw => None,
         };
         fds.remove(self.fd);
-        if linger0 && !self.flags.contains(CoFlags::ERROR) {
+        let rst = linger0 || self.flags.contains(CoFlags::LINGER_RISK);
+        if rst && !self.flags.contains(CoFlags::ERROR) {
             sock::close_rst(self.fd);
         } else {
             sock::close(self.fd);

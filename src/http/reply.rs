@@ -319,7 +319,12 @@ pub fn reacquire_server(s: &mut Stream, cx: &mut StreamCtx) {
 /// `abort`), releases its server slot, and leaves the back SI closed.
 pub fn close_server(s: &mut Stream, cx: &mut StreamCtx, abort: bool) {
     if s.si[1].state() == SiState::Est {
-        close_side(s, Side::Back, abort, cx);
+        if abort || s.si[1].conn().is_none() {
+            close_side(s, Side::Back, abort, cx);
+        } else {
+            let task = s.task;
+            s.si[1].release(&mut cx.si(task));
+        }
         s.si[1].set_state(SiState::Dis);
         s.si[1].set_state(SiState::Clo);
     }

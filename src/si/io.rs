@@ -10,7 +10,7 @@
 //! | `update` | after analysis: `chk_rcv` if room was made, `chk_snd` if output was scheduled | same |
 //! | `shutr` | stop reading (close if the output is shut too) | wake the applet |
 //! | `shutw` | FIN (close if the input is shut too) | wake the applet |
-//! | `close` | FIN then close the socket (RST with `nolinger` or on abort) | detach |
+//! | `close` | close_notify (TLS), FIN, then close the socket (RST with `nolinger`, on abort, or `LINGER_RISK`) | detach |
 //!
 //! Each verb works on one side: `ic` is the channel this end produces into,
 //! `oc` the one it consumes. The stream (`stream/io.rs`) chains them, e.g. a
@@ -432,6 +432,18 @@ impl StreamInterface {
             cx.io.conn_free(cid, linger0);
         }
         self.end = End::None;
+    }
+
+    /// Releases a connection end as HAProxy's H1 mux releases a server
+    /// connection it does not keep at the end of an HTTP transaction
+    /// (`h1_release`): no `shutdown(SHUT_WR)` first; the close sends
+    /// close_notify on TLS and resets a server that has not closed
+    /// (`LINGER_RISK`), so the server sees RST, not FIN then RST.
+    pub fn release(&mut self, cx: &mut SiCtx) {
+        if let End::Conn(cid) = self.end {
+            cx.io.conn_free(cid, self.flags.contains(SiFlags::NOLINGER));
+            self.end = End::None;
+        }
     }
 
     /// Blocked in state CON: true once the connection is established (the

@@ -452,6 +452,8 @@ fn back_handle_st_ass(s: &mut Stream, cx: &mut StreamCtx) {
                 conn.flags.insert(CoFlags::NODELAY_LATE);
             }
             conn.peer = Some(addr);
+            // HAProxy's "close hard if needed" (FD_LINGER_RISK).
+            conn.flags.insert(CoFlags::LINGER_RISK);
             if !connected {
                 conn.flags.insert(CoFlags::WAIT_L4_CONN);
             }

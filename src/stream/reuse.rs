@@ -183,11 +183,21 @@ pub fn count(proxies: &[crate::proxy::Proxy]) -> usize {
         .sum()
 }
 
-/// Closes every idle connection (soft stop).
+/// Closes every idle connection (soft stop) as HAProxy 2.6 ends them
+/// (measured): a plain one with a reset (`LINGER_RISK`); a TLS one with a
+/// bare FIN, no close_notify, as the process exit closes it (2.6 leaves
+/// idle TLS connections to the exit).
 pub fn close_all(proxies: &mut [crate::proxy::Proxy], io: &mut crate::conn::IoCtx) {
+    use crate::conn::CoFlags;
     for px in proxies.iter_mut() {
         for server in px.servers.iter_mut() {
             for c in server.idle.drain(..) {
+                if let Some(conn) = io.conns.get_mut(c.cid)
+                    && conn.ssl().is_some()
+                {
+                    conn.flags.remove(CoFlags::LINGER_RISK);
+                    conn.flags.insert(CoFlags::DATA_WR_SH);
+                }
                 io.conn_free(c.cid, false);
             }
         }
