@@ -909,6 +909,14 @@ run_http_mem() {                # SCENARIO WHO ROUND
 # plus the probes that failed), reload latency median and max.  At the end the
 # master gets SIGTERM and must exit, and no worker it ever had may be left.
 PROXY_DIED=0
+tree_cpu_ms() {                 # MASTER_PID: CPU ms of the master, its reaped children and its live ones
+    local p t
+    t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+    for p in $(pgrep -P "$1"); do
+        t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+    done
+    echo $((t * 1000 / $(getconf CLK_TCK)))
+}
 run_storm() {                   # WHO ROUND
     local who=$1 r=$2 cfg dir base=$WORK/logs/reload_storm-$1-r$2 mpid wpid spid i rc hdr=() left
     M_BG=0; M_STEAL=0           # a storm of reloads is its own disturbance: no redo
@@ -926,6 +934,7 @@ run_storm() {                   # WHO ROUND
         abort 2
     fi
     [[ $STORM_CLOSE == 1 ]] && hdr=(-H "Connection: close")
+    local cpu0 cpu1; cpu0=$(tree_cpu_ms "$mpid")
     timeout $((STORM_DUR + 15)) "${ON_LOAD_CPU[@]}" wrk -t1 -c"$WRK_CONNS" -d"${STORM_DUR}s" "${hdr[@]}" \
         -s "$LIB/wrk_report.lua" "http://127.0.0.1:$P_PROXY/100b" > "$base.wrk" 2>&1 < /dev/null &
     wpid=$!; PIDS+=("$wpid")
@@ -940,6 +949,7 @@ run_storm() {                   # WHO ROUND
         tail -n 30 "$base.proxy.log" | sed 's/^/    | /' >&2
         died=1; PROXY_DIED=1
     else
+        cpu1=$(tree_cpu_ms "$mpid")
         # stop: SIGTERM to the master, which stops its workers and exits (10 s max)
         kill -TERM "$mpid" 2>/dev/null
         for ((i = 0; i < 100; i++)); do kill -0 "$mpid" 2>/dev/null || break; sleep 0.1; done
@@ -972,6 +982,8 @@ run_storm() {                   # WHO ROUND
     fi
     rec reload_storm req_s "$who" "$r" "$(awk -v n="$req" -v d="$dur_us" 'BEGIN { printf "%.1f", n / (d / 1e6) }')"
     rec reload_storm failures "$who" "$r" $((serr + herr + perr))
+    [[ -n ${cpu1:-} ]] &&
+        rec reload_storm cpu_us_per_req "$who" "$r" "$(awk -v c="$((cpu1 - cpu0))" -v n="$req" 'BEGIN { printf "%.2f", c * 1e3 / n }')"
     rec reload_storm p99_ms "$who" "$r" "$(awk -v x="$p99" 'BEGIN { printf "%.3f", x / 1e3 }')"
     [[ $s50 != - ]] && rec reload_storm reload_ms_p50 "$who" "$r" "$s50"
     [[ $smax != - ]] && rec reload_storm reload_ms_max "$who" "$r" "$smax"

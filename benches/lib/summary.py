@@ -79,7 +79,7 @@ KEY_METRICS = OrderedDict([
     ("http_tls_hs_rsa", ["req_s", "cpu_us_per_req"]),
     ("http_tls_ka", ["req_s", "cpu_us_per_req", "p99_ms"]),
     ("http_mem_tls_idle", ["bytes_per_conn"]),
-    ("reload_storm", ["req_s", "failures", "reload_ms_p50", "reload_ms_max"]),
+    ("reload_storm", ["req_s", "cpu_us_per_req", "failures", "reload_ms_p50", "reload_ms_max"]),
     ("syscalls", ["syscalls_per_conn"]),
     ("allocs", ["allocs_per_conn"]),
 ])
