@@ -193,10 +193,20 @@ class Backends:
     """The test servers, all in one selectors loop in a child process.
 
     Kinds: echo (echoes, half-closes after the client's FIN), http (answers
-    any head with a 200 and closes), reset (RST right after accept), silent
+    any head with a 200 and closes), reset (RST 100 ms after accept), silent
     (accepts, never reads or writes), close (FIN at once, then drains),
-    datafin / datarst (send 10 KiB, then FIN / RST).
+    datafin (sends 10 KiB, then FIN), datarst (sends 10 KiB 100 ms after
+    accept, then RST at once).
+
+    The 100 ms make the reset cases deterministic: a reset that reaches the
+    proxy before it has seen its connect complete is a failed connect for
+    HAProxy 2.6 as for haproxy-rs (`SC`, retried, the data sent before the
+    reset is lost by both), after it an error on an established connection
+    (`SD`, the data already read is forwarded); which one happens would
+    otherwise depend on scheduling.
     """
+
+    DELAY = 0.1
 
     DATA = bytes(range(256)) * 40  # 10240 bytes
 
@@ -204,6 +214,7 @@ class Backends:
         self.sel = selectors.DefaultSelector()
         self.conns = {}
         self.silent = []
+        self.timers = []  # (due, socket, action): delayed resets
         for item in spec.split(","):
             kind, port = item.split("=")
             ls = socket.socket()
@@ -218,7 +229,10 @@ class Backends:
         self.sel.register(sys.stdin, selectors.EVENT_READ, ("stdin", None))
         print("ready", flush=True)
         while True:
-            for key, mask in self.sel.select(0.5):
+            wait = 0.5
+            if self.timers:
+                wait = max(0.0, min(wait, self.timers[0][0] - time.monotonic()))
+            for key, mask in self.sel.select(wait):
                 role, kind = key.data
                 if role == "stdin":
                     if not os.read(sys.stdin.fileno(), 100):
@@ -230,6 +244,15 @@ class Backends:
             now = time.monotonic()
             while self.silent and self.silent[0][0] < now:
                 self.silent.pop(0)[1].close()
+            while self.timers and self.timers[0][0] <= now:
+                _, s, action = self.timers.pop(0)
+                if action == "datarst":
+                    try:
+                        s.send(self.DATA)
+                    except OSError:
+                        pass
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                s.close()
 
     def accept(self, ls, kind):
         """Accepts what is pending on a listener and starts its behaviour."""
@@ -239,18 +262,10 @@ class Backends:
             except BlockingIOError:
                 return
             s.setblocking(False)
-            if kind == "reset":
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                s.close()
+            if kind in ("reset", "datarst"):
+                self.timers.append((time.monotonic() + self.DELAY, s, kind))
             elif kind == "silent":
                 self.silent.append((time.monotonic() + 20, s))
-            elif kind == "datarst":
-                try:
-                    s.send(self.DATA)
-                except OSError:
-                    pass
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                s.close()
             else:
                 state = {"kind": kind, "out": bytearray(), "eof": False, "head": bytearray()}
                 if kind == "close":
@@ -696,18 +711,21 @@ def http_category(end, got):
 
 
 async def fuzz(tcp_port, http_port, seed, n_tcp=200, n_http=224):
-    """Runs the phase 2 cases; returns [(frontend, description, category)]."""
+    """Runs the phase 2 cases; returns [(frontend, description, category,
+    client port)] (the port only for HTTP cases: on the `accept-proxy`
+    frontend the log shows the PROXY header's port)."""
     rng = random.Random(seed)
     tcases = tcp_cases(rng, n_tcp)
     hcases = http_cases(rng, n_http)
     coros = [exchange(tcp_port, data, shut, 4.0) for _, data, shut, _ in tcases]
-    coros += [exchange(http_port, data, shut, 4.0) for _, data, shut in hcases]
+    infos = [{} for _ in hcases]
+    coros += [exchange(http_port, data, shut, 4.0, info=info) for (_, data, shut), info in zip(hcases, infos)]
     results = await bounded(coros, 64)
     out = []
     for (desc, _, shut, expect), (end, got) in zip(tcases, results[:len(tcases)]):
-        out.append(("tcp", f"{desc}{' +shut' if shut else ''}", tcp_category(end, got, expect)))
-    for (desc, _, shut), (end, got) in zip(hcases, results[len(tcases):]):
-        out.append(("http", f"{desc}{' +shut' if shut else ''}", http_category(end, got)))
+        out.append(("tcp", f"{desc}{' +shut' if shut else ''}", tcp_category(end, got, expect), None))
+    for (desc, _, shut), (end, got), info in zip(hcases, results[len(tcases):], infos):
+        out.append(("http", f"{desc}{' +shut' if shut else ''}", http_category(end, got), info.get("lport")))
     return out
 
 
@@ -916,7 +934,7 @@ def run_proxy(binary, tag, args, phases):
             if 2 in phases:
                 fuzz_out = asyncio.run(fuzz(ports["fuzz_tcp"], ports["fuzz_http"], args.seed))
                 for fe in ("tcp", "http"):
-                    cats = collections.Counter(c for f, _, c in fuzz_out if f == fe)
+                    cats = collections.Counter(c for f, _, c, _ in fuzz_out if f == fe)
                     res[("2 fuzz", f"{fe} endings")] = fmt_counter(cats)
             fails = []
             if 3 in phases:
@@ -928,6 +946,8 @@ def run_proxy(binary, tag, args, phases):
                 for fe in ("fuzz_tcp", "fuzz_http"):
                     res[("2 fuzz", f"{fe} log states")] = fmt_counter(states.get(fe, {}))
             by_port = syslog.state_by_port()
+            fuzz_out += [("http log", d, by_port.get(("fuzz_http", lp), "no log"), None)
+                         for fe, d, _, lp in fuzz_out if fe == "http"]
             for case in FAILURE_CASES:
                 rows = [f for f in fails if f[0] == case]
                 if not rows:
@@ -972,12 +992,18 @@ def run_proxy(binary, tag, args, phases):
 
 
 def verdict(metric, a, b):
-    """same / differs / info for one row."""
+    """same / differs / info for one row. The idle client counts of phase 4
+    depend on how accepts and connects interleave with the fd limit: within
+    40 (10 % of the clients) they are "~same"."""
     if b is None:
         return "info"
     if metric.startswith(("RSS", "fds", "conn/s", "MiB")) or "fds while" in metric:
         return "info"
-    return "same" if a == b else "differs"
+    if a == b:
+        return "same"
+    if "idle clients" in metric and a.isdigit() and b.isdigit() and abs(int(a) - int(b)) <= 40:
+        return "~same"
+    return "differs"
 
 
 def print_table(rows):
@@ -1042,10 +1068,10 @@ def main():
         b = ha.get((phase, metric)) if have_ha else None
         rows.append((phase, metric, a, "-" if b is None else b, verdict(metric, a, b)))
     if rs_fuzz and ha_fuzz:
-        for fe in ("tcp", "http"):
+        for fe in ("tcp", "http", "http log"):
             pairs = [(r, h) for r, h in zip(rs_fuzz, ha_fuzz) if r[0] == fe]
             diff = [(r[1], r[2], h[2]) for r, h in pairs if r[2] != h[2]]
-            rows.append(("2 fuzz", f"{fe} cases with the same ending",
+            rows.append(("2 fuzz", f"{fe} cases: same " + ("log state" if fe == "http log" else "ending"),
                          f"{len(pairs) - len(diff)}/{len(pairs)}", f"{len(pairs) - len(diff)}/{len(pairs)}",
                          "same" if not diff else "differs"))
             by_desc = collections.Counter(diff)
