@@ -37,8 +37,9 @@ prints what each proxy did, phase by phase:
 The final table has one row per metric: phase, metric, haproxy-rs, HAProxy,
 verdict (same / differs / info). The exit status is 0 if haproxy-rs did not
 crash, lost no byte in the churn and leaked neither fds nor memory, 1
-otherwise (differences from HAProxy are reported, not fatal). A run takes
-about 3 minutes on 2 cores. Python 3.9+ standard library only; nothing but
+otherwise (differences from HAProxy are reported, not fatal; the ones known
+to come from timing inside HAProxy or from HTTP/2 are explained under the
+table). A run takes about a minute on 2 cores. Python 3.9+ standard library only; nothing but
 127.0.0.1 is used; temporary files go to /tmp/soak/.
 
 How to run
@@ -175,10 +176,11 @@ def alert_lines(text):
     program name so that both proxies' lines compare:
     `[ALERT]    (123) : [/usr/sbin/haproxy.main()] msg` -> `[ALERT] msg`.
     The `Proxy x stopped (cumulated conns...)` lines of a soft stop are
-    left out (their order differs, and HAProxy has an internal proxy)."""
+    left out (their order differs, and HAProxy has an internal proxy), and
+    so are HAProxy's `[NOTICE]` lines (version and path)."""
     out = []
     for line in text.splitlines():
-        m = re.match(r"\[(ALERT|WARNING|NOTICE)\]\s+\(\d+\) : (?:\[[^]]*\] )?(.*)", line)
+        m = re.match(r"\[(ALERT|WARNING)\]\s+\(\d+\) : (?:\[[^]]*\] )?(.*)", line)
         if m and "stopped (cumulated conns" not in m.group(2):
             out.append(f"[{m.group(1)}] {m.group(2)}")
     return out
@@ -396,6 +398,7 @@ class Syslog:
         self.thread.start()
 
     def _run(self):
+        """Receives datagrams until `close`."""
         while not self.done.is_set():
             try:
                 data = self.sock.recv(65536)
@@ -476,12 +479,14 @@ async def exchange(port, data, shut, timeout, read_max=1 << 20, info=None):
             info["lport"] = s.getsockname()[1]
 
         async def send():
+            """Sends the data, then the FIN if asked."""
             if data:
                 await loop.sock_sendall(s, data)
             if shut:
                 s.shutdown(socket.SHUT_WR)
 
         async def recv():
+            """Reads until the FIN (or `read_max` bytes); returns "FIN"."""
             while len(got) <= read_max:
                 chunk = await loop.sock_recv(s, 262144)
                 if not chunk:
@@ -514,6 +519,7 @@ async def bounded(coros, concurrency):
     sem = asyncio.Semaphore(concurrency)
 
     async def one(c):
+        """Runs one coroutine under the semaphore."""
         async with sem:
             return await c
 
@@ -545,6 +551,7 @@ async def churn(port, count, seed, concurrency=100):
     stats = collections.Counter()
 
     async def one(off, n):
+        """One churn connection: checks the echo and counts."""
         payload = pool[off:off + n]
         end, got = await exchange(port, payload, True, 15.0, read_max=n + 1)
         stats["bytes sent"] += n
@@ -766,6 +773,7 @@ async def idle_clients(port, pid, count=400):
     fds_idle = None
     try:
         async def connect():
+            """Connects one client; returns its socket, or None (counted)."""
             s = socket.socket()
             s.setblocking(False)
             socks.append(s)
@@ -783,6 +791,7 @@ async def idle_clients(port, pid, count=400):
         fds_idle = fd_count(pid)
 
         async def probe(i, s):
+            """Sends a line on an idle client and classifies what comes back."""
             line = b"ping %d\n" % i
             try:
                 await loop.sock_sendall(s, line)
@@ -1006,16 +1015,51 @@ def verdict(metric, a, b):
     return "differs"
 
 
+# Differences known to come from timing inside HAProxy 2.6 or from what
+# haproxy-rs does not implement; printed under the table when they show.
+KNOWN = [
+    ("HTTP/2 preface",
+     "HTTP/2 preface: 2.6 switches to HTTP/2 (its SETTINGS frame is the 'data'); "
+     "haproxy-rs has no HTTP/2 and answers 400, as 2.6 does on a `proto h1` bind."),
+    ("+shut",
+     "'+shut' cases (bad request, then the client's FIN at once): both send the 400, but 2.6 "
+     "logs CR-- or PR-- depending on timing (the same input gets both in one run, and the "
+     "CR-- count varies from run to run); haproxy-rs logs PR--."),
+    ("datarst: log state",
+     "datarst log state: 2.6 logs -- when one read returns the server's data and its reset "
+     "together (the error is then taken for the end), SD when the reset comes alone; "
+     "haproxy-rs always logs SD. The client gets the same bytes and FIN."),
+    ("bad chunk size",
+     "bad chunk size: 2.6's HTTP/1 layer parses the first chunk size with the head when it "
+     "came in the same read (PR--, <BADREQ>); haproxy-rs parses the head, then the body "
+     "(PD--, the request line logged). No server connection either way; same raw 400."),
+]
+
+
+def print_notes(rows):
+    """Prints the KNOWN explanations of the rows that differ."""
+    shown = set()
+    for r in rows:
+        if r[4] == "same" or r[4] == "info":
+            continue
+        for key, text in KNOWN:
+            if key in r[1] and key not in shown:
+                shown.add(key)
+                print("note:", text)
+
+
 def print_table(rows):
     """Prints rows of (phase, metric, rs, ha, verdict), long cells wrapped."""
     widths = [10, 34, 44, 44, 7]
     head = ("phase", "metric", "haproxy-rs", "HAProxy", "verdict")
 
     def wrap(text, w):
+        """Cuts `text` into pieces of `w` characters."""
         text = str(text)
         return [text[i:i + w] for i in range(0, len(text), w)] or [""]
 
     def line(cells):
+        """Prints one row, its cells wrapped side by side."""
         cols = [wrap(c, w) for c, w in zip(cells, widths)]
         for i in range(max(len(c) for c in cols)):
             print("  ".join((c[i] if i < len(c) else "").ljust(w) for c, w in zip(cols, widths)).rstrip())
@@ -1079,6 +1123,8 @@ def main():
                 rows.append(("2 fuzz", f"  {desc} (x{n})", rc, hc, "differs"))
     print()
     print_table(rows)
+    print()
+    print_notes(rows)
 
     problems = []
     if rs.get(("5 health", "_crash"), False) or rs.get(("5 health", "start"), "").startswith("failed"):
@@ -1089,8 +1135,13 @@ def main():
         problems.append("haproxy-rs leaked fds")
     if rs.get(("5 health", "_mem_leak")):
         problems.append("haproxy-rs memory grew in the second half of the churn")
-    if rs.get(("5 health", "SIGUSR1 (soft stop)"), "exit 0") not in ("exit 0",):
-        problems.append("haproxy-rs did not exit 0 on SIGUSR1")
+    want = ha.get(("5 health", "SIGUSR1 (soft stop)"), "exit 0")
+    got = rs.get(("5 health", "SIGUSR1 (soft stop)"), want)
+    if got != want:
+        problems.append(f"haproxy-rs ended with '{got}' on SIGUSR1 (HAProxy: '{want}')")
+    for (phase, metric), v in rs.items():
+        if phase == "4 fd 256" and metric.endswith(": alive") and v != "yes":
+            problems.append(f"haproxy-rs died under the fd limit: {v}")
     print()
     print(f"total {time.monotonic() - t0:.0f} s; files in {WORK_DIR}")
     for p in problems:
