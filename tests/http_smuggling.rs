@@ -106,6 +106,9 @@ const RAW_422: &[u8] = b"HTTP/1.1 422 Unprocessable Content\r\nContent-length: 1
 
 /// The raw 400 of HAProxy's HTTP/1 layer.
 const BUILTIN_400: &[u8] = b"HTTP/1.1 400 Bad request\r\nContent-length: 90\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n";
+/// The stream's 400 (HAProxy's http_reply_and_close: lower-case names),
+/// as opposed to the HTTP/1 layer's raw one above.
+const STREAM_400: &[u8] = b"HTTP/1.1 400 Bad request\r\ncontent-length: 90\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n";
 
 /// One request as the server got it: start line, `name: value` headers
 /// (name lower-cased, value trimmed of spaces and tabs), then the body
@@ -150,6 +153,8 @@ fn run_case(o: &Origin, port: u16, req: &[u8]) -> Outcome {
             Ok(r) => {
                 let s = if r.raw == BUILTIN_400 {
                     "400".to_string()
+                } else if r.raw == STREAM_400 {
+                    "400 stream".to_string()
                 } else if r.raw == RAW_422 {
                     "422".to_string()
                 } else if r.status() == 200 && r.body.starts_with(b"/") {
@@ -674,6 +679,48 @@ fn smuggling_syntax_and_chunks() {
             expect: Forward {
                 client: &["200 /a", "200 /follow"],
                 server: &["GET /a HTTP/1.1 | host: x | ", "GET /follow HTTP/1.1 | host: x | "],
+            },
+        },
+    ]);
+}
+
+/// The `PRI` method, reserved for the HTTP/2 preface: HAProxy 2.6 refuses
+/// it in any case and with any version once the head is parsed, with the
+/// stream's 400 (not the HTTP/1 layer's raw one), so that it never reaches
+/// a server as an HTTP/1 request. (The complete 24-byte preface alone is an
+/// HTTP/2 upgrade in 2.6, not tested here: the pipelined `GET /follow`
+/// makes it an HTTP/1 head.)
+#[test]
+fn smuggling_pri_method() {
+    const REFUSED: Expect = Forward {
+        client: &["400 stream", "close"],
+        server: &[],
+    };
+    run_table(&[
+        Case {
+            name: "h2_preface_start",
+            req: b"PRI * HTTP/2.0\r\n\r\n",
+            expect: REFUSED,
+        },
+        Case {
+            name: "pri_http11",
+            req: b"PRI * HTTP/1.1\r\nHost: x\r\n\r\n",
+            expect: REFUSED,
+        },
+        Case {
+            name: "pri_lower_case_with_path",
+            req: b"pri /a HTTP/1.1\r\nHost: x\r\n\r\n",
+            expect: REFUSED,
+        },
+        Case {
+            name: "prism_is_another_method",
+            req: b"PRISM /a HTTP/1.1\r\nHost: x\r\n\r\n",
+            expect: Forward {
+                client: &["200 /a", "200 /follow"],
+                server: &[
+                    "PRISM /a HTTP/1.1 | host: x | ",
+                    "GET /follow HTTP/1.1 | host: x | ",
+                ],
             },
         },
     ]);

@@ -90,6 +90,25 @@ pub fn wait_for_request(s: &mut Stream, cx: &mut StreamCtx) -> bool {
                 &mut cx.http.hdrs,
             );
             return match res {
+                // The `PRI` method (any case) is reserved for the HTTP/2
+                // preface: 2.6's http_wait_for_request counts the request,
+                // then refuses it with the stream's 400 (not the HTTP/1
+                // layer's raw one), `PR--`, `<BADREQ>` (the URI is not
+                // captured yet). Without HTTP/2 this is also what 2.6
+                // answers to the full preface on a `proto h1` listener;
+                // it must never reach a server as an HTTP/1 request.
+                Ok(head)
+                    if head.method == Method::Other
+                        && head.meth.get(data).eq_ignore_ascii_case(b"PRI") =>
+                {
+                    s.set_term('P', Finst::Request);
+                    if let Some(fe) = cx.proxies.get_mut(s.fe) {
+                        fe.http_stats.req_tot += 1;
+                        fe.http_stats.failed_req += 1;
+                    }
+                    reply::reply_error(s, cx, 400);
+                    false
+                }
                 Ok(head) => {
                     on_request_head(s, cx, head, opts);
                     true
