@@ -53,8 +53,12 @@ fi
 # STORM_ROUNDS rounds (each storm gives about STORM_DUR / STORM_INTERVAL reloads)
 if [[ $QUICK == 1 ]]; then STORM_DUR=${STORM_DUR:-6}; STORM_INTERVAL=${STORM_INTERVAL:-0.5}
 else STORM_DUR=${STORM_DUR:-30}; STORM_INTERVAL=${STORM_INTERVAL:-1}; fi
-STORM_ROUNDS=${STORM_ROUNDS:-1}
+if [[ $QUICK == 1 ]]; then STORM_ROUNDS=${STORM_ROUNDS:-1}; else STORM_ROUNDS=${STORM_ROUNDS:-3}; fi
 STORM_CLOSE=${STORM_CLOSE:-0}            # 1: wrk sends "Connection: close" (a new connection per request)
+# proxy: nginx moves to the proxy's core for the storm, wrk keeps the load core to
+# itself and the proxy's CPU sets req/s; load: nginx stays with wrk, as in http_ka_*
+STORM_LAYOUT=${STORM_LAYOUT:-proxy}
+[[ $STORM_LAYOUT == proxy || $STORM_LAYOUT == load ]] || { echo "STORM_LAYOUT must be proxy or load, not '$STORM_LAYOUT'" >&2; exit 3; }
 COUNT_WARMUP=${COUNT_WARMUP:-200}        # unmeasured connections before strace attaches
 ALLOC_CONNS=${ALLOC_CONNS:-200,1200}     # the two runs of the allocs scenario
 IFS=, read -r ALLOC_N1 ALLOC_N2 <<< "$ALLOC_CONNS"
@@ -909,6 +913,11 @@ run_http_mem() {                # SCENARIO WHO ROUND
 # plus the probes that failed), reload latency median and max.  At the end the
 # master gets SIGTERM and must exit, and no worker it ever had may be left.
 PROXY_DIED=0
+nginx_to_cpu() {                # CPU: pins the nginx backend (master and workers) there
+    local m p
+    m=$(cat "$WORK/nginx-haproxy/nginx.pid" 2>/dev/null) || return 0
+    for p in $m $(pgrep -P "$m"); do taskset -a -p -c "$1" "$p" > /dev/null 2>&1; done
+}
 tree_cpu_ms() {                 # MASTER_PID: CPU ms of the master, its reaped children and its live ones
     local p t
     t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
@@ -922,6 +931,7 @@ run_storm() {                   # WHO ROUND
     M_BG=0; M_STEAL=0           # a storm of reloads is its own disturbance: no redo
     CONC_NOW=0; layout pinned
     cfg=$(gen_cfg reload_storm "$who")
+    [[ $PINNED == 1 && $STORM_LAYOUT == proxy ]] && nginx_to_cpu "$PROXY_CPU"
     dir=$WORK/storm-$who; mkdir -p "$dir"; rm -f "$dir/master.sock"
     STORM_PIDS_FILE=$base.workers; STORM_BIN=${BIN[$who]}; : > "$STORM_PIDS_FILE"
     wait_port_free "$P_PROXY" || die 3 "proxy port $P_PROXY still busy"
@@ -968,6 +978,7 @@ run_storm() {                   # WHO ROUND
         log "WARNING: ${NAME[$who]}: worker(s) $left still running after their master exited: SIGKILL"
         for i in $left; do kill -KILL "$i" 2>/dev/null; done
     fi
+    [[ $PINNED == 1 && $STORM_LAYOUT == proxy ]] && nginx_to_cpu "$LOAD_CPU"
     local nworkers; nworkers=$(sort -un "$STORM_PIDS_FILE" | wc -l)
     STORM_PIDS_FILE=""
 
@@ -1105,7 +1116,7 @@ disturbed() {                   # SCENARIO WHO ROUND REDOS_SO_FAR: 0 = redo this
 log "workdir $WORK"
 log "HAProxy:    $PROXY_HAPROXY ($("$PROXY_HAPROXY" -v 2>/dev/null | head -n 1))"
 log "haproxy-rs: $PROXY_RS"
-log "mode $MODE${CONC_LIST:+ (both proxies at once in $CONC_LIST)}; scenarios $SCENARIOS; rounds ${CONC_LIST:+$CONC_ROUNDS at once, }$ALONE_ROUNDS alone, $COUNT_ROUNDS for syscalls and allocs; bulk ${DUR}s; connrate and http wrk ${CONN_DUR}s (+${WARMUP}s warm-up, wrk -c$WRK_CONNS); syscalls $SYSCALL_CONNS conns; allocs $ALLOC_N1 and $ALLOC_N2 conns; maxconn $MAXCONN_PLAIN (splice $MAXCONN_SPLICE); idle conns $MEM_CONNS (http $HTTP_MEM_CONNS); reload_storm $STORM_ROUNDS round(s) of ${STORM_DUR}s, SIGUSR2 every ${STORM_INTERVAL}s$( [[ $STORM_CLOSE == 1 ]] && echo ", Connection: close"); proxy CPU ${ON_PROXY_CPU[*]:-none}, load+backends ${ON_LOAD_CPU[*]:-none}; nofile $NOFILE"
+log "mode $MODE${CONC_LIST:+ (both proxies at once in $CONC_LIST)}; scenarios $SCENARIOS; rounds ${CONC_LIST:+$CONC_ROUNDS at once, }$ALONE_ROUNDS alone, $COUNT_ROUNDS for syscalls and allocs; bulk ${DUR}s; connrate and http wrk ${CONN_DUR}s (+${WARMUP}s warm-up, wrk -c$WRK_CONNS); syscalls $SYSCALL_CONNS conns; allocs $ALLOC_N1 and $ALLOC_N2 conns; maxconn $MAXCONN_PLAIN (splice $MAXCONN_SPLICE); idle conns $MEM_CONNS (http $HTTP_MEM_CONNS); reload_storm $STORM_ROUNDS round(s) of ${STORM_DUR}s, SIGUSR2 every ${STORM_INTERVAL}s, nginx on the $STORM_LAYOUT core$( [[ $STORM_CLOSE == 1 ]] && echo ", Connection: close"); proxy CPU ${ON_PROXY_CPU[*]:-none}, load+backends ${ON_LOAD_CPU[*]:-none}; nofile $NOFILE"
 start_backends
 for scen in "${SCEN_LIST[@]}"; do
     log "$scen$(concurrent_scen "$scen" && echo ': both proxies at once')"
