@@ -484,34 +484,67 @@ const WEIGHT_SCRIPT: &[(&str, &str)] = &[
     ("set weight b/s 4; get weight b/s", "\n4 (initial 10)\n\n"),
 ];
 
-/// Runs [`WEIGHT_SCRIPT`] on `sock`; returns every (command, reply).
-fn run_script(sock: &Path) -> Vec<(String, String)> {
-    WEIGHT_SCRIPT
+/// Levels and modes, with HAProxy 2.6's replies: every command of a line
+/// ends its reply with an empty line, even `operator`; a last `-` (what the
+/// master CLI prefixes forwarded lines with) makes it silent.
+const MODES_SCRIPT: &[(&str, &str)] = &[
+    ("operator; show cli level", "\noperator\n\n"),
+    ("user; show cli level", "\nuser\n\n"),
+    ("operator -; show cli level", "operator\n\n"),
+    ("expert-mode", "expert-mode is OFF\n\n"),
+    ("expert-mode on; expert-mode", "\nexpert-mode is ON\n\n"),
+    (
+        "experimental-mode on; experimental-mode; expert-mode",
+        "\nexperimental-mode is ON\n\nexpert-mode is OFF\n\n",
+    ),
+    ("expert-mode on -; expert-mode", "expert-mode is ON\n\n"),
+    (
+        "expert-mode on; expert-mode bla; expert-mode",
+        "\n\nexpert-mode is OFF\n\n",
+    ),
+    ("user; expert-mode", "\nPermission denied\n\n"),
+    ("operator; experimental-mode on", "\nPermission denied\n\n"),
+    ("expert-mode off", "\n"),
+];
+
+/// Runs `script` on `sock`; returns every (command, reply).
+fn run_script(sock: &Path, script: &[(&str, &str)]) -> Vec<(String, String)> {
+    script
         .iter()
         .map(|(cmd, _)| (cmd.to_string(), cli(sock, cmd)))
         .collect()
 }
 
-fn assert_script(who: &str, got: &[(String, String)]) {
-    for ((cmd, want), (_, reply)) in WEIGHT_SCRIPT.iter().zip(got) {
+fn assert_script(who: &str, script: &[(&str, &str)], got: &[(String, String)]) {
+    for ((cmd, want), (_, reply)) in script.iter().zip(got) {
         assert_eq!(reply, want, "{who}: reply to '{cmd}'");
+    }
+}
+
+/// Runs `script` on the proxy under test, then (the recorded replies are
+/// still HAProxy's) on HAProxy 2.6 when installed.
+fn script_matches_haproxy(script: &[(&str, &str)]) {
+    let (px, sock) = start_weights(&test_bin());
+    let got = run_script(&sock, script);
+    assert_script("proxy under test", script, &got);
+    drop(px);
+    if test_bin() != HAPROXY && have_haproxy() {
+        let (h, hsock) = start_weights(HAPROXY);
+        let reference = run_script(&hsock, script);
+        drop(h);
+        assert_script("HAProxy 2.6", script, &reference);
+        assert_eq!(got, reference, "haproxy-rs and HAProxy 2.6 transcripts");
     }
 }
 
 #[test]
 fn set_weight_replies_and_results_match_haproxy_without_overflow() {
-    let (px, sock) = start_weights(&test_bin());
-    let got = run_script(&sock);
-    assert_script("proxy under test", &got);
-    drop(px);
-    // The recorded replies are still HAProxy's.
-    if test_bin() != HAPROXY && have_haproxy() {
-        let (h, hsock) = start_weights(HAPROXY);
-        let reference = run_script(&hsock);
-        drop(h);
-        assert_script("HAProxy 2.6", &reference);
-        assert_eq!(got, reference, "haproxy-rs and HAProxy 2.6 transcripts");
-    }
+    script_matches_haproxy(WEIGHT_SCRIPT);
+}
+
+#[test]
+fn levels_and_modes_reply_as_haproxy() {
+    script_matches_haproxy(MODES_SCRIPT);
 }
 
 /// More lines in one buffer than the applet answers in one run: it runs

@@ -250,6 +250,7 @@ fn cli_transcript(bin: &str) -> Vec<(String, String)> {
         for (pid, name) in [(m, "M"), (w1, "W1"), (w2, "W2")] {
             s = s.replace(&format!("{pid:<15}"), &format!("{name:<15}"));
             s = s.replace(&format!("{pid}> "), &format!("{name}> "));
+            s = s.replace(&format!("{pid}("), &format!("{name}("));
         }
         // Uptimes: `0d00h00m05s` -> `<uptime>   `.
         let mut out = String::new();
@@ -286,6 +287,23 @@ fn cli_transcript(bin: &str) -> Vec<(String, String)> {
         "prompt\nshow cli level\n@1\nshow cli level\n@master\nshow version\n@1 show cli level\nuser\nreload\nprompt\nshow cli level\n",
         "show proc\n",
         "@master show proc\n",
+        // Modes: kept by the master (in its prompt), carried to the workers.
+        "expert-mode on; @1 expert-mode\n",
+        "experimental-mode on; @1 experimental-mode; expert-mode\n",
+        "expert-mode on; expert-mode; @1 expert-mode\n",
+        "expert-mode on; expert-mode bla; @1 expert-mode\n",
+        "prompt\nexperimental-mode on\nmcli-debug-mode on\nexpert-mode on\nexperimental-mode off\n",
+        "prompt\nexpert-mode on\n@1\nexpert-mode\nshow cli level\n",
+        "prompt\noperator\nexpert-mode on\nshow cli level\n",
+        "user; experimental-mode on\n",
+        "operator; mcli-debug-mode on\n",
+        "operator; @1 show cli level\n",
+        "mcli-debug-mode off; show cli level\n",
+        // `@<n>` takes one command; the next ones run on the master.
+        "show cli level; @1 user; show cli level; show version\n",
+        "@1 expert-mode on; expert-mode\n",
+        "show cli level; @1 show cli level; @master show cli level\n",
+        "@1 operator; show cli level\n",
     ];
     inputs
         .iter()

@@ -47,6 +47,17 @@ pub struct CliApplet {
     closing: bool,
     /// A command whose line ended in `<<`, and its payload lines so far.
     payload: Option<(String, String)>,
+    /// `expert-mode` and `experimental-mode` of the session.
+    modes: CliModes,
+}
+
+/// A session's `expert-mode` and `experimental-mode` (admin only). No
+/// command of haproxy-rs needs them yet; they are kept and reported as
+/// HAProxy does, and the master CLI carries them to the workers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CliModes {
+    pub expert: bool,
+    pub experimental: bool,
 }
 
 impl CliApplet {
@@ -59,6 +70,7 @@ impl CliApplet {
             out_pos: 0,
             closing: false,
             payload: None,
+            modes: CliModes::default(),
         }
     }
 }
@@ -169,13 +181,14 @@ impl Engine {
                 continue;
             }
             let mut level = cli.level;
+            let mut modes = cli.modes;
             let (reply, quit, prompt) = match payload {
                 Some((cmd, text)) => {
                     let r = self.cli_execute_payload(cmd.trim(), level, Some(&text));
                     (r, false, false)
                 }
                 None if line.trim() == "_getsocks" => (self.cli_getsocks(sid), true, false),
-                None => self.cli_run_line(&line, &mut level),
+                None => cli_run_line(self, &line, &mut level, &mut modes),
             };
             let Some(a) = self.applets.get_mut(aid) else {
                 return;
@@ -184,6 +197,7 @@ impl Engine {
                 return;
             };
             cli.level = level;
+            cli.modes = modes;
             if prompt {
                 cli.interactive = !cli.interactive;
             }
@@ -201,43 +215,6 @@ impl Engine {
             self.sched.wakeup(a.task);
         }
         self.applet_notify(sid, consumed);
-    }
-
-    /// Runs the `;`-separated commands of one line. Returns the reply, and
-    /// whether `quit` and `prompt` were among them. `user` and `operator`
-    /// lower the session's `level`; asking for more ends the session.
-    fn cli_run_line(&mut self, line: &str, level: &mut CliLevel) -> (String, bool, bool) {
-        let mut out = String::new();
-        let (mut quit, mut prompt) = (false, false);
-        for cmd in line.split(';') {
-            match cmd.trim() {
-                "" => {}
-                "quit" => quit = true,
-                "prompt" => {
-                    prompt = true;
-                    out.push('\n');
-                }
-                l @ ("user" | "operator") => {
-                    let want = if l == "user" {
-                        CliLevel::User
-                    } else {
-                        CliLevel::Operator
-                    };
-                    if want > *level {
-                        out.push_str("Permission denied!\n");
-                        quit = true;
-                        break;
-                    }
-                    *level = want;
-                }
-                "show cli level" => {
-                    out.push_str(crate::master::cli::level_name(*level));
-                    out.push_str("\n\n");
-                }
-                c => out.push_str(&self.cli_execute(c, *level)),
-            }
-        }
-        (out, quit, prompt)
     }
 
     /// `_getsocks` (HAProxy's socket transfer, `-x`): on a socket with
@@ -441,4 +418,77 @@ mod tests {
         assert!(e.applets.is_empty());
         assert_eq!((e.io.bufs.used, e.cli_streams), (0, 0));
     }
+}
+
+/// Runs the `;`-separated commands of one line. Returns the reply, and
+/// whether `quit` and `prompt` were among them. `user` and `operator`
+/// lower the session's `level`; asking for more ends the session. Every
+/// command's reply ends with an empty line, even an empty reply; a last
+/// argument `-` silences `user`, `operator` and the modes' `on`/`off`
+/// (the master CLI prefixes forwarded lines with them, as 2.6's does).
+fn cli_run_line(
+    e: &mut Engine,
+    line: &str,
+    level: &mut CliLevel,
+    modes: &mut CliModes,
+) -> (String, bool, bool) {
+    let mut out = String::new();
+    let (mut quit, mut prompt) = (false, false);
+    for cmd in line.split(';') {
+        let w: Vec<&str> = cmd.split_whitespace().collect();
+        let silent = w.len() > 1 && w.last() == Some(&"-");
+        match w.as_slice() {
+            [] => {}
+            ["quit"] => quit = true,
+            ["prompt"] => {
+                prompt = true;
+                out.push('\n');
+            }
+            [l @ ("user" | "operator"), ..] => {
+                let want = if *l == "user" {
+                    CliLevel::User
+                } else {
+                    CliLevel::Operator
+                };
+                if want > *level {
+                    out.push_str("Permission denied!\n");
+                    quit = true;
+                    break;
+                }
+                *level = want;
+                if !silent {
+                    out.push('\n');
+                }
+            }
+            [m @ ("expert-mode" | "experimental-mode"), args @ ..] => {
+                if *level < CliLevel::Admin {
+                    out.push_str("Permission denied\n\n");
+                    continue;
+                }
+                let flag = if *m == "expert-mode" {
+                    &mut modes.expert
+                } else {
+                    &mut modes.experimental
+                };
+                match args.first() {
+                    None => {
+                        let on = if *flag { "ON" } else { "OFF" };
+                        out.push_str(&format!("{m} is {on}\n\n"));
+                    }
+                    Some(a) => {
+                        *flag = *a == "on";
+                        if !silent {
+                            out.push('\n');
+                        }
+                    }
+                }
+            }
+            ["show", "cli", "level"] => {
+                out.push_str(crate::master::cli::level_name(*level));
+                out.push_str("\n\n");
+            }
+            _ => out.push_str(&e.cli_execute(cmd.trim(), *level)),
+        }
+    }
+    (out, quit, prompt)
 }

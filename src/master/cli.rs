@@ -78,6 +78,14 @@ pub struct MasterCliApplet {
     /// Set by a prefix alone on its line.
     dest: Dest,
     relay: Option<Relay>,
+    /// The commands of a line that follow one forwarded by `@<n> <cmd>`:
+    /// they run when its reply is in.
+    pending: Option<String>,
+    /// `experimental-mode`, `expert-mode`, `mcli-debug-mode`: shown in the
+    /// prompt (`x`, `e`, `d`); the first two go to the workers with each line.
+    experimental: bool,
+    expert: bool,
+    debug: bool,
 }
 
 impl MasterCliApplet {
@@ -90,17 +98,52 @@ impl MasterCliApplet {
             closing: false,
             dest: Dest::Master,
             relay: None,
+            pending: None,
+            experimental: false,
+            expert: false,
+            debug: false,
         }
     }
 
     fn prompt(&mut self) {
         if self.interactive {
+            let flags: String = [
+                (self.experimental, 'x'),
+                (self.expert, 'e'),
+                (self.debug, 'd'),
+            ]
+            .iter()
+            .filter_map(|&(on, c)| on.then_some(c))
+            .collect();
+            let flags = if flags.is_empty() {
+                flags
+            } else {
+                format!("({flags})")
+            };
             let p = match self.dest {
-                Dest::Master => "master> ".to_string(),
-                Dest::Worker(pid) => format!("{pid}> "),
+                Dest::Master => format!("master{flags}> "),
+                Dest::Worker(pid) => format!("{pid}{flags}> "),
             };
             self.out.extend_from_slice(p.as_bytes());
         }
+    }
+
+    /// What goes before a forwarded line so that the worker runs it at the
+    /// session's level and modes (the trailing `-` keeps them silent).
+    fn worker_prefix(&self) -> String {
+        let mut p = String::new();
+        match self.level {
+            CliLevel::User => p.push_str("user -;"),
+            CliLevel::Operator => p.push_str("operator -;"),
+            CliLevel::Admin => {}
+        }
+        if self.expert {
+            p.push_str("expert-mode on -;");
+        }
+        if self.experimental {
+            p.push_str("experimental-mode on -;");
+        }
+        p
     }
 }
 
@@ -183,9 +226,15 @@ impl Engine {
                 }
                 let fd = r.fd;
                 cli.relay = None;
-                cli.prompt();
+                let pending = cli.pending.take();
+                if pending.is_none() {
+                    cli.prompt();
+                }
                 self.io.fds.remove(fd);
                 crate::conn::sock::close(fd);
+                if let Some(p) = pending {
+                    self.master_cli_commands(aid, &p);
+                }
                 continue;
             }
             if cli.closing {
@@ -210,83 +259,105 @@ impl Engine {
         self.applet_notify(sid, consumed);
     }
 
-    /// Runs one line of a master CLI session.
+    /// Runs one line of a master CLI session: whole to the worker the
+    /// session is attached to (`@1` alone on a line), else command by
+    /// command on the master, where `@<n> <cmd>` forwards one command.
     fn master_cli_line(&mut self, aid: AppletId, line: &str) {
-        let Some(m) = self.master.as_ref() else {
-            return;
-        };
-        let find = |w: &str| m.find_worker(w);
         let Some(AppletState::MasterCli(cli)) = self.applets.get(aid).map(|a| &a.state) else {
             return;
         };
-        // `quit` ends the master's session, wherever its lines go.
-        let dest = if line.trim() == "quit" {
-            Dest::Master
-        } else {
-            cli.dest
-        };
-        let action = route(line, dest, &find);
+        // `quit` ends the master's session, and the modes are the
+        // master's to keep, wherever its lines go.
+        let first = line.split([';', ' ', '\t']).find(|w| !w.is_empty());
+        let master_only = matches!(
+            first,
+            Some("quit" | "expert-mode" | "experimental-mode" | "mcli-debug-mode")
+        );
+        match cli.dest {
+            Dest::Worker(pid) if !master_only && !line.trim_start().starts_with('@') => {
+                self.master_cli_forward(aid, pid, line);
+            }
+            _ => self.master_cli_commands(aid, line),
+        }
+    }
+
+    /// Sends `rest` to worker `pid`'s CLI, at the session's level and
+    /// modes; its reply is relayed as it comes (`master_cli_run`).
+    fn master_cli_forward(&mut self, aid: AppletId, pid: i32, rest: &str) {
         let Some(AppletState::MasterCli(cli)) = self.applets.get_mut(aid).map(|a| &mut a.state)
         else {
             return;
         };
-        match action {
-            LineAction::NoTarget(msg) => {
-                cli.out.extend_from_slice(msg.as_bytes());
+        let prefix = cli.worker_prefix();
+        match self.master.as_ref().map(|m| m.connect_worker(pid)) {
+            Some(Ok(fd)) => {
+                let msg = format!("{prefix}{rest}\n");
+                // One small write on a fresh socket, then our end of file:
+                // the worker answers the line and closes.
+                crate::conn::sock::write_all_blocking(fd, msg.as_bytes());
+                crate::conn::sock::shutdown(fd, libc::SHUT_WR);
+                if self.io.fds.insert(fd, FdOwner::Relay(aid)).is_err() {
+                    crate::conn::sock::close(fd);
+                    return;
+                }
+                self.io.fds.want_recv(fd);
+                self.io.fds.may_recv(fd);
+                cli.relay = Some(Relay { fd });
+            }
+            _ => {
+                cli.out.extend_from_slice(
+                    format!("Can't find the target PID matching the prefix '@!{pid}'\n").as_bytes(),
+                );
                 cli.closing = true;
             }
-            LineAction::Run {
-                dest, sticky: true, ..
-            } => {
-                cli.dest = dest;
-                cli.prompt();
-            }
-            LineAction::Run {
-                dest: Dest::Worker(pid),
-                rest,
-                ..
-            } => {
-                let level = cli.level;
-                match self.master.as_ref().map(|m| m.connect_worker(pid)) {
-                    Some(Ok(fd)) => {
-                        let prefix = match level {
-                            CliLevel::User => "user;",
-                            CliLevel::Operator => "operator;",
-                            CliLevel::Admin => "",
-                        };
-                        let msg = format!("{prefix}{rest}\n");
-                        // One small write on a fresh socket, then our end of
-                        // file: the worker answers the line and closes.
-                        crate::conn::sock::write_all_blocking(fd, msg.as_bytes());
-                        crate::conn::sock::shutdown(fd, libc::SHUT_WR);
-                        if self.io.fds.insert(fd, FdOwner::Relay(aid)).is_err() {
-                            crate::conn::sock::close(fd);
-                            return;
-                        }
-                        self.io.fds.want_recv(fd);
-                        self.io.fds.may_recv(fd);
-                        if let Some(AppletState::MasterCli(cli)) =
-                            self.applets.get_mut(aid).map(|a| &mut a.state)
-                        {
-                            cli.relay = Some(Relay { fd });
-                        }
-                    }
-                    _ => {
-                        cli.out.extend_from_slice(
-                            format!("Can't find the target PID matching the prefix '@!{pid}'\n")
-                                .as_bytes(),
-                        );
-                        cli.closing = true;
-                    }
-                }
-            }
-            LineAction::Run { rest, .. } => self.master_cli_commands(aid, &rest),
         }
     }
 
     /// Runs the `;`-separated master commands of a line.
     fn master_cli_commands(&mut self, aid: AppletId, line: &str) {
-        for cmd in line.split(';') {
+        let mut cmds = line.split(';');
+        while let Some(mut cmd) = cmds.next() {
+            // `@<n> <cmd>`: that one command goes to the process named, the
+            // next ones run here once its reply is in (as 2.6).
+            let routed = match (cmd.trim_start().starts_with('@'), self.master.as_ref()) {
+                (true, Some(m)) => Some(route(cmd, Dest::Master, &|w| m.find_worker(w))),
+                _ => None,
+            };
+            let Some(AppletState::MasterCli(cli)) = self.applets.get_mut(aid).map(|a| &mut a.state)
+            else {
+                return;
+            };
+            match routed {
+                None => {}
+                Some(LineAction::NoTarget(msg)) => {
+                    cli.out.extend_from_slice(msg.as_bytes());
+                    cli.closing = true;
+                    return;
+                }
+                Some(LineAction::Run {
+                    dest, sticky: true, ..
+                }) => {
+                    cli.dest = dest;
+                    continue;
+                }
+                Some(LineAction::Run {
+                    dest: Dest::Worker(pid),
+                    rest,
+                    ..
+                }) => {
+                    let pending: Vec<&str> = cmds.collect();
+                    cli.pending = Some(pending.join(";")).filter(|p| !p.trim().is_empty());
+                    self.master_cli_forward(aid, pid, &rest);
+                    return;
+                }
+                Some(LineAction::Run {
+                    dest: Dest::Master, ..
+                }) => {
+                    // `@master <cmd>` / `@0 <cmd>`: the command, here.
+                    let t = cmd.trim_start();
+                    cmd = t.split_once(char::is_whitespace).map_or("", |(_, r)| r);
+                }
+            }
             let w: Vec<&str> = cmd.split_whitespace().collect();
             let Some(AppletState::MasterCli(cli)) = self.applets.get_mut(aid).map(|a| &mut a.state)
             else {
@@ -325,6 +396,24 @@ impl Engine {
                         return;
                     }
                     cli.level = want;
+                    continue;
+                }
+                [
+                    m @ ("expert-mode" | "experimental-mode" | "mcli-debug-mode"),
+                    args @ ..,
+                ] => {
+                    if lvl < CliLevel::Admin {
+                        cli.out.extend_from_slice(b"Permission denied!\n");
+                        cli.closing = true;
+                        return;
+                    }
+                    // `on` sets, anything else (nothing too) clears.
+                    let on = args.first() == Some(&"on");
+                    match *m {
+                        "expert-mode" => cli.expert = on,
+                        "experimental-mode" => cli.experimental = on,
+                        _ => cli.debug = on,
+                    }
                     continue;
                 }
                 ["reload", ..] if lvl < CliLevel::Operator => "Permission denied\n\n".into(),
