@@ -256,6 +256,79 @@ impl Engine {
 /// The CLI applet on a hand-built stream, without sockets: the request
 /// channel is filled by hand as a client connection would, the applet task
 /// is run, and the response channel is read back.
+/// Runs the `;`-separated commands of one line. Returns the reply, and
+/// whether `quit` and `prompt` were among them. `user` and `operator`
+/// lower the session's `level`; asking for more ends the session. Every
+/// command's reply ends with an empty line, even an empty reply; a last
+/// argument `-` silences `user`, `operator` and the modes' `on`/`off`
+/// (the master CLI prefixes forwarded lines with them, as 2.6's does).
+fn cli_run_line(
+    e: &mut Engine,
+    line: &str,
+    level: &mut CliLevel,
+    modes: &mut CliModes,
+) -> (String, bool, bool) {
+    let mut out = String::new();
+    let (mut quit, mut prompt) = (false, false);
+    for cmd in line.split(';') {
+        let w: Vec<&str> = cmd.split_whitespace().collect();
+        let silent = w.len() > 1 && w.last() == Some(&"-");
+        match w.as_slice() {
+            [] => {}
+            ["quit"] => quit = true,
+            ["prompt"] => {
+                prompt = true;
+                out.push('\n');
+            }
+            [l @ ("user" | "operator"), ..] => {
+                let want = if *l == "user" {
+                    CliLevel::User
+                } else {
+                    CliLevel::Operator
+                };
+                if want > *level {
+                    out.push_str("Permission denied!\n");
+                    quit = true;
+                    break;
+                }
+                *level = want;
+                if !silent {
+                    out.push('\n');
+                }
+            }
+            [m @ ("expert-mode" | "experimental-mode"), args @ ..] => {
+                if *level < CliLevel::Admin {
+                    out.push_str("Permission denied\n\n");
+                    continue;
+                }
+                let flag = if *m == "expert-mode" {
+                    &mut modes.expert
+                } else {
+                    &mut modes.experimental
+                };
+                match args.first() {
+                    None => {
+                        let on = if *flag { "ON" } else { "OFF" };
+                        out.push_str(&format!("{m} is {on}\n\n"));
+                    }
+                    Some(a) => {
+                        *flag = *a == "on";
+                        if !silent {
+                            out.push('\n');
+                        }
+                    }
+                }
+            }
+            ["show", "cli", "level"] => {
+                out.push_str(crate::master::cli::level_name(*level));
+                out.push_str("\n\n");
+            }
+            _ => out.push_str(&e.cli_execute(cmd.trim(), *level)),
+        }
+    }
+    (out, quit, prompt)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -418,77 +491,4 @@ mod tests {
         assert!(e.applets.is_empty());
         assert_eq!((e.io.bufs.used, e.cli_streams), (0, 0));
     }
-}
-
-/// Runs the `;`-separated commands of one line. Returns the reply, and
-/// whether `quit` and `prompt` were among them. `user` and `operator`
-/// lower the session's `level`; asking for more ends the session. Every
-/// command's reply ends with an empty line, even an empty reply; a last
-/// argument `-` silences `user`, `operator` and the modes' `on`/`off`
-/// (the master CLI prefixes forwarded lines with them, as 2.6's does).
-fn cli_run_line(
-    e: &mut Engine,
-    line: &str,
-    level: &mut CliLevel,
-    modes: &mut CliModes,
-) -> (String, bool, bool) {
-    let mut out = String::new();
-    let (mut quit, mut prompt) = (false, false);
-    for cmd in line.split(';') {
-        let w: Vec<&str> = cmd.split_whitespace().collect();
-        let silent = w.len() > 1 && w.last() == Some(&"-");
-        match w.as_slice() {
-            [] => {}
-            ["quit"] => quit = true,
-            ["prompt"] => {
-                prompt = true;
-                out.push('\n');
-            }
-            [l @ ("user" | "operator"), ..] => {
-                let want = if *l == "user" {
-                    CliLevel::User
-                } else {
-                    CliLevel::Operator
-                };
-                if want > *level {
-                    out.push_str("Permission denied!\n");
-                    quit = true;
-                    break;
-                }
-                *level = want;
-                if !silent {
-                    out.push('\n');
-                }
-            }
-            [m @ ("expert-mode" | "experimental-mode"), args @ ..] => {
-                if *level < CliLevel::Admin {
-                    out.push_str("Permission denied\n\n");
-                    continue;
-                }
-                let flag = if *m == "expert-mode" {
-                    &mut modes.expert
-                } else {
-                    &mut modes.experimental
-                };
-                match args.first() {
-                    None => {
-                        let on = if *flag { "ON" } else { "OFF" };
-                        out.push_str(&format!("{m} is {on}\n\n"));
-                    }
-                    Some(a) => {
-                        *flag = *a == "on";
-                        if !silent {
-                            out.push('\n');
-                        }
-                    }
-                }
-            }
-            ["show", "cli", "level"] => {
-                out.push_str(crate::master::cli::level_name(*level));
-                out.push_str("\n\n");
-            }
-            _ => out.push_str(&e.cli_execute(cmd.trim(), *level)),
-        }
-    }
-    (out, quit, prompt)
 }
