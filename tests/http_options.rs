@@ -234,3 +234,57 @@ fn custom_log_format_in_tcp_mode() {
     };
     assert_eq!(line, "127.0.0.1 t e/s 5 5 --");
 }
+
+/// Clients one after the other through `http-reuse <mode>`: two closing
+/// clients, one keep-alive client with two requests, then two closing
+/// clients. Returns how many connections the server accepted.
+fn reuse_accepts(program: &str, mode: &str) -> usize {
+    let o = Origin::ok();
+    let port = free_port();
+    let cfg = http_config(
+        "",
+        &format!(
+            "frontend f\n  bind 127.0.0.1:{port}\n  default_backend b\n\n\
+             backend b\n  http-reuse {mode}\n  server s 127.0.0.1:{}\n",
+            o.port()
+        ),
+    );
+    let _p = Proxy::start_program(program, &cfg, &[port], &["-db"]);
+    let closing = |i: usize| {
+        let mut c = Client::connect(port);
+        let r = c.exchange(
+            format!("GET /c{i} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        );
+        assert_eq!(r.status(), 200, "{program}: closing client {i}");
+        let (_, closed) = c.wait_close(T);
+        assert!(closed, "{program}: client {i} not closed");
+    };
+    closing(1);
+    closing(2);
+    let mut c = Client::connect(port);
+    for i in 0..2 {
+        let r = c.exchange(format!("GET /k{i} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
+        assert_eq!(r.status(), 200, "{program}: keep-alive request {i}");
+    }
+    drop(c);
+    std::thread::sleep(Duration::from_millis(100));
+    closing(3);
+    closing(4);
+    o.wait_requests(6, T);
+    o.accepted()
+}
+
+/// `http-reuse aggressive`: a first request takes only a pooled connection
+/// that was reused at least once (the keep-alive client's); `always` takes
+/// any. The counts are HAProxy 2.6's, checked live when it is installed.
+#[test]
+fn http_reuse_aggressive_gives_first_requests_only_reused_connections() {
+    let mut programs = vec![common::test_bin()];
+    if common::have_haproxy() && common::test_bin() != common::HAPROXY {
+        programs.push(common::HAPROXY.to_string());
+    }
+    for p in &programs {
+        assert_eq!(reuse_accepts(p, "aggressive"), 3, "{p}: aggressive");
+        assert_eq!(reuse_accepts(p, "always"), 1, "{p}: always");
+    }
+}

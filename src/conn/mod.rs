@@ -83,6 +83,11 @@ bitflags! {
         /// connections at connect(), cleared by read0. A server connection
         /// closed before its server closed leaves no TIME_WAIT behind.
         const LINGER_RISK  = 0x0000_4000;
+        /// A server connection that served an HTTP transaction ...
+        const HTTP_USED    = 0x0000_8000;
+        /// ... and another one after it: "reused at least once", which
+        /// `http-reuse aggressive` asks of a first request's connection.
+        const HTTP_REUSED  = 0x0001_0000;
     }
 }
 

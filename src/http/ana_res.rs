@@ -18,6 +18,7 @@ use super::parse::{self, Framing, Kind, Method, MsgFlags, ParseOpts};
 use super::reply;
 use super::txn::{MsgState, TxnFlags};
 use crate::channel::{AnFlags, CfFlags};
+use crate::conn::CoFlags;
 use crate::si::{SiFlags, SiState};
 use crate::stream::{Finst, Stream, StreamCtx};
 use crate::ticks::ETERNITY;
@@ -357,6 +358,15 @@ pub fn end_txn(s: &mut Stream, cx: &mut StreamCtx) {
         || s.req.flags.intersects(CfFlags::SHUTR | CfFlags::READ_ERROR)
         || s.si[0].state() != SiState::Est;
     let srv_close = !req_done || txn.flags.contains(TxnFlags::SRV_CLOSE);
+    // One more transaction served: the second makes it "reused".
+    if let Some(c) = s.si[1].conn().and_then(|c| cx.io.conns.get_mut(c)) {
+        let used = c.flags.contains(CoFlags::HTTP_USED);
+        c.flags.insert(if used {
+            CoFlags::HTTP_REUSED
+        } else {
+            CoFlags::HTTP_USED
+        });
+    }
     reply::release_backend(s, cx);
     super::log::log_txn(s, cx);
     s.res.analysers = AnFlags::empty();

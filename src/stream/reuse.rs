@@ -13,9 +13,10 @@
 //! session's own next requests still use it, see `http::ana_res::end_txn`);
 //! `safe` (the default) lets only a session's second and later requests take
 //! a pooled connection, so that a first request, which a browser cannot
-//! retry, never meets a connection the server is closing; `aggressive` and
-//! `always` let any request take one (haproxy-rs does not track whether a
-//! connection was already reused, so `aggressive` behaves as `always`).
+//! retry, never meets a connection the server is closing; `aggressive`
+//! gives a first request only a connection that has served two
+//! transactions already (proof the server keeps connections alive), later
+//! requests any; `always` lets any request take any.
 
 use super::{Stream, StreamCtx};
 use crate::cfg::model::HttpReuse;
@@ -28,6 +29,8 @@ pub struct IdleConn {
     pub cid: crate::arena::ConnId,
     /// When it became idle (monotonic ms), for `pool-purge-delay`.
     pub since: u64,
+    /// It was reused at least once (`CoFlags::HTTP_REUSED`).
+    pub reused: bool,
 }
 
 /// Gives the stream's established server connection to its server's idle
@@ -76,6 +79,7 @@ pub fn give(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     server.idle.push(IdleConn {
         cid,
         since: cx.clock.now_abs,
+        reused: conn.flags.contains(crate::conn::CoFlags::HTTP_REUSED),
     });
     cx.http.idle_total += 1;
     s.si[1].end = End::None;
@@ -98,10 +102,12 @@ pub fn take(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     let Some(px) = cx.proxies.get_mut(be) else {
         return false;
     };
-    let allowed = match px.http.reuse {
-        HttpReuse::Never => false,
-        HttpReuse::Safe => txn.flags.contains(crate::http::txn::TxnFlags::NOT_FIRST),
-        HttpReuse::Aggressive | HttpReuse::Always => true,
+    let later = txn.flags.contains(crate::http::txn::TxnFlags::NOT_FIRST);
+    let (allowed, reused_only) = match px.http.reuse {
+        HttpReuse::Never => (false, false),
+        HttpReuse::Safe => (later, false),
+        HttpReuse::Aggressive => (true, !later),
+        HttpReuse::Always => (true, false),
     };
     if !allowed {
         return false;
@@ -110,9 +116,10 @@ pub fn take(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         return false;
     };
     // The most recently used first: the warmest, the least likely closed.
-    let Some(idle) = server.idle.pop() else {
+    let Some(at) = server.idle.iter().rposition(|i| i.reused || !reused_only) else {
         return false;
     };
+    let idle = server.idle.remove(at);
     cx.http.idle_total = cx.http.idle_total.saturating_sub(1);
     server.reused += 1;
     let Some(conn) = cx.io.conns.get_mut(idle.cid) else {
