@@ -263,6 +263,13 @@ fn on_request_head(s: &mut Stream, cx: &mut StreamCtx, head: parse::Head, opts: 
             }
         }
     }
+    if let Some(c) = cx
+        .proxies
+        .get(s.fe)
+        .and_then(|p| p.http.cookie_capture.as_ref())
+    {
+        e.capture_cookie(c.name.as_bytes(), c.len, &mut txn.req_cookie);
+    }
     let parsed = e.head.flags;
     let _ = normalize_head(&mut e);
     if parsed.contains(MsgFlags::CL_DROP) && parsed.contains(MsgFlags::TE_CHUNKED) {

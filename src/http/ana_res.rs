@@ -175,6 +175,13 @@ fn on_response_head(s: &mut Stream, cx: &mut StreamCtx, head: parse::Head, opts:
             }
         }
     }
+    if let Some(c) = cx
+        .proxies
+        .get(s.fe)
+        .and_then(|p| p.http.cookie_capture.as_ref())
+    {
+        e.capture_cookie(c.name.as_bytes(), c.len, &mut txn.res_cookie);
+    }
     let _ = super::ana::normalize_head(&mut e);
     let f = e.head.flags;
     // The server closes after this response: its connection cannot be kept.

@@ -176,6 +176,28 @@ impl HeadEdit<'_> {
         None
     }
 
+    /// `capture cookie`: the first cookie whose name starts with `prefix`,
+    /// as `name=value` cut to `len`, into `out` (left empty when none). A
+    /// request's `Cookie` headers hold `;`-separated cookies; a response's
+    /// `Set-Cookie` one cookie, then its attributes.
+    pub fn capture_cookie(&mut self, prefix: &[u8], len: usize, out: &mut Vec<u8>) {
+        out.clear();
+        let set_cookie = self.kind == Kind::Response;
+        let name: &[u8] = if set_cookie { b"set-cookie" } else { b"cookie" };
+        for i in 0..self.hdrs.len() {
+            if !self.name_is(i, name) {
+                continue;
+            }
+            let Some(h) = self.hdrs.get(i).copied() else {
+                continue;
+            };
+            if let Some(c) = cookie_match(h.value.get(self.bytes()), prefix, set_cookie) {
+                out.extend_from_slice(c.get(..len.min(c.len())).unwrap_or(c));
+                return;
+            }
+        }
+    }
+
     /// Whether the parser derives message state from headers named `name`
     /// (framing, connection, host...): editing those needs a full re-parse;
     /// others only move spans.
@@ -408,10 +430,42 @@ impl HeadEdit<'_> {
     }
 }
 
+/// The cookie of one `Cookie` (all of its `;`-separated ones) or
+/// `Set-Cookie` (its first part) header value whose name starts with
+/// `prefix`, trimmed: `name=value`.
+pub fn cookie_match<'a>(value: &'a [u8], prefix: &[u8], set_cookie: bool) -> Option<&'a [u8]> {
+    let mut parts = value.split(|&b| b == b';');
+    let trim = |c: &'a [u8]| c.trim_ascii();
+    if set_cookie {
+        return parts.next().map(trim).filter(|c| c.starts_with(prefix));
+    }
+    parts.map(trim).find(|c| c.starts_with(prefix))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::http::parse::Method;
+
+    #[test]
+    fn cookie_match_takes_the_first_cookie_by_prefix() {
+        fn m<'a>(v: &'a str, p: &str, set: bool) -> Option<&'a [u8]> {
+            cookie_match(v.as_bytes(), p.as_bytes(), set)
+        }
+        assert_eq!(
+            m("a=1; SESSID=abc; x=2", "SESS", false),
+            Some(&b"SESSID=abc"[..])
+        );
+        assert_eq!(m("a=1;SESSb=2", "SESS", false), Some(&b"SESSb=2"[..]));
+        assert_eq!(m("sess=1", "SESS", false), None);
+        assert_eq!(
+            m("SESSID=xyz; Path=/", "SESS", true),
+            Some(&b"SESSID=xyz"[..])
+        );
+        // A Set-Cookie's attributes are not cookies.
+        assert_eq!(m("a=1; SESSION=x", "SESS", true), None);
+        assert_eq!(m("SESSID=1", "SESSID=", false), Some(&b"SESSID=1"[..]));
+    }
 
     fn edit_on(buf: &mut Buffer, hdrs: &mut Vec<Hdr>) -> Option<(Head, ParseOpts)> {
         let opts = ParseOpts {

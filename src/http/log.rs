@@ -186,6 +186,12 @@ pub fn log_txn(s: &mut Stream, cx: &mut StreamCtx) {
         redispatched: s.flags.contains(SfFlags::REDISP),
         srv_queue: s.queue_pos.0,
         be_queue: s.queue_pos.1,
+        req_cookie: std::str::from_utf8(&txn.req_cookie)
+            .ok()
+            .filter(|c| !c.is_empty() && parsed),
+        res_cookie: std::str::from_utf8(&txn.res_cookie)
+            .ok()
+            .filter(|c| !c.is_empty() && parsed),
         req_caps: req_caps.as_deref(),
         res_caps: res_caps.as_deref(),
         request_line: parsed.then_some(txn.uri.as_slice()),

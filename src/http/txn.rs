@@ -135,6 +135,10 @@ pub struct HttpTxn {
     /// response header`), in declaration order.
     pub req_caps: Vec<Option<Vec<u8>>>,
     pub res_caps: Vec<Option<Vec<u8>>>,
+    /// `capture cookie`: the request's and the response's (`%CC`, `%CS`;
+    /// empty: none).
+    pub req_cookie: Vec<u8>,
+    pub res_cookie: Vec<u8>,
     pub times: TxnTimes,
     /// Response bytes delivered for this transaction's earlier ones (the
     /// response channel counts the whole connection).
@@ -169,6 +173,8 @@ impl HttpTxn {
             }
             *c = None;
         }
+        self.req_cookie.clear();
+        self.res_cookie.clear();
         self.res_head_wire = 0;
         self.res_head_htx = 0;
         self.times = TxnTimes {
