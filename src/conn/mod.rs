@@ -133,8 +133,10 @@ pub enum ConnOwner {
     /// (`stream::reuse`).
     Idle { px: usize, srv: usize },
     /// A keep-alive HTTP client between two requests: no stream until its
-    /// next request starts (`engine::keepalive`).
-    KeepAlive(usize),
+    /// next request starts (`engine::keepalive`). `li` its listener,
+    /// `since` when its previous transaction ended (monotonic ms: the next
+    /// one's idle time, `%Ti`, counts from there).
+    KeepAlive { li: usize, since: u64 },
 }
 
 /// The data layer.

@@ -344,13 +344,14 @@ impl Engine {
     /// Creates the stream of an accepted connection whose handshake handlers
     /// are all done. Precondition: `cid` is registered in the poller.
     pub fn stream_new(&mut self, li: usize, cid: ConnId) {
-        self.stream_create(li, cid, false);
+        self.stream_create(li, cid, None);
     }
 
-    /// Creates the stream of a connection, new (`resumed` false) or a
+    /// Creates the stream of a connection, new (`resumed` None) or a
     /// parked keep-alive client whose next request starts (no connect log,
-    /// the transaction is a later one of the connection).
-    pub(crate) fn stream_create(&mut self, li: usize, cid: ConnId, resumed: bool) {
+    /// the transaction is a later one of the connection, idle since the
+    /// date `resumed` holds).
+    pub(crate) fn stream_create(&mut self, li: usize, cid: ConnId, resumed: Option<u64>) {
         let Some(l) = self.listeners.get(li) else {
             return;
         };
@@ -378,7 +379,7 @@ impl Engine {
         let cli_to = fe_px.timeouts.client;
         // The local address costs a syscall: only when a log or a server
         // without explicit address/port needs it.
-        let default_log = !resumed
+        let default_log = resumed.is_none()
             && !fe_px.opts.tcplog
             && fe_px.http.httplog.is_none()
             && fe_px.log_fmt.is_none()
@@ -404,10 +405,10 @@ impl Engine {
         let mut s = Stream::new(sid, task, fe, li, target, ana);
         if fe_px.mode == crate::cfg::model::Mode::Http && kind == LiKind::Proxy {
             let mut txn = self.http.txn_pool.pop().unwrap_or_default();
-            txn.reset(self.clock.now_abs);
+            txn.reset(resumed.unwrap_or(self.clock.now_abs));
             txn.req_base = 0;
             txn.res_base = 0;
-            if !resumed {
+            if resumed.is_none() {
                 txn.flags = crate::http::txn::TxnFlags::empty();
             }
             s.txn = Some(txn);

@@ -57,6 +57,10 @@ impl Engine {
         let Some(mut s) = self.streams.remove(sid) else {
             return;
         };
+        let since = s
+            .txn
+            .as_ref()
+            .map_or(self.clock.now_abs, |t| t.times.idle_start);
         self.sched.destroy(s.task);
         self.stream_account(&s);
         self.recycle_txn(&mut s);
@@ -78,7 +82,10 @@ impl Engine {
         }
         self.parked += 1;
         if let Some(c) = self.io.conns.get_mut(cid) {
-            c.owner = ConnOwner::KeepAlive(s.listener);
+            c.owner = ConnOwner::KeepAlive {
+                li: s.listener,
+                since,
+            };
             c.hs_task = Some(t);
             c.want_recv(&mut self.io.fds);
             // Bytes the TLS session already took from the socket get no
@@ -91,13 +98,13 @@ impl Engine {
 
     /// A parked client's fd woke up: its next request starts (or it
     /// closed: the new stream sees it and ends silently).
-    pub(crate) fn unpark(&mut self, cid: ConnId, li: usize, can_r: bool, can_w: bool) {
+    pub(crate) fn unpark(&mut self, cid: ConnId, li: usize, since: u64, can_r: bool, can_w: bool) {
         if let Some(t) = self.io.conns.get_mut(cid).and_then(|c| c.hs_task.take()) {
             self.sched.destroy(t);
         }
         self.parked = self.parked.saturating_sub(1);
         // Even when stopping: the request is served, its response closes.
-        self.stream_create(li, cid, true);
+        self.stream_create(li, cid, Some(since));
         if let Some(c) = self.io.conns.get(cid)
             && matches!(c.owner, ConnOwner::Stream { .. })
         {
@@ -112,7 +119,7 @@ impl Engine {
             return;
         };
         c.hs_task = None;
-        if let ConnOwner::KeepAlive(li) = c.owner {
+        if let ConnOwner::KeepAlive { li, .. } = c.owner {
             self.parked_close(cid, li);
         }
     }
@@ -133,16 +140,16 @@ impl Engine {
     /// at once, as 2.6 does, resets every client whose request crosses the
     /// close: failed requests at each reload under keep-alive load.
     pub(crate) fn drain_parked(&mut self) {
-        let parked: Vec<(ConnId, usize)> = self
+        let parked: Vec<(ConnId, usize, u64)> = self
             .io
             .conns
             .iter()
             .filter_map(|(id, c)| match c.owner {
-                ConnOwner::KeepAlive(li) => Some((id, li)),
+                ConnOwner::KeepAlive { li, since } => Some((id, li, since)),
                 _ => None,
             })
             .collect();
-        for (cid, li) in parked {
+        for (cid, li, since) in parked {
             let Some(c) = self.io.conns.get(cid) else {
                 continue;
             };
@@ -150,7 +157,7 @@ impl Engine {
             let waiting = c.ssl().is_some_and(crate::ssl::has_pending)
                 || crate::conn::sock::peek(c.fd, &mut one).is_ok_and(|n| n > 0);
             if waiting {
-                self.unpark(cid, li, true, false);
+                self.unpark(cid, li, since, true, false);
                 continue;
             }
             let cap = self.clock.now_abs + STOP_IDLE_MS;

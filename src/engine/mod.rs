@@ -388,7 +388,7 @@ impl Engine {
             }
             ConnOwner::Check { .. } => self.check_conn_io(cid, can_r, can_w),
             ConnOwner::Listener(li) => self.handshake_io(cid, li),
-            ConnOwner::KeepAlive(li) => self.unpark(cid, li, can_r, can_w),
+            ConnOwner::KeepAlive { li, since } => self.unpark(cid, li, since, can_r, can_w),
             ConnOwner::Idle { px, srv } => {
                 if crate::stream::reuse::idle_event(&mut self.proxies, &mut self.io, cid, px, srv) {
                     self.http.idle_total = self.http.idle_total.saturating_sub(1);

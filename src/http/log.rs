@@ -155,7 +155,7 @@ pub fn log_txn(s: &mut Stream, cx: &mut StreamCtx) {
         ssl_cipher: s.fe_ssl.map(|x| x.1),
         backend: be.map_or(fe.name.as_str(), |b| b.name.as_str()),
         server: srv.map_or("<NOSRV>", |x| x.name.as_str()),
-        accept_date: s.accept_date,
+        accept_date: txn_accept_date(s.accept_date, txn),
         request_date: date,
         th: 0,
         ti,
@@ -222,4 +222,19 @@ pub fn log_txn(s: &mut Stream, cx: &mut StreamCtx) {
         None => 6,
     };
     cx.logger.send(&fe.logs, level, &line);
+}
+
+/// `%t` of a transaction: the connection's accept date for its first one;
+/// for a later one on a keep-alive connection, the end of the one before
+/// (2.6 starts a new stream there, dated then).
+fn txn_accept_date(accept: (i64, u32), txn: &crate::http::txn::HttpTxn) -> (i64, u32) {
+    let t = &txn.times;
+    match t.req_start {
+        Some(start) if txn.flags.contains(TxnFlags::NOT_FIRST) => {
+            let idle = start.saturating_sub(t.idle_start) as i64;
+            let ms = t.req_date.0 * 1000 + i64::from(t.req_date.1) - idle;
+            (ms.div_euclid(1000), ms.rem_euclid(1000) as u32)
+        }
+        _ => accept,
+    }
 }

@@ -151,15 +151,18 @@ fn http_error_reply(
 
 /// The log format a frontend renders its lines with: its `log-format`, or
 /// in `mode http` the one `option httplog [clf]` stands for (HAProxy's own
-/// format strings), parsed once here. `option tcplog` keeps its own writer.
+/// format strings), parsed once here; `option tcplog` alone in `mode http`
+/// logs its TCP line for each transaction, as 2.6 does. In `mode tcp`,
+/// `option tcplog` keeps its own writer.
 fn log_format_of(c: &ProxyCfg) -> Option<crate::log::format::LogFormat> {
-    use crate::log::format::{CLF_FORMAT, HTTPLOG_FORMAT, LogFormat};
+    use crate::log::format::{CLF_FORMAT, HTTPLOG_FORMAT, LogFormat, TCPLOG_FORMAT};
     let http = c.mode == Mode::Http;
     match (c.http.log_format.as_deref(), c.http.httplog) {
         (Some(f), _) => LogFormat::parse_for_mode(f, http).ok(),
         (None, Some(clf)) if http => {
             LogFormat::parse(if clf { CLF_FORMAT } else { HTTPLOG_FORMAT }).ok()
         }
+        (None, None) if http && c.opts.tcplog => LogFormat::parse(TCPLOG_FORMAT).ok(),
         _ => None,
     }
 }
