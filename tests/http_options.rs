@@ -11,7 +11,7 @@ mod common;
 mod http_common;
 
 use common::{Proxy, free_port};
-use http_common::{Client, Origin, http_config, http_logs, logs, start};
+use http_common::{Client, Origin, fe_be, http_config, http_logs, logs, start};
 use std::net::Shutdown;
 use std::time::{Duration, Instant};
 
@@ -241,14 +241,8 @@ fn custom_log_format_in_tcp_mode() {
 fn reuse_accepts(program: &str, mode: &str) -> usize {
     let o = Origin::ok();
     let port = free_port();
-    let cfg = http_config(
-        "",
-        &format!(
-            "frontend f\n  bind 127.0.0.1:{port}\n  default_backend b\n\n\
-             backend b\n  http-reuse {mode}\n  server s 127.0.0.1:{}\n",
-            o.port()
-        ),
-    );
+    let be = format!("  http-reuse {mode}\n");
+    let cfg = http_config("", &fe_be(port, o.port(), "", &be));
     let _p = Proxy::start_program(program, &cfg, &[port], &["-db"]);
     let closing = |i: usize| {
         let mut c = Client::connect(port);
