@@ -459,3 +459,75 @@ fn http_errors_section_applies_through_errorfiles() {
     assert_eq!(o.accepted(), 0);
     assert_forwards(ports[3], "errorfiles");
 }
+
+/// What a raw client gets for `req` within 500 ms, and whether the
+/// connection was closed by then.
+fn raw_exchange(port: u16, req: &[u8]) -> (Vec<u8>, bool) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_millis(500))).ok();
+    s.write_all(req).expect("send");
+    let (mut got, mut b) = (Vec::new(), [0u8; 4096]);
+    loop {
+        match s.read(&mut b) {
+            Ok(0) => return (got, true),
+            Ok(n) => got.extend_from_slice(&b[..n]),
+            Err(_) => return (got, false),
+        }
+    }
+}
+
+/// Errorfiles go out as 2.6 re-encodes them: names lower-cased, values
+/// trimmed, the file's `Connection` dropped and the connection mode's own
+/// added (`keep-alive` for an HTTP/1.0 message kept alive, `close` for an
+/// HTTP/1.1 one closed), and without content-length the connection closes
+/// after the body. Recorded from HAProxy 2.6.12.
+#[test]
+fn errorfiles_are_reencoded_as_haproxy_sends_them() {
+    let dir = TempDir::new("errfile-enc");
+    let files = [
+        (
+            503,
+            "HTTP/1.0 503 Service Unavailable\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\nX-Custom:   spaced  \r\n\r\n<html>x</html>\n",
+        ),
+        (
+            403,
+            "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nnope\n",
+        ),
+        (
+            502,
+            "HTTP/1.0 502 Bad\r\nContent-Length: 3\r\nX-A: b\r\n\r\nbad",
+        ),
+        (504, "HTTP/1.1 504 Slow\r\nX-B:  c \r\n\r\nslow body"),
+    ];
+    let mut dflt = String::new();
+    for (code, text) in files {
+        let f = dir.write(&format!("{code}.http"), text);
+        dflt += &format!("  errorfile {code} {}\n", f.display());
+    }
+    let port = free_port();
+    let cfg = http_config(
+        &dflt,
+        &format!(
+            "frontend f\n  bind 127.0.0.1:{port}\n  http-request deny if {{ path /deny }}\n  \
+             http-request deny deny_status 502 if {{ path /502 }}\n  \
+             http-request deny deny_status 504 if {{ path /504 }}\n  default_backend b\n\n\
+             backend b\n  server s 127.0.0.1:1 disabled\n"
+        ),
+    );
+    let _p = Proxy::start_under_test(&cfg, &[port]);
+    let cases: [(&str, &str, &[u8], bool); 6] = [
+        ("/", "1.1", b"HTTP/1.0 503 Service Unavailable\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nx-custom: spaced\r\n\r\n<html>x</html>\n", true),
+        ("/deny", "1.1", b"HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: 5\r\n\r\nnope\n", false),
+        ("/502", "1.1", b"HTTP/1.0 502 Bad\r\ncontent-length: 3\r\nx-a: b\r\nconnection: keep-alive\r\n\r\nbad", false),
+        ("/504", "1.1", b"HTTP/1.1 504 Slow\r\nx-b: c\r\nconnection: close\r\n\r\nslow body", true),
+        ("/deny", "1.0", b"HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: 5\r\nconnection: close\r\n\r\nnope\n", true),
+        ("/502", "1.0", b"HTTP/1.0 502 Bad\r\ncontent-length: 3\r\nx-a: b\r\n\r\nbad", true),
+    ];
+    for (path, ver, want, closes) in cases {
+        let what = format!("GET {path} HTTP/{ver}");
+        let (got, closed) = raw_exchange(port, format!("{what}\r\nHost: x\r\n\r\n").as_bytes());
+        assert_bytes(&got, want, &what);
+        assert_eq!(closed, closes, "{what}: connection closed");
+    }
+}

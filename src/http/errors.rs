@@ -174,7 +174,55 @@ pub fn load_errorfile_with(
     {
         return (warning, Err(format!("'{path}': {e}")));
     }
-    (warning, Ok(data.into_boxed_slice()))
+    (warning, Ok(reencode(&data).into_boxed_slice()))
+}
+
+/// An errorfile as HAProxy 2.6 sends it (it keeps it in its internal form
+/// and encodes that): the start line as written, header names lower-cased,
+/// values trimmed, a folded value joined with a space, `Connection`
+/// headers dropped (the reply gets the connection mode's own), then the
+/// body. The file was checked first (`check_errorfile`).
+fn reencode(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len());
+    let mut pos = data
+        .iter()
+        .take_while(|&&c| c == b'\r' || c == b'\n')
+        .count();
+    let Some((sl_end, mut next)) = line_end(data, pos) else {
+        return data.to_vec();
+    };
+    out.extend_from_slice(data.get(pos..sl_end).unwrap_or_default());
+    out.extend_from_slice(b"\r\n");
+    let mut skipping = false;
+    while let Some((end, nx)) = line_end(data, next) {
+        let line = data.get(next..end).unwrap_or_default();
+        pos = nx;
+        next = nx;
+        if line.is_empty() {
+            break;
+        }
+        if line.first().is_some_and(|c| *c == b' ' || *c == b'\t') {
+            if !skipping && out.ends_with(b"\r\n") {
+                out.truncate(out.len() - 2);
+                out.push(b' ');
+                out.extend_from_slice(line.trim_ascii());
+                out.extend_from_slice(b"\r\n");
+            }
+            continue;
+        }
+        let (name, value) = line.split_at(line.iter().position(|&c| c == b':').unwrap_or(0));
+        skipping = name.eq_ignore_ascii_case(b"connection");
+        if skipping {
+            continue;
+        }
+        out.extend(name.iter().map(u8::to_ascii_lowercase));
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.get(1..).unwrap_or_default().trim_ascii());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(data.get(pos..).unwrap_or_default());
+    out
 }
 
 /// Fixed part of the measured internal-message cost of an errorfile.
@@ -342,6 +390,23 @@ mod tests {
     }
 
     #[test]
+    fn errorfiles_are_reencoded_as_haproxy_sends_them() {
+        let f =
+            b"HTTP/1.0 503 Service Unavailable\r\nCache-Control: no-cache\r\nConnection: close\r\n\
+                  Content-Type: text/html\r\nX-Custom:   spaced  \r\n\r\n<html>x</html>\n";
+        assert_eq!(
+            reencode(f),
+            b"HTTP/1.0 503 Service Unavailable\r\ncache-control: no-cache\r\n\
+              content-type: text/html\r\nx-custom: spaced\r\n\r\n<html>x</html>\n"
+        );
+        // Bare LF lines, a folded value.
+        assert_eq!(
+            reencode(b"\nHTTP/1.1 403 Forbidden\nA: 1\n  2\nContent-Length: 0\n\n"),
+            b"HTTP/1.1 403 Forbidden\r\na: 1 2\r\ncontent-length: 0\r\n\r\n"
+        );
+    }
+
+    #[test]
     fn errorloc_forms() {
         assert_eq!(
             errorloc(302, "http://example.com/sorry?x=1"),
@@ -374,7 +439,10 @@ mod tests {
         );
         let ok = b"HTTP/1.0 503 Custom\r\nCache-Control: no-cache\r\n\r\nbody\n";
         let p = tmp("ok", ok);
-        assert_eq!(&*load_errorfile(&p).unwrap(), ok);
+        assert_eq!(
+            &*load_errorfile(&p).unwrap(),
+            b"HTTP/1.0 503 Custom\r\ncache-control: no-cache\r\n\r\nbody\n"
+        );
         let _ = std::fs::remove_file(&p);
         let p = tmp("empty", b"");
         assert!(load_errorfile(&p).unwrap().is_empty());

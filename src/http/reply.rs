@@ -106,7 +106,11 @@ pub fn reply_msg(s: &mut Stream, cx: &mut StreamCtx, status: u16, msg: &[u8], af
         Some(Framing::Chunked | Framing::UntilClose | Framing::Tunnel) => true,
         Some(Framing::None) => false,
     };
+    // A message without content-length (an errorfile) ends with the
+    // connection, as does an empty one (which sends nothing).
+    let until_close = !has_header(msg, b"content-length");
     let close = after != After::KeepAlive
+        || until_close
         || stopping
         || txn.flags.contains(TxnFlags::CLI_CLOSE)
         || body_left
@@ -214,13 +218,18 @@ fn msg_size(msg: &[u8], hdrs: &mut Vec<super::parse::Hdr>) -> u64 {
 /// connection closes, `connection: keep-alive` for an HTTP/1.0 client
 /// kept open). A message that already says so is sent as is.
 fn put_reply(s: &mut Stream, cx: &mut StreamCtx, msg: &[u8], close: bool, ver11: bool) -> usize {
-    let has_conn = memchr::memmem::find(msg, b"\nconnection:").is_some()
-        || memchr::memmem::find(msg, b"\nConnection:").is_some();
-    let add: &[u8] = match (has_conn, close, ver11) {
-        (true, _, _) => b"",
-        (false, true, _) => b"connection: close\r\n",
-        (false, false, false) => b"connection: keep-alive\r\n",
-        (false, false, true) => b"",
+    if msg.is_empty() {
+        return 0;
+    }
+    let has_conn = has_header(msg, b"connection");
+    // An HTTP/1.0 message closes unless told otherwise (an errorfile's).
+    let msg10 = msg.starts_with(b"HTTP/1.0");
+    let add: &[u8] = match (has_conn, close) {
+        (true, _) => b"",
+        (false, true) if msg10 => b"",
+        (false, true) => b"connection: close\r\n",
+        (false, false) if msg10 || !ver11 => b"connection: keep-alive\r\n",
+        (false, false) => b"",
     };
     let split = if add.is_empty() {
         None
@@ -236,6 +245,18 @@ fn put_reply(s: &mut Stream, cx: &mut StreamCtx, msg: &[u8], close: bool, ver11:
         }
         None => s.res.put_input(&mut cx.io.bufs, msg),
     }
+}
+
+/// Whether the head of `msg` (names in any case) has a header `name`
+/// (lower case).
+fn has_header(msg: &[u8], name: &[u8]) -> bool {
+    let head = memchr::memmem::find(msg, b"\r\n\r\n").map_or(msg, |i| msg.get(..i).unwrap_or(msg));
+    head.split(|&c| c == b'\n').skip(1).any(|l| {
+        l.len() > name.len()
+            && l.get(name.len()) == Some(&b':')
+            && l.get(..name.len())
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+    })
 }
 
 /// The request goes nowhere: drop it, stop reading the client, do not
