@@ -267,9 +267,18 @@ impl StreamInterface {
             sent += x.n;
             stop = x.stop;
         }
-        if let Stop::Error(_) = stop {
+        if let Stop::Error(e) = stop {
             oc.flags.insert(CfFlags::WRITE_ERROR);
             self.flags.insert(SiFlags::ERR);
+            // A peer that answered early and closed with our data unread
+            // (a 413 to an upload) reset the connection after its reply,
+            // which Linux keeps readable: read it once more before the
+            // error is reported, so that the reply is not lost with the
+            // connection (the stream then forwards it, see
+            // `stream::salvage`). Into the buffer: no pipe for one read.
+            if matches!(e, libc::ECONNRESET | libc::EPIPE) && !ic.flags.contains(CfFlags::SHUTR) {
+                self.conn_recv(ic, false, cx);
+            }
             return Sent {
                 n: sent,
                 wake: true,
