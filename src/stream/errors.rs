@@ -3,10 +3,10 @@
 //! after some of its data was read: that data goes to the client first
 //! (`salvage_server_data`).
 
-use super::{Stream, StreamCtx, abort_stream, backend, close_side};
+use super::{Finst, Stream, StreamCtx, abort_stream, backend, close_side};
 use crate::channel::{AnFlags, CfFlags};
 use crate::conn::Side;
-use crate::http::txn::TxnFlags;
+use crate::http::parse;
 use crate::si::{SiFlags, SiState};
 use crate::ticks::ETERNITY;
 
@@ -33,7 +33,7 @@ pub fn salvage_server_data(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     {
         return false;
     }
-    let ph = s.phase();
+    let ph = failed_phase(s);
     s.set_term('S', ph);
     close_side(s, Side::Back, false, cx);
     s.si[1].set_state(SiState::Dis);
@@ -42,17 +42,36 @@ pub fn salvage_server_data(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     backend::release_server(s, cx);
     s.res.flags.insert(CfFlags::SHUTR);
     s.res.rex = ETERNITY;
-    // The request has nowhere to go (2.6's request body analyser drops it
-    // on a server abort); the client's connection ends with the response.
     s.req.flags.insert(CfFlags::SHUTW);
-    s.req.flags.remove(CfFlags::AUTO_CONNECT);
     s.req.wex = ETERNITY;
-    s.req.analysers = AnFlags::empty();
-    s.req.drop_data(&mut cx.io.bufs, &mut cx.io.pipes);
-    if let Some(txn) = s.txn.as_mut() {
-        txn.flags.insert(TxnFlags::CLI_CLOSE | TxnFlags::SRV_CLOSE);
+    // The rest of a request (an upload) has nowhere to go: it is dropped,
+    // as 2.6's request body analyser does on a server abort, and the
+    // client's connection ends once the response is sent (`end_txn`). A
+    // complete HTTP request keeps the transaction as a server's close
+    // would (keep-alive, the next request connects again); the response
+    // head is left as the server sent it either way.
+    if !s.txn.as_ref().is_some_and(|t| t.req.finished()) {
+        s.req.flags.remove(CfFlags::AUTO_CONNECT);
+        s.req.analysers = AnFlags::empty();
+        s.req.drop_data(&mut cx.io.bufs, &mut cx.io.pipes);
     }
     true
+}
+
+/// The phase a salvaged server failure ends in: `H` while the HTTP
+/// response head is not all there (the analysers answer 502, `SH`, as for
+/// any server failure before a head), else the stream's (`D`).
+fn failed_phase(s: &mut Stream) -> Finst {
+    if !s.res.analysers.contains(AnFlags::RES_WAIT_HTTP) {
+        return s.phase();
+    }
+    let mut scanned = 0;
+    let head = s
+        .res
+        .buf
+        .as_mut()
+        .is_some_and(|b| parse::head_end(b.in_contig(), &mut scanned).is_some());
+    if head { s.phase() } else { Finst::Header }
 }
 
 /// Client-side errors and timeouts, and server-side ones once established:
