@@ -4,7 +4,7 @@
 //! | verb | connection end | applet end |
 //! |---|---|---|
 //! | `conn_recv` | one read into the input channel (buffer, or pipe when splicing) | - |
-//! | `conn_send` | handshakes left, then the pipe, then the buffer's output | - |
+//! | `conn_send` | handshakes left, then the pipe, then the buffer's output; after a reset, one last read | - |
 //! | `chk_rcv` | room was made in the input channel: read again | wake the applet if it waited for room |
 //! | `chk_snd` | output was scheduled: send it now | wake the applet |
 //! | `update` | after analysis: `chk_rcv` if room was made, `chk_snd` if output was scheduled | same |
