@@ -74,9 +74,9 @@ fn early_server(http: bool) -> Backend {
     })
 }
 
-/// One upload through `port`; true when the complete reply arrived: the
-/// whole body of a 200 in HTTP, all the bytes in TCP, then the end of the
-/// stream.
+/// One upload through `port`; true when the complete reply arrived: a 200
+/// with its whole body in HTTP, all the bytes then the end of the stream
+/// in TCP.
 fn upload(port: u16, http: bool) -> bool {
     let Ok(mut c) = TcpStream::connect(("127.0.0.1", port)) else {
         return false;
@@ -111,7 +111,16 @@ fn upload(port: u16, http: bool) -> bool {
                 fin = true;
                 break;
             }
-            Ok(n) => got.extend_from_slice(&b[..n]),
+            Ok(n) => {
+                got.extend_from_slice(&b[..n]);
+                // HTTP: the whole response is there. The client connection
+                // may be kept alive (when the proxy could send the whole
+                // upload into socket buffers before the reset, the request
+                // is complete): no FIN to wait for.
+                if http && response_len(&got).is_some_and(|l| got.len() >= l) {
+                    break;
+                }
+            }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(_) => break,
         }
@@ -132,6 +141,20 @@ fn upload(port: u16, http: bool) -> bool {
     };
     // TCP: the end of the stream follows the bytes (the server closed).
     body == reply_body().as_slice() && (http || fin)
+}
+
+/// The length of the HTTP response at the start of `got` (head and
+/// `content-length` body), once its head is there.
+fn response_len(got: &[u8]) -> Option<usize> {
+    let end = got.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let head = String::from_utf8_lossy(&got[..end]).to_ascii_lowercase();
+    let cl = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))?
+        .trim()
+        .parse::<usize>()
+        .ok()?;
+    Some(end + cl)
 }
 
 /// Runs `RUNS` uploads, `CONC` at a time; how many got the complete reply.
