@@ -601,6 +601,53 @@ mod tests {
     }
 
     #[test]
+    fn a_send_that_fails_on_a_reset_reads_the_reply_first() {
+        let (mut io, mut sched, task, mut si, _) = setup();
+        // A TCP connection instead of the socketpair: a reset needs TCP.
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let ours = std::net::TcpStream::connect(l.local_addr().expect("addr")).expect("connect");
+        let (mut peer, _) = l.accept().expect("accept");
+        ours.set_nonblocking(true).expect("nonblocking");
+        let conn = Connection::new(
+            ours.into_raw_fd(),
+            ConnOwner::Stream {
+                sid: crate::arena::StreamId::from_idx(0),
+                side: Side::Back,
+            },
+        );
+        si.end = End::Conn(io.conn_insert(conn, false).expect("insert"));
+        let mut cx = ctx(&mut io, &mut sched, task);
+        let (mut ic, mut oc) = (Channel::new(), Channel::new());
+        let out = |oc: &mut Channel| {
+            let mut b = Buffer::new(64);
+            b.put(&[b'U'; 32]);
+            b.advance(32);
+            oc.buf = Some(b);
+        };
+        // The peer answers early and closes with our data unread: a reset.
+        out(&mut oc);
+        si.conn_send(&mut ic, &mut oc, &mut cx);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        peer.write_all(b"413 early").expect("reply");
+        drop(peer);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let mut failed = false;
+        for _ in 0..100 {
+            out(&mut oc);
+            if si.conn_send(&mut ic, &mut oc, &mut cx).wake {
+                failed = true;
+                break;
+            }
+        }
+        assert!(failed, "a send fails on the reset");
+        assert!(oc.flags.contains(CfFlags::WRITE_ERROR));
+        assert!(si.flags.contains(SiFlags::ERR));
+        let got = ic.buf.as_ref().map(|b| b.len()).unwrap_or(0);
+        // The stream closes this side (`stream::errors`) and forwards it.
+        assert_eq!(got, 9, "the reply was read before the error was reported");
+    }
+
+    #[test]
     fn shutw_with_input_shut_closes_and_shutr_with_output_shut_closes() {
         let (mut io, mut sched, task, mut si, _peer) = setup();
         let mut cx = ctx(&mut io, &mut sched, task);
