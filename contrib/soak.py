@@ -1047,16 +1047,10 @@ KNOWN = [
      "together (the error is then taken for the end), SD when the reset comes alone; "
      "haproxy-rs always logs SD. The client gets the same bytes and FIN."),
     ("early: client sees",
-     "early reply: when the proxy's next send to the server fails on the reset before it read "
-     "the reply, the stream ends without reading it, in 2.6 as in haproxy-rs: a race, that "
-     "haproxy-rs loses more often (0-5 of 20 delivered here against 2-13 for 2.6): its "
-     "read-and-forward loop (src/stream/io.rs recv(), RECV_ROUNDS = 8 client-to-server rounds "
-     "per callback, 2.6 does one buffer per stream per poll) gives the reset more chances to "
-     "land between two sends."),
-    ("bad chunk size",
-     "bad chunk size: 2.6's HTTP/1 layer parses the first chunk size with the head when it "
-     "came in the same read (PR--, <BADREQ>); haproxy-rs parses the head, then the body "
-     "(PD--, the request line logged). No server connection either way; same raw 400."),
+     "early reply: whether 2.6 delivers it is a race (its next send to the server may fail on the "
+     "reset before it read the reply; 2-13 of 20 delivered here). haproxy-rs reads the server once "
+     "more when a send fails on a reset (Linux keeps the reply readable) and forwards what it got: "
+     "20 of 20, logged SD (2.6 logs SD, or -- when the reply was read before the reset)."),
 ]
 
 

@@ -113,6 +113,34 @@ fn garbage_request_line_gets_raw_400_then_close() {
     assert_eq!(o.accepted(), 0);
 }
 
+/// A chunked body that came with the head, with an invalid chunk size,
+/// or invalid further on (a second size, the CRLF after a chunk's data, a
+/// trailer): 2.6's HTTP/1 layer parses it with the head, so the request is
+/// refused as a bad head, `PR--` and `<BADREQ>` (not `PD--` with the
+/// request line), with the raw 400; no server connection.
+#[test]
+fn bad_chunked_body_sent_with_the_head_is_a_bad_request() {
+    let o = Origin::ok();
+    let (p, port) = start(o.port(), "", "", "");
+    let head = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let bodies: [&[u8]; 4] = [
+        b"zz\r\nabc\r\n0\r\n\r\n",
+        b"3\r\nabc\r\nzz\r\n0\r\n\r\n",
+        b"3\r\nabcX\r\n",
+        b"0\r\nbad trailer\r\n\r\n",
+    ];
+    for body in bodies {
+        let mut c = Client::connect(port);
+        c.send(&[head.as_bytes(), body].concat());
+        let r = c.response();
+        assert_bytes(&r.raw, BUILTIN_400, "400");
+        assert_closed(&mut c, "400");
+    }
+    let line = "f f/<NOSRV> -1/-1/-1/-1/T 400 0 - - PR-- 1/1/0/0/0 0/0 \"<BADREQ>\"";
+    assert_eq!(masked_logs(&p, bodies.len()), vec![line; bodies.len()]);
+    assert_eq!(o.accepted(), 0);
+}
+
 #[test]
 fn partial_request_gets_raw_408_after_timeout_http_request() {
     let o = Origin::ok();

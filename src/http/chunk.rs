@@ -143,6 +143,44 @@ pub fn trailers(buf: &[u8], scanned: &mut usize) -> Result<Option<usize>, ParseE
     }
 }
 
+/// Checks the part of a chunked body that is already in `buf` (the bytes
+/// after the head): sizes, the line end after each chunk's data, the
+/// trailers. HAProxy 2.6's HTTP/1 layer parses what came with the head in
+/// the same pass, so an error there rejects the request as a bad head
+/// would (`PR--`, `<BADREQ>`). `Ok` when all there is is valid so far (a
+/// part cut short is left to the body analyser); stops at the end of the
+/// message (what follows is the next request).
+pub fn check_chunked(buf: &[u8]) -> Result<(), ParseError> {
+    // An error's position, from its part's start to `buf`'s.
+    let at = |k: usize| {
+        move |e: ParseError| ParseError {
+            pos: e.pos + k,
+            why: e.why,
+        }
+    };
+    let mut pos = 0usize;
+    // Each round consumes at least one byte (a size line has a digit and a
+    // line end), so this ends with `buf`.
+    while let Some(rest) = buf.get(pos..).filter(|r| !r.is_empty()) {
+        let Some((n, used)) = chunk_size(rest).map_err(at(pos))? else {
+            return Ok(());
+        };
+        if n == 0 {
+            let t = rest.get(used..).unwrap_or(&[]);
+            return trailers(t, &mut 0).map(|_| ()).map_err(at(pos + used));
+        }
+        let data_end = used.saturating_add(usize::try_from(n).unwrap_or(usize::MAX));
+        let Some(after) = rest.get(data_end..) else {
+            return Ok(());
+        };
+        let Some(crlf) = chunk_crlf(after).map_err(at(pos + data_end))? else {
+            return Ok(());
+        };
+        pos += data_end + crlf;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::indexing_slicing, clippy::unwrap_used)]
@@ -240,5 +278,21 @@ mod tests {
         assert_eq!(e(b"X: a\r\n\r\r\n"), Err(7));
         assert_eq!(e(b" fold\r\n\r\n"), Err(0));
         assert_eq!(e(b"\rX"), Err(1));
+    }
+
+    #[test]
+    fn chunked_body_in_the_buffer_checked_up_to_its_end() {
+        let e = |b: &[u8]| check_chunked(b).map_err(|e| e.pos);
+        // Valid, whole or cut anywhere: nothing to reject yet.
+        let ok = b"3\r\nabc\r\n5;x\r\nhello\r\n0\r\nT: 1\r\n\r\nGARBAGE";
+        for cut in 0..=ok.len() {
+            assert_eq!(e(&ok[..cut]), Ok(()), "cut {cut}");
+        }
+        assert_eq!(e(b"zz\r\nabc\r\n0\r\n\r\n"), Err(0));
+        assert_eq!(e(b"z"), Err(0));
+        assert_eq!(e(b"3x\r\n"), Err(1));
+        assert_eq!(e(b"3\r\nabc\r\nzz\r\n"), Err(8));
+        assert_eq!(e(b"3\r\nabcX\r\n"), Err(6));
+        assert_eq!(e(b"0\r\nbad trailer\r\n\r\n"), Err(6));
     }
 }

@@ -74,7 +74,7 @@
 use bitflags::bitflags;
 use memchr::memchr;
 
-pub use super::chunk::{chunk_crlf, chunk_size, trailers};
+pub use super::chunk::{check_chunked, chunk_crlf, chunk_size, trailers};
 use super::framing::Sem;
 
 /// A byte range in the parsed block (offsets from the block's first byte).

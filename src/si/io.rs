@@ -4,7 +4,7 @@
 //! | verb | connection end | applet end |
 //! |---|---|---|
 //! | `conn_recv` | one read into the input channel (buffer, or pipe when splicing) | - |
-//! | `conn_send` | handshakes left, then the pipe, then the buffer's output | - |
+//! | `conn_send` | handshakes left, then the pipe, then the buffer's output; after a reset, one last read | - |
 //! | `chk_rcv` | room was made in the input channel: read again | wake the applet if it waited for room |
 //! | `chk_snd` | output was scheduled: send it now | wake the applet |
 //! | `update` | after analysis: `chk_rcv` if room was made, `chk_snd` if output was scheduled | same |
@@ -267,9 +267,18 @@ impl StreamInterface {
             sent += x.n;
             stop = x.stop;
         }
-        if let Stop::Error(_) = stop {
+        if let Stop::Error(e) = stop {
             oc.flags.insert(CfFlags::WRITE_ERROR);
             self.flags.insert(SiFlags::ERR);
+            // A peer that answered early and closed with our data unread
+            // (a 413 to an upload) reset the connection after its reply,
+            // which Linux keeps readable: read it once more before the
+            // error is reported, so that the reply is not lost with the
+            // connection (the stream then forwards it, see
+            // `stream::salvage`). Into the buffer: no pipe for one read.
+            if matches!(e, libc::ECONNRESET | libc::EPIPE) && !ic.flags.contains(CfFlags::SHUTR) {
+                self.conn_recv(ic, false, cx);
+            }
             return Sent {
                 n: sent,
                 wake: true,
@@ -589,6 +598,53 @@ mod tests {
         assert_eq!(got, b"reply");
         // The socket is half-closed, not closed: the SI still holds it.
         assert!(si.conn().is_some());
+    }
+
+    #[test]
+    fn a_send_that_fails_on_a_reset_reads_the_reply_first() {
+        let (mut io, mut sched, task, mut si, _) = setup();
+        // A TCP connection instead of the socketpair: a reset needs TCP.
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let ours = std::net::TcpStream::connect(l.local_addr().expect("addr")).expect("connect");
+        let (mut peer, _) = l.accept().expect("accept");
+        ours.set_nonblocking(true).expect("nonblocking");
+        let conn = Connection::new(
+            ours.into_raw_fd(),
+            ConnOwner::Stream {
+                sid: crate::arena::StreamId::from_idx(0),
+                side: Side::Back,
+            },
+        );
+        si.end = End::Conn(io.conn_insert(conn, false).expect("insert"));
+        let mut cx = ctx(&mut io, &mut sched, task);
+        let (mut ic, mut oc) = (Channel::new(), Channel::new());
+        let out = |oc: &mut Channel| {
+            let mut b = Buffer::new(64);
+            b.put(&[b'U'; 32]);
+            b.advance(32);
+            oc.buf = Some(b);
+        };
+        // The peer answers early and closes with our data unread: a reset.
+        out(&mut oc);
+        si.conn_send(&mut ic, &mut oc, &mut cx);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        peer.write_all(b"413 early").expect("reply");
+        drop(peer);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let mut failed = false;
+        for _ in 0..100 {
+            out(&mut oc);
+            if si.conn_send(&mut ic, &mut oc, &mut cx).wake {
+                failed = true;
+                break;
+            }
+        }
+        assert!(failed, "a send fails on the reset");
+        assert!(oc.flags.contains(CfFlags::WRITE_ERROR));
+        assert!(si.flags.contains(SiFlags::ERR));
+        let got = ic.buf.as_ref().map(|b| b.len()).unwrap_or(0);
+        // The stream closes this side (`stream::errors`) and forwards it.
+        assert_eq!(got, 9, "the reply was read before the error was reported");
     }
 
     #[test]

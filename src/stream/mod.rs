@@ -17,6 +17,7 @@
 //! hand-built stream.
 
 pub mod backend;
+mod errors;
 pub mod io;
 pub mod queue;
 pub mod reuse;
@@ -439,13 +440,15 @@ pub fn step(s: &mut Stream, cx: &mut StreamCtx) -> bool {
             abort_stream(s, cx);
             break;
         }
+        // Before the analysers: they must see a salvaged response whole.
+        analysed |= errors::salvage_server_data(s, cx);
         if !s.req.analysers.is_empty() {
             analysed |= run_req_analysers(s, cx);
         }
         if !s.res.analysers.is_empty() {
             analysed |= run_res_analysers(s, cx);
         }
-        check_front_side(s, cx);
+        errors::check_front_side(s, cx);
         backend::update_back_si(s, cx);
         if s.txn.is_some() && s.si[1].state() == SiState::Clo {
             crate::http::ana_res::on_server_gone(s, cx);
@@ -604,55 +607,6 @@ fn update_both(s: &mut Stream, cx: &mut StreamCtx) {
         }
         if r.wake {
             sx.sched.wakeup(task);
-        }
-    }
-}
-
-/// Client-side errors and timeouts, and server-side ones once established:
-/// an error or a write timeout ends the stream (`C`/`c`/`S`/`s`); a read
-/// timeout shuts only the side that went idle, as a read0 would: its FIN
-/// goes to the other side and the other direction goes on
-/// (configuration.txt 4.2, timeout client / timeout server).
-fn check_front_side(s: &mut Stream, cx: &mut StreamCtx) {
-    // Nothing to look at in the common case: no error, no timeout.
-    let events = CfFlags::READ_TIMEOUT | CfFlags::WRITE_TIMEOUT;
-    if !(s.req.flags | s.res.flags).intersects(events)
-        && !(s.si[0].flags | s.si[1].flags).contains(SiFlags::ERR)
-    {
-        return;
-    }
-    let front_est = s.si[0].state() == SiState::Est;
-    let back_est = s.si[1].state() == SiState::Est;
-    if !front_est && !back_est {
-        return;
-    }
-    let front_err = front_est && s.si[0].flags.contains(SiFlags::ERR);
-    let srv_err = back_est && s.si[1].flags.contains(SiFlags::ERR);
-    // Write timeouts: the peer stopped reading; nothing can progress.
-    let cli_wto = front_est && s.res.flags.contains(CfFlags::WRITE_TIMEOUT);
-    let srv_wto = back_est && s.req.flags.contains(CfFlags::WRITE_TIMEOUT);
-    if front_err || cli_wto {
-        let ph = s.phase();
-        s.set_term(if front_err { 'C' } else { 'c' }, ph);
-        abort_stream(s, cx);
-        return;
-    }
-    if srv_err || srv_wto {
-        let ph = s.phase();
-        s.set_term(if srv_err { 'S' } else { 's' }, ph);
-        abort_stream(s, cx);
-        return;
-    }
-    for side in [Side::Front, Side::Back] {
-        if (side == Side::Back && !back_est) || (side == Side::Front && !front_est) {
-            continue;
-        }
-        let ph = s.phase();
-        let task = s.task;
-        let (si, _, ic, oc) = s.split(side);
-        if ic.flags.contains(CfFlags::READ_TIMEOUT) && !ic.flags.contains(CfFlags::SHUTR) {
-            si.shutr(ic, oc, &mut cx.si(task));
-            s.set_term(if side == Side::Front { 'c' } else { 's' }, ph);
         }
     }
 }
