@@ -672,16 +672,11 @@ impl Connection {
         drop(self.close_keep_ssl(fds, linger0));
     }
 
-    /// As `close`, but hands the TLS session back instead of freeing it
-    /// (it no longer does any I/O: its socket is closed).
-    ///
-    /// A clean close (not `linger0`) of an established TLS session sends
-    /// close_notify first (`xprt_shutw_clean`), as HAProxy 2.6 does on
-    /// every such close: the end of a stream,
-    /// an abort on the other side (`SD`, `sD`), a keep-alive or pooled
-    /// connection closed while idle. A reset (`linger0`: `nolinger`, `CD`
-    /// on the server side) is silent, as HAProxy's `CO_SHW_SILENT`. The
-    /// socket is reset too when `LINGER_RISK` is still set.
+    /// As `close`, but hands the TLS session back (its socket closed).
+    /// A clean close (not `linger0`) sends close_notify first, as 2.6 does
+    /// on every such close (end of stream, `SD`/`sD`, idle keep-alive or
+    /// pooled connection); a reset (`nolinger`, `CD` on the server side)
+    /// is silent, as `CO_SHW_SILENT`; `LINGER_RISK` resets the socket too.
     pub fn close_keep_ssl(
         mut self,
         fds: &mut FdTab,
