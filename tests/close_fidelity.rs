@@ -183,7 +183,7 @@ where
     let px = Proxy::start_program(program, &config(mode, fport, sport), &[fport], &["-db"]);
     let res = run_clients(fport, n, client);
     let mut terms = BTreeMap::new();
-    for _ in 0..100 {
+    for _ in 0..250 {
         terms = term_codes(&px.stdout());
         if terms.len() >= n {
             break;
@@ -191,15 +191,16 @@ where
         std::thread::sleep(Duration::from_millis(20));
     }
     let c = count(&res, &terms);
-    // A few connections (0.1%, HAProxy as haproxy-rs) may have no log
-    // line when the harness looks; they are left out of the comparison.
+    // A few connections (up to 1%, HAProxy as haproxy-rs, on a loaded
+    // machine) may have no log line when the harness looks; they are left
+    // out of the comparison.
     let unlogged: usize = c
         .iter()
         .filter(|((t, _), _)| t == "??")
         .map(|(_, k)| k)
         .sum();
     assert!(
-        unlogged <= n / 200,
+        unlogged <= n / 100,
         "{program} {mode}: {unlogged} of {n} not logged: {c:?}"
     );
     c.into_iter().filter(|((t, _), _)| t != "??").collect()
