@@ -3,28 +3,6 @@
 
 use std::io;
 
-/// Raises RLIMIT_NOFILE to at least `want` (up to the hard limit). Returns
-/// the soft limit in force afterwards.
-pub fn raise_nofile(want: u64) -> u64 {
-    // SAFETY: zeroed rlimit is a valid out-parameter.
-    let mut rl: libc::rlimit = unsafe { std::mem::zeroed() };
-    // SAFETY: `rl` is valid for writing.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) } != 0 {
-        return 1024;
-    }
-    if rl.rlim_cur < want as libc::rlim_t {
-        let new = libc::rlimit {
-            rlim_cur: (want as libc::rlim_t).min(rl.rlim_max),
-            rlim_max: rl.rlim_max,
-        };
-        // SAFETY: `new` is a valid rlimit.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &new) } == 0 {
-            rl.rlim_cur = new.rlim_cur;
-        }
-    }
-    rl.rlim_cur as u64
-}
-
 /// The soft and hard `RLIMIT_NOFILE` (1024, 1024 if unreadable).
 pub fn nofile() -> (u64, u64) {
     // SAFETY: zeroed rlimit is a valid out-parameter.
@@ -48,17 +26,6 @@ pub fn set_nofile(soft: u64, hard: u64) -> io::Result<()> {
         return Err(io::Error::last_os_error());
     }
     Ok(())
-}
-
-/// The hard limit on open files.
-pub fn nofile_hard() -> u64 {
-    // SAFETY: zeroed rlimit is a valid out-parameter.
-    let mut rl: libc::rlimit = unsafe { std::mem::zeroed() };
-    // SAFETY: `rl` is valid for writing.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) } != 0 {
-        return 1024;
-    }
-    rl.rlim_max as u64
 }
 
 static PID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);

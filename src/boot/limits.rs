@@ -1,6 +1,7 @@
 //! The file-descriptor budget, computed and enforced as HAProxy 2.6 does
-//! (haproxy.c: `compute_ideal_maxpipes`, `compute_ideal_maxconn`,
-//! `compute_ideal_maxsock`, then the `RLIMIT_NOFILE` setting in `main`).
+//! (management.txt's maxconn notes, and `show info` of 2.6 under the same
+//! `ulimit -n`, compared in `tests/limits.rs`): ideal maxpipes, maxconn
+//! and maxsock, then the `RLIMIT_NOFILE` setting.
 //!
 //! ```text
 //!   base   = 10 + listeners + servers with `check` + stats maxconn (if any
@@ -33,7 +34,7 @@ const BASE_RESERVE: u64 = 10;
 const MAX_THREADS: u32 = 64;
 
 /// A proxy that may splice (`option splice-auto|splice-request|
-/// splice-response`), as `compute_ideal_maxpipes` sees it.
+/// splice-response`), as the ideal maxpipes counts it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SplicePx {
     /// Frontend capability: its maxconn (0: none, i.e. unlimited).
@@ -76,7 +77,7 @@ pub struct Limits {
     pub nofile: u64,
 }
 
-/// `compute_ideal_maxpipes()`: a quarter of the connections that may
+/// The ideal maxpipes: a quarter of the connections that may
 /// splice, -1 when one splicing proxy is unlimited and no global maxconn
 /// is known yet.
 fn ideal_maxpipes(splice: &[SplicePx], global_maxconn: u32) -> i64 {
@@ -113,7 +114,7 @@ fn ideal_maxpipes(splice: &[SplicePx], global_maxconn: u32) -> i64 {
     if pipes >= 4 { pipes / 4 } else { pipes }
 }
 
-/// `compute_ideal_maxconn()`: what the fd limit allows once the base fds
+/// The ideal maxconn: what the fd limit allows once the base fds
 /// and the pipes are set aside; never below 100.
 fn ideal_maxconn(i: &LimitInputs) -> u32 {
     let mut remain = i.soft.max(i.hard) as i64;

@@ -6,7 +6,7 @@
 //! needed, or an error naming what is wrong (the texts are HAProxy's log
 //! messages). `encode_v1` / `encode_v2` build the header sent to servers.
 //!
-//! What is accepted is what HAProxy 2.6's `conn_recv_proxy()` accepts, case
+//! What is accepted is what HAProxy 2.6 accepts, case
 //! by case (`tests/proxy_v2.rs` compares them): v1 TCP4 fields are read
 //! left to right with 2.6's lenient number readers, v2 TLVs are checked
 //! (framing, CRC32C, AUTHORITY / UNIQUE_ID sizes) and returned as one
@@ -130,22 +130,22 @@ macro_rules! let_sep {
 /// Offset of the first address in a v1 TCP4/TCP6 line.
 const V1_ADDR: usize = 11;
 
-/// `PROXY TCP4 ...`, read left to right the way HAProxy 2.6 reads it
-/// (`conn_recv_proxy`): each address by `inetaddr_host_lim_ret`, each port
-/// by `read_uint`, so that it accepts what HAProxy accepts (`999.1.1.1` is
+/// `PROXY TCP4 ...`, read left to right the way HAProxy 2.6 reads it:
+/// each address by `lenient_ipv4`, each port by `lenient_uint`, so that
+/// it accepts what HAProxy accepts (`999.1.1.1` is
 /// 231.1.1.1, `1.2.3` is 1.2.3.0, port 70000 is 4464) and refuses the
 /// rest. Running out of bytes anywhere is "need more"; a wrong separator is
 /// invalid. There is no 107-byte limit here: HAProxy reads as far as the
 /// fields go.
 fn parse_v1_tcp4(buf: &[u8]) -> Result<Option<(ProxyHdr, usize)>, ProxyErr> {
     let mut pos = V1_ADDR;
-    let src = inetaddr_host_lim_ret(buf, &mut pos);
+    let src = lenient_ipv4(buf, &mut pos);
     let_sep!(buf, pos);
-    let dst = inetaddr_host_lim_ret(buf, &mut pos);
+    let dst = lenient_ipv4(buf, &mut pos);
     let_sep!(buf, pos);
-    let sport = read_uint(buf, &mut pos);
+    let sport = lenient_uint(buf, &mut pos);
     let_sep!(buf, pos);
-    let dport = read_uint(buf, &mut pos);
+    let dport = lenient_uint(buf, &mut pos);
     let Some(crlf) = buf.get(pos..pos + 2) else {
         return Ok(None);
     };
@@ -201,13 +201,13 @@ fn parse_v1_tcp6(buf: &[u8]) -> Result<Option<(ProxyHdr, usize)>, ProxyErr> {
     };
     let sport_f = field(s2 + 1, s3);
     let mut i = 0;
-    let sport = read_uint(sport_f, &mut i);
+    let sport = lenient_uint(sport_f, &mut i);
     if !matches!(sport_f.get(i), None | Some(0)) {
         return Err(ProxyErr::Invalid);
     }
     let dport_f = field(s3 + 1, end);
     let mut i = 0;
-    let dport = read_uint(dport_f, &mut i);
+    let dport = lenient_uint(dport_f, &mut i);
     // The line's further spaces were cut to NULs too.
     if !matches!(dport_f.get(i), None | Some(0) | Some(b' ')) {
         return Err(ProxyErr::Invalid);
@@ -221,12 +221,13 @@ fn parse_v1_tcp6(buf: &[u8]) -> Result<Option<(ProxyHdr, usize)>, ProxyErr> {
     Ok(Some((ProxyHdr { addrs: Some(addrs) }, end + 2)))
 }
 
-/// HAProxy's `inetaddr_host_lim_ret()`: up to four dot-separated groups of
-/// digits starting at `*pos`, each worth its last three digits (missing
-/// ones 0), summed at shifts 24, 16, 8, 0 with carries and overflow lost
-/// as in the C code. Stops at the first byte that is neither a digit nor
-/// the dot of a group still expected; `*pos` is left there.
-fn inetaddr_host_lim_ret(buf: &[u8], pos: &mut usize) -> u32 {
+/// A v1 IPv4 address read as leniently as 2.6 reads it (measured,
+/// `tests/proxy_v2.rs`): up to four dot-separated groups of digits
+/// starting at `*pos`, each worth its last three digits (missing ones 0),
+/// summed at shifts 24, 16, 8, 0, bits past 32 lost (`999.1.1.1` is
+/// 231.1.1.1). Stops at the first byte that is neither a digit nor the dot
+/// of a group still expected; `*pos` is left there.
+fn lenient_ipv4(buf: &[u8], pos: &mut usize) -> u32 {
     let mut addr = 0u32;
     let mut shift = 24u32;
     loop {
@@ -237,7 +238,7 @@ fn inetaddr_host_lim_ret(buf: &[u8], pos: &mut usize) -> u32 {
         let digits = buf.get(start..*pos).unwrap_or(b"");
         let last3 = digits.get(digits.len().saturating_sub(3)..).unwrap_or(b"");
         let v = last3.iter().fold(0u32, |a, d| a * 10 + u32::from(d - b'0'));
-        // Bits shifted past 32 are lost, as in the C code.
+        // Bits shifted past 32 are lost (as 2.6 reads them).
         addr = addr.wrapping_add(v << shift);
         if shift == 0 || buf.get(*pos) != Some(&b'.') {
             return addr;
@@ -247,9 +248,10 @@ fn inetaddr_host_lim_ret(buf: &[u8], pos: &mut usize) -> u32 {
     }
 }
 
-/// HAProxy's `read_uint()`: the digits at `*pos` as an unsigned int that
-/// wraps on overflow (none: 0); `*pos` is left on the first non-digit.
-fn read_uint(buf: &[u8], pos: &mut usize) -> u32 {
+/// A v1 port as 2.6 reads it: the digits at `*pos` as an unsigned 32-bit
+/// number that wraps on overflow (none: 0); `*pos` is left on the first
+/// non-digit. The caller keeps the low 16 bits (port 70000 is 4464).
+fn lenient_uint(buf: &[u8], pos: &mut usize) -> u32 {
     let mut v = 0u32;
     while let Some(&d) = buf.get(*pos).filter(|d| d.is_ascii_digit()) {
         v = v.wrapping_mul(10).wrapping_add(u32::from(d - b'0'));

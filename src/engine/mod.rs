@@ -243,7 +243,7 @@ impl Engine {
             active: Vec::with_capacity(256),
             http: {
                 let mut h = crate::http::HttpScratch::new(cfg.global.tune_http_maxhdr);
-                h.idle_cap = (crate::process::raise_nofile(0) / 4) as usize;
+                h.idle_cap = (crate::process::nofile().0 / 4) as usize;
                 h
             },
             rules: cfg.rules.clone(),
