@@ -8,6 +8,7 @@ pub mod http_errors_kw;
 pub mod http_kw;
 pub mod http_model;
 pub mod http_post;
+pub mod http_reply;
 pub mod http_rules;
 pub mod http_syntax;
 pub mod model;
