@@ -261,17 +261,27 @@ proxy_pids() {                  # WHO: the proxy's pid and its children (none wi
 }
 backend_pids() { echo "${BACKEND_PIDS[@]}" "${IPERF_PID[@]}"; }
 
-declare -A M_P0=() M_CPU=()
+ticks_sys() {                   # kernel-mode CPU ticks (stime) of the given pids, all threads
+    local s=0 p v
+    for p in "$@"; do
+        v=$(awk '{ sub(/.*\) /, ""); print $13 }' /proc/"$p"/stat 2>/dev/null) && s=$((s + ${v:-0}))
+    done
+    echo "$s"
+}
+declare -A M_P0=() M_CPU=() M_K0=() M_SYS=()
 M_WHO=()
 meas_begin() {                  # WHO... : the proxies measured in this run (none for direct)
     local w; M_WHO=("$@")
-    for w in "$@"; do M_P0[$w]=$(cpu_ns $(proxy_pids "$w")); done
+    for w in "$@"; do M_P0[$w]=$(cpu_ns $(proxy_pids "$w")); M_K0[$w]=$(ticks_sys $(proxy_pids "$w")); done
     M_B0=$(cpu_ns $(backend_pids)); M_M0=$(machine_ns); M_S0=$(steal_ns); M_T0=$(date +%s%N)
 }
 meas_end() {                    # $1 = CPU seconds of the load generators -> M_CPU[WHO] M_WALL M_BG M_STEAL
     local t1 m1 s1 b1 w p=0
     t1=$(date +%s%N); m1=$(machine_ns); s1=$(steal_ns); b1=$(cpu_ns $(backend_pids))
-    for w in "${M_WHO[@]}"; do M_CPU[$w]=$(($(cpu_ns $(proxy_pids "$w")) - M_P0[$w])); p=$((p + M_CPU[$w])); done
+    for w in "${M_WHO[@]}"; do
+        M_CPU[$w]=$(($(cpu_ns $(proxy_pids "$w")) - M_P0[$w])); p=$((p + M_CPU[$w]))
+        M_SYS[$w]=$((($(ticks_sys $(proxy_pids "$w")) - M_K0[$w]) * 1000000000 / CLK_TCK))
+    done
     M_WALL=$((t1 - M_T0))
     M_PARTS="machine=$(((m1 - M_M0) / 1000000))ms proxies=$((p / 1000000))ms backends=$(((b1 - M_B0) / 1000000))ms loadgen=${1}s wall=$((M_WALL / 1000000))ms"
     M_BG=$(awk -v m=$((m1 - M_M0)) -v p="$p" -v b=$((b1 - M_B0)) -v l="$1" -v w="$M_WALL" \
@@ -795,6 +805,7 @@ run_wrk() {                     # SCENARIO ROUND WHO...: one wrk per proxy, all 
         else
             rec "$scen" req_s "$w" "$r" "$(awk -v n="$req" -v d="$dur_us" 'BEGIN { printf "%.1f", n / (d / 1e6) }')"
             rec "$scen" cpu_us_per_req "$w" "$r" "$(awk -v c="${M_CPU[$w]}" -v n="$req" 'BEGIN { printf "%.2f", c / 1e3 / n }')"
+            rec "$scen" sys_us_per_req "$w" "$r" "$(awk -v c="${M_SYS[$w]}" -v n="$req" 'BEGIN { printf "%.2f", c / 1e3 / n }')"
             rec "$scen" p50_ms "$w" "$r" "$(awk -v x="$p50" 'BEGIN { printf "%.3f", x / 1e3 }')"
             rec "$scen" p99_ms "$w" "$r" "$(awk -v x="$p99" 'BEGIN { printf "%.3f", x / 1e3 }')"
             [[ $scen == *_64k ]] && rec "$scen" MB_s "$w" "$r" "$(awk -v b="$bytes" -v d="$dur_us" 'BEGIN { printf "%.1f", b / d }')"

@@ -31,6 +31,7 @@ METRICS = OrderedDict([
     ("cpu_us_per_conn", ("proxy CPU us/conn", "lower", None)),
     ("req_s", ("req/s", "higher", None)),
     ("cpu_us_per_req", ("proxy CPU us/req", "lower", None)),
+    ("sys_us_per_req", ("  of which kernel us/req", "lower", None)),
     ("p50_ms", ("p50 latency ms", "lower", None)),
     ("p99_ms", ("p99 latency ms", "lower", None)),
     ("MB_s", ("MB/s", "higher", None)),

@@ -123,6 +123,7 @@ pub(super) const BOOL_OPTS: &[BoolOpt] = &[
     ("http-buffer-request", OptCap::Both, true, |h| {
         &mut h.buffer_request
     }),
+    ("http-no-delay", OptCap::Both, true, |h| &mut h.no_delay),
     ("http-ignore-probes", OptCap::Fe, true, |h| {
         &mut h.ignore_probes
     }),

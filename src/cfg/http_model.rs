@@ -364,6 +364,8 @@ pub struct HttpCfg {
     pub abortonclose: bool,
     /// `option http-buffer-request`.
     pub buffer_request: bool,
+    /// `option http-no-delay`: no MSG_MORE on message data.
+    pub no_delay: bool,
     pub ignore_probes: bool,
     pub dontlog_normal: bool,
     pub accept_invalid_req: bool,

@@ -64,6 +64,14 @@ bitflags! {
         /// The read timeout does not apply (set by the stream: an HTTP
         /// client waiting for its response is not idle).
         const READ_NOEXP    = 0x0010_0000;
+        /// `option http-no-delay`: message data goes out at once, never
+        /// held back with MSG_MORE (HAProxy's CF_NEVER_WAIT).
+        const NEVER_WAIT    = 0x0020_0000;
+        /// The next send goes out at once even if more of the message
+        /// follows (set when a request head is scheduled, so that a server
+        /// gets it before the body, and a client expecting `100 Continue`
+        /// is not stalled); cleared once the output drained.
+        const SEND_DONTWAIT = 0x0040_0000;
     }
 }
 

@@ -729,6 +729,7 @@ fn start_request(s: &mut Stream, cx: &mut StreamCtx) {
     txn.flags.insert(TxnFlags::REQ_SENT);
     txn.times.req_sent = Some(now_abs);
     s.req.forward(txn.req.head_len as u64);
+    s.req.flags.insert(CfFlags::SEND_DONTWAIT);
     txn.req.state = match txn.req.framing {
         Some(Framing::Length(n)) if n > 0 => {
             s.req.forward(n);

@@ -245,9 +245,10 @@ impl StreamInterface {
         // MSG_MORE only when the FIN goes right behind: not while input waits
         // in the buffer, and not when the close will be a reset (`nolinger`
         // with the input shut), which would drop the corked tail.
-        let more = auto_close
+        let more = (auto_close
             && oc.in_len() == 0
-            && !(self.flags.contains(SiFlags::NOLINGER) && ic.flags.contains(CfFlags::SHUTR));
+            && !(self.flags.contains(SiFlags::NOLINGER) && ic.flags.contains(CfFlags::SHUTR)))
+            || expects_more(oc);
         let mut sent = 0usize;
         let mut stop = Stop::Progress;
         if let Some(p) = oc.pipe.as_mut()
@@ -286,6 +287,9 @@ impl StreamInterface {
         }
         if sent > 0 {
             oc.flags.insert(CfFlags::WRITE_PARTIAL);
+            if !oc.has_output() {
+                oc.flags.remove(CfFlags::SEND_DONTWAIT);
+            }
             // Write activity on a side refreshes that side's read timeout.
             if tick_isset(ic.rex) {
                 ic.rex = tick_add_ifset(cx.now, ic.rto);
@@ -480,6 +484,20 @@ fn may_read(ic: &Channel, maxrewrite: usize) -> bool {
 fn block_on_room(ic: &mut Channel) {
     ic.flags.insert(CfFlags::FULL);
     ic.rex = ETERNITY;
+}
+
+/// True when more of the message being forwarded is known to follow what
+/// `oc` holds (a body of known length not read yet), so that a send may go
+/// with MSG_MORE: the kernel then builds full segments out of several
+/// buffers instead of one per send, as HAProxy does for HTTP messages.
+/// Not with `option http-no-delay`, nor for a request head's first send.
+#[inline]
+fn expects_more(oc: &Channel) -> bool {
+    oc.to_forward != 0
+        && oc.to_forward != FORWARD_INFINITE
+        && !oc
+            .flags
+            .intersects(CfFlags::NEVER_WAIT | CfFlags::SEND_DONTWAIT)
 }
 
 #[cfg(test)]

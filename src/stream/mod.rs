@@ -580,6 +580,10 @@ pub fn set_backend(s: &mut Stream, be: usize, proxies: &[Proxy]) {
     if fep.is_some_and(|p| p.http.abortonclose) || bep.is_some_and(|p| p.http.abortonclose) {
         s.flags.insert(SfFlags::ABORT_ON_CLOSE);
     }
+    if fep.is_some_and(|p| p.http.no_delay) || bep.is_some_and(|p| p.http.no_delay) {
+        s.req.flags.insert(CfFlags::NEVER_WAIT);
+        s.res.flags.insert(CfFlags::NEVER_WAIT);
+    }
     // `tcp-response content` rules hold the response until they decide.
     if bep.is_some_and(|p| !p.tcp.res_content.is_empty()) {
         s.res.analysers.insert(AnFlags::RES_INSPECT);
