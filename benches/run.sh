@@ -381,14 +381,16 @@ proxy_port() { if [[ $CONC_NOW == 1 && $1 == rs ]]; then echo "$P_PROXY_RS"; els
 # frontend port and, for iperf3, the backend port.  No "log" line anywhere:
 # logging is off.
 gen_cfg() {                     # SCENARIO WHO -> path of its config
-    local scen=$1 who=$2 name=$1 port backend_port=$P_IPERF splice="" maxconn=$MAXCONN_PLAIN mode=tcp fe_extra=""
+    local scen=$1 who=$2 name=$1 port backend_port=$P_IPERF splice="" maxconn=$MAXCONN_PLAIN mode=tcp fe_extra="" be_extra=""
     port=$(proxy_port "$who")
     if ((CONC_NOW)); then name=$scen-$who; backend_port=$(iperf_port "$who"); fi
     case $scen in
         tcp_connrate|syscalls|allocs) backend_port=$P_NGINX ;;
         mem_idle) backend_port=$P_HOLD ;;
         tcp_splice*) splice=$'\n    option splice-auto'; maxconn=$MAXCONN_SPLICE ;;
-        http_*) mode=http; backend_port=$(nginx_port "$who") ;;
+        http_*) mode=http; backend_port=$(nginx_port "$who")
+            # HTTP_BE_EXTRA: a backend line for a variant (e.g. "http-reuse always")
+            [[ -n ${HTTP_BE_EXTRA:-} ]] && be_extra=$'\n    '$HTTP_BE_EXTRA ;;
         reload_storm) mode=http; backend_port=$P_NGINX
             # which worker served: the reload probe waits for the new one
             fe_extra=$'\n    http-response set-header X-Pid %pid' ;;
@@ -417,7 +419,7 @@ frontend fe
     bind 127.0.0.1:$port$ssl$fe_extra
     default_backend be
 
-backend be
+backend be${be_extra}
     server s1 127.0.0.1:$backend_port
 EOF
     echo "$WORK/cfg/$name.cfg"
