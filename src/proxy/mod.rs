@@ -61,6 +61,11 @@ pub struct Server {
     pub pool_max: i32,
     /// `pool-purge-delay` in ms.
     pub pool_purge_delay: u32,
+    /// The pool's estimate of the connections this server needs: the peak
+    /// of `cur_sess` in the current `pool-purge-delay` period, the
+    /// estimate carried from earlier periods, and when the period ends
+    /// (`stream::reuse::admits`).
+    pub pool_need: crate::stream::reuse::PoolNeed,
     /// Requests that took an idle connection (`show stat` reuse).
     pub reused: u64,
     /// `ssl`: TLS to this server.
@@ -80,6 +85,16 @@ impl Server {
     #[inline]
     pub fn full(&self) -> bool {
         self.maxconn > 0 && self.cur_sess >= self.maxconn
+    }
+
+    /// A stream starts using this server: counted in `cur_sess` (and its
+    /// peaks) and `cum_sess`.
+    #[inline]
+    pub fn count_sess(&mut self) {
+        self.cur_sess += 1;
+        self.max_sess = self.max_sess.max(self.cur_sess);
+        self.pool_need.peak = self.pool_need.peak.max(self.cur_sess);
+        self.cum_sess += 1;
     }
 }
 
@@ -294,6 +309,7 @@ impl Proxy {
                 idle: Vec::new(),
                 pool_max: s.pool_max_conn,
                 pool_purge_delay: s.pool_purge_delay,
+                pool_need: Default::default(),
                 reused: 0,
                 tls: s.tls.clone().filter(|_| s.ssl.enabled),
                 sni: s.sni_expr.clone(),

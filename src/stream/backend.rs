@@ -64,9 +64,7 @@ fn back_handle_st_req(s: &mut Stream, cx: &mut StreamCtx) {
         && usable_now(cx, be, i, s.flags.contains(SfFlags::FORCE_PRST))
         && let Some(srv) = cx.proxies.get_mut(be).and_then(|p| p.servers.get_mut(i))
     {
-        srv.cur_sess += 1;
-        srv.max_sess = srv.max_sess.max(srv.cur_sess);
-        srv.cum_sess += 1;
+        srv.count_sess();
         s.target = Target::Server(i);
         s.last_srv = Some(i);
         s.flags.insert(SfFlags::ASSIGNED | SfFlags::CURR_SESS);
@@ -90,9 +88,7 @@ fn back_handle_st_req(s: &mut Stream, cx: &mut StreamCtx) {
                 s.si[1].set_state(SiState::Clo);
                 return;
             };
-            srv.cur_sess += 1;
-            srv.max_sess = srv.max_sess.max(srv.cur_sess);
-            srv.cum_sess += 1;
+            srv.count_sess();
             if avoid.is_some() && avoid != Some(i) {
                 srv.redispatches += 1;
             }

@@ -33,8 +33,68 @@ pub struct IdleConn {
     pub reused: bool,
 }
 
+/// How many connections a server's pool estimates the server needs. As in
+/// HAProxy 2.6, an idle connection is kept only while the server's
+/// connections in use plus the idle ones stay within what recent traffic
+/// used at once, so that clients that went idle do not leave a server
+/// connection each (measured on 2.6: 10 keep-alive clients served one
+/// after the other leave 2 pooled connections, 10 served at once leave 10).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PoolNeed {
+    /// Peak of the streams using the server (`cur_sess`) in this period.
+    pub peak: u32,
+    /// Carried over from earlier periods: halves toward later peaks.
+    pub est: u32,
+    /// When this period ends (monotonic ms; 0: not started).
+    pub period_end: u64,
+}
+
+impl PoolNeed {
+    /// Closes the periods of `delay` ms (`pool-purge-delay`) that ended by
+    /// `now`; `cur` streams use the server now.
+    fn roll(&mut self, now: u64, delay: u64, cur: u32) {
+        if delay == 0 {
+            return;
+        }
+        if self.period_end == 0 {
+            self.period_end = now + delay;
+        }
+        // After 32 idle periods the estimate is down to the current use.
+        for _ in 0..32 {
+            if now < self.period_end {
+                return;
+            }
+            self.est = self.peak.max(self.est.saturating_add(self.peak) / 2);
+            self.peak = cur;
+            self.period_end += delay;
+        }
+        self.est = cur;
+        self.period_end = now + delay;
+    }
+
+    /// The connections (in use and idle) the pool may hold.
+    fn need(&self) -> u32 {
+        self.peak.max(self.est)
+    }
+}
+
+/// True when `server`'s pool may keep one more idle connection at `now`:
+/// the other connections in use (the stream giving this one back may still
+/// count in `cur_sess`) plus the idle ones stay within the need, so the
+/// pool may end one above it, as 2.6's does (measured: clients served one
+/// after the other leave 2 pooled connections).
+fn admits(server: &mut crate::proxy::Server, now: u64, counted: bool) -> bool {
+    let cur = server.cur_sess;
+    server
+        .pool_need
+        .roll(now, u64::from(server.pool_purge_delay), cur);
+    let others = cur.saturating_sub(u32::from(counted)) as usize;
+    others + server.idle.len() <= server.pool_need.need() as usize
+}
+
 /// Gives the stream's established server connection to its server's idle
-/// pool when the backend reuses connections and the pool has room; the
+/// pool when the backend reuses connections and the pool has room and
+/// need for it ([`PoolNeed`]); the
 /// back SI is then closed without closing the connection. Returns false
 /// (nothing done) otherwise: the caller closes the connection.
 pub fn give(s: &mut Stream, cx: &mut StreamCtx) -> bool {
@@ -60,6 +120,11 @@ pub fn give(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     if server.pool_max == 0
         || (server.pool_max > 0 && server.idle.len() >= server.pool_max as usize)
         || cx.http.idle_total >= cx.http.idle_cap
+        || !admits(
+            server,
+            cx.clock.now_abs,
+            s.flags.contains(super::SfFlags::CURR_SESS),
+        )
     {
         return false;
     }
@@ -166,6 +231,8 @@ pub fn purge(
     for px in proxies.iter_mut() {
         for server in px.servers.iter_mut() {
             let delay = u64::from(server.pool_purge_delay);
+            let cur = server.cur_sess;
+            server.pool_need.roll(now_abs, delay, cur);
             server.idle.retain(|c| {
                 let expired = now_abs.saturating_sub(c.since) >= delay;
                 if expired {
