@@ -17,7 +17,8 @@
 //! not written until data lands in it (the area is initialised up to a
 //! high-water mark), so a connection holding a 30-byte partial request costs
 //! one page of resident memory, not the whole buffer, as with HAProxy's
-//! malloc'd buffers. When a buffer empties
+//! malloc'd buffers. A request head still incomplete after a read waits in a
+//! small buffer (`BufPool::shrink`, 1 KiB) until its next read. When a buffer empties
 //! its head goes back to 0 so the next read gets the whole area in one
 //! contiguous piece.
 
@@ -314,6 +315,16 @@ impl Buffer {
         }
     }
 
+    /// Fills this empty buffer with `src`'s bytes, output and input alike;
+    /// a parse of the input must start over (new generation).
+    fn copy_from(&mut self, src: &Buffer) {
+        let (x, y) = src.data();
+        self.put(x);
+        self.put(y);
+        self.out = src.out.min(self.len);
+        self.changed();
+    }
+
     /// Empties the buffer.
     pub fn reset(&mut self) {
         self.changed();
@@ -323,10 +334,17 @@ impl Buffer {
     }
 }
 
-/// A pool of same-size buffers. `alloc` reuses a released buffer if any.
+/// Size of the small buffers a partial request head waits in
+/// ([`BufPool::shrink`]).
+pub const SMALL_BUF: usize = 1024;
+
+/// A pool of buffers of `tune.bufsize` bytes, plus small ones for partial
+/// request heads. `alloc` reuses a released buffer if any.
 pub struct BufPool {
     size: usize,
     free: Vec<Buffer>,
+    /// Released small buffers ([`SMALL_BUF`]).
+    small: Vec<Buffer>,
     /// Buffers currently handed out.
     pub used: usize,
     /// Free buffers kept at most (the rest are returned to the allocator).
@@ -339,6 +357,7 @@ impl BufPool {
         BufPool {
             size,
             free: Vec::new(),
+            small: Vec::new(),
             used: 0,
             keep,
         }
@@ -363,10 +382,50 @@ impl BufPool {
     #[inline]
     pub fn release(&mut self, mut b: Buffer) {
         self.used = self.used.saturating_sub(1);
-        if self.free.len() < self.keep {
+        let free = if b.size == self.size {
+            &mut self.free
+        } else {
+            &mut self.small
+        };
+        if free.len() < self.keep {
             b.reset();
-            self.free.push(b);
+            free.push(b);
         }
+    }
+
+    /// True when `b` is one of the small buffers.
+    #[inline]
+    pub fn is_small(&self, b: &Buffer) -> bool {
+        b.size < self.size
+    }
+
+    /// Moves a partial request head (input only, at most [`SMALL_BUF`]
+    /// bytes) out of its full-size buffer into a small one, which gives the
+    /// full-size one back: a slow client then holds 1 KiB while it sends,
+    /// not the touched pages of a 16 KiB buffer. Does nothing otherwise.
+    /// [`BufPool::grow`] undoes it before the next read.
+    pub fn shrink(&mut self, b: &mut Buffer) {
+        if self.is_small(b) || b.out > 0 || b.len > SMALL_BUF || SMALL_BUF >= self.size {
+            return;
+        }
+        let small = self.small.pop().unwrap_or_else(|| Buffer::new(SMALL_BUF));
+        let big = std::mem::replace(b, small);
+        b.copy_from(&big);
+        self.release(big);
+        self.used += 1;
+    }
+
+    /// Gives a small buffer's bytes a full-size buffer again (before a
+    /// read or a write into it). Does nothing to a full-size buffer.
+    pub fn grow(&mut self, b: &mut Buffer) {
+        if !self.is_small(b) {
+            return;
+        }
+        let big = self.free.pop().unwrap_or_else(|| Buffer::new(self.size));
+        let small = std::mem::replace(b, big);
+        b.copy_from(&small);
+        self.release(small);
+        self.used += 1;
     }
 
     /// Idle buffers held by the pool.
@@ -409,6 +468,41 @@ mod tests {
         // empty resets head: whole area contiguous again
         let [x, y] = b.free_ranges();
         assert_eq!((x.1, y.1), (8, 0));
+    }
+
+    #[test]
+    fn partial_head_waits_in_a_small_buffer() {
+        let mut pool = BufPool::new(4096, 8);
+        let mut b = pool.alloc();
+        b.put(b"GET / HTTP/1.1\r\nHost");
+        let g = b.generation();
+        pool.shrink(&mut b);
+        assert!(pool.is_small(&b));
+        assert_eq!(b.size(), SMALL_BUF);
+        assert_eq!(cat(b.data()), b"GET / HTTP/1.1\r\nHost");
+        assert_ne!(b.generation(), g, "a parse must start over");
+        assert_eq!((pool.used, pool.free_count()), (1, 1));
+        pool.grow(&mut b);
+        assert!(!pool.is_small(&b));
+        assert_eq!(b.size(), 4096);
+        assert_eq!(cat(b.data()), b"GET / HTTP/1.1\r\nHost");
+        assert_eq!(b.input(), b.len());
+        pool.release(b);
+        assert_eq!(pool.used, 0);
+    }
+
+    #[test]
+    fn shrink_leaves_output_and_big_heads_alone() {
+        let mut pool = BufPool::new(4096, 8);
+        let mut b = pool.alloc();
+        b.put(b"abc");
+        b.advance(1);
+        pool.shrink(&mut b);
+        assert!(!pool.is_small(&b), "output pending");
+        let mut c = pool.alloc();
+        c.put(&[b'x'; SMALL_BUF + 1]);
+        pool.shrink(&mut c);
+        assert!(!pool.is_small(&c), "does not fit");
     }
 
     #[test]

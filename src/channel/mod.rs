@@ -336,6 +336,7 @@ impl Channel {
             return 0;
         }
         let b = self.buf.get_or_insert_with(|| bufs.alloc());
+        bufs.grow(b);
         b.put(src)
     }
 

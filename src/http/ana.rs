@@ -80,7 +80,9 @@ pub fn wait_for_request(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         let Some(b) = s.req.buf.as_mut() else {
             return false;
         };
-        let size = b.size();
+        // The limit is a full buffer's even while the head waits in a small
+        // one (`BufPool::shrink`).
+        let size = cx.io.bufs.buf_size();
         let data = b.in_contig();
         if let Some(len) = parse::head_end(data, &mut txn.req.scanned) {
             let res = parse::parse_head(
@@ -107,6 +109,18 @@ pub fn wait_for_request(s: &mut Stream, cx: &mut StreamCtx) -> bool {
                         fe.http_stats.failed_req += 1;
                     }
                     reply::reply_error(s, cx, 400);
+                    false
+                }
+                Ok(head)
+                    if !parse::fits_htx(
+                        data.get(..len).unwrap_or(&[]),
+                        &head,
+                        &cx.http.hdrs,
+                        size,
+                        maxrewrite,
+                    ) =>
+                {
+                    bad_request(s, cx, 400);
                     false
                 }
                 Ok(head) => {
@@ -142,6 +156,8 @@ pub fn wait_for_request(s: &mut Stream, cx: &mut StreamCtx) -> bool {
             bad_request(s, cx, 400);
             return false;
         }
+        // The rest of the head is awaited: the bytes wait in a small buffer.
+        cx.io.bufs.shrink(b);
     }
     let Some(txn) = s.txn.as_ref() else {
         return false;

@@ -49,7 +49,7 @@ pub fn wait_for_response(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         let Some(b) = s.res.buf.as_mut() else {
             return false;
         };
-        let size = b.size();
+        let size = cx.io.bufs.buf_size();
         let data = b.in_contig();
         let Some(len) = parse::head_end(data, &mut txn.res.scanned) else {
             if in_len >= size.saturating_sub(maxrewrite) {
@@ -64,7 +64,22 @@ pub fn wait_for_response(s: &mut Stream, cx: &mut StreamCtx) -> bool {
             &opts,
             &mut cx.http.hdrs,
         ) {
-            Ok(h) => h,
+            Ok(h)
+                if parse::fits_htx(
+                    data.get(..len).unwrap_or(&[]),
+                    &h,
+                    &cx.http.hdrs,
+                    size,
+                    maxrewrite,
+                ) =>
+            {
+                h
+            }
+            Ok(_) => {
+                log::debug!("stream {}: response head too large", s.uniq_id);
+                bad_response(s, cx);
+                return false;
+            }
             Err(e) => {
                 log::debug!("stream {}: bad response at {}: {}", s.uniq_id, e.pos, e.why);
                 bad_response(s, cx);

@@ -630,3 +630,32 @@ fn method_from_bytes() {
     assert_eq!(Method::from_bytes(b"CONNECTX"), Method::Other);
     assert_eq!(Method::from_bytes(b""), Method::Other);
 }
+
+/// 2.6's too-large threshold for complete heads (measured on 2.6.12 with
+/// the default buffer: the largest request that passes, by header count).
+#[test]
+fn fits_htx_matches_2_6_thresholds() {
+    let build = |extra: usize, total: usize| {
+        let mut h = b"POST /a/b/c?d=e HTTP/1.1\r\nHost: example\r\n".to_vec();
+        for i in 0..extra {
+            h.extend_from_slice(format!("X-H{i:02}: v\r\n").as_bytes());
+        }
+        h.extend_from_slice(b"X-Pad: ");
+        let pad = total - h.len() - 4;
+        h.extend(std::iter::repeat_n(b'p', pad));
+        h.extend_from_slice(b"\r\n\r\n");
+        h
+    };
+    for (extra, largest) in [(0, 15273), (10, 15233), (50, 15073), (90, 14913)] {
+        for (total, fits) in [(largest, true), (largest + 1, false)] {
+            let b = build(extra, total);
+            let mut hdrs = Vec::new();
+            let head = parse_head(&b, Kind::Request, &STRICT, &mut hdrs).expect("parses");
+            assert_eq!(
+                fits_htx(&b, &head, &hdrs, 16384, 1024),
+                fits,
+                "{extra} headers, {total} bytes"
+            );
+        }
+    }
+}

@@ -118,8 +118,10 @@ impl StreamInterface {
             ic.release_empty(&mut io.bufs, &mut io.pipes);
             x
         } else {
-            if ic.buf.is_none() {
-                ic.buf = Some(io.bufs.alloc());
+            match ic.buf.as_mut() {
+                None => ic.buf = Some(io.bufs.alloc()),
+                // A partial request head waited in a small buffer.
+                Some(b) => io.bufs.grow(b),
             }
             let room = ic.recv_room(io.maxrewrite);
             let Some(buf) = ic.buf.as_mut() else {
