@@ -34,6 +34,7 @@ pub mod proxy_hdr;
 pub mod proxy_send;
 pub mod raw_sock;
 pub mod sock;
+mod ssl_bio;
 pub mod ssl_sock;
 
 use crate::buf::Buffer;

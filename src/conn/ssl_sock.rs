@@ -2,9 +2,9 @@
 //! buffer through an OpenSSL session.
 //!
 //! Called only through the connection, beside `raw_sock`. The session reads
-//! and writes the socket through [`FdIo`] (recv/send with `MSG_NOSIGNAL`),
-//! which also remembers whether the kernel was drained, so that a short
-//! read costs no extra EAGAIN syscall. Every call reports an [`Xfer`] whose
+//! and writes the socket through a BIO of [`super::ssl_bio`] (recv/send with
+//! `MSG_NOSIGNAL`), which also remembers whether the kernel was drained, so
+//! that a short read costs no extra EAGAIN syscall. Every call reports an [`Xfer`] whose
 //! stop says what the *socket* waits for: a read that needs a write first
 //! (a key update, a renegotiation attempt) reports `BlockedWrite`, and the
 //! reverse, from OpenSSL's own `WANT_*` codes rather than guessed.
@@ -18,78 +18,38 @@
 //! (`ssl::ctx`): one recv takes several records, and an idle session gives
 //! its record buffers back, as HAProxy asks OpenSSL to.
 
+use super::ssl_bio;
 use super::{Stop, Xfer};
 use crate::buf::Buffer;
-use openssl::ssl::{ErrorCode, Ssl, SslRef, SslStream};
-use std::io::{self, Read, Write};
+use foreign_types::ForeignTypeRef;
+use openssl::error::ErrorStack;
+use openssl::ssl::{ErrorCode, Ssl, SslRef};
+use openssl_sys as ffi;
+use std::io;
 use std::mem::MaybeUninit;
 use std::os::fd::RawFd;
+use std::os::raw::c_int;
 
-/// The socket as OpenSSL's transport.
+/// A failed OpenSSL call, as the openssl crate's `SslStream` reported it:
+/// the `SSL_get_error` code with OpenSSL's errors, or the socket's errno.
 #[derive(Debug)]
-pub struct FdIo {
-    fd: RawFd,
-    /// The last recv returned less than asked (or EAGAIN): nothing more is
-    /// waiting in the kernel.
-    drained: bool,
-    /// Bytes written to the socket so far: a peer that closes before we
-    /// answered its hello ended the handshake "empty", as 2.6 tells it.
-    pub tx: u64,
+pub struct TlsError {
+    code: ErrorCode,
+    errno: Option<i32>,
+    ssl: Option<ErrorStack>,
 }
 
-fn errno() -> i32 {
-    io::Error::last_os_error()
-        .raw_os_error()
-        .unwrap_or(libc::EIO)
-}
-
-impl Read for FdIo {
-    fn read(&mut self, b: &mut [u8]) -> io::Result<usize> {
-        loop {
-            // SAFETY: `b` is valid for writes of its length.
-            let r = unsafe { libc::recv(self.fd, b.as_mut_ptr().cast(), b.len(), 0) };
-            if r >= 0 {
-                let n = r as usize;
-                self.drained = n < b.len();
-                return Ok(n);
-            }
-            match errno() {
-                libc::EINTR => continue,
-                libc::EAGAIN => {
-                    self.drained = true;
-                    return Err(io::ErrorKind::WouldBlock.into());
-                }
-                e => return Err(io::Error::from_raw_os_error(e)),
-            }
-        }
+impl TlsError {
+    pub fn code(&self) -> ErrorCode {
+        self.code
     }
-}
-
-impl Write for FdIo {
-    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-        loop {
-            // SAFETY: `b` is valid for reads of its length.
-            let r = unsafe {
-                libc::send(
-                    self.fd,
-                    b.as_ptr().cast(),
-                    b.len(),
-                    libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
-                )
-            };
-            if r >= 0 {
-                self.tx += r as u64;
-                return Ok(r as usize);
-            }
-            match errno() {
-                libc::EINTR => continue,
-                libc::EAGAIN => return Err(io::ErrorKind::WouldBlock.into()),
-                e => return Err(io::Error::from_raw_os_error(e)),
-            }
-        }
+    /// The socket's error, when the call failed on a recv or a send.
+    pub fn errno(&self) -> Option<i32> {
+        self.errno
     }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+    /// OpenSSL's errors, when it reported some.
+    pub fn ssl_error(&self) -> Option<&ErrorStack> {
+        self.ssl.as_ref()
     }
 }
 
@@ -132,7 +92,7 @@ pub struct SslDiag {
 
 /// A connection's TLS session.
 pub struct SslSock {
-    stream: SslStream<FdIo>,
+    ssl: Ssl,
     /// Largest plaintext per record sent (`tune.ssl.maxrecord`; 0: 16 KiB).
     maxrecord: usize,
     /// Server side of the session (an accepted connection).
@@ -179,15 +139,10 @@ impl SslSock {
         } else {
             ssl.set_connect_state();
         }
-        let io = FdIo {
-            fd,
-            drained: false,
-            tx: 0,
-        };
-        let stream = SslStream::new(ssl, io).map_err(io::Error::other)?;
+        ssl_bio::attach(&ssl, fd)?;
         crate::ssl::stats::on_new();
         Ok(SslSock {
-            stream,
+            ssl,
             maxrecord,
             accept,
             diag: SslDiag::default(),
@@ -200,32 +155,32 @@ impl SslSock {
     /// The OpenSSL session (for sample fetches and logs).
     #[inline]
     pub fn ssl(&self) -> &SslRef {
-        self.stream.ssl()
+        &self.ssl
     }
 
     /// Received bytes wait in the session: a read would return some
     /// without the socket being readable.
     pub fn has_pending(&self) -> bool {
-        crate::ssl::has_pending(self.stream.ssl())
+        crate::ssl::has_pending(&self.ssl)
     }
 
     /// The socket may hold more (the last recv filled what was asked).
     pub fn may_have_more(&self) -> bool {
-        !self.stream.get_ref().drained || self.has_pending() || !self.early_data.is_empty()
+        !ssl_bio::drained(&self.ssl) || self.has_pending() || !self.early_data.is_empty()
     }
 
     /// One handshake step.
     pub fn handshake(&mut self) -> HsRes {
         crate::ssl::reg::clear_verify_failure();
         if matches!(self.early, Early::Check) {
-            self.early = if self.accept && self.stream.ssl().max_early_data() > 0 {
+            self.early = if self.accept && self.ssl.max_early_data() > 0 {
                 Early::Reading(Vec::new())
             } else {
                 Early::Done
             };
         }
         let r = match self.read_early() {
-            Ok(()) => self.stream.do_handshake(),
+            Ok(()) => self.do_handshake(),
             Err(e) => Err(e),
         };
         // A certificate error, fatal or let through by `*-ignore-err`.
@@ -237,7 +192,7 @@ impl SslSock {
         }
         match r {
             Ok(()) => {
-                crate::ssl::stats::on_handshake(self.accept, self.stream.ssl().session_reused());
+                crate::ssl::stats::on_handshake(self.accept, self.ssl.session_reused());
                 HsRes::Done
             }
             Err(e) => match e.code() {
@@ -245,8 +200,8 @@ impl SslSock {
                 ErrorCode::WANT_WRITE => HsRes::WantWrite,
                 code => {
                     let eof = code == ErrorCode::ZERO_RETURN
-                        || (code == ErrorCode::SYSCALL && e.io_error().is_none());
-                    let fail = if eof && self.stream.get_ref().tx == 0 {
+                        || (code == ErrorCode::SYSCALL && e.errno().is_none());
+                    let fail = if eof && ssl_bio::tx(&self.ssl) == 0 {
                         SslFail::Empty
                     } else {
                         match verify {
@@ -272,13 +227,13 @@ impl SslSock {
 
     /// Reads the client's early data while the handshake allows it (the
     /// request of a 0-RTT client); done once OpenSSL says it has ended.
-    fn read_early(&mut self) -> Result<(), openssl::ssl::Error> {
+    fn read_early(&mut self) -> Result<(), TlsError> {
         let Early::Reading(mut got) = std::mem::replace(&mut self.early, Early::Done) else {
             return Ok(());
         };
         let mut tmp = [0u8; 4096];
         loop {
-            match self.stream.read_early_data(&mut tmp) {
+            match self.read_early_data(&mut tmp) {
                 Ok(0) => {
                     self.early_data = got;
                     return Ok(());
@@ -322,13 +277,13 @@ impl SslSock {
                     asked,
                 )
             };
-            match self.stream.ssl_read_uninit(dst) {
+            match self.ssl_read(dst) {
                 Ok(n) => {
                     // SAFETY: OpenSSL initialised these `n` bytes.
                     unsafe { buf.commit(n) };
                     st.n += n;
                     budget -= n;
-                    if n < asked && self.stream.get_ref().drained && !self.has_pending() {
+                    if n < asked && ssl_bio::drained(&self.ssl) && !self.has_pending() {
                         st.stop = Stop::BlockedRead;
                         break;
                     }
@@ -356,7 +311,7 @@ impl SslSock {
             } else {
                 a.len()
             };
-            match self.stream.ssl_write(a.get(..len).unwrap_or(a)) {
+            match self.ssl_write(a.get(..len).unwrap_or(a)) {
                 Ok(n) => {
                     buf.consume(n);
                     st.n += n;
@@ -374,29 +329,108 @@ impl SslSock {
     /// that freeing it does not mark it unresumable (OpenSSL drops from its
     /// cache, and refuses to resume, a session freed without a shutdown).
     pub fn keep_session(&mut self) {
-        if self.stream.ssl().is_init_finished() {
-            self.stream.set_shutdown(
-                openssl::ssl::ShutdownState::SENT | openssl::ssl::ShutdownState::RECEIVED,
-            );
+        if self.ssl.is_init_finished() {
+            let bits = openssl::ssl::ShutdownState::SENT | openssl::ssl::ShutdownState::RECEIVED;
+            // SAFETY: a flag on a live session.
+            unsafe { ffi::SSL_set_shutdown(self.ssl.as_ptr(), bits.bits()) }
         }
     }
 
     /// Sends close_notify. Returns false when the socket would block (to
     /// be finished once writable).
     pub fn shutw(&mut self) -> bool {
-        match self.stream.shutdown() {
-            Ok(_) => true,
-            Err(e) => e.code() != ErrorCode::WANT_WRITE,
+        // SAFETY: a call on a live session.
+        match unsafe { ffi::SSL_shutdown(self.ssl.as_ptr()) } {
+            0 | 1 => true,
+            r => self.fail(r).code() != ErrorCode::WANT_WRITE,
         }
     }
 
+    /// What a failed call left: its code, with OpenSSL's errors (drained
+    /// from the queue) or the socket's errno, as `SslStream` reported it.
+    fn fail(&mut self, ret: c_int) -> TlsError {
+        // SAFETY: a query on a live session, right after the failed call.
+        let code = ErrorCode::from_raw(unsafe { ffi::SSL_get_error(self.ssl.as_ptr(), ret) });
+        let (mut errno, mut ssl) = (None, None);
+        match code {
+            ErrorCode::SSL => ssl = Some(ErrorStack::get()),
+            ErrorCode::SYSCALL => {
+                let errs = ErrorStack::get();
+                if errs.errors().is_empty() {
+                    errno = ssl_bio::take_errno(&self.ssl);
+                } else {
+                    ssl = Some(errs);
+                }
+            }
+            ErrorCode::WANT_READ | ErrorCode::WANT_WRITE => {
+                ssl_bio::take_errno(&self.ssl);
+            }
+            _ => {}
+        }
+        TlsError { code, errno, ssl }
+    }
+
+    fn do_handshake(&mut self) -> Result<(), TlsError> {
+        // SAFETY: a call on a live session.
+        let r = unsafe { ffi::SSL_do_handshake(self.ssl.as_ptr()) };
+        if r > 0 { Ok(()) } else { Err(self.fail(r)) }
+    }
+
+    /// `Ok(0)`: all early data was read.
+    fn read_early_data(&mut self, buf: &mut [u8]) -> Result<usize, TlsError> {
+        let mut n = 0;
+        // SAFETY: `buf` is valid for writes of its length.
+        let r = unsafe {
+            ffi::SSL_read_early_data(
+                self.ssl.as_ptr(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &mut n,
+            )
+        };
+        match r {
+            ffi::SSL_READ_EARLY_DATA_SUCCESS => Ok(n),
+            ffi::SSL_READ_EARLY_DATA_FINISH => Ok(0),
+            _ => Err(self.fail(r)),
+        }
+    }
+
+    fn ssl_read(&mut self, buf: &mut [MaybeUninit<u8>]) -> Result<usize, TlsError> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let mut n = 0;
+        // SAFETY: `buf` is valid for writes of its length; OpenSSL only
+        // writes it.
+        let r = unsafe {
+            ffi::SSL_read_ex(
+                self.ssl.as_ptr(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &mut n,
+            )
+        };
+        if r > 0 { Ok(n) } else { Err(self.fail(r)) }
+    }
+
+    fn ssl_write(&mut self, buf: &[u8]) -> Result<usize, TlsError> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let mut n = 0;
+        // SAFETY: `buf` is valid for reads of its length.
+        let r =
+            unsafe { ffi::SSL_write_ex(self.ssl.as_ptr(), buf.as_ptr().cast(), buf.len(), &mut n) };
+        if r > 0 { Ok(n) } else { Err(self.fail(r)) }
+    }
+
     /// What an OpenSSL error means for the socket.
-    fn stop_of(&self, e: &openssl::ssl::Error) -> Stop {
+    fn stop_of(&self, e: &TlsError) -> Stop {
         match e.code() {
             ErrorCode::WANT_READ => Stop::BlockedRead,
             ErrorCode::WANT_WRITE => Stop::BlockedWrite,
             ErrorCode::ZERO_RETURN => Stop::Read0,
-            ErrorCode::SYSCALL => match e.io_error().and_then(|io| io.raw_os_error()) {
+            ErrorCode::SYSCALL => match e.errno() {
                 Some(errno) => Stop::Error(errno),
                 // EOF without close_notify: most clients end so.
                 None => Stop::Read0,
