@@ -11,7 +11,7 @@ mod common;
 #[path = "common/http.rs"]
 mod http_common;
 
-use common::Backend;
+use common::{Backend, has_head, recv_until};
 use http_common::start;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -137,15 +137,11 @@ fn a_request_head_goes_out_before_its_body() {
     // A client that asks `Expect: 100-continue` sends its body only after
     // the server's 100: the head must not wait for the body.
     let srv = Backend::start(|mut c| {
-        let mut got = Vec::new();
-        let mut b = [0u8; 4096];
-        while !got.windows(4).any(|w| w == b"\r\n\r\n") {
-            match c.read(&mut b) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => got.extend_from_slice(&b[..n]),
-            }
+        if !has_head(&recv_until(&mut c, has_head)) {
+            return;
         }
         let _ = c.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
+        let mut b = [0u8; 4096];
         let mut body = 0;
         while body < 10 {
             match c.read(&mut b) {
@@ -165,14 +161,7 @@ fn a_request_head_goes_out_before_its_body() {
         b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n",
     )
     .expect("send head");
-    let mut got = Vec::new();
-    let mut b = [0u8; 4096];
-    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
-        match c.read(&mut b) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => got.extend_from_slice(&b[..n]),
-        }
-    }
+    let got = recv_until(&mut c, has_head);
     let d = t0.elapsed();
     assert!(
         got.starts_with(b"HTTP/1.1 100 Continue\r\n"),
@@ -181,13 +170,7 @@ fn a_request_head_goes_out_before_its_body() {
     );
     assert!(d < Duration::from_millis(120), "100 Continue after {d:?}");
     c.write_all(b"0123456789").expect("send body");
-    let mut rest = Vec::new();
-    while !rest.ends_with(b"ok") {
-        match c.read(&mut b) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => rest.extend_from_slice(&b[..n]),
-        }
-    }
+    let rest = recv_until(&mut c, |r| r.ends_with(b"ok"));
     assert!(
         String::from_utf8_lossy(&rest).contains("200 OK"),
         "final response"

@@ -10,8 +10,9 @@ mod common;
 #[path = "common/http.rs"]
 mod http_common;
 
+use common::recv_until;
 use http_common::{Origin, start};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
 use std::time::Duration;
 
@@ -29,14 +30,7 @@ fn send_in_parts(port: u16, parts: &[&[u8]]) -> String {
         }
         std::thread::sleep(Duration::from_millis(30));
     }
-    let mut got = Vec::new();
-    let mut b = [0u8; 4096];
-    while !got.windows(2).any(|w| w == b"\r\n") {
-        match c.read(&mut b) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => got.extend_from_slice(&b[..n]),
-        }
-    }
+    let got = recv_until(&mut c, |g| g.windows(2).any(|w| w == b"\r\n"));
     let line = got.split(|&x| x == b'\r').next().unwrap_or(&[]);
     String::from_utf8_lossy(line).into_owned()
 }

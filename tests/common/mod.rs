@@ -471,6 +471,25 @@ pub fn read_all(c: &mut TcpStream) -> Vec<u8> {
     v
 }
 
+/// Reads until `done` holds for what was read, or EOF, an error or the
+/// socket's read timeout; returns the bytes.
+pub fn recv_until(c: &mut TcpStream, done: impl Fn(&[u8]) -> bool) -> Vec<u8> {
+    let mut got = Vec::new();
+    let mut b = [0u8; 16384];
+    while !done(&got) {
+        match c.read(&mut b) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&b[..n]),
+        }
+    }
+    got
+}
+
+/// True once `b` holds a whole message head.
+pub fn has_head(b: &[u8]) -> bool {
+    b.windows(4).any(|w| w == b"\r\n\r\n")
+}
+
 /// Sends a command to a stats socket (UNIX path) and returns the reply.
 pub fn cli(path: &Path, cmd: &str) -> String {
     let mut s = std::os::unix::net::UnixStream::connect(path).expect("connect stats socket");
