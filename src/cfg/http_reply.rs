@@ -17,7 +17,7 @@ pub struct Reply {
     pub status: u16,
     pub content_type: Option<String>,
     pub body: ReturnBody,
-    pub hdrs: Vec<(String, String)>,
+    pub hdrs: Vec<(String, Fmt)>,
     /// HAProxy's warnings about ignored parts (already removed above).
     pub warnings: Vec<String>,
     /// An argument that makes a `deny` / `tarpit` reply more than "the
@@ -100,7 +100,7 @@ pub fn parse_reply(
                 let (Some(n), Some(v)) = (arg(w, i + 1), arg(w, i + 2)) else {
                     return Err("'hdr' expects <name> and <value> as arguments".into());
                 };
-                hdrs.push((n.to_string(), v.to_string()));
+                hdrs.push((n.to_string(), Fmt::from(v)));
                 i += 3;
             }
             _ => break,
@@ -138,16 +138,15 @@ pub fn parse_reply(
         }
         Some(("errorfiles", n)) => (ReturnBody::ErrorFiles(n), true),
         Some((k @ ("file" | "lf-file"), f)) => {
-            let len = std::fs::read(&f)
-                .map_err(|_| format!("error opening file '{f}'"))?
-                .len();
-            let p = PathBuf::from(f);
+            let data = std::fs::read(&f).map_err(|_| format!("error opening file '{f}'"))?;
+            let empty = data.is_empty();
             let b = if k == "file" {
-                ReturnBody::File(p)
+                ReturnBody::File(PathBuf::from(f))
             } else {
-                ReturnBody::LfFile(p)
+                // Compiled with the rule's other formats (`fmts_mut`).
+                ReturnBody::LfFile(String::from_utf8_lossy(&data).into_owned().into())
             };
-            (b, len == 0)
+            (b, empty)
         }
         Some(("string", s)) => (ReturnBody::String(s), false),
         Some((_, s)) => (ReturnBody::LfString(s.into()), false),

@@ -100,6 +100,15 @@ pub fn reply_msg(s: &mut Stream, cx: &mut StreamCtx, status: u16, msg: &[u8], af
     let Some(txn) = s.txn.as_mut() else { return };
     txn.status = status;
     txn.flags.insert(TxnFlags::REPLIED);
+    // A reply in place of a server response the rules refused (`LH`, `PH`):
+    // HAProxy 2.6 still counts what the server sent, and logs no Tr.
+    let received = if txn.res_head_htx > 0 {
+        txn.times.res_head = None;
+        (s.res.total.saturating_sub(txn.res_base) + txn.res_head_htx)
+            .saturating_sub(txn.res_head_wire)
+    } else {
+        0
+    };
     let body_left = match txn.req.framing {
         None => txn.req.head_len == 0,
         Some(Framing::Length(n)) => n > 0,
@@ -107,8 +116,10 @@ pub fn reply_msg(s: &mut Stream, cx: &mut StreamCtx, status: u16, msg: &[u8], af
         Some(Framing::None) => false,
     };
     // A message without content-length (an errorfile) ends with the
-    // connection, as does an empty one (which sends nothing).
-    let until_close = !has_header(msg, b"content-length");
+    // connection, as does an empty one (which sends nothing); 204 and 304
+    // have no body to delimit.
+    let until_close =
+        !has_header(msg, b"content-length") && (msg.is_empty() || !matches!(status, 204 | 304));
     let close = after != After::KeepAlive
         || until_close
         || stopping
@@ -163,11 +174,16 @@ pub fn reply_msg(s: &mut Stream, cx: &mut StreamCtx, status: u16, msg: &[u8], af
     s.res.forward(n as u64);
     // Counted as HAProxy counts it: the message's internal size, and only
     // it (what the server sent before is dropped).
-    let size = msg_size(msg, &mut cx.http.hdrs);
+    let mut size = msg_size(msg, &mut cx.http.hdrs);
+    if !until_close && !has_header(msg, b"content-length") {
+        // A 204 / 304 `return` reply: HAProxy 2.6 counts the
+        // `content-length: 0` its encoder then leaves out.
+        size += (b"content-length".len() + 1) as u64;
+    }
     if let Some(txn) = s.txn.as_mut() {
         txn.res_head_wire = 0;
         txn.res_head_htx = 0;
-        s.res.total = txn.res_base + size;
+        s.res.total = txn.res_base + received + size;
     }
     if close {
         stop_request(s, cx);

@@ -117,13 +117,13 @@ fn http_error_reply(
     status: u16,
     content_type: Option<&str>,
     body: &crate::cfg::model::ReturnBody,
-    hdrs: &[(String, String)],
+    hdrs: &[(String, crate::cfg::model::Fmt)],
 ) -> Vec<u8> {
     use crate::cfg::model::ReturnBody;
     let payload: Vec<u8> = match body {
         ReturnBody::String(t) => t.as_bytes().to_vec(),
-        ReturnBody::LfString(t) => t.raw.as_bytes().to_vec(),
-        ReturnBody::File(p) | ReturnBody::LfFile(p) => std::fs::read(p).unwrap_or_default(),
+        ReturnBody::LfString(t) | ReturnBody::LfFile(t) => t.raw.as_bytes().to_vec(),
+        ReturnBody::File(p) => std::fs::read(p).unwrap_or_default(),
         ReturnBody::ErrorFile(p) => {
             return std::fs::read(p).unwrap_or_default();
         }
@@ -142,7 +142,7 @@ fn http_error_reply(
         out.extend_from_slice(format!("content-type: {ct}\r\n").as_bytes());
     }
     for (n, v) in hdrs {
-        out.extend_from_slice(format!("{}: {v}\r\n", n.to_ascii_lowercase()).as_bytes());
+        out.extend_from_slice(format!("{}: {}\r\n", n.to_ascii_lowercase(), v.raw).as_bytes());
     }
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(&payload);
