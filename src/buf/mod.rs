@@ -305,6 +305,13 @@ impl Buffer {
         true
     }
 
+    /// Keeps the first `out` bytes of the output, drops the rest of it and
+    /// the input (what an analyser scheduled before it found an error).
+    pub fn truncate_output(&mut self, out: usize) {
+        self.out = self.out.min(out);
+        self.drop_input();
+    }
+
     /// Drops the input (bytes not scheduled), keeping the output.
     pub fn drop_input(&mut self) {
         self.changed();

@@ -696,12 +696,15 @@ pub fn xfer_req_body(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         Ok(_) => {}
         Err(e) => {
             log::debug!("stream {}: bad chunked request body: {}", s.uniq_id, e.why);
-            s.set_term('P', Finst::Data);
+            // After the head left (a bad chunk with the head is refused
+            // before, as `PR`), HAProxy 2.6 answers with the stream's 400
+            // and logs `PH`, whatever part of the body went before.
+            s.set_term('P', Finst::Header);
             if let Some(fe) = cx.proxies.get_mut(s.fe) {
                 fe.http_stats.failed_req += 1;
             }
             reply::close_server(s, cx, true);
-            reply::reply_raw(s, cx, 400);
+            reply::reply_error(s, cx, 400);
             return true;
         }
     }

@@ -85,6 +85,21 @@ pub fn wait_for_response(s: &mut Stream, cx: &mut StreamCtx) -> bool {
             txn.res.scanned = 0;
             continue;
         }
+        // As for requests, 2.6's HTTP/1 layer parses a chunked body that
+        // came with the head in the same pass: an error there is a bad
+        // response (502, `PH--`), not a body error.
+        if head.framing == Framing::Chunked
+            && let Err(e) = parse::check_chunked(data.get(len..).unwrap_or(&[]))
+        {
+            log::debug!(
+                "stream {}: bad chunked body at {}: {}",
+                s.uniq_id,
+                e.pos,
+                e.why
+            );
+            bad_response(s, cx);
+            return false;
+        }
         on_response_head(s, cx, head, opts);
         return true;
     }
@@ -326,11 +341,24 @@ pub fn xfer_res_body(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         }
     }
     let before = s.res.out_len();
+    let chunk_counts = (txn.res.chunk_wire, txn.res.chunk_htx);
     if let Err(e) = xfer_body(&mut s.res, &mut txn.res) {
         log::debug!("stream {}: bad chunked response body: {}", s.uniq_id, e.why);
         s.set_term('S', Finst::Data);
         reply::close_server(s, cx, true);
-        // The head went out already: the client connection is cut.
+        // The head went out already: the client connection is cut once
+        // what was scheduled is sent (the bad part never is).
+        // 2.6's HTTP/1 layer loses the whole read that failed: the chunks
+        // before the bad one in it are neither sent nor counted.
+        let dropped = s.res.out_len().saturating_sub(before) + s.res.in_len();
+        s.res.total = s.res.total.saturating_sub(dropped as u64);
+        if let Some(txn) = s.txn.as_mut() {
+            (txn.res.chunk_wire, txn.res.chunk_htx) = chunk_counts;
+        }
+        if let Some(b) = s.res.buf.as_mut() {
+            b.truncate_output(before);
+        }
+        s.res.to_forward = 0;
         s.res.analysers = AnFlags::empty();
         s.req.analysers = AnFlags::empty();
         s.res.shutw_now();

@@ -104,8 +104,8 @@ pub fn reply_msg(s: &mut Stream, cx: &mut StreamCtx, status: u16, msg: &[u8], af
     // HAProxy 2.6 still counts what the server sent, and logs no Tr.
     let received = if txn.res_head_htx > 0 {
         txn.times.res_head = None;
-        (s.res.total.saturating_sub(txn.res_base) + txn.res_head_htx)
-            .saturating_sub(txn.res_head_wire)
+        (s.res.total.saturating_sub(txn.res_base) + txn.res_head_htx + txn.res.chunk_htx)
+            .saturating_sub(txn.res_head_wire + txn.res.chunk_wire)
     } else {
         0
     };
@@ -183,6 +183,8 @@ pub fn reply_msg(s: &mut Stream, cx: &mut StreamCtx, status: u16, msg: &[u8], af
     if let Some(txn) = s.txn.as_mut() {
         txn.res_head_wire = 0;
         txn.res_head_htx = 0;
+        txn.res.chunk_wire = 0;
+        txn.res.chunk_htx = 0;
         s.res.total = txn.res_base + received + size;
     }
     if close {

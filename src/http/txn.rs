@@ -58,6 +58,11 @@ pub struct HttpMsg {
     pub left: u64,
     /// Bytes of the head (start line, headers, empty line) as forwarded.
     pub head_len: usize,
+    /// Chunk framing as received (size lines, CRLFs, last chunk,
+    /// trailers), and what HAProxy 2.6 counts for it in its byte counters
+    /// (1 for the end of the message, plus each trailer's name and value).
+    pub chunk_wire: u64,
+    pub chunk_htx: u64,
 }
 
 impl HttpMsg {
