@@ -346,9 +346,7 @@ pub fn reacquire_server(s: &mut Stream, cx: &mut StreamCtx) {
     if s.srv().is_none()
         && let Some(srv) = px.servers.get_mut(i)
     {
-        srv.cur_sess += 1;
-        srv.max_sess = srv.max_sess.max(srv.cur_sess);
-        srv.cum_sess += 1;
+        srv.take_slot();
         s.target = crate::stream::Target::Server(i);
         s.flags.insert(SfFlags::ASSIGNED | SfFlags::CURR_SESS);
     }

@@ -61,6 +61,14 @@ pub struct Server {
     pub pool_max: i32,
     /// `pool-purge-delay` in ms.
     pub pool_purge_delay: u32,
+    /// Connections in use by streams, for the purge (`stream::reuse`).
+    pub conn_use: std::rc::Rc<crate::stream::reuse::ConnUse>,
+    /// The most streams on this server since the last purge.
+    pub peak_sess: u32,
+    /// The purge's estimate of the connections this server needs.
+    pub est_need: u32,
+    /// When the next purge of the idle connections is due (0: none idle).
+    pub next_purge: u64,
     /// Requests that took an idle connection (`show stat` reuse).
     pub reused: u64,
     /// `ssl`: TLS to this server.
@@ -70,6 +78,15 @@ pub struct Server {
 }
 
 impl Server {
+    /// A stream takes a slot on this server (`cur_sess`).
+    #[inline]
+    pub fn take_slot(&mut self) {
+        self.cur_sess += 1;
+        self.max_sess = self.max_sess.max(self.cur_sess);
+        self.peak_sess = self.peak_sess.max(self.cur_sess);
+        self.cum_sess += 1;
+    }
+
     /// True when the server may take traffic.
     #[inline]
     pub fn usable(&self) -> bool {
@@ -294,6 +311,10 @@ impl Proxy {
                 idle: Vec::new(),
                 pool_max: s.pool_max_conn,
                 pool_purge_delay: s.pool_purge_delay,
+                conn_use: Default::default(),
+                peak_sess: 0,
+                est_need: 0,
+                next_purge: 0,
                 reused: 0,
                 tls: s.tls.clone().filter(|_| s.ssl.enabled),
                 sni: s.sni_expr.clone(),

@@ -82,9 +82,7 @@ pub fn dequeue(
         let Some(x) = px.servers.get_mut(srv) else {
             break;
         };
-        x.cur_sess += 1;
-        x.max_sess = x.max_sess.max(x.cur_sess);
-        x.cum_sess += 1;
+        x.take_slot();
         s = !x.full() && x.usable();
     }
 }
