@@ -127,3 +127,47 @@ fn return_headers_and_bodies_are_evaluated_as_in_haproxy() {
     );
     assert!(!first.contains("x-empty"), "{first}");
 }
+
+/// `http-error` replies too: log-format parts evaluated for each error
+/// (over the request that never reached a server), and the headers in
+/// 2.6's order.
+#[test]
+fn http_error_replies_are_evaluated_as_in_haproxy() {
+    if !have_haproxy() {
+        return;
+    }
+    let mut runs: Vec<(Vec<String>, Vec<String>)> = Vec::new();
+    for program in [bin(), HAPROXY] {
+        let (lf, plain) = (free_port(), free_port());
+        let cfg = http_config(
+            "",
+            &format!(
+                "frontend lf\n  bind 127.0.0.1:{lf}\n\
+  http-error status 503 content-type text/plain lf-string \"p=%[path] %ci\" hdr X-P %[path] hdr X-E %[req.hdr(x-none)]\n\
+  default_backend none\n\n\
+frontend plain\n  bind 127.0.0.1:{plain}\n\
+  http-error status 503 content-type text/plain string static hdr X-A lit\n\
+  default_backend none\n\n\
+backend none\n"
+            ),
+        );
+        let p = Proxy::start_program(program, &cfg, &[lf, plain], &["-db"]);
+        let mut raw = Vec::new();
+        for (port, req) in [
+            (lf, "GET /abc HTTP/1.1\r\nHost: h\r\n\r\n"),
+            (lf, "GET /x?y HTTP/1.1\r\nHost: h\r\n\r\n"),
+            (plain, "GET /abc HTTP/1.1\r\nHost: h\r\n\r\n"),
+        ] {
+            let mut c = Client::connect(port);
+            raw.push(show(&c.exchange(req.as_bytes()).raw));
+        }
+        let logs: Vec<String> = p
+            .wait_log_lines(3, Duration::from_secs(3))
+            .iter()
+            .map(|l| log_key(l))
+            .collect();
+        runs.push((raw, logs));
+    }
+    assert_eq!(runs[0], runs[1], "left haproxy-rs, right HAProxy 2.6");
+    assert!(runs[0].0[0].contains("x-p: /abc"), "{:?}", runs[0].0);
+}

@@ -201,6 +201,17 @@ impl Buffer {
         self.out += n.min(self.input());
     }
 
+    /// Turns the whole output back into input (nothing of it was sent);
+    /// returns how many bytes, to [`Buffer::advance`] again.
+    pub fn unschedule(&mut self) -> usize {
+        let n = self.out;
+        if n > 0 {
+            self.changed();
+            self.out = 0;
+        }
+        n
+    }
+
     /// Removes `n` output bytes from the front (they were sent).
     #[inline]
     pub fn consume(&mut self, n: usize) {

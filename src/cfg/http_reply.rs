@@ -208,7 +208,14 @@ pub fn parse_reply(
 /// `http-error status <code> [content-type <t>] [<body>] [hdr <n> <v>]*`
 /// (configuration.txt 4.2): appends `(code, ErrorSource::Reply)` to the
 /// proxy's error files.
-pub fn parse_http_error(d: &mut Diags, px: &mut ProxyCfg, w: &[String], file: &str, line: usize) {
+pub fn parse_http_error(
+    d: &mut Diags,
+    px: &mut ProxyCfg,
+    w: &[String],
+    file: &str,
+    line: usize,
+    rx: &mut super::rules_kw::RuleCx<'_>,
+) {
     if w.get(1).map(String::as_str) != Some("status") {
         d.alert(
             file,
@@ -235,6 +242,20 @@ pub fn parse_http_error(d: &mut Diags, px: &mut ProxyCfg, w: &[String], file: &s
             format!("http-error: status code '{}' not handled.", r.status),
         );
         return;
+    }
+    let mut r = r;
+    let http = px.mode == super::model::Mode::Http;
+    for f in r.body.fmts_mut(&mut r.hdrs) {
+        if !f.raw.contains('%') {
+            continue;
+        }
+        match rx.lf(&f.raw, http, file, line) {
+            Ok(lf) => f.lf = Some(Box::new(lf)),
+            Err(m) => {
+                d.alert(file, line, format!("http-error : {m}"));
+                return;
+            }
+        }
     }
     for m in r.warnings {
         d.warn(file, line, m);

@@ -69,6 +69,36 @@ fn reply_configured(
     after: After,
     counted: bool,
 ) {
+    // The backend's, else the frontend's: an `http-error` with log-format
+    // parts is built for this stream.
+    let dynamic = [s.be, Some(s.fe)]
+        .into_iter()
+        .flatten()
+        .filter_map(|p| cx.proxies.get(p))
+        .find_map(|p| {
+            p.http_errlf(status)
+                .map(|a| Some(a.clone()))
+                .or_else(|| p.http_errmsg(status).map(|_| None))
+        })
+        .flatten();
+    let built = dynamic.map(|a| {
+        let opts = super::ana::req_opts(s, cx);
+        // A request scheduled for a server it never reached is still in
+        // the buffer (as in 2.6): its fetches read it there.
+        let unsent = s.si[1].state() != SiState::Est
+            && s.txn.as_ref().is_some_and(|t| {
+                t.flags.contains(TxnFlags::REQ_SENT) && s.req.out_len() >= t.req.head_len
+            });
+        let moved = match s.req.buf.as_mut() {
+            Some(b) if unsent => b.unschedule(),
+            _ => 0,
+        };
+        let m = super::redirect::build(s, cx, &a, super::parse::Kind::Request, opts);
+        if let Some(b) = s.req.buf.as_mut() {
+            b.advance(moved);
+        }
+        m
+    });
     let msg = [s.be, Some(s.fe)]
         .into_iter()
         .flatten()
@@ -78,7 +108,7 @@ fn reply_configured(
     // the proxies are borrowed by the counters.
     let mut tmp = std::mem::take(&mut cx.http.reply);
     tmp.clear();
-    tmp.extend_from_slice(msg.unwrap_or(dflt));
+    tmp.extend_from_slice(built.as_deref().or(msg).unwrap_or(dflt));
     reply_msg(s, cx, status, &tmp, after);
     if !counted {
         s.res.total = s

@@ -100,12 +100,20 @@ impl Server {
     }
 }
 
-/// The error messages of `errorfile`, `errorloc*` and `errorfiles`
-/// (already expanded and checked by the configuration), by status; a later
-/// entry for a status wins, as in HAProxy.
-fn load_errmsgs(list: &[(u16, crate::cfg::model::ErrorSource)]) -> Vec<(u16, Box<[u8]>)> {
-    use crate::cfg::model::ErrorSource;
-    let mut out: Vec<(u16, Box<[u8]>)> = Vec::new();
+/// An `http-error` reply with log-format parts, built for each error.
+pub type ErrLf = (u16, std::rc::Rc<crate::cfg::model::HttpAction>);
+
+/// A ready error message for a status.
+pub type ErrMsg = (u16, Box<[u8]>);
+
+/// The error messages of `errorfile`, `errorloc*`, `errorfiles` and
+/// `http-error` (already expanded and checked by the configuration), by
+/// status; a later entry for a status wins, as in HAProxy. An `http-error`
+/// with log-format parts goes to the second list, to build per error.
+fn load_errmsgs(list: &[(u16, crate::cfg::model::ErrorSource)]) -> (Vec<ErrMsg>, Vec<ErrLf>) {
+    use crate::cfg::model::{ErrorSource, HttpAction, ReturnBody};
+    let mut out: Vec<ErrMsg> = Vec::new();
+    let mut lf: Vec<ErrLf> = Vec::new();
     for (status, src) in list {
         let msg: Option<Box<[u8]>> = match src {
             ErrorSource::File(p) => p
@@ -117,19 +125,37 @@ fn load_errmsgs(list: &[(u16, crate::cfg::model::ErrorSource)]) -> Vec<(u16, Box
                 content_type,
                 body,
                 hdrs,
-            } => Some(http_error_reply(*status, content_type.as_deref(), body, hdrs).into()),
+            } => {
+                let dynamic = hdrs.iter().any(|(_, v)| v.lf.is_some())
+                    || matches!(body, ReturnBody::LfString(f) | ReturnBody::LfFile(f) if f.lf.is_some());
+                if dynamic {
+                    out.retain(|(st, _)| st != status);
+                    lf.retain(|(st, _)| st != status);
+                    let a = HttpAction::Return {
+                        status: *status,
+                        content_type: content_type.clone(),
+                        body: body.clone(),
+                        hdrs: hdrs.clone(),
+                    };
+                    lf.push((*status, std::rc::Rc::new(a)));
+                    continue;
+                }
+                Some(http_error_reply(*status, content_type.as_deref(), body, hdrs).into())
+            }
             ErrorSource::Section(_) => None,
         };
         if let Some(m) = msg {
             out.retain(|(st, _)| st != status);
+            lf.retain(|(st, _)| st != status);
             out.push((*status, m));
         }
     }
-    out
+    (out, lf)
 }
 
-/// The message of `http-error status <code> ...`: built as `http-request
-/// return` builds its reply (files are read at start-up).
+/// The message of `http-error status <code> ...` without log-format
+/// parts: built as `http-request return` builds its reply, in 2.6's order
+/// (files are read at start-up).
 fn http_error_reply(
     status: u16,
     content_type: Option<&str>,
@@ -149,17 +175,17 @@ fn http_error_reply(
         }
     };
     let mut out = format!(
-        "HTTP/1.1 {} {}\r\ncontent-length: {}\r\n",
+        "HTTP/1.1 {} {}\r\n",
         status,
-        crate::http::redirect::reason(status),
-        payload.len()
+        crate::http::redirect::reason(status)
     )
     .into_bytes();
-    if let Some(ct) = content_type {
-        out.extend_from_slice(format!("content-type: {ct}\r\n").as_bytes());
-    }
-    for (n, v) in hdrs {
+    for (n, v) in hdrs.iter().filter(|(_, v)| !v.raw.is_empty()) {
         out.extend_from_slice(format!("{}: {}\r\n", n.to_ascii_lowercase(), v.raw).as_bytes());
+    }
+    out.extend_from_slice(format!("content-length: {}\r\n", payload.len()).as_bytes());
+    if let Some(ct) = content_type.filter(|_| !payload.is_empty()) {
+        out.extend_from_slice(format!("content-type: {ct}\r\n").as_bytes());
     }
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(&payload);
@@ -262,9 +288,11 @@ pub struct Proxy {
     pub http_stats: crate::http::HttpStats,
     /// HTTP counters of the backend role (a `listen` has both rows).
     pub be_http_stats: crate::http::HttpStats,
-    /// Error messages by status, loaded from `errorfile`, `errorloc*` and
-    /// `errorfiles` at start-up.
-    pub errmsgs: Vec<(u16, Box<[u8]>)>,
+    /// Error messages by status, loaded from `errorfile`, `errorloc*`,
+    /// `errorfiles` and `http-error` at start-up.
+    pub errmsgs: Vec<ErrMsg>,
+    /// `http-error` replies with log-format parts (none in `errmsgs`).
+    pub errlf: Vec<ErrLf>,
     /// A custom `log-format` (checked by the configuration).
     pub log_fmt: Option<crate::log::format::LogFormat>,
 }
@@ -320,6 +348,7 @@ impl Proxy {
                 sni: s.sni_expr.clone(),
             })
             .collect();
+        let (errmsgs, errlf) = load_errmsgs(&c.http.errorfiles);
         Proxy {
             name: c.name.clone(),
             id,
@@ -386,9 +415,18 @@ impl Proxy {
             tcp: c.tcp.clone(),
             http_stats: Default::default(),
             be_http_stats: Default::default(),
-            errmsgs: load_errmsgs(&c.http.errorfiles),
+            errmsgs,
+            errlf,
             log_fmt: log_format_of(c),
         }
+    }
+
+    /// The `http-error` reply with log-format parts for `status`, if any.
+    pub fn http_errlf(&self, status: u16) -> Option<&std::rc::Rc<crate::cfg::model::HttpAction>> {
+        self.errlf
+            .iter()
+            .find(|(st, _)| *st == status)
+            .map(|(_, a)| a)
     }
 
     /// The error message configured for `status`, if any.
