@@ -1,8 +1,9 @@
 //! An invalid chunk size after the head has left, through HAProxy 2.6 and
 //! haproxy-rs side by side: on the request, the stream's 400 and `PH--`;
 //! on the response, the client connection cut and `SD--`; with the head
-//! in the same read, a bad response (502 `PH--`). The client's bytes and
-//! the log line's status, bytes and termination state must be the same.
+//! in the same read, a bad response (502 `PH--`); after a response that
+//! came first, `PD--`. The client's bytes and the log line's status,
+//! bytes and termination state must be the same.
 
 mod common;
 #[path = "common/http.rs"]
@@ -113,6 +114,13 @@ fn bad_chunk_size_in_a_later_read() {
     assert_eq!(
         compare(&same, &[GET], "response, with the head"),
         "502 209 PH--"
+    );
+    // The server answered on the head: the transaction ends with the
+    // request, which keeps the response's status and ends as `PD`.
+    let early = server(&[b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"]);
+    assert_eq!(
+        compare(&early, &[POST, b"zz\r\n"], "early response"),
+        "200 51 PD--"
     );
     // A good chunked body with trailers: 2.6 counts payload and fields.
     let good = server(&[HEAD_CHUNKED, b"5\r\nhello\r\n0\r\nX-T: 1\r\n\r\n"]);

@@ -388,6 +388,20 @@ pub fn xfer_res_body(s: &mut Stream, cx: &mut StreamCtx) -> bool {
 pub fn end_txn(s: &mut Stream, cx: &mut StreamCtx) {
     let Some(txn) = s.txn.as_mut() else { return };
     let req_done = txn.req.finished();
+    // A client still sending its body: the transaction waits for it (the
+    // request analyser ends it), as 2.6 ends it when both messages are.
+    if !req_done
+        && !txn.flags.contains(TxnFlags::REPLIED)
+        && txn.req.state != MsgState::Tunnel
+        && s.req.analysers.contains(AnFlags::REQ_HTTP_XFER_BODY)
+        && !s.req.flags.intersects(CfFlags::SHUTR | CfFlags::READ_ERROR)
+        && s.si[0].state() == SiState::Est
+        && s.si[1].state() == SiState::Est
+    {
+        txn.flags.insert(TxnFlags::RES_DONE);
+        s.res.analysers = AnFlags::empty();
+        return;
+    }
     let cli_close = txn.flags.contains(TxnFlags::CLI_CLOSE)
         || !req_done
         || s.req.flags.intersects(CfFlags::SHUTR | CfFlags::READ_ERROR)

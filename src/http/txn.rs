@@ -96,6 +96,9 @@ bitflags! {
         const LOGGED      = 0x0100;
         /// `strict-mode off`: a rewrite that fails is skipped, not an error.
         const LAX_REWRITE = 0x0200;
+        /// The response ended before the request: the transaction ends
+        /// (and logs) with the request, as in 2.6.
+        const RES_DONE    = 0x0400;
     }
 }
 
