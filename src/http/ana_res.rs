@@ -161,7 +161,7 @@ fn on_response_head(s: &mut Stream, cx: &mut StreamCtx, head: parse::Head, opts:
         parse::unfold(b.in_contig_mut(), &cx.http.hdrs);
     }
     txn.res_head_wire = head.len as u64;
-    txn.res_head_htx = parse::htx_head_size(
+    txn.res_head_htx = parse::htx_head_size_received(
         b.in_contig().get(..head.len).unwrap_or(&[]),
         &head,
         &cx.http.hdrs,
