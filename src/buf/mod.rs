@@ -202,6 +202,17 @@ impl Buffer {
         self.out += n.min(self.input());
     }
 
+    /// Turns the whole output back into input (nothing of it was sent);
+    /// returns how many bytes, to [`Buffer::advance`] again.
+    pub fn unschedule(&mut self) -> usize {
+        let n = self.out;
+        if n > 0 {
+            self.changed();
+            self.out = 0;
+        }
+        n
+    }
+
     /// Removes `n` output bytes from the front (they were sent).
     #[inline]
     pub fn consume(&mut self, n: usize) {
@@ -304,6 +315,13 @@ impl Buffer {
         self.area[at..at + ins.len()].copy_from_slice(ins);
         self.len = new_len;
         true
+    }
+
+    /// Keeps the first `out` bytes of the output, drops the rest of it and
+    /// the input (what an analyser scheduled before it found an error).
+    pub fn truncate_output(&mut self, out: usize) {
+        self.out = self.out.min(out);
+        self.drop_input();
     }
 
     /// Drops the input (bytes not scheduled), keeping the output.

@@ -250,7 +250,7 @@ pub fn proxy_kw(
             super::http_errors_kw::errorfile(d, px, w, file, line)
         }
         "errorfiles" => super::http_errors_kw::errorfiles(d, px, w, file, line),
-        "http-error" => http_rules::parse_http_error(d, px, w, file, line),
+        "http-error" => http_rules::parse_http_error(d, px, w, file, line, rx),
         "http-request" => {
             let prev = &mut st.prev_final_req;
             http_rules::parse_rule(RuleDir::Req, prev, d, px, w, file, line, rx)

@@ -103,7 +103,7 @@ pub enum ErrorSource {
     Reply {
         content_type: Option<String>,
         body: ReturnBody,
-        hdrs: Vec<(String, String)>,
+        hdrs: Vec<(String, Fmt)>,
     },
 }
 
@@ -128,13 +128,26 @@ pub enum ReturnBody {
     ErrorFile(PathBuf),
     /// `lf-string <fmt>`: payload evaluated as a log-format string.
     LfString(Fmt),
-    /// `lf-file <file>`: the file's content evaluated as a log-format string.
-    LfFile(PathBuf),
+    /// `lf-file <file>`: the file's content (read at start-up), evaluated
+    /// as a log-format string.
+    LfFile(Fmt),
     /// `errorfiles <name>`: the response for the status from that
     /// `http-errors` section (kept by name; see `Config::http_errors`).
     ErrorFiles(String),
     /// `default-errorfiles`: the proxy's own error response for the status.
     DefaultErrorFiles,
+}
+
+impl ReturnBody {
+    /// The log-format strings of a reply (its body's and its header
+    /// values), to compile at parse time.
+    pub fn fmts_mut<'a>(&'a mut self, hdrs: &'a mut [(String, Fmt)]) -> Vec<&'a mut Fmt> {
+        let mut v: Vec<&mut Fmt> = hdrs.iter_mut().map(|(_, f)| f).collect();
+        if let ReturnBody::LfString(f) | ReturnBody::LfFile(f) = self {
+            v.push(f);
+        }
+        v
+    }
 }
 
 /// The action of one `http-request` / `http-response` rule
@@ -186,7 +199,8 @@ pub enum HttpAction {
         status: u16,
         content_type: Option<String>,
         body: ReturnBody,
-        hdrs: Vec<(String, String)>,
+        /// `hdr <name> <fmt>`: values are log-format strings.
+        hdrs: Vec<(String, Fmt)>,
     },
     /// Default 403 for `http-request`, 502 for `http-response` (as 2.6).
     Deny {
@@ -335,10 +349,7 @@ impl HttpAction {
             | HttpAction::SetMethod(f) => vec![f],
             HttpAction::Redirect { target, .. } => vec![target],
             HttpAction::SetVarFmt { fmt, .. } => vec![fmt],
-            HttpAction::Return {
-                body: ReturnBody::LfString(f),
-                ..
-            } => vec![f],
+            HttpAction::Return { body, hdrs, .. } => body.fmts_mut(hdrs),
             _ => Vec::new(),
         }
     }

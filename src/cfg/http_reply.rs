@@ -17,7 +17,7 @@ pub struct Reply {
     pub status: u16,
     pub content_type: Option<String>,
     pub body: ReturnBody,
-    pub hdrs: Vec<(String, String)>,
+    pub hdrs: Vec<(String, Fmt)>,
     /// HAProxy's warnings about ignored parts (already removed above).
     pub warnings: Vec<String>,
     /// An argument that makes a `deny` / `tarpit` reply more than "the
@@ -100,7 +100,7 @@ pub fn parse_reply(
                 let (Some(n), Some(v)) = (arg(w, i + 1), arg(w, i + 2)) else {
                     return Err("'hdr' expects <name> and <value> as arguments".into());
                 };
-                hdrs.push((n.to_string(), v.to_string()));
+                hdrs.push((n.to_string(), Fmt::from(v)));
                 i += 3;
             }
             _ => break,
@@ -138,16 +138,15 @@ pub fn parse_reply(
         }
         Some(("errorfiles", n)) => (ReturnBody::ErrorFiles(n), true),
         Some((k @ ("file" | "lf-file"), f)) => {
-            let len = std::fs::read(&f)
-                .map_err(|_| format!("error opening file '{f}'"))?
-                .len();
-            let p = PathBuf::from(f);
+            let data = std::fs::read(&f).map_err(|_| format!("error opening file '{f}'"))?;
+            let empty = data.is_empty();
             let b = if k == "file" {
-                ReturnBody::File(p)
+                ReturnBody::File(PathBuf::from(f))
             } else {
-                ReturnBody::LfFile(p)
+                // Compiled with the rule's other formats (`fmts_mut`).
+                ReturnBody::LfFile(String::from_utf8_lossy(&data).into_owned().into())
             };
-            (b, len == 0)
+            (b, empty)
         }
         Some(("string", s)) => (ReturnBody::String(s), false),
         Some((_, s)) => (ReturnBody::LfString(s.into()), false),
@@ -209,7 +208,14 @@ pub fn parse_reply(
 /// `http-error status <code> [content-type <t>] [<body>] [hdr <n> <v>]*`
 /// (configuration.txt 4.2): appends `(code, ErrorSource::Reply)` to the
 /// proxy's error files.
-pub fn parse_http_error(d: &mut Diags, px: &mut ProxyCfg, w: &[String], file: &str, line: usize) {
+pub fn parse_http_error(
+    d: &mut Diags,
+    px: &mut ProxyCfg,
+    w: &[String],
+    file: &str,
+    line: usize,
+    rx: &mut super::rules_kw::RuleCx<'_>,
+) {
     if w.get(1).map(String::as_str) != Some("status") {
         d.alert(
             file,
@@ -236,6 +242,20 @@ pub fn parse_http_error(d: &mut Diags, px: &mut ProxyCfg, w: &[String], file: &s
             format!("http-error: status code '{}' not handled.", r.status),
         );
         return;
+    }
+    let mut r = r;
+    let http = px.mode == super::model::Mode::Http;
+    for f in r.body.fmts_mut(&mut r.hdrs) {
+        if !f.raw.contains('%') {
+            continue;
+        }
+        match rx.lf(&f.raw, http, file, line) {
+            Ok(lf) => f.lf = Some(Box::new(lf)),
+            Err(m) => {
+                d.alert(file, line, format!("http-error : {m}"));
+                return;
+            }
+        }
     }
     for m in r.warnings {
         d.warn(file, line, m);

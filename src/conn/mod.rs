@@ -332,9 +332,10 @@ pub struct Connection {
     pub hs_task: Option<crate::task::TaskId>,
     /// Bytes HH_SEND_PROXY still has to send before any data.
     pub out_hdr: Option<Vec<u8>>,
-    /// The PROXY header HH_ACCEPT_PROXY received (`CO_FL_RCVD_PROXY`), with
-    /// its TLVs.
+    /// The PROXY header HH_ACCEPT_PROXY received (`CO_FL_RCVD_PROXY`), with its TLVs.
     pub pp: Option<proxy_hdr::PpRcvd>,
+    /// Held while a stream uses this server connection (purge figures).
+    pub in_use: Option<crate::stream::reuse::InUse>,
 }
 
 impl Connection {
@@ -354,6 +355,7 @@ impl Connection {
             hs_task: None,
             out_hdr: None,
             pp: None,
+            in_use: None,
         }
     }
 

@@ -417,8 +417,9 @@ impl Engine {
         self.stream_free(sid);
     }
 
-    /// The idle-connection purge task: closes what idled past its delay and
-    /// comes back when the next one is due (or after the shortest delay).
+    /// The idle-connection purge task: purges the servers whose period is
+    /// over and comes back when the next one is due (or after the shortest
+    /// delay).
     fn pool_purge(&mut self, tid: crate::arena::TaskId) {
         let (next, closed) =
             crate::stream::reuse::purge(&mut self.proxies, &mut self.io, self.clock.now_abs);

@@ -712,16 +712,41 @@ pub fn xfer_req_body(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         Ok(_) => {}
         Err(e) => {
             log::debug!("stream {}: bad chunked request body: {}", s.uniq_id, e.why);
-            s.set_term('P', Finst::Data);
+            if txn.flags.contains(TxnFlags::RES_DONE) {
+                // The response went out already: 2.6 logs its status with
+                // `PD` and closes both sides.
+                s.set_term('P', Finst::Data);
+                if let Some(fe) = cx.proxies.get_mut(s.fe) {
+                    fe.http_stats.failed_req += 1;
+                }
+                reply::close_server(s, cx, true);
+                if let Some(b) = s.req.buf.as_mut() {
+                    b.drop_input();
+                }
+                reply::release_backend(s, cx);
+                super::log::log_txn(s, cx);
+                s.req.analysers = AnFlags::empty();
+                s.req.shutr_now();
+                s.res.shutw_now();
+                return true;
+            }
+            // After the head left (a bad chunk with the head is refused
+            // before, as `PR`), HAProxy 2.6 answers with the stream's 400
+            // and logs `PH`, whatever part of the body went before.
+            s.set_term('P', Finst::Header);
             if let Some(fe) = cx.proxies.get_mut(s.fe) {
                 fe.http_stats.failed_req += 1;
             }
             reply::close_server(s, cx, true);
-            reply::reply_raw(s, cx, 400);
+            reply::reply_error(s, cx, 400);
             return true;
         }
     }
     progressed |= s.req.out_len() != before;
+    if txn.req.finished() && txn.flags.contains(TxnFlags::RES_DONE) {
+        super::ana_res::end_txn(s, cx);
+        return true;
+    }
     if txn.req.finished() {
         // The client is not idle while it waits for its response.
         s.req.flags.insert(CfFlags::READ_NOEXP);

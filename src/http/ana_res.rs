@@ -100,6 +100,21 @@ pub fn wait_for_response(s: &mut Stream, cx: &mut StreamCtx) -> bool {
             txn.res.scanned = 0;
             continue;
         }
+        // As for requests, 2.6's HTTP/1 layer parses a chunked body that
+        // came with the head in the same pass: an error there is a bad
+        // response (502, `PH--`), not a body error.
+        if head.framing == Framing::Chunked
+            && let Err(e) = parse::check_chunked(data.get(len..).unwrap_or(&[]))
+        {
+            log::debug!(
+                "stream {}: bad chunked body at {}: {}",
+                s.uniq_id,
+                e.pos,
+                e.why
+            );
+            bad_response(s, cx);
+            return false;
+        }
         on_response_head(s, cx, head, opts);
         return true;
     }
@@ -161,7 +176,7 @@ fn on_response_head(s: &mut Stream, cx: &mut StreamCtx, head: parse::Head, opts:
         parse::unfold(b.in_contig_mut(), &cx.http.hdrs);
     }
     txn.res_head_wire = head.len as u64;
-    txn.res_head_htx = parse::htx_head_size(
+    txn.res_head_htx = parse::htx_head_size_received(
         b.in_contig().get(..head.len).unwrap_or(&[]),
         &head,
         &cx.http.hdrs,
@@ -341,11 +356,24 @@ pub fn xfer_res_body(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         }
     }
     let before = s.res.out_len();
+    let chunk_counts = (txn.res.chunk_wire, txn.res.chunk_htx);
     if let Err(e) = xfer_body(&mut s.res, &mut txn.res) {
         log::debug!("stream {}: bad chunked response body: {}", s.uniq_id, e.why);
         s.set_term('S', Finst::Data);
         reply::close_server(s, cx, true);
-        // The head went out already: the client connection is cut.
+        // The head went out already: the client connection is cut once
+        // what was scheduled is sent (the bad part never is).
+        // 2.6's HTTP/1 layer loses the whole read that failed: the chunks
+        // before the bad one in it are neither sent nor counted.
+        let dropped = s.res.out_len().saturating_sub(before) + s.res.in_len();
+        s.res.total = s.res.total.saturating_sub(dropped as u64);
+        if let Some(txn) = s.txn.as_mut() {
+            (txn.res.chunk_wire, txn.res.chunk_htx) = chunk_counts;
+        }
+        if let Some(b) = s.res.buf.as_mut() {
+            b.truncate_output(before);
+        }
+        s.res.to_forward = 0;
         s.res.analysers = AnFlags::empty();
         s.req.analysers = AnFlags::empty();
         s.res.shutw_now();
@@ -375,6 +403,20 @@ pub fn xfer_res_body(s: &mut Stream, cx: &mut StreamCtx) -> bool {
 pub fn end_txn(s: &mut Stream, cx: &mut StreamCtx) {
     let Some(txn) = s.txn.as_mut() else { return };
     let req_done = txn.req.finished();
+    // A client still sending its body: the transaction waits for it (the
+    // request analyser ends it), as 2.6 ends it when both messages are.
+    if !req_done
+        && !txn.flags.contains(TxnFlags::REPLIED)
+        && txn.req.state != MsgState::Tunnel
+        && s.req.analysers.contains(AnFlags::REQ_HTTP_XFER_BODY)
+        && !s.req.flags.intersects(CfFlags::SHUTR | CfFlags::READ_ERROR)
+        && s.si[0].state() == SiState::Est
+        && s.si[1].state() == SiState::Est
+    {
+        txn.flags.insert(TxnFlags::RES_DONE);
+        s.res.analysers = AnFlags::empty();
+        return;
+    }
     let cli_close = txn.flags.contains(TxnFlags::CLI_CLOSE)
         || !req_done
         || s.req.flags.intersects(CfFlags::SHUTR | CfFlags::READ_ERROR)

@@ -128,6 +128,7 @@ pub fn xfer_body(c: &mut Channel, msg: &mut HttpMsg) -> Result<bool, parse::Pars
                 let Some((n, used)) = parse::chunk_size(b.in_contig())? else {
                     return Ok(false);
                 };
+                msg.chunk_wire += used as u64;
                 let used = canonical_chunk_line(b, n, used);
                 c.forward(used as u64);
                 if n == 0 {
@@ -145,6 +146,7 @@ pub fn xfer_body(c: &mut Channel, msg: &mut HttpMsg) -> Result<bool, parse::Pars
                 match parse::chunk_crlf(b.in_contig())? {
                     None => return Ok(false),
                     Some(used) => {
+                        msg.chunk_wire += used as u64;
                         // A bare LF goes out as CRLF.
                         if used == 1 && b.replace_input(0, 1, b"\r\n") {
                             c.forward(2);
@@ -162,6 +164,8 @@ pub fn xfer_body(c: &mut Channel, msg: &mut HttpMsg) -> Result<bool, parse::Pars
                 match parse::trailers(b.in_contig(), &mut msg.scanned)? {
                     None => return Ok(false),
                     Some(used) => {
+                        msg.chunk_wire += used as u64;
+                        msg.chunk_htx += 1 + trailers_htx_size(b.in_contig().get(..used));
                         let used = canonical_trailers(b, used);
                         c.forward(used as u64);
                         msg.state = MsgState::Done;
@@ -202,6 +206,20 @@ fn canonical_chunk_line(b: &mut crate::buf::Buffer, n: u64, used: usize) -> usiz
     } else {
         used
     }
+}
+
+/// What HAProxy 2.6 counts of a trailers block: each field's name and
+/// value (trimmed), as its internal message holds them.
+fn trailers_htx_size(block: Option<&[u8]>) -> u64 {
+    let block = block.unwrap_or(&[]);
+    block
+        .split(|&c| c == b'\n')
+        .filter_map(|l| {
+            let colon = l.iter().position(|&c| c == b':')?;
+            let value = l.get(colon + 1..).unwrap_or(&[]);
+            Some((colon + value.trim_ascii().len()) as u64)
+        })
+        .sum()
 }
 
 /// Trailer fields go out with lower-case names and CRLF line ends, as

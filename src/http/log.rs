@@ -174,8 +174,11 @@ pub fn log_txn(s: &mut Stream, cx: &mut StreamCtx) {
             i32::from(txn.status)
         },
         // HAProxy counts the head as its internal message, not as received.
-        bytes_out: (s.res.total.saturating_sub(txn.res_base) + txn.res_head_htx)
-            .saturating_sub(txn.res_head_wire),
+        // So is a chunked body: its payload, not its framing.
+        bytes_out: (s.res.total.saturating_sub(txn.res_base)
+            + txn.res_head_htx
+            + txn.res.chunk_htx)
+            .saturating_sub(txn.res_head_wire + txn.res.chunk_wire),
         bytes_in: s.req.total.saturating_sub(txn.req_base),
         term: [s.err as u8, s.finst.ch() as u8, b'-', b'-'],
         actconn: cx.actconn,

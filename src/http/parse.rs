@@ -754,6 +754,42 @@ pub fn htx_head_size(block: &[u8], head: &Head, hdrs: &[Hdr]) -> u64 {
     (20 + words + third + fields + 1) as u64
 }
 
+/// [`htx_head_size`] of a message received from a peer, whose
+/// `connection` headers 2.6's HTTP/1 layer trims first (see
+/// `conn_htx_size`); its own replies keep theirs.
+pub fn htx_head_size_received(block: &[u8], head: &Head, hdrs: &[Hdr]) -> u64 {
+    let trimmed: usize = hdrs
+        .iter()
+        .filter(|h| h.name.get(block).eq_ignore_ascii_case(b"connection"))
+        .map(|h| {
+            ((h.name.len + h.value.len) as usize).saturating_sub(conn_htx_size(h.value.get(block)))
+        })
+        .sum();
+    htx_head_size(block, head, hdrs).saturating_sub(trimmed as u64)
+}
+
+/// A `connection` header as 2.6's HTTP/1 layer keeps it: without its
+/// `close` and `keep-alive` tokens (which it handles itself), gone when
+/// nothing else is left (measured: `connection: close, x-foo` is
+/// forwarded and counted as `connection: x-foo`).
+fn conn_htx_size(value: &[u8]) -> usize {
+    let mut n = 0;
+    let mut kept = 0;
+    for t in value.split(|&c| c == b',').map(<[u8]>::trim_ascii) {
+        if t.is_empty() || t.eq_ignore_ascii_case(b"close") || t.eq_ignore_ascii_case(b"keep-alive")
+        {
+            continue;
+        }
+        n += t.len();
+        kept += 1;
+    }
+    if kept == 0 {
+        0
+    } else {
+        b"connection".len() + n + 2 * (kept - 1)
+    }
+}
+
 /// Lowercases every header name in place (2.6 emits HTTP/1 header names in
 /// lower case). Spans outside `buf` are skipped.
 pub fn lowercase_names(buf: &mut [u8], hdrs: &[Hdr]) {

@@ -8,6 +8,7 @@ use super::hdr::{EditError, HeadEdit};
 use super::parse::{Kind, ParseOpts};
 use crate::cfg::model::{HttpAction, RedirectKind, ReturnBody};
 use crate::stream::{Stream, StreamCtx};
+use std::io::Write;
 
 /// The status a `redirect` / `return` rule answers with.
 pub fn status_of(rule: &HttpAction) -> u16 {
@@ -68,8 +69,15 @@ pub fn split_path(uri: &[u8]) -> (&[u8], &[u8]) {
 }
 
 /// The complete response of a `redirect` or `return` rule for the
-/// current request.
-pub fn build(s: &mut Stream, cx: &mut StreamCtx, rule: &HttpAction, opts: ParseOpts) -> Vec<u8> {
+/// current request; `kind` is the message the rule analyses (what its
+/// log-format strings fetch from).
+pub fn build(
+    s: &mut Stream,
+    cx: &mut StreamCtx,
+    rule: &HttpAction,
+    kind: Kind,
+    opts: ParseOpts,
+) -> Vec<u8> {
     match rule {
         HttpAction::Redirect {
             kind,
@@ -139,8 +147,10 @@ pub fn build(s: &mut Stream, cx: &mut StreamCtx, rule: &HttpAction, opts: ParseO
             let body: Vec<u8> = match body {
                 ReturnBody::None => Vec::new(),
                 ReturnBody::String(t) => t.as_bytes().to_vec(),
-                ReturnBody::LfString(t) => super::rules::render_fmt(s, cx, t, Kind::Request, opts),
-                ReturnBody::File(p) | ReturnBody::LfFile(p) => std::fs::read(p).unwrap_or_default(),
+                ReturnBody::LfString(t) | ReturnBody::LfFile(t) => {
+                    super::rules::render_fmt(s, cx, t, kind, opts)
+                }
+                ReturnBody::File(p) => std::fs::read(p).unwrap_or_default(),
                 ReturnBody::ErrorFile(p) => {
                     return std::fs::read(p)
                         .unwrap_or_else(|_| super::errors::builtin_or_500(*status).to_vec());
@@ -156,18 +166,35 @@ pub fn build(s: &mut Stream, cx: &mut StreamCtx, rule: &HttpAction, opts: ParseO
                         .to_vec();
                 }
             };
-            let mut out = format!(
-                "HTTP/1.1 {} {}\r\ncontent-length: {}\r\n",
-                status,
-                reason(*status),
-                body.len()
-            )
-            .into_bytes();
-            if let Some(ct) = content_type {
-                out.extend_from_slice(format!("content-type: {ct}\r\n").as_bytes());
-            }
+            let mut out = Vec::with_capacity(128 + body.len());
+            let _ = write!(out, "HTTP/1.1 {} {}\r\n", status, reason(*status));
+            // HAProxy 2.6's order: the `hdr` headers, then content-length
+            // (none on 204 / 304), then content-type (only with a payload).
             for (n, v) in hdrs {
-                out.extend_from_slice(format!("{}: {v}\r\n", n.to_ascii_lowercase()).as_bytes());
+                let at = out.len();
+                out.extend(n.bytes().map(|c| c.to_ascii_lowercase()));
+                out.extend_from_slice(b": ");
+                let value_at = out.len();
+                match v.lf.as_deref() {
+                    None => out.extend_from_slice(v.raw.as_bytes()),
+                    Some(lf) => {
+                        super::rules::with_rules_for(s, cx, kind, opts, |env, ecx| {
+                            env.render_bytes(lf, ecx, &mut out)
+                        });
+                    }
+                }
+                // A value that evaluates to nothing drops the header.
+                if out.len() == value_at {
+                    out.truncate(at);
+                } else {
+                    out.extend_from_slice(b"\r\n");
+                }
+            }
+            if !matches!(status, 204 | 304) {
+                let _ = write!(out, "content-length: {}\r\n", body.len());
+            }
+            if let Some(ct) = content_type.as_deref().filter(|_| !body.is_empty()) {
+                let _ = write!(out, "content-type: {ct}\r\n");
             }
             out.extend_from_slice(b"\r\n");
             out.extend_from_slice(&body);

@@ -69,6 +69,36 @@ fn reply_configured(
     after: After,
     counted: bool,
 ) {
+    // The backend's, else the frontend's: an `http-error` with log-format
+    // parts is built for this stream.
+    let dynamic = [s.be, Some(s.fe)]
+        .into_iter()
+        .flatten()
+        .filter_map(|p| cx.proxies.get(p))
+        .find_map(|p| {
+            p.http_errlf(status)
+                .map(|a| Some(a.clone()))
+                .or_else(|| p.http_errmsg(status).map(|_| None))
+        })
+        .flatten();
+    let built = dynamic.map(|a| {
+        let opts = super::ana::req_opts(s, cx);
+        // A request scheduled for a server it never reached is still in
+        // the buffer (as in 2.6): its fetches read it there.
+        let unsent = s.si[1].state() != SiState::Est
+            && s.txn.as_ref().is_some_and(|t| {
+                t.flags.contains(TxnFlags::REQ_SENT) && s.req.out_len() >= t.req.head_len
+            });
+        let moved = match s.req.buf.as_mut() {
+            Some(b) if unsent => b.unschedule(),
+            _ => 0,
+        };
+        let m = super::redirect::build(s, cx, &a, super::parse::Kind::Request, opts);
+        if let Some(b) = s.req.buf.as_mut() {
+            b.advance(moved);
+        }
+        m
+    });
     let msg = [s.be, Some(s.fe)]
         .into_iter()
         .flatten()
@@ -78,7 +108,7 @@ fn reply_configured(
     // the proxies are borrowed by the counters.
     let mut tmp = std::mem::take(&mut cx.http.reply);
     tmp.clear();
-    tmp.extend_from_slice(msg.unwrap_or(dflt));
+    tmp.extend_from_slice(built.as_deref().or(msg).unwrap_or(dflt));
     reply_msg(s, cx, status, &tmp, after);
     if !counted {
         s.res.total = s
@@ -100,6 +130,15 @@ pub fn reply_msg(s: &mut Stream, cx: &mut StreamCtx, status: u16, msg: &[u8], af
     let Some(txn) = s.txn.as_mut() else { return };
     txn.status = status;
     txn.flags.insert(TxnFlags::REPLIED);
+    // A reply in place of a server response the rules refused (`LH`, `PH`):
+    // HAProxy 2.6 still counts what the server sent, and logs no Tr.
+    let received = if txn.res_head_htx > 0 {
+        txn.times.res_head = None;
+        (s.res.total.saturating_sub(txn.res_base) + txn.res_head_htx + txn.res.chunk_htx)
+            .saturating_sub(txn.res_head_wire + txn.res.chunk_wire)
+    } else {
+        0
+    };
     let body_left = match txn.req.framing {
         None => txn.req.head_len == 0,
         Some(Framing::Length(n)) => n > 0,
@@ -107,8 +146,10 @@ pub fn reply_msg(s: &mut Stream, cx: &mut StreamCtx, status: u16, msg: &[u8], af
         Some(Framing::None) => false,
     };
     // A message without content-length (an errorfile) ends with the
-    // connection, as does an empty one (which sends nothing).
-    let until_close = !has_header(msg, b"content-length");
+    // connection, as does an empty one (which sends nothing); 204 and 304
+    // have no body to delimit.
+    let until_close =
+        !has_header(msg, b"content-length") && (msg.is_empty() || !matches!(status, 204 | 304));
     let close = after != After::KeepAlive
         || until_close
         || stopping
@@ -163,11 +204,18 @@ pub fn reply_msg(s: &mut Stream, cx: &mut StreamCtx, status: u16, msg: &[u8], af
     s.res.forward(n as u64);
     // Counted as HAProxy counts it: the message's internal size, and only
     // it (what the server sent before is dropped).
-    let size = msg_size(msg, &mut cx.http.hdrs);
+    let mut size = msg_size(msg, &mut cx.http.hdrs);
+    if !until_close && !has_header(msg, b"content-length") {
+        // A 204 / 304 `return` reply: HAProxy 2.6 counts the
+        // `content-length: 0` its encoder then leaves out.
+        size += (b"content-length".len() + 1) as u64;
+    }
     if let Some(txn) = s.txn.as_mut() {
         txn.res_head_wire = 0;
         txn.res_head_htx = 0;
-        s.res.total = txn.res_base + size;
+        txn.res.chunk_wire = 0;
+        txn.res.chunk_htx = 0;
+        s.res.total = txn.res_base + received + size;
     }
     if close {
         stop_request(s, cx);
@@ -328,7 +376,7 @@ pub fn reacquire_server(s: &mut Stream, cx: &mut StreamCtx) {
     if s.srv().is_none()
         && let Some(srv) = px.servers.get_mut(i)
     {
-        srv.count_sess();
+        srv.take_slot();
         s.target = crate::stream::Target::Server(i);
         s.flags.insert(SfFlags::ASSIGNED | SfFlags::CURR_SESS);
     }

@@ -345,7 +345,7 @@ fn apply(
             return Ok(Outcome::Continue);
         }
         HttpAction::Redirect { .. } | HttpAction::Return { .. } => {
-            let msg = super::redirect::build(s, cx, rule, opts);
+            let msg = super::redirect::build(s, cx, rule, kind, opts);
             let status = super::redirect::status_of(rule);
             // Answered locally: `LR` (or `LH` on a response).
             s.set_term(
@@ -506,6 +506,17 @@ pub fn render_fmt(
         env.render_bytes(lf, ecx, &mut out)
     });
     out
+}
+
+/// Runs `f` over the message a rule of `kind` analyses.
+pub fn with_rules_for<R>(
+    s: &mut Stream,
+    cx: &mut StreamCtx,
+    kind: Kind,
+    opts: ParseOpts,
+    f: impl FnOnce(&crate::stream::rules_env::StreamEnv<'_>, &mut crate::rules::expr::EvalCx<'_>) -> R,
+) -> R {
+    with_rules(s, cx, want(kind, opts), f)
 }
 
 /// The head a rule reads: the request's, or for response rules the

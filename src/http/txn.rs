@@ -58,6 +58,11 @@ pub struct HttpMsg {
     pub left: u64,
     /// Bytes of the head (start line, headers, empty line) as forwarded.
     pub head_len: usize,
+    /// Chunk framing as received (size lines, CRLFs, last chunk,
+    /// trailers), and what HAProxy 2.6 counts for it in its byte counters
+    /// (1 for the end of the message, plus each trailer's name and value).
+    pub chunk_wire: u64,
+    pub chunk_htx: u64,
 }
 
 impl HttpMsg {
@@ -91,6 +96,9 @@ bitflags! {
         const LOGGED      = 0x0100;
         /// `strict-mode off`: a rewrite that fails is skipped, not an error.
         const LAX_REWRITE = 0x0200;
+        /// The response ended before the request: the transaction ends
+        /// (and logs) with the request, as in 2.6.
+        const RES_DONE    = 0x0400;
     }
 }
 

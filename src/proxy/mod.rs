@@ -61,11 +61,14 @@ pub struct Server {
     pub pool_max: i32,
     /// `pool-purge-delay` in ms.
     pub pool_purge_delay: u32,
-    /// The pool's estimate of the connections this server needs: the peak
-    /// of `cur_sess` in the current `pool-purge-delay` period, the
-    /// estimate carried from earlier periods, and when the period ends
-    /// (`stream::reuse::admits`).
-    pub pool_need: crate::stream::reuse::PoolNeed,
+    /// Connections in use by streams, for the purge (`stream::reuse`).
+    pub conn_use: std::rc::Rc<crate::stream::reuse::ConnUse>,
+    /// The most streams on this server since the last purge.
+    pub peak_sess: u32,
+    /// The purge's estimate of the connections this server needs.
+    pub est_need: u32,
+    /// When the next purge of the idle connections is due (0: none idle).
+    pub next_purge: u64,
     /// Requests that took an idle connection (`show stat` reuse).
     pub reused: u64,
     /// `ssl`: TLS to this server.
@@ -75,6 +78,15 @@ pub struct Server {
 }
 
 impl Server {
+    /// A stream takes a slot on this server (`cur_sess`).
+    #[inline]
+    pub fn take_slot(&mut self) {
+        self.cur_sess += 1;
+        self.max_sess = self.max_sess.max(self.cur_sess);
+        self.peak_sess = self.peak_sess.max(self.cur_sess);
+        self.cum_sess += 1;
+    }
+
     /// True when the server may take traffic.
     #[inline]
     pub fn usable(&self) -> bool {
@@ -86,24 +98,22 @@ impl Server {
     pub fn full(&self) -> bool {
         self.maxconn > 0 && self.cur_sess >= self.maxconn
     }
-
-    /// A stream starts using this server: counted in `cur_sess` (and its
-    /// peaks) and `cum_sess`.
-    #[inline]
-    pub fn count_sess(&mut self) {
-        self.cur_sess += 1;
-        self.max_sess = self.max_sess.max(self.cur_sess);
-        self.pool_need.peak = self.pool_need.peak.max(self.cur_sess);
-        self.cum_sess += 1;
-    }
 }
 
-/// The error messages of `errorfile`, `errorloc*` and `errorfiles`
-/// (already expanded and checked by the configuration), by status; a later
-/// entry for a status wins, as in HAProxy.
-fn load_errmsgs(list: &[(u16, crate::cfg::model::ErrorSource)]) -> Vec<(u16, Box<[u8]>)> {
-    use crate::cfg::model::ErrorSource;
-    let mut out: Vec<(u16, Box<[u8]>)> = Vec::new();
+/// An `http-error` reply with log-format parts, built for each error.
+pub type ErrLf = (u16, std::rc::Rc<crate::cfg::model::HttpAction>);
+
+/// A ready error message for a status.
+pub type ErrMsg = (u16, Box<[u8]>);
+
+/// The error messages of `errorfile`, `errorloc*`, `errorfiles` and
+/// `http-error` (already expanded and checked by the configuration), by
+/// status; a later entry for a status wins, as in HAProxy. An `http-error`
+/// with log-format parts goes to the second list, to build per error.
+fn load_errmsgs(list: &[(u16, crate::cfg::model::ErrorSource)]) -> (Vec<ErrMsg>, Vec<ErrLf>) {
+    use crate::cfg::model::{ErrorSource, HttpAction, ReturnBody};
+    let mut out: Vec<ErrMsg> = Vec::new();
+    let mut lf: Vec<ErrLf> = Vec::new();
     for (status, src) in list {
         let msg: Option<Box<[u8]>> = match src {
             ErrorSource::File(p) => p
@@ -115,30 +125,48 @@ fn load_errmsgs(list: &[(u16, crate::cfg::model::ErrorSource)]) -> Vec<(u16, Box
                 content_type,
                 body,
                 hdrs,
-            } => Some(http_error_reply(*status, content_type.as_deref(), body, hdrs).into()),
+            } => {
+                let dynamic = hdrs.iter().any(|(_, v)| v.lf.is_some())
+                    || matches!(body, ReturnBody::LfString(f) | ReturnBody::LfFile(f) if f.lf.is_some());
+                if dynamic {
+                    out.retain(|(st, _)| st != status);
+                    lf.retain(|(st, _)| st != status);
+                    let a = HttpAction::Return {
+                        status: *status,
+                        content_type: content_type.clone(),
+                        body: body.clone(),
+                        hdrs: hdrs.clone(),
+                    };
+                    lf.push((*status, std::rc::Rc::new(a)));
+                    continue;
+                }
+                Some(http_error_reply(*status, content_type.as_deref(), body, hdrs).into())
+            }
             ErrorSource::Section(_) => None,
         };
         if let Some(m) = msg {
             out.retain(|(st, _)| st != status);
+            lf.retain(|(st, _)| st != status);
             out.push((*status, m));
         }
     }
-    out
+    (out, lf)
 }
 
-/// The message of `http-error status <code> ...`: built as `http-request
-/// return` builds its reply (files are read at start-up).
+/// The message of `http-error status <code> ...` without log-format
+/// parts: built as `http-request return` builds its reply, in 2.6's order
+/// (files are read at start-up).
 fn http_error_reply(
     status: u16,
     content_type: Option<&str>,
     body: &crate::cfg::model::ReturnBody,
-    hdrs: &[(String, String)],
+    hdrs: &[(String, crate::cfg::model::Fmt)],
 ) -> Vec<u8> {
     use crate::cfg::model::ReturnBody;
     let payload: Vec<u8> = match body {
         ReturnBody::String(t) => t.as_bytes().to_vec(),
-        ReturnBody::LfString(t) => t.raw.as_bytes().to_vec(),
-        ReturnBody::File(p) | ReturnBody::LfFile(p) => std::fs::read(p).unwrap_or_default(),
+        ReturnBody::LfString(t) | ReturnBody::LfFile(t) => t.raw.as_bytes().to_vec(),
+        ReturnBody::File(p) => std::fs::read(p).unwrap_or_default(),
         ReturnBody::ErrorFile(p) => {
             return std::fs::read(p).unwrap_or_default();
         }
@@ -147,17 +175,17 @@ fn http_error_reply(
         }
     };
     let mut out = format!(
-        "HTTP/1.1 {} {}\r\ncontent-length: {}\r\n",
+        "HTTP/1.1 {} {}\r\n",
         status,
-        crate::http::redirect::reason(status),
-        payload.len()
+        crate::http::redirect::reason(status)
     )
     .into_bytes();
-    if let Some(ct) = content_type {
-        out.extend_from_slice(format!("content-type: {ct}\r\n").as_bytes());
+    for (n, v) in hdrs.iter().filter(|(_, v)| !v.raw.is_empty()) {
+        out.extend_from_slice(format!("{}: {}\r\n", n.to_ascii_lowercase(), v.raw).as_bytes());
     }
-    for (n, v) in hdrs {
-        out.extend_from_slice(format!("{}: {v}\r\n", n.to_ascii_lowercase()).as_bytes());
+    out.extend_from_slice(format!("content-length: {}\r\n", payload.len()).as_bytes());
+    if let Some(ct) = content_type.filter(|_| !payload.is_empty()) {
+        out.extend_from_slice(format!("content-type: {ct}\r\n").as_bytes());
     }
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(&payload);
@@ -260,9 +288,11 @@ pub struct Proxy {
     pub http_stats: crate::http::HttpStats,
     /// HTTP counters of the backend role (a `listen` has both rows).
     pub be_http_stats: crate::http::HttpStats,
-    /// Error messages by status, loaded from `errorfile`, `errorloc*` and
-    /// `errorfiles` at start-up.
-    pub errmsgs: Vec<(u16, Box<[u8]>)>,
+    /// Error messages by status, loaded from `errorfile`, `errorloc*`,
+    /// `errorfiles` and `http-error` at start-up.
+    pub errmsgs: Vec<ErrMsg>,
+    /// `http-error` replies with log-format parts (none in `errmsgs`).
+    pub errlf: Vec<ErrLf>,
     /// A custom `log-format` (checked by the configuration).
     pub log_fmt: Option<crate::log::format::LogFormat>,
 }
@@ -309,12 +339,16 @@ impl Proxy {
                 idle: Vec::new(),
                 pool_max: s.pool_max_conn,
                 pool_purge_delay: s.pool_purge_delay,
-                pool_need: Default::default(),
+                conn_use: Default::default(),
+                peak_sess: 0,
+                est_need: 0,
+                next_purge: 0,
                 reused: 0,
                 tls: s.tls.clone().filter(|_| s.ssl.enabled),
                 sni: s.sni_expr.clone(),
             })
             .collect();
+        let (errmsgs, errlf) = load_errmsgs(&c.http.errorfiles);
         Proxy {
             name: c.name.clone(),
             id,
@@ -381,9 +415,18 @@ impl Proxy {
             tcp: c.tcp.clone(),
             http_stats: Default::default(),
             be_http_stats: Default::default(),
-            errmsgs: load_errmsgs(&c.http.errorfiles),
+            errmsgs,
+            errlf,
             log_fmt: log_format_of(c),
         }
+    }
+
+    /// The `http-error` reply with log-format parts for `status`, if any.
+    pub fn http_errlf(&self, status: u16) -> Option<&std::rc::Rc<crate::cfg::model::HttpAction>> {
+        self.errlf
+            .iter()
+            .find(|(st, _)| *st == status)
+            .map(|(_, a)| a)
     }
 
     /// The error message configured for `status`, if any.

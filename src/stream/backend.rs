@@ -64,7 +64,7 @@ fn back_handle_st_req(s: &mut Stream, cx: &mut StreamCtx) {
         && usable_now(cx, be, i, s.flags.contains(SfFlags::FORCE_PRST))
         && let Some(srv) = cx.proxies.get_mut(be).and_then(|p| p.servers.get_mut(i))
     {
-        srv.count_sess();
+        srv.take_slot();
         s.target = Target::Server(i);
         s.last_srv = Some(i);
         s.flags.insert(SfFlags::ASSIGNED | SfFlags::CURR_SESS);
@@ -88,7 +88,7 @@ fn back_handle_st_req(s: &mut Stream, cx: &mut StreamCtx) {
                 s.si[1].set_state(SiState::Clo);
                 return;
             };
-            srv.count_sess();
+            srv.take_slot();
             if avoid.is_some() && avoid != Some(i) {
                 srv.redispatches += 1;
             }
@@ -280,6 +280,8 @@ struct ConnectPlan {
     keepalive: bool,
     /// TLS to the server, and the SNI to send.
     tls: Option<(std::rc::Rc<crate::ssl::server::SrvTls>, Option<String>)>,
+    /// The server's count of connections in use (`reuse::purge`).
+    conn_use: Option<std::rc::Rc<super::reuse::ConnUse>>,
 }
 
 fn connect_plan(s: &mut Stream, cx: &mut StreamCtx) -> Option<ConnectPlan> {
@@ -293,6 +295,7 @@ fn connect_plan(s: &mut Stream, cx: &mut StreamCtx) -> Option<ConnectPlan> {
             pp_opts: Default::default(),
             keepalive,
             tls: None,
+            conn_use: None,
         }),
         Target::Server(i) => {
             let srv = px?.servers.get(i)?;
@@ -310,6 +313,7 @@ fn connect_plan(s: &mut Stream, cx: &mut StreamCtx) -> Option<ConnectPlan> {
             let pp_opts = srv.pp_opts;
             let tls = srv.tls.clone();
             let sni = srv.sni.clone();
+            let conn_use = srv.conn_use.clone();
             let tls = tls.map(|t| (t, sni.and_then(|x| eval_sni(s, cx, &x))));
             Some(ConnectPlan {
                 addr,
@@ -317,6 +321,7 @@ fn connect_plan(s: &mut Stream, cx: &mut StreamCtx) -> Option<ConnectPlan> {
                 pp_opts,
                 keepalive,
                 tls,
+                conn_use: Some(conn_use),
             })
         }
         Target::None | Target::Applet(_) => None,
@@ -434,6 +439,7 @@ fn back_handle_st_ass(s: &mut Stream, cx: &mut StreamCtx) {
                     side: Side::Back,
                 },
             );
+            conn.in_use = plan.conn_use.as_ref().map(super::reuse::InUse::new);
             // HH_SEND_PROXY: the header goes out before any data.
             if !pp_opts.is_empty() {
                 conn.out_hdr = Some(make_proxy_line(s, cx, pp_opts, unique_id.as_deref()));

@@ -82,7 +82,7 @@ pub fn dequeue(
         let Some(x) = px.servers.get_mut(srv) else {
             break;
         };
-        x.count_sess();
+        x.take_slot();
         s = !x.full() && x.usable();
     }
 }

@@ -6,7 +6,7 @@
 //!   stream's back SI EST --txn done, server keeps it--> server.idle (owner Idle)
 //!        ^                                                   |  readable: the server
 //!        +------- a request assigned to that server ---------+  closed -> freed
-//!                 (ASS: no connect)                          |  idle > purge delay -> freed
+//!                 (ASS: no connect)                          |  purged (see `purge`) -> freed
 //! ```
 //!
 //! `http-reuse never` keeps a connection private to its client session (the
@@ -22,74 +22,59 @@ use super::{Stream, StreamCtx};
 use crate::cfg::model::HttpReuse;
 use crate::conn::{ConnOwner, Side};
 use crate::si::{End, SiState};
+use std::cell::Cell;
+use std::rc::Rc;
+
+/// A server's connections owned by streams (a client session's kept
+/// connection included), for the purge.
+#[derive(Debug, Default)]
+pub struct ConnUse {
+    pub used: Cell<u32>,
+}
+
+/// One connection counted in a server's [`ConnUse`] while held (by the
+/// connection itself; dropped with it or when it goes idle).
+#[derive(Debug)]
+pub struct InUse(Rc<ConnUse>);
+
+impl InUse {
+    pub fn new(u: &Rc<ConnUse>) -> InUse {
+        u.used.set(u.used.get() + 1);
+        InUse(u.clone())
+    }
+}
+
+impl Drop for InUse {
+    fn drop(&mut self) {
+        self.0.used.set(self.0.used.get().saturating_sub(1));
+    }
+}
 
 /// One idle connection of a server's pool.
 #[derive(Debug, Clone, Copy)]
 pub struct IdleConn {
     pub cid: crate::arena::ConnId,
-    /// When it became idle (monotonic ms), for `pool-purge-delay`.
+    /// When it became idle (monotonic ms).
     pub since: u64,
     /// It was reused at least once (`CoFlags::HTTP_REUSED`).
     pub reused: bool,
 }
 
-/// How many connections a server's pool estimates the server needs. As in
-/// HAProxy 2.6, an idle connection is kept only while the server's
-/// connections in use plus the idle ones stay within what recent traffic
-/// used at once, so that clients that went idle do not leave a server
+/// True when `server`'s pool may keep one more idle connection. As in
+/// HAProxy 2.6, an idle connection is kept only while the server's other
+/// connections in use plus the idle ones stay within what it needs (the
+/// most streams on it since the last purge, or the purge's estimate when
+/// higher), so that clients that went idle do not leave a server
 /// connection each (measured on 2.6: 10 keep-alive clients served one
-/// after the other leave 2 pooled connections, 10 served at once leave 10).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct PoolNeed {
-    /// Peak of the streams using the server (`cur_sess`) in this period.
-    pub peak: u32,
-    /// Carried over from earlier periods: halves toward later peaks.
-    pub est: u32,
-    /// When this period ends (monotonic ms; 0: not started).
-    pub period_end: u64,
-}
-
-impl PoolNeed {
-    /// Closes the periods of `delay` ms (`pool-purge-delay`) that ended by
-    /// `now`; `cur` streams use the server now.
-    fn roll(&mut self, now: u64, delay: u64, cur: u32) {
-        if delay == 0 {
-            return;
-        }
-        if self.period_end == 0 {
-            self.period_end = now + delay;
-        }
-        // After 32 idle periods the estimate is down to the current use.
-        for _ in 0..32 {
-            if now < self.period_end {
-                return;
-            }
-            self.est = self.peak.max(self.est.saturating_add(self.peak) / 2);
-            self.peak = cur;
-            self.period_end += delay;
-        }
-        self.est = cur;
-        self.period_end = now + delay;
-    }
-
-    /// The connections (in use and idle) the pool may hold.
-    fn need(&self) -> u32 {
-        self.peak.max(self.est)
-    }
-}
-
-/// True when `server`'s pool may keep one more idle connection at `now`:
-/// the other connections in use (the stream giving this one back may still
-/// count in `cur_sess`) plus the idle ones stay within the need, so the
-/// pool may end one above it, as 2.6's does (measured: clients served one
-/// after the other leave 2 pooled connections).
-fn admits(server: &mut crate::proxy::Server, now: u64, counted: bool) -> bool {
-    let cur = server.cur_sess;
-    server
-        .pool_need
-        .roll(now, u64::from(server.pool_purge_delay), cur);
-    let others = cur.saturating_sub(u32::from(counted)) as usize;
-    others + server.idle.len() <= server.pool_need.need() as usize
+/// after the other leave 2 pooled connections, 10 served at once leave
+/// 10). `counted`: the connection given back is still in `conn_use`.
+fn admits(server: &crate::proxy::Server, counted: bool) -> bool {
+    let others = server
+        .conn_use
+        .used
+        .get()
+        .saturating_sub(u32::from(counted)) as usize;
+    others + server.idle.len() <= server.peak_sess.max(server.est_need) as usize
 }
 
 /// Gives the stream's established server connection to its server's idle
@@ -120,11 +105,6 @@ pub fn give(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     if server.pool_max == 0
         || (server.pool_max > 0 && server.idle.len() >= server.pool_max as usize)
         || cx.http.idle_total >= cx.http.idle_cap
-        || !admits(
-            server,
-            cx.clock.now_abs,
-            s.flags.contains(super::SfFlags::CURR_SESS),
-        )
     {
         return false;
     }
@@ -134,10 +114,15 @@ pub fn give(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     if conn
         .flags
         .intersects(crate::conn::CoFlags::ERROR | crate::conn::CoFlags::SHW_ASKED)
+        || !admits(server, conn.in_use.is_some())
     {
         return false;
     }
     conn.owner = ConnOwner::Idle { px: be, srv };
+    conn.in_use = None;
+    if server.next_purge == 0 {
+        server.next_purge = cx.clock.now_abs + u64::from(server.pool_purge_delay);
+    }
     // Reading stays on: a close or stray bytes from the server free it.
     conn.want_recv(&mut cx.io.fds);
     conn.stop_send(&mut cx.io.fds);
@@ -194,6 +179,7 @@ pub fn take(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         sid: s.id,
         side: Side::Back,
     };
+    conn.in_use = Some(InUse::new(&server.conn_use));
     s.si[1].end = End::Conn(idle.cid);
     true
 }
@@ -218,9 +204,14 @@ pub fn idle_event(
     was
 }
 
-/// Closes the idle connections unused for longer than their server's
-/// `pool-purge-delay`. Returns the date the next purge is due (0: no idle
-/// connection left) and how many were closed.
+/// The purge of the idle connections, each `pool-purge-delay` from the
+/// first one idle, as HAProxy 2.6 does it (measured): the server's
+/// connections (idle or owned by streams) beyond what it needs (the most
+/// streams on it since the last purge, or the estimate when higher) are
+/// the excess; half of it rounded up, plus one, of the idle ones are
+/// closed (the oldest first). The estimate then moves half way to that
+/// most (never below it). A delay of 0 keeps none.
+/// Returns the date the next purge is due (0: none) and how many closed.
 pub fn purge(
     proxies: &mut [crate::proxy::Proxy],
     io: &mut crate::conn::IoCtx,
@@ -230,19 +221,40 @@ pub fn purge(
     let mut closed = 0;
     for px in proxies.iter_mut() {
         for server in px.servers.iter_mut() {
-            let delay = u64::from(server.pool_purge_delay);
-            let cur = server.cur_sess;
-            server.pool_need.roll(now_abs, delay, cur);
-            server.idle.retain(|c| {
-                let expired = now_abs.saturating_sub(c.since) >= delay;
-                if expired {
-                    io.conn_free(c.cid, false);
-                    closed += 1;
-                } else if next == 0 || c.since + delay < next {
-                    next = c.since + delay;
+            if server.next_purge == 0 || server.next_purge > now_abs {
+                if server.next_purge != 0 && (next == 0 || server.next_purge < next) {
+                    next = server.next_purge;
                 }
-                !expired
-            });
+                continue;
+            }
+            let delay = u64::from(server.pool_purge_delay);
+            let idle = server.idle.len();
+            let kill = if delay == 0 {
+                idle
+            } else {
+                let peak = server.peak_sess;
+                let total = (server.conn_use.used.get() as usize + idle) as i64;
+                let excess = total - i64::from(peak.max(server.est_need));
+                server.est_need = ((server.est_need + peak) / 2).max(peak);
+                server.peak_sess = server.cur_sess;
+                if excess > 0 {
+                    (excess as usize).div_ceil(2) + 1
+                } else {
+                    0
+                }
+            };
+            for c in server.idle.drain(..kill.min(idle)) {
+                io.conn_free(c.cid, false);
+                closed += 1;
+            }
+            server.next_purge = if server.idle.is_empty() {
+                0
+            } else {
+                now_abs + delay
+            };
+            if server.next_purge != 0 && (next == 0 || server.next_purge < next) {
+                next = server.next_purge;
+            }
         }
     }
     (next, closed)

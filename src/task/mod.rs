@@ -33,7 +33,7 @@ pub enum TaskKind {
     Stopper,
     /// The time limit of an incoming connection's handshakes.
     Handshake(ConnId),
-    /// Closes idle server connections past their `pool-purge-delay`.
+    /// Purges idle server connections each `pool-purge-delay`.
     PoolPurge,
     /// `timeout http-keep-alive` of a parked client connection.
     KeepAlive(ConnId),
