@@ -79,8 +79,8 @@ fn admits(server: &crate::proxy::Server, counted: bool) -> bool {
 
 /// Gives the stream's established server connection to its server's idle
 /// pool when the backend reuses connections and the pool has room and
-/// need for it ([`PoolNeed`]); the
-/// back SI is then closed without closing the connection. Returns false
+/// need for it ([`admits`]); the back SI is then closed without closing
+/// the connection. Returns false
 /// (nothing done) otherwise: the caller closes the connection.
 pub fn give(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     if s.si[1].state() != SiState::Est {
