@@ -19,8 +19,8 @@ use super::model::{Config, GlobalCfg, Mode, ProxyCfg};
 
 /// The alert for a frontend `fe` switching to backend `be` of another mode
 /// (`what`: "as its default backend" or "in a 'use_backend' rule"), None
-/// when the modes match. HAProxy 2.6 upgrades a TCP stream to HTTP for an
-/// HTTP backend; haproxy-rs does not do that yet.
+/// when the modes match. A TCP frontend may use an HTTP backend: its
+/// stream is upgraded to HTTP when the backend is set, as in HAProxy 2.6.
 pub fn switch_mode_alert(fe: &ProxyCfg, be: &ProxyCfg, what: &str) -> Option<String> {
     match (fe.mode, be.mode) {
         (Mode::Http, Mode::Tcp) => Some(format!(
@@ -32,12 +32,6 @@ pub fn switch_mode_alert(fe: &ProxyCfg, be: &ProxyCfg, what: &str) -> Option<Str
             be.name,
             be.file,
             be.line
-        )),
-        (Mode::Tcp, Mode::Http) => Some(format!(
-            "tcp {} '{}' uses http backend '{}' {what}: the implicit upgrade to HTTP is valid in HAProxy 2.6 but not supported yet by haproxy-rs",
-            px_kind(fe),
-            fe.name,
-            be.name
         )),
         _ => None,
     }

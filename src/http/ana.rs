@@ -34,6 +34,20 @@ pub const FE_REQ_ANA: AnFlags = AnFlags::REQ_WAIT_HTTP
     .union(AnFlags::REQ_HTTP_BODY)
     .union(AnFlags::REQ_HTTP_XFER_BODY);
 
+/// The analysers a request of a `mode tcp` frontend upgraded to HTTP
+/// starts with: the frontend's HTTP processing does not apply to it.
+pub const UPGRADED_REQ_ANA: AnFlags = FE_REQ_ANA.difference(AnFlags::REQ_HTTP_PROCESS_FE);
+
+/// The request analysers of the stream's next request.
+#[inline]
+pub fn next_req_ana(s: &Stream) -> AnFlags {
+    if s.flags.contains(crate::stream::SfFlags::HTTP_UPGRADED) {
+        UPGRADED_REQ_ANA
+    } else {
+        FE_REQ_ANA
+    }
+}
+
 /// The analysers of a response.
 pub const RES_ANA: AnFlags = AnFlags::RES_WAIT_HTTP
     .union(AnFlags::RES_HTTP_PROCESS)
@@ -70,6 +84,11 @@ pub fn wait_for_request(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         txn.flags.remove(TxnFlags::IDLE);
         // From the first byte on, `timeout http-request` applies.
         s.req.analyse_exp = ETERNITY;
+        if txn.flags.contains(TxnFlags::NOT_FIRST)
+            && s.flags.contains(crate::stream::SfFlags::HTTP_UPGRADED)
+        {
+            log_connect(s, cx);
+        }
     }
     if in_len > 0 {
         let opts = req_opts(s, cx);
@@ -214,6 +233,20 @@ pub fn wait_for_request(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     false
 }
 
+/// A later request of a `mode tcp` frontend's connection upgraded to HTTP:
+/// 2.6 starts a stream for it, which logs `Connect from` again when the
+/// frontend has no log format.
+fn log_connect(s: &Stream, cx: &mut StreamCtx) {
+    let Some(fe) = cx.proxies.get(s.fe) else {
+        return;
+    };
+    if fe.logs.is_empty() || fe.opts.tcplog || fe.log_fmt.is_some() {
+        return;
+    }
+    let msg = crate::log::format_connect(s.cli_addr, s.frt_addr, &fe.name, false);
+    cx.logger.send(&fe.logs, 6, &msg);
+}
+
 /// A keep-alive client left (or stayed silent) between requests: close
 /// without a reply and without a log line, as HAProxy does.
 fn close_idle(s: &mut Stream, cx: &mut StreamCtx) {
@@ -249,7 +282,7 @@ fn on_request_head(s: &mut Stream, cx: &mut StreamCtx, head: parse::Head, opts: 
     let logs = cx
         .proxies
         .get(s.fe)
-        .is_some_and(|p| p.log_fmt.is_some() && !p.logs.is_empty());
+        .is_some_and(|p| p.txn_log_fmt().is_some() && !p.logs.is_empty());
     let caps = cx
         .proxies
         .get(s.fe)
@@ -601,7 +634,7 @@ pub fn parkable(s: &Stream) -> bool {
         return false;
     };
     txn.flags.contains(TxnFlags::IDLE)
-        && s.req.analysers == FE_REQ_ANA
+        && s.req.analysers == next_req_ana(s)
         && s.si[0].state() == crate::si::SiState::Est
         && s.req.is_empty()
         && s.res.is_empty()
