@@ -39,6 +39,9 @@ pub(super) fn process_switching_rules(s: &mut Stream, cx: &mut StreamCtx) -> boo
             // backend: 2.6 cannot go back, it closes (`IR`).
             (Some(Mode::Tcp), Some(Mode::Tcp), true) => {
                 s.set_term('I', Finst::Request);
+                // Nothing more to analyse: no reply, the client is closed.
+                s.req.analysers = AnFlags::empty();
+                s.res.analysers = AnFlags::empty();
                 super::abort_stream(s, cx);
                 return false;
             }
