@@ -168,11 +168,9 @@ fn use_backend_after_tcp_request_content_rules_upgrades() {
     let o = Origin::start(|_| Reply::ok(b"ok"));
     let (p, port) = start(
         o.port(),
-        &format!(
-            "  option tcplog\n  tcp-request inspect-delay 1s\n  \
-             tcp-request content accept if {{ req.len gt 0 }}\n  \
-             use_backend b if {{ req.payload(0,3) -m str GET }}\n"
-        ),
+        "  option tcplog\n  tcp-request inspect-delay 1s\n  \
+         tcp-request content accept if { req.len gt 0 }\n  \
+         use_backend b if { req.payload(0,3) -m str GET }\n",
         "t",
         &format!("backend t\n  mode tcp\n  server s 127.0.0.1:{}\n", o.port()),
     );
@@ -212,4 +210,54 @@ fn use_backend_after_tcp_request_content_rules_upgrades() {
     ];
     want.sort();
     assert_eq!(got, want);
+}
+
+/// A later request of an upgraded connection whose rules pick a TCP
+/// backend: 2.6 cannot go back to TCP, the connection is closed without a
+/// reply and logged `IR`.
+#[test]
+fn later_request_sent_to_a_tcp_backend_closes_the_connection() {
+    let o = Origin::start(|_| Reply::ok(b"ok"));
+    let (p, port) = start(
+        o.port(),
+        "  option tcplog\n  tcp-request inspect-delay 1s\n  \
+         tcp-request content accept if { req.len gt 0 }\n  \
+         use_backend b if { req.payload(0,3) -m str GET }\n",
+        "t",
+        &format!("backend t\n  mode tcp\n  server s 127.0.0.1:{}\n", o.port()),
+    );
+    let mut c = Client::connect(port);
+    let cp = c.port();
+    assert_bytes(
+        &c.exchange(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n").raw,
+        RESPONSE,
+        "first response",
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    c.send(b"PUT /p HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+    let (got, closed) = c.wait_close(T);
+    assert!(closed);
+    assert_bytes(&got, b"", "after the second request");
+    assert_eq!(o.wait_requests(2, Duration::from_millis(300)).len(), 1);
+    let l = log_lines(&p, 2);
+    assert_eq!(l.len(), 2, "{l:?}");
+    let (first, _) = tcplog(&l[0]);
+    assert_eq!(first, format!("127.0.0.1:{cp} f b/s 51 -- 1/1/0/0/0 0/0"));
+    // The counters are left out: 2.6 counts the stream on `t` (%bc 1).
+    let (second, t) = tcplog(&l[1]);
+    let f: Vec<&str> = second.split(' ').collect();
+    assert_eq!(
+        (f[0], f[1], f[2], f[3], f[4], f[6]),
+        (
+            format!("127.0.0.1:{cp}").as_str(),
+            "f",
+            "t/<NOSRV>",
+            "0",
+            "IR",
+            "0/0"
+        ),
+        "{}",
+        l[1]
+    );
+    assert_eq!((t[0], t[1]), (-1, -1), "{}", l[1]);
 }
