@@ -261,3 +261,32 @@ fn later_request_sent_to_a_tcp_backend_closes_the_connection() {
     );
     assert_eq!((t[0], t[1]), (-1, -1), "{}", l[1]);
 }
+
+/// The frontend's `http-request` and `http-response` rules run on an
+/// upgraded stream (before the backend's), although 2.6 warns that they
+/// are ignored; its `option forwardfor` is dropped, as 2.6 warns.
+#[test]
+fn frontend_http_rules_run_but_not_its_forwardfor() {
+    let o = Origin::start(|_| Reply::ok(b"ok"));
+    let (_p, port) = start(
+        o.port(),
+        "  option forwardfor\n  http-request set-header X-Fe-Req 1\n  \
+         http-response set-header X-Fe 1\n",
+        "b",
+        "",
+    );
+    let mut c = Client::connect(port);
+    for path in ["/a", "/b"] {
+        let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_bytes(
+            &c.exchange(req.as_bytes()).raw,
+            b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nx-fe: 1\r\n\r\nok",
+            path,
+        );
+    }
+    let seen = o.wait_requests(2, T);
+    for (s, path) in seen.iter().zip(["/a", "/b"]) {
+        let want = format!("GET {path} HTTP/1.1\r\nhost: x\r\nx-fe-req: 1\r\nx-up: yes\r\n\r\n");
+        assert_bytes(&s.raw, want.as_bytes(), path);
+    }
+}

@@ -114,6 +114,10 @@ pub fn check_proxy_post(px: &mut ProxyCfg, global: &GlobalCfg, d: &mut Diags) {
             ));
         }
     }
+    // Dropped as 2.6 does: a stream upgraded to HTTP by an HTTP backend
+    // does not apply them (its frontend's rules do run).
+    px.http.forwardfor = None;
+    px.http.originalto = None;
     let cap = (px.cap.fe, px.cap.be);
     for &(name, c, warns, field) in BOOL_OPTS {
         let in_cap = match c {
@@ -125,6 +129,11 @@ pub fn check_proxy_post(px: &mut ProxyCfg, global: &GlobalCfg, d: &mut Diags) {
             warn(format!(
                 "'option {name}' ignored for {who} as it requires HTTP mode."
             ));
+            // Dropped as 2.6 does, for an upgraded stream; `http-no-delay`
+            // is kept: TCP streams have always applied it here.
+            if name != "http-no-delay" {
+                *field(&mut px.http) = false;
+            }
         }
     }
 }

@@ -380,7 +380,7 @@ impl Engine {
         // frontend's connection is one of a stream upgraded to HTTP.
         let upgraded = resumed.is_some() && fe_px.mode == crate::cfg::model::Mode::Tcp;
         let ana = if upgraded {
-            crate::http::ana::UPGRADED_REQ_ANA | (ana & crate::channel::AnFlags::REQ_INSPECT_FE)
+            crate::http::ana::FE_REQ_ANA | (ana & crate::channel::AnFlags::REQ_INSPECT_FE)
         } else {
             ana
         };

@@ -34,20 +34,6 @@ pub const FE_REQ_ANA: AnFlags = AnFlags::REQ_WAIT_HTTP
     .union(AnFlags::REQ_HTTP_BODY)
     .union(AnFlags::REQ_HTTP_XFER_BODY);
 
-/// The analysers a request of a `mode tcp` frontend upgraded to HTTP
-/// starts with: the frontend's HTTP processing does not apply to it.
-pub const UPGRADED_REQ_ANA: AnFlags = FE_REQ_ANA.difference(AnFlags::REQ_HTTP_PROCESS_FE);
-
-/// The request analysers of the stream's next request.
-#[inline]
-pub fn next_req_ana(s: &Stream) -> AnFlags {
-    if s.flags.contains(crate::stream::SfFlags::HTTP_UPGRADED) {
-        UPGRADED_REQ_ANA
-    } else {
-        FE_REQ_ANA
-    }
-}
-
 /// The analysers of a response.
 pub const RES_ANA: AnFlags = AnFlags::RES_WAIT_HTTP
     .union(AnFlags::RES_HTTP_PROCESS)
@@ -634,7 +620,7 @@ pub fn parkable(s: &Stream) -> bool {
         return false;
     };
     txn.flags.contains(TxnFlags::IDLE)
-        && s.req.analysers == next_req_ana(s)
+        && s.req.analysers == FE_REQ_ANA
         && s.si[0].state() == crate::si::SiState::Est
         && s.req.is_empty()
         && s.res.is_empty()

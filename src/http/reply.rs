@@ -9,6 +9,7 @@
 //! it (see `After`).
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+use super::ana::FE_REQ_ANA;
 use super::parse::{Framing, MsgFlags};
 use super::txn::TxnFlags;
 use crate::channel::{AnFlags, CfFlags};
@@ -403,7 +404,7 @@ pub fn next_request(s: &mut Stream, cx: &mut StreamCtx) {
     s.req
         .flags
         .remove(CfFlags::AUTO_CONNECT | CfFlags::READ_NOEXP);
-    s.req.analysers = super::ana::next_req_ana(s);
+    s.req.analysers = FE_REQ_ANA;
     s.req.to_forward = 0;
     s.req.analyse_exp = ETERNITY;
     s.req.rex = tick_add_ifset(cx.clock.now, s.req.rto);

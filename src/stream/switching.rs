@@ -6,7 +6,7 @@
 use super::{Finst, SfFlags, Stream, StreamCtx, backend, rules_env, set_backend};
 use crate::cfg::model::Mode;
 use crate::channel::{AnFlags, CfFlags};
-use crate::http::ana::UPGRADED_REQ_ANA;
+use crate::http::ana::FE_REQ_ANA;
 use crate::http::txn::TxnFlags;
 
 /// AN_REQ_SWITCHING_RULES: picks the backend (the frontend's default one:
@@ -57,9 +57,9 @@ pub(super) fn process_switching_rules(s: &mut Stream, cx: &mut StreamCtx) -> boo
 }
 
 /// Gives a TCP frontend's stream an HTTP transaction and the request
-/// analysers of an HTTP stream from the backend on (the frontend's own
-/// HTTP processing does not run, as in 2.6): the request is parsed as
-/// HTTP, then the backend's rules run before it connects.
+/// analysers of an HTTP stream: the request is parsed as HTTP, then the
+/// frontend's `http-request` rules (2.6 runs them, though it warns they
+/// are ignored) and the backend's run before it connects.
 fn upgrade_to_http(s: &mut Stream, cx: &mut StreamCtx) {
     let mut txn = cx.http.txn_pool.pop().unwrap_or_default();
     // The first transaction of the connection: it counts from the accept.
@@ -71,7 +71,7 @@ fn upgrade_to_http(s: &mut Stream, cx: &mut StreamCtx) {
     s.flags.insert(SfFlags::HTTP_UPGRADED);
     s.req
         .analysers
-        .insert(UPGRADED_REQ_ANA.difference(AnFlags::REQ_SWITCHING_RULES));
+        .insert(FE_REQ_ANA.difference(AnFlags::REQ_SWITCHING_RULES));
     // It connects once the request is analysed, not at once as TCP does.
     s.req.flags.remove(CfFlags::AUTO_CONNECT);
     s.req.to_forward = 0;
