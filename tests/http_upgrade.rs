@@ -290,3 +290,34 @@ fn frontend_http_rules_run_but_not_its_forwardfor() {
         assert_bytes(&s.raw, want.as_bytes(), path);
     }
 }
+
+/// A client that closes before a complete head (with nothing sent, or a
+/// partial head) is logged `PR` on the frontend, as 2.6's HTTP/1 layer
+/// does under an upgraded stream (a `mode http` frontend logs `CR`).
+#[test]
+fn client_closing_before_a_complete_head_is_logged_pr() {
+    let o = Origin::start(|_| Reply::ok(b"ok"));
+    let (p, port) = start(o.port(), "  option tcplog\n", "b", "");
+    let mut ports = Vec::new();
+    for partial in [&b""[..], b"GET / HTTP/1.1\r\n"] {
+        let mut c = Client::connect(port);
+        ports.push(c.port());
+        if !partial.is_empty() {
+            c.send(partial);
+        }
+        std::thread::sleep(Duration::from_millis(150));
+        drop(c);
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    let l = log_lines(&p, 2);
+    assert_eq!(l.len(), 2, "{l:?}");
+    for (line, cp) in l.iter().zip(ports) {
+        let (rest, t) = tcplog(line);
+        assert_eq!(
+            rest,
+            format!("127.0.0.1:{cp} f f/<NOSRV> 0 PR 1/1/0/0/0 0/0")
+        );
+        assert_eq!((t[0], t[1]), (-1, -1), "{line}");
+    }
+    assert_eq!(o.accepted(), 0);
+}

@@ -168,6 +168,7 @@ pub fn wait_for_request(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         return false;
     };
     let idle = txn.times.req_start.is_none();
+    let upgraded = s.flags.contains(crate::stream::SfFlags::HTTP_UPGRADED);
     // `option http-ignore-probes`: a connection that never sent a byte
     // (browsers' pre-connects) is closed without a reply or a log line.
     let silent = idle
@@ -184,7 +185,9 @@ pub fn wait_for_request(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         if silent {
             close_idle(s, cx);
         } else {
-            s.set_term('C', Finst::Request);
+            // 2.6's HTTP/1 layer under an upgraded stream logs it `PR`.
+            let who = if upgraded { 'P' } else { 'C' };
+            s.set_term(who, Finst::Request);
             reply::reply_raw(s, cx, 400);
         }
         return false;
@@ -197,7 +200,8 @@ pub fn wait_for_request(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         if silent {
             close_idle(s, cx);
         } else {
-            s.set_term('c', Finst::Request);
+            let who = if upgraded { 'P' } else { 'c' };
+            s.set_term(who, Finst::Request);
             reply::reply_raw(s, cx, 408);
         }
         return false;
