@@ -723,6 +723,27 @@ fn frontend_and_backend_modes_must_match() {
     );
 }
 
+/// The HTTP options 2.6 drops from a `mode tcp` proxy (with its warning)
+/// are gone, so that a stream upgraded to HTTP does not apply them; its
+/// rules stay (2.6 runs them on an upgraded stream).
+#[test]
+fn http_options_of_a_tcp_proxy_are_dropped_its_rules_kept() {
+    let (p, _) = px(
+        "frontend",
+        "  mode tcp\n  option forwardfor\n  option originalto\n  \
+         option http-ignore-probes\n  option http-no-delay\n  \
+         http-request set-header a b\n  default_backend x2\n\
+         backend x2\n",
+    );
+    assert!(p.http.forwardfor.is_none() && p.http.originalto.is_none());
+    assert!(!p.http.ignore_probes);
+    assert!(
+        p.http.no_delay,
+        "http-no-delay still applies to TCP streams"
+    );
+    assert_eq!(p.http.req_rules.len(), 1);
+}
+
 #[test]
 fn http_settings_in_tcp_mode_are_warned_about_in_haproxys_order() {
     let (_, d) = run(
