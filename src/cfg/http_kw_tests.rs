@@ -705,6 +705,8 @@ fn pool_options_on_server_lines() {
     );
 }
 
+/// An http frontend cannot use a tcp backend; a tcp one may use an http
+/// backend (its streams are upgraded to HTTP, as in 2.6: no diagnostic).
 #[test]
 fn frontend_and_backend_modes_must_match() {
     let (_, d) = run(&format!(
@@ -717,9 +719,29 @@ fn frontend_and_backend_modes_must_match() {
         [
             "ALERT http frontend 'f' (t.cfg:6) tries to use incompatible tcp backend 't' (t.cfg:14) as its default backend (see 'mode').",
             "ALERT http frontend 'f' (t.cfg:6) tries to use incompatible tcp backend 't' (t.cfg:14) in a 'use_backend' rule (see 'mode').",
-            "ALERT tcp proxy 'l' uses http backend 'h' as its default backend: the implicit upgrade to HTTP is valid in HAProxy 2.6 but not supported yet by haproxy-rs",
         ]
     );
+}
+
+/// The HTTP options 2.6 drops from a `mode tcp` proxy (with its warning)
+/// are gone, so that a stream upgraded to HTTP does not apply them; its
+/// rules stay (2.6 runs them on an upgraded stream).
+#[test]
+fn http_options_of_a_tcp_proxy_are_dropped_its_rules_kept() {
+    let (p, _) = px(
+        "frontend",
+        "  mode tcp\n  option forwardfor\n  option originalto\n  \
+         option http-ignore-probes\n  option http-no-delay\n  \
+         http-request set-header a b\n  default_backend x2\n\
+         backend x2\n",
+    );
+    assert!(p.http.forwardfor.is_none() && p.http.originalto.is_none());
+    assert!(!p.http.ignore_probes);
+    assert!(
+        p.http.no_delay,
+        "http-no-delay still applies to TCP streams"
+    );
+    assert_eq!(p.http.req_rules.len(), 1);
 }
 
 #[test]

@@ -19,8 +19,8 @@ use super::model::{Config, GlobalCfg, Mode, ProxyCfg};
 
 /// The alert for a frontend `fe` switching to backend `be` of another mode
 /// (`what`: "as its default backend" or "in a 'use_backend' rule"), None
-/// when the modes match. HAProxy 2.6 upgrades a TCP stream to HTTP for an
-/// HTTP backend; haproxy-rs does not do that yet.
+/// when the modes match. A TCP frontend may use an HTTP backend: its
+/// stream is upgraded to HTTP when the backend is set, as in HAProxy 2.6.
 pub fn switch_mode_alert(fe: &ProxyCfg, be: &ProxyCfg, what: &str) -> Option<String> {
     match (fe.mode, be.mode) {
         (Mode::Http, Mode::Tcp) => Some(format!(
@@ -32,12 +32,6 @@ pub fn switch_mode_alert(fe: &ProxyCfg, be: &ProxyCfg, what: &str) -> Option<Str
             be.name,
             be.file,
             be.line
-        )),
-        (Mode::Tcp, Mode::Http) => Some(format!(
-            "tcp {} '{}' uses http backend '{}' {what}: the implicit upgrade to HTTP is valid in HAProxy 2.6 but not supported yet by haproxy-rs",
-            px_kind(fe),
-            fe.name,
-            be.name
         )),
         _ => None,
     }
@@ -120,6 +114,10 @@ pub fn check_proxy_post(px: &mut ProxyCfg, global: &GlobalCfg, d: &mut Diags) {
             ));
         }
     }
+    // Dropped as 2.6 does: a stream upgraded to HTTP by an HTTP backend
+    // does not apply them (its frontend's rules do run).
+    px.http.forwardfor = None;
+    px.http.originalto = None;
     let cap = (px.cap.fe, px.cap.be);
     for &(name, c, warns, field) in BOOL_OPTS {
         let in_cap = match c {
@@ -131,6 +129,11 @@ pub fn check_proxy_post(px: &mut ProxyCfg, global: &GlobalCfg, d: &mut Diags) {
             warn(format!(
                 "'option {name}' ignored for {who} as it requires HTTP mode."
             ));
+            // Dropped as 2.6 does, for an upgraded stream; `http-no-delay`
+            // is kept: TCP streams have always applied it here.
+            if name != "http-no-delay" {
+                *field(&mut px.http) = false;
+            }
         }
     }
 }

@@ -376,9 +376,19 @@ impl Engine {
             ),
             LiKind::Proxy => (Target::None, fe_px.fe_req_ana),
         };
+        // Only HTTP streams park: a later request on a `mode tcp`
+        // frontend's connection is one of a stream upgraded to HTTP.
+        let upgraded = resumed.is_some() && fe_px.mode == crate::cfg::model::Mode::Tcp;
+        let ana = if upgraded {
+            crate::http::ana::FE_REQ_ANA | (ana & crate::channel::AnFlags::REQ_INSPECT_FE)
+        } else {
+            ana
+        };
         let cli_to = fe_px.timeouts.client;
         // The local address costs a syscall: only when a log or a server
         // without explicit address/port needs it.
+        // An upgraded connection's later requests log it when they start
+        // (`http::ana::wait_for_request`).
         let default_log = resumed.is_none()
             && !fe_px.opts.tcplog
             && fe_px.http.httplog.is_none()
@@ -403,7 +413,7 @@ impl Engine {
         let sid: StreamId = self.streams.next_id();
         let task = self.sched.create(TaskKind::Stream(sid));
         let mut s = Stream::new(sid, task, fe, li, target, ana);
-        if fe_px.mode == crate::cfg::model::Mode::Http && kind == LiKind::Proxy {
+        if (fe_px.mode == crate::cfg::model::Mode::Http || upgraded) && kind == LiKind::Proxy {
             let mut txn = self.http.txn_pool.pop().unwrap_or_default();
             txn.reset(resumed.unwrap_or(self.clock.now_abs));
             txn.req_base = 0;
@@ -412,6 +422,9 @@ impl Engine {
                 txn.flags = crate::http::txn::TxnFlags::empty();
             }
             s.txn = Some(txn);
+            if upgraded {
+                s.flags.insert(SfFlags::HTTP_UPGRADED);
+            }
         }
         s.req.rto = cli_to;
         s.req.rex = tick_add_ifset(self.clock.now, cli_to);

@@ -70,6 +70,11 @@ pub fn wait_for_request(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         txn.flags.remove(TxnFlags::IDLE);
         // From the first byte on, `timeout http-request` applies.
         s.req.analyse_exp = ETERNITY;
+        if txn.flags.contains(TxnFlags::NOT_FIRST)
+            && s.flags.contains(crate::stream::SfFlags::HTTP_UPGRADED)
+        {
+            log_connect(s, cx);
+        }
     }
     if in_len > 0 {
         let opts = req_opts(s, cx);
@@ -163,6 +168,7 @@ pub fn wait_for_request(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         return false;
     };
     let idle = txn.times.req_start.is_none();
+    let upgraded = s.flags.contains(crate::stream::SfFlags::HTTP_UPGRADED);
     // `option http-ignore-probes`: a connection that never sent a byte
     // (browsers' pre-connects) is closed without a reply or a log line.
     let silent = idle
@@ -179,7 +185,9 @@ pub fn wait_for_request(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         if silent {
             close_idle(s, cx);
         } else {
-            s.set_term('C', Finst::Request);
+            // 2.6's HTTP/1 layer under an upgraded stream logs it `PR`.
+            let who = if upgraded { 'P' } else { 'C' };
+            s.set_term(who, Finst::Request);
             reply::reply_raw(s, cx, 400);
         }
         return false;
@@ -192,7 +200,8 @@ pub fn wait_for_request(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         if silent {
             close_idle(s, cx);
         } else {
-            s.set_term('c', Finst::Request);
+            let who = if upgraded { 'P' } else { 'c' };
+            s.set_term(who, Finst::Request);
             reply::reply_raw(s, cx, 408);
         }
         return false;
@@ -212,6 +221,20 @@ pub fn wait_for_request(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         s.req.analyse_exp = tick_add_ifset(cx.clock.now, to);
     }
     false
+}
+
+/// A later request of a `mode tcp` frontend's connection upgraded to HTTP:
+/// 2.6 starts a stream for it, which logs `Connect from` again when the
+/// frontend has no log format.
+fn log_connect(s: &Stream, cx: &mut StreamCtx) {
+    let Some(fe) = cx.proxies.get(s.fe) else {
+        return;
+    };
+    if fe.logs.is_empty() || fe.opts.tcplog || fe.log_fmt.is_some() {
+        return;
+    }
+    let msg = crate::log::format_connect(s.cli_addr, s.frt_addr, &fe.name, false);
+    cx.logger.send(&fe.logs, 6, &msg);
 }
 
 /// A keep-alive client left (or stayed silent) between requests: close
@@ -249,7 +272,7 @@ fn on_request_head(s: &mut Stream, cx: &mut StreamCtx, head: parse::Head, opts: 
     let logs = cx
         .proxies
         .get(s.fe)
-        .is_some_and(|p| p.log_fmt.is_some() && !p.logs.is_empty());
+        .is_some_and(|p| p.txn_log_fmt().is_some() && !p.logs.is_empty());
     let caps = cx
         .proxies
         .get(s.fe)

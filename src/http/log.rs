@@ -31,7 +31,7 @@ fn wanted(s: &Stream, cx: &StreamCtx, txn: &HttpTxn) -> bool {
     let Some(fe) = cx.proxies.get(s.fe) else {
         return false;
     };
-    if fe.log_fmt.is_none() || fe.logs.is_empty() {
+    if fe.txn_log_fmt().is_none() || fe.logs.is_empty() {
         return false;
     }
     if fe.opts.dontlognull && txn.times.req_start.is_none() {
@@ -84,11 +84,14 @@ pub fn log_txn(s: &mut Stream, cx: &mut StreamCtx) {
     let Some(fe) = cx.proxies.get(s.fe) else {
         return;
     };
-    let Some(fmt) = err_lf.as_deref().map(|l| &l.fmt).or(fe.log_fmt.as_ref()) else {
+    let Some(fmt) = err_lf.as_deref().map(|l| &l.fmt).or(fe.txn_log_fmt()) else {
         return;
     };
     let now_abs = cx.clock.now_abs;
-    let be = s.be.and_then(|b| cx.proxies.get(b));
+    // A `mode tcp` frontend upgraded to HTTP: 2.6's HTTP/1 layer reports
+    // the errors before a request head is parsed, on the frontend alone.
+    let mux_err = fe.mode == crate::cfg::model::Mode::Tcp && txn.uri.is_empty();
+    let be = s.be.filter(|_| !mux_err).and_then(|b| cx.proxies.get(b));
     let srv = match (be, s.last_srv) {
         // A server counts once a connection to it was tried (2.6 names it
         // after failed attempts too).

@@ -295,6 +295,9 @@ pub struct Proxy {
     pub errlf: Vec<ErrLf>,
     /// A custom `log-format` (checked by the configuration).
     pub log_fmt: Option<crate::log::format::LogFormat>,
+    /// `option tcplog` of a `mode tcp` frontend as a log-format: what its
+    /// streams upgraded to HTTP (an HTTP backend) log per transaction.
+    pub upgrade_log_fmt: Option<crate::log::format::LogFormat>,
 }
 
 impl Proxy {
@@ -418,6 +421,12 @@ impl Proxy {
             errmsgs,
             errlf,
             log_fmt: log_format_of(c),
+            upgrade_log_fmt: (c.cap.fe
+                && c.mode == Mode::Tcp
+                && c.opts.tcplog
+                && c.http.log_format.is_none())
+            .then(|| crate::log::format::LogFormat::parse(crate::log::format::TCPLOG_FORMAT).ok())
+            .flatten(),
         }
     }
 
@@ -427,6 +436,13 @@ impl Proxy {
             .iter()
             .find(|(st, _)| *st == status)
             .map(|(_, a)| a)
+    }
+
+    /// The log format of an HTTP transaction of this frontend: its own, or
+    /// `option tcplog` for a `mode tcp` frontend upgraded to HTTP.
+    #[inline]
+    pub fn txn_log_fmt(&self) -> Option<&crate::log::format::LogFormat> {
+        self.log_fmt.as_ref().or(self.upgrade_log_fmt.as_ref())
     }
 
     /// The error message configured for `status`, if any.

@@ -65,6 +65,10 @@ bitflags! {
         const FORCE_PRST = 0x0200;
         /// `ignore-persist`: persistence information is not used.
         const IGNORE_PRST = 0x0400;
+        /// A `mode tcp` frontend's stream upgraded to HTTP by its HTTP
+        /// backend (it then has a transaction, and so have the later
+        /// requests of its connection).
+        const HTTP_UPGRADED = 0x0800;
     }
 }
 
@@ -515,9 +519,13 @@ fn req_analysers(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     }
     if s.req.analysers.contains(AnFlags::REQ_SWITCHING_RULES) {
         let old_be = s.be;
-        switching::process_switching_rules(s, cx);
+        let go_on = switching::process_switching_rules(s, cx);
         if s.txn.is_some() {
             ana::on_backend_set(s, cx, old_be);
+        }
+        // Upgraded to HTTP: the next round parses the head first.
+        if !go_on {
+            return true;
         }
         progressed = true;
     }

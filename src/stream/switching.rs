@@ -3,13 +3,18 @@
 //! (configuration.txt 4.2, use_backend).
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use super::{Stream, StreamCtx, backend, rules_env, set_backend};
-use crate::channel::AnFlags;
+use super::{Finst, SfFlags, Stream, StreamCtx, backend, rules_env, set_backend};
+use crate::cfg::model::Mode;
+use crate::channel::{AnFlags, CfFlags};
+use crate::http::ana::FE_REQ_ANA;
+use crate::http::txn::TxnFlags;
 
 /// AN_REQ_SWITCHING_RULES: picks the backend (the frontend's default one:
 /// `use_backend` without condition, `default_backend`, or itself for a
-/// `listen`), then sets the stream up for it.
-pub(super) fn process_switching_rules(s: &mut Stream, cx: &mut StreamCtx) {
+/// `listen`), then sets the stream up for it. Returns false when the
+/// analysers must start over (the stream was upgraded to HTTP) or stop
+/// (it was aborted).
+pub(super) fn process_switching_rules(s: &mut Stream, cx: &mut StreamCtx) -> bool {
     s.req.analysers.remove(AnFlags::REQ_SWITCHING_RULES);
     let rules = cx
         .proxies
@@ -22,12 +27,54 @@ pub(super) fn process_switching_rules(s: &mut Stream, cx: &mut StreamCtx) {
     let be = chosen.or_else(|| cx.proxies.get(s.fe).and_then(|p| p.default_backend));
     if let Some(b) = be {
         set_backend(s, b, cx.proxies);
+        let modes = |i: usize| cx.proxies.get(i).map(|p| p.mode);
+        match (modes(s.fe), modes(b), s.txn.is_some()) {
+            // A TCP frontend's stream with an HTTP backend becomes an HTTP
+            // stream, as in HAProxy 2.6.
+            (Some(Mode::Tcp), Some(Mode::Http), false) => {
+                upgrade_to_http(s, cx);
+                return false;
+            }
+            // A later request of an upgraded connection sent to a TCP
+            // backend: 2.6 cannot go back, it closes (`IR`).
+            (Some(Mode::Tcp), Some(Mode::Tcp), true) => {
+                s.set_term('I', Finst::Request);
+                // Nothing more to analyse: no reply, the client is closed.
+                s.req.analysers = AnFlags::empty();
+                s.res.analysers = AnFlags::empty();
+                super::abort_stream(s, cx);
+                return false;
+            }
+            _ => {}
+        }
         // TCP: the server rules run now (HTTP runs them after the
         // backend's http-request rules).
         if s.txn.is_none() {
             backend::process_server_rules(s, cx);
         }
     }
+    true
+}
+
+/// Gives a TCP frontend's stream an HTTP transaction and the request
+/// analysers of an HTTP stream: the request is parsed as HTTP, then the
+/// frontend's `http-request` rules (2.6 runs them, though it warns they
+/// are ignored) and the backend's run before it connects.
+fn upgrade_to_http(s: &mut Stream, cx: &mut StreamCtx) {
+    let mut txn = cx.http.txn_pool.pop().unwrap_or_default();
+    // The first transaction of the connection: it counts from the accept.
+    txn.reset(s.t_accept);
+    txn.flags = TxnFlags::empty();
+    txn.req_base = 0;
+    txn.res_base = 0;
+    s.txn = Some(txn);
+    s.flags.insert(SfFlags::HTTP_UPGRADED);
+    s.req
+        .analysers
+        .insert(FE_REQ_ANA.difference(AnFlags::REQ_SWITCHING_RULES));
+    // It connects once the request is analysed, not at once as TCP does.
+    s.req.flags.remove(CfFlags::AUTO_CONNECT);
+    s.req.to_forward = 0;
 }
 
 /// The backend the first matching `use_backend` rule names. A dynamic name
