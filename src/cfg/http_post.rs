@@ -222,3 +222,7 @@ pub fn check_errors(cfg: &mut Config, d: &mut Diags) {
         h.conf.errorfiles = vec![None; h.errorfiles.len()];
     }
 }
+
+#[cfg(test)]
+#[path = "http_post_tests.rs"]
+mod tests;

@@ -212,7 +212,7 @@ fn on_response_head(s: &mut Stream, cx: &mut StreamCtx, head: parse::Head, opts:
     {
         e.capture_cookie(c.name.as_bytes(), c.len, &mut txn.res_cookie);
     }
-    let _ = super::ana::normalize_head(&mut e);
+    let _ = super::head_norm::normalize_head(&mut e);
     let f = e.head.flags;
     // The server closes after this response: its connection cannot be kept.
     if f.contains(MsgFlags::CONN_CLOSE)

@@ -18,6 +18,7 @@ pub mod corpus;
 pub mod errors;
 pub mod framing;
 pub mod hdr;
+pub mod head_norm;
 pub mod htx_size;
 pub mod log;
 pub mod normalize;
