@@ -97,7 +97,8 @@ fn tcplog_frontend_upgrades_to_http_for_each_keepalive_request() {
     for (i, line) in l.iter().enumerate() {
         let (rest, t) = tcplog(line);
         assert_eq!(rest, want, "line {i}: {line}");
-        assert_eq!((t[0], t[1]), (0, 0), "Tw/Tc of line {i}: {line}");
+        // 0/0 on an idle machine; a loaded one may take a millisecond.
+        assert!(t[0] < 50 && t[1] < 50, "Tw/Tc of line {i}: {line}");
     }
     // The second transaction counts from the end of the first: its Tt
     // holds the idle time.
