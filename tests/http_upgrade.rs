@@ -161,20 +161,27 @@ fn bad_request_gets_a_400_and_a_frontend_log_line() {
     assert_eq!(o.accepted(), 0);
 }
 
-/// A `use_backend` rule on the request's first bytes, after `tcp-request
-/// content` rules waited for them, picks the HTTP backend: the request is
-/// then processed as HTTP; another method goes to the TCP backend as is.
-#[test]
-fn use_backend_after_tcp_request_content_rules_upgrades() {
-    let o = Origin::start(|_| Reply::ok(b"ok"));
-    let (p, port) = start(
+/// A tcplog frontend whose `tcp-request content` rules wait for the first
+/// bytes: a GET goes to the HTTP backend `b`, anything else to the TCP
+/// backend `t` (both on `o`).
+fn start_by_method(o: &Origin) -> (Proxy, u16) {
+    start(
         o.port(),
         "  option tcplog\n  tcp-request inspect-delay 1s\n  \
          tcp-request content accept if { req.len gt 0 }\n  \
          use_backend b if { req.payload(0,3) -m str GET }\n",
         "t",
         &format!("backend t\n  mode tcp\n  server s 127.0.0.1:{}\n", o.port()),
-    );
+    )
+}
+
+/// A `use_backend` rule on the request's first bytes, after `tcp-request
+/// content` rules waited for them, picks the HTTP backend: the request is
+/// then processed as HTTP; another method goes to the TCP backend as is.
+#[test]
+fn use_backend_after_tcp_request_content_rules_upgrades() {
+    let o = Origin::start(|_| Reply::ok(b"ok"));
+    let (p, port) = start_by_method(&o);
     let mut c = Client::connect(port);
     let cp = c.port();
     let r = c.exchange(b"GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
@@ -219,14 +226,7 @@ fn use_backend_after_tcp_request_content_rules_upgrades() {
 #[test]
 fn later_request_sent_to_a_tcp_backend_closes_the_connection() {
     let o = Origin::start(|_| Reply::ok(b"ok"));
-    let (p, port) = start(
-        o.port(),
-        "  option tcplog\n  tcp-request inspect-delay 1s\n  \
-         tcp-request content accept if { req.len gt 0 }\n  \
-         use_backend b if { req.payload(0,3) -m str GET }\n",
-        "t",
-        &format!("backend t\n  mode tcp\n  server s 127.0.0.1:{}\n", o.port()),
-    );
+    let (p, port) = start_by_method(&o);
     let mut c = Client::connect(port);
     let cp = c.port();
     assert_bytes(

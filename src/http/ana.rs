@@ -132,15 +132,12 @@ pub fn wait_for_request(s: &mut Stream, cx: &mut StreamCtx) -> bool {
                     // 2.6's HTTP/1 layer parses a chunked body that came
                     // with the head in the same pass: an error there is a
                     // bad request (`PR--`, `<BADREQ>`), not a body error.
-                    if head.framing == Framing::Chunked
-                        && let Err(e) = parse::check_chunked(data.get(len..).unwrap_or(&[]))
-                    {
-                        log::debug!(
-                            "stream {}: bad chunked body at {}: {}",
-                            s.uniq_id,
-                            e.pos,
-                            e.why
-                        );
+                    if !super::chunk::body_with_head_ok(
+                        s.uniq_id,
+                        head.framing == Framing::Chunked,
+                        data,
+                        len,
+                    ) {
                         bad_request(s, cx, 400);
                         return false;
                     }

@@ -103,15 +103,8 @@ pub fn wait_for_response(s: &mut Stream, cx: &mut StreamCtx) -> bool {
         // As for requests, 2.6's HTTP/1 layer parses a chunked body that
         // came with the head in the same pass: an error there is a bad
         // response (502, `PH--`), not a body error.
-        if head.framing == Framing::Chunked
-            && let Err(e) = parse::check_chunked(data.get(len..).unwrap_or(&[]))
+        if !super::chunk::body_with_head_ok(s.uniq_id, head.framing == Framing::Chunked, data, len)
         {
-            log::debug!(
-                "stream {}: bad chunked body at {}: {}",
-                s.uniq_id,
-                e.pos,
-                e.why
-            );
             bad_response(s, cx);
             return false;
         }

@@ -143,6 +143,22 @@ pub fn trailers(buf: &[u8], scanned: &mut usize) -> Result<Option<usize>, ParseE
     }
 }
 
+/// [`check_chunked`] on what came after a head of `len` bytes in `data`,
+/// when the head says chunked: false (and a debug line for stream `id`)
+/// when that part is already invalid, which makes the head a bad message.
+pub fn body_with_head_ok(id: u32, chunked: bool, data: &[u8], len: usize) -> bool {
+    if !chunked {
+        return true;
+    }
+    match check_chunked(data.get(len..).unwrap_or(&[])) {
+        Ok(()) => true,
+        Err(e) => {
+            log::debug!("stream {id}: bad chunked body at {}: {}", e.pos, e.why);
+            false
+        }
+    }
+}
+
 /// Checks the part of a chunked body that is already in `buf` (the bytes
 /// after the head): sizes, the line end after each chunk's data, the
 /// trailers. HAProxy 2.6's HTTP/1 layer parses what came with the head in
