@@ -555,13 +555,22 @@ fn fc_pp_tlv_returns_each_tlv() {
     let mut c = common::connect_with_timeouts(port, Duration::from_secs(5));
     c.write_all(&h).expect("write");
     let _ = c.read(&mut [0u8; 16]);
+    // The server closed: closing the client too ends the session now, not
+    // at `timeout client` (3 s, as long as the wait below).
+    drop(c);
     let lines = new_lines(&p, seen, Duration::from_secs(3));
     let want = format!(
         "TLV alpn=h2 auth=www.example.com uid=req-42 netns=blue custom=custom crc={} ssl={} none=-",
         crc.iter().map(|b| format!("{b:02X}")).collect::<String>(),
         5 + 10 + 17 + 25 + 13 + 10
     );
-    assert_eq!(lines.first(), Some(&want), "{}", p.stdout());
+    assert_eq!(
+        lines.first(),
+        Some(&want),
+        "stdout:\n{}\nstderr:\n{}",
+        p.stdout(),
+        p.stderr()
+    );
 }
 
 #[test]
