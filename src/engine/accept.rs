@@ -414,14 +414,8 @@ impl Engine {
         let task = self.sched.create(TaskKind::Stream(sid));
         let mut s = Stream::new(sid, task, fe, li, target, ana);
         if (fe_px.mode == crate::cfg::model::Mode::Http || upgraded) && kind == LiKind::Proxy {
-            let mut txn = self.http.txn_pool.pop().unwrap_or_default();
-            txn.reset(resumed.unwrap_or(self.clock.now_abs));
-            txn.req_base = 0;
-            txn.res_base = 0;
-            if resumed.is_none() {
-                txn.flags = crate::http::txn::TxnFlags::empty();
-            }
-            s.txn = Some(txn);
+            let since = resumed.unwrap_or(self.clock.now_abs);
+            s.txn = Some(self.http.new_txn(since, resumed.is_none()));
             if upgraded {
                 s.flags.insert(SfFlags::HTTP_UPGRADED);
             }

@@ -58,6 +58,20 @@ impl HttpScratch {
             txn_pool: Vec::new(),
         }
     }
+
+    /// A transaction for a new stream, from the pool when one is there:
+    /// its times count from `since`; `first` when it is its connection's
+    /// first (a resumed keep-alive connection's is not).
+    pub fn new_txn(&mut self, since: u64, first: bool) -> Box<txn::HttpTxn> {
+        let mut txn = self.txn_pool.pop().unwrap_or_default();
+        txn.reset(since);
+        txn.req_base = 0;
+        txn.res_base = 0;
+        if first {
+            txn.flags = txn::TxnFlags::empty();
+        }
+        txn
+    }
 }
 
 /// HTTP counters of a proxy or server (`show stat` columns hrsp_1xx ..

@@ -7,7 +7,6 @@ use super::{Finst, SfFlags, Stream, StreamCtx, backend, rules_env, set_backend};
 use crate::cfg::model::Mode;
 use crate::channel::{AnFlags, CfFlags};
 use crate::http::ana::FE_REQ_ANA;
-use crate::http::txn::TxnFlags;
 
 /// AN_REQ_SWITCHING_RULES: picks the backend (the frontend's default one:
 /// `use_backend` without condition, `default_backend`, or itself for a
@@ -61,13 +60,8 @@ pub(super) fn process_switching_rules(s: &mut Stream, cx: &mut StreamCtx) -> boo
 /// frontend's `http-request` rules (2.6 runs them, though it warns they
 /// are ignored) and the backend's run before it connects.
 fn upgrade_to_http(s: &mut Stream, cx: &mut StreamCtx) {
-    let mut txn = cx.http.txn_pool.pop().unwrap_or_default();
     // The first transaction of the connection: it counts from the accept.
-    txn.reset(s.t_accept);
-    txn.flags = TxnFlags::empty();
-    txn.req_base = 0;
-    txn.res_base = 0;
-    s.txn = Some(txn);
+    s.txn = Some(cx.http.new_txn(s.t_accept, true));
     s.flags.insert(SfFlags::HTTP_UPGRADED);
     s.req
         .analysers
