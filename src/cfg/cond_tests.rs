@@ -2,6 +2,7 @@
 #![allow(clippy::indexing_slicing, clippy::expect_used)]
 
 use super::*;
+use crate::cfg::cond_expr::split_version;
 use crate::cfg::tokenizer::tokenize;
 
 fn env(k: &str) -> Option<String> {

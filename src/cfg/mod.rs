@@ -1,6 +1,7 @@
 //! Configuration: tokenizer, `.if` preprocessor, units, sections and keywords,
 //! diagnostics.
 pub mod cond;
+pub mod cond_expr;
 pub mod diag;
 pub mod http_actions;
 pub mod http_capture;
